@@ -1,0 +1,136 @@
+// Package event defines Flywheel's one normalized signal model (DESIGN.md §2).
+//
+// Every intake adapter turns its source format into []Event; everything after
+// intake (dedup, deflection, correlation, rules) reads only this type, so a new
+// source never changes the pipeline.
+package event
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"time"
+)
+
+// Kind says what sort of signal an event is.
+type Kind string
+
+const (
+	KindAlert      Kind = "alert"
+	KindFinding    Kind = "finding"
+	KindChange     Kind = "change"
+	KindCompliance Kind = "compliance"
+	KindHealth     Kind = "health"
+)
+
+// Severity is the normalized severity, from most to least urgent.
+type Severity string
+
+const (
+	SeverityCritical Severity = "critical"
+	SeverityHigh     Severity = "high"
+	SeverityMedium   Severity = "medium"
+	SeverityLow      Severity = "low"
+	SeverityInfo     Severity = "info"
+)
+
+// Rank orders severities: critical is 5, info is 1, unknown is 0.
+func (s Severity) Rank() int {
+	switch s {
+	case SeverityCritical:
+		return 5
+	case SeverityHigh:
+		return 4
+	case SeverityMedium:
+		return 3
+	case SeverityLow:
+		return 2
+	case SeverityInfo:
+		return 1
+	}
+	return 0
+}
+
+// Valid reports whether s is one of the five normalized severities.
+func (s Severity) Valid() bool { return s.Rank() > 0 }
+
+// Status is whether the condition an event reports is still present.
+type Status string
+
+const (
+	StatusFiring   Status = "firing"
+	StatusResolved Status = "resolved"
+)
+
+// ResourceRef names a resource loosely, as the source did; resolution to an
+// inventory resource happens later. Type is a short vocabulary word
+// ("host", "ec2-instance", "s3-bucket", "access-key", "ebs-volume",
+// "security-group", "aws-account", "url", …); ID is the source's identifier.
+type ResourceRef struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+	// Region and Account are set for cloud resources when the source says.
+	Region  string `json:"region,omitempty"`
+	Account string `json:"account,omitempty"`
+}
+
+// Event is one normalized signal.
+type Event struct {
+	// Source names the adapter and, where useful, the upstream product:
+	// "alertmanager", "cloudwatch", "guardduty", "securityhub", "config",
+	// "inspector2", "macie", "health", "ec2", "eventbridge", "generic:<name>".
+	Source string `json:"source"`
+	// SourceID is the upstream's own identity for this occurrence when it has
+	// one (EventBridge event id, SNS MessageId, finding Id); re-delivery of the
+	// same SourceID is idempotent.
+	SourceID string   `json:"source_id,omitempty"`
+	Kind     Kind     `json:"kind"`
+	Severity Severity `json:"severity"`
+	Status   Status   `json:"status"`
+	// Title is a short human summary (alert name, finding title, alarm name).
+	Title       string `json:"title"`
+	Description string `json:"description,omitempty"`
+	// Resources the event is about, most specific first.
+	Resources []ResourceRef `json:"resources,omitempty"`
+	// Labels are flat key/value facts kept from the source (alert labels,
+	// finding type, account, region, rule name…).
+	Labels map[string]string `json:"labels,omitempty"`
+	// Annotations hold longer descriptive text (Alertmanager annotations).
+	Annotations map[string]string `json:"annotations,omitempty"`
+	// OccurredAt is the event's own time, taken from the payload.
+	OccurredAt time.Time `json:"occurred_at"`
+	// EndsAt is set when the source says when the condition ended.
+	EndsAt time.Time `json:"ends_at,omitzero"`
+	// ReceivedAt is set by intake when the request arrived.
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+	// Fingerprint identifies "the same problem" across occurrences: the
+	// dedup key. Adapters set it (labels for alerts, finding id for findings).
+	Fingerprint string `json:"fingerprint"`
+	// UpdatedAt orders versions of the same finding (Security Hub UpdatedAt):
+	// an older version never overwrites a newer one. Zero when not applicable.
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
+	// Raw is the source payload for this event (the whole body, or the one
+	// element of a batch it came from).
+	Raw json.RawMessage `json:"raw,omitempty"`
+}
+
+// FingerprintOf returns a stable hex fingerprint of the given source and
+// key/value pairs, independent of map order.
+func FingerprintOf(source string, kv map[string]string) string {
+	keys := make([]string, 0, len(kv))
+	for k := range kv {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	h.Write([]byte(source))
+	h.Write([]byte{0})
+	for _, k := range keys {
+		h.Write([]byte(k))
+		h.Write([]byte{0xff})
+		h.Write([]byte(kv[k]))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
