@@ -1,0 +1,60 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// DefaultTestURL is the local server CI provides.
+const DefaultTestURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+
+// TestURL returns TEST_DATABASE_URL or the local default.
+func TestURL() string {
+	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultTestURL
+}
+
+// TestStore is a Store in a schema of its own, dropped at test cleanup.
+type TestStore struct {
+	*Store
+	schema string
+}
+
+// Schema returns the test's schema name.
+func (s *TestStore) Schema() string { return s.schema }
+
+// OpenTest opens a store in a fresh schema for t. It skips the test only
+// when no PostgreSQL server answers at TestURL (CI always has one).
+func OpenTest(t testing.TB) *TestStore {
+	t.Helper()
+	url := TestURL()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Skipf("no PostgreSQL at %s (set TEST_DATABASE_URL): %v", url, err)
+	}
+	conn.Close(ctx)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "fwtest_" + hex.EncodeToString(b[:])
+	s, err := Open(context.Background(), url, Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if err := DropSchema(context.Background(), url, schema); err != nil {
+			t.Logf("drop schema %s: %v", schema, err)
+		}
+	})
+	return &TestStore{Store: s, schema: schema}
+}

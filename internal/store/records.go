@@ -1,0 +1,102 @@
+package store
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Tenant is a customer; every other record belongs to exactly one.
+type Tenant struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Role is what a token may do within its tenant.
+type Role string
+
+const (
+	RoleViewer   Role = "viewer"
+	RoleOperator Role = "operator"
+	RoleAdmin    Role = "admin"
+)
+
+// Rank orders roles; 0 for an unknown role.
+func (r Role) Rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleOperator:
+		return 2
+	case RoleAdmin:
+		return 3
+	}
+	return 0
+}
+
+// Token is an API credential. Its secret is never stored, only its hash.
+type Token struct {
+	ID       string `json:"id"`
+	TenantID string `json:"tenant"`
+	Name     string `json:"name"`
+	Role     Role   `json:"role"`
+	// PlatformAdmin tokens act across tenants.
+	PlatformAdmin bool `json:"platform_admin,omitempty"`
+	// Prefix is the first characters of the secret, to recognise it.
+	Prefix     string     `json:"prefix"`
+	CreatedAt  time.Time  `json:"created_at"`
+	CreatedBy  string     `json:"created_by,omitempty"`
+	ExpiresAt  *time.Time `json:"expires_at,omitempty"`
+	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
+	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
+}
+
+// OpsItem is an aggregated operational problem (DESIGN.md §2).
+type OpsItem struct {
+	ID          string     `json:"id"`
+	TenantID    string     `json:"tenant"`
+	Title       string     `json:"title"`
+	Description string     `json:"description,omitempty"`
+	Category    string     `json:"category"`
+	Severity    string     `json:"severity"`
+	Status      string     `json:"status"`
+	Source      string     `json:"source"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+	ResolvedBy  string     `json:"resolved_by,omitempty"`
+}
+
+// OpsItemFilter narrows ListOpsItems; empty fields match everything.
+type OpsItemFilter struct {
+	Status   string
+	Severity string
+	Category string
+	Text     string
+}
+
+// AuditRecord is one entry of a tenant's hash-chained audit log.
+type AuditRecord struct {
+	TenantID string    `json:"tenant"`
+	Seq      int64     `json:"seq"`
+	Time     time.Time `json:"time"`
+	// Actor is who or what acted: "token:<id>", "system:<component>".
+	Actor  string `json:"actor"`
+	Action string `json:"action"`
+	Target string `json:"target,omitempty"`
+	Result string `json:"result"`
+	// Detail is JSON; it never holds secrets.
+	Detail   json.RawMessage `json:"detail,omitempty"`
+	PrevHash string          `json:"prev_hash"`
+	Hash     string          `json:"hash"`
+}
+
+// AuditCheckpoint records a chain head at a moment, so that truncating the
+// log (deleting its newest records) is detectable later.
+type AuditCheckpoint struct {
+	TenantID string    `json:"tenant"`
+	Seq      int64     `json:"seq"`
+	Hash     string    `json:"hash"`
+	Time     time.Time `json:"time"`
+}

@@ -1,0 +1,172 @@
+// Package sqlite is the embedded store driver: one SQLite file in WAL mode,
+// pure Go (modernc.org/sqlite), no server to run.
+//
+// SQLite allows one writer at a time, so the driver keeps exactly one write
+// connection — shared with the job queue, which River's SQLite driver
+// recommends — and a separate pool of read-only connections for queries.
+// An exclusive lock file next to the database stops a second server from
+// opening the same data directory.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/flywheel-ops/flywheel/internal/store/sqlstore"
+)
+
+// Options configure Open.
+type Options struct {
+	// ReadOnly opens without the exclusive lock and without a writer, for
+	// offline inspection (audit verify) next to a running server.
+	ReadOnly bool
+	// ReadConns bounds the read pool (default: number of CPUs, at least 2).
+	ReadConns int
+}
+
+// Store is the SQLite store.
+type Store struct {
+	*sqlstore.Store
+	b *backend
+}
+
+// ErrLocked is returned when another process holds the database.
+var ErrLocked = errors.New("database is in use by another flywheel process")
+
+// Open opens (creating if needed) the database file at path and applies
+// migrations unless opened read-only.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	b := &backend{path: path}
+	if !opts.ReadOnly {
+		lock, err := lockFile(path + ".lock")
+		if err != nil {
+			return nil, err
+		}
+		b.lock = lock
+		b.writer, err = sql.Open("sqlite", dsn(path, false))
+		if err != nil {
+			b.Close()
+			return nil, err
+		}
+		b.writer.SetMaxOpenConns(1)
+		b.writer.SetMaxIdleConns(1)
+		b.writer.SetConnMaxLifetime(0)
+		b.writer.SetConnMaxIdleTime(0)
+	}
+	var err error
+	b.reader, err = sql.Open("sqlite", dsn(path, true))
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	n := opts.ReadConns
+	if n <= 0 {
+		n = max(runtime.NumCPU(), 2)
+	}
+	b.reader.SetMaxOpenConns(n)
+	b.reader.SetMaxIdleConns(n)
+	s := &Store{Store: sqlstore.New(b), b: b}
+	if !opts.ReadOnly {
+		if _, err := s.Migrate(ctx); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("migrate %s: %w", path, err)
+		}
+	}
+	return s, nil
+}
+
+// Writer returns the single write connection pool, for River.
+func (s *Store) Writer() *sql.DB { return s.b.writer }
+
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Set("_txlock", "immediate")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+func lockFile(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("%s: %w (stop the other `flywheel serve`, or use another --data directory)", strings.TrimSuffix(path, ".lock"), ErrLocked)
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return f, nil
+}
+
+type backend struct {
+	path   string
+	writer *sql.DB
+	reader *sql.DB
+	lock   *os.File
+}
+
+var _ sqlstore.Backend = (*backend)(nil)
+
+func (b *backend) Name() string           { return "sqlite" }
+func (b *backend) Read() sqlstore.Querier { return dbQuerier{b.reader} }
+func (b *backend) MigrationLock() string  { return "" }
+
+func (b *backend) Begin(ctx context.Context) (sqlstore.TxHandle, error) {
+	if b.writer == nil {
+		return nil, errors.New("sqlite store opened read-only")
+	}
+	tx, err := b.writer.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return txHandle{tx}, nil
+}
+
+func (b *backend) IsNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }
+
+func (b *backend) IsUniqueViolation(err error) bool {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		c := se.Code()
+		return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+	}
+	return false
+}
+
+func (b *backend) Ping(ctx context.Context) error { return b.reader.PingContext(ctx) }
+
+func (b *backend) Close() error {
+	var errs []error
+	if b.writer != nil {
+		errs = append(errs, b.writer.Close())
+	}
+	if b.reader != nil {
+		errs = append(errs, b.reader.Close())
+	}
+	if b.lock != nil {
+		errs = append(errs, b.lock.Close())
+	}
+	return errors.Join(errs...)
+}
