@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 )
 
 // DecodeJSON decodes a request body into v, turning every failure into a
@@ -40,9 +41,35 @@ func JSONError(body []byte, err error) error {
 		if field == "" {
 			field = "body"
 		}
-		return Badf("%s: expected %s, got JSON %s", field, typ.Type.String(), typ.Value)
+		return Badf("%s: expected %s, got JSON %s", field, jsonType(typ.Type), typ.Value)
 	}
 	return Badf("invalid JSON: %v", err)
+}
+
+// jsonType names the JSON type a Go type decodes from, so that a sender reads
+// "expected array" rather than "expected []alertmanager.rawAlert".
+func jsonType(t reflect.Type) string {
+	if t == nil {
+		return "value"
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "array"
+	case reflect.Map, reflect.Struct:
+		return "object"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.String:
+		return "string"
+	case reflect.Pointer:
+		return jsonType(t.Elem())
+	}
+	return t.String()
 }
 
 // Shape names the JSON type of a raw value for error messages:
