@@ -1,0 +1,47 @@
+package api
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+func (s *Server) registerAudit() {
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/audit", MinRole: store.RoleAdmin}, s.listAudit)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/audit/verify", MinRole: store.RoleAdmin}, s.verifyAudit)
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	page, err := Page(r)
+	if err != nil {
+		return err
+	}
+	if _, err := strconv.ParseInt(page.Cursor, 10, 64); page.Cursor != "" && err != nil {
+		return BadRequest("invalid cursor %q", page.Cursor)
+	}
+	items, next, err := s.st.ListAudit(r.Context(), tenant, page)
+	if err != nil {
+		return err
+	}
+	WriteList(w, items, next)
+	return nil
+}
+
+func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	rep, err := audit.Verify(r.Context(), s.st, tenant)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, rep)
+	return nil
+}

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"context"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Error is an API error; every error response has the envelope
+// {"error":{"code":…,"message":…,"request_id":…}}.
+type Error struct {
+	Status  int    `json:"-"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// BadRequest returns a 400 naming what is wrong.
+func BadRequest(format string, args ...any) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "bad_request", Message: fmt.Sprintf(format, args...)}
+}
+
+// NotFound returns a 404 for the named object.
+func NotFound(format string, args ...any) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: fmt.Sprintf(format, args...)}
+}
+
+// Forbidden returns a 403.
+func Forbidden(format string, args ...any) *Error {
+	return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: fmt.Sprintf(format, args...)}
+}
+
+// Conflict returns a 409.
+func Conflict(format string, args ...any) *Error {
+	return &Error{Status: http.StatusConflict, Code: "conflict", Message: fmt.Sprintf(format, args...)}
+}
+
+func tooLarge(limit int64) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large",
+		Message: fmt.Sprintf("request body is larger than the %d-byte limit", limit)}
+}
+
+// asError maps any error to an *Error: store errors become 404/409,
+// everything unknown a 500 that hides its details.
+func asError(err error) *Error {
+	var ae *Error
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &mbe):
+		return tooLarge(mbe.Limit)
+	case errors.Is(err, store.ErrNotFound):
+		return NotFound("%v", err)
+	case errors.Is(err, store.ErrConflict):
+		return Conflict("%v", err)
+	}
+	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
+	body := struct {
+		Error struct {
+			*Error
+			RequestID string `json:"request_id,omitempty"`
+		} `json:"error"`
+	}{}
+	body.Error.Error = e
+	body.Error.RequestID = RequestID(r.Context())
+	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
+		}
+	}
+	WriteJSON(w, e.Status, body)
+}
+
+// WriteJSON writes v as a JSON response with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}
+
+type ridKey struct{}
+
+// RequestID returns the request's ID.
+func RequestID(ctx context.Context) string {
+	s, _ := ctx.Value(ridKey{}).(string)
+	return s
+}
+
+// requestID takes a sane incoming X-Request-Id or makes one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && printable(id) {
+		return id
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func printable(s string) bool {
+	for _, c := range s {
+		if c < 0x21 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,74 @@
+package api
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+func (s *Server) registerHealth() {
+	s.Handle(Route{Method: "GET", Pattern: "/healthz"}, func(w http.ResponseWriter, r *http.Request) error {
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return nil
+	})
+	s.Handle(Route{Method: "GET", Pattern: "/readyz"}, s.readyz)
+	if s.gather != nil {
+		h := promhttp.HandlerFor(s.gather, promhttp.HandlerOpts{})
+		s.Handle(Route{Method: "GET", Pattern: "/metrics"}, func(w http.ResponseWriter, r *http.Request) error {
+			h.ServeHTTP(w, r)
+			return nil
+		})
+	}
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		return &Error{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: "database unreachable"}
+	}
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			return &Error{Status: http.StatusServiceUnavailable, Code: "not_ready", Message: err.Error()}
+		}
+	}
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ready", "store": s.st.Driver()})
+	return nil
+}
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "flywheel_http_requests_total", Help: "API requests by route and status code.",
+		}, []string{"method", "route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "flywheel_http_request_duration_seconds", Help: "API request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"method", "route"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration)
+	}
+	return m
+}
+
+func (m *httpMetrics) observe(rt Route, code int, d time.Duration) {
+	m.requests.WithLabelValues(rt.Method, rt.Pattern, statusText(code)).Inc()
+	m.duration.WithLabelValues(rt.Method, rt.Pattern).Observe(d.Seconds())
+}
+
+func statusText(code int) string {
+	const digits = "0123456789"
+	if code < 100 || code > 999 {
+		return "000"
+	}
+	return string([]byte{digits[code/100], digits[code/10%10], digits[code%10]})
+}

@@ -1,0 +1,130 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// DecodeJSON reads the request body into v strictly: an empty body, invalid
+// JSON, a wrong type or an unknown field is a 400 naming the problem; a body
+// beyond the limit is a 413.
+func DecodeJSON(r *http.Request, v any) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(mbe.Limit)
+		}
+		return BadRequest("reading request body: %v", err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return BadRequest("request body is empty")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return BadRequest("invalid JSON: unexpected data after the top-level value")
+	}
+	return nil
+}
+
+func jsonError(err error) *Error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return BadRequest("invalid JSON: unexpected end of input")
+	case errors.As(err, &syn):
+		return BadRequest("invalid JSON at byte %d: %v", syn.Offset, err)
+	case errors.As(err, &typ):
+		return BadRequest("field %q: expected %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return BadRequest("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return BadRequest("invalid JSON: %v", err)
+}
+
+// Page reads ?limit= and ?cursor=.
+func Page(r *http.Request) (store.Page, error) {
+	p := store.Page{Cursor: r.URL.Query().Get("cursor")}
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > store.MaxPageLimit {
+			return p, BadRequest("limit %q must be a number from 1 to %d", l, store.MaxPageLimit)
+		}
+		p.Limit = n
+	}
+	return p.Normalize(), nil
+}
+
+// List is the shape of every list response.
+type List[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// WriteList writes a page of items.
+func WriteList[T any](w http.ResponseWriter, items []T, next string) {
+	if items == nil {
+		items = []T{}
+	}
+	WriteJSON(w, http.StatusOK, List[T]{Items: items, NextCursor: next})
+}
+
+// Principal returns the caller; routes with a MinRole always have one.
+func Principal(r *http.Request) auth.Principal {
+	p, _ := PrincipalFrom(r.Context())
+	return p
+}
+
+// Tenant returns the tenant a request acts on: the token's own, or for a
+// platform admin the one named by ?tenant= (which must exist).
+func (s *Server) Tenant(r *http.Request) (string, error) {
+	p := Principal(r)
+	t := r.URL.Query().Get("tenant")
+	if t == "" || t == p.TenantID {
+		return p.TenantID, nil
+	}
+	if !p.PlatformAdmin {
+		return "", Forbidden("only a platform admin may act on another tenant (?tenant=%s)", t)
+	}
+	if _, err := s.st.GetTenant(r.Context(), t); err != nil {
+		return "", NotFound("tenant %q not found", t)
+	}
+	return t, nil
+}
+
+// PathID returns a path parameter, rejecting empty or oversized values.
+func PathID(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	if v == "" || len(v) > 128 {
+		return "", BadRequest("invalid %s %q", name, v)
+	}
+	return v, nil
+}
+
+func required(field, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return BadRequest("%s is required", field)
+	}
+	return nil
+}
+
+func maxLen(field, v string, n int) error {
+	if len(v) > n {
+		return BadRequest("%s is longer than %d characters", field, n)
+	}
+	return nil
+}
+

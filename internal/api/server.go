@@ -1,0 +1,252 @@
+// Package api is Flywheel's JSON HTTP API under /api/v1: one error envelope,
+// bearer-token authentication, role checks, tenant scoping, cursor
+// pagination, request-body limits, request IDs and an OpenAPI document that
+// tests hold against the real routes. Each endpoint family is one file;
+// later capabilities register their routes through Server.Handle.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Options configure a Server.
+type Options struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// Clock returns the current time (tests inject a fixed one).
+	Clock func() time.Time
+	// Registerer receives the HTTP metrics; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Gatherer serves /metrics; nil disables the endpoint.
+	Gatherer prometheus.Gatherer
+	// BodyLimit caps request bodies (413 beyond it); default 10 MiB.
+	BodyLimit int64
+	// Ready reports readiness beyond the database (e.g. jobs started).
+	Ready func(ctx context.Context) error
+}
+
+// Route is one registered endpoint.
+type Route struct {
+	Method  string
+	Pattern string // stdlib ServeMux pattern path, e.g. /api/v1/opsitems/{id}
+	// MinRole is the least role allowed; "" means no authentication.
+	MinRole store.Role
+	// PlatformAdmin restricts the route to platform admins.
+	PlatformAdmin bool
+}
+
+// Server serves the API.
+type Server struct {
+	st      store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	limit   int64
+	ready   func(ctx context.Context) error
+	mux     *http.ServeMux
+	routes  []Route
+	metrics *httpMetrics
+	gather  prometheus.Gatherer
+}
+
+// New builds a Server with the foundation's routes registered.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = 10 << 20
+	}
+	clock := o.Clock
+	s := &Server{
+		// Stored times have microsecond resolution; answer with what is stored.
+		st: o.Store, log: o.Logger, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, limit: o.BodyLimit, ready: o.Ready,
+		mux: http.NewServeMux(), metrics: newHTTPMetrics(o.Registerer), gather: o.Gatherer,
+	}
+	s.registerHealth()
+	s.registerTenants()
+	s.registerTokens()
+	s.registerAudit()
+	s.registerOpsItems()
+	s.registerOpenAPI()
+	return s
+}
+
+// Routes lists every registered route (the OpenAPI test reads it).
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// Store returns the server's store, for handlers registered by other packages.
+func (s *Server) Store() store.Store { return s.st }
+
+// Now returns the server clock's time.
+func (s *Server) Now() time.Time { return s.now() }
+
+// HandlerFunc is an API handler: it returns an error to have it written as
+// the error envelope (see Error), or writes the response itself and returns nil.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Handle registers h for method and pattern, behind authentication (unless
+// rt.MinRole is empty), role checks, metrics and error handling.
+func (s *Server) Handle(rt Route, h HandlerFunc) {
+	s.routes = append(s.routes, rt)
+	s.mux.Handle(rt.Method+" "+rt.Pattern, s.wrap(rt, h))
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rid := requestID(r)
+	w.Header().Set("X-Request-Id", rid)
+	r = r.WithContext(context.WithValue(r.Context(), ridKey{}, rid))
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in handler", "request_id", rid, "path", r.URL.Path, "panic", p)
+			writeError(w, r, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"})
+		}
+	}()
+	if r.ContentLength > s.limit {
+		writeError(w, r, tooLarge(s.limit))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, s.limit)
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.noRoute(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// noRoute answers unknown paths (404) and wrong methods (405) in JSON.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	h, _ := s.mux.Handler(r)
+	rec := &statusRecorder{header: http.Header{}}
+	h.ServeHTTP(rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
+			Message: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + rec.header.Get("Allow")})
+		return
+	}
+	writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such route: " + r.Method + " " + r.URL.Path})
+}
+
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (s *statusRecorder) Header() http.Header         { return s.header }
+func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
+
+type principalKey struct{}
+
+// PrincipalFrom returns the authenticated caller of an API request.
+func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(auth.Principal)
+	return p, ok
+}
+
+func (s *Server) wrap(rt Route, h HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.now()
+		sw := &statusWriter{ResponseWriter: w}
+		err := s.authorize(rt, r)
+		if err == nil {
+			err = h(sw, r)
+		}
+		if err != nil {
+			if sw.status != 0 {
+				s.log.Error("handler error after response started", "request_id", RequestID(r.Context()), "error", err)
+			} else {
+				ae := asError(err)
+				if ae.Status >= 500 {
+					s.log.Error("request failed", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path, "error", err)
+				}
+				writeError(sw, r, ae)
+			}
+		}
+		s.metrics.observe(rt, sw.code(), s.now().Sub(start))
+	})
+}
+
+// authorize authenticates the bearer token and checks the route's role; on
+// success it stores the principal in the request context.
+func (s *Server) authorize(rt Route, r *http.Request) error {
+	if rt.MinRole == "" {
+		return nil
+	}
+	secret, ok := bearer(r)
+	if !ok {
+		return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "missing bearer token (Authorization: Bearer TOKEN)"}
+	}
+	p, _, err := auth.Authenticate(r.Context(), s.st, secret, s.now())
+	if err != nil {
+		switch err {
+		case auth.ErrInvalid, auth.ErrRevoked, auth.ErrExpired:
+			return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: err.Error()}
+		}
+		return err
+	}
+	*r = *r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+	if (rt.PlatformAdmin && !p.PlatformAdmin) || !p.Allows(rt.MinRole) {
+		need := string(rt.MinRole)
+		if rt.PlatformAdmin {
+			need = "platform admin"
+		}
+		s.auditDenied(r, p, need)
+		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this action needs the " + need + " role; the token has " + string(p.Role)}
+	}
+	return nil
+}
+
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && (h[:7] == "Bearer " || h[:7] == "bearer ") {
+		return h[7:], true
+	}
+	return "", false
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}

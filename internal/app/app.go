@@ -1,0 +1,178 @@
+// Package app assembles a whole Flywheel server — store, job queue, API, UI —
+// from a config.Config, and runs it with one lifecycle: New, Start, Stop.
+// cmd/flywheel handles signals and calls Run; tests embed the App directly
+// and start a complete server in-process on a loopback port.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Options configure New.
+type Options struct {
+	Config config.Config
+	Logger *slog.Logger
+	// Out receives the one-time admin token notice on first start.
+	Out io.Writer
+	// Clock returns the current time; default time.Now.
+	Clock func() time.Time
+}
+
+// App is a running (or ready to run) Flywheel server.
+type App struct {
+	cfg      config.Config
+	log      *slog.Logger
+	now      func() time.Time
+	st       store.Store
+	registry *prometheus.Registry
+	api      *api.Server
+	handler  http.Handler
+	srv      *http.Server
+	ln       net.Listener
+	serveErr chan error
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// New opens the store (migrating it), bootstraps the default tenant and
+// admin token, and builds the HTTP handler. It does not listen yet.
+func New(ctx context.Context, o Options) (*App, error) {
+	cfg := o.Config.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Out == nil {
+		o.Out = os.Stdout
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	st, err := OpenStore(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry()}
+	if err := a.bootstrap(ctx, o.Out); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	a.api = api.New(api.Options{
+		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
+		BodyLimit: cfg.BodyLimit,
+	})
+	a.handler = a.routes()
+	return a, nil
+}
+
+// routes splits API paths from UI paths.
+func (a *App) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
+		mux.Handle(p, a.api)
+	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/api/v1/openapi.json", http.StatusFound)
+	}))
+	return mux
+}
+
+// Store returns the app's store.
+func (a *App) Store() store.Store { return a.st }
+
+// Handler returns the root HTTP handler (API and UI).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Config returns the effective configuration.
+func (a *App) Config() config.Config { return a.cfg }
+
+// Start listens on the configured address and serves in the background.
+func (a *App) Start(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.ln = ln
+	a.srv = &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	a.serveErr = make(chan error, 1)
+	go func() { a.serveErr <- a.srv.Serve(ln) }()
+	a.log.Info("flywheel serving", "addr", "http://"+ln.Addr().String(), "store", a.st.Driver(), "data", a.cfg.DataDir)
+	return nil
+}
+
+// Addr returns the address the server listens on (useful with port 0).
+func (a *App) Addr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Stop shuts down gracefully: in-flight requests and jobs get until ctx's
+// deadline (or the configured shutdown timeout), then are cut. Safe to call
+// more than once.
+func (a *App) Stop(ctx context.Context) error {
+	a.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(ctx, a.cfg.ShutdownTimeout)
+		defer cancel()
+		var errs []error
+		if a.srv != nil {
+			if err := a.srv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+				a.srv.Close()
+			}
+		}
+		errs = append(errs, a.st.Close())
+		a.stopErr = errors.Join(errs...)
+	})
+	return a.stopErr
+}
+
+// Run starts the app and blocks until ctx is cancelled, then stops it.
+func Run(ctx context.Context, o Options) error {
+	a, err := New(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		a.Stop(context.Background())
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
+	case err := <-a.serveErr:
+		a.Stop(context.Background())
+		return fmt.Errorf("http server: %w", err)
+	}
+	return a.Stop(context.WithoutCancel(ctx))
+}

@@ -1,0 +1,115 @@
+// Package cli is the flywheel command line: `serve` and the offline commands
+// that open the database directly (migrate, audit verify, content validate),
+// and client commands that talk to a running server's API.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flywheel-ops/flywheel/internal/app"
+	"github.com/flywheel-ops/flywheel/internal/client"
+	"github.com/flywheel-ops/flywheel/internal/config"
+)
+
+// Env is what commands read from their surroundings; tests substitute it.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Stdin          io.Reader
+	Lookup         func(string) (string, bool)
+}
+
+// ExitError carries a process exit code.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Execute runs the command line args and returns the exit code.
+func Execute(ctx context.Context, args []string, env Env) int {
+	root := NewRoot(env)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(env.Stderr, "error:", err)
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return 1
+}
+
+// NewRoot builds the command tree.
+func NewRoot(env Env) *cobra.Command {
+	if env.Lookup == nil {
+		env.Lookup = os.LookupEnv
+	}
+	root := &cobra.Command{
+		Use:           "flywheel",
+		Short:         "Flywheel: automated operations — events, OpsItems, runbooks, guardrails",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(env.Stdout)
+	root.SetErr(env.Stderr)
+	if env.Stdin != nil {
+		root.SetIn(env.Stdin)
+	}
+	g := &globals{env: env}
+	root.PersistentFlags().StringVar(&g.server, "server", "", "API address (env FLYWHEEL_SERVER; default http://"+config.DefaultAddr+")")
+	root.PersistentFlags().StringVar(&g.token, "token", "", "API token (env FLYWHEEL_TOKEN; default: the admin token in ./"+config.DefaultDataDir+")")
+	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON instead of tables")
+	root.AddCommand(
+		newServeCmd(env),
+		newVersionCmd(),
+		newMigrateCmd(env),
+		newTenantCmd(g),
+		newTokenCmd(g),
+		newOpsItemCmd(g),
+		newAuditCmd(g),
+	)
+	return root
+}
+
+// globals are the client flags shared by API commands.
+type globals struct {
+	env    Env
+	server string
+	token  string
+	json   bool
+}
+
+func (g *globals) client() *client.Client {
+	server := g.server
+	if server == "" {
+		server, _ = g.env.Lookup("FLYWHEEL_SERVER")
+	}
+	if server == "" {
+		server = "http://" + config.DefaultAddr
+	}
+	if !strings.Contains(server, "://") {
+		server = "http://" + server
+	}
+	token := g.token
+	if token == "" {
+		token, _ = g.env.Lookup("FLYWHEEL_TOKEN")
+	}
+	if token == "" {
+		if b, err := os.ReadFile(filepath.Join(config.DefaultDataDir, app.AdminTokenFile)); err == nil {
+			token = strings.TrimSpace(string(b))
+		}
+	}
+	return client.New(server, token)
+}

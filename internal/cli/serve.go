@@ -1,0 +1,145 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/flywheel-ops/flywheel/internal/app"
+	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/version"
+)
+
+// serverFlags binds the flags shared by serve and the offline commands.
+type serverFlags struct {
+	file string
+	cfg  config.Config
+}
+
+func (f *serverFlags) bind(fs *pflag.FlagSet, full bool) {
+	fs.StringVar(&f.file, "config", "", "YAML configuration file (env FLYWHEEL_CONFIG)")
+	fs.StringVar(&f.cfg.DataDir, "data", "", "data directory, created if missing (default ./"+config.DefaultDataDir+")")
+	fs.StringVar(&f.cfg.DB, "db", "", "database: sqlite://PATH or postgres://… (default SQLite in the data directory)")
+	if !full {
+		return
+	}
+	fs.StringVar(&f.cfg.Addr, "addr", "", "listen address HOST:PORT (default "+config.DefaultAddr+")")
+	fs.StringVar(&f.cfg.ContentDir, "content", "", "your content directory, loaded over the built-in library")
+	fs.StringVar(&f.cfg.LogLevel, "log-level", "", "debug, info, warn or error")
+	fs.StringVar(&f.cfg.LogFormat, "log-format", "", "text or json")
+	fs.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", 0, "bound on graceful shutdown (default 10s)")
+}
+
+// resolve layers defaults < file < environment < flags, then validates.
+func (f *serverFlags) resolve(fs *pflag.FlagSet, lookup func(string) (string, bool)) (config.Config, error) {
+	var c config.Config
+	file := f.file
+	if file == "" {
+		file, _ = lookup("FLYWHEEL_CONFIG")
+	}
+	if file != "" {
+		if err := c.LoadFile(file); err != nil {
+			return c, err
+		}
+	}
+	if err := c.ApplyEnv(lookup); err != nil {
+		return c, err
+	}
+	fs.Visit(func(fl *pflag.Flag) {
+		switch fl.Name {
+		case "addr":
+			c.Addr = f.cfg.Addr
+		case "data":
+			c.DataDir = f.cfg.DataDir
+		case "db":
+			c.DB = f.cfg.DB
+		case "content":
+			c.ContentDir = f.cfg.ContentDir
+		case "log-level":
+			c.LogLevel = f.cfg.LogLevel
+		case "log-format":
+			c.LogFormat = f.cfg.LogFormat
+		case "shutdown-timeout":
+			c.ShutdownTimeout = f.cfg.ShutdownTimeout
+		}
+	})
+	c = c.WithDefaults()
+	return c, c.Validate()
+}
+
+func newServeCmd(env Env) *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Flywheel server: API, UI, pipeline, schedulers and workers",
+		Long: "Run the Flywheel server. With no flags it listens on http://" + config.DefaultAddr +
+			" and keeps an SQLite database in ./" + config.DefaultDataDir + ", which it creates.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.resolve(cmd.Flags(), env.Lookup)
+			if err != nil {
+				return &ExitError{Code: 2, Err: fmt.Errorf("invalid configuration:\n%w", err)}
+			}
+			log := newLogger(cfg, env)
+			log.Info("starting flywheel", "version", version.Version)
+			return app.Run(cmd.Context(), app.Options{Config: cfg, Logger: log, Out: env.Stdout})
+		},
+	}
+	f.bind(cmd.Flags(), true)
+	return cmd
+}
+
+func newLogger(cfg config.Config, env Env) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(env.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(env.Stderr, opts))
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, _ []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "flywheel", version.Version)
+		},
+	}
+}
+
+func newMigrateCmd(env Env) *cobra.Command {
+	var f serverFlags
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply database migrations (serve also does this at start)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := f.resolve(cmd.Flags(), env.Lookup)
+			if err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+				return err
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Minute)
+			defer cancel()
+			st, err := app.OpenStore(ctx, cfg.DB)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "database %s is migrated\n", st.Driver())
+			return nil
+		},
+	}
+	f.bind(cmd.Flags(), false)
+	return cmd
+}
