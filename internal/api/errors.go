@@ -1,13 +1,13 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"context"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
 )

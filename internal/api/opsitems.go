@@ -218,4 +218,3 @@ func (s *Server) updateOpsItem(w http.ResponseWriter, r *http.Request) error {
 	WriteJSON(w, http.StatusOK, out)
 	return nil
 }
-

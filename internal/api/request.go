@@ -127,4 +127,3 @@ func maxLen(field, v string, n int) error {
 	}
 	return nil
 }
-
