@@ -28,7 +28,8 @@ type Options struct {
 // Store is the PostgreSQL store.
 type Store struct {
 	*sqlstore.Store
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	schema string
 }
 
 // Open connects to url and applies migrations.
@@ -51,7 +52,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	s := &Store{Store: sqlstore.New(&backend{pool: pool}), pool: pool}
+	s := &Store{Store: sqlstore.New(&backend{pool: pool}), pool: pool, schema: opts.Schema}
 	if !opts.SkipMigrate {
 		if _, err := s.Migrate(ctx); err != nil {
 			pool.Close()
@@ -63,6 +64,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 
 // Pool returns the pgx pool, for River.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Schema returns the schema the store was opened in ("" for the
+// search_path default), so River's tables can live beside the store's.
+func (s *Store) Schema() string { return s.schema }
 
 func createSchema(ctx context.Context, cc *pgx.ConnConfig, schema string) error {
 	conn, err := pgx.ConnectConfig(ctx, cc)
