@@ -1,0 +1,169 @@
+package content
+
+import (
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sort"
+	"strings"
+
+	builtin "github.com/flywheel-ops/flywheel/content"
+)
+
+// Source is a named tree of content files.
+type Source struct {
+	// Name prefixes file paths in positions and errors: the directory as
+	// the user typed it, or "<builtin>" for the embedded library.
+	Name string
+	FS   fs.FS
+}
+
+// BuiltinName is the Source.Name of the embedded library.
+const BuiltinName = "<builtin>"
+
+// Builtin returns the library embedded in the binary.
+func Builtin() Source { return Source{Name: BuiltinName, FS: builtin.FS} }
+
+// Dir returns the content directory dir on disk.
+func Dir(dir string) Source { return Source{Name: dir, FS: os.DirFS(dir)} }
+
+// maxFileSize bounds one content file; real ones are a few kilobytes.
+const maxFileSize = 4 << 20
+
+// Load reads every source in order and merges them: a later source's item
+// replaces an earlier one's with the same kind and name, so pass the
+// built-in library first and the user's directory after it.
+//
+// Within a source, files named *.yaml or *.yml are read recursively in
+// lexical order; other files, and files and directories whose names start
+// with ".", are ignored. A (kind, name) defined twice within one source is
+// an error.
+//
+// Load reports every problem it finds, each an *Error, joined with
+// errors.Join. The returned Set is never nil: on error it holds the
+// documents that loaded cleanly, which is enough for a summary but not for
+// running — callers that act on content must refuse a non-nil error.
+func Load(reg *Registry, sources ...Source) (*Set, error) {
+	set := &Set{items: map[string][]Item{}, defined: map[key]bool{}}
+	merged := map[key]Item{}
+	var errs []error
+	for _, src := range sources {
+		items, stats, srcErrs := loadSource(reg, src, set.defined)
+		errs = append(errs, srcErrs...)
+		for _, it := range items {
+			k := key{it.Kind, it.Name}
+			if prev, ok := merged[k]; ok {
+				it.Overrides = append(append([]Origin(nil), prev.Overrides...), prev.Origin)
+				stats.Overrides++
+			}
+			merged[k] = it
+		}
+		set.stats = append(set.stats, stats)
+	}
+	for k, it := range merged {
+		set.items[k.kind] = append(set.items[k.kind], it)
+	}
+	for _, items := range set.items {
+		sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
+	}
+	for _, check := range reg.checks {
+		errs = append(errs, Errors(check(set))...)
+	}
+	return set, joinErrors(errs)
+}
+
+// loadSource reads one source. Items come back in file order; defined gets
+// every (kind, name) the source names, whether or not it loaded.
+func loadSource(reg *Registry, src Source, defined map[key]bool) ([]Item, SourceStats, []error) {
+	stats := SourceStats{Name: src.Name}
+	var (
+		items []Item
+		errs  []error
+		first = map[key]Origin{} // where each (kind, name) was first defined
+	)
+	if src.FS == nil {
+		return nil, stats, []error{&Error{Origin: Origin{Source: src.Name}, Msg: "no file system"}}
+	}
+	walkErr := fs.WalkDir(src.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, walkError(src, p, err))
+			return nil // WalkDir skips an unreadable directory itself
+		}
+		if p != "." && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !isContentFile(p) {
+			return nil
+		}
+		data, err := readFile(src.FS, p)
+		if err != nil {
+			errs = append(errs, walkError(src, p, err))
+			return nil
+		}
+		stats.Files++
+		docs, fileErrs := decodeFile(reg, Origin{Source: src.Name, File: p}, data)
+		errs = append(errs, fileErrs...)
+		stats.Documents += len(docs)
+		for _, doc := range docs {
+			if doc.name == "" {
+				continue
+			}
+			k := key{doc.kind, doc.name}
+			defined[k] = true
+			if at, dup := first[k]; dup {
+				errs = append(errs, &Error{Origin: doc.origin,
+					Msg: fmt.Sprintf("duplicate %s %q: already defined at %s", doc.kind, doc.name, at)})
+				continue
+			}
+			first[k] = doc.origin
+			if doc.item != nil {
+				items = append(items, *doc.item)
+				stats.Loaded++
+			}
+		}
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkError(src, ".", walkErr))
+	}
+	return items, stats, errs
+}
+
+func isContentFile(p string) bool {
+	ext := path.Ext(p)
+	return ext == ".yaml" || ext == ".yml"
+}
+
+func readFile(fsys fs.FS, p string) ([]byte, error) {
+	f, err := fsys.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileSize {
+		return nil, fmt.Errorf("file is larger than the %d MiB limit", maxFileSize>>20)
+	}
+	return data, nil
+}
+
+func walkError(src Source, p string, err error) error {
+	// Strip the *PathError wrapper: the position already names the path.
+	msg := err.Error()
+	if pe, ok := err.(*fs.PathError); ok {
+		msg = pe.Err.Error()
+	}
+	file := p
+	if p == "." {
+		file = ""
+	}
+	return &Error{Origin: Origin{Source: src.Name, File: file}, Msg: msg, Err: err}
+}
