@@ -204,7 +204,7 @@ func validateErrors(file Origin, root *yaml.Node, entry *kindEntry, spec any) (e
 		var fe *FieldError
 		if errors.As(err, &fe) {
 			line := specLine
-			if n := findPath(specNode, fe.Field); n != nil {
+			if n := findPath(specNode, fe.Field); n != nil && n != specNode {
 				line = n.Line
 			}
 			errs = append(errs, &Error{Origin: at(file, line), Msg: "spec." + fe.Error(), Err: err})

@@ -1,0 +1,31 @@
+// Package kinds is the one place that lists the content kinds Flywheel
+// understands and registers them, so `flywheel serve`, `flywheel content
+// validate` and tests all build the same content.Registry.
+//
+// Each kind is defined next to the code that uses it; a kind small enough
+// to have no engine of its own (Tenant) lives here. Later kinds (Rule,
+// Runbook, Silence, …) are added to Foundation's list, or to a list beside
+// it, by the issue that introduces them.
+package kinds
+
+import "github.com/flywheel-ops/flywheel/internal/content"
+
+// Foundation returns the kinds that exist from the first release.
+func Foundation() []content.Kind {
+	return []content.Kind{Tenant()}
+}
+
+// Register registers every kind and every cross-document check with reg.
+func Register(reg *content.Registry) {
+	for _, k := range Foundation() {
+		reg.Register(k)
+	}
+	reg.RegisterCheck(CheckTenants)
+}
+
+// NewRegistry returns a registry with every kind registered.
+func NewRegistry() *content.Registry {
+	reg := content.NewRegistry()
+	Register(reg)
+	return reg
+}

@@ -1,0 +1,73 @@
+package kinds
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/flywheel-ops/flywheel/internal/content"
+)
+
+// TenantKind is the kind name of tenant declarations.
+const TenantKind = "Tenant"
+
+// TenantSpec declares that a tenant (a customer) exists. An MSP keeps its
+// customer list in git as Tenant documents; every other item's
+// metadata.tenant must name one of them.
+type TenantSpec struct {
+	// DisplayName is how people see the tenant: "ACME Corp".
+	DisplayName string `yaml:"display_name"`
+	// Description is free text: contract, contacts, notes.
+	Description string `yaml:"description"`
+}
+
+// Tenant returns the Tenant kind.
+func Tenant() content.Kind {
+	return content.Kind{
+		Name: TenantKind,
+		New:  func() any { return new(TenantSpec) },
+		Validate: func(spec any) error {
+			s := spec.(*TenantSpec)
+			if strings.TrimSpace(s.DisplayName) == "" {
+				return content.FieldErrorf("display_name", "is required")
+			}
+			return nil
+		},
+	}
+}
+
+// CheckTenants checks every item's metadata.tenant against the declared
+// tenants: a misspelt tenant would otherwise make a rule apply to nobody.
+// Tenant documents themselves must not carry metadata.tenant.
+func CheckTenants(set *content.Set) error {
+	var errs []error
+	for _, kind := range set.Kinds() {
+		for _, it := range set.Items(kind) {
+			switch {
+			case it.Tenant == "":
+			case kind == TenantKind:
+				errs = append(errs, &content.Error{Origin: it.Origin,
+					Msg: fmt.Sprintf("Tenant %q: metadata.tenant must be empty (a tenant does not belong to a tenant)", it.Name)})
+			case !set.Defined(TenantKind, it.Tenant):
+				errs = append(errs, &content.Error{Origin: it.Origin,
+					Msg: fmt.Sprintf("%s %q: metadata.tenant %q is not a declared Tenant%s", kind, it.Name, it.Tenant, known(set))})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func known(set *content.Set) string {
+	const show = 10
+	var names []string
+	for _, t := range set.Items(TenantKind) {
+		names = append(names, t.Name)
+	}
+	switch {
+	case len(names) == 0:
+		return ""
+	case len(names) > show:
+		return fmt.Sprintf(" (declared: %s, and %d more)", strings.Join(names[:show], ", "), len(names)-show)
+	}
+	return " (declared: " + strings.Join(names, ", ") + ")"
+}
