@@ -7,7 +7,6 @@ import (
 	"io"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -47,16 +46,7 @@ func decodeFile(reg *Registry, file Origin, data []byte) ([]docResult, []error) 
 			docs = append(docs, *d)
 		}
 	}
-	sort.SliceStable(errs, func(i, j int) bool { return errLine(errs[i]) < errLine(errs[j]) })
 	return docs, errs
-}
-
-func errLine(err error) int {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Origin.Line
-	}
-	return 0
 }
 
 // parseNodes splits data into document nodes, stopping at the first syntax

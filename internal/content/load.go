@@ -1,6 +1,7 @@
 package content
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -107,7 +108,6 @@ func loadSource(reg *Registry, src Source, defined map[key]bool) ([]Item, Source
 		}
 		stats.Files++
 		docs, fileErrs := decodeFile(reg, Origin{Source: src.Name, File: p}, data)
-		errs = append(errs, fileErrs...)
 		stats.Documents += len(docs)
 		for _, doc := range docs {
 			if doc.name == "" {
@@ -116,7 +116,7 @@ func loadSource(reg *Registry, src Source, defined map[key]bool) ([]Item, Source
 			k := key{doc.kind, doc.name}
 			defined[k] = true
 			if at, dup := first[k]; dup {
-				errs = append(errs, &Error{Origin: doc.origin,
+				fileErrs = append(fileErrs, &Error{Origin: doc.origin,
 					Msg: fmt.Sprintf("duplicate %s %q: already defined at %s", doc.kind, doc.name, at)})
 				continue
 			}
@@ -126,12 +126,27 @@ func loadSource(reg *Registry, src Source, defined map[key]bool) ([]Item, Source
 				stats.Loaded++
 			}
 		}
+		errs = append(errs, sortByLine(fileErrs)...)
 		return nil
 	})
 	if walkErr != nil {
 		errs = append(errs, walkError(src, ".", walkErr))
 	}
 	return items, stats, errs
+}
+
+// sortByLine orders one file's errors by line, keeping the order of
+// errors on the same line.
+func sortByLine(errs []error) []error {
+	line := func(err error) int {
+		var e *Error
+		if errors.As(err, &e) {
+			return e.Origin.Line
+		}
+		return 0
+	}
+	sort.SliceStable(errs, func(i, j int) bool { return line(errs[i]) < line(errs[j]) })
+	return errs
 }
 
 func isContentFile(p string) bool {
