@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,12 +58,12 @@ func (r *rawJSON) UnmarshalJSON(b []byte) error {
 // postable alert share these fields (the webhook adds status and
 // fingerprint). generatorURL is not decoded: it stays in Raw.
 type alert struct {
-	Status      string            `json:"status"`
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	StartsAt    string            `json:"startsAt"`
-	EndsAt      string            `json:"endsAt"`
-	Fingerprint string            `json:"fingerprint"`
+	Status      string    `json:"status"`
+	Labels      stringMap `json:"labels"`
+	Annotations stringMap `json:"annotations"`
+	StartsAt    string    `json:"startsAt"`
+	EndsAt      string    `json:"endsAt"`
+	Fingerprint string    `json:"fingerprint"`
 }
 
 // parser is the alert decoding shared by both adapters.
@@ -122,8 +120,9 @@ func (p parser) events(items []rawJSON, truncated int) ([]event.Event, error) {
 	}
 	now := p.now()
 	events := make([]event.Event, len(items))
+	in := make(interner)
 	for i, it := range items {
-		if err := convert(&events[i], i, it, now); err != nil {
+		if err := convert(&events[i], i, it, now, in); err != nil {
 			return nil, err
 		}
 		if truncated > 0 {
@@ -136,12 +135,14 @@ func (p parser) events(items []rawJSON, truncated int) ([]event.Event, error) {
 }
 
 // convert fills ev from the i'th alert of a payload.
-func convert(ev *event.Event, i int, item []byte, now time.Time) error {
+func convert(ev *event.Event, i int, item []byte, now time.Time, in interner) error {
 	var a alert
+	a.Labels.in, a.Annotations.in = in, in
 	if err := json.Unmarshal(item, &a); err != nil {
 		return alertJSONError(i, item, err)
 	}
-	if len(a.Labels) == 0 {
+	labels, annotations := a.Labels.m, a.Annotations.m
+	if len(labels) == 0 {
 		return intake.Badf("alerts[%d].labels is required", i)
 	}
 	startsAt, err := parseTime(i, "startsAt", a.StartsAt)
@@ -172,27 +173,40 @@ func convert(ev *event.Event, i int, item []byte, now time.Time) error {
 
 	fingerprint := a.Fingerprint
 	if fingerprint == "" {
-		fingerprint = labelsFingerprint(a.Labels)
+		fingerprint = labelsFingerprint(labels)
 	}
 	if !startsAt.IsZero() {
-		ev.SourceID = fingerprint + ":" + startsAt.Format(time.RFC3339Nano) + ":" + string(status)
+		ev.SourceID = sourceID(fingerprint, startsAt, status)
 	} else {
 		startsAt = now.UTC()
 	}
 
 	ev.Source = Source
 	ev.Kind = event.KindAlert
-	ev.Severity = severityOf(a.Labels["severity"])
+	ev.Severity = severityOf(labels["severity"])
 	ev.Status = status
-	ev.Title = titleOf(a.Labels)
-	ev.Description = descriptionOf(a.Annotations)
-	ev.Resources = resourcesOf(a.Labels)
-	ev.Labels = a.Labels
-	ev.Annotations = a.Annotations
+	ev.Title = titleOf(labels)
+	ev.Description = descriptionOf(annotations)
+	ev.Resources = resourcesOf(labels)
+	ev.Labels = labels
+	if len(annotations) > 0 {
+		ev.Annotations = annotations
+	}
 	ev.OccurredAt = startsAt
 	ev.EndsAt = endsAt
 	ev.Fingerprint = fingerprint
 	return nil
+}
+
+// sourceID is "<fingerprint>:<startsAt>:<status>", built in one allocation.
+func sourceID(fingerprint string, startsAt time.Time, status event.Status) string {
+	var buf [96]byte
+	b := append(buf[:0], fingerprint...)
+	b = append(b, ':')
+	b = startsAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, ':')
+	b = append(b, status...)
+	return string(b)
 }
 
 // parseTime parses an RFC 3339 timestamp into UTC. Empty and Go's zero time
@@ -211,15 +225,10 @@ func parseTime(i int, field, s string) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-// alertJSONError names the alert and field a type mismatch is in. The JSON
+// alertJSONError names the alert and field a type mismatch is in
+// ("alerts[0].labels.severity: expected string, got JSON number"). The JSON
 // itself is already known to be valid.
 func alertJSONError(i int, item []byte, err error) error {
-	var typ *json.UnmarshalTypeError
-	if errors.As(err, &typ) && typ.Type != nil && typ.Type.Kind() == reflect.String &&
-		(typ.Field == "labels" || typ.Field == "annotations") {
-		// encoding/json reports a bad map value at the map itself.
-		return intake.Badf("alerts[%d].%s: values must be strings, got JSON %s", i, typ.Field, typ.Value)
-	}
 	if br, ok := intake.AsBadRequest(intake.JSONError(item, err)); ok {
 		return intake.Badf("alerts[%d].%s", i, br.Message)
 	}
