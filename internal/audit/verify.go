@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -29,8 +30,9 @@ func (r Report) OK() bool { return r.Broken == nil }
 
 // Verify walks tenant's chain from the first record and reports the first
 // break: an altered record (hash mismatch), a deleted one (sequence gap or
-// link mismatch), or a truncated tail (fewer records than the head or a
-// checkpoint says existed).
+// link mismatch), a truncated tail (fewer records than the head or a
+// checkpoint says existed), or a head row deleted or moved back. It is safe
+// to run beside a server that is appending: new records are not breaks.
 func Verify(ctx context.Context, r store.Reader, tenant string) (Report, error) {
 	rep := Report{Tenant: tenant}
 	checkpoints, err := r.ListAuditCheckpoints(ctx, tenant)
@@ -81,23 +83,59 @@ func Verify(ctx context.Context, r store.Reader, tenant string) (Report, error) 
 		rep.Broken = &Break{Seq: rep.Records + 1, Reason: fmt.Sprintf("missing: a checkpoint recorded %d records, found %d (tail deleted)", last, rep.Records)}
 	case headSeq == rep.Records && headHash != rep.Head:
 		rep.Broken = &Break{Seq: rep.Records, Reason: "hash differs from the chain head: rewritten"}
+	case headSeq < rep.Records:
+		// Records beyond the head: appends committed during the scan, or a
+		// head row deleted or moved back. Appends only move the head forward,
+		// so a second read tells them apart without a false alarm.
+		now, _, err := r.AuditHead(ctx, tenant)
+		if err != nil {
+			return rep, err
+		}
+		if now < rep.Records {
+			rep.Broken = &Break{Seq: now + 1, Reason: fmt.Sprintf("beyond the chain head, which says %d records exist, found %d: head deleted or rewound", now, rep.Records)}
+		}
 	}
 	return rep, nil
 }
 
-// VerifyAll verifies every tenant that has audit records.
+// VerifyAll verifies every tenant that has audit records. Tenants come from
+// the chain heads and, so that deleting a head row cannot hide a chain, from
+// the tenant list too; those are reported when anything of a log remains.
 func VerifyAll(ctx context.Context, r store.Reader) ([]Report, error) {
 	tenants, err := r.AuditTenants(ctx)
 	if err != nil {
 		return nil, err
 	}
+	withHead := make(map[string]bool, len(tenants))
+	for _, t := range tenants {
+		withHead[t] = true
+	}
+	page := store.Page{Limit: store.MaxPageLimit}
+	for {
+		list, next, err := r.ListTenants(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range list {
+			if !withHead[t.ID] {
+				tenants = append(tenants, t.ID)
+			}
+		}
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	slices.Sort(tenants)
 	out := make([]Report, 0, len(tenants))
 	for _, t := range tenants {
 		rep, err := Verify(ctx, r, t)
 		if err != nil {
 			return out, fmt.Errorf("tenant %s: %w", t, err)
 		}
-		out = append(out, rep)
+		if withHead[t] || rep.Records > 0 || !rep.OK() {
+			out = append(out, rep)
+		}
 	}
 	return out, nil
 }
