@@ -29,8 +29,9 @@ func (s *Server) Mutate(r *http.Request, tenant string, fn func(ctx context.Cont
 	})
 }
 
-// auditDenied records a refused mutating call in the caller's tenant chain.
-func (s *Server) auditDenied(r *http.Request, p auth.Principal, need string) {
+// auditDenied records a refused mutating call in the caller's tenant chain,
+// with result "denied: <reason>".
+func (s *Server) auditDenied(r *http.Request, p auth.Principal, reason string) {
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		return
 	}
@@ -38,7 +39,7 @@ func (s *Server) auditDenied(r *http.Request, p auth.Principal, need string) {
 	err := s.st.InTx(ctx, func(tx store.Tx) error {
 		_, err := audit.Append(ctx, tx, p.TenantID, s.now(), audit.Entry{
 			Actor: p.Actor(), Action: "api." + strings.ToLower(r.Method), Target: r.URL.Path,
-			Result: "denied: needs " + need,
+			Result: "denied: " + reason,
 		})
 		return err
 	})

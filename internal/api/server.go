@@ -7,6 +7,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -163,6 +164,12 @@ func (s *Server) wrap(rt Route, h HandlerFunc) http.Handler {
 		err := s.authorize(rt, r)
 		if err == nil {
 			err = h(sw, r)
+			// A handler's own refusal (another tenant, a platform-admin
+			// token) is audited like the route's role check.
+			var ae *Error
+			if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
+				s.auditDenied(r, Principal(r), ae.Message)
+			}
 		}
 		if err != nil {
 			if sw.status != 0 {
@@ -203,7 +210,7 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 		if rt.PlatformAdmin {
 			need = "platform admin"
 		}
-		s.auditDenied(r, p, need)
+		s.auditDenied(r, p, "needs "+need)
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this action needs the " + need + " role; the token has " + string(p.Role)}
 	}
 	return nil
