@@ -35,7 +35,12 @@ type Store interface {
 }
 
 // Reader holds the read-only queries; they run on read connections.
+// Capability-specific queries live in their own files (events.go,
+// deflection.go) as interfaces embedded here.
 type Reader interface {
+	EventReader
+	DeflectionReader
+
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
 
@@ -62,6 +67,8 @@ type Reader interface {
 // Tx is a transaction: all reads see its writes.
 type Tx interface {
 	Reader
+	EventWriter
+	DeflectionWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 
