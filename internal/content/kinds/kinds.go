@@ -15,12 +15,13 @@ func Foundation() []content.Kind {
 	return []content.Kind{Tenant()}
 }
 
-// Register registers every kind and every cross-document check with reg.
+// Register registers every kind and the cross-document checks that always
+// apply. CheckTenantRefs is not among them; see its comment.
 func Register(reg *content.Registry) {
 	for _, k := range Foundation() {
 		reg.Register(k)
 	}
-	reg.RegisterCheck(CheckTenants)
+	reg.RegisterCheck(checkTenantsUnscoped)
 }
 
 // NewRegistry returns a registry with every kind registered.

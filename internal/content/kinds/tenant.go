@@ -11,9 +11,8 @@ import (
 // TenantKind is the kind name of tenant declarations.
 const TenantKind = "Tenant"
 
-// TenantSpec declares that a tenant (a customer) exists. An MSP keeps its
-// customer list in git as Tenant documents; every other item's
-// metadata.tenant must name one of them.
+// TenantSpec declares that a tenant (a customer) exists, so an MSP can keep
+// its customer list in git next to the content that serves each customer.
 type TenantSpec struct {
 	// DisplayName is how people see the tenant: "ACME Corp".
 	DisplayName string `yaml:"display_name"`
@@ -36,19 +35,34 @@ func Tenant() content.Kind {
 	}
 }
 
-// CheckTenants checks every item's metadata.tenant against the declared
-// tenants: a misspelt tenant would otherwise make a rule apply to nobody.
-// Tenant documents themselves must not carry metadata.tenant.
-func CheckTenants(set *content.Set) error {
+// checkTenantsUnscoped rejects a Tenant that names a tenant of its own.
+// It is a set check only because Kind.Validate sees the spec, not metadata.
+func checkTenantsUnscoped(set *content.Set) error {
+	var errs []error
+	for _, it := range set.Items(TenantKind) {
+		if it.Tenant != "" {
+			errs = append(errs, &content.Error{Origin: it.Origin,
+				Msg: fmt.Sprintf("Tenant %q: metadata.tenant must be empty (a tenant does not belong to a tenant)", it.Name)})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckTenantRefs checks every item's metadata.tenant against the Tenant
+// documents in the set: a misspelt tenant would otherwise make a rule apply
+// to nobody. Register it (reg.RegisterCheck) only where every tenant is
+// declared in content; tenants can also be created through the API
+// (`flywheel tenant create`), which offline validation cannot see, so
+// Register leaves it out and the server checks references against the
+// store instead.
+func CheckTenantRefs(set *content.Set) error {
 	var errs []error
 	for _, kind := range set.Kinds() {
+		if kind == TenantKind {
+			continue
+		}
 		for _, it := range set.Items(kind) {
-			switch {
-			case it.Tenant == "":
-			case kind == TenantKind:
-				errs = append(errs, &content.Error{Origin: it.Origin,
-					Msg: fmt.Sprintf("Tenant %q: metadata.tenant must be empty (a tenant does not belong to a tenant)", it.Name)})
-			case !set.Defined(TenantKind, it.Tenant):
+			if it.Tenant != "" && !set.Defined(TenantKind, it.Tenant) {
 				errs = append(errs, &content.Error{Origin: it.Origin,
 					Msg: fmt.Sprintf("%s %q: metadata.tenant %q is not a declared Tenant%s", kind, it.Name, it.Tenant, known(set))})
 			}

@@ -20,6 +20,14 @@ func testRegistry() *content.Registry {
 	return reg
 }
 
+// strictTenancy is testRegistry with CheckTenantRefs, as an installation
+// that keeps every tenant in content would build it.
+func strictTenancy() *content.Registry {
+	reg := testRegistry()
+	reg.RegisterCheck(CheckTenantRefs)
+	return reg
+}
+
 func source(name string, files map[string]string) content.Source {
 	fsys := fstest.MapFS{}
 	for p, data := range files {
@@ -93,7 +101,7 @@ func TestTenant(t *testing.T) {
 	}
 }
 
-func TestCheckTenants(t *testing.T) {
+func TestCheckTenantRefs(t *testing.T) {
 	t.Parallel()
 	probe := func(name, tenant string) string {
 		return "apiVersion: flywheel/v1\nkind: Probe\nmetadata:\n  name: " + name + "\n  tenant: " + tenant + "\nspec:\n  url: https://example.com\n"
@@ -107,7 +115,7 @@ func TestCheckTenants(t *testing.T) {
 		"probes/typo.yaml":   probe("on-typo", "acmee"),
 		"probes/all.yaml":    "apiVersion: flywheel/v1\nkind: Probe\nmetadata: {name: everyone}\n",
 	})
-	set, err := content.Load(testRegistry(), content.Builtin(), user)
+	set, err := content.Load(strictTenancy(), content.Builtin(), user)
 	want := []string{
 		`ops/tenants.yaml:9: field "dispaly_name" not found in Tenant spec; did you mean "display_name"?`,
 		`ops/probes/typo.yaml:1: Probe "on-typo": metadata.tenant "acmee" is not a declared Tenant (declared: acme, default)`,
@@ -120,17 +128,29 @@ func TestCheckTenants(t *testing.T) {
 	}
 }
 
-func TestCheckTenantsListsAFew(t *testing.T) {
+func TestCheckTenantRefsListsAFew(t *testing.T) {
 	t.Parallel()
 	var b strings.Builder
 	for _, n := range []string{"t00", "t01", "t02", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10", "t11"} {
 		b.WriteString("---\napiVersion: flywheel/v1\nkind: Tenant\nmetadata: {name: " + n + "}\nspec: {display_name: " + n + "}\n")
 	}
 	b.WriteString("---\napiVersion: flywheel/v1\nkind: Probe\nmetadata: {name: p, tenant: nope}\n")
-	_, err := content.Load(testRegistry(), source("", map[string]string{"a.yaml": b.String()}))
+	_, err := content.Load(strictTenancy(), source("", map[string]string{"a.yaml": b.String()}))
 	want := []string{`a.yaml:62: Probe "p": metadata.tenant "nope" is not a declared Tenant (declared: t00, t01, t02, t03, t04, t05, t06, t07, t08, t09, and 2 more)`}
 	if got := errorLines(err); !slices.Equal(got, want) {
 		t.Fatalf("errors:\n got: %q\nwant: %q", got, want)
+	}
+}
+
+// Without CheckTenantRefs, references to tenants created through the API
+// (which content cannot see) are fine.
+func TestTenantRefsNotCheckedByDefault(t *testing.T) {
+	t.Parallel()
+	_, err := content.Load(testRegistry(), source("ops", map[string]string{
+		"p.yaml": "apiVersion: flywheel/v1\nkind: Probe\nmetadata: {name: p, tenant: created-by-api}\n",
+	}))
+	if err != nil {
+		t.Errorf("Load: %v", err)
 	}
 }
 
