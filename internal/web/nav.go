@@ -1,0 +1,47 @@
+package web
+
+import (
+	"strings"
+
+	"github.com/flywheel-ops/flywheel/internal/opsitem"
+)
+
+// The left navigation. Pages that later issues add (executions, approvals,
+// runbooks, the flywheel dashboard) get an entry here when they exist:
+// there are no links to pages that are not there yet.
+
+type navSection struct {
+	Heading string // "" for the top section
+	Items   []navItem
+}
+
+type navItem struct {
+	Label   string
+	URL     string
+	Current bool
+}
+
+// navigation builds the navigation for a view, marking the current page.
+func navigation(v *view) []navSection {
+	item := func(label, p string) navItem {
+		return navItem{Label: label, URL: v.Link(p), Current: isCurrent(v.Path, p)}
+	}
+	top := navSection{Items: []navItem{
+		item("Overview", "/"),
+		item("OpsItems", "/opsitems"),
+	}}
+	areas := navSection{Heading: "Areas"}
+	for _, c := range opsitem.Categories {
+		areas.Items = append(areas.Items, item(opsitem.CategoryTitles[c], "/areas/"+c))
+	}
+	return []navSection{top, areas}
+}
+
+// isCurrent reports whether the page at cur belongs to the entry at p: the
+// page itself or one below it (an OpsItem under OpsItems).
+func isCurrent(cur, p string) bool {
+	if p == "/" {
+		return cur == "/"
+	}
+	return cur == p || strings.HasPrefix(cur, p+"/")
+}

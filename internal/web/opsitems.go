@@ -1,0 +1,134 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// listPageSize is how many OpsItems one list page shows.
+const listPageSize = 50
+
+// option is one choice of a <select>.
+type option struct {
+	Value, Label string
+}
+
+// listData is what the OpsItems list template shows; area pages use the
+// same template with the category fixed.
+type listData struct {
+	// Action is the path the filter form submits to.
+	Action string
+	// Area is the fixed category of an area page, "" on /opsitems.
+	Area     string
+	Filter   store.OpsItemFilter
+	Filtered bool
+	Items    []store.OpsItem
+	// NextURL and FirstURL page through the list ("" when there is none).
+	NextURL, FirstURL string
+
+	Statuses, Severities, Categories []option
+}
+
+func (h *Handler) opsItems(rq *request) (any, error) {
+	rq.view.Title = "OpsItems"
+	return h.list(rq, "/opsitems", "")
+}
+
+// area lists one of the nine areas' OpsItems.
+func (h *Handler) area(rq *request) (any, error) {
+	c := rq.PathValue("category")
+	if opsitem.ValidCategory(c) != nil {
+		return nil, errNotFound("There is no area %q.", c)
+	}
+	rq.view.Title = opsitem.CategoryTitles[c]
+	return h.list(rq, "/areas/"+c, c)
+}
+
+func (h *Handler) list(rq *request, action, area string) (any, error) {
+	q := rq.URL.Query()
+	f, err := listFilter(q)
+	if err != nil {
+		return nil, err
+	}
+	if area != "" {
+		f.Category = area
+	}
+	cursor := q.Get("cursor")
+	if len(cursor) > 128 {
+		return nil, errBadRequest("The page cursor is invalid.")
+	}
+	items, next, err := h.st.ListOpsItems(rq.ctx, rq.tenantID(), f, store.Page{Limit: listPageSize, Cursor: cursor})
+	if err != nil {
+		return nil, fmt.Errorf("list opsitems: %w", err)
+	}
+	d := listData{
+		Action: action, Area: area, Filter: f, Items: items,
+		Filtered: f.Status != "" || f.Severity != "" || f.Text != "" || (f.Category != "" && area == ""),
+		Statuses: options(opsitem.Statuses, nil), Severities: options(opsitem.Severities, nil),
+		Categories: options(opsitem.Categories, opsitem.CategoryTitles),
+	}
+	pairs := []string{"status", f.Status, "severity", f.Severity, "q", f.Text}
+	if area == "" {
+		pairs = append(pairs, "category", f.Category)
+	}
+	if next != "" {
+		d.NextURL = rq.view.Link(action, append(pairs, "cursor", next)...)
+	}
+	if cursor != "" {
+		d.FirstURL = rq.view.Link(action, pairs...)
+	}
+	return d, nil
+}
+
+// listFilter reads and validates the list filters of a query string.
+func listFilter(q url.Values) (store.OpsItemFilter, error) {
+	f := store.OpsItemFilter{Status: q.Get("status"), Severity: q.Get("severity"), Category: q.Get("category"), Text: q.Get("q")}
+	checks := []struct {
+		v     string
+		valid func(string) error
+	}{{f.Status, opsitem.ValidStatus}, {f.Severity, opsitem.ValidSeverity}, {f.Category, opsitem.ValidCategory}}
+	for _, c := range checks {
+		if c.v != "" {
+			if err := c.valid(c.v); err != nil {
+				return f, errBadRequest("Invalid filter: %v.", err)
+			}
+		}
+	}
+	if len(f.Text) > 200 {
+		return f, errBadRequest("The search text is longer than 200 characters.")
+	}
+	return f, nil
+}
+
+func options(values []string, labels map[string]string) []option {
+	out := make([]option, len(values))
+	for i, v := range values {
+		out[i] = option{Value: v, Label: v}
+		if l, ok := labels[v]; ok {
+			out[i].Label = l
+		}
+	}
+	return out
+}
+
+// opsItem shows one OpsItem of the acting tenant; another tenant's is not
+// found, exactly like one that does not exist.
+func (h *Handler) opsItem(rq *request) (any, error) {
+	id := rq.PathValue("id")
+	if id == "" || len(id) > 128 {
+		return nil, errNotFound("There is no such OpsItem.")
+	}
+	o, err := h.st.GetOpsItem(rq.ctx, rq.tenantID(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFound("There is no OpsItem %q.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get opsitem: %w", err)
+	}
+	rq.view.Title = o.Title
+	return o, nil
+}

@@ -1,0 +1,232 @@
+package web
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoginGoodToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	form := e.get("/login", "")
+	wantStatus(t, form, http.StatusOK)
+	wantContains(t, form, `<label for="token">API token</label>`, `type="password"`, `action="/login"`)
+
+	res := e.login(e.acme, "/opsitems?status=open")
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != "/opsitems?status=open" {
+		t.Errorf("redirect to %q, want the next page", loc)
+	}
+	c := cookie(res.Response, sessionCookie)
+	if c == nil {
+		t.Fatal("no session cookie")
+	}
+	if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Secure {
+		t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, Path=/, not Secure without TLS", c)
+	}
+	if strings.Contains(c.Value, e.acme) {
+		t.Error("cookie holds the raw secret; want it encoded")
+	}
+	if nonce := cookie(res.Response, loginCookie); nonce == nil || nonce.MaxAge >= 0 {
+		t.Errorf("login nonce cookie not cleared: %+v", nonce)
+	}
+
+	page := e.do(withCookie(httpGet("/"), c))
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page, "Acme Corp", "viewer", `action="/logout"`)
+
+	// Logged in, /login goes straight on.
+	again := e.do(withCookie(httpGet("/login?next=/opsitems"), c))
+	wantStatus(t, again, http.StatusSeeOther)
+	if loc := again.Header.Get("Location"); loc != "/opsitems" {
+		t.Errorf("logged-in /login redirects to %q", loc)
+	}
+}
+
+func TestSecureCookies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	h, err := New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Secure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.h = h
+	res := e.login(e.acme, "")
+	wantStatus(t, res, http.StatusSeeOther)
+	for _, c := range res.Cookies() {
+		if !c.Secure {
+			t.Errorf("cookie %s not Secure with Options.Secure", c.Name)
+		}
+	}
+}
+
+func TestLoginBadToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for _, secret := range []string{"fw_not-a-real-token", "", "   "} {
+		res := e.login(secret, "/")
+		wantStatus(t, res, http.StatusUnauthorized)
+		wantContains(t, res, "That token is not valid.", `role="alert"`)
+		if cookie(res.Response, sessionCookie) != nil {
+			t.Errorf("bad token %q got a session cookie", secret)
+		}
+	}
+}
+
+func TestLoginRevokedToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res := e.login(e.acme, "/")
+	wantStatus(t, res, http.StatusSeeOther)
+	sess := cookie(res.Response, sessionCookie)
+	wantStatus(t, e.do(withCookie(httpGet("/opsitems"), sess)), http.StatusOK)
+
+	e.revoke(e.acmeToken)
+
+	// The open session stops working on its next request.
+	page := e.do(withCookie(httpGet("/opsitems"), sess))
+	wantStatus(t, page, http.StatusSeeOther)
+	if loc := page.Header.Get("Location"); loc != "/login?next=%2Fopsitems" {
+		t.Errorf("revoked session redirected to %q", loc)
+	}
+	if c := cookie(page.Response, sessionCookie); c == nil || c.MaxAge >= 0 {
+		t.Errorf("revoked session's cookie not cleared: %+v", c)
+	}
+	// And the token cannot log in again.
+	again := e.login(e.acme, "/")
+	wantStatus(t, again, http.StatusUnauthorized)
+	wantContains(t, again, "That token has been revoked.")
+}
+
+func TestRedirectToLogin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	for path, want := range map[string]string{
+		"/":                              "/login?next=%2F",
+		"/opsitems?status=open&q=disk":   "/login?next=%2Fopsitems%3Fstatus%3Dopen%26q%3Ddisk",
+		"/opsitems/oi_whatever":          "/login?next=%2Fopsitems%2Foi_whatever",
+		"/areas/security":                "/login?next=%2Fareas%2Fsecurity",
+		"/opsitems?tenant=globex":        "/login?next=%2Fopsitems%3Ftenant%3Dglobex",
+		"/opsitems?status=open&cursor=x": "/login?next=%2Fopsitems%3Fstatus%3Dopen%26cursor%3Dx",
+	} {
+		res := e.get(path, "")
+		wantStatus(t, res, http.StatusSeeOther)
+		if loc := res.Header.Get("Location"); loc != want {
+			t.Errorf("GET %s redirects to %q, want %q", path, loc, want)
+		}
+	}
+	// A garbage cookie is no session either.
+	req := httpGet("/")
+	req.AddCookie(&http.Cookie{Name: sessionCookie, Value: "%%%not-base64"})
+	wantStatus(t, e.do(req), http.StatusSeeOther)
+
+	// The login form carries next through.
+	form := e.get("/login?next=%2Fopsitems%3Fstatus%3Dopen", "")
+	wantContains(t, form, `name="next" value="/opsitems?status=open"`)
+}
+
+func TestSafeNext(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"":                       "/",
+		"/":                      "/",
+		"/opsitems?status=open":  "/opsitems?status=open",
+		"/areas/security":        "/areas/security",
+		"//evil.example":         "/",
+		"/\\evil.example":        "/",
+		"https://evil.example/":  "/",
+		"http:/evil.example":     "/",
+		"javascript:alert(1)":    "/",
+		"opsitems":               "/",
+		"/login":                 "/",
+		"/login?next=//evil":     "/",
+		"/ok\r\nSet-Cookie: x=1": "/",
+		"/%2F%2Fevil.example":    "/%2F%2Fevil.example", // a path on this site
+		"/opsitems#frag":         "/opsitems#frag",
+		"/\t/evil.example":       "/",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLoginCSRF(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	form := e.get("/login", "")
+	nonce := cookie(form.Response, loginCookie)
+
+	// No nonce cookie (a cross-site POST carries no SameSite=Strict cookie).
+	res := e.post("/login", url.Values{"token": {e.acme}, csrfField: {nonce.Value}})
+	wantStatus(t, res, http.StatusForbidden)
+	// A nonce that does not match.
+	res = e.post("/login", url.Values{"token": {e.acme}, csrfField: {"forged"}}, nonce)
+	wantStatus(t, res, http.StatusForbidden)
+	if cookie(res.Response, sessionCookie) != nil {
+		t.Error("forged login got a session")
+	}
+	// A browser's cross-site POST is refused before anything else.
+	req := formRequest("/login", url.Values{"token": {e.acme}, csrfField: {nonce.Value}})
+	req.AddCookie(nonce)
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	res = e.do(req)
+	wantStatus(t, res, http.StatusForbidden)
+	if cookie(res.Response, sessionCookie) != nil {
+		t.Error("cross-site login got a session")
+	}
+}
+
+func TestLogout(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	sess := cookie(e.login(e.acme, "/").Response, sessionCookie)
+	page := e.do(withCookie(httpGet("/"), sess))
+	csrf := sessionCSRF(e.acme)
+	wantContains(t, page, `name="csrf" value="`+csrf+`"`)
+
+	// Wrong or missing CSRF token: refused, session kept.
+	for _, token := range []string{"", "forged", sessionCSRF(e.globex)} {
+		res := e.post("/logout", url.Values{csrfField: {token}}, sess)
+		wantStatus(t, res, http.StatusForbidden)
+		if cookie(res.Response, sessionCookie) != nil {
+			t.Errorf("logout with CSRF %q touched the session cookie", token)
+		}
+	}
+	wantStatus(t, e.do(withCookie(httpGet("/"), sess)), http.StatusOK)
+
+	res := e.post("/logout", url.Values{csrfField: {csrf}}, sess)
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != "/login" {
+		t.Errorf("logout redirects to %q", loc)
+	}
+	if c := cookie(res.Response, sessionCookie); c == nil || c.MaxAge >= 0 {
+		t.Errorf("logout did not clear the cookie: %+v", c)
+	}
+	// GET /logout is not a way to log out.
+	wantStatus(t, e.get("/logout", e.acme), http.StatusMethodNotAllowed)
+}
+
+func TestFormTooLarge(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	res := e.post("/login", url.Values{"token": {strings.Repeat("x", formLimit+1)}})
+	wantStatus(t, res, http.StatusRequestEntityTooLarge)
+}
+
+func httpGet(path string) *http.Request { return httptest.NewRequest("GET", path, nil) }
+
+func withCookie(r *http.Request, c *http.Cookie) *http.Request {
+	r.AddCookie(c)
+	return r
+}
+
+func formRequest(path string, form url.Values) *http.Request {
+	r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return r
+}
