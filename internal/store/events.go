@@ -1,8 +1,179 @@
 package store
 
+import (
+	"context"
+	"encoding/json"
+	"time"
+)
+
+// IntakeBatch is one accepted delivery as received: the durable record that
+// makes a 2xx safe. The pipeline processes batches asynchronously and marks
+// them processed; after a crash, unprocessed batches are processed again.
+type IntakeBatch struct {
+	ID         string
+	TenantID   string
+	Source     string // adapter name
+	ReceivedAt time.Time
+	Body       []byte
+	// Header holds the few request headers an adapter needs (JSON object).
+	Header    json.RawMessage
+	Processed bool
+}
+
+// Event is a stored normalized event: one row per change the pipeline saw
+// (a new fingerprint, a status or severity change, a suppression), with the
+// decision it took. Pure repeats are counted on the Alert, not stored.
+type Event struct {
+	ID          string            `json:"id"`
+	TenantID    string            `json:"tenant"`
+	Source      string            `json:"source"`
+	SourceID    string            `json:"source_id,omitempty"`
+	Fingerprint string            `json:"fingerprint"`
+	Kind        string            `json:"kind"`
+	Severity    string            `json:"severity"`
+	Status      string            `json:"status"`
+	Title       string            `json:"title"`
+	Description string            `json:"description,omitempty"`
+	Resources   json.RawMessage   `json:"resources,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	OccurredAt  time.Time         `json:"occurred_at"`
+	ReceivedAt  time.Time         `json:"received_at"`
+	Raw         json.RawMessage   `json:"raw,omitempty"`
+	// ResourceKey is the first resource's ID, for search.
+	ResourceKey string `json:"resource,omitempty"`
+	OpsItemID   string `json:"opsitem_id,omitempty"`
+	// Decision is what the pipeline did: opened, attached, updated,
+	// resolved, held, transient, suppressed.
+	Decision string `json:"decision"`
+	// Reason explains a decision: "silence sil_…", "maintenance nightly",
+	// "inhibited by …", "flapping", rule names.
+	Reason string `json:"reason,omitempty"`
+}
+
+// EventFilter narrows ListEvents.
+type EventFilter struct {
+	Source      string
+	Fingerprint string
+	Resource    string
+	Status      string
+	Decision    string
+	OpsItemID   string
+	From, To    time.Time // on OccurredAt; zero means unbounded
+}
+
+// Alert is the pipeline's state for one fingerprint: deduplication counts,
+// the OpsItem it belongs to, and the deflection state.
+type Alert struct {
+	TenantID    string            `json:"tenant"`
+	Fingerprint string            `json:"fingerprint"`
+	Source      string            `json:"source"`
+	Title       string            `json:"title"`
+	Severity    string            `json:"severity"`
+	Status      string            `json:"status"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	FirstSeen   time.Time         `json:"first_seen"`
+	LastSeen    time.Time         `json:"last_seen"`
+	LastChange  time.Time         `json:"last_change"`
+	Occurrences int64             `json:"occurrences"`
+	OpsItemID   string            `json:"opsitem_id,omitempty"`
+	// Changes are the recent state-change times, for flapping detection.
+	Changes  []time.Time `json:"changes,omitempty"`
+	Flapping bool        `json:"flapping,omitempty"`
+	// HeldUntil is set while a new firing alert is held (transient auto-pause).
+	HeldUntil time.Time `json:"held_until,omitzero"`
+	// Rule and GroupKey are the correlation it was matched to.
+	Rule     string `json:"rule,omitempty"`
+	GroupKey string `json:"group_key,omitempty"`
+	// Suppressed is the current suppression reason, "" when not suppressed.
+	Suppressed string `json:"suppressed,omitempty"`
+	// SourceUpdatedAt is the newest source version seen (Security Hub
+	// UpdatedAt); an older version arriving later is ignored.
+	SourceUpdatedAt time.Time `json:"source_updated_at,omitzero"`
+}
+
+// OpsItemMember is one fingerprint related to an OpsItem, with counts.
+type OpsItemMember struct {
+	TenantID    string    `json:"tenant"`
+	OpsItemID   string    `json:"opsitem_id"`
+	Fingerprint string    `json:"fingerprint"`
+	Title       string    `json:"title"`
+	Source      string    `json:"source"`
+	Severity    string    `json:"severity"`
+	Status      string    `json:"status"`
+	Occurrences int64     `json:"occurrences"`
+	FirstSeen   time.Time `json:"first_seen"`
+	LastSeen    time.Time `json:"last_seen"`
+}
+
+// OpsItemResource is a resource related to an OpsItem.
+type OpsItemResource struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// TimelineEntry is one line of an OpsItem's history.
+type TimelineEntry struct {
+	ID        string    `json:"id"`
+	TenantID  string    `json:"tenant"`
+	OpsItemID string    `json:"opsitem_id"`
+	At        time.Time `json:"at"`
+	Kind      string    `json:"kind"` // opened, event, resolved, note, …
+	Message   string    `json:"message"`
+	Actor     string    `json:"actor,omitempty"`
+}
+
+// NoiseBucket is the pipeline's counters for one tenant and minute.
+type NoiseBucket struct {
+	TenantID     string
+	Minute       time.Time
+	Received     int64
+	Deduplicated int64
+	Opened       int64
+	Suppressed   map[string]int64 // by reason class: silence, maintenance, transient, flapping, inhibited
+}
+
 // EventReader holds the queries over stored events, alert state and OpsItem
 // members (the intake pipeline's data).
-type EventReader interface{}
+type EventReader interface {
+	// UnprocessedIntake lists batches not yet processed that were received
+	// before the given time, oldest first.
+	UnprocessedIntake(ctx context.Context, before time.Time, limit int) ([]IntakeBatch, error)
+	CountUnprocessedIntake(ctx context.Context) (int64, error)
+	IntakeProcessed(ctx context.Context, id string) (bool, error)
+
+	ListEvents(ctx context.Context, tenantID string, f EventFilter, page Page) ([]Event, string, error)
+	GetAlert(ctx context.Context, tenantID, fingerprint string) (Alert, error)
+	// DueHeldAlerts lists alerts (of every tenant) whose transient hold ends
+	// at or before t.
+	DueHeldAlerts(ctx context.Context, t time.Time, limit int) ([]Alert, error)
+	// FlappingAlerts lists alerts (of every tenant) marked flapping.
+	FlappingAlerts(ctx context.Context, limit int) ([]Alert, error)
+	// OpenGroup finds the newest open OpsItem of a correlation group whose
+	// last event is at or after since.
+	OpenGroup(ctx context.Context, tenantID, rule, key string, since time.Time) (OpsItem, error)
+	ListOpsItemMembers(ctx context.Context, tenantID, opsItemID string) ([]OpsItemMember, error)
+	ListOpsItemResources(ctx context.Context, tenantID, opsItemID string) ([]OpsItemResource, error)
+	ListTimeline(ctx context.Context, tenantID, opsItemID string) ([]TimelineEntry, error)
+	NoiseTotals(ctx context.Context, tenantID string, from, to time.Time) (NoiseBucket, error)
+	// InhibitingAlert returns the fingerprint of a firing alert other than
+	// except that asserts one of keys ("" when none does).
+	InhibitingAlert(ctx context.Context, tenantID string, keys []string, except string) (string, error)
+}
 
 // EventWriter holds the pipeline's writes.
-type EventWriter interface{}
+type EventWriter interface {
+	InsertIntakeBatches(ctx context.Context, b []IntakeBatch) error
+	// ClaimIntake marks a batch processed, reporting false when it already
+	// was (another processor got it first). Within a transaction, the claim
+	// commits with the work done for the batch.
+	ClaimIntake(ctx context.Context, id string) (bool, error)
+	InsertEvent(ctx context.Context, e Event) error
+	PutAlert(ctx context.Context, a Alert) error
+	PutOpsItemMember(ctx context.Context, m OpsItemMember) error
+	AddOpsItemResource(ctx context.Context, tenantID, opsItemID string, r OpsItemResource) error
+	AddTimeline(ctx context.Context, e TimelineEntry) error
+	AddNoise(ctx context.Context, b NoiseBucket) error
+	// SetInhibitKeys replaces the inhibition keys a firing alert asserts
+	// (none when it resolves).
+	SetInhibitKeys(ctx context.Context, tenantID, fingerprint string, keys []string) error
+}

@@ -66,6 +66,22 @@ type OpsItem struct {
 	UpdatedAt   time.Time  `json:"updated_at"`
 	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
 	ResolvedBy  string     `json:"resolved_by,omitempty"`
+
+	// Correlation: the rule and group key that collected the members, the
+	// event times of the first and last member event, and their count.
+	Rule         string    `json:"rule,omitempty"`
+	GroupKey     string    `json:"group_key,omitempty"`
+	FirstEventAt time.Time `json:"first_event_at,omitzero"`
+	LastEventAt  time.Time `json:"last_event_at,omitzero"`
+	Occurrences  int64     `json:"occurrences"`
+	// Resolution says when member resolutions resolve the OpsItem: all, any
+	// or manual.
+	Resolution string `json:"resolution,omitempty"`
+	// Flapping is set while a member changes state too often.
+	Flapping bool `json:"flapping,omitempty"`
+	// OperationalData holds diagnostics and source facts (e.g. Alertmanager's
+	// truncatedAlerts), as a JSON object.
+	OperationalData json.RawMessage `json:"operational_data,omitempty"`
 }
 
 // OpsItemFilter narrows ListOpsItems; empty fields match everything.

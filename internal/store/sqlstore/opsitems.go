@@ -8,15 +8,29 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-const opsItemCols = "id, tenant_id, title, description, category, severity, status, source, created_at, updated_at, resolved_at, resolved_by"
+const opsItemCols = "id, tenant_id, title, description, category, severity, status, source, created_at, updated_at, resolved_at, resolved_by, " +
+	"rule, group_key, first_event_at, last_event_at, occurrences, resolution, flapping, opsdata"
 
 func scanOpsItem(r Row) (store.OpsItem, error) {
 	var o store.OpsItem
-	var created, updated, resolved int64
+	var created, updated, resolved, first, last int64
+	var flapping int
+	var opsdata string
 	err := r.Scan(&o.ID, &o.TenantID, &o.Title, &o.Description, &o.Category, &o.Severity, &o.Status, &o.Source,
-		&created, &updated, &resolved, &o.ResolvedBy)
+		&created, &updated, &resolved, &o.ResolvedBy,
+		&o.Rule, &o.GroupKey, &first, &last, &o.Occurrences, &o.Resolution, &flapping, &opsdata)
 	o.CreatedAt, o.UpdatedAt, o.ResolvedAt = fromTS(created), fromTS(updated), fromTSPtr(resolved)
+	o.FirstEventAt, o.LastEventAt, o.Flapping = fromTS(first), fromTS(last), flapping != 0
+	if opsdata != "" {
+		o.OperationalData = []byte(opsdata)
+	}
 	return o, err
+}
+
+func opsItemArgs(o store.OpsItem) []any {
+	return []any{o.ID, o.TenantID, o.Title, o.Description, o.Category, o.Severity, o.Status, o.Source,
+		ts(o.CreatedAt), ts(o.UpdatedAt), tsPtr(o.ResolvedAt), o.ResolvedBy,
+		o.Rule, o.GroupKey, ts(o.FirstEventAt), ts(o.LastEventAt), o.Occurrences, o.Resolution, boolInt(o.Flapping), string(o.OperationalData)}
 }
 
 func (r reader) GetOpsItem(ctx context.Context, tenantID, id string) (store.OpsItem, error) {
@@ -46,16 +60,16 @@ func (r reader) ListOpsItems(ctx context.Context, tenantID string, f store.OpsIt
 }
 
 func (t *tx) CreateOpsItem(ctx context.Context, o store.OpsItem) error {
-	_, err := t.h.Exec(ctx, "INSERT INTO opsitems ("+opsItemCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-		o.ID, o.TenantID, o.Title, o.Description, o.Category, o.Severity, o.Status, o.Source,
-		ts(o.CreatedAt), ts(o.UpdatedAt), tsPtr(o.ResolvedAt), o.ResolvedBy)
+	_, err := t.h.Exec(ctx, "INSERT INTO opsitems ("+opsItemCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+		opsItemArgs(o)...)
 	return conflict(t.b, err, "opsitem "+o.ID)
 }
 
 func (t *tx) UpdateOpsItem(ctx context.Context, o store.OpsItem) error {
-	n, err := t.h.Exec(ctx, `UPDATE opsitems SET title = $1, description = $2, category = $3, severity = $4, status = $5,
-		updated_at = $6, resolved_at = $7, resolved_by = $8 WHERE tenant_id = $9 AND id = $10`,
-		o.Title, o.Description, o.Category, o.Severity, o.Status, ts(o.UpdatedAt), tsPtr(o.ResolvedAt), o.ResolvedBy, o.TenantID, o.ID)
+	n, err := t.h.Exec(ctx, `UPDATE opsitems SET title = $3, description = $4, category = $5, severity = $6, status = $7,
+		source = $8, created_at = $9, updated_at = $10, resolved_at = $11, resolved_by = $12, rule = $13, group_key = $14,
+		first_event_at = $15, last_event_at = $16, occurrences = $17, resolution = $18, flapping = $19, opsdata = $20
+		WHERE id = $1 AND tenant_id = $2`, opsItemArgs(o)...)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -161,7 +162,7 @@ func testOpsItems(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != o {
+	if !reflect.DeepEqual(got, o) {
 		t.Errorf("GetOpsItem = %+v\nwant %+v", got, o)
 	}
 	resolved := t0.Add(time.Hour)

@@ -1,0 +1,221 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// ErrOverloaded is returned by Submit when the intake queue or the
+// unprocessed backlog is full; the sender should retry later (503).
+var ErrOverloaded = errors.New("intake is overloaded; retry later")
+
+// ErrStopped is returned by Submit after Stop.
+var ErrStopped = errors.New("intake is shutting down")
+
+// CommitterOptions bound the group commit.
+type CommitterOptions struct {
+	// MaxQueue is how many submissions may wait for a commit (default 4096).
+	MaxQueue int
+	// MaxBatch is how many submissions one transaction commits (default 512).
+	MaxBatch int
+	// MaxBacklog is how many committed-but-unprocessed events are allowed
+	// before new deliveries are refused (default 500,000).
+	MaxBacklog int64
+	Logger     *slog.Logger
+	Clock      func() time.Time
+}
+
+// Committer makes deliveries durable with group commit: concurrent Submit
+// calls are written in one transaction, and each returns only after that
+// transaction committed. It then hands the batches to the Processor.
+type Committer struct {
+	st    store.Store
+	opts  CommitterOptions
+	in    chan *submission
+	out   chan<- []Work
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	mu    sync.RWMutex // held for reading by Submit, for writing by Stop
+	shut  bool
+	seq   atomic.Uint64
+	back  *atomic.Int64
+	start sync.Once
+}
+
+// Work is a committed batch with its parsed events (nil when it must be
+// re-parsed from the stored body).
+type Work struct {
+	Batch  store.IntakeBatch
+	Events []event.Event
+}
+
+type submission struct {
+	w    Work
+	done chan error
+}
+
+// NewCommitter returns a committer that sends committed work to out.
+// backlog is shared with the Processor, which decrements it.
+func NewCommitter(st store.Store, out chan<- []Work, backlog *atomic.Int64, o CommitterOptions) *Committer {
+	if o.MaxQueue <= 0 {
+		o.MaxQueue = 4096
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 512
+	}
+	if o.MaxBacklog <= 0 {
+		o.MaxBacklog = 500_000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	return &Committer{st: st, opts: o, in: make(chan *submission, o.MaxQueue), out: out,
+		stop: make(chan struct{}), done: make(chan struct{}), back: backlog}
+}
+
+// Start runs the commit loop until Stop.
+func (c *Committer) Start(ctx context.Context) {
+	c.start.Do(func() { go c.loop(context.WithoutCancel(ctx)) })
+}
+
+// Stop refuses new submissions, commits the queued ones and returns.
+func (c *Committer) Stop(ctx context.Context) error {
+	c.once.Do(func() {
+		c.mu.Lock()
+		c.shut = true
+		c.mu.Unlock()
+		close(c.stop)
+	})
+	select {
+	case <-c.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Submit durably stores one delivery and its parsed events. It returns nil
+// only once they are committed.
+func (c *Committer) Submit(ctx context.Context, tenant, source string, body []byte, header json.RawMessage, evs []event.Event) error {
+	if c.back.Load() >= c.opts.MaxBacklog {
+		return ErrOverloaded
+	}
+	now := c.opts.Clock().UTC()
+	for i := range evs {
+		evs[i].ReceivedAt = now
+	}
+	s := &submission{
+		w: Work{Batch: store.IntakeBatch{ID: c.nextID(now), TenantID: tenant, Source: source, ReceivedAt: now, Body: body, Header: header},
+			Events: evs},
+		done: make(chan error, 1),
+	}
+	c.mu.RLock()
+	if c.shut {
+		c.mu.RUnlock()
+		return ErrStopped
+	}
+	select {
+	case c.in <- s:
+		c.mu.RUnlock()
+	default:
+		c.mu.RUnlock()
+		return ErrOverloaded
+	}
+	select {
+	case err := <-s.done:
+		return err
+	case <-ctx.Done():
+		// The delivery may still commit; the sender will retry and the
+		// retry is deduplicated.
+		return ctx.Err()
+	}
+}
+
+// nextID keeps batch IDs in submission order within this process.
+func (c *Committer) nextID(now time.Time) string {
+	return fmt.Sprintf("ib_%013x%08x", now.UnixMilli(), c.seq.Add(1)&0xffffffff)
+}
+
+func (c *Committer) loop(ctx context.Context) {
+	defer close(c.done)
+	batch := make([]*submission, 0, c.opts.MaxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case s := <-c.in:
+			batch = append(batch, s)
+		case <-c.stop:
+			// Drain what was accepted before Stop.
+			for {
+				select {
+				case s := <-c.in:
+					batch = append(batch, s)
+					if len(batch) == c.opts.MaxBatch {
+						c.commit(ctx, batch)
+						batch = batch[:0]
+					}
+				default:
+					if len(batch) > 0 {
+						c.commit(ctx, batch)
+					}
+					return
+				}
+			}
+		}
+	fill:
+		for len(batch) < c.opts.MaxBatch {
+			select {
+			case s := <-c.in:
+				batch = append(batch, s)
+			default:
+				break fill
+			}
+		}
+		c.commit(ctx, batch)
+	}
+}
+
+func (c *Committer) commit(ctx context.Context, batch []*submission) {
+	bs := make([]store.IntakeBatch, len(batch))
+	var nev int64
+	for i, s := range batch {
+		bs[i] = s.w.Batch
+		nev += int64(max(len(s.w.Events), 1))
+	}
+	err := c.st.InTx(ctx, func(tx store.Tx) error { return tx.InsertIntakeBatches(ctx, bs) })
+	if err != nil {
+		c.opts.Logger.Error("intake commit failed", "batches", len(batch), "error", err)
+		err = fmt.Errorf("storing the delivery failed: %w", err)
+	} else {
+		c.back.Add(nev)
+	}
+	for _, s := range batch {
+		s.done <- err
+	}
+	if err != nil {
+		return
+	}
+	work := make([]Work, len(batch))
+	for i, s := range batch {
+		work[i] = s.w
+	}
+	select {
+	case c.out <- work:
+	default:
+		// The processor is behind: drop the in-memory copy; it reads the
+		// batches back from the store.
+	}
+}

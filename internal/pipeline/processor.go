@@ -1,0 +1,246 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Parser re-parses a stored delivery (after a restart, or when the
+// in-memory copy was dropped).
+type Parser func(ctx context.Context, b store.IntakeBatch) ([]event.Event, error)
+
+// ProcessorOptions configure a Processor.
+type ProcessorOptions struct {
+	Logger *slog.Logger
+	Clock  func() time.Time
+	// TickEvery is how often held and flapping alerts are re-examined.
+	TickEvery time.Duration
+	// ScanEvery is how often the store is scanned for unprocessed batches
+	// (the in-memory hand-off covers the normal case).
+	ScanEvery time.Duration
+	// OnProcessed is called after each committed processing transaction
+	// (tests and the UI's live updates use it).
+	OnProcessed func(outcomes []Outcome)
+}
+
+// Processor feeds committed deliveries through the Engine, each batch
+// claimed and processed in one transaction, so a crash never loses or
+// double-processes a delivery.
+type Processor struct {
+	st    store.Store
+	en    *Engine
+	parse Parser
+	opts  ProcessorOptions
+	in    chan []Work
+	back  atomic.Int64
+	stop  chan struct{}
+	done  chan struct{}
+	once  sync.Once
+	start sync.Once
+}
+
+// NewProcessor returns a processor; Input and Backlog connect a Committer.
+func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) *Processor {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
+	if o.TickEvery <= 0 {
+		o.TickEvery = time.Second
+	}
+	if o.ScanEvery <= 0 {
+		o.ScanEvery = 2 * time.Second
+	}
+	return &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Input is where a Committer sends committed work.
+func (p *Processor) Input() chan<- []Work { return p.in }
+
+// Backlog counts committed events not yet processed.
+func (p *Processor) Backlog() *atomic.Int64 { return &p.back }
+
+// Start processes until Stop; it first recovers batches left unprocessed
+// by a previous run.
+func (p *Processor) Start(ctx context.Context) {
+	p.start.Do(func() { go p.loop(context.WithoutCancel(ctx)) })
+}
+
+// Stop finishes the work in hand and returns; what is left stays in the
+// store, unprocessed, for the next start.
+func (p *Processor) Stop(ctx context.Context) error {
+	p.once.Do(func() { close(p.stop) })
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Processor) loop(ctx context.Context) {
+	defer close(p.done)
+	p.scan(ctx, p.opts.Clock().Add(time.Hour)) // everything left by a previous run
+	tick := time.NewTicker(p.opts.TickEvery)
+	defer tick.Stop()
+	scan := time.NewTicker(p.opts.ScanEvery)
+	defer scan.Stop()
+	for {
+		select {
+		case <-p.stop:
+			for {
+				select {
+				case w := <-p.in:
+					p.process(ctx, w)
+				default:
+					return
+				}
+			}
+		case w := <-p.in:
+			// Take whatever else is waiting, to amortise the transaction.
+			for len(w) < 2048 {
+				select {
+				case more := <-p.in:
+					w = append(w, more...)
+					continue
+				default:
+				}
+				break
+			}
+			p.process(ctx, w)
+		case <-tick.C:
+			p.tick(ctx)
+		case <-scan.C:
+			p.scan(ctx, p.opts.Clock().Add(-p.opts.ScanEvery))
+		}
+	}
+}
+
+func (p *Processor) scan(ctx context.Context, before time.Time) {
+	for {
+		bs, err := p.st.UnprocessedIntake(ctx, before, 256)
+		if err != nil {
+			p.opts.Logger.Error("scan unprocessed intake", "error", err)
+			return
+		}
+		if len(bs) == 0 {
+			return
+		}
+		work := make([]Work, len(bs))
+		for i, b := range bs {
+			work[i] = Work{Batch: b}
+		}
+		if !p.process(ctx, work) || len(bs) < 256 {
+			return
+		}
+	}
+}
+
+func (p *Processor) tick(ctx context.Context) {
+	err := p.st.InTx(ctx, func(tx store.Tx) error {
+		counts, err := p.en.Tick(ctx, tx, p.opts.Clock())
+		if err != nil {
+			return err
+		}
+		for tenant, c := range counts {
+			if err := addNoise(ctx, tx, tenant, p.opts.Clock(), c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		p.opts.Logger.Error("pipeline tick", "error", err)
+	}
+}
+
+// process runs work in one transaction; on failure it retries each batch
+// alone so one poison delivery cannot block the rest.
+func (p *Processor) process(ctx context.Context, work []Work) bool {
+	outs, err := p.processTx(ctx, work)
+	if err == nil {
+		p.done1(work, outs)
+		return true
+	}
+	if len(work) == 1 {
+		p.opts.Logger.Error("processing a delivery failed; it stays unprocessed", "batch", work[0].Batch.ID, "error", err)
+		return false
+	}
+	ok := true
+	for _, w := range work {
+		outs, err := p.processTx(ctx, []Work{w})
+		if err != nil {
+			p.opts.Logger.Error("processing a delivery failed; it stays unprocessed", "batch", w.Batch.ID, "error", err)
+			ok = false
+			continue
+		}
+		p.done1([]Work{w}, outs)
+	}
+	return ok
+}
+
+func (p *Processor) done1(work []Work, outs []Outcome) {
+	var n int64
+	for _, w := range work {
+		n += int64(max(len(w.Events), 1))
+	}
+	if p.back.Add(-n) < 0 {
+		p.back.Store(0)
+	}
+	if p.opts.OnProcessed != nil {
+		p.opts.OnProcessed(outs)
+	}
+}
+
+func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
+	var all []Outcome
+	err := p.st.InTx(ctx, func(tx store.Tx) error {
+		all = all[:0]
+		for i := range work {
+			w := &work[i]
+			ok, err := tx.ClaimIntake(ctx, w.Batch.ID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // processed already (by us before a crash, or another replica)
+			}
+			if w.Events == nil {
+				if w.Events, err = p.parse(ctx, w.Batch); err != nil {
+					return fmt.Errorf("re-parse batch %s: %w", w.Batch.ID, err)
+				}
+				for j := range w.Events {
+					w.Events[j].ReceivedAt = w.Batch.ReceivedAt
+				}
+			}
+			outs, c, err := p.en.Process(ctx, tx, w.Batch.TenantID, w.Events)
+			if err != nil {
+				return err
+			}
+			all = append(all, outs...)
+			if err := addNoise(ctx, tx, w.Batch.TenantID, w.Batch.ReceivedAt, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return all, err
+}
+
+func addNoise(ctx context.Context, tx store.Tx, tenant string, at time.Time, c Counts) error {
+	if tenant == "" || (c.Received == 0 && c.Opened == 0 && len(c.Suppressed) == 0) {
+		return nil
+	}
+	return tx.AddNoise(ctx, store.NoiseBucket{TenantID: tenant, Minute: at.Truncate(time.Minute), Received: c.Received,
+		Deduplicated: c.Deduplicated, Opened: c.Opened, Suppressed: c.Suppressed})
+}
+

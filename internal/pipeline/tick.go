@@ -1,0 +1,96 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Tick applies the passage of time up to now: alerts whose hold ended while
+// still firing open (or join) their OpsItem, and flapping alerts that have
+// been stable for their flap window settle (resolving their OpsItem if they
+// ended resolved). The live server ticks every second; replay ticks in event
+// time.
+func (en *Engine) Tick(ctx context.Context, tx store.Tx, now time.Time) (map[string]Counts, error) {
+	counts := map[string]Counts{}
+	held, err := tx.DueHeldAlerts(ctx, now, 1000)
+	if err != nil {
+		return counts, err
+	}
+	for _, a := range held {
+		c := counts[a.TenantID]
+		if err := en.releaseHold(ctx, tx, a, &c); err != nil {
+			return counts, err
+		}
+		counts[a.TenantID] = c
+	}
+	for _, c := range counts {
+		en.Metrics.count(c)
+	}
+	flapping, err := tx.FlappingAlerts(ctx, 1000)
+	if err != nil {
+		return counts, err
+	}
+	for _, a := range flapping {
+		p, _ := en.Correlator.Params(a.Rule)
+		if now.Sub(a.LastChange) < p.FlapWindow {
+			continue
+		}
+		a.Flapping, a.Changes = false, nil
+		if a.OpsItemID != "" && a.Status == string(event.StatusResolved) {
+			o, err := tx.GetOpsItem(ctx, a.TenantID, a.OpsItemID)
+			if err != nil {
+				return counts, err
+			}
+			o.Flapping = false
+			if err := en.maybeResolve(ctx, tx, &o, a.LastChange.Add(p.FlapWindow), "stable again after flapping; all member alerts resolved"); err != nil {
+				return counts, err
+			}
+			if !opsitem.IsClosed(o.Status) {
+				if err := tx.UpdateOpsItem(ctx, o); err != nil {
+					return counts, err
+				}
+			}
+		}
+		if err := tx.PutAlert(ctx, a); err != nil {
+			return counts, err
+		}
+	}
+	return counts, nil
+}
+
+// releaseHold opens the OpsItem of an alert whose hold ended while firing.
+func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, c *Counts) error {
+	t := a.HeldUntil
+	a.HeldUntil = time.Time{}
+	if a.Status != string(event.StatusFiring) {
+		return tx.PutAlert(ctx, a)
+	}
+	e := event.Event{Source: a.Source, Title: a.Title, Severity: event.Severity(a.Severity), Status: event.StatusFiring,
+		Labels: a.Labels, Fingerprint: a.Fingerprint, OccurredAt: t, ReceivedAt: t, Kind: event.KindAlert}
+	g, err := en.Correlator.Correlate(&e)
+	if err != nil {
+		return err
+	}
+	if o, ok, err := en.openGroup(ctx, tx, a.TenantID, g, t); err != nil {
+		return err
+	} else if ok {
+		if err := en.attach(ctx, tx, &o, &e, t, &a, true); err != nil {
+			return err
+		}
+	} else {
+		if _, err := en.open(ctx, tx, a.TenantID, &e, t, g, &a); err != nil {
+			return err
+		}
+		c.Opened++
+	}
+	if err := tx.PutAlert(ctx, a); err != nil {
+		return err
+	}
+	out := Outcome{Fingerprint: a.Fingerprint, Decision: DecisionOpened, Reason: fmt.Sprintf("still firing after its hold (rule %s)", g.Rule), OpsItemID: a.OpsItemID}
+	return en.storeEvent(ctx, tx, a.TenantID, &e, &out)
+}
