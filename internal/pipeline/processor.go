@@ -243,4 +243,3 @@ func addNoise(ctx context.Context, tx store.Tx, tenant string, at time.Time, c C
 	return tx.AddNoise(ctx, store.NoiseBucket{TenantID: tenant, Minute: at.Truncate(time.Minute), Received: c.Received,
 		Deduplicated: c.Deduplicated, Opened: c.Opened, Suppressed: c.Suppressed})
 }
-
