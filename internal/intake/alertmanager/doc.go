@@ -27,7 +27,9 @@
 //     resolved once endsAt is set and not after the injected clock's now,
 //     exactly as Alertmanager decides.
 //   - OccurredAt is startsAt (the clock's now when absent) and EndsAt is
-//     endsAt unless zero ("0001-01-01T00:00:00Z"); both in UTC.
+//     endsAt unless zero ("0001-01-01T00:00:00Z"); both in UTC. On a firing
+//     v2 alert endsAt is Prometheus's expiry: when Alertmanager would resolve
+//     the alert if it were not re-sent.
 //   - Fingerprint is the alert's own fingerprint field when present, else the
 //     fingerprint Alertmanager itself would compute (FNV-1a over the sorted
 //     label set, 16 hex digits, see [labelsFingerprint]), so an alert sent
