@@ -32,6 +32,8 @@ type Options struct {
 	BodyLimit int64
 	// Ready reports readiness beyond the database (e.g. jobs started).
 	Ready func(ctx context.Context) error
+	// Intake serves the intake endpoints; nil leaves them out.
+	Intake IntakeService
 }
 
 // Route is one registered endpoint.
@@ -55,6 +57,7 @@ type Server struct {
 	routes  []Route
 	metrics *httpMetrics
 	gather  prometheus.Gatherer
+	intake  IntakeService
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -72,13 +75,15 @@ func New(o Options) *Server {
 	s := &Server{
 		// Stored times have microsecond resolution; answer with what is stored.
 		st: o.Store, log: o.Logger, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, limit: o.BodyLimit, ready: o.Ready,
-		mux: http.NewServeMux(), metrics: newHTTPMetrics(o.Registerer), gather: o.Gatherer,
+		mux: http.NewServeMux(), metrics: newHTTPMetrics(o.Registerer), gather: o.Gatherer, intake: o.Intake,
 	}
 	s.registerHealth()
 	s.registerTenants()
 	s.registerTokens()
 	s.registerAudit()
 	s.registerOpsItems()
+	s.registerIntake()
+	s.registerEvents()
 	s.registerOpenAPI()
 	return s
 }
@@ -216,10 +221,16 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 	return nil
 }
 
+// bearer takes the token from "Authorization: Bearer TOKEN", or from HTTP
+// basic auth's password (senders like SNS can only put credentials in the
+// URL: https://flywheel:TOKEN@host/api/v1/intake/sns).
 func bearer(r *http.Request) (string, bool) {
 	h := r.Header.Get("Authorization")
 	if len(h) > 7 && (h[:7] == "Bearer " || h[:7] == "bearer ") {
 		return h[7:], true
+	}
+	if _, pw, ok := r.BasicAuth(); ok && pw != "" {
+		return pw, true
 	}
 	return "", false
 }

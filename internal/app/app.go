@@ -21,6 +21,8 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/jobs"
+	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -46,6 +48,12 @@ type App struct {
 	srv      *http.Server
 	ln       net.Listener
 	serveErr chan error
+
+	engine    *pipeline.Engine
+	processor *pipeline.Processor
+	committer *pipeline.Committer
+	intake    intakeService
+	jobs      *jobs.Queue
 
 	stopOnce sync.Once
 	stopErr  error
@@ -80,9 +88,18 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("bootstrap: %w", err)
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := a.buildPipeline(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("pipeline: %w", err)
+	}
+	a.jobs, err = jobs.New(ctx, st, jobs.Options{Logger: o.Logger, Clock: o.Clock, AuditCheckpointEvery: cfg.AuditCheckpointEvery})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
 	a.api = api.New(api.Options{
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
-		BodyLimit: cfg.BodyLimit,
+		BodyLimit: cfg.BodyLimit, Intake: a.intake,
 	})
 	a.handler = a.routes()
 	return a, nil
@@ -123,6 +140,12 @@ func (a *App) Start(ctx context.Context) error {
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	if err := a.jobs.Start(ctx); err != nil {
+		ln.Close()
+		return fmt.Errorf("start jobs: %w", err)
+	}
+	a.processor.Start(ctx)
+	a.committer.Start(ctx)
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.srv.Serve(ln) }()
 	a.log.Info("flywheel serving", "addr", "http://"+ln.Addr().String(), "store", a.st.Driver(), "data", a.cfg.DataDir)
@@ -149,6 +172,17 @@ func (a *App) Stop(ctx context.Context) error {
 			if err := a.srv.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 				a.srv.Close()
+			}
+			// Deliveries already accepted are committed; the processor
+			// finishes what it holds and leaves the rest for the next start.
+			if err := a.committer.Stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("intake stop: %w", err))
+			}
+			if err := a.processor.Stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("pipeline stop: %w", err))
+			}
+			if err := a.jobs.Stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("jobs stop: %w", err))
 			}
 		}
 		errs = append(errs, a.st.Close())

@@ -41,6 +41,12 @@ type Config struct {
 	// AdminToken, when set, is the platform-admin token created at first
 	// start instead of a generated one (for automation). Environment only.
 	AdminToken string `yaml:"-" env:"ADMIN_TOKEN"`
+	// SNSTopics are the SNS topic ARNs whose subscriptions are confirmed and
+	// whose notifications are accepted ("*" wildcards allowed).
+	SNSTopics []string `yaml:"sns_topics" env:"SNS_TOPICS"`
+	// SNSCertHosts overrides the hosts SNS signing certificates may come
+	// from (default: sns.<region>.amazonaws.com).
+	SNSCertHosts []string `yaml:"sns_cert_hosts" env:"SNS_CERT_HOSTS"`
 	// AuditCheckpointEvery is how often audit chain heads are checkpointed.
 	AuditCheckpointEvery time.Duration `yaml:"audit_checkpoint_every" env:"AUDIT_CHECKPOINT_EVERY"`
 }
@@ -199,6 +205,14 @@ func setField(f reflect.Value, s string) error {
 			return fmt.Errorf("%q is not a duration (e.g. 30s, 5m)", s)
 		}
 		f.SetInt(int64(d))
+	case []string:
+		var parts []string
+		for _, p := range strings.Split(s, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				parts = append(parts, p)
+			}
+		}
+		f.Set(reflect.ValueOf(parts))
 	case int64:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {

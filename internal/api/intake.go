@@ -1,0 +1,117 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/intake"
+	"github.com/flywheel-ops/flywheel/internal/pipeline"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// IntakeService is what the intake endpoints need: the adapters, and a
+// durable Submit that returns only once a delivery is committed.
+type IntakeService interface {
+	Adapter(source string) (intake.Adapter, bool)
+	Submit(ctx context.Context, tenant, source string, body []byte, header json.RawMessage, evs []event.Event) error
+}
+
+func (s *Server) registerIntake() {
+	if s.intake == nil {
+		return
+	}
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/intake/{source}", MinRole: store.RoleOperator}, func(w http.ResponseWriter, r *http.Request) error {
+		src := r.PathValue("source")
+		if src == "alertmanager-v2" {
+			return NotFound("no intake source %q (Prometheus posts to /api/v2/alerts)", src)
+		}
+		return s.acceptIntake(w, r, src)
+	})
+	// Alertmanager-compatible API, so Prometheus can send straight to Flywheel.
+	s.Handle(Route{Method: "POST", Pattern: "/api/v2/alerts", MinRole: store.RoleOperator}, func(w http.ResponseWriter, r *http.Request) error {
+		return s.acceptIntake(w, r, "alertmanager-v2")
+	})
+}
+
+// keptHeaders are the request headers an adapter may need again when a
+// stored delivery is re-parsed.
+var keptHeaders = []string{"Content-Type", "X-Amz-Sns-Message-Type", "X-Amz-Sns-Message-Id", "X-Amz-Sns-Topic-Arn",
+	"X-Amz-Sns-Subscription-Arn", "X-Flywheel-Mapping"}
+
+func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source string) error {
+	ad, ok := s.intake.Adapter(source)
+	if !ok {
+		return NotFound("no intake source %q", source)
+	}
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(mbe.Limit)
+		}
+		return BadRequest("reading request body: %v", err)
+	}
+	hdr := http.Header{}
+	for _, k := range keptHeaders {
+		if v := r.Header.Get(k); v != "" {
+			hdr.Set(k, v)
+		}
+	}
+	if m := r.URL.Query().Get("mapping"); m != "" {
+		hdr.Set("X-Flywheel-Mapping", m)
+	}
+	res, err := ad.Parse(r.Context(), intake.Request{Body: body, Header: hdr})
+	if err != nil {
+		if br, ok := intake.AsBadRequest(err); ok {
+			code := "bad_request"
+			if br.Status == http.StatusForbidden {
+				code = "forbidden"
+			}
+			return &Error{Status: br.Status, Code: code, Message: br.Message}
+		}
+		return err
+	}
+	if res.Control != nil {
+		WriteJSON(w, res.Control.Status, map[string]string{"type": res.Control.Type, "message": res.Control.Message})
+		return nil
+	}
+	hb, _ := json.Marshal(flatHeader(hdr))
+	switch err := s.intake.Submit(r.Context(), tenant, source, body, hb, res.Events); {
+	case errors.Is(err, pipeline.ErrOverloaded), errors.Is(err, pipeline.ErrStopped):
+		w.Header().Set("Retry-After", "1")
+		return &Error{Status: http.StatusServiceUnavailable, Code: "overloaded", Message: err.Error()}
+	case err != nil:
+		return err
+	}
+	WriteJSON(w, http.StatusOK, map[string]int{"accepted": len(res.Events)})
+	return nil
+}
+
+func flatHeader(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, v := range h {
+		out[k] = strings.Join(v, ",")
+	}
+	return out
+}
+
+// HeaderFromJSON rebuilds a stored delivery's header.
+func HeaderFromJSON(b json.RawMessage) http.Header {
+	h := http.Header{}
+	var m map[string]string
+	if len(b) > 0 && json.Unmarshal(b, &m) == nil {
+		for k, v := range m {
+			h.Set(k, v)
+		}
+	}
+	return h
+}
