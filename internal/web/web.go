@@ -47,6 +47,7 @@ type Handler struct {
 	now     func() time.Time
 	secure  bool
 	mux     *http.ServeMux
+	guarded http.Handler // mux behind the cross-origin check
 	pages   *pages
 	static  *assets
 	origins *http.CrossOriginProtection
@@ -82,6 +83,7 @@ func New(o Options) (*Handler, error) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
 	}))
 	h.routes()
+	h.guarded = h.origins.Handler(h.mux)
 	return h, nil
 }
 
@@ -119,7 +121,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.noRoute(w, r)
 		return
 	}
-	h.origins.Handler(h.mux).ServeHTTP(w, r)
+	h.guarded.ServeHTTP(w, r)
 }
 
 // securityHeaders are set on every response, pages and assets alike. The
