@@ -37,7 +37,7 @@ func New(cfg Config) (*Registry, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	gen, err := generic.New(cfg.Mappings...)
+	gen, err := generic.NewFromConfig(generic.Config{Mappings: cfg.Mappings, Clock: cfg.Clock})
 	if err != nil {
 		return nil, fmt.Errorf("generic intake mappings: %w", err)
 	}
