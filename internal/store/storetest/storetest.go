@@ -33,6 +33,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuditChain", testAuditChain},
 		{"AuditConcurrentAppend", testAuditConcurrent},
 		{"AuditCheckpoints", testAuditCheckpoints},
+		{"Silences", testSilences},
+		{"SilencePagination", testSilencePagination},
+		{"MaintenanceWindows", testMaintenanceWindows},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
