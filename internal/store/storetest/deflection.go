@@ -101,7 +101,9 @@ func testSilences(t *testing.T, s store.Store) {
 	if !got.EndsAt.Equal(at) || got.ExpiredAt == nil || !got.ExpiredAt.Equal(at) || got.ExpiredBy != "token:tok_2" || !got.StartsAt.Equal(running.StartsAt) {
 		t.Errorf("after expire: %+v", got)
 	}
-	err = s.InTx(ctx, func(tx store.Tx) error { return tx.ExpireSilence(ctx, "acme", running.ID, at.Add(time.Second), "token:tok_2") })
+	err = s.InTx(ctx, func(tx store.Tx) error {
+		return tx.ExpireSilence(ctx, "acme", running.ID, at.Add(time.Second), "token:tok_2")
+	})
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("second expire: %v, want ErrNotFound", err)
 	}
