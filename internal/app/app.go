@@ -24,6 +24,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/web"
 )
 
 // Options configure New.
@@ -101,19 +102,22 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake,
 	})
-	a.handler = a.routes()
+	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock})
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("web ui: %w", err)
+	}
+	a.handler = a.routes(ui)
 	return a, nil
 }
 
 // routes splits API paths from UI paths.
-func (a *App) routes() http.Handler {
+func (a *App) routes(ui http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
 		mux.Handle(p, a.api)
 	}
-	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/api/v1/openapi.json", http.StatusFound)
-	}))
+	mux.Handle("/", ui)
 	return mux
 }
 

@@ -116,3 +116,27 @@ func TestInvalidConfigNamesField(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestUIAnswersAtRoot(t *testing.T) {
+	a := startApp(t, config.Config{DataDir: t.TempDir()}, &bytes.Buffer{})
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get("http://" + a.Addr() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther && resp.StatusCode != http.StatusFound {
+		t.Fatalf("GET / = %d, want a redirect to the login page", resp.StatusCode)
+	}
+	if loc := resp.Header.Get("Location"); !strings.HasPrefix(loc, "/login") {
+		t.Errorf("redirect to %q", loc)
+	}
+	resp, err = http.Get("http://" + a.Addr() + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("GET /login = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
