@@ -21,6 +21,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -50,6 +51,7 @@ type App struct {
 	ln       net.Listener
 	serveErr chan error
 
+	content   *content.Set
 	engine    *pipeline.Engine
 	processor *pipeline.Processor
 	committer *pipeline.Committer
@@ -84,9 +86,17 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry()}
+	if err := a.loadContent(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := a.bootstrap(ctx, o.Out); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if err := a.syncTenants(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("tenants from content: %w", err)
 	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := a.buildPipeline(); err != nil {

@@ -140,3 +140,20 @@ func TestUIAnswersAtRoot(t *testing.T) {
 		t.Errorf("GET /login = %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+func TestContentTenantsAndErrors(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "acme.yaml"), []byte("apiVersion: flywheel/v1\nkind: Tenant\nmetadata:\n  name: acme\nspec:\n  display_name: ACME Corp\n"), 0o600)
+	a := startApp(t, config.Config{DataDir: t.TempDir(), ContentDir: dir}, &bytes.Buffer{})
+	got, err := a.Store().GetTenant(context.Background(), "acme")
+	if err != nil || got.Name != "ACME Corp" {
+		t.Fatalf("tenant from content: %+v %v", got, err)
+	}
+
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "x.yaml"), []byte("apiVersion: flywheel/v1\nkind: Tenant\nmetadata:\n  name: x\nspec:\n  colour: red\n"), 0o600)
+	_, err = New(context.Background(), Options{Config: config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", ContentDir: bad}, Out: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "x.yaml:6") || !strings.Contains(err.Error(), "colour") {
+		t.Fatalf("bad content: %v", err)
+	}
+}

@@ -79,6 +79,7 @@ func NewRoot(env Env) *cobra.Command {
 		newTokenCmd(g),
 		newOpsItemCmd(g),
 		newAuditCmd(g),
+		newContentCmd(),
 	)
 	return root
 }
