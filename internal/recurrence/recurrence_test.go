@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 func mustLoc(t *testing.T, name string) *time.Location {
@@ -222,5 +224,40 @@ func BenchmarkActiveAt(b *testing.B) {
 	at := time.Date(2026, 1, 7, 12, 0, 0, 0, time.UTC)
 	for b.Loop() {
 		w.ActiveAt(at)
+	}
+}
+
+func TestRecord(t *testing.T) {
+	t.Parallel()
+	w, err := FromRecord(store.Recurrence{Days: []string{"sat", "Sunday", "mon-tue"}, Start: "22:00", Duration: "4h"}, "Europe/Berlin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := w.Record()
+	if got := strings.Join(r.Days, ","); got != "sun,mon,tue,sat" || r.Start != "22:00" || r.Duration != "4h" || r.Timezone != "Europe/Berlin" {
+		t.Errorf("Record = %+v", r)
+	}
+	back, err := FromRecord(r, "")
+	if err != nil || back.String() != w.String() || back.Zone() != "Europe/Berlin" {
+		t.Errorf("round trip = %v %s, %v", back, back.Zone(), err)
+	}
+	utc, err := FromRecord(store.Recurrence{Days: []string{"mon"}, Start: "00:00", Duration: "1h"}, "")
+	if err != nil || utc.Zone() != "UTC" {
+		t.Errorf("default zone = %q, %v", utc.Zone(), err)
+	}
+	for _, tc := range []struct {
+		r    store.Recurrence
+		want string
+	}{
+		{store.Recurrence{Start: "02:00", Duration: "1h"}, "days: at least one day"},
+		{store.Recurrence{Days: []string{"someday"}, Start: "02:00", Duration: "1h"}, "days: \"someday\" is not a day"},
+		{store.Recurrence{Days: []string{"mon"}, Start: "2am", Duration: "1h"}, "start: time of day \"2am\""},
+		{store.Recurrence{Days: []string{"mon"}, Start: "02:00", Duration: "an hour"}, "duration: \"an hour\" is not a duration"},
+		{store.Recurrence{Days: []string{"mon"}, Start: "02:00", Duration: "200h"}, "duration: duration 200h must be positive and at most 168h"},
+		{store.Recurrence{Days: []string{"mon"}, Start: "02:00", Duration: "1h", Timezone: "Europe/Bärlin"}, "timezone: unknown time zone \"Europe/Bärlin\""},
+	} {
+		if _, err := FromRecord(tc.r, ""); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("FromRecord(%+v) = %v, want %q", tc.r, err, tc.want)
+		}
 	}
 }

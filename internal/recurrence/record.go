@@ -1,0 +1,54 @@
+package recurrence
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// FromRecord validates a stored or submitted schedule. zone is the time zone
+// to use when r.Timezone is empty ("" for UTC). Errors name the field: days,
+// start, duration or timezone.
+func FromRecord(r store.Recurrence, zone string) (Weekly, error) {
+	if r.Timezone != "" {
+		zone = r.Timezone
+	}
+	loc, err := LoadLocation(zone)
+	if err != nil {
+		return Weekly{}, fmt.Errorf("timezone: %w", err)
+	}
+	if len(r.Days) == 0 {
+		return Weekly{}, fmt.Errorf("days: at least one day is required (mon … sun)")
+	}
+	var days []time.Weekday
+	for _, d := range r.Days {
+		ds, err := ParseDays(d)
+		if err != nil {
+			return Weekly{}, fmt.Errorf("days: %w", err)
+		}
+		days = append(days, ds...)
+	}
+	start, err := ParseTimeOfDay(r.Start)
+	if err != nil {
+		return Weekly{}, fmt.Errorf("start: %w", err)
+	}
+	d, err := time.ParseDuration(r.Duration)
+	if err != nil {
+		return Weekly{}, fmt.Errorf("duration: %q is not a duration such as 4h or 1h30m", r.Duration)
+	}
+	w, err := New(days, start, d, loc)
+	if err != nil {
+		return Weekly{}, fmt.Errorf("duration: %w", err)
+	}
+	return w, nil
+}
+
+// Record returns the schedule as stored, with its zone.
+func (w Weekly) Record() store.Recurrence {
+	days := make([]string, len(w.Days))
+	for i, d := range w.Days {
+		days[i] = DayName(d)
+	}
+	return store.Recurrence{Days: days, Start: FormatTimeOfDay(w.Start), Duration: FormatDuration(w.Duration), Timezone: w.Zone()}
+}
