@@ -37,6 +37,7 @@ const (
 	DecisionFlapping     = "flapping"
 	DecisionDeduplicated = "deduplicated"
 	DecisionStale        = "stale"
+	DecisionReopened     = "reopened"
 )
 
 // Group is how correlation placed an event.
@@ -230,6 +231,14 @@ func (en *Engine) firing(ctx context.Context, tx store.Tx, tenant string, e *eve
 				out.Decision = DecisionUpdated
 			}
 			out.OpsItemID = o.ID
+			return en.attach(ctx, tx, &o, e, t, a, false)
+		}
+		if reopen(o, t, g.FlapWindow) {
+			o.Status, o.ResolvedAt, o.ResolvedBy, o.UpdatedAt = opsitem.StatusOpen, nil, "", t
+			if err := en.timeline(ctx, tx, &o, t, "reopened", e.Title+" fired again soon after it resolved"); err != nil {
+				return err
+			}
+			out.Decision, out.Reason, out.OpsItemID = DecisionReopened, "fired again within the flap window", o.ID
 			return en.attach(ctx, tx, &o, e, t, a, false)
 		}
 		a.OpsItemID = ""
@@ -504,6 +513,14 @@ func (en *Engine) storeEvent(ctx context.Context, tx store.Tx, tenant string, e 
 		se.Raw = e.Raw
 	}
 	return tx.InsertEvent(ctx, se)
+}
+
+// reopen reports whether a firing alert should reopen its resolved OpsItem
+// instead of opening a new one: the pipeline resolved it (not a person) and
+// only within the flap window, so an alert that bounces is one problem.
+func reopen(o store.OpsItem, t time.Time, window time.Duration) bool {
+	return o.Status == opsitem.StatusResolved && o.ResolvedBy == "system:pipeline" && o.ResolvedAt != nil &&
+		window > 0 && t.Sub(*o.ResolvedAt) <= window
 }
 
 // recent keeps the change times within window before t.

@@ -1,0 +1,129 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// jsonParser re-parses bodies that are JSON arrays of events.
+func jsonParser(_ context.Context, b store.IntakeBatch) ([]event.Event, error) {
+	var evs []event.Event
+	return evs, json.Unmarshal(b.Body, &evs)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+func TestCommitterAndProcessor(t *testing.T) {
+	h := newHarness(t, ByFingerprint{})
+	ctx := context.Background()
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{TickEvery: 50 * time.Millisecond, ScanEvery: 50 * time.Millisecond})
+	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{})
+	p.Start(ctx)
+	c.Start(ctx)
+	const senders, each = 8, 25
+	var wg sync.WaitGroup
+	errs := make(chan error, senders*each)
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				ev := alert(fmt.Sprintf("fp-%d-%d", s, i%5), "firing", t0, nil)
+				body, _ := json.Marshal([]event.Event{ev})
+				errs <- c.Submit(ctx, "acme", "test", body, nil, []event.Event{ev})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "all batches processed", func() bool {
+		n, _ := h.st.CountUnprocessedIntake(ctx)
+		return n == 0 && p.Backlog().Load() == 0
+	})
+	if n := len(h.opsItems()); n != senders*5 {
+		t.Errorf("%d OpsItems, want %d (one per distinct fingerprint)", n, senders*5)
+	}
+	stats, err := h.st.NoiseTotals(ctx, "acme", t0.Add(-24*time.Hour), time.Now().Add(time.Hour))
+	if err != nil || stats.Received != senders*each || stats.Opened != senders*5 || stats.Deduplicated != senders*each-senders*5 {
+		t.Errorf("noise totals = %+v %v", stats, err)
+	}
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Submit(ctx, "acme", "test", []byte("[]"), nil, nil); err != ErrStopped {
+		t.Errorf("Submit after Stop = %v", err)
+	}
+	if err := p.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRecoveryAfterCrash commits deliveries with no processor running (as
+// if the process died right after answering 2xx), then starts a processor,
+// which must find and process every one exactly once.
+func TestRecoveryAfterCrash(t *testing.T) {
+	h := newHarness(t, ByFingerprint{})
+	ctx := context.Background()
+	dead := make(chan []Work, 1) // nobody reads: the in-memory copies are lost
+	var backlog = NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{}).Backlog()
+	c := NewCommitter(h.st, dead, backlog, CommitterOptions{})
+	c.Start(ctx)
+	for i := range 20 {
+		ev := alert(fmt.Sprintf("fp-%d", i%7), "firing", t0.Add(time.Duration(i)*time.Second), nil)
+		body, _ := json.Marshal([]event.Event{ev})
+		if err := c.Submit(ctx, "acme", "test", body, nil, []event.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Stop(ctx)
+	if n, _ := h.st.CountUnprocessedIntake(ctx); n != 20 {
+		t.Fatalf("%d unprocessed batches, want 20", n)
+	}
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{})
+	p.Start(ctx)
+	waitFor(t, "recovery", func() bool { n, _ := h.st.CountUnprocessedIntake(ctx); return n == 0 })
+	p.Stop(ctx)
+	if n := len(h.opsItems()); n != 7 {
+		t.Errorf("%d OpsItems after recovery, want 7", n)
+	}
+	// A second processor finds nothing left: no double processing.
+	p2 := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{})
+	p2.Start(ctx)
+	p2.Stop(ctx)
+	stats, _ := h.st.NoiseTotals(ctx, "acme", t0.Add(-time.Hour), time.Now().Add(time.Hour))
+	if stats.Received != 20 {
+		t.Errorf("received %d, want 20 (each delivery processed once)", stats.Received)
+	}
+}
+
+func TestOverloadRefuses(t *testing.T) {
+	h := newHarness(t, ByFingerprint{})
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{})
+	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{MaxBacklog: 5})
+	p.Backlog().Store(5)
+	if err := c.Submit(context.Background(), "acme", "test", []byte("[]"), nil, nil); err != ErrOverloaded {
+		t.Fatalf("Submit with a full backlog = %v, want ErrOverloaded", err)
+	}
+}
