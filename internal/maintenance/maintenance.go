@@ -1,0 +1,247 @@
+// Package maintenance decides whether an event falls in a maintenance
+// window: planned work ("patch the database hosts, Saturdays 02:00–06:00
+// Europe/Berlin") during which the alerts it causes are expected and
+// deflected instead of opening OpsItems.
+//
+// A window has a schedule — one-off (Start..End) or weekly (days, local
+// start time, duration, in the window's IANA time zone; see package
+// recurrence for the daylight-saving rules) — and targets saying which
+// events it covers: label matchers, resource IDs and resource tags. Every
+// target criterion a window sets must hold; at least one is set, so no
+// window covers everything by accident.
+//
+// The pipeline loads a tenant's windows (store.ActiveMaintenanceWindows),
+// builds a Set with Compile and asks Set.Match for each event. Tags come
+// from the inventory through the TagLookup the caller passes.
+package maintenance
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/matcher"
+	"github.com/flywheel-ops/flywheel/internal/recurrence"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// IDPrefix starts every window ID: "mw_…".
+const IDPrefix = "mw"
+
+// TagLookup returns the tags of the inventory resource an event names
+// (nil when unknown). A nil TagLookup means no tags are known, so windows
+// that target tags match nothing.
+type TagLookup func(ref event.ResourceRef) map[string]string
+
+// Schedule is when a window is open: Start..End once, or Weekly.
+type Schedule struct {
+	// Start (inclusive) and End (exclusive) bound a one-off window.
+	Start, End time.Time
+	// Weekly, when set, makes the window recurring; Start and End are
+	// then unused.
+	Weekly *recurrence.Weekly
+}
+
+// Targets say which events a window covers. Each criterion that is set
+// must hold.
+type Targets struct {
+	// Matchers must all match the event's labels (matcher.EventLabels).
+	Matchers matcher.Matchers
+	// ResourceIDs match when one of the event's resources has one of them.
+	ResourceIDs []string
+	// Tags match when one of the event's resources carries every one of
+	// them, as the TagLookup reports.
+	Tags map[string]string
+}
+
+// Window is one maintenance window.
+type Window struct {
+	ID       string
+	TenantID string
+	Name     string
+	// Timezone is the zone weekly schedules are read in.
+	Timezone  *time.Location
+	Schedule  Schedule
+	Targets   Targets
+	Comment   string
+	CreatedBy string
+	CreatedAt time.Time
+}
+
+// ActiveAt reports whether the window is open at t.
+func (w *Window) ActiveAt(t time.Time) bool {
+	if w.Schedule.Weekly != nil {
+		return w.Schedule.Weekly.ActiveAt(t)
+	}
+	return !t.Before(w.Schedule.Start) && t.Before(w.Schedule.End)
+}
+
+// Next returns the period the window is open in at t, or the next one;
+// ok is false when it will not open again.
+func (w *Window) Next(t time.Time) (start, end time.Time, ok bool) {
+	if w.Schedule.Weekly != nil {
+		return w.Schedule.Weekly.Next(t)
+	}
+	if t.Before(w.Schedule.End) {
+		return w.Schedule.Start, w.Schedule.End, true
+	}
+	return time.Time{}, time.Time{}, false
+}
+
+// Matches reports whether the window's targets cover e, whatever the time.
+func (w *Window) Matches(e *event.Event, tags TagLookup) bool {
+	var labels map[string]string
+	return w.matches(e, &labels, tags)
+}
+
+// matches is Matches with the event's labels computed at most once across
+// the windows of a Set.
+func (w *Window) matches(e *event.Event, labels *map[string]string, tags TagLookup) bool {
+	t := &w.Targets
+	if len(t.Matchers) > 0 {
+		if *labels == nil {
+			*labels = matcher.EventLabels(e)
+		}
+		if !t.Matchers.Matches(*labels) {
+			return false
+		}
+	}
+	if len(t.ResourceIDs) > 0 && !slices.ContainsFunc(e.Resources, func(r event.ResourceRef) bool {
+		return slices.Contains(t.ResourceIDs, r.ID)
+	}) {
+		return false
+	}
+	if len(t.Tags) > 0 {
+		if tags == nil || !slices.ContainsFunc(e.Resources, func(r event.ResourceRef) bool { return hasTags(tags(r), t.Tags) }) {
+			return false
+		}
+	}
+	return true
+}
+
+func hasTags(have, want map[string]string) bool {
+	if have == nil {
+		return false
+	}
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// Validate checks what a window must satisfy to be stored. Each error
+// begins with the field it is about.
+func (w *Window) Validate() error {
+	var errs []error
+	switch name := w.Name; {
+	case strings.TrimSpace(name) == "":
+		errs = append(errs, errors.New("name: is required"))
+	case len(name) > 128:
+		errs = append(errs, errors.New("name: is longer than 128 characters"))
+	case strings.ContainsFunc(name, unicode.IsControl) || strings.TrimSpace(name) != name:
+		errs = append(errs, fmt.Errorf("name: %q has control characters or surrounding space", name))
+	}
+	if s := w.Schedule; s.Weekly == nil {
+		switch {
+		case s.Start.IsZero() || s.End.IsZero():
+			errs = append(errs, errors.New("schedule: give start and end for a one-off window, or weekly for a recurring one"))
+		case !s.End.After(s.Start):
+			errs = append(errs, fmt.Errorf("schedule.end: %s is not after schedule.start %s", s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339)))
+		}
+	}
+	t := w.Targets
+	switch {
+	case len(t.Matchers) == 0 && len(t.ResourceIDs) == 0 && len(t.Tags) == 0:
+		errs = append(errs, errors.New("targets: set at least one of matchers, resource_ids or tags (a window must not cover every event)"))
+	case len(t.ResourceIDs) == 0 && len(t.Tags) == 0 && t.Matchers.MatchesEmpty():
+		errs = append(errs, fmt.Errorf("targets.matchers: %s would cover every event; add one that requires a value", t.Matchers))
+	}
+	for i, id := range t.ResourceIDs {
+		if strings.TrimSpace(id) == "" {
+			errs = append(errs, fmt.Errorf("targets.resource_ids[%d]: is empty", i))
+		}
+	}
+	for k := range t.Tags {
+		if strings.TrimSpace(k) == "" {
+			errs = append(errs, errors.New("targets.tags: a tag key is empty"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// FromRecord parses a stored or submitted window. Errors name the field:
+// "timezone: …", "schedule.weekly.start: …", "targets.matchers[0]: …".
+// An empty Timezone means UTC.
+func FromRecord(r store.MaintenanceWindow) (*Window, error) {
+	w := &Window{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Comment: r.Comment, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+	loc, err := recurrence.LoadLocation(r.Timezone)
+	if err != nil {
+		return nil, fmt.Errorf("timezone: %w", err)
+	}
+	w.Timezone = loc
+	s := r.Schedule
+	if s.Weekly != nil {
+		if s.Start != nil || s.End != nil {
+			return nil, errors.New("schedule: give start and end, or weekly, not both")
+		}
+		if s.Weekly.Timezone != "" && s.Weekly.Timezone != loc.String() {
+			return nil, fmt.Errorf("schedule.weekly.timezone: %q differs from the window's timezone %q; set only timezone", s.Weekly.Timezone, loc)
+		}
+		wk, err := recurrence.FromRecord(*s.Weekly, loc.String())
+		if err != nil {
+			return nil, fmt.Errorf("schedule.weekly.%w", err)
+		}
+		w.Schedule.Weekly = &wk
+	} else {
+		if s.Start != nil {
+			w.Schedule.Start = *s.Start
+		}
+		if s.End != nil {
+			w.Schedule.End = *s.End
+		}
+	}
+	ms, err := matcher.ParseAll(r.Targets.Matchers)
+	if err != nil {
+		return nil, fmt.Errorf("targets.matchers%w", err)
+	}
+	w.Targets = Targets{Matchers: ms, ResourceIDs: r.Targets.ResourceIDs, Tags: r.Targets.Tags}
+	if len(ms) == 0 {
+		w.Targets.Matchers = nil
+	}
+	return w, nil
+}
+
+// Record returns the window as stored.
+func (w *Window) Record() store.MaintenanceWindow {
+	r := store.MaintenanceWindow{
+		ID: w.ID, TenantID: w.TenantID, Name: w.Name, Timezone: zoneName(w.Timezone),
+		Targets:   store.MaintenanceTargets{ResourceIDs: w.Targets.ResourceIDs, Tags: w.Targets.Tags},
+		Comment:   w.Comment,
+		CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
+	}
+	if len(w.Targets.Matchers) > 0 {
+		r.Targets.Matchers = w.Targets.Matchers.Strings()
+	}
+	if wk := w.Schedule.Weekly; wk != nil {
+		rec := wk.Record()
+		rec.Timezone = "" // the window's own
+		r.Schedule.Weekly = &rec
+	} else {
+		start, end := w.Schedule.Start, w.Schedule.End
+		r.Schedule.Start, r.Schedule.End = &start, &end
+	}
+	return r
+}
+
+func zoneName(loc *time.Location) string {
+	if loc == nil {
+		return "UTC"
+	}
+	return loc.String()
+}

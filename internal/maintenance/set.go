@@ -1,0 +1,50 @@
+package maintenance
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Set is one tenant's maintenance windows. It is immutable and safe for
+// concurrent use.
+type Set struct {
+	windows []*Window
+}
+
+// NewSet returns a set; Match prefers earlier windows.
+func NewSet(windows []*Window) *Set { return &Set{windows: windows} }
+
+// Compile parses stored windows (as store.ActiveMaintenanceWindows returns
+// them) into a Set. A record that no longer parses is left out and
+// reported in the joined error, with the rest still usable.
+func Compile(records []store.MaintenanceWindow) (*Set, error) {
+	out := make([]*Window, 0, len(records))
+	var errs []error
+	for _, r := range records {
+		w, err := FromRecord(r)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("maintenance window %s (%s): %w", r.ID, r.Name, err))
+			continue
+		}
+		out = append(out, w)
+	}
+	return NewSet(out), errors.Join(errs...)
+}
+
+// Len returns the number of windows in the set.
+func (s *Set) Len() int { return len(s.windows) }
+
+// Match returns the first window that is open at at and covers e.
+func (s *Set) Match(e *event.Event, at time.Time, tags TagLookup) (*Window, bool) {
+	var labels map[string]string // computed once, if some window needs it
+	for _, w := range s.windows {
+		if w.ActiveAt(at) && w.matches(e, &labels, tags) {
+			return w, true
+		}
+	}
+	return nil, false
+}
