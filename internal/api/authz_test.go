@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,7 +21,9 @@ func TestEveryRouteAuthenticates(t *testing.T) {
 	}{
 		{"no token", "", "missing bearer token"},
 		{"empty bearer", "Bearer ", "missing bearer token"},
-		{"basic auth", "Basic YWNtZTpodW50ZXIy", "missing bearer token"},
+		{"basic auth without password", "Basic " + base64.StdEncoding.EncodeToString([]byte("acme:")), "missing bearer token"},
+		{"basic auth, not a token", "Basic " + base64.StdEncoding.EncodeToString([]byte("acme:hunter2")), "invalid token"},
+		{"basic auth, revoked token", "Basic " + base64.StdEncoding.EncodeToString([]byte("flywheel:"+h.secret("acme/revoked"))), "token revoked"},
 		{"unknown token", "Bearer fw_notarealtoken", "invalid token"},
 		{"token hash as secret", "Bearer " + strings.Repeat("0", 64), "invalid token"},
 		{"revoked", "Bearer " + h.secret("acme/revoked"), "token revoked"},

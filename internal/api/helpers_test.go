@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -27,6 +28,8 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/intake"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
@@ -108,6 +111,7 @@ type harness struct {
 	reg    *prometheus.Registry
 	// bodyRead counts the request-body bytes the API read, across requests.
 	bodyRead atomic.Int64
+	intake   *fakeIntake
 	// creds by key: "<tenant>/<role>", "<tenant>/revoked",
 	// "<tenant>/expired" (both admin role) and "platform".
 	creds map[string]cred
@@ -161,7 +165,8 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 	if err != nil {
 		t.Fatalf("seed store: %v", err)
 	}
-	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg})
+	h.intake = &fakeIntake{}
+	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Count on a shallow copy: net/http inspects its own request's
 		// Body after the handler to decide whether to drain or close.
@@ -429,4 +434,42 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// fakeIntake stands in for the intake pipeline so the intake routes are
+// registered: every source parses any JSON object into one event, and
+// Submit records which tenant a delivery was committed for.
+type fakeIntake struct {
+	mu      sync.Mutex
+	submits []string // "<tenant>/<source>"
+}
+
+func (f *fakeIntake) Adapter(source string) (intake.Adapter, bool) {
+	return fakeAdapter(source), source != "nonexistent"
+}
+
+func (f *fakeIntake) Submit(ctx context.Context, tenant, source string, body []byte, header json.RawMessage, evs []event.Event) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.submits = append(f.submits, tenant+"/"+source)
+	return nil
+}
+
+// submitted returns the deliveries committed so far.
+func (f *fakeIntake) submitted() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.submits)
+}
+
+type fakeAdapter string
+
+func (a fakeAdapter) Name() string { return string(a) }
+
+func (a fakeAdapter) Parse(ctx context.Context, req intake.Request) (intake.Result, error) {
+	var m map[string]any
+	if err := json.Unmarshal(req.Body, &m); err != nil {
+		return intake.Result{}, intake.Badf("body is not a JSON object: %v", err)
+	}
+	return intake.Result{Events: []event.Event{{}}}, nil
 }

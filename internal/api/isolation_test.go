@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/audit"
@@ -172,6 +173,73 @@ var isolationCases = map[string]isoCase{
 			}
 		}
 	}},
+	"GET /api/v1/events": {check: func(t *testing.T, h *harness, self, other string) {
+		own, _, err := h.st.ListEvents(context.Background(), self, store.EventFilter{}, store.Page{Limit: store.MaxPageLimit})
+		if err != nil || len(own) == 0 {
+			t.Fatalf("%s has no events to list (%v)", self, err)
+		}
+		otherItem := h.opsItemsOf(other)[0].ID
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			var l api.List[store.Event]
+			h.call("GET", "/api/v1/events?limit=500", sec, nil).ok(t, 200, &l)
+			if len(l.Items) != len(own) {
+				t.Errorf("%s %s lists %d events, %s has %d", self, role, len(l.Items), self, len(own))
+			}
+			for _, e := range l.Items {
+				if e.TenantID != self {
+					t.Errorf("%s %s sees event %s of %s", self, role, e.ID, e.TenantID)
+				}
+			}
+			h.call("GET", "/api/v1/events?opsitem="+otherItem, sec, nil).ok(t, 200, &l)
+			if len(l.Items) != 0 {
+				t.Errorf("%s %s finds events of %s's OpsItem", self, role, other)
+			}
+			h.call("GET", "/api/v1/events?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}},
+	"GET /api/v1/opsitems/{id}/related": {check: func(t *testing.T, h *harness, self, other string) {
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			for _, o := range h.opsItemsOf(other) {
+				h.call("GET", "/api/v1/opsitems/"+o.ID+"/related", sec, nil).fail(t, 404, "not_found")
+				h.call("GET", "/api/v1/opsitems/"+o.ID+"/related?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+			}
+			var rel api.Related
+			r := h.call("GET", "/api/v1/opsitems/"+pipelineItem(h, self)+"/related", sec, nil)
+			r.ok(t, 200, &rel)
+			if len(rel.Members) == 0 || len(rel.Timeline) == 0 || len(rel.Resources) == 0 {
+				t.Fatalf("own related is empty: %s", r)
+			}
+			for _, m := range rel.Members {
+				if m.TenantID != self {
+					t.Errorf("member of %s in %s's OpsItem", m.TenantID, self)
+				}
+			}
+			for _, e := range rel.Timeline {
+				if e.TenantID != self {
+					t.Errorf("timeline entry of %s in %s's OpsItem", e.TenantID, self)
+				}
+			}
+		}
+	}},
+	"GET /api/v1/stats/noise": {check: func(t *testing.T, h *harness, self, other string) {
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			var st api.NoiseStats
+			h.call("GET", "/api/v1/stats/noise", sec, nil).ok(t, 200, &st)
+			if st.Received != noiseReceived[self] {
+				t.Errorf("%s %s: noise stats received %d, want %s's own %d", self, role, st.Received, self, noiseReceived[self])
+			}
+			h.call("GET", "/api/v1/stats/noise?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}},
+	"POST /api/v1/intake/{source}": {body: map[string]string{"alert": "sweep"}, check: func(t *testing.T, h *harness, self, other string) {
+		checkIntakeIsolation(t, h, self, other, "/api/v1/intake/generic", "generic")
+	}},
+	"POST /api/v2/alerts": {body: map[string]string{"alert": "sweep"}, check: func(t *testing.T, h *harness, self, other string) {
+		checkIntakeIsolation(t, h, self, other, "/api/v2/alerts", "alertmanager-v2")
+	}},
 	"PATCH /api/v1/opsitems/{id}": {body: api.OpsItemPatch{Status: ptr("resolved")}, check: func(t *testing.T, h *harness, self, other string) {
 		before := h.opsItemsOf(other)
 		for _, o := range before {
@@ -188,6 +256,64 @@ var isolationCases = map[string]isoCase{
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// checkIntakeIsolation: deliveries land in the caller's tenant, and naming
+// another with ?tenant= is refused before anything is committed.
+func checkIntakeIsolation(t *testing.T, h *harness, self, other, path, source string) {
+	before := len(h.intake.submitted())
+	for _, key := range []string{"/operator", "/admin"} {
+		h.call("POST", path+"?tenant="+other, h.secret(self+key), `{"alert":"planted"}`).fail(t, 403, "forbidden")
+	}
+	if got := h.intake.submitted()[before:]; len(got) != 0 {
+		t.Errorf("refused deliveries were committed: %v", got)
+	}
+	h.call("POST", path, h.secret(self+"/operator"), `{"alert":"own"}`).ok(t, 200, nil)
+	if got := h.intake.submitted()[before:]; len(got) != 1 || got[0] != self+"/"+source {
+		t.Errorf("delivery committed as %v, want [%s/%s]", got, self, source)
+	}
+}
+
+// noiseReceived is the seeded noise count per tenant, distinct so a
+// mix-up shows.
+var noiseReceived = map[string]int64{acme: 7, globex: 11}
+
+// seedPipeline gives tenant an event, a member, a resource, a timeline
+// entry and noise counts on its first OpsItem, all tagged "canary-<tenant>".
+func seedPipeline(t *testing.T, h *harness, tenant string) {
+	t.Helper()
+	ctx, now := context.Background(), h.clock.Now()
+	item := pipelineItem(h, tenant)
+	canary := "canary-" + tenant
+	err := h.st.InTx(ctx, func(tx store.Tx) error {
+		fp := "fp-" + canary
+		if err := tx.InsertEvent(ctx, store.Event{ID: store.NewID("ev", now), TenantID: tenant, Source: "generic", Fingerprint: fp,
+			Kind: "alert", Severity: "high", Status: "firing", Title: canary + "-event", OccurredAt: now, ReceivedAt: now,
+			ResourceKey: canary + "-host", OpsItemID: item, Decision: "opened"}); err != nil {
+			return err
+		}
+		if err := tx.PutOpsItemMember(ctx, store.OpsItemMember{TenantID: tenant, OpsItemID: item, Fingerprint: fp, Title: canary + "-member",
+			Source: "generic", Severity: "high", Status: "firing", Occurrences: 1, FirstSeen: now, LastSeen: now}); err != nil {
+			return err
+		}
+		if err := tx.AddOpsItemResource(ctx, tenant, item, store.OpsItemResource{Type: "host", ID: canary + "-host"}); err != nil {
+			return err
+		}
+		if err := tx.AddTimeline(ctx, store.TimelineEntry{ID: store.NewID("tl", now), TenantID: tenant, OpsItemID: item, At: now,
+			Kind: "opened", Message: canary + "-timeline"}); err != nil {
+			return err
+		}
+		return tx.AddNoise(ctx, store.NoiseBucket{TenantID: tenant, Minute: now.Truncate(time.Minute), Received: noiseReceived[tenant], Opened: 1})
+	})
+	if err != nil {
+		t.Fatalf("seed pipeline data of %s: %v", tenant, err)
+	}
+}
+
+// pipelineItem is the OpsItem seedPipeline hangs data on: the oldest.
+func pipelineItem(h *harness, tenant string) string {
+	items := h.opsItemsOf(tenant)
+	return items[len(items)-1].ID
+}
 
 // TestTenantIsolation proves that no token of one tenant can read or change
 // anything of another, for every authenticated route, on every driver.
@@ -207,11 +333,13 @@ func TestTenantIsolation(t *testing.T) {
 						h.call("PATCH", "/api/v1/opsitems/"+o.ID, h.secret(tenant+"/operator"), api.OpsItemPatch{Status: ptr("in-progress")}).ok(t, 200, nil)
 					}
 				}
+				seedPipeline(t, h, tenant)
 			}
 			for _, pair := range [][2]string{{acme, globex}, {globex, acme}} {
 				self, other := pair[0], pair[1]
 				t.Run(self+"_cannot_reach_"+other, func(t *testing.T) {
 					snap := snapshot(t, h, other)
+					delivered := len(h.intake.submitted())
 					for _, rt := range h.srv.Routes() {
 						if rt.MinRole == "" {
 							continue
@@ -224,6 +352,11 @@ func TestTenantIsolation(t *testing.T) {
 					t.Run("sweep", func(t *testing.T) { sweep(t, h, self, other) })
 					if now := snapshot(t, h, other); now != snap {
 						t.Errorf("%s's data changed while %s's tokens were used:\nbefore %s\nafter  %s", other, self, snap, now)
+					}
+					for _, d := range h.intake.submitted()[delivered:] {
+						if !strings.HasPrefix(d, self+"/") {
+							t.Errorf("%s's tokens committed an intake delivery as %s", self, d)
+						}
 					}
 					if rep, err := audit.Verify(context.Background(), h.st, self); err != nil || !rep.OK() {
 						t.Errorf("audit chain of %s: %+v, %v", self, rep, err)
@@ -247,7 +380,7 @@ func checkIsolationCoverage(t *testing.T, h *harness) {
 		key := rt.Method + " " + rt.Pattern
 		registered[key] = true
 		if _, ok := isolationCases[key]; !ok {
-			t.Errorf("route %s has no tenant-isolation case", key)
+			t.Errorf("route %s has no tenant-isolation case: add one to isolationCases in isolation_test.go", key)
 		}
 	}
 	for key := range isolationCases {
@@ -299,7 +432,7 @@ func sweep(t *testing.T, h *harness, self, other string) {
 	// are self's own words and come back in errors and in self's records of
 	// its denied calls. Only IDs self never sent are canaries.
 	targets := []string{h.opsItemsOf(other)[0].ID, h.cred(other + "/viewer").ID, other}
-	canaries := []string{tenantName(other)}
+	canaries := []string{tenantName(other), "canary-" + other}
 	for _, o := range h.opsItemsOf(other) {
 		if strings.HasPrefix(o.Title, "canary-") {
 			canaries = append(canaries, o.Title, o.Description)
