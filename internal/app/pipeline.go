@@ -37,6 +37,7 @@ func (a *App) buildPipeline() error {
 	}
 	a.engine = &pipeline.Engine{
 		Correlator: a.correlator(),
+		Deflector:  &pipeline.StoreDeflector{},
 		Metrics:    pipeline.NewMetrics(a.registry),
 		StoreRaw:   true,
 	}

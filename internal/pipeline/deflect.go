@@ -1,0 +1,103 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/maintenance"
+	"github.com/flywheel-ops/flywheel/internal/matcher"
+	"github.com/flywheel-ops/flywheel/internal/silence"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// StoreDeflector deflects events with the tenant's silences and maintenance
+// windows from the store. It caches each tenant's compiled sets for TTL of
+// wall-clock time, so a new or expired silence applies within TTL without a
+// query per event.
+type StoreDeflector struct {
+	// TTL bounds how stale the cached sets may be (default 1s).
+	TTL time.Duration
+	// Tags looks up inventory tags for maintenance-window tag targets; nil
+	// means tag targets never match.
+	Tags maintenance.TagLookup
+
+	mu    sync.Mutex
+	cache map[string]*deflectSets
+}
+
+var _ Deflector = (*StoreDeflector)(nil)
+
+type deflectSets struct {
+	loaded   time.Time
+	silences *silence.Set
+	windows  *maintenance.Set
+}
+
+// Deflect implements Deflector.
+func (d *StoreDeflector) Deflect(ctx context.Context, r store.Reader, tenant string, e *event.Event, at time.Time) (string, string, error) {
+	sets, err := d.sets(ctx, r, tenant, at)
+	if err != nil {
+		return "", "", err
+	}
+	if sets.silences.Len() > 0 {
+		if s, ok := sets.silences.Match(matcher.EventLabels(e), at); ok {
+			reason := s.ID
+			if s.Comment != "" {
+				reason += " (" + s.Comment + ")"
+			}
+			return "silence", reason, nil
+		}
+	}
+	if sets.windows.Len() > 0 {
+		if w, ok := sets.windows.Match(e, at, d.Tags); ok {
+			return "maintenance", fmt.Sprintf("%s (%s)", w.Name, w.ID), nil
+		}
+	}
+	return "", "", nil
+}
+
+// Invalidate drops a tenant's cached sets (after a silence or window changed).
+func (d *StoreDeflector) Invalidate(tenant string) {
+	d.mu.Lock()
+	delete(d.cache, tenant)
+	d.mu.Unlock()
+}
+
+func (d *StoreDeflector) sets(ctx context.Context, r store.Reader, tenant string, at time.Time) (*deflectSets, error) {
+	ttl := d.TTL
+	if ttl <= 0 {
+		ttl = time.Second
+	}
+	now := time.Now()
+	d.mu.Lock()
+	if d.cache == nil {
+		d.cache = map[string]*deflectSets{}
+	}
+	s := d.cache[tenant]
+	d.mu.Unlock()
+	if s != nil && now.Sub(s.loaded) < ttl {
+		return s, nil
+	}
+	sil, err := r.ActiveSilences(ctx, tenant, at)
+	if err != nil {
+		return nil, err
+	}
+	win, err := r.ActiveMaintenanceWindows(ctx, tenant, at)
+	if err != nil {
+		return nil, err
+	}
+	s = &deflectSets{loaded: now}
+	if s.silences, err = silence.Compile(sil); err != nil {
+		return nil, fmt.Errorf("tenant %s silences: %w", tenant, err)
+	}
+	if s.windows, err = maintenance.Compile(win); err != nil {
+		return nil, fmt.Errorf("tenant %s maintenance windows: %w", tenant, err)
+	}
+	d.mu.Lock()
+	d.cache[tenant] = s
+	d.mu.Unlock()
+	return s, nil
+}
