@@ -51,13 +51,16 @@ func (r reader) ListOpsItems(ctx context.Context, tenantID string, f store.OpsIt
 		w.add("category = ?", f.Category)
 	}
 	if f.Text != "" {
-		pat := "%" + strings.ToLower(f.Text) + "%"
-		w.add("(LOWER(title) LIKE ? OR LOWER(description) LIKE ?)", pat, pat)
+		pat := "%" + likeEscaper.Replace(strings.ToLower(f.Text)) + "%"
+		w.add(`(LOWER(title) LIKE ? ESCAPE '\' OR LOWER(description) LIKE ? ESCAPE '\')`, pat, pat)
 	}
 	return listPage(ctx, r.q, opsItemCols, "opsitems", "id", w, page,
 		func(rows Rows) (store.OpsItem, error) { return scanOpsItem(rows) },
 		func(o store.OpsItem) string { return o.ID })
 }
+
+// likeEscaper makes user text literal inside a LIKE pattern.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`)
 
 func (t *tx) CreateOpsItem(ctx context.Context, o store.OpsItem) error {
 	_, err := t.h.Exec(ctx, "INSERT INTO opsitems ("+opsItemCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",

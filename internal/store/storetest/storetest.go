@@ -189,6 +189,8 @@ func testOpsItems(t *testing.T, s store.Store) {
 		{store.OpsItemFilter{Category: "security"}, 1},
 		{store.OpsItemFilter{Text: "BRUTE"}, 1},
 		{store.OpsItemFilter{Text: "disk", Status: "resolved"}, 1},
+		{store.OpsItemFilter{Text: "%"}, 0},
+		{store.OpsItemFilter{Text: "_"}, 0},
 	} {
 		list, _, err := s.ListOpsItems(ctx, "acme", tc.f, store.Page{})
 		if err != nil || len(list) != tc.want {
