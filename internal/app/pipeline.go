@@ -6,11 +6,14 @@ import (
 	"fmt"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/intake"
 	"github.com/flywheel-ops/flywheel/internal/intake/registry"
 	"github.com/flywheel-ops/flywheel/internal/intake/sns"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
+	"github.com/flywheel-ops/flywheel/internal/replay"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -56,5 +59,40 @@ func (a *App) buildPipeline() error {
 }
 
 func (a *App) correlator() pipeline.Correlator {
-	return pipeline.ByFingerprint{}
+	c, err := correlatorFrom(a.content)
+	if err != nil {
+		// Content was validated at load; compiling cannot fail here.
+		panic(err)
+	}
+	return c
+}
+
+// correlatorFrom builds the correlator for a content set.
+func correlatorFrom(set *content.Set) (pipeline.Correlator, error) {
+	return pipeline.ByFingerprint{}, nil
+}
+
+// ReplayOptions builds what `flywheel replay` needs: the built-in content
+// plus dir (if any), the intake adapters and an engine built from them.
+func ReplayOptions(dir string) (replay.Options, error) {
+	sources := []content.Source{content.Builtin()}
+	if dir != "" {
+		sources = append(sources, content.Dir(dir))
+	}
+	set, err := content.Load(kinds.NewRegistry(), sources...)
+	if err != nil {
+		return replay.Options{}, fmt.Errorf("content:\n%w", err)
+	}
+	reg, err := registry.New(registry.Config{})
+	if err != nil {
+		return replay.Options{}, err
+	}
+	corr, err := correlatorFrom(set)
+	if err != nil {
+		return replay.Options{}, err
+	}
+	return replay.Options{
+		Adapter: reg.Adapter,
+		Engine:  &pipeline.Engine{Correlator: corr, Deflector: &pipeline.StoreDeflector{}},
+	}, nil
 }

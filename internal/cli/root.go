@@ -80,6 +80,7 @@ func NewRoot(env Env) *cobra.Command {
 		newOpsItemCmd(g),
 		newAuditCmd(g),
 		newContentCmd(),
+		newReplayCmd(),
 	)
 	return root
 }

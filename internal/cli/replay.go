@@ -1,0 +1,46 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flywheel-ops/flywheel/internal/app"
+	"github.com/flywheel-ops/flywheel/internal/replay"
+)
+
+func newReplayCmd() *cobra.Command {
+	var input, dir string
+	cmd := &cobra.Command{
+		Use:   "replay --input FILE [--content DIR]",
+		Short: "Backtest content on a recorded event stream; prints a JSON report",
+		Long: "Feeds FILE (NDJSON, one intake body per line: an Alertmanager webhook unless the line is\n" +
+			"{\"source\": NAME, \"body\": {...}}) through the same pipeline as the server, in event time,\n" +
+			"against a scratch database, with the built-in content and DIR's. Touches no live data.\n" +
+			"The report: received alert occurrences, the OpsItems that would open with their member\n" +
+			"fingerprints, suppressions by reason, and noise_reduction = 1 - opsitems/received.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := os.Open(input)
+			if err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			defer f.Close()
+			opts, err := app.ReplayOptions(dir)
+			if err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			opts.Input = f
+			rep, err := replay.Run(cmd.Context(), opts)
+			if err != nil {
+				return fmt.Errorf("replay %s: %w", input, err)
+			}
+			return printJSON(cmd.OutOrStdout(), rep)
+		},
+	}
+	cmd.Flags().StringVar(&input, "input", "", "NDJSON file of recorded intake bodies (required)")
+	cmd.Flags().StringVar(&dir, "content", "", "content directory to test, over the built-in library")
+	_ = cmd.MarkFlagRequired("input")
+	return cmd
+}
