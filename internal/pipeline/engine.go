@@ -66,7 +66,7 @@ type Params struct {
 
 // Correlator assigns events to correlation groups.
 type Correlator interface {
-	Correlate(e *event.Event) (Group, error)
+	Correlate(tenant string, e *event.Event) (Group, error)
 	// Params returns a rule's settings by name (for Tick).
 	Params(rule string) (Params, bool)
 }
@@ -176,7 +176,7 @@ func (en *Engine) one(ctx context.Context, tx store.Tx, tenant string, e *event.
 		return out, tx.PutAlert(ctx, a)
 	}
 
-	g, err := en.Correlator.Correlate(e)
+	g, err := en.Correlator.Correlate(tenant, e)
 	if err != nil {
 		return out, err
 	}

@@ -19,7 +19,7 @@ type groupByLabel struct {
 	p     Params
 }
 
-func (g groupByLabel) Correlate(e *event.Event) (Group, error) {
+func (g groupByLabel) Correlate(_ string, e *event.Event) (Group, error) {
 	return Group{Rule: "by-" + g.label, Key: e.Labels[g.label], Title: "group " + e.Labels[g.label], Category: "monitoring", Params: g.p}, nil
 }
 func (g groupByLabel) Params(string) (Params, bool) { return g.p, true }

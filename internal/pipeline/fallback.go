@@ -16,7 +16,7 @@ type ByFingerprint struct {
 var _ Correlator = ByFingerprint{}
 
 // Correlate implements Correlator.
-func (b ByFingerprint) Correlate(e *event.Event) (Group, error) {
+func (b ByFingerprint) Correlate(_ string, e *event.Event) (Group, error) {
 	return Group{Rule: "by-fingerprint", Key: e.Fingerprint, Title: e.Title, Category: CategoryOf(e.Kind), Params: b.params()}, nil
 }
 

@@ -72,7 +72,7 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, c
 	}
 	e := event.Event{Source: a.Source, Title: a.Title, Severity: event.Severity(a.Severity), Status: event.StatusFiring,
 		Labels: a.Labels, Fingerprint: a.Fingerprint, OccurredAt: t, ReceivedAt: t, Kind: event.KindAlert}
-	g, err := en.Correlator.Correlate(&e)
+	g, err := en.Correlator.Correlate(a.TenantID, &e)
 	if err != nil {
 		return err
 	}
