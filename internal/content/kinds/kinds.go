@@ -8,11 +8,14 @@
 // it, by the issue that introduces them.
 package kinds
 
-import "github.com/flywheel-ops/flywheel/internal/content"
+import (
+	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/inhibit"
+)
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
-	return []content.Kind{Tenant()}
+	return []content.Kind{Tenant(), inhibit.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
