@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -122,6 +123,7 @@ func (en *Engine) Process(ctx context.Context, tx store.Tx, tenant string, evs [
 	var c Counts
 	out := make([]Outcome, 0, len(evs))
 	for i := range evs {
+		en.Dedup.Apply(&evs[i])
 		o, err := en.one(ctx, tx, tenant, &evs[i], &c)
 		if err != nil {
 			return out, c, fmt.Errorf("event %s (%s): %w", evs[i].Fingerprint, evs[i].Title, err)
