@@ -90,9 +90,10 @@ type Inhibitor interface {
 // Engine runs the pipeline's decisions.
 type Engine struct {
 	Correlator Correlator
-	Deflector  Deflector // nil: no silences or windows
-	Inhibitor  Inhibitor // nil: no inhibition
-	Metrics    *Metrics  // nil: no metrics
+	Deflector  Deflector    // nil: no silences or windows
+	Inhibitor  Inhibitor    // nil: no inhibition
+	Dedup      *dedup.Rules // nil: adapters\' fingerprints as they are
+	Metrics    *Metrics     // nil: no metrics
 	// StoreRaw keeps raw payloads on stored events.
 	StoreRaw bool
 }
