@@ -84,6 +84,8 @@ func New(o Options) *Server {
 	s.registerOpsItems()
 	s.registerIntake()
 	s.registerEvents()
+	s.registerSilences()
+	s.registerMaintenance()
 	s.registerOpenAPI()
 	return s
 }
