@@ -78,6 +78,8 @@ func NewRoot(env Env) *cobra.Command {
 		newTenantCmd(g),
 		newTokenCmd(g),
 		newOpsItemCmd(g),
+		newSilenceCmd(g),
+		newMaintenanceCmd(g),
 		newAuditCmd(g),
 		newContentCmd(),
 		newReplayCmd(),

@@ -1,0 +1,147 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+)
+
+// deflectionServer serves the API on a fresh SQLite store with one tenant
+// and an operator token; run executes a flywheel command against it.
+func deflectionServer(t *testing.T) func(args ...string) (string, error) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Now().UTC()
+	var secret string
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "ACME", CreatedAt: now}); err != nil {
+			return err
+		}
+		_, secret, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "cli", Role: store.RoleOperator}, now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Options{Store: st}))
+	t.Cleanup(srv.Close)
+	return func(args ...string) (string, error) {
+		var out, errOut bytes.Buffer
+		root := NewRoot(Env{Stdout: &out, Stderr: &errOut, Lookup: func(string) (string, bool) { return "", false }})
+		root.SetArgs(append([]string{"--server", srv.URL, "--token", secret}, args...))
+		err := root.ExecuteContext(ctx)
+		return out.String(), err
+	}
+}
+
+func TestSilenceCommands(t *testing.T) {
+	t.Parallel()
+	run := deflectionServer(t)
+	id, err := run("silence", "create", "--matcher", `alertname="Disk full"`, "-m", `instance=~"db-.*"`, "--duration", "2h", "--comment", "resizing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id = strings.TrimSpace(id)
+	if !strings.HasPrefix(id, "sil_") {
+		t.Fatalf("create printed %q, want the ID", id)
+	}
+	end := time.Now().Add(72 * time.Hour).UTC().Format(time.RFC3339)
+	if _, err := run("silence", "create", `job="backup"`, "--weekly", "sat,sun 02:00 4h", "--timezone", "Europe/Berlin", "--ends-at", end, "-c", "weekend"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("silence", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{id, `alertname="Disk full", instance=~"db-.*"`, "resizing", "active", "sun,sat 02:00 4h Europe/Berlin", "STATE"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("silence list lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := run("silence", "expire", id); err != nil || !strings.Contains(out, "silence "+id+" expired") {
+		t.Errorf("expire: %q, %v", out, err)
+	}
+	if out, _ := run("silence", "list"); strings.Contains(out, id) {
+		t.Errorf("an expired silence is listed without --expired:\n%s", out)
+	}
+	if out, _ := run("silence", "list", "--expired"); !strings.Contains(out, id) || !strings.Contains(out, "expired") {
+		t.Errorf("list --expired:\n%s", out)
+	}
+	if out, _ := run("--json", "silence", "get", id); !strings.Contains(out, `"state": "expired"`) {
+		t.Errorf("get --json:\n%s", out)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"silence", "create", "-m", `instance=~"db-(.*"`, "--duration", "1h", "-c", "x"}, "matchers[0]: bad matcher `instance=~\"db-(.*\"`"},
+		{[]string{"silence", "create", "-m", `a="b"`, "-c", "x"}, "give --duration"},
+		{[]string{"silence", "create", "-m", `a="b"`, "-c", "x", "--duration", "1h", "--ends-at", end}, "not both"},
+		{[]string{"silence", "create", "-m", `a="b"`, "-c", "x", "--ends-at", "tomorrow"}, `--ends-at "tomorrow" is not an RFC 3339 time`},
+		{[]string{"silence", "create", "-m", `a="b"`, "-c", "x", "--duration", "1h", "--weekly", "sat 02:00"}, "--weekly: weekly schedule"},
+		{[]string{"silence", "create", "-m", `a="b"`, "-c", "x", "--duration", "1h", "--weekly", "sat 02:00 1h", "--timezone", "Nowhere"}, "--timezone: unknown time zone"},
+		{[]string{"silence", "expire", id}, "already expired"},
+	} {
+		if _, err := run(tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestMaintenanceCommands(t *testing.T) {
+	t.Parallel()
+	run := deflectionServer(t)
+	id, err := run("maintenance", "create", "--name", "db-patching", "--weekly", "sat,sun 02:00 4h", "--timezone", "Europe/Berlin",
+		"--matcher", `alertname=~"Postgres.*"`, "--resource", "i-123", "--tag", "patch-group=db", "--comment", "monthly")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id = strings.TrimSpace(id)
+	start := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	if _, err := run("maintenance", "create", "--name", "deploy", "--start", start, "--duration", "1h", "--resource", "web-1"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("maintenance", "list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{id, "db-patching", "sun,sat 02:00 4h Europe/Berlin", `alertname=~"Postgres.*", resource in (i-123), tag patch-group=db`, "deploy", "yes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("maintenance list lacks %q:\n%s", want, out)
+		}
+	}
+	if out, err := run("maintenance", "delete", id); err != nil || !strings.Contains(out, "deleted") {
+		t.Errorf("delete: %q %v", out, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"maintenance", "create", "--name", "deploy", "--weekly", "sun 01:00 1h", "--resource", "x"}, `"deploy" already exists`},
+		{[]string{"maintenance", "create", "--name", "x", "--weekly", "sun 01:00 1h", "--start", start, "--resource", "x"}, "not both"},
+		{[]string{"maintenance", "create", "--name", "x", "--resource", "x"}, "give --weekly"},
+		{[]string{"maintenance", "create", "--name", "x", "--start", start, "--resource", "x"}, "needs --end or --duration"},
+		{[]string{"maintenance", "create", "--name", "x", "--weekly", "sun 01:00 1h", "--tag", "novalue"}, `--tag "novalue": want KEY=VALUE`},
+		{[]string{"maintenance", "create", "--name", "x", "--weekly", "sun 01:00 1h"}, "targets: set at least one"},
+		{[]string{"maintenance", "delete", id}, "not found"},
+	} {
+		if _, err := run(tc.args...); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}

@@ -1,0 +1,202 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/recurrence"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+func newMaintenanceCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "maintenance",
+		Aliases: []string{"maintenance-window", "mw"},
+		Short:   "Plan maintenance windows that deflect the alerts they cause (see docs/deflection.md)",
+	}
+	var tenant string
+	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+
+	var (
+		in                  api.MaintenanceWindowInput
+		weekly, start, end  string
+		duration            time.Duration
+		matchers, resources []string
+		tags                []string
+	)
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a maintenance window",
+		Long: `Create a maintenance window: recurring (--weekly) or one-off (--start with
+--end or --duration), covering the events that every given target selects:
+--matcher (labels), --resource (resource IDs, any of them) and --tag
+(inventory tags of the event's resource, all of them).`,
+		Example: `  flywheel maintenance create --name db-patching --weekly 'sat,sun 02:00 4h' --timezone Europe/Berlin --tag patch-group=db
+  flywheel maintenance create --name web-deploy --start 2026-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources}
+			if len(tags) > 0 {
+				in.Targets.Tags = map[string]string{}
+				for _, kv := range tags {
+					k, v, ok := strings.Cut(kv, "=")
+					if !ok || k == "" {
+						return fmt.Errorf("--tag %q: want KEY=VALUE", kv)
+					}
+					in.Targets.Tags[k] = v
+				}
+			}
+			oneOff := start != "" || end != "" || cmd.Flags().Changed("duration")
+			switch {
+			case weekly != "" && oneOff:
+				return errors.New("give --weekly, or --start with --end or --duration, not both")
+			case weekly != "":
+				loc, err := recurrence.LoadLocation(in.Timezone)
+				if err != nil {
+					return fmt.Errorf("--timezone: %w", err)
+				}
+				w, err := recurrence.Parse(weekly, loc)
+				if err != nil {
+					return fmt.Errorf("--weekly: %w", err)
+				}
+				rec := w.Record()
+				rec.Timezone = "" // the window's
+				in.Schedule = store.MaintenanceSchedule{Weekly: &rec}
+			case start == "":
+				return errors.New("give --weekly 'DAYS HH:MM DURATION', or --start with --end or --duration")
+			default:
+				s, err := parseTimeFlag("start", start)
+				if err != nil {
+					return err
+				}
+				var e time.Time
+				switch {
+				case end != "" && cmd.Flags().Changed("duration"):
+					return errors.New("give --end or --duration, not both")
+				case end != "":
+					if e, err = parseTimeFlag("end", end); err != nil {
+						return err
+					}
+				case cmd.Flags().Changed("duration"):
+					e = s.Add(duration)
+				default:
+					return errors.New("a one-off window needs --end or --duration")
+				}
+				in.Schedule = store.MaintenanceSchedule{Start: &s, End: &e}
+			}
+			var out api.MaintenanceWindow
+			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/maintenance-windows", tenant, nil), in, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), out.ID)
+			return nil
+		},
+	}
+	f := create.Flags()
+	f.StringVar(&in.Name, "name", "", "name, unique in the tenant (required)")
+	f.StringVar(&weekly, "weekly", "", `recurring: "DAYS HH:MM DURATION", e.g. "sat,sun 02:00 4h" or "mon-fri 22:00 1h"`)
+	f.StringVar(&in.Timezone, "timezone", "", "IANA time zone of --weekly, e.g. Europe/Berlin (default UTC)")
+	f.StringVar(&start, "start", "", "one-off: start, RFC 3339")
+	f.StringVar(&end, "end", "", "one-off: end, RFC 3339")
+	f.DurationVar(&duration, "duration", 0, "one-off: length from --start, e.g. 4h")
+	f.StringArrayVarP(&matchers, "matcher", "m", nil, `target label matcher, repeatable: 'env="prod"'`)
+	f.StringArrayVar(&resources, "resource", nil, "target resource ID, repeatable: i-123")
+	f.StringArrayVar(&tags, "tag", nil, "target resource tag KEY=VALUE, repeatable")
+	f.StringVarP(&in.Comment, "comment", "c", "", "what the maintenance is")
+
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List maintenance windows",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if tenant != "" {
+				q.Set("tenant", tenant)
+			}
+			items, err := listAll[api.MaintenanceWindow](cmd, g, "/api/v1/maintenance-windows", q)
+			if err != nil || g.json {
+				return orJSON(cmd, items, err)
+			}
+			rows := make([][]string, len(items))
+			for i, w := range items {
+				open := "no"
+				if w.Open {
+					open = "yes"
+				}
+				next := "-"
+				if w.NextStart != nil {
+					next = fmtTime(*w.NextStart) + " – " + fmtTime(*w.NextEnd)
+				}
+				rows[i] = []string{w.ID, w.Name, scheduleText(w.MaintenanceWindow), targetsText(w.Targets), open, next}
+			}
+			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "SCHEDULE", "TARGETS", "OPEN", "CURRENT/NEXT"}, rows)
+		},
+	}
+	get := &cobra.Command{
+		Use:   "get ID",
+		Short: "Show one maintenance window",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var w api.MaintenanceWindow
+			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/maintenance-windows/"+url.PathEscape(args[0]), tenant, nil), nil, &w); err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), w)
+		},
+	}
+	del := &cobra.Command{
+		Use:   "delete ID…",
+		Short: "Delete maintenance windows",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var errs []error
+			for _, id := range args {
+				if err := g.client().Do(cmd.Context(), "DELETE", tenantPath("/api/v1/maintenance-windows/"+url.PathEscape(id), tenant, nil), nil, nil); err != nil {
+					errs = append(errs, fmt.Errorf("%s: %w", id, err))
+					continue
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "maintenance window %s deleted\n", id)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.AddCommand(create, list, get, del)
+	return cmd
+}
+
+func scheduleText(w store.MaintenanceWindow) string {
+	if wk := w.Schedule.Weekly; wk != nil {
+		return strings.Join(wk.Days, ",") + " " + wk.Start + " " + wk.Duration + " " + w.Timezone
+	}
+	if w.Schedule.Start != nil && w.Schedule.End != nil {
+		return fmtTime(*w.Schedule.Start) + " – " + fmtTime(*w.Schedule.End)
+	}
+	return "-"
+}
+
+func targetsText(t store.MaintenanceTargets) string {
+	var parts []string
+	parts = append(parts, t.Matchers...)
+	if len(t.ResourceIDs) > 0 {
+		parts = append(parts, "resource in ("+strings.Join(t.ResourceIDs, ", ")+")")
+	}
+	keys := make([]string, 0, len(t.Tags))
+	for k := range t.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		parts = append(parts, "tag "+k+"="+t.Tags[k])
+	}
+	return oneLineText(strings.Join(parts, ", "), 80)
+}
