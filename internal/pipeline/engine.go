@@ -82,9 +82,9 @@ type Deflector interface {
 // Inhibitor computes inhibition keys (see internal/inhibit).
 type Inhibitor interface {
 	// SourceKeys are the keys a firing alert asserts.
-	SourceKeys(e *event.Event) []string
+	SourceKeys(tenant string, e *event.Event) []string
 	// TargetKeys are the keys whose presence inhibits the alert.
-	TargetKeys(e *event.Event) []string
+	TargetKeys(tenant string, e *event.Event) []string
 }
 
 // Engine runs the pipeline's decisions.
@@ -311,7 +311,7 @@ func (en *Engine) deflect(ctx context.Context, tx store.Tx, tenant string, e *ev
 		}
 	}
 	if en.Inhibitor != nil {
-		if keys := en.Inhibitor.TargetKeys(e); len(keys) > 0 {
+		if keys := en.Inhibitor.TargetKeys(tenant, e); len(keys) > 0 {
 			fp, err := tx.InhibitingAlert(ctx, tenant, keys, e.Fingerprint)
 			if err != nil || fp != "" {
 				return "inhibited", "by firing alert " + fp, err
@@ -327,7 +327,7 @@ func (en *Engine) inhibitKeys(ctx context.Context, tx store.Tx, tenant string, e
 	}
 	var keys []string
 	if e.Status == event.StatusFiring {
-		keys = en.Inhibitor.SourceKeys(e)
+		keys = en.Inhibitor.SourceKeys(tenant, e)
 	}
 	if len(keys) == 0 && e.Status == event.StatusFiring {
 		return nil

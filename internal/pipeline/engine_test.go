@@ -281,13 +281,13 @@ func (d stubDeflector) Deflect(_ context.Context, _ store.Reader, _ string, e *e
 
 type stubInhibitor struct{}
 
-func (stubInhibitor) SourceKeys(e *event.Event) []string {
+func (stubInhibitor) SourceKeys(_ string, e *event.Event) []string {
 	if e.Labels["down"] == "true" {
 		return []string{"host:" + e.Labels["host"]}
 	}
 	return nil
 }
-func (stubInhibitor) TargetKeys(e *event.Event) []string { return []string{"host:" + e.Labels["host"]} }
+func (stubInhibitor) TargetKeys(_ string, e *event.Event) []string { return []string{"host:" + e.Labels["host"]} }
 
 func TestDeflectionAndInhibition(t *testing.T) {
 	h := newHarness(t, ByFingerprint{})
