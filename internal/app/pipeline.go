@@ -9,6 +9,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake"
 	"github.com/flywheel-ops/flywheel/internal/intake/registry"
 	"github.com/flywheel-ops/flywheel/internal/intake/sns"
@@ -38,12 +39,13 @@ func (a *App) buildPipeline() error {
 	if err != nil {
 		return err
 	}
-	a.engine = &pipeline.Engine{
-		Correlator: a.correlator(),
-		Deflector:  &pipeline.StoreDeflector{},
-		Metrics:    pipeline.NewMetrics(a.registry),
-		StoreRaw:   true,
+	en, err := engineFrom(a.content)
+	if err != nil {
+		return err
 	}
+	en.Metrics = pipeline.NewMetrics(a.registry)
+	en.StoreRaw = true
+	a.engine = en
 	parse := func(ctx context.Context, b store.IntakeBatch) ([]event.Event, error) {
 		ad, ok := reg.Adapter(b.Source)
 		if !ok {
@@ -58,13 +60,22 @@ func (a *App) buildPipeline() error {
 	return nil
 }
 
-func (a *App) correlator() pipeline.Correlator {
-	c, err := correlatorFrom(a.content)
+// engineFrom builds the pipeline engine from content: correlation,
+// inhibition and dedup rules, and the store's silences and windows.
+func engineFrom(set *content.Set) (*pipeline.Engine, error) {
+	corr, err := correlatorFrom(set)
 	if err != nil {
-		// Content was validated at load; compiling cannot fail here.
-		panic(err)
+		return nil, err
 	}
-	return c
+	inh, err := inhibit.Compile(set.Items(inhibit.KindName))
+	if err != nil {
+		return nil, fmt.Errorf("inhibit rules: %w", err)
+	}
+	return &pipeline.Engine{
+		Correlator: corr,
+		Deflector:  &pipeline.StoreDeflector{},
+		Inhibitor:  pipeline.NewRuleInhibitor(inh),
+	}, nil
 }
 
 // correlatorFrom builds the correlator for a content set.
@@ -87,12 +98,9 @@ func ReplayOptions(dir string) (replay.Options, error) {
 	if err != nil {
 		return replay.Options{}, err
 	}
-	corr, err := correlatorFrom(set)
+	en, err := engineFrom(set)
 	if err != nil {
 		return replay.Options{}, err
 	}
-	return replay.Options{
-		Adapter: reg.Adapter,
-		Engine:  &pipeline.Engine{Correlator: corr, Deflector: &pipeline.StoreDeflector{}},
-	}, nil
+	return replay.Options{Adapter: reg.Adapter, Engine: en}, nil
 }
