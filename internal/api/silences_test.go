@@ -2,8 +2,10 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -413,4 +415,36 @@ func windowsOf(t *testing.T, h *harness, tenant string) []store.MaintenanceWindo
 		t.Fatal(err)
 	}
 	return l
+}
+
+// TestDeflectionDocExamples posts every JSON example of docs/deflection.md
+// to the endpoint it belongs to: a silence has "matchers", a maintenance
+// window a "name". Each must be accepted as it stands.
+func TestDeflectionDocExamples(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../docs/deflection.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t)
+	n := 0
+	for _, block := range strings.Split(string(data), "```json\n")[1:] {
+		body, _, ok := strings.Cut(block, "\n```")
+		if !ok {
+			t.Fatal("unterminated json block")
+		}
+		var probe map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(body), &probe); err != nil {
+			t.Fatalf("json example does not parse: %v\n%s", err, body)
+		}
+		path := "/api/v1/silences"
+		if _, ok := probe["name"]; ok {
+			path = "/api/v1/maintenance-windows"
+		}
+		n++
+		h.call("POST", path, h.secret("acme/operator"), body).ok(t, http.StatusCreated, nil)
+	}
+	if n < 3 {
+		t.Errorf("found %d json examples; has the page's format changed?", n)
+	}
 }

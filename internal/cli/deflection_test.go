@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,4 +146,70 @@ func TestMaintenanceCommands(t *testing.T) {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
 	}
+}
+
+// TestDeflectionDocErrors runs the failing commands shown in
+// docs/deflection.md ("$ flywheel …" followed by "error: …") and compares
+// the error the page shows.
+func TestDeflectionDocErrors(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../../docs/deflection.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := deflectionServer(t)
+	lines := strings.Split(string(data), "\n")
+	n := 0
+	for i := 0; i+1 < len(lines); i++ {
+		cmdLine, ok := strings.CutPrefix(lines[i], "$ flywheel ")
+		if !ok || !strings.HasPrefix(lines[i+1], "error: ") {
+			continue
+		}
+		n++
+		_, err := run(shellWords(t, cmdLine)...)
+		if got := "error: " + fmt.Sprint(err); got != lines[i+1] {
+			t.Errorf("$ flywheel %s\n got: %s\nwant: %s", cmdLine, got, lines[i+1])
+		}
+	}
+	if n == 0 {
+		t.Error("no failing command found in the page")
+	}
+}
+
+// shellWords splits a command line as a POSIX shell would for the simple
+// quoting the docs use: single quotes, double quotes, spaces.
+func shellWords(t *testing.T, s string) []string {
+	t.Helper()
+	var (
+		out   []string
+		cur   strings.Builder
+		quote rune
+		word  bool
+	)
+	for _, r := range s {
+		switch {
+		case quote != 0 && r == quote:
+			quote = 0
+		case quote != 0:
+			cur.WriteRune(r)
+		case r == '\'' || r == '"':
+			quote, word = r, true
+		case r == ' ':
+			if word {
+				out = append(out, cur.String())
+				cur.Reset()
+				word = false
+			}
+		default:
+			cur.WriteRune(r)
+			word = true
+		}
+	}
+	if quote != 0 {
+		t.Fatalf("unterminated quote in %q", s)
+	}
+	if word {
+		out = append(out, cur.String())
+	}
+	return out
 }
