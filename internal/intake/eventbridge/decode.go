@@ -113,30 +113,6 @@ func hashHex(b []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-// firstLine returns the first non-blank line of s, cut to at most n bytes
-// on a rune boundary.
-func firstLine(s string, n int) string {
-	for line := range strings.Lines(s) {
-		if line = strings.TrimSpace(line); line != "" {
-			return truncate(line, n)
-		}
-	}
-	return ""
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
 // numberString formats a JSON number for a label without float noise.
 func numberString(n json.Number) string {
 	if n == "" {

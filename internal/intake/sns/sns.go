@@ -62,10 +62,12 @@ type Config struct {
 	Confirm func(ctx context.Context, subscribeURL string) error
 }
 
-// DefaultCertHosts are the SNS endpoint hosts of the aws and aws-cn
-// partitions (GovCloud's are "sns.us-gov-west-1.amazonaws.com" and match
-// the first).
-var DefaultCertHosts = []string{"sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"}
+// defaultCertHosts are the SNS endpoint hosts of the aws and aws-cn
+// partitions (GovCloud's, "sns.us-gov-west-1.amazonaws.com", match the
+// first).
+func defaultCertHosts() []string {
+	return []string{"sns.*.amazonaws.com", "sns.*.amazonaws.com.cn"}
+}
 
 // maxCachedCerts bounds the certificate cache; SNS uses a handful of
 // certificates per region at a time.
@@ -74,7 +76,7 @@ const maxCachedCerts = 64
 // WithDefaults returns a copy of c with every unset field defaulted.
 func (c Config) WithDefaults() Config {
 	if len(c.CertHosts) == 0 {
-		c.CertHosts = append([]string(nil), DefaultCertHosts...)
+		c.CertHosts = defaultCertHosts()
 	}
 	if c.HTTPClient == nil {
 		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
