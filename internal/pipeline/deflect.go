@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -23,6 +25,8 @@ type StoreDeflector struct {
 	// Tags looks up inventory tags for maintenance-window tag targets; nil
 	// means tag targets never match.
 	Tags maintenance.TagLookup
+	// Logger reports rows that could not be compiled (nil: not reported).
+	Logger *slog.Logger
 
 	mu    sync.Mutex
 	cache map[string]*deflectSets
@@ -90,11 +94,13 @@ func (d *StoreDeflector) sets(ctx context.Context, r store.Reader, tenant string
 		return nil, err
 	}
 	s = &deflectSets{loaded: now}
-	if s.silences, err = silence.Compile(sil); err != nil {
-		return nil, fmt.Errorf("tenant %s silences: %w", tenant, err)
-	}
-	if s.windows, err = maintenance.Compile(win); err != nil {
-		return nil, fmt.Errorf("tenant %s maintenance windows: %w", tenant, err)
+	// Compile keeps the good rows when some are bad: one broken silence must
+	// not switch off a tenant's others.
+	var errS, errW error
+	s.silences, errS = silence.Compile(sil)
+	s.windows, errW = maintenance.Compile(win)
+	if err := errors.Join(errS, errW); err != nil && d.Logger != nil {
+		d.Logger.Warn("skipping invalid silences or maintenance windows", "tenant", tenant, "error", err)
 	}
 	d.mu.Lock()
 	d.cache[tenant] = s
