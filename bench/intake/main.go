@@ -1,0 +1,724 @@
+// Command intake benchmarks Flywheel's alert intake side by side with
+// Prometheus Alertmanager in one run on one machine: both servers are
+// driven by the same load generator (../shared/tools/alertload) with the
+// same flags, alternating AM, FW, AM, FW, and the program prints both rates,
+// their ratio, both processes' memory with 100,000 distinct open alerts, and
+// Flywheel's intake→OpsItem latency at 1,000 events/s.
+//
+//	go run ./bench/intake            # from the repository root; < 5 minutes
+//	go run ./bench/intake -quick     # a smoke run (smaller totals, one round)
+//
+// It needs Debian's prometheus-alertmanager (apt-get install -y
+// prometheus-alertmanager) and installs nothing itself. See README.md.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"text/tabwriter"
+	"time"
+)
+
+type options struct {
+	quick        bool
+	rounds       int
+	alertloadDir string
+	keep         bool
+	jsonOut      string
+	latencyRate  int
+	latencyFor   time.Duration
+	drainTimeout time.Duration
+	only         string
+}
+
+func main() {
+	var o options
+	flag.BoolVar(&o.quick, "quick", false, "smaller totals and one round (a smoke test, not a measurement)")
+	flag.IntVar(&o.rounds, "rounds", 2, "alternating rounds (AM, FW) of the throughput scenarios; the best of each side counts")
+	flag.StringVar(&o.alertloadDir, "alertload", "../shared/tools/alertload", "the alertload module, relative to the repository root")
+	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (data, logs)")
+	flag.StringVar(&o.jsonOut, "json", "", "also write the JSON result to this file")
+	flag.IntVar(&o.latencyRate, "latency-rate", 1000, "events/s for the latency scenario")
+	flag.DurationVar(&o.latencyFor, "latency-for", 10*time.Second, "how long the latency scenario sends")
+	flag.DurationVar(&o.drainTimeout, "drain-timeout", 90*time.Second, "how long to wait for Flywheel's processor to catch up")
+	flag.StringVar(&o.only, "only", "", "run only these scenarios (e.g. \"ab\"); default all of a, b, c, d")
+	flag.Parse()
+	if o.quick {
+		o.rounds = 1
+		o.latencyFor = 3 * time.Second
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/intake:", err)
+		os.Exit(1)
+	}
+}
+
+// result is the machine-readable summary (the last line printed).
+type result struct {
+	Machine   machine            `json:"machine"`
+	Scenarios []scenarioResult   `json:"scenarios"`
+	Memory    *memoryResult      `json:"memory,omitempty"`
+	Latency   *latencyResult     `json:"latency,omitempty"`
+	Processed map[string]float64 `json:"fw_processed_per_s,omitempty"`
+}
+
+type machine struct {
+	CPUs    int    `json:"cpus"`
+	LoadAvg string `json:"loadavg_at_start"`
+	AM      string `json:"alertmanager"`
+}
+
+type scenarioResult struct {
+	Name  string    `json:"name"`
+	Flags string    `json:"flags"`
+	AM    []float64 `json:"am_alerts_per_s"`
+	FW    []float64 `json:"fw_alerts_per_s"`
+	AMMax float64   `json:"am_best"`
+	FWMax float64   `json:"fw_best"`
+	Ratio float64   `json:"ratio"`
+}
+
+type memoryResult struct {
+	Alerts int     `json:"distinct_alerts"`
+	AMMB   float64 `json:"am_rss_mb"`
+	FWMB   float64 `json:"fw_rss_mb"`
+	Ratio  float64 `json:"fw_over_am"`
+	AMRate float64 `json:"am_alerts_per_s"`
+	FWRate float64 `json:"fw_alerts_per_s"`
+}
+
+type latencyResult struct {
+	Rate    int     `json:"events_per_s"`
+	Sent    int     `json:"sent"`
+	Errors  int     `json:"send_errors"`
+	Missing int     `json:"missing"`
+	P50ms   float64 `json:"p50_ms"`
+	P90ms   float64 `json:"p90_ms"`
+	P99ms   float64 `json:"p99_ms"`
+	MaxMs   float64 `json:"max_ms"`
+}
+
+func run(o options) error {
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	amBin, err := exec.LookPath("prometheus-alertmanager")
+	if err != nil {
+		return errors.New("prometheus-alertmanager is not installed (apt-get install -y prometheus-alertmanager)")
+	}
+	tmp, err := os.MkdirTemp("", "flywheel-bench-intake-")
+	if err != nil {
+		return err
+	}
+	if o.keep {
+		fmt.Fprintln(os.Stderr, "keeping", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	step("building flywheel and alertload")
+	fwBin, loadBin := filepath.Join(tmp, "flywheel"), filepath.Join(tmp, "alertload")
+	if err := command(root, "go", "build", "-o", fwBin, "./cmd/flywheel").Run(); err != nil {
+		return fmt.Errorf("building flywheel: %w", err)
+	}
+	if err := command(root, "go", "build", "-C", filepath.Join(root, o.alertloadDir), "-o", loadBin, ".").Run(); err != nil {
+		return fmt.Errorf("building alertload: %w", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	am, err := startAlertmanager(ctx, amBin, tmp)
+	if err != nil {
+		return err
+	}
+	defer am.stop()
+	fw, err := startFlywheel(ctx, fwBin, tmp)
+	if err != nil {
+		return err
+	}
+	defer fw.stop()
+
+	res := result{Machine: machine{CPUs: runtime.NumCPU(), LoadAvg: loadavg(), AM: amVersion(amBin)}, Processed: map[string]float64{}}
+	load := loader{bin: loadBin}
+	has := func(s string) bool { return o.only == "" || strings.Contains(o.only, s) }
+
+	type scen struct {
+		key, name string
+		args      []string
+	}
+	total := func(n int) string {
+		if o.quick {
+			n /= 5
+		}
+		return strconv.Itoa(n)
+	}
+	scens := []scen{
+		{"a", "a  batch 100, 2k alerts re-sent", []string{"-format", "am2", "-batch", "100", "-c", "8", "-total", total(200000), "-unique", "2000"}},
+		{"b", "b  batch 1, 2k alerts re-sent", []string{"-format", "am2", "-batch", "1", "-c", "8", "-total", total(50000), "-unique", "2000"}},
+	}
+	for _, s := range scens {
+		if !has(s.key) {
+			continue
+		}
+		sr := scenarioResult{Name: s.name, Flags: strings.Join(s.args, " ")}
+		for r := 0; r < o.rounds; r++ {
+			step(fmt.Sprintf("scenario %s, round %d: Alertmanager", s.key, r+1))
+			a, err := load.run(am.url+"/api/v2/alerts", "", s.args)
+			if err != nil {
+				return fmt.Errorf("alertmanager, scenario %s: %w", s.key, err)
+			}
+			sr.AM = append(sr.AM, a.rate)
+			step(fmt.Sprintf("scenario %s, round %d: Flywheel", s.key, r+1))
+			before, _ := fw.processed()
+			start := time.Now()
+			f, err := load.run(fw.url+"/api/v2/alerts", fw.token, s.args)
+			if err != nil {
+				return fmt.Errorf("flywheel, scenario %s: %w", s.key, err)
+			}
+			sr.FW = append(sr.FW, f.rate)
+			n, err := fw.drain(before+f.ok, o.drainTimeout)
+			if err != nil {
+				return err
+			}
+			res.Processed[fmt.Sprintf("%s%d", s.key, r+1)] = round(float64(n-before) / time.Since(start).Seconds())
+		}
+		sr.AMMax, sr.FWMax = slices.Max(sr.AM), slices.Max(sr.FW)
+		sr.Ratio = round2(sr.FWMax / sr.AMMax)
+		res.Scenarios = append(res.Scenarios, sr)
+	}
+
+	if has("c") {
+		n := 100000
+		if o.quick {
+			n = 20000
+		}
+		args := []string{"-format", "am2", "-batch", "100", "-c", "8", "-total", strconv.Itoa(n), "-unique", strconv.Itoa(n)}
+		step("scenario c: Alertmanager, distinct alerts")
+		a, err := load.run(am.url+"/api/v2/alerts", "", args)
+		if err != nil {
+			return fmt.Errorf("alertmanager, scenario c: %w", err)
+		}
+		step("scenario c: Flywheel, distinct alerts")
+		before, _ := fw.processed()
+		start := time.Now()
+		f, err := load.run(fw.url+"/api/v2/alerts", fw.token, args)
+		if err != nil {
+			return fmt.Errorf("flywheel, scenario c: %w", err)
+		}
+		got, err := fw.drain(before+f.ok, o.drainTimeout)
+		if err != nil {
+			return err
+		}
+		res.Processed["c"] = round(float64(got-before) / time.Since(start).Seconds())
+		time.Sleep(2 * time.Second) // let both settle (GC, page cache) before sampling
+		amRSS, err := rssMB(am.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		fwRSS, err := rssMB(fw.cmd.Process.Pid)
+		if err != nil {
+			return err
+		}
+		res.Memory = &memoryResult{Alerts: n, AMMB: round1(amRSS), FWMB: round1(fwRSS), Ratio: round2(fwRSS / amRSS), AMRate: a.rate, FWRate: f.rate}
+	}
+
+	if has("d") {
+		step(fmt.Sprintf("scenario d: intake→OpsItem latency at %d events/s for %s", o.latencyRate, o.latencyFor))
+		lat, err := measureLatency(fw, o.latencyRate, o.latencyFor)
+		if err != nil {
+			return err
+		}
+		res.Latency = lat
+	}
+
+	report(os.Stdout, res)
+	line, _ := json.Marshal(res)
+	if o.jsonOut != "" {
+		if err := os.WriteFile(o.jsonOut, append(line, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Println(string(line))
+	return nil
+}
+
+func report(w io.Writer, r result) {
+	fmt.Fprintf(w, "\nmachine: %d CPUs, load average at start %s, %s\n\n", r.Machine.CPUs, r.Machine.LoadAvg, r.Machine.AM)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "scenario\tAM alerts/s\tFW alerts/s\tFW/AM\tFW runs\tAM runs\t")
+	for _, s := range r.Scenarios {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.2fx\t%s\t%s\t\n", s.Name, thousands(s.AMMax), thousands(s.FWMax), s.Ratio, joinRates(s.FW), joinRates(s.AM))
+	}
+	if m := r.Memory; m != nil {
+		fmt.Fprintf(tw, "c  batch 100, %d distinct alerts\t%s\t%s\t%.2fx\t\t\t\n", m.Alerts, thousands(m.AMRate), thousands(m.FWRate), m.FWRate/m.AMRate)
+	}
+	tw.Flush()
+	if m := r.Memory; m != nil {
+		fmt.Fprintf(w, "\nRSS holding %d distinct open alerts: Alertmanager %.1f MB, Flywheel %.1f MB (FW/AM %.2f)\n", m.Alerts, m.AMMB, m.FWMB, m.Ratio)
+	}
+	if l := r.Latency; l != nil {
+		fmt.Fprintf(w, "intake→OpsItem at %d events/s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (%d sent, %d send errors, %d never seen)\n",
+			l.Rate, l.P50ms, l.P90ms, l.P99ms, l.MaxMs, l.Sent, l.Errors, l.Missing)
+	}
+	if len(r.Processed) > 0 {
+		keys := make([]string, 0, len(r.Processed))
+		for k := range r.Processed {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, fmt.Sprintf("%s %s/s", k, thousands(r.Processed[k])))
+		}
+		fmt.Fprintf(w, "Flywheel processed (deduplicated/correlated) events, from load start to drained: %s\n", strings.Join(parts, ", "))
+	}
+	fmt.Fprintln(w)
+}
+
+// ---- servers ----
+
+type server struct {
+	name  string
+	cmd   *exec.Cmd
+	url   string
+	token string
+	log   *os.File
+	done  chan struct{}
+}
+
+func (s *server) stop() {
+	if s.cmd.Process == nil {
+		return
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.log.Close()
+}
+
+func startServer(ctx context.Context, name, dir string, env []string, bin string, args ...string) (*server, error) {
+	logf, err := os.Create(filepath.Join(dir, name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("starting %s: %w", name, err)
+	}
+	s := &server{name: name, cmd: cmd, log: logf, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	return s, nil
+}
+
+func (s *server) waitReady(path string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return fmt.Errorf("%s exited during start; see %s", s.name, s.log.Name())
+		default:
+		}
+		resp, err := http.Get(s.url + path)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("%s did not become ready in 30s; see %s", s.name, s.log.Name())
+}
+
+func startAlertmanager(ctx context.Context, bin, tmp string) (*server, error) {
+	dir := filepath.Join(tmp, "alertmanager")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	cfg := filepath.Join(dir, "alertmanager.yml")
+	if err := os.WriteFile(cfg, []byte("route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n"), 0o600); err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	s, err := startServer(ctx, "alertmanager", tmp, nil, bin, "--config.file="+cfg, "--storage.path="+dir,
+		"--cluster.listen-address=", "--web.listen-address="+addr, "--log.level=warn")
+	if err != nil {
+		return nil, err
+	}
+	s.url = "http://" + addr
+	if err := s.waitReady("/-/ready"); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+type flywheel struct {
+	*server
+	client *http.Client
+}
+
+func startFlywheel(ctx context.Context, bin, tmp string) (*flywheel, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	token := "fw_bench_" + hex.EncodeToString(b[:])
+	s, err := startServer(ctx, "flywheel", tmp, []string{"FLYWHEEL_ADMIN_TOKEN=" + token}, bin,
+		"serve", "--addr", addr, "--data", filepath.Join(tmp, "flywheel-data"))
+	if err != nil {
+		return nil, err
+	}
+	s.url, s.token = "http://"+addr, token
+	if err := s.waitReady("/readyz"); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return &flywheel{server: s, client: &http.Client{Timeout: 10 * time.Second}}, nil
+}
+
+func (f *flywheel) get(path string) (*http.Response, error) {
+	req, err := http.NewRequest(http.MethodGet, f.url+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+f.token)
+	return f.client.Do(req)
+}
+
+// processed reads flywheel_events_received_total: events the pipeline has
+// deduplicated and correlated.
+func (f *flywheel) processed() (int64, error) {
+	resp, err := f.get("/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "flywheel_events_received_total "); ok {
+			n, err := strconv.ParseFloat(v, 64)
+			return int64(n), err
+		}
+	}
+	return 0, errors.New("flywheel_events_received_total not in /metrics")
+}
+
+// drain waits until the processor has handled want events in total.
+func (f *flywheel) drain(want int64, timeout time.Duration) (int64, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		n, err := f.processed()
+		if err != nil {
+			return n, err
+		}
+		if n >= want {
+			return n, nil
+		}
+		if time.Now().After(deadline) {
+			return n, fmt.Errorf("flywheel's processor did not catch up within %s (%d of %d events processed)", timeout, n, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ---- load ----
+
+type loader struct{ bin string }
+
+type loadResult struct {
+	rate float64
+	ok   int64
+}
+
+func (l loader) run(url, token string, args []string) (loadResult, error) {
+	full := append([]string{"-url", url}, args...)
+	if token != "" {
+		full = append(full, "-token", token)
+	}
+	var out, errb bytes.Buffer
+	cmd := exec.Command(l.bin, full...)
+	cmd.Env = append(os.Environ(), "ALERTLOAD_TOKEN=")
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		return loadResult{}, fmt.Errorf("alertload: %w: %s", err, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	last := lines[len(lines)-1]
+	var r loadResult
+	var errs int64
+	if _, err := fmt.Sscanf(last, "alerts_per_s=%f ok_alerts=%d errors=%d", &r.rate, &r.ok, &errs); err != nil {
+		return r, fmt.Errorf("alertload printed %q: %w", last, err)
+	}
+	if errs > 0 {
+		return r, fmt.Errorf("alertload: %d requests failed (%s)", errs, strings.TrimSpace(errb.String()))
+	}
+	fmt.Fprintf(os.Stderr, "    %s\n", last)
+	return r, nil
+}
+
+// ---- latency ----
+
+// measureLatency sends rate distinct critical alerts per second for d, each
+// in its own request, and polls the OpsItem list every 5 ms to see when each
+// alert's OpsItem first appears. Latency is from just before the request is
+// sent to the poll response that first shows the OpsItem.
+func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, error) {
+	n := int(float64(rate) * d.Seconds())
+	prefix := "BenchLatency" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + "_"
+	sent := make([]int64, n) // unix nanos
+	seen := make([]int64, n)
+	var nseen, errs atomic.Int64
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}
+
+	stopPoll := make(chan struct{})
+	pollDone := make(chan error, 1)
+	go func() { pollDone <- pollOpsItems(f, prefix, seen, &nseen, stopPoll) }()
+
+	jobs := make(chan int, 1024)
+	var wg sync.WaitGroup
+	for w := 0; w < 32; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				body := fmt.Sprintf(`[{"labels":{"alertname":"%s%d","instance":"lat-%d:9100","job":"bench","severity":"critical"},"annotations":{"summary":"latency probe"},"startsAt":%q}]`,
+					prefix, i, i, time.Now().UTC().Format(time.RFC3339Nano))
+				req, _ := http.NewRequest(http.MethodPost, f.url+"/api/v2/alerts", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+f.token)
+				atomic.StoreInt64(&sent[i], time.Now().UnixNano())
+				resp, err := client.Do(req)
+				if err != nil {
+					errs.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					errs.Add(1)
+				}
+			}
+		}()
+	}
+	start := time.Now()
+	interval := time.Second / time.Duration(rate)
+	for i := 0; i < n; i++ {
+		if wait := time.Until(start.Add(time.Duration(i) * interval)); wait > 0 {
+			time.Sleep(wait)
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for nseen.Load() < int64(n)-errs.Load() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(stopPoll)
+	if err := <-pollDone; err != nil {
+		return nil, err
+	}
+	var lats []float64
+	missing := 0
+	for i := range n {
+		s, t := atomic.LoadInt64(&sent[i]), atomic.LoadInt64(&seen[i])
+		if t == 0 {
+			missing++
+			continue
+		}
+		lats = append(lats, float64(t-s)/1e6)
+	}
+	slices.Sort(lats)
+	res := &latencyResult{Rate: rate, Sent: n, Errors: int(errs.Load()), Missing: missing - int(errs.Load())}
+	if len(lats) > 0 {
+		res.P50ms, res.P90ms, res.P99ms, res.MaxMs = round1(pct(lats, 50)), round1(pct(lats, 90)), round1(pct(lats, 99)), round1(lats[len(lats)-1])
+	}
+	if res.Missing > 0 {
+		// An OpsItem that never appeared is worse than any latency.
+		res.P99ms = round1(max(res.P99ms, 10_000))
+	}
+	return res, nil
+}
+
+func pollOpsItems(f *flywheel, prefix string, seen []int64, nseen *atomic.Int64, stop <-chan struct{}) error {
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-tick.C:
+		}
+		cursor := ""
+		for {
+			path := "/api/v1/opsitems?limit=100"
+			if cursor != "" {
+				path += "&cursor=" + cursor
+			}
+			resp, err := f.get(path)
+			if err != nil {
+				return err
+			}
+			var page struct {
+				Items []struct {
+					Title string `json:"title"`
+				} `json:"items"`
+				NextCursor string `json:"next_cursor"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err != nil {
+				return fmt.Errorf("polling opsitems: %w", err)
+			}
+			now := time.Now().UnixNano()
+			fresh := 0
+			for _, it := range page.Items {
+				rest, ok := strings.CutPrefix(it.Title, prefix)
+				if !ok {
+					continue
+				}
+				i, err := strconv.Atoi(strings.Fields(rest)[0])
+				if err != nil || i < 0 || i >= len(seen) {
+					continue
+				}
+				if atomic.CompareAndSwapInt64(&seen[i], 0, now) {
+					nseen.Add(1)
+					fresh++
+				}
+			}
+			// Newest first: a page entirely new may hide more new ones.
+			if fresh < len(page.Items) || page.NextCursor == "" {
+				break
+			}
+			cursor = page.NextCursor
+		}
+	}
+}
+
+// ---- helpers ----
+
+func repoRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("run from inside the flywheel module (go run ./bench/intake)")
+	}
+	return filepath.Dir(mod), nil
+}
+
+func command(dir, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, os.Stderr, os.Stderr
+	return cmd
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func rssMB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(v)
+			kb, err := strconv.ParseFloat(f[0], 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func amVersion(bin string) string {
+	out, _ := exec.Command(bin, "--version").CombinedOutput()
+	line, _, _ := strings.Cut(string(out), "\n")
+	if i := strings.Index(line, "version "); i >= 0 {
+		v, _, _ := strings.Cut(line[i+len("version "):], " ")
+		return "alertmanager " + v
+	}
+	return "alertmanager"
+}
+
+func step(s string) { fmt.Fprintf(os.Stderr, "==> %s\n", s) }
+
+func pct(sorted []float64, p float64) float64 {
+	i := int(float64(len(sorted))*p/100+0.5) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+func round(f float64) float64  { return float64(int64(f + 0.5)) }
+func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+func thousands(f float64) string {
+	s := strconv.FormatInt(int64(f+0.5), 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func joinRates(rs []float64) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = thousands(r)
+	}
+	return strings.Join(parts, " / ")
+}
