@@ -8,6 +8,8 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
+	"github.com/flywheel-ops/flywheel/internal/correlate"
+	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake"
@@ -71,16 +73,25 @@ func engineFrom(set *content.Set) (*pipeline.Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inhibit rules: %w", err)
 	}
+	dd, err := dedup.Compile(set.Items(dedup.KindName))
+	if err != nil {
+		return nil, fmt.Errorf("dedup rules: %w", err)
+	}
 	return &pipeline.Engine{
 		Correlator: corr,
 		Deflector:  &pipeline.StoreDeflector{},
 		Inhibitor:  pipeline.NewRuleInhibitor(inh),
+		Dedup:      dd,
 	}, nil
 }
 
 // correlatorFrom builds the correlator for a content set.
 func correlatorFrom(set *content.Set) (pipeline.Correlator, error) {
-	return pipeline.ByFingerprint{}, nil
+	rules, err := correlate.Compile(set.Items(correlate.KindName))
+	if err != nil {
+		return nil, fmt.Errorf("correlation rules: %w", err)
+	}
+	return pipeline.NewRuleCorrelator(rules), nil
 }
 
 // ReplayOptions builds what `flywheel replay` needs: the built-in content

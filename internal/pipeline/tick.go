@@ -76,6 +76,11 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, c
 	if err != nil {
 		return err
 	}
+	if p, ok := en.Correlator.Params(a.Rule); ok && a.Rule != "" {
+		// The group was decided when the alert arrived, from the whole
+		// event; keep it (the stored state lacks resources and annotations).
+		g.Rule, g.Key, g.Params = a.Rule, a.GroupKey, p
+	}
 	if o, ok, err := en.openGroup(ctx, tx, a.TenantID, g, t); err != nil {
 		return err
 	} else if ok {

@@ -11,12 +11,13 @@ package kinds
 import (
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
+	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 )
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
-	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind()}
+	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always

@@ -61,7 +61,7 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	want := "<builtin>: 14 files, 14 documents\n" + dir + ": 2 files, 2 documents, 1 override\nCorrelationRule: 11\nInhibitRule: 2\nTenant: 2\n"
+	want := "<builtin>: 15 files, 15 documents\n" + dir + ": 2 files, 2 documents, 1 override\nCorrelationRule: 11\nDedupRule: 1\nInhibitRule: 2\nTenant: 2\n"
 	if got := sum.String(); got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
 	}
@@ -71,7 +71,7 @@ func TestValidate(t *testing.T) {
 	wantErrs := []string{
 		dir + `/tenants/bad.yaml:4: field "colour" not found in Tenant spec`,
 		dir + `/tenants/bad.yaml:6: apiVersion is required ("flywheel/v1")`,
-		dir + `/tenants/bad.yaml:6: unknown kind "Rule" (known kinds: CorrelationRule, InhibitRule, Tenant)`,
+		dir + `/tenants/bad.yaml:6: unknown kind "Rule" (known kinds: CorrelationRule, DedupRule, InhibitRule, Tenant)`,
 		dir + `/tenants/bad.yaml:6: metadata.name is required`,
 	}
 	if got := errorLines(err); !slices.Equal(got, wantErrs) {

@@ -162,7 +162,7 @@ func TestRegisterAll(t *testing.T) {
 			t.Errorf("kind %s not registered", k.Name)
 		}
 	}
-	if got := reg.Kinds(); !slices.Equal(got, []string{"CorrelationRule", "InhibitRule", TenantKind}) {
+	if got := reg.Kinds(); !slices.Equal(got, []string{"CorrelationRule", "DedupRule", "InhibitRule", TenantKind}) {
 		t.Errorf("Kinds = %v", got)
 	}
 }
