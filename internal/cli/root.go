@@ -80,6 +80,7 @@ func NewRoot(env Env) *cobra.Command {
 		newOpsItemCmd(g),
 		newSilenceCmd(g),
 		newMaintenanceCmd(g),
+		newEventCmd(g),
 		newAuditCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
