@@ -98,6 +98,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("tenants from content: %w", err)
 	}
+	if err := a.syncWindows(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("maintenance windows from content: %w", err)
+	}
 	a.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := a.buildPipeline(); err != nil {
 		st.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/content"
@@ -113,5 +114,13 @@ func ReplayOptions(dir string) (replay.Options, error) {
 	if err != nil {
 		return replay.Options{}, err
 	}
-	return replay.Options{Adapter: reg.Adapter, Engine: en}, nil
+	setup := func(ctx context.Context, tx store.Tx, tenant string) error {
+		for _, w := range contentWindows(set, tenant, time.Unix(0, 0).UTC()) {
+			if err := tx.CreateMaintenanceWindow(ctx, w); err != nil {
+				return fmt.Errorf("maintenance window %s: %w", w.Name, err)
+			}
+		}
+		return nil
+	}
+	return replay.Options{Adapter: reg.Adapter, Engine: en, Setup: setup}, nil
 }

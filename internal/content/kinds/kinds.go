@@ -13,11 +13,12 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
+	"github.com/flywheel-ops/flywheel/internal/maintenance"
 )
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
-	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind()}
+	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
