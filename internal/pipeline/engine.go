@@ -158,6 +158,17 @@ func (en *Engine) one(ctx context.Context, tx store.Tx, tenant string, e *event.
 	if !found {
 		a = store.Alert{TenantID: tenant, Fingerprint: e.Fingerprint, FirstSeen: t}
 	}
+	if found && !a.HeldUntil.IsZero() && !t.Before(a.HeldUntil) && a.Status == string(event.StatusFiring) {
+		// The hold ran out before this event (Tick has not caught up):
+		// open first, as Tick would have, so the outcome does not depend on
+		// when Tick runs.
+		if err := en.releaseHold(ctx, tx, a, c); err != nil {
+			return out, err
+		}
+		if a, err = tx.GetAlert(ctx, tenant, e.Fingerprint); err != nil {
+			return out, err
+		}
+	}
 	if found && !e.UpdatedAt.IsZero() && e.UpdatedAt.Before(a.SourceUpdatedAt) {
 		c.Deduplicated++
 		out.Decision, out.Reason, out.OpsItemID = DecisionStale, "an older version of "+e.Fingerprint, a.OpsItemID

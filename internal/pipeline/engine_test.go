@@ -287,7 +287,9 @@ func (stubInhibitor) SourceKeys(_ string, e *event.Event) []string {
 	}
 	return nil
 }
-func (stubInhibitor) TargetKeys(_ string, e *event.Event) []string { return []string{"host:" + e.Labels["host"]} }
+func (stubInhibitor) TargetKeys(_ string, e *event.Event) []string {
+	return []string{"host:" + e.Labels["host"]}
+}
 
 func TestDeflectionAndInhibition(t *testing.T) {
 	h := newHarness(t, ByFingerprint{})
@@ -314,5 +316,17 @@ func TestDeflectionAndInhibition(t *testing.T) {
 	evs, _, _ := h.st.ListEvents(context.Background(), "acme", store.EventFilter{Decision: DecisionSuppressed}, store.Page{})
 	if len(evs) != 2 {
 		t.Errorf("%d suppressed events stored, want 2 (each with its reason)", len(evs))
+	}
+}
+
+// TestHoldExpiredWithoutTick: a resolution arriving after the hold ended
+// opens (and resolves) the OpsItem even if Tick never ran in between.
+func TestHoldExpiredWithoutTick(t *testing.T) {
+	h := newHarness(t, ByFingerprint{P: Params{Hold: 2 * time.Minute}})
+	wantDecisions(t, h.send(alert("slow", "firing", t0, nil)), DecisionHeld)
+	wantDecisions(t, h.send(alert("slow", "resolved", t0.Add(3*time.Minute), nil)), DecisionResolved)
+	items := h.opsItems()
+	if len(items) != 1 || items[0].Status != "resolved" {
+		t.Fatalf("OpsItems = %+v, want one, resolved", items)
 	}
 }

@@ -117,7 +117,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	for i := range evs {
 		e := &evs[i]
 		err := st.InTx(ctx, func(tx store.Tx) error {
-			if _, err := en.Tick(ctx, tx, e.OccurredAt); err != nil {
+			if _, err := en.Tick(ctx, tx, e.ReceivedAt); err != nil {
 				return err
 			}
 			_, c, err := en.Process(ctx, tx, Tenant, evs[i:i+1])
