@@ -208,3 +208,15 @@ func TestTokenExpiryFollowsClock(t *testing.T) {
 	h.call("POST", "/api/v1/tokens", h.secret("acme/admin"), api.TokenInput{Role: store.RoleViewer}).
 		fail(t, http.StatusBadRequest, "bad_request", "name is required")
 }
+
+func TestUnauthorizedChallenges(t *testing.T) {
+	h := newHarness(t)
+	resp, err := http.Get(h.url + "/api/v1/opsitems")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got := resp.Header.Get("WWW-Authenticate"); !strings.Contains(got, `Basic realm="flywheel"`) {
+		t.Errorf("401 WWW-Authenticate = %q, want a Basic challenge (SNS sends URL credentials only after one)", got)
+	}
+}

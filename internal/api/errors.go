@@ -74,6 +74,11 @@ func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	}{}
 	body.Error.Error = e
 	body.Error.RequestID = RequestID(r.Context())
+	if e.Status == http.StatusUnauthorized {
+		// Senders that only put credentials in the URL (SNS) send them only
+		// after a Basic challenge.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="flywheel", Basic realm="flywheel"`)
+	}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
 		if w.Header().Get("Retry-After") == "" {
 			w.Header().Set("Retry-After", "1")
