@@ -57,22 +57,13 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, err
 		}
 		b.lock = lock
-		b.writer, err = sql.Open("sqlite", dsn(path, false))
-		if err != nil {
-			b.Close()
-			return nil, err
-		}
+		b.writer = openDB(dsn(path, false))
 		b.writer.SetMaxOpenConns(1)
 		b.writer.SetMaxIdleConns(1)
 		b.writer.SetConnMaxLifetime(0)
 		b.writer.SetConnMaxIdleTime(0)
 	}
-	var err error
-	b.reader, err = sql.Open("sqlite", dsn(path, true))
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
+	b.reader = openDB(dsn(path, true))
 	n := opts.ReadConns
 	if n <= 0 {
 		n = max(runtime.NumCPU(), 2)
@@ -91,6 +82,12 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 // Writer returns the single write connection pool, for River.
 func (s *Store) Writer() *sql.DB { return s.b.writer }
+
+// openDB opens a pool whose connections cache their prepared statements
+// (stmtcache.go).
+func openDB(dsn string) *sql.DB {
+	return sql.OpenDB(&connector{dsn: dsn, drv: &sqlite.Driver{}})
+}
 
 func dsn(path string, readOnly bool) string {
 	q := url.Values{}
