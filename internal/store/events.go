@@ -122,6 +122,16 @@ type TimelineEntry struct {
 	Actor     string    `json:"actor,omitempty"`
 }
 
+// Repeat is N more occurrences of a member alert of an OpsItem, the last
+// at LastSeen (see EventWriter.CountRepeats).
+type Repeat struct {
+	TenantID    string
+	OpsItemID   string
+	Fingerprint string
+	N           int64
+	LastSeen    time.Time
+}
+
 // NoiseBucket is the pipeline's counters for one tenant and minute.
 type NoiseBucket struct {
 	TenantID     string
@@ -143,6 +153,9 @@ type EventReader interface {
 
 	ListEvents(ctx context.Context, tenantID string, f EventFilter, page Page) ([]Event, string, error)
 	GetAlert(ctx context.Context, tenantID, fingerprint string) (Alert, error)
+	// GetAlerts returns the alerts of a tenant with these fingerprints, in
+	// no particular order; fingerprints without one are left out.
+	GetAlerts(ctx context.Context, tenantID string, fingerprints []string) ([]Alert, error)
 	// DueHeldAlerts lists alerts (of every tenant) whose transient hold ends
 	// at or before t.
 	DueHeldAlerts(ctx context.Context, t time.Time, limit int) ([]Alert, error)
@@ -152,6 +165,9 @@ type EventReader interface {
 	// last event is at or after since.
 	OpenGroup(ctx context.Context, tenantID, rule, key string, since time.Time) (OpsItem, error)
 	ListOpsItemMembers(ctx context.Context, tenantID, opsItemID string) ([]OpsItemMember, error)
+	// GetOpsItemMember returns one member alert of an OpsItem (ErrNotFound
+	// when the fingerprint is not a member).
+	GetOpsItemMember(ctx context.Context, tenantID, opsItemID, fingerprint string) (OpsItemMember, error)
 	ListOpsItemResources(ctx context.Context, tenantID, opsItemID string) ([]OpsItemResource, error)
 	ListTimeline(ctx context.Context, tenantID, opsItemID string) ([]TimelineEntry, error)
 	NoiseTotals(ctx context.Context, tenantID string, from, to time.Time) (NoiseBucket, error)
@@ -167,9 +183,17 @@ type EventWriter interface {
 	// was (another processor got it first). Within a transaction, the claim
 	// commits with the work done for the batch.
 	ClaimIntake(ctx context.Context, id string) (bool, error)
+	// ClaimIntakeBatches is ClaimIntake for many batches at once: it returns
+	// the IDs it claimed (those not processed already), in no particular order.
+	ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error)
 	InsertEvent(ctx context.Context, e Event) error
 	PutAlert(ctx context.Context, a Alert) error
 	PutOpsItemMember(ctx context.Context, m OpsItemMember) error
+	// CountRepeats records repeats of member alerts: each member's
+	// occurrences grow by N and its last_seen moves up to LastSeen, and so do
+	// its OpsItem's occurrences and last_event_at. Repeats of fingerprints
+	// that are not members of the OpsItem change nothing.
+	CountRepeats(ctx context.Context, rs []Repeat) error
 	AddOpsItemResource(ctx context.Context, tenantID, opsItemID string, r OpsItemResource) error
 	AddTimeline(ctx context.Context, e TimelineEntry) error
 	AddNoise(ctx context.Context, b NoiseBucket) error

@@ -9,16 +9,6 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-func (t *tx) InsertIntakeBatches(ctx context.Context, bs []store.IntakeBatch) error {
-	for _, b := range bs {
-		if _, err := t.h.Exec(ctx, "INSERT INTO intake_batches (id, tenant_id, source, received_at, header, body, processed) VALUES ($1, $2, $3, $4, $5, $6, 0)",
-			b.ID, b.TenantID, b.Source, ts(b.ReceivedAt), string(b.Header), string(b.Body)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (t *tx) ClaimIntake(ctx context.Context, id string) (bool, error) {
 	n, err := t.h.Exec(ctx, "UPDATE intake_batches SET processed = 1 WHERE id = $1 AND processed = 0", id)
 	return n == 1, err

@@ -36,6 +36,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Silences", testSilences},
 		{"SilencePagination", testSilencePagination},
 		{"MaintenanceWindows", testMaintenanceWindows},
+		{"IntakeBatches", testIntakeBatches},
+		{"AlertsAndRepeats", testAlertsAndRepeats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,237 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Statements over a variable number of rows or keys are built in a few fixed
+// sizes (padding an IN list by repeating its last key, which changes
+// nothing), so the drivers' prepared-statement caches see a handful of
+// texts, not one per count.
+var sizeClasses = []int{256, 64, 16, 4, 1}
+
+// chunks splits n items into runs of the size classes, largest first.
+func chunks(n int) []int {
+	var out []int
+	for _, c := range sizeClasses {
+		for n >= c {
+			out = append(out, c)
+			n -= c
+		}
+	}
+	return out
+}
+
+// inChunks splits n keys into runs that fit an IN list of a size class,
+// padding the last one up: at most one statement per 256 keys plus one.
+func inChunks(n int) [][2]int { // [count, class]
+	var out [][2]int
+	for n > 0 {
+		take := min(n, sizeClasses[0])
+		class := sizeClasses[0]
+		for _, c := range sizeClasses {
+			if c >= take {
+				class = c
+			}
+		}
+		out = append(out, [2]int{take, class})
+		n -= take
+	}
+	return out
+}
+
+var sqlCache sync.Map // key string -> built SQL text
+
+// cachedSQL builds a statement's text once per key.
+func cachedSQL(key string, build func() string) string {
+	if s, ok := sqlCache.Load(key); ok {
+		return s.(string)
+	}
+	s := build()
+	sqlCache.Store(key, s)
+	return s
+}
+
+// placeholders returns "($a, $b, …), (…)" for rows of width columns
+// numbered from first.
+func placeholders(rows, width, first int) string {
+	var b strings.Builder
+	n := first
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c := 0; c < width; c++ {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", n)
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// inList returns "$first, …" for n keys.
+func inList(n, first int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", first+i)
+	}
+	return b.String()
+}
+
+func (t *tx) InsertIntakeBatches(ctx context.Context, bs []store.IntakeBatch) error {
+	i := 0
+	for _, n := range chunks(len(bs)) {
+		q := cachedSQL(fmt.Sprintf("intake-insert-%d", n), func() string {
+			return "INSERT INTO intake_batches (id, tenant_id, source, received_at, header, body, processed) VALUES " +
+				strings.ReplaceAll(placeholders(n, 6, 1), ")", ", 0)")
+		})
+		args := make([]any, 0, 6*n)
+		for _, b := range bs[i : i+n] {
+			args = append(args, b.ID, b.TenantID, b.Source, ts(b.ReceivedAt), string(b.Header), string(b.Body))
+		}
+		if _, err := t.h.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+		i += n
+	}
+	return nil
+}
+
+func (t *tx) ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error) {
+	var claimed []string
+	i := 0
+	for _, c := range inChunks(len(ids)) {
+		take, class := c[0], c[1]
+		q := cachedSQL(fmt.Sprintf("intake-claim-%d", class), func() string {
+			return "UPDATE intake_batches SET processed = 1 WHERE processed = 0 AND id IN (" + inList(class, 1) + ") RETURNING id"
+		})
+		args := make([]any, class)
+		for j := range args {
+			args[j] = ids[i+min(j, take-1)]
+		}
+		rows, err := t.h.Query(ctx, q, args...)
+		if err != nil {
+			return claimed, err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return claimed, err
+			}
+			claimed = append(claimed, id)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return claimed, err
+		}
+		i += take
+	}
+	return claimed, nil
+}
+
+func (r reader) GetAlerts(ctx context.Context, tenantID string, fps []string) ([]store.Alert, error) {
+	var out []store.Alert
+	i := 0
+	for _, c := range inChunks(len(fps)) {
+		take, class := c[0], c[1]
+		q := cachedSQL(fmt.Sprintf("alerts-get-%d", class), func() string {
+			return "SELECT " + alertCols + " FROM alerts WHERE tenant_id = $1 AND fingerprint IN (" + inList(class, 2) + ")"
+		})
+		args := make([]any, 1+class)
+		args[0] = tenantID
+		for j := 0; j < class; j++ {
+			args[1+j] = fps[i+min(j, take-1)]
+		}
+		rows, err := r.q.Query(ctx, q, args...)
+		if err != nil {
+			return out, err
+		}
+		for rows.Next() {
+			a, err := scanAlert(rows)
+			if err != nil {
+				rows.Close()
+				return out, err
+			}
+			out = append(out, a)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return out, err
+		}
+		i += take
+	}
+	return out, nil
+}
+
+const memberCols = "tenant_id, opsitem_id, fingerprint, title, source, severity, status, occurrences, first_seen, last_seen"
+
+func (r reader) GetOpsItemMember(ctx context.Context, tenantID, opsItemID, fp string) (store.OpsItemMember, error) {
+	var m store.OpsItemMember
+	var first, last int64
+	err := r.q.QueryRow(ctx, "SELECT "+memberCols+" FROM opsitem_members WHERE tenant_id = $1 AND opsitem_id = $2 AND fingerprint = $3",
+		tenantID, opsItemID, fp).Scan(&m.TenantID, &m.OpsItemID, &m.Fingerprint, &m.Title, &m.Source, &m.Severity, &m.Status, &m.Occurrences, &first, &last)
+	if err != nil {
+		return m, r.notFound(err, "member "+fp+" of opsitem "+opsItemID)
+	}
+	m.FirstSeen, m.LastSeen = fromTS(first), fromTS(last)
+	return m, nil
+}
+
+func (t *tx) CountRepeats(ctx context.Context, rs []store.Repeat) error {
+	type key struct{ tenant, id string }
+	type sum struct {
+		n    int64
+		last int64
+	}
+	var order []key
+	sums := map[key]*sum{}
+	for _, r := range rs {
+		if r.N <= 0 {
+			continue
+		}
+		last := ts(r.LastSeen)
+		n, err := t.h.Exec(ctx, `UPDATE opsitem_members SET occurrences = occurrences + $4,
+			last_seen = CASE WHEN last_seen < $5 THEN $5 ELSE last_seen END
+			WHERE tenant_id = $1 AND opsitem_id = $2 AND fingerprint = $3`, r.TenantID, r.OpsItemID, r.Fingerprint, r.N, last)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			continue
+		}
+		k := key{r.TenantID, r.OpsItemID}
+		s := sums[k]
+		if s == nil {
+			s = &sum{}
+			sums[k] = s
+			order = append(order, k)
+		}
+		s.n += r.N
+		s.last = max(s.last, last)
+	}
+	for _, k := range order {
+		s := sums[k]
+		if _, err := t.h.Exec(ctx, `UPDATE opsitems SET occurrences = occurrences + $3,
+			last_event_at = CASE WHEN last_event_at < $4 THEN $4 ELSE last_event_at END
+			WHERE id = $1 AND tenant_id = $2`, k.id, k.tenant, s.n, s.last); err != nil {
+			return err
+		}
+	}
+	return nil
+}

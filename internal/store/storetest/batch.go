@@ -1,0 +1,169 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// testIntakeBatches covers the intake hot path's batched statements: many
+// deliveries in one insert, and claiming many at once exactly once.
+func testIntakeBatches(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	var ids []string
+	for _, n := range []int{1, 3, 70, 300} { // across the statement size classes
+		bs := make([]store.IntakeBatch, n)
+		for i := range bs {
+			id := fmt.Sprintf("ib_%04d_%03d", n, i)
+			bs[i] = store.IntakeBatch{ID: id, TenantID: "acme", Source: "alertmanager-v2", ReceivedAt: t0,
+				Header: []byte(`{"Content-Type":"application/json"}`), Body: []byte(fmt.Sprintf(`[{"n":%d}]`, i))}
+			ids = append(ids, id)
+		}
+		mustTx(t, s, func(tx store.Tx) error { return tx.InsertIntakeBatches(ctx, bs) })
+	}
+	if n, err := s.CountUnprocessedIntake(ctx); err != nil || n != int64(len(ids)) {
+		t.Fatalf("unprocessed = %d, %v; want %d", n, err, len(ids))
+	}
+	got, err := s.UnprocessedIntake(ctx, t0.Add(time.Second), 1000)
+	if err != nil || len(got) != len(ids) {
+		t.Fatalf("UnprocessedIntake: %d, %v", len(got), err)
+	}
+	if got[5].ID != "ib_0070_001" || string(got[5].Body) != `[{"n":1}]` || !got[5].ReceivedAt.Equal(t0) {
+		t.Fatalf("batch 5 = %+v", got[5])
+	}
+
+	// Claim the first 10 one way, then everything (with duplicates) the
+	// batched way: only the other ones are claimed, each once.
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, id := range ids[:10] {
+			if ok, err := tx.ClaimIntake(ctx, id); err != nil || !ok {
+				return fmt.Errorf("claim %s: %v %v", id, ok, err)
+			}
+		}
+		return nil
+	})
+	var claimed []string
+	mustTx(t, s, func(tx store.Tx) error {
+		var err error
+		claimed, err = tx.ClaimIntakeBatches(ctx, append(slices.Clone(ids), ids[20], ids[300]))
+		return err
+	})
+	slices.Sort(claimed)
+	if want := ids[10:]; !slices.Equal(claimed, want) {
+		t.Fatalf("claimed %d batches, want %d (first %v)", len(claimed), len(want), claimed[:min(3, len(claimed))])
+	}
+	mustTx(t, s, func(tx store.Tx) error {
+		again, err := tx.ClaimIntakeBatches(ctx, ids)
+		if err == nil && len(again) != 0 {
+			err = fmt.Errorf("claimed %d batches twice", len(again))
+		}
+		return err
+	})
+	// A claim rolled back with its transaction is not a claim.
+	mustTx(t, s, func(tx store.Tx) error {
+		return tx.InsertIntakeBatches(ctx, []store.IntakeBatch{{ID: "ib_late", TenantID: "acme", Source: "x", ReceivedAt: t0, Body: []byte("[]")}})
+	})
+	boom := errors.New("boom")
+	if err := s.InTx(ctx, func(tx store.Tx) error {
+		if c, err := tx.ClaimIntakeBatches(ctx, []string{"ib_late"}); err != nil || len(c) != 1 {
+			return fmt.Errorf("claim: %v %v", c, err)
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	if p, err := s.IntakeProcessed(ctx, "ib_late"); err != nil || p {
+		t.Fatalf("after rollback processed = %v, %v", p, err)
+	}
+}
+
+// testAlertsAndRepeats covers reading many alerts at once, one member, and
+// counting repeats of members in bulk.
+func testAlertsAndRepeats(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	mkTenant(t, s, "globex")
+	o := newOpsItem("acme", 1)
+	o.FirstEventAt, o.LastEventAt, o.Occurrences = t0, t0, 2
+	mustTx(t, s, func(tx store.Tx) error {
+		if err := tx.CreateOpsItem(ctx, o); err != nil {
+			return err
+		}
+		for i := range 20 {
+			fp := fmt.Sprintf("fp%02d", i)
+			a := store.Alert{TenantID: "acme", Fingerprint: fp, Source: "alertmanager", Title: "DiskFull", Severity: "high", Status: "firing",
+				Labels: map[string]string{"i": fmt.Sprint(i)}, FirstSeen: t0, LastSeen: t0, LastChange: t0, Occurrences: 1,
+				Changes: []time.Time{t0}}
+			if i < 2 {
+				a.OpsItemID = o.ID
+				if err := tx.PutOpsItemMember(ctx, store.OpsItemMember{TenantID: "acme", OpsItemID: o.ID, Fingerprint: fp, Title: "DiskFull",
+					Source: "alertmanager", Severity: "high", Status: "firing", Occurrences: 1, FirstSeen: t0, LastSeen: t0}); err != nil {
+					return err
+				}
+			}
+			if err := tx.PutAlert(ctx, a); err != nil {
+				return err
+			}
+		}
+		return tx.PutAlert(ctx, store.Alert{TenantID: "globex", Fingerprint: "fp00", Source: "x", Title: "other", Severity: "low", Status: "firing",
+			FirstSeen: t0, LastSeen: t0, LastChange: t0, Occurrences: 9})
+	})
+
+	fps := []string{"fp03", "nope", "fp00", "fp19", "fp03"}
+	for i := range 70 {
+		fps = append(fps, fmt.Sprintf("fp%02d", i%25)) // past the first size class, with misses
+	}
+	as, err := s.GetAlerts(ctx, "acme", fps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(as) != 20 {
+		t.Fatalf("GetAlerts returned %d alerts, want the 20 that exist, once each", len(as))
+	}
+	for _, a := range as {
+		if a.TenantID != "acme" || a.Occurrences != 1 || len(a.Changes) != 1 || !a.Changes[0].Equal(t0) || a.Labels["i"] == "" {
+			t.Fatalf("alert %+v", a)
+		}
+	}
+	if as, err := s.GetAlerts(ctx, "globex", []string{"fp00", "fp01"}); err != nil || len(as) != 1 || as[0].Occurrences != 9 {
+		t.Fatalf("globex: %+v, %v", as, err)
+	}
+
+	m, err := s.GetOpsItemMember(ctx, "acme", o.ID, "fp01")
+	if err != nil || m.Fingerprint != "fp01" || m.Occurrences != 1 || !m.FirstSeen.Equal(t0) {
+		t.Fatalf("member = %+v, %v", m, err)
+	}
+	if _, err := s.GetOpsItemMember(ctx, "acme", o.ID, "fp05"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("non-member: err = %v, want ErrNotFound", err)
+	}
+	if _, err := s.GetOpsItemMember(ctx, "globex", o.ID, "fp01"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("other tenant: err = %v, want ErrNotFound", err)
+	}
+
+	t1, t2 := t0.Add(time.Minute), t0.Add(2*time.Minute)
+	mustTx(t, s, func(tx store.Tx) error {
+		return tx.CountRepeats(ctx, []store.Repeat{
+			{TenantID: "acme", OpsItemID: o.ID, Fingerprint: "fp00", N: 3, LastSeen: t2},
+			{TenantID: "acme", OpsItemID: o.ID, Fingerprint: "fp01", N: 1, LastSeen: t0.Add(-time.Hour)}, // older: last_seen stays
+			{TenantID: "acme", OpsItemID: o.ID, Fingerprint: "fp05", N: 7, LastSeen: t1},                 // not a member: nothing
+			{TenantID: "globex", OpsItemID: o.ID, Fingerprint: "fp00", N: 5, LastSeen: t1},               // other tenant: nothing
+		})
+	})
+	ms, err := s.ListOpsItemMembers(ctx, "acme", o.ID)
+	if err != nil || len(ms) != 2 {
+		t.Fatalf("members %+v, %v", ms, err)
+	}
+	if ms[0].Occurrences != 4 || !ms[0].LastSeen.Equal(t2) || ms[1].Occurrences != 2 || !ms[1].LastSeen.Equal(t0) {
+		t.Fatalf("members after repeats: %+v", ms)
+	}
+	got, err := s.GetOpsItem(ctx, "acme", o.ID)
+	if err != nil || got.Occurrences != 6 || !got.LastEventAt.Equal(t2) {
+		t.Fatalf("opsitem after repeats: occurrences %d, last event %v, %v", got.Occurrences, got.LastEventAt, err)
+	}
+}
