@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 
+	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/intake"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
@@ -81,6 +83,15 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 		return err
 	}
 	if res.Control != nil {
+		// Protocol messages (SNS subscription handshakes) create no events
+		// but are recorded, so an operator can see what was confirmed.
+		err := s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
+			return audit.Entry{Action: "intake." + strings.ToLower(res.Control.Type), Target: "intake/" + source,
+				Result: fmt.Sprintf("%d %s", res.Control.Status, res.Control.Message)}, nil
+		})
+		if err != nil {
+			return err
+		}
 		WriteJSON(w, res.Control.Status, map[string]string{"type": res.Control.Type, "message": res.Control.Message})
 		return nil
 	}

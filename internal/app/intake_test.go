@@ -170,3 +170,39 @@ func (b neverEnding) Read(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func TestIntakeMappingFromContent(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "grafana.yaml"), []byte(`apiVersion: flywheel/v1
+kind: IntakeMapping
+metadata:
+  name: grafana
+spec:
+  match: has(body.alerts) && has(body.orgId)
+  title: body.alerts[0].labels.alertname
+  severity: '"high"'
+  status: body.status
+  labels:
+    team: body.alerts[0].labels.team
+`), 0o600)
+	a := startApp(t, config.Config{DataDir: t.TempDir(), AdminToken: testAdminToken, ContentDir: dir}, &bytes.Buffer{})
+	body, err := os.ReadFile(filepath.Join("..", "intake", "generic", "testdata", "grafana-webhook.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, resp := post(t, "http://"+a.Addr()+"/api/v1/intake/generic?mapping=grafana", "application/json", bytes.NewReader(body))
+	if code != 200 {
+		t.Fatalf("mapped delivery: %d %s", code, resp)
+	}
+	items := waitOpsItems(t, client.New("http://"+a.Addr(), testAdminToken), "q=checkout", 1)
+	if items[0].Severity != "high" {
+		t.Errorf("OpsItem = %+v", items[0])
+	}
+	// A mapping with a typo is a load error naming the field.
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "m.yaml"), []byte("apiVersion: flywheel/v1\nkind: IntakeMapping\nmetadata:\n  name: m\nspec:\n  title: bdy.title\n"), 0o600)
+	_, err = New(context.Background(), Options{Config: config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", ContentDir: bad}, Out: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "m.yaml") || !strings.Contains(err.Error(), "title") {
+		t.Errorf("bad mapping: %v", err)
+	}
+}

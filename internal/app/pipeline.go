@@ -14,6 +14,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake"
+	"github.com/flywheel-ops/flywheel/internal/intake/generic"
 	"github.com/flywheel-ops/flywheel/internal/intake/registry"
 	"github.com/flywheel-ops/flywheel/internal/intake/sns"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
@@ -36,8 +37,9 @@ func (s intakeService) Submit(ctx context.Context, tenant, source string, body [
 // buildPipeline makes the adapters, engine, processor and committer.
 func (a *App) buildPipeline() error {
 	reg, err := registry.New(registry.Config{
-		SNS:   sns.Config{AllowedTopics: a.cfg.SNSTopics, CertHosts: a.cfg.SNSCertHosts},
-		Clock: a.now,
+		SNS:      sns.Config{AllowedTopics: a.cfg.SNSTopics, CertHosts: a.cfg.SNSCertHosts},
+		Mappings: generic.MappingsFrom(a.content.Items(generic.KindName)),
+		Clock:    a.now,
 	})
 	if err != nil {
 		return err
@@ -106,7 +108,7 @@ func ReplayOptions(dir string) (replay.Options, error) {
 	if err != nil {
 		return replay.Options{}, fmt.Errorf("content:\n%w", err)
 	}
-	reg, err := registry.New(registry.Config{})
+	reg, err := registry.New(registry.Config{Mappings: generic.MappingsFrom(set.Items(generic.KindName))})
 	if err != nil {
 		return replay.Options{}, err
 	}

@@ -13,12 +13,13 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
+	"github.com/flywheel-ops/flywheel/internal/intake/generic"
 	"github.com/flywheel-ops/flywheel/internal/maintenance"
 )
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
-	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind()}
+	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
