@@ -437,43 +437,20 @@ func (en *Engine) attach(ctx context.Context, tx store.Tx, o *store.OpsItem, e *
 }
 
 func (en *Engine) member(ctx context.Context, tx store.Tx, o *store.OpsItem, fp string) (store.OpsItemMember, bool, error) {
-	ms, err := tx.ListOpsItemMembers(ctx, o.TenantID, o.ID)
-	if err != nil {
-		return store.OpsItemMember{}, false, err
+	m, err := tx.GetOpsItemMember(ctx, o.TenantID, o.ID, fp)
+	if errors.Is(err, store.ErrNotFound) {
+		return m, false, nil
 	}
-	for _, m := range ms {
-		if m.Fingerprint == fp {
-			return m, true, nil
-		}
-	}
-	return store.OpsItemMember{}, false, nil
+	return m, err == nil, err
 }
 
-// bumpMember counts a repeat on the alert's OpsItem without a timeline entry.
+// bumpMember counts a repeat on the alert's OpsItem without a timeline entry
+// (one statement per member, which the Processor adds up per transaction).
 func (en *Engine) bumpMember(ctx context.Context, tx store.Tx, a *store.Alert, e *event.Event, t time.Time) error {
 	if a.OpsItemID == "" {
 		return nil
 	}
-	o, err := tx.GetOpsItem(ctx, a.TenantID, a.OpsItemID)
-	if err != nil {
-		return err
-	}
-	m, ok, err := en.member(ctx, tx, &o, a.Fingerprint)
-	if err != nil || !ok {
-		return err
-	}
-	m.Occurrences++
-	if t.After(m.LastSeen) {
-		m.LastSeen = t
-	}
-	if err := tx.PutOpsItemMember(ctx, m); err != nil {
-		return err
-	}
-	o.Occurrences++
-	if t.After(o.LastEventAt) {
-		o.LastEventAt = t
-	}
-	return tx.UpdateOpsItem(ctx, o)
+	return tx.CountRepeats(ctx, []store.Repeat{{TenantID: a.TenantID, OpsItemID: a.OpsItemID, Fingerprint: a.Fingerprint, N: 1, LastSeen: t}})
 }
 
 // maybeResolve resolves o when its resolution policy is met.
