@@ -173,18 +173,17 @@ func (b neverEnding) Read(p []byte) (int, error) {
 
 func TestIntakeMappingFromContent(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "grafana.yaml"), []byte(`apiVersion: flywheel/v1
-kind: IntakeMapping
-metadata:
-  name: grafana
-spec:
-  match: has(body.alerts) && has(body.orgId)
-  title: body.alerts[0].labels.alertname
-  severity: '"high"'
-  status: body.status
-  labels:
-    team: body.alerts[0].labels.team
-`), 0o600)
+	// The mapping is the one docs/intake.md shows.
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "intake.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "```yaml\napiVersion: flywheel/v1\nkind: IntakeMapping")
+	block, _, ok := strings.Cut(rest, "```")
+	if !ok {
+		t.Fatal("docs/intake.md has no IntakeMapping example")
+	}
+	os.WriteFile(filepath.Join(dir, "grafana.yaml"), []byte("apiVersion: flywheel/v1\nkind: IntakeMapping"+block), 0o600)
 	a := startApp(t, config.Config{DataDir: t.TempDir(), AdminToken: testAdminToken, ContentDir: dir}, &bytes.Buffer{})
 	body, err := os.ReadFile(filepath.Join("..", "intake", "generic", "testdata", "grafana-webhook.json"))
 	if err != nil {
