@@ -8,8 +8,10 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-func TestStoreDeflector(t *testing.T) {
-	h := newHarness(t, ByFingerprint{})
+func TestStoreDeflector(t *testing.T) { runBoth(t, testStoreDeflector) }
+
+func testStoreDeflector(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
 	ctx := context.Background()
 	start, end := t0.Add(-time.Hour), t0.Add(time.Hour)
 	err := h.st.InTx(ctx, func(tx store.Tx) error {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 )
 
@@ -30,13 +31,28 @@ type harness struct {
 	en *Engine
 }
 
-func newHarness(t *testing.T, c Correlator) *harness {
+// opener returns a fresh, empty store for a test.
+type opener func(t *testing.T) store.Store
+
+func openSQLite(t *testing.T) store.Store {
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fw.db"), sqlite.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	err = st.InTx(context.Background(), func(tx store.Tx) error {
+	return st
+}
+
+func openPostgres(t *testing.T) store.Store { return postgres.OpenTest(t) }
+
+// runBoth runs a pipeline test on SQLite and on PostgreSQL.
+func runBoth(t *testing.T, fn func(t *testing.T, open opener)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, openSQLite) })
+	t.Run("postgres", func(t *testing.T) { fn(t, openPostgres) })
+}
+
+func newHarnessOn(t *testing.T, st store.Store, c Correlator) *harness {
+	err := st.InTx(context.Background(), func(tx store.Tx) error {
 		return tx.CreateTenant(context.Background(), store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
 	})
 	if err != nil {
@@ -115,8 +131,10 @@ func wantDecisions(t *testing.T, outs []Outcome, want ...string) {
 	}
 }
 
-func TestDedupOpenResolve(t *testing.T) {
-	h := newHarness(t, ByFingerprint{})
+func TestDedupOpenResolve(t *testing.T) { runBoth(t, testDedupOpenResolve) }
+
+func testDedupOpenResolve(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
 	outs := h.send(alert("a", "firing", t0, nil), alert("a", "firing", t0.Add(time.Minute), nil), alert("a", "firing", t0.Add(2*time.Minute), nil))
 	wantDecisions(t, outs, DecisionOpened, DecisionDeduplicated, DecisionDeduplicated)
 	items := h.opsItems()
@@ -147,8 +165,10 @@ func TestDedupOpenResolve(t *testing.T) {
 	}
 }
 
-func TestGroupingWindowAndResolution(t *testing.T) {
-	h := newHarness(t, groupByLabel{label: "cluster", p: Params{Window: 5 * time.Minute, MaxSpan: time.Hour, Resolve: "all"}})
+func TestGroupingWindowAndResolution(t *testing.T) { runBoth(t, testGroupingWindowAndResolution) }
+
+func testGroupingWindowAndResolution(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), groupByLabel{label: "cluster", p: Params{Window: 5 * time.Minute, MaxSpan: time.Hour, Resolve: "all"}})
 	eu := map[string]string{"cluster": "eu"}
 	us := map[string]string{"cluster": "us"}
 	outs := h.send(alert("a", "firing", t0, eu), alert("b", "firing", t0.Add(time.Minute), eu), alert("c", "firing", t0.Add(time.Minute), us))
@@ -178,8 +198,10 @@ func TestGroupingWindowAndResolution(t *testing.T) {
 	}
 }
 
-func TestMaxSpan(t *testing.T) {
-	h := newHarness(t, groupByLabel{label: "cluster", p: Params{Window: 10 * time.Minute, MaxSpan: 15 * time.Minute, Resolve: "all"}})
+func TestMaxSpan(t *testing.T) { runBoth(t, testMaxSpan) }
+
+func testMaxSpan(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), groupByLabel{label: "cluster", p: Params{Window: 10 * time.Minute, MaxSpan: 15 * time.Minute, Resolve: "all"}})
 	eu := map[string]string{"cluster": "eu"}
 	var first string
 	for i := range 4 {
@@ -193,8 +215,10 @@ func TestMaxSpan(t *testing.T) {
 	}
 }
 
-func TestTransientHold(t *testing.T) {
-	h := newHarness(t, ByFingerprint{P: Params{Hold: 2 * time.Minute}})
+func TestTransientHold(t *testing.T) { runBoth(t, testTransientHold) }
+
+func testTransientHold(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{P: Params{Hold: 2 * time.Minute}})
 	wantDecisions(t, h.send(alert("blip", "firing", t0, nil)), DecisionHeld)
 	wantDecisions(t, h.send(alert("blip", "resolved", t0.Add(time.Minute), nil)), DecisionTransient)
 	if n := len(h.opsItems()); n != 0 {
@@ -221,8 +245,10 @@ func TestTransientHold(t *testing.T) {
 	}
 }
 
-func TestFlapping(t *testing.T) {
-	h := newHarness(t, ByFingerprint{P: Params{FlapChanges: 3, FlapWindow: 10 * time.Minute}})
+func TestFlapping(t *testing.T) { runBoth(t, testFlapping) }
+
+func testFlapping(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{P: Params{FlapChanges: 3, FlapWindow: 10 * time.Minute}})
 	var outs []Outcome
 	for i := range 8 {
 		st := "firing"
@@ -258,8 +284,10 @@ func TestFlapping(t *testing.T) {
 	}
 }
 
-func TestStaleFindingVersionIgnored(t *testing.T) {
-	h := newHarness(t, ByFingerprint{})
+func TestStaleFindingVersionIgnored(t *testing.T) { runBoth(t, testStaleFindingVersionIgnored) }
+
+func testStaleFindingVersionIgnored(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
 	newer := alert("f", "firing", t0, nil)
 	newer.UpdatedAt = t0.Add(time.Hour)
 	older := alert("f", "resolved", t0, nil)
@@ -291,8 +319,10 @@ func (stubInhibitor) TargetKeys(_ string, e *event.Event) []string {
 	return []string{"host:" + e.Labels["host"]}
 }
 
-func TestDeflectionAndInhibition(t *testing.T) {
-	h := newHarness(t, ByFingerprint{})
+func TestDeflectionAndInhibition(t *testing.T) { runBoth(t, testDeflectionAndInhibition) }
+
+func testDeflectionAndInhibition(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
 	h.en.Deflector = stubDeflector{class: "silence", reason: "sil_1 (deploy)", label: "silenced"}
 	h.en.Inhibitor = stubInhibitor{}
 	outs := h.send(alert("s", "firing", t0, map[string]string{"silenced": "yes"}))
@@ -321,8 +351,10 @@ func TestDeflectionAndInhibition(t *testing.T) {
 
 // TestHoldExpiredWithoutTick: a resolution arriving after the hold ended
 // opens (and resolves) the OpsItem even if Tick never ran in between.
-func TestHoldExpiredWithoutTick(t *testing.T) {
-	h := newHarness(t, ByFingerprint{P: Params{Hold: 2 * time.Minute}})
+func TestHoldExpiredWithoutTick(t *testing.T) { runBoth(t, testHoldExpiredWithoutTick) }
+
+func testHoldExpiredWithoutTick(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{P: Params{Hold: 2 * time.Minute}})
 	wantDecisions(t, h.send(alert("slow", "firing", t0, nil)), DecisionHeld)
 	wantDecisions(t, h.send(alert("slow", "resolved", t0.Add(3*time.Minute), nil)), DecisionResolved)
 	items := h.opsItems()

@@ -30,8 +30,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Fatalf("timed out waiting for %s", what)
 }
 
-func TestCommitterAndProcessor(t *testing.T) {
-	h := newHarness(t, ByFingerprint{})
+func TestCommitterAndProcessor(t *testing.T) { runBoth(t, testCommitterAndProcessor) }
+
+func testCommitterAndProcessor(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
 	ctx := context.Background()
 	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{TickEvery: 50 * time.Millisecond, ScanEvery: 50 * time.Millisecond})
 	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{})
@@ -83,8 +85,10 @@ func TestCommitterAndProcessor(t *testing.T) {
 // TestRecoveryAfterCrash commits deliveries with no processor running (as
 // if the process died right after answering 2xx), then starts a processor,
 // which must find and process every one exactly once.
-func TestRecoveryAfterCrash(t *testing.T) {
-	h := newHarness(t, ByFingerprint{})
+func TestRecoveryAfterCrash(t *testing.T) { runBoth(t, testRecoveryAfterCrash) }
+
+func testRecoveryAfterCrash(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
 	ctx := context.Background()
 	dead := make(chan []Work, 1) // nobody reads: the in-memory copies are lost
 	var backlog = NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{}).Backlog()
@@ -118,8 +122,10 @@ func TestRecoveryAfterCrash(t *testing.T) {
 	}
 }
 
-func TestOverloadRefuses(t *testing.T) {
-	h := newHarness(t, ByFingerprint{})
+func TestOverloadRefuses(t *testing.T) { runBoth(t, testOverloadRefuses) }
+
+func testOverloadRefuses(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
 	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{})
 	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{MaxBacklog: 5})
 	p.Backlog().Store(5)
