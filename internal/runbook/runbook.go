@@ -1,0 +1,47 @@
+// Package runbook is the runbook document (content kind `Runbook`): typed
+// parameters, targets, rate control and steps, validated strictly when
+// content loads. The executor (internal/execution) runs them durably;
+// automation rules (internal/rule) decide when.
+package runbook
+
+import "context"
+
+// Mode says how a rule's runbook runs.
+type Mode string
+
+const (
+	// ModeAuto runs at once.
+	ModeAuto Mode = "auto"
+	// ModeApproval waits for an approval before the first step.
+	ModeApproval Mode = "approval"
+	// ModeSuggest only records a suggestion on the OpsItem.
+	ModeSuggest Mode = "suggest"
+)
+
+// StartRequest asks for a runbook execution.
+type StartRequest struct {
+	TenantID string
+	Runbook  string // content name
+	// Parameters by name; validated against the runbook's declarations.
+	Parameters map[string]any
+	// Targets override the runbook's default targeting (resource IDs).
+	Targets []string
+	// OpsItemID links the execution to an OpsItem (outputs of collect
+	// steps land there).
+	OpsItemID string
+	Mode      Mode
+	DryRun    bool
+	// StartedBy is the actor: "token:…", "rule:<name>".
+	StartedBy string
+	// Rule names the automation rule that started it ("" for people); the
+	// loop guard and circuit breaker use it.
+	Rule string
+}
+
+// Starter starts executions; implemented by internal/execution. Start
+// writes the execution and enqueues its first job in the caller's
+// transaction tx (a store.Tx), so "rule matched" and "runbook queued"
+// commit together.
+type Starter interface {
+	Start(ctx context.Context, tx any, req StartRequest) (executionID string, err error)
+}
