@@ -4,7 +4,11 @@
 // automation rules (internal/rule) decide when.
 package runbook
 
-import "context"
+import (
+	"context"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
 
 // Mode says how a rule's runbook runs.
 type Mode string
@@ -40,8 +44,8 @@ type StartRequest struct {
 
 // Starter starts executions; implemented by internal/execution. Start
 // writes the execution and enqueues its first job in the caller's
-// transaction tx (a store.Tx), so "rule matched" and "runbook queued"
+// transaction tx, so "rule matched" and "runbook queued"
 // commit together.
 type Starter interface {
-	Start(ctx context.Context, tx any, req StartRequest) (executionID string, err error)
+	Start(ctx context.Context, tx store.Tx, req StartRequest) (executionID string, err error)
 }
