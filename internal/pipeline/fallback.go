@@ -3,6 +3,7 @@ package pipeline
 import (
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/event"
 )
 
@@ -17,7 +18,7 @@ var _ Correlator = ByFingerprint{}
 
 // Correlate implements Correlator.
 func (b ByFingerprint) Correlate(_ string, e *event.Event) (Group, error) {
-	return Group{Rule: "by-fingerprint", Key: e.Fingerprint, Title: e.Title, Category: CategoryOf(e.Kind), Params: b.params()}, nil
+	return Group{Rule: "by-fingerprint", Key: e.Fingerprint, Title: e.Title, Category: correlate.DefaultCategory(e.Kind), Params: b.params()}, nil
 }
 
 // Params implements Correlator.
@@ -32,19 +33,4 @@ func (b ByFingerprint) params() Params {
 		p.FlapWindow = 15 * time.Minute
 	}
 	return p
-}
-
-// CategoryOf is the default OpsItem category for an event kind.
-func CategoryOf(k event.Kind) string {
-	switch k {
-	case event.KindFinding:
-		return "security"
-	case event.KindCompliance:
-		return "guardrails"
-	case event.KindHealth:
-		return "service"
-	case event.KindChange:
-		return "operations"
-	}
-	return "monitoring"
 }
