@@ -120,3 +120,35 @@ func BenchmarkCommitter(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkProcessorRepeat processes what a processor that fell behind
+// takes in one transaction: 200 deliveries of 100 repeats each, over 2,000
+// known alerts (each repeated 10 times), as Prometheus re-sending its
+// active alerts produces.
+func BenchmarkProcessorRepeat(b *testing.B) {
+	st := benchStore(b)
+	en := &Engine{Correlator: ByFingerprint{}, StoreRaw: true}
+	const unique, batch, deliveries = 2000, 100, 200
+	for off := 0; off < unique; off += batch {
+		en.benchProcess(b, st, benchEvents(batch, off, t0))
+	}
+	p := NewProcessor(st, en, nil, ProcessorOptions{})
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		work := make([]Work, deliveries)
+		bs := make([]store.IntakeBatch, deliveries)
+		for d := range work {
+			bs[d] = store.IntakeBatch{ID: fmt.Sprintf("ib_%08d_%04d", n, d), TenantID: "acme", Source: "alertmanager-v2", ReceivedAt: t0, Body: []byte("[]")}
+			work[d] = Work{Batch: bs[d], Events: benchEvents(batch, (d*batch)%unique, t0.Add(time.Duration(n+1)*time.Second))}
+		}
+		if err := st.InTx(context.Background(), func(tx store.Tx) error { return tx.InsertIntakeBatches(context.Background(), bs) }); err != nil {
+			b.Fatal(err)
+		}
+		if !p.process(context.Background(), work) {
+			b.Fatal("processing failed")
+		}
+		n++
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*deliveries*batch), "ns/event")
+}

@@ -203,16 +203,28 @@ func (p *Processor) done1(work []Work, outs []Outcome) {
 
 func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
 	var all []Outcome
-	err := p.st.InTx(ctx, func(tx store.Tx) error {
+	err := p.st.InTx(ctx, func(stx store.Tx) error {
 		all = all[:0]
+		tx := newBatchTx(stx)
+		ids := make([]string, len(work))
+		for i := range work {
+			ids[i] = work[i].Batch.ID
+		}
+		claimed, err := tx.ClaimIntakeBatches(ctx, ids)
+		if err != nil {
+			return err
+		}
+		// Batches not claimed were processed already (by us before a
+		// crash, or by another replica).
+		mine := make(map[string]bool, len(claimed))
+		for _, id := range claimed {
+			mine[id] = true
+		}
+		fps := map[string][]string{}
 		for i := range work {
 			w := &work[i]
-			ok, err := tx.ClaimIntake(ctx, w.Batch.ID)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				continue // processed already (by us before a crash, or another replica)
+			if !mine[w.Batch.ID] {
+				continue
 			}
 			if w.Events == nil {
 				if w.Events, err = p.parse(ctx, w.Batch); err != nil {
@@ -222,18 +234,60 @@ func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, erro
 					w.Events[j].ReceivedAt = w.Batch.ReceivedAt
 				}
 			}
+			for j := range w.Events {
+				p.en.Dedup.Apply(&w.Events[j]) // as Process will: the fingerprint it looks up
+				fps[w.Batch.TenantID] = append(fps[w.Batch.TenantID], w.Events[j].Fingerprint)
+			}
+		}
+		for tenant, list := range fps {
+			if err := tx.prefetch(ctx, tenant, list); err != nil {
+				return err
+			}
+		}
+		type minute struct {
+			tenant string
+			at     time.Time
+		}
+		var noise []minute
+		counts := map[minute]*Counts{}
+		for i := range work {
+			w := &work[i]
+			if !mine[w.Batch.ID] {
+				continue
+			}
 			outs, c, err := p.en.Process(ctx, tx, w.Batch.TenantID, w.Events)
 			if err != nil {
 				return err
 			}
 			all = append(all, outs...)
-			if err := addNoise(ctx, tx, w.Batch.TenantID, w.Batch.ReceivedAt, c); err != nil {
+			k := minute{w.Batch.TenantID, w.Batch.ReceivedAt.Truncate(time.Minute)}
+			if counts[k] == nil {
+				counts[k] = &Counts{}
+				noise = append(noise, k)
+			}
+			counts[k].add(c)
+		}
+		for _, k := range noise {
+			if err := addNoise(ctx, tx, k.tenant, k.at, *counts[k]); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.flush(ctx)
 	})
 	return all, err
+}
+
+// add sums o into c.
+func (c *Counts) add(o Counts) {
+	c.Received += o.Received
+	c.Deduplicated += o.Deduplicated
+	c.Opened += o.Opened
+	if len(o.Suppressed) > 0 && c.Suppressed == nil {
+		c.Suppressed = map[string]int64{}
+	}
+	for k, n := range o.Suppressed {
+		c.Suppressed[k] += n
+	}
 }
 
 func addNoise(ctx context.Context, tx store.Tx, tenant string, at time.Time, c Counts) error {

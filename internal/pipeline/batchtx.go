@@ -1,0 +1,225 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// batchTx is the Processor's view of one processing transaction. Prometheus
+// re-sends every active alert on each evaluation, so a busy transaction sees
+// the same alerts many times: batchTx keeps the alert state it has read and
+// written (reads after the first cost no SQL), and adds up repeat counts, and
+// writes both once — at flush, which runs before commit and before any read
+// that could see the pending state.
+//
+// Invariant: every method of store.Tx that reads or writes the alerts,
+// opsitems or opsitem_members tables either is handled here or flushes
+// first; the rest pass through to the embedded transaction.
+type batchTx struct {
+	store.Tx
+	alerts  map[alertKey]*cachedAlert
+	dirty   []alertKey
+	repeats map[repeatKey]*store.Repeat
+	order   []repeatKey
+}
+
+type alertKey struct{ tenant, fp string }
+
+type repeatKey struct{ tenant, opsItem, fp string }
+
+type cachedAlert struct {
+	a      store.Alert
+	exists bool
+	dirty  bool
+}
+
+func newBatchTx(tx store.Tx) *batchTx {
+	return &batchTx{Tx: tx, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{}}
+}
+
+// prefetch loads the state of these alerts with one query per few hundred.
+func (b *batchTx) prefetch(ctx context.Context, tenant string, fps []string) error {
+	var want []string
+	for _, fp := range fps {
+		k := alertKey{tenant, fp}
+		if _, ok := b.alerts[k]; !ok {
+			b.alerts[k] = &cachedAlert{}
+			want = append(want, fp)
+		}
+	}
+	if len(want) == 0 {
+		return nil
+	}
+	as, err := b.Tx.GetAlerts(ctx, tenant, want)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		if c := b.alerts[alertKey{tenant, a.Fingerprint}]; c != nil && !c.dirty {
+			c.a, c.exists = a, true
+		}
+	}
+	return nil
+}
+
+// GetAlert answers from the transaction's alert state.
+func (b *batchTx) GetAlert(ctx context.Context, tenant, fp string) (store.Alert, error) {
+	k := alertKey{tenant, fp}
+	c, ok := b.alerts[k]
+	if !ok {
+		a, err := b.Tx.GetAlert(ctx, tenant, fp)
+		switch {
+		case err == nil:
+			c = &cachedAlert{a: a, exists: true}
+		case isNotFound(err):
+			c = &cachedAlert{}
+		default:
+			return a, err
+		}
+		b.alerts[k] = c
+	}
+	if !c.exists {
+		return store.Alert{}, fmt.Errorf("alert %s: %w", fp, store.ErrNotFound)
+	}
+	a := c.a
+	a.Changes = slices.Clone(a.Changes) // the engine edits it in place
+	return a, nil
+}
+
+// PutAlert records the alert's new state; it is written at flush.
+func (b *batchTx) PutAlert(_ context.Context, a store.Alert) error {
+	k := alertKey{a.TenantID, a.Fingerprint}
+	c := b.alerts[k]
+	if c == nil {
+		c = &cachedAlert{}
+		b.alerts[k] = c
+	}
+	a.Changes = slices.Clone(a.Changes)
+	c.a, c.exists = a, true
+	if !c.dirty {
+		c.dirty = true
+		b.dirty = append(b.dirty, k)
+	}
+	return nil
+}
+
+// CountRepeats adds the repeats up; they are written at flush.
+func (b *batchTx) CountRepeats(_ context.Context, rs []store.Repeat) error {
+	for _, r := range rs {
+		k := repeatKey{r.TenantID, r.OpsItemID, r.Fingerprint}
+		p := b.repeats[k]
+		if p == nil {
+			p = &store.Repeat{TenantID: r.TenantID, OpsItemID: r.OpsItemID, Fingerprint: r.Fingerprint}
+			b.repeats[k] = p
+			b.order = append(b.order, k)
+		}
+		p.N += r.N
+		if r.LastSeen.After(p.LastSeen) {
+			p.LastSeen = r.LastSeen
+		}
+	}
+	return nil
+}
+
+// flush writes the pending alert states and repeat counts.
+func (b *batchTx) flush(ctx context.Context) error {
+	for _, k := range b.dirty {
+		c := b.alerts[k]
+		if err := b.Tx.PutAlert(ctx, c.a); err != nil {
+			return err
+		}
+		c.dirty = false
+	}
+	b.dirty = b.dirty[:0]
+	if len(b.order) > 0 {
+		rs := make([]store.Repeat, len(b.order))
+		for i, k := range b.order {
+			rs[i] = *b.repeats[k]
+		}
+		if err := b.Tx.CountRepeats(ctx, rs); err != nil {
+			return err
+		}
+		clear(b.repeats)
+		b.order = b.order[:0]
+	}
+	return nil
+}
+
+// The reads and writes below see or change what flush writes.
+
+func (b *batchTx) GetAlerts(ctx context.Context, tenant string, fps []string) ([]store.Alert, error) {
+	if err := b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.GetAlerts(ctx, tenant, fps)
+}
+
+func (b *batchTx) DueHeldAlerts(ctx context.Context, t time.Time, limit int) ([]store.Alert, error) {
+	if err := b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.DueHeldAlerts(ctx, t, limit)
+}
+
+func (b *batchTx) FlappingAlerts(ctx context.Context, limit int) ([]store.Alert, error) {
+	if err := b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.FlappingAlerts(ctx, limit)
+}
+
+func (b *batchTx) GetOpsItem(ctx context.Context, tenant, id string) (store.OpsItem, error) {
+	if err := b.flush(ctx); err != nil {
+		return store.OpsItem{}, err
+	}
+	return b.Tx.GetOpsItem(ctx, tenant, id)
+}
+
+func (b *batchTx) ListOpsItems(ctx context.Context, tenant string, f store.OpsItemFilter, page store.Page) ([]store.OpsItem, string, error) {
+	if err := b.flush(ctx); err != nil {
+		return nil, "", err
+	}
+	return b.Tx.ListOpsItems(ctx, tenant, f, page)
+}
+
+func (b *batchTx) UpdateOpsItem(ctx context.Context, o store.OpsItem) error {
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	return b.Tx.UpdateOpsItem(ctx, o)
+}
+
+func (b *batchTx) OpenGroup(ctx context.Context, tenant, rule, key string, since time.Time) (store.OpsItem, error) {
+	if err := b.flush(ctx); err != nil {
+		return store.OpsItem{}, err
+	}
+	return b.Tx.OpenGroup(ctx, tenant, rule, key, since)
+}
+
+func (b *batchTx) ListOpsItemMembers(ctx context.Context, tenant, id string) ([]store.OpsItemMember, error) {
+	if err := b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.ListOpsItemMembers(ctx, tenant, id)
+}
+
+func (b *batchTx) GetOpsItemMember(ctx context.Context, tenant, id, fp string) (store.OpsItemMember, error) {
+	if err := b.flush(ctx); err != nil {
+		return store.OpsItemMember{}, err
+	}
+	return b.Tx.GetOpsItemMember(ctx, tenant, id, fp)
+}
+
+func (b *batchTx) PutOpsItemMember(ctx context.Context, m store.OpsItemMember) error {
+	if err := b.flush(ctx); err != nil {
+		return err
+	}
+	return b.Tx.PutOpsItemMember(ctx, m)
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
