@@ -34,6 +34,11 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Intake serves the intake endpoints; nil leaves them out.
 	Intake IntakeService
+	// AuthCacheTTL is how long a successful token check is reused (default
+	// DefaultAuthCacheTTL; negative: check every request). A token revoked
+	// through this server stops working at once, revoked elsewhere within
+	// the TTL.
+	AuthCacheTTL time.Duration
 }
 
 // Route is one registered endpoint.
@@ -58,6 +63,7 @@ type Server struct {
 	metrics *httpMetrics
 	gather  prometheus.Gatherer
 	intake  IntakeService
+	auth    *authCache
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -71,11 +77,15 @@ func New(o Options) *Server {
 	if o.BodyLimit <= 0 {
 		o.BodyLimit = 10 << 20
 	}
+	if o.AuthCacheTTL == 0 {
+		o.AuthCacheTTL = DefaultAuthCacheTTL
+	}
 	clock := o.Clock
 	s := &Server{
 		// Stored times have microsecond resolution; answer with what is stored.
 		st: o.Store, log: o.Logger, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, limit: o.BodyLimit, ready: o.Ready,
 		mux: http.NewServeMux(), metrics: newHTTPMetrics(o.Registerer), gather: o.Gatherer, intake: o.Intake,
+		auth: newAuthCache(o.AuthCacheTTL),
 	}
 	s.registerHealth()
 	s.registerTenants()
@@ -203,13 +213,20 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 	if !ok {
 		return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: "missing bearer token (Authorization: Bearer TOKEN)"}
 	}
-	p, _, err := auth.Authenticate(r.Context(), s.st, secret, s.now())
-	if err != nil {
-		switch err {
-		case auth.ErrInvalid, auth.ErrRevoked, auth.ErrExpired:
-			return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: err.Error()}
+	now := s.now()
+	p, ok := s.auth.get(secret, now)
+	if !ok {
+		var tok store.Token
+		var err error
+		p, tok, err = auth.Authenticate(r.Context(), s.st, secret, now)
+		if err != nil {
+			switch err {
+			case auth.ErrInvalid, auth.ErrRevoked, auth.ErrExpired:
+				return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: err.Error()}
+			}
+			return err
 		}
-		return err
+		s.auth.put(secret, p, tok.ExpiresAt, now)
 	}
 	*r = *r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 	if (rt.PlatformAdmin && !p.PlatformAdmin) || !p.Allows(rt.MinRole) {

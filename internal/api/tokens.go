@@ -117,6 +117,7 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	s.auth.reset()
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
