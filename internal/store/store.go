@@ -40,6 +40,7 @@ type Store interface {
 type Reader interface {
 	EventReader
 	DeflectionReader
+	RuleReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
@@ -69,6 +70,7 @@ type Tx interface {
 	Reader
 	EventWriter
 	DeflectionWriter
+	RuleWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 

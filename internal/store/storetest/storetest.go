@@ -38,6 +38,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"MaintenanceWindows", testMaintenanceWindows},
 		{"IntakeBatches", testIntakeBatches},
 		{"AlertsAndRepeats", testAlertsAndRepeats},
+		{"RuleStates", testRuleStates},
+		{"RuleRuns", testRuleRuns},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

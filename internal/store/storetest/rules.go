@@ -1,0 +1,155 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+func testRuleStates(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	mkTenant(t, s, "globex")
+
+	if _, err := s.GetRuleState(ctx, "acme", "isolate"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("GetRuleState before any: %v, want ErrNotFound", err)
+	}
+	// LockRuleState creates a zero state, then returns what is stored.
+	mustTx(t, s, func(tx store.Tx) error {
+		st, err := tx.LockRuleState(ctx, "acme", "isolate", t0)
+		if err != nil {
+			return err
+		}
+		if want := (store.RuleState{TenantID: "acme", Rule: "isolate", UpdatedAt: t0}); !reflect.DeepEqual(st, want) || st.BreakerOpen() {
+			t.Errorf("new state = %+v, want %+v", st, want)
+		}
+		st.Failures, st.BreakerOpenedAt, st.BreakerOpsItemID, st.UpdatedAt = 3, t0.Add(time.Minute), "oi_1", t0.Add(time.Minute)
+		return tx.PutRuleState(ctx, st)
+	})
+	want := store.RuleState{TenantID: "acme", Rule: "isolate", Failures: 3, BreakerOpenedAt: t0.Add(time.Minute),
+		BreakerOpsItemID: "oi_1", UpdatedAt: t0.Add(time.Minute)}
+	mustTx(t, s, func(tx store.Tx) error {
+		st, err := tx.LockRuleState(ctx, "acme", "isolate", t0.Add(time.Hour))
+		if !reflect.DeepEqual(st, want) || !st.BreakerOpen() {
+			t.Errorf("locked existing state = %+v, want %+v", st, want)
+		}
+		return err
+	})
+	if got, err := s.GetRuleState(ctx, "acme", "isolate"); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("GetRuleState = %+v, %v", got, err)
+	}
+	if _, err := s.GetRuleState(ctx, "globex", "isolate"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetRuleState across tenants: %v, want ErrNotFound", err)
+	}
+	// PutRuleState creates too, and replaces.
+	mustTx(t, s, func(tx store.Tx) error {
+		return tx.PutRuleState(ctx, store.RuleState{TenantID: "acme", Rule: "disable-key", Failures: 1, UpdatedAt: t0})
+	})
+	mustTx(t, s, func(tx store.Tx) error {
+		return tx.PutRuleState(ctx, store.RuleState{TenantID: "acme", Rule: "isolate", UpdatedAt: t0.Add(2 * time.Hour)})
+	})
+	list, err := s.ListRuleStates(ctx, "acme")
+	if err != nil || len(list) != 2 || list[0].Rule != "disable-key" || list[1].Rule != "isolate" ||
+		list[1].Failures != 0 || list[1].BreakerOpen() || list[1].BreakerOpsItemID != "" {
+		t.Errorf("ListRuleStates = %+v, %v", list, err)
+	}
+	if list, err := s.ListRuleStates(ctx, "globex"); err != nil || len(list) != 0 {
+		t.Errorf("ListRuleStates(globex) = %+v, %v", list, err)
+	}
+
+	// Concurrent transactions for one rule take turns: each reads the
+	// failures the previous one wrote, so none is lost.
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.InTx(ctx, func(tx store.Tx) error {
+				st, err := tx.LockRuleState(ctx, "globex", "counted", t0)
+				if err != nil {
+					return err
+				}
+				st.Failures++
+				return tx.PutRuleState(ctx, st)
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st, err := s.GetRuleState(ctx, "globex", "counted"); err != nil || st.Failures != n {
+		t.Errorf("after %d concurrent increments: %+v, %v", n, st, err)
+	}
+}
+
+func testRuleRuns(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	mkTenant(t, s, "globex")
+	runs := []store.RuleRun{
+		{TenantID: "acme", Rule: "isolate", OpsItemID: "oi_1", At: t0, Action: "run", ExecutionID: "ex_1"},
+		{TenantID: "acme", Rule: "isolate", OpsItemID: "oi_1", At: t0.Add(time.Minute), Action: "suggest"},
+		{TenantID: "acme", Rule: "isolate", OpsItemID: "oi_2", At: t0.Add(2 * time.Minute), Action: "run", ExecutionID: "ex_2"},
+		{TenantID: "acme", Rule: "notify", OpsItemID: "oi_1", At: t0.Add(3 * time.Minute), Action: "notify"},
+		{TenantID: "globex", Rule: "isolate", OpsItemID: "oi_1", At: t0.Add(4 * time.Minute), Action: "run"},
+	}
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, r := range runs {
+			if err := tx.AddRuleRun(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	count := func(tenant, rule string, since time.Time) int64 {
+		t.Helper()
+		n, err := s.CountRuleRuns(ctx, tenant, rule, since)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if got := count("acme", "isolate", t0); got != 3 {
+		t.Errorf("CountRuleRuns(acme, isolate, t0) = %d, want 3", got)
+	}
+	if got := count("acme", "isolate", t0.Add(time.Minute)); got != 2 {
+		t.Errorf("CountRuleRuns from the second run = %d, want 2 (since is inclusive)", got)
+	}
+	if got := count("globex", "isolate", t0); got != 1 {
+		t.Errorf("CountRuleRuns(globex) = %d, want 1", got)
+	}
+	last, err := s.LastRuleRun(ctx, "acme", "isolate", "oi_1")
+	if err != nil || !reflect.DeepEqual(last, runs[1]) {
+		t.Errorf("LastRuleRun = %+v, %v; want %+v", last, err, runs[1])
+	}
+	if _, err := s.LastRuleRun(ctx, "acme", "isolate", "oi_9"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LastRuleRun of an OpsItem the rule never ran on: %v, want ErrNotFound", err)
+	}
+	mustTx(t, s, func(tx store.Tx) error {
+		n, err := tx.PruneRuleRuns(ctx, "acme", "isolate", t0.Add(90*time.Second))
+		if n != 2 {
+			t.Errorf("PruneRuleRuns deleted %d, want 2", n)
+		}
+		return err
+	})
+	if got := count("acme", "isolate", time.Time{}); got != 1 {
+		t.Errorf("after pruning: %d runs, want 1", got)
+	}
+	if got := count("acme", "notify", time.Time{}) + count("globex", "isolate", time.Time{}); got != 2 {
+		t.Errorf("pruning touched other rules or tenants: %d runs left of 2", got)
+	}
+	if _, err := s.LastRuleRun(ctx, "acme", "isolate", "oi_1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("LastRuleRun after pruning: %v, want ErrNotFound", err)
+	}
+}
