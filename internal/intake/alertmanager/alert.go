@@ -74,6 +74,9 @@ type parser struct {
 // parseArray parses a bare JSON array of alerts; shapeFormat is the
 // adapter's "expected …, got %s" message for anything else.
 func (p parser) parseArray(body []byte, shapeFormat string) (intake.Result, error) {
+	if res, err, ok := p.fastArray(body); ok {
+		return res, err
+	}
 	var items []rawJSON
 	if err := intake.DecodeJSON(body, &items); err != nil {
 		return intake.Result{}, err
@@ -141,6 +144,11 @@ func convert(ev *event.Event, i int, item []byte, now time.Time, in interner) er
 	if err := json.Unmarshal(item, &a); err != nil {
 		return alertJSONError(i, item, err)
 	}
+	return build(ev, i, &a, now)
+}
+
+// build fills ev from the i'th alert of a payload, decoded.
+func build(ev *event.Event, i int, a *alert, now time.Time) error {
 	labels, annotations := a.Labels.m, a.Annotations.m
 	if len(labels) == 0 {
 		return intake.Badf("alerts[%d].labels is required", i)
