@@ -15,11 +15,18 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake/generic"
 	"github.com/flywheel-ops/flywheel/internal/maintenance"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 )
+
+// ioActions are the I/O step actions runbooks may name. Their inputs are
+// checked by the actions themselves when the executor builds them
+// (internal/runbook/action/registry); offline validation checks names.
+var ioActions = []string{"exec", "http", "notify", "aws"}
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
-	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind()}
+	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind(),
+		runbook.Kind(runbook.ActionNames(ioActions...))}
 }
 
 // Register registers every kind and the cross-document checks that always
@@ -29,6 +36,7 @@ func Register(reg *content.Registry) {
 		reg.Register(k)
 	}
 	reg.RegisterCheck(checkTenantsUnscoped)
+	reg.RegisterCheck(runbook.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.
