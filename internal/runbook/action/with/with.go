@@ -282,6 +282,52 @@ func (r *Reader) StringMap(key string) (map[string]string, bool) {
 	return out, true
 }
 
+// JSON returns key as a value encoding/json can marshal: YAML's maps with
+// non-string keys become string-keyed maps.
+func (r *Reader) JSON(key string) (any, bool) {
+	v, ok := r.get(key)
+	if !ok {
+		return nil, false
+	}
+	j, err := r.toJSON(v)
+	if err != nil {
+		r.Errorf(key, "%v", err)
+		return nil, false
+	}
+	return j, true
+}
+
+func (r *Reader) toJSON(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any, map[any]any, map[string]string:
+		m, err := r.toMap(x)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]any, len(m))
+		for k, e := range m {
+			if out[k], err = r.toJSON(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			var err error
+			if out[i], err = r.toJSON(e); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	case []string:
+		return slices.Clone(x), nil
+	case nil, string, bool, json.Number, float64, float32, int, int8, int16, int32, int64, uint, uint8, uint16, uint32, uint64:
+		return x, nil
+	}
+	return nil, fmt.Errorf("%s cannot be sent as JSON", r.describe(v))
+}
+
 func (r *Reader) toMap(v any) (map[string]any, error) {
 	switch m := v.(type) {
 	case map[string]any:

@@ -1,6 +1,8 @@
 package with_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +23,7 @@ func TestReaderTypes(t *testing.T) {
 		"one":   "x@example.com",
 		"env":   map[string]any{"A": "1", "B": 2},
 		"empty": nil,
+		"doc":   map[string]any{"a": []any{map[any]any{1: "x"}}},
 	}
 	r := with.ForRun(m)
 	if s, ok := r.String("s"); !ok || s != "text" {
@@ -49,6 +52,11 @@ func TestReaderTypes(t *testing.T) {
 	}
 	if e, ok := r.StringMap("env"); !ok || e["A"] != "1" || e["B"] != "2" {
 		t.Errorf("StringMap = %v, %v", e, ok)
+	}
+	if j, ok := r.JSON("doc"); !ok || fmt.Sprint(j) != "map[a:[map[1:x]]]" {
+		t.Errorf("JSON = %v, %v", j, ok)
+	} else if _, err := json.Marshal(j); err != nil {
+		t.Errorf("JSON value does not marshal: %v", err)
 	}
 	if _, ok := r.String("empty"); ok {
 		t.Error("a null input is absent")
