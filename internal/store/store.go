@@ -40,6 +40,7 @@ type Store interface {
 type Reader interface {
 	EventReader
 	DeflectionReader
+	FleetReader
 	RuleReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
@@ -70,6 +71,7 @@ type Tx interface {
 	Reader
 	EventWriter
 	DeflectionWriter
+	FleetWriter
 	RuleWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error

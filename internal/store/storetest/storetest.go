@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Silences", testSilences},
 		{"SilencePagination", testSilencePagination},
 		{"MaintenanceWindows", testMaintenanceWindows},
+		{"Fleet", testFleet},
 		{"IntakeBatches", testIntakeBatches},
 		{"AlertsAndRepeats", testAlertsAndRepeats},
 		{"RuleStates", testRuleStates},
