@@ -40,6 +40,7 @@ type Store interface {
 type Reader interface {
 	EventReader
 	DeflectionReader
+	ExecutionReader
 	FleetReader
 	RuleReader
 
@@ -71,6 +72,7 @@ type Tx interface {
 	Reader
 	EventWriter
 	DeflectionWriter
+	ExecutionWriter
 	FleetWriter
 	RuleWriter
 

@@ -39,6 +39,9 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Fleet", testFleet},
 		{"IntakeBatches", testIntakeBatches},
 		{"AlertsAndRepeats", testAlertsAndRepeats},
+		{"Executions", testExecutions},
+		{"ExecutionLease", testExecutionLease},
+		{"ExecutionSteps", testExecutionSteps},
 		{"RuleStates", testRuleStates},
 		{"RuleRuns", testRuleRuns},
 	}
