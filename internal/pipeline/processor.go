@@ -25,6 +25,10 @@ type ProcessorOptions struct {
 	// ScanEvery is how often the store is scanned for unprocessed batches
 	// (the in-memory hand-off covers the normal case).
 	ScanEvery time.Duration
+	// Linger is the least time between the starts of two processing
+	// transactions (default 10ms): work arriving meanwhile joins the next
+	// one. Negative: none.
+	Linger time.Duration
 	// OnProcessed is called after each committed processing transaction
 	// (tests and the UI's live updates use it).
 	OnProcessed func(outcomes []Outcome)
@@ -60,6 +64,9 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if o.ScanEvery <= 0 {
 		o.ScanEvery = 2 * time.Second
 	}
+	if o.Linger == 0 {
+		o.Linger = 10 * time.Millisecond
+	}
 	return &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -94,6 +101,7 @@ func (p *Processor) loop(ctx context.Context) {
 	defer tick.Stop()
 	scan := time.NewTicker(p.opts.ScanEvery)
 	defer scan.Stop()
+	var last time.Time // when the last processing transaction started
 	for {
 		select {
 		case <-p.stop:
@@ -106,16 +114,8 @@ func (p *Processor) loop(ctx context.Context) {
 				}
 			}
 		case w := <-p.in:
-			// Take whatever else is waiting, to amortise the transaction.
-			for len(w) < 2048 {
-				select {
-				case more := <-p.in:
-					w = append(w, more...)
-					continue
-				default:
-				}
-				break
-			}
+			w = p.gather(w, last.Add(p.opts.Linger))
+			last = time.Now()
 			p.process(ctx, w)
 		case <-tick.C:
 			p.tick(ctx)
@@ -123,6 +123,53 @@ func (p *Processor) loop(ctx context.Context) {
 			p.scan(ctx, p.opts.Clock().Add(-p.opts.ScanEvery))
 		}
 	}
+}
+
+// Bounds on one processing transaction, which holds the single writer.
+const (
+	maxTxWork   = 2048
+	maxTxEvents = 20000
+)
+
+// gather adds to w whatever else is waiting and, until the given time, what
+// arrives: under load the processor runs a few large transactions (each
+// alert's repeats written once, one commit) rather than one per delivery,
+// at the cost of up to Linger more latency.
+func (p *Processor) gather(w []Work, until time.Time) []Work {
+	n := 0
+	for _, x := range w {
+		n += len(x.Events)
+	}
+	add := func(more []Work) {
+		w = append(w, more...)
+		for _, x := range more {
+			n += len(x.Events)
+		}
+	}
+	full := func() bool { return len(w) >= maxTxWork || n >= maxTxEvents }
+	if d := time.Until(until); d > 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		for !full() {
+			select {
+			case more := <-p.in:
+				add(more)
+				continue
+			case <-t.C:
+			}
+			break
+		}
+	}
+	for !full() {
+		select {
+		case more := <-p.in:
+			add(more)
+			continue
+		default:
+		}
+		break
+	}
+	return w
 }
 
 func (p *Processor) scan(ctx context.Context, before time.Time) {
