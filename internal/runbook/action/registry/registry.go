@@ -1,0 +1,81 @@
+// Package registry is the one place that lists the runbook step actions that
+// do I/O (exec, http, notify, …), built from the server's options. The
+// runbook loader validates steps against it and the executor runs them
+// through it; control-flow steps (sleep, wait_for, approve, branch, assert,
+// collect, runbook, opsitem) belong to the executor and are not here.
+package registry
+
+import (
+	"fmt"
+	nethttp "net/http"
+	"slices"
+	"strings"
+
+	"github.com/flywheel-ops/flywheel/internal/runbook/action"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/http"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
+)
+
+// Options configure every action.
+type Options struct {
+	Exec exec.Options
+	// HTTPClient is shared by http and notify's webhooks. Nil: a client on
+	// http.DefaultTransport.
+	HTTPClient *nethttp.Client
+	// SMTP is the server's mail settings for notify's email channel.
+	SMTP notify.SMTPOptions
+}
+
+// Registry holds the I/O actions by name.
+type Registry struct {
+	actions map[string]action.Action
+}
+
+// New builds every I/O action from o.
+func New(o Options) *Registry {
+	client := o.HTTPClient
+	if client == nil {
+		client = &nethttp.Client{Transport: nethttp.DefaultTransport}
+	}
+	r := &Registry{actions: map[string]action.Action{}}
+	for _, a := range []action.Action{
+		exec.New(o.Exec),
+		http.New(http.Options{Client: client}),
+		notify.New(notify.Options{HTTPClient: client, SMTP: o.SMTP}),
+	} {
+		if _, dup := r.actions[a.Name()]; dup {
+			panic("registry: two actions named " + a.Name())
+		}
+		r.actions[a.Name()] = a
+	}
+	return r
+}
+
+// Get returns the action a step names.
+func (r *Registry) Get(name string) (action.Action, bool) {
+	a, ok := r.actions[name]
+	return a, ok
+}
+
+// Names lists the actions, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.actions))
+	for n := range r.actions {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Validate checks a step's inputs against the action it names.
+func (r *Registry) Validate(name string, with map[string]any) error {
+	a, ok := r.Get(name)
+	if !ok {
+		return fmt.Errorf("action %q is not an I/O action (%s)", name, strings.Join(r.Names(), ", "))
+	}
+	if err := a.Validate(with); err != nil {
+		return fmt.Errorf("action %s: %w", name, err)
+	}
+	return nil
+}
