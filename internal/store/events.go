@@ -122,6 +122,15 @@ type TimelineEntry struct {
 	Actor     string    `json:"actor,omitempty"`
 }
 
+// AlertCounts is the part of an alert's state a repeat changes.
+type AlertCounts struct {
+	TenantID        string
+	Fingerprint     string
+	Occurrences     int64
+	LastSeen        time.Time
+	SourceUpdatedAt time.Time
+}
+
 // Repeat is N more occurrences of a member alert of an OpsItem, the last
 // at LastSeen (see EventWriter.CountRepeats).
 type Repeat struct {
@@ -188,6 +197,9 @@ type EventWriter interface {
 	ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error)
 	InsertEvent(ctx context.Context, e Event) error
 	PutAlert(ctx context.Context, a Alert) error
+	// PutAlertCounts sets the counters of existing alerts (what a repeat
+	// changes), many in one statement; alerts that do not exist are skipped.
+	PutAlertCounts(ctx context.Context, cs []AlertCounts) error
 	PutOpsItemMember(ctx context.Context, m OpsItemMember) error
 	// CountRepeats records repeats of member alerts: each member's
 	// occurrences grow by N and its last_seen moves up to LastSeen, and so do

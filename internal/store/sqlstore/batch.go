@@ -193,40 +193,122 @@ func (r reader) GetOpsItemMember(ctx context.Context, tenantID, opsItemID, fp st
 	return m, nil
 }
 
+// valuesRows returns "(CAST($a AS T1), …), (…)" for rows of the given
+// column types numbered from 1: UPDATE … FROM (VALUES …) AS v, whose
+// columns both databases name column1, column2, ….
+func valuesRows(rows int, types ...string) string {
+	var b strings.Builder
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c, typ := range types {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "CAST($%d AS %s)", n, typ)
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+func (t *tx) PutAlertCounts(ctx context.Context, cs []store.AlertCounts) error {
+	i := 0
+	for _, n := range chunks(len(cs)) {
+		q := cachedSQL(fmt.Sprintf("alert-counts-%d", n), func() string {
+			return "UPDATE alerts SET occurrences = v.column3, last_seen = v.column4, source_updated_at = v.column5 FROM (VALUES " +
+				valuesRows(n, "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT") +
+				") AS v WHERE alerts.tenant_id = v.column1 AND alerts.fingerprint = v.column2"
+		})
+		args := make([]any, 0, 5*n)
+		for _, c := range cs[i : i+n] {
+			args = append(args, c.TenantID, c.Fingerprint, c.Occurrences, ts(c.LastSeen), ts(c.SourceUpdatedAt))
+		}
+		if _, err := t.h.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+		i += n
+	}
+	return nil
+}
+
 func (t *tx) CountRepeats(ctx context.Context, rs []store.Repeat) error {
-	type key struct{ tenant, id string }
+	type member struct{ tenant, opsItem, fp string }
+	type opsItem struct{ tenant, id string }
 	type sum struct {
 		n    int64
 		last int64
 	}
-	var order []key
-	sums := map[key]*sum{}
+	// Add up repeats of the same member first: one row each below.
+	var members []member
+	sums := map[member]*sum{}
 	for _, r := range rs {
 		if r.N <= 0 {
 			continue
 		}
-		last := ts(r.LastSeen)
-		n, err := t.h.Exec(ctx, `UPDATE opsitem_members SET occurrences = occurrences + $4,
-			last_seen = CASE WHEN last_seen < $5 THEN $5 ELSE last_seen END
-			WHERE tenant_id = $1 AND opsitem_id = $2 AND fingerprint = $3`, r.TenantID, r.OpsItemID, r.Fingerprint, r.N, last)
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			continue
-		}
-		k := key{r.TenantID, r.OpsItemID}
+		k := member{r.TenantID, r.OpsItemID, r.Fingerprint}
 		s := sums[k]
 		if s == nil {
 			s = &sum{}
 			sums[k] = s
-			order = append(order, k)
+			members = append(members, k)
 		}
 		s.n += r.N
-		s.last = max(s.last, last)
+		s.last = max(s.last, ts(r.LastSeen))
 	}
-	for _, k := range order {
-		s := sums[k]
+	var items []opsItem
+	itemSums := map[opsItem]*sum{}
+	i := 0
+	for _, n := range chunks(len(members)) {
+		q := cachedSQL(fmt.Sprintf("member-repeats-%d", n), func() string {
+			return `UPDATE opsitem_members SET occurrences = occurrences + v.column4,
+				last_seen = CASE WHEN opsitem_members.last_seen < v.column5 THEN v.column5 ELSE opsitem_members.last_seen END
+				FROM (VALUES ` + valuesRows(n, "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT") + `) AS v
+				WHERE opsitem_members.tenant_id = v.column1 AND opsitem_members.opsitem_id = v.column2 AND opsitem_members.fingerprint = v.column3
+				RETURNING opsitem_members.tenant_id, opsitem_members.opsitem_id, opsitem_members.fingerprint`
+		})
+		args := make([]any, 0, 5*n)
+		for _, k := range members[i : i+n] {
+			s := sums[k]
+			args = append(args, k.tenant, k.opsItem, k.fp, s.n, s.last)
+		}
+		rows, err := t.h.Query(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var k member
+			if err := rows.Scan(&k.tenant, &k.opsItem, &k.fp); err != nil {
+				rows.Close()
+				return err
+			}
+			s := sums[k]
+			if s == nil {
+				continue
+			}
+			ik := opsItem{k.tenant, k.opsItem}
+			is := itemSums[ik]
+			if is == nil {
+				is = &sum{}
+				itemSums[ik] = is
+				items = append(items, ik)
+			}
+			is.n += s.n
+			is.last = max(is.last, s.last)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
+		i += n
+	}
+	for _, k := range items {
+		s := itemSums[k]
 		if _, err := t.h.Exec(ctx, `UPDATE opsitems SET occurrences = occurrences + $3,
 			last_event_at = CASE WHEN last_event_at < $4 THEN $4 ELSE last_event_at END
 			WHERE id = $1 AND tenant_id = $2`, k.id, k.tenant, s.n, s.last); err != nil {

@@ -146,6 +146,33 @@ func testAlertsAndRepeats(t *testing.T, s store.Store) {
 		t.Fatalf("other tenant: err = %v, want ErrNotFound", err)
 	}
 
+	// Counters of many alerts at once; a missing one is skipped, the other
+	// tenant's same fingerprint untouched, and the rest of each row kept.
+	var counts []store.AlertCounts
+	for i := range 70 {
+		counts = append(counts, store.AlertCounts{TenantID: "acme", Fingerprint: fmt.Sprintf("fp%02d", i%25), Occurrences: int64(100 + i%25),
+			LastSeen: t0.Add(time.Duration(i%25) * time.Minute), SourceUpdatedAt: t0.Add(time.Hour)})
+	}
+	mustTx(t, s, func(tx store.Tx) error { return tx.PutAlertCounts(ctx, counts) })
+	as, err = s.GetAlerts(ctx, "acme", fps)
+	if err != nil || len(as) != 20 {
+		t.Fatalf("GetAlerts after counts: %d, %v", len(as), err)
+	}
+	for _, a := range as {
+		var i int
+		fmt.Sscanf(a.Fingerprint, "fp%d", &i)
+		if a.Occurrences != int64(100+i) || !a.LastSeen.Equal(t0.Add(time.Duration(i)*time.Minute)) || !a.SourceUpdatedAt.Equal(t0.Add(time.Hour)) ||
+			a.Status != "firing" || a.Labels["i"] != fmt.Sprint(i) || !a.FirstSeen.Equal(t0) || len(a.Changes) != 1 {
+			t.Fatalf("alert after counts: %+v", a)
+		}
+	}
+	if as, err := s.GetAlerts(ctx, "globex", []string{"fp00"}); err != nil || len(as) != 1 || as[0].Occurrences != 9 {
+		t.Fatalf("globex after counts: %+v, %v", as, err)
+	}
+	if as, _ := s.GetAlerts(ctx, "acme", []string{"fp22"}); len(as) != 0 {
+		t.Fatalf("counts created an alert: %+v", as)
+	}
+
 	t1, t2 := t0.Add(time.Minute), t0.Add(2*time.Minute)
 	mustTx(t, s, func(tx store.Tx) error {
 		return tx.CountRepeats(ctx, []store.Repeat{
@@ -153,17 +180,18 @@ func testAlertsAndRepeats(t *testing.T, s store.Store) {
 			{TenantID: "acme", OpsItemID: o.ID, Fingerprint: "fp01", N: 1, LastSeen: t0.Add(-time.Hour)}, // older: last_seen stays
 			{TenantID: "acme", OpsItemID: o.ID, Fingerprint: "fp05", N: 7, LastSeen: t1},                 // not a member: nothing
 			{TenantID: "globex", OpsItemID: o.ID, Fingerprint: "fp00", N: 5, LastSeen: t1},               // other tenant: nothing
+			{TenantID: "acme", OpsItemID: o.ID, Fingerprint: "fp00", N: 2, LastSeen: t1},                 // the same member again: adds up
 		})
 	})
 	ms, err := s.ListOpsItemMembers(ctx, "acme", o.ID)
 	if err != nil || len(ms) != 2 {
 		t.Fatalf("members %+v, %v", ms, err)
 	}
-	if ms[0].Occurrences != 4 || !ms[0].LastSeen.Equal(t2) || ms[1].Occurrences != 2 || !ms[1].LastSeen.Equal(t0) {
+	if ms[0].Occurrences != 6 || !ms[0].LastSeen.Equal(t2) || ms[1].Occurrences != 2 || !ms[1].LastSeen.Equal(t0) {
 		t.Fatalf("members after repeats: %+v", ms)
 	}
 	got, err := s.GetOpsItem(ctx, "acme", o.ID)
-	if err != nil || got.Occurrences != 6 || !got.LastEventAt.Equal(t2) {
+	if err != nil || got.Occurrences != 8 || !got.LastEventAt.Equal(t2) {
 		t.Fatalf("opsitem after repeats: occurrences %d, last event %v, %v", got.Occurrences, got.LastEventAt, err)
 	}
 }
