@@ -158,11 +158,18 @@ type step struct {
 func parse(r *with.Reader) step {
 	r.OneOf(true, "command", "script")
 	var s step
-	if argv, ok := r.Strings("command", false); ok {
-		if len(argv) == 0 || argv[0] == "" {
-			r.Errorf("command", "needs at least the program to run")
+	if v, ok := r.Any("command"); ok {
+		if _, isString := v.(string); isString {
+			// A command line needs a shell to split and interpret it; say
+			// so rather than guess.
+			r.Errorf("command", "is a string, but command takes a list (the program and its arguments, like [df, -h, /]); run a command line with script")
+		} else if argv, ok := r.Strings("command", false); ok {
+			// While validating, expression elements are left out of argv.
+			if l, isList := v.([]any); isList && len(l) == 0 || !r.Validating() && (len(argv) == 0 || argv[0] == "") {
+				r.Errorf("command", "needs at least the program to run")
+			}
+			s.cmd.Argv = argv
 		}
-		s.cmd.Argv = argv
 	}
 	if script, ok := r.String("script"); ok {
 		switch {

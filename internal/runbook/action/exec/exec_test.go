@@ -322,7 +322,7 @@ func TestRunAs(t *testing.T) {
 	}
 	out, err := run(t, exec.Options{AllowLocal: true}, map[string]any{"command": []any{"id", "-u"}, "user": "nobody"})
 	if os.Geteuid() != 0 {
-		if err == nil || !strings.Contains(err.Error(), `with.user "nobody": running a command as another user needs the Flywheel server to run as root`) {
+		if err == nil || !strings.Contains(err.Error(), `user "nobody": running a command as another user needs the Flywheel server to run as root`) {
 			t.Errorf("as non-root: %v", err)
 		}
 		return
@@ -357,16 +357,18 @@ func TestValidate(t *testing.T) {
 		{map[string]any{"command": []any{"systemctl", "restart", "nginx"}}, ""},
 		{map[string]any{"script": "journalctl --vacuum-size=200M", "timeout": "5m", "expect_exit": []any{0, 1}, "user": "root", "dir": "/var/log", "env": map[string]any{"LC_ALL": "C"}}, ""},
 		{map[string]any{"command": []any{"systemctl", "restart", "${{ params.service }}"}, "timeout": "${{ params.timeout }}"}, ""},
+		{map[string]any{"command": []any{"${{ params.program }}"}}, ""},
+		{map[string]any{"command": "${{ params.argv }}"}, ""},
 		{map[string]any{}, "set one of command, script"},
 		{map[string]any{"command": []any{"ls"}, "script": "ls"}, "set only one of command, script"},
-		{map[string]any{"command": "ls -l"}, `with.command: "ls -l" is not a list`},
-		{map[string]any{"command": []any{}}, "with.command: needs at least the program"},
-		{map[string]any{"script": "  "}, "with.script: is empty"},
-		{map[string]any{"script": "ls", "dir": "tmp"}, `with.dir: "tmp" is not an absolute path`},
-		{map[string]any{"script": "ls", "timeout": 30}, "with.timeout: 30 is not a duration"},
-		{map[string]any{"script": "ls", "expect_exit": []any{0, 300}}, "with.expect_exit[1]: is not an exit code"},
-		{map[string]any{"script": "ls", "env": map[string]any{"A=B": "c"}}, `with.env: "A=B" is not a variable name`},
-		{map[string]any{"script": "ls", "shell": "bash"}, "with.shell: unknown input"},
+		{map[string]any{"command": "ls -l"}, "command: is a string, but command takes a list"},
+		{map[string]any{"command": []any{}}, "command: needs at least the program"},
+		{map[string]any{"script": "  "}, "script: is empty"},
+		{map[string]any{"script": "ls", "dir": "tmp"}, `dir: "tmp" is not an absolute path`},
+		{map[string]any{"script": "ls", "timeout": 30}, "timeout: 30 is not a duration"},
+		{map[string]any{"script": "ls", "expect_exit": []any{0, 300}}, "expect_exit[1]: is not an exit code"},
+		{map[string]any{"script": "ls", "env": map[string]any{"A=B": "c"}}, `env: "A=B" is not a variable name`},
+		{map[string]any{"script": "ls", "shell": "bash"}, "shell: unknown input"},
 	} {
 		err := e.Validate(tc.with)
 		switch {

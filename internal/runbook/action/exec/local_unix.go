@@ -140,7 +140,7 @@ func runAs(name string) (*syscall.Credential, *user.User, error) {
 		return nil, self, nil
 	}
 	if uid := os.Geteuid(); uid != 0 {
-		return nil, nil, fmt.Errorf("exec: with.user %q: running a command as another user needs the Flywheel server to run as root (it runs as %s, uid %d)", name, self.Username, uid)
+		return nil, nil, fmt.Errorf("exec: user %q: running a command as another user needs the Flywheel server to run as root (it runs as %s, uid %d)", name, self.Username, uid)
 	}
 	u, err := user.Lookup(name)
 	if err != nil {
@@ -151,13 +151,13 @@ func runAs(name string) (*syscall.Credential, *user.User, error) {
 			}
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("exec: with.user %q: %w", name, err)
+			return nil, nil, fmt.Errorf("exec: user %q: %w", name, err)
 		}
 	}
 	uid, err1 := strconv.ParseUint(u.Uid, 10, 32)
 	gid, err2 := strconv.ParseUint(u.Gid, 10, 32)
 	if err := errors.Join(err1, err2); err != nil {
-		return nil, nil, fmt.Errorf("exec: with.user %q: %w", name, err)
+		return nil, nil, fmt.Errorf("exec: user %q: %w", name, err)
 	}
 	cred := &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	if ids, err := u.GroupIds(); err == nil {

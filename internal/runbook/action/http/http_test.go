@@ -230,16 +230,16 @@ func TestValidate(t *testing.T) {
 	}{
 		{map[string]any{"url": "https://lb.example.com/drain", "method": "POST", "body": map[string]any{"host": "${{ target.id }}"}, "headers": map[string]any{"Authorization": "Bearer ${{ secrets.lb_token }}"}, "timeout": "10s", "expect_status": []any{200, "202", "2xx", "200-204"}, "follow_redirects": true, "max_response": 4096}, ""},
 		{map[string]any{"url": "${{ params.url }}"}, ""},
-		{map[string]any{}, "with.url is required"},
+		{map[string]any{}, "url: is required"},
 		{map[string]any{"url": "ftp://example.com/x"}, "only http and https"},
 		{map[string]any{"url": "https://"}, "the URL has no host"},
-		{map[string]any{"url": "https://x", "method": "GE T"}, `with.method: "GE T" is not an HTTP method`},
-		{map[string]any{"url": "https://x", "expect_status": "2xy"}, `with.expect_status[0]: "2xy" is not a status code`},
+		{map[string]any{"url": "https://x", "method": "GE T"}, `method: "GE T" is not an HTTP method`},
+		{map[string]any{"url": "https://x", "expect_status": "2xy"}, `expect_status[0]: "2xy" is not a status code`},
 		{map[string]any{"url": "https://x", "expect_status": []any{700}}, `"700" is not a status code`},
 		{map[string]any{"url": "https://x", "expect_status": "299-200"}, `"299-200" is not`},
 		{map[string]any{"url": "https://x", "headers": map[string]any{"Bad Header": "v"}}, `"Bad Header" is not a header name`},
-		{map[string]any{"url": "https://x", "max_response": 0}, "with.max_response: 0 is not between"},
-		{map[string]any{"url": "https://x", "follow": true}, "with.follow: unknown input"},
+		{map[string]any{"url": "https://x", "max_response": 0}, "max_response: 0 is not between"},
+		{map[string]any{"url": "https://x", "follow": true}, "follow: unknown input"},
 	} {
 		err := h.Validate(tc.with)
 		switch {

@@ -70,7 +70,7 @@ func New(o Options) *Notify { return &Notify{opts: o.WithDefaults()} }
 func (*Notify) Name() string { return "notify" }
 
 // inputs each channel takes, besides channel and timeout; the others are
-// rejected by name ("with.blocks: not used by channel email").
+// rejected by name ("blocks: not used by channel email").
 var channelInputs = map[string][]string{
 	ChannelWebhook: {"url", "headers", "payload", "subject", "text"},
 	ChannelSlack:   {"url", "text", "blocks"},

@@ -25,7 +25,7 @@ func TestRegistry(t *testing.T) {
 	if err := r.Validate("shell", nil); err == nil || !strings.Contains(err.Error(), `action "shell" is not an I/O action (exec, http, notify)`) {
 		t.Errorf("Validate(shell) = %v", err)
 	}
-	if err := r.Validate("http", map[string]any{}); err == nil || !strings.Contains(err.Error(), "action http: with.url is required") {
+	if err := r.Validate("http", map[string]any{}); err == nil || !strings.Contains(err.Error(), "action http: url: is required") {
 		t.Errorf("Validate(http) = %v", err)
 	}
 }

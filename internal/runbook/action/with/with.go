@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/content"
 )
 
 // exprMarker opens an expression in a step input; the executor renders
@@ -36,7 +38,20 @@ type Reader struct {
 	m          map[string]any
 	validating bool
 	read       map[string]bool
-	errs       []error
+	problems   []problem
+}
+
+// problem is one thing wrong with the inputs; field is "" when it is about
+// several.
+type problem struct {
+	field, msg string
+}
+
+func (p problem) String() string {
+	if p.field == "" {
+		return p.msg
+	}
+	return p.field + ": " + p.msg
 }
 
 // ForValidate reads inputs at content load: expressions are accepted for any
@@ -55,7 +70,7 @@ func (r *Reader) Validating() bool { return r.validating }
 
 // Errorf records a problem with field key.
 func (r *Reader) Errorf(key, format string, args ...any) {
-	r.errs = append(r.errs, fmt.Errorf("with.%s: %s", key, fmt.Sprintf(format, args...)))
+	r.problems = append(r.problems, problem{key, fmt.Sprintf(format, args...)})
 }
 
 // Has reports whether key is set (to anything but null), expression or not.
@@ -68,7 +83,7 @@ func (r *Reader) Has(key string) bool {
 func (r *Reader) Require(keys ...string) {
 	for _, k := range keys {
 		if !r.Has(k) {
-			r.errs = append(r.errs, fmt.Errorf("with.%s is required", k))
+			r.problems = append(r.problems, problem{k, "is required"})
 		}
 	}
 }
@@ -84,9 +99,9 @@ func (r *Reader) OneOf(exactly bool, keys ...string) {
 	}
 	switch {
 	case len(set) > 1:
-		r.errs = append(r.errs, fmt.Errorf("with: set only one of %s (got %s)", strings.Join(keys, ", "), strings.Join(set, " and ")))
+		r.problems = append(r.problems, problem{"", fmt.Sprintf("set only one of %s (got %s)", strings.Join(keys, ", "), strings.Join(set, " and "))})
 	case len(set) == 0 && exactly:
-		r.errs = append(r.errs, fmt.Errorf("with: set one of %s", strings.Join(keys, ", ")))
+		r.problems = append(r.problems, problem{"", "set one of " + strings.Join(keys, ", ")})
 	}
 }
 
@@ -96,13 +111,16 @@ func (r *Reader) Forbid(why string, keys ...string) {
 	for _, k := range keys {
 		r.read[k] = true
 		if r.Has(k) {
-			r.errs = append(r.errs, fmt.Errorf("with.%s: not used %s", k, why))
+			r.problems = append(r.problems, problem{k, "not used " + why})
 		}
 	}
 }
 
 // Err reports every problem found so far, and every key no getter asked for
-// (a misspelt input is an error, not silently ignored).
+// (a misspelt input is an error, not silently ignored). Field names are
+// relative to the step's `with`. A single problem with one field is a
+// *content.FieldError, so the content loader can point at that field's
+// line; several are joined, each message naming its field.
 func (r *Reader) Err() error {
 	var unknown []string
 	for k := range r.m {
@@ -111,9 +129,19 @@ func (r *Reader) Err() error {
 		}
 	}
 	slices.Sort(unknown)
-	errs := slices.Clone(r.errs)
+	all := slices.Clone(r.problems)
 	for _, k := range unknown {
-		errs = append(errs, fmt.Errorf("with.%s: unknown input", k))
+		all = append(all, problem{k, "unknown input"})
+	}
+	switch {
+	case len(all) == 0:
+		return nil
+	case len(all) == 1 && all[0].field != "":
+		return &content.FieldError{Field: all[0].field, Err: errors.New(all[0].msg)}
+	}
+	errs := make([]error, len(all))
+	for i, p := range all {
+		errs[i] = errors.New(p.String())
 	}
 	return errors.Join(errs...)
 }

@@ -2,11 +2,13 @@ package with_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
 )
 
@@ -74,17 +76,17 @@ func TestReaderErrors(t *testing.T) {
 		read func(*with.Reader)
 		want []string
 	}{
-		{"unknown", map[string]any{"commnd": "x"}, func(r *with.Reader) { r.String("command") }, []string{"with.commnd: unknown input"}},
-		{"required", map[string]any{}, func(r *with.Reader) { r.Require("url") }, []string{"with.url is required"}},
-		{"bare number duration", map[string]any{"timeout": 30}, func(r *with.Reader) { r.Duration("timeout") }, []string{"with.timeout: 30 is not a duration; write it with a unit"}},
-		{"bad duration", map[string]any{"timeout": "5 minutes"}, func(r *with.Reader) { r.Duration("timeout") }, []string{`with.timeout: "5 minutes" is not a duration`}},
+		{"unknown", map[string]any{"commnd": "x"}, func(r *with.Reader) { r.String("command") }, []string{"commnd: unknown input"}},
+		{"required", map[string]any{}, func(r *with.Reader) { r.Require("url") }, []string{"url: is required"}},
+		{"bare number duration", map[string]any{"timeout": 30}, func(r *with.Reader) { r.Duration("timeout") }, []string{"timeout: 30 is not a duration; write it with a unit"}},
+		{"bad duration", map[string]any{"timeout": "5 minutes"}, func(r *with.Reader) { r.Duration("timeout") }, []string{`timeout: "5 minutes" is not a duration`}},
 		{"negative duration", map[string]any{"timeout": "-1s"}, func(r *with.Reader) { r.Duration("timeout") }, []string{"must be more than zero"}},
-		{"not int", map[string]any{"n": 1.5}, func(r *with.Reader) { r.Int("n") }, []string{"with.n: 1.5 is not an integer"}},
-		{"list element", map[string]any{"l": []any{"a", map[string]any{}}}, func(r *with.Reader) { r.Strings("l", false) }, []string{"with.l[1]: a map is not a string"}},
-		{"not a list", map[string]any{"l": "a"}, func(r *with.Reader) { r.Strings("l", false) }, []string{`with.l: "a" is not a list`}},
+		{"not int", map[string]any{"n": 1.5}, func(r *with.Reader) { r.Int("n") }, []string{"n: 1.5 is not an integer"}},
+		{"list element", map[string]any{"l": []any{"a", map[string]any{}}}, func(r *with.Reader) { r.Strings("l", false) }, []string{"l[1]: a map is not a string"}},
+		{"not a list", map[string]any{"l": "a"}, func(r *with.Reader) { r.Strings("l", false) }, []string{`l: "a" is not a list`}},
 		{"both", map[string]any{"a": 1, "b": 2}, func(r *with.Reader) { r.OneOf(true, "a", "b"); r.Int("a"); r.Int("b") }, []string{"set only one of a, b"}},
 		{"neither", map[string]any{}, func(r *with.Reader) { r.OneOf(true, "a", "b") }, []string{"set one of a, b"}},
-		{"forbid", map[string]any{"blocks": []any{}}, func(r *with.Reader) { r.Forbid("by email", "blocks") }, []string{"with.blocks: not used by email"}},
+		{"forbid", map[string]any{"blocks": []any{}}, func(r *with.Reader) { r.Forbid("by email", "blocks") }, []string{"blocks: not used by email"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -100,6 +102,28 @@ func TestReaderErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// One problem with one field is a content.FieldError, so the content
+// loader points at that field's line; several are listed together.
+func TestFieldErrors(t *testing.T) {
+	t.Parallel()
+	r := with.ForValidate(map[string]any{"timeout": "soon"})
+	r.Duration("timeout")
+	var fe *content.FieldError
+	if err := r.Err(); !errors.As(err, &fe) || fe.Field != "timeout" || fe.Err.Error() != `"soon" is not a duration (like 30s, 5m or 1h30m)` {
+		t.Errorf("err = %#v", err)
+	}
+
+	r = with.ForValidate(map[string]any{"timeout": "soon", "extra": 1})
+	r.Duration("timeout")
+	err := r.Err()
+	if errors.As(err, &fe) {
+		t.Errorf("several problems are not one field's: %#v", err)
+	}
+	if got := err.Error(); got != "timeout: \"soon\" is not a duration (like 30s, 5m or 1h30m)\nextra: unknown input" {
+		t.Errorf("err = %q", got)
 	}
 }
 
