@@ -15,6 +15,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake/generic"
 	"github.com/flywheel-ops/flywheel/internal/maintenance"
+	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 )
 
@@ -26,7 +27,7 @@ var ioActions = []string{"exec", "http", "notify", "aws"}
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
 	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind(),
-		runbook.Kind(runbook.ActionNames(ioActions...))}
+		runbook.Kind(runbook.ActionNames(ioActions...)), rule.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always

@@ -61,17 +61,17 @@ func TestValidate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
-	want := "<builtin>: 15 files, 15 documents\n" + dir + ": 2 files, 2 documents, 1 override\nCorrelationRule: 11\nDedupRule: 1\nInhibitRule: 2\nTenant: 2\n"
+	want := "<builtin>: 27 files, 27 documents\n" + dir + ": 2 files, 2 documents, 1 override\nCorrelationRule: 11\nDedupRule: 1\nInhibitRule: 2\nRule: 12\nTenant: 2\n"
 	if got := sum.String(); got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
 	}
 
-	write("tenants/bad.yaml", "apiVersion: flywheel/v1\nkind: Tenant\nmetadata: {name: bad}\nspec: {display_name: Bad, colour: red}\n---\nkind: Rule\n")
+	write("tenants/bad.yaml", "apiVersion: flywheel/v1\nkind: Tenant\nmetadata: {name: bad}\nspec: {display_name: Bad, colour: red}\n---\nkind: Playbook\n")
 	sum, err = content.Validate(NewRegistry(), dir)
 	wantErrs := []string{
 		dir + `/tenants/bad.yaml:4: field "colour" not found in Tenant spec`,
 		dir + `/tenants/bad.yaml:6: apiVersion is required ("flywheel/v1")`,
-		dir + `/tenants/bad.yaml:6: unknown kind "Rule" (known kinds: CorrelationRule, DedupRule, InhibitRule, IntakeMapping, MaintenanceWindow, Runbook, Tenant)`,
+		dir + `/tenants/bad.yaml:6: unknown kind "Playbook" (known kinds: CorrelationRule, DedupRule, InhibitRule, IntakeMapping, MaintenanceWindow, Rule, Runbook, Tenant)`,
 		dir + `/tenants/bad.yaml:6: metadata.name is required`,
 	}
 	if got := errorLines(err); !slices.Equal(got, wantErrs) {

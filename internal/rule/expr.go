@@ -1,0 +1,384 @@
+package rule
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"cel.dev/cel-go/cel"
+	"cel.dev/cel-go/common/ast"
+	"cel.dev/cel-go/common/operators"
+	"cel.dev/cel-go/common/types"
+	"cel.dev/cel-go/common/types/ref"
+	"cel.dev/cel-go/common/types/traits"
+	"cel.dev/cel-go/ext"
+)
+
+// MaxCost bounds one evaluation of an expression that loops (exists, all,
+// map, filter…) or calls a function whose work can grow faster than its
+// input, in CEL cost units. An expression that hits it fails on that event.
+// Loop-free expressions are linear in their own length and the event's
+// size and are not metered (the tracker would double their cost), as in
+// correlation rules.
+const MaxCost = 10_000
+
+// maxExprLen bounds an expression's source text.
+const maxExprLen = 4096
+
+// env is the one CEL environment of rule expressions: `event` and
+// `opsitem`, optional syntax and the string extensions. It is immutable
+// once built and shared.
+var env = sync.OnceValues(func() (*cel.Env, error) {
+	return cel.NewEnv(
+		cel.Variable("event", cel.MapType(cel.StringType, cel.DynType)),
+		cel.Variable("opsitem", cel.MapType(cel.StringType, cel.DynType)),
+		cel.OptionalTypes(),
+		ext.Strings(),
+	)
+})
+
+// program is one compiled expression.
+type program struct {
+	src string
+	prg cel.Program
+}
+
+// compile parses and checks src, which must produce one of want (dyn always
+// passes and is checked at run time; no want accepts any type). Its errors
+// are CEL's messages, positioned within the expression.
+func compile(src string, want ...*cel.Type) (*program, error) {
+	if strings.TrimSpace(src) == "" {
+		return nil, errors.New("is empty")
+	}
+	if len(src) > maxExprLen {
+		return nil, fmt.Errorf("is %d bytes long; expressions are limited to %d", len(src), maxExprLen)
+	}
+	e, err := env()
+	if err != nil {
+		return nil, fmt.Errorf("CEL environment: %w", err)
+	}
+	checked, iss := e.Compile(src)
+	if iss.Err() != nil {
+		return nil, issues(src, iss)
+	}
+	if err := checkFields(checked.NativeRep()); err != nil {
+		return nil, err
+	}
+	out := checked.OutputType()
+	if len(want) > 0 && !out.IsExactType(cel.DynType) && !slices.ContainsFunc(want, func(w *cel.Type) bool { return w.IsAssignableType(out) }) {
+		names := make([]string, len(want))
+		for i, w := range want {
+			names[i] = w.String()
+		}
+		return nil, fmt.Errorf("must be of type %s, not %s", strings.Join(names, " or "), out)
+	}
+	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
+	if metered(checked.NativeRep()) {
+		opts = append(opts, cel.CostLimit(MaxCost))
+	}
+	prg, err := e.Program(checked, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &program{src: src, prg: prg}, nil
+}
+
+// issues words CEL's compile errors for a content file.
+func issues(src string, iss *cel.Issues) error {
+	multiline := strings.Contains(strings.TrimRight(src, "\n"), "\n")
+	var errs []error
+	for _, e := range iss.Errors() {
+		msg := strings.TrimSuffix(e.Message, " (in container '')")
+		switch loc := e.Location; {
+		case loc == nil || loc.Line() < 1:
+		case multiline:
+			msg += fmt.Sprintf(" (line %d, column %d)", loc.Line(), loc.Column()+1)
+		case len(src) > 40:
+			msg += fmt.Sprintf(" (column %d)", loc.Column()+1)
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	if len(errs) == 0 {
+		return iss.Err()
+	}
+	return errors.Join(errs...)
+}
+
+func (p *program) eval(act *activation) (ref.Val, error) {
+	out, _, err := p.prg.Eval(act)
+	return out, err
+}
+
+func (p *program) evalBool(act *activation) (bool, error) {
+	out, err := p.eval(act)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(types.Bool)
+	if !ok {
+		return false, fmt.Errorf("returned %s, not a bool", out.Type().TypeName())
+	}
+	return bool(b), nil
+}
+
+func (p *program) evalString(act *activation) (string, error) {
+	out, err := p.eval(act)
+	if err != nil {
+		return "", err
+	}
+	return toString(out)
+}
+
+// evalStrings runs a targets expression: a list of strings (empty strings
+// and duplicates dropped), or an optional of one.
+func (p *program) evalStrings(act *activation) ([]string, error) {
+	out, err := p.eval(act)
+	if err != nil {
+		return nil, err
+	}
+	if o, ok := out.(*types.Optional); ok {
+		if !o.HasValue() {
+			return []string{}, nil
+		}
+		out = o.GetValue()
+	}
+	l, ok := out.(traits.Lister)
+	if !ok {
+		return nil, fmt.Errorf("returned %s, not a list", out.Type().TypeName())
+	}
+	res := []string{}
+	for it := l.Iterator(); it.HasNext() == types.True; {
+		s, err := toString(it.Next())
+		if err != nil {
+			return nil, fmt.Errorf("list element %w", err)
+		}
+		if s != "" && !slices.Contains(res, s) {
+			res = append(res, s)
+		}
+	}
+	return res, nil
+}
+
+// evalNative runs a parameter expression and converts its value to plain
+// Go (string, int64, uint64, float64, bool, nil, time.Time, duration
+// strings, []any, map[string]any), the shape a runbook's parameters take.
+func (p *program) evalNative(act *activation) (any, error) {
+	out, err := p.eval(act)
+	if err != nil {
+		return nil, err
+	}
+	return toNative(out)
+}
+
+func toString(v ref.Val) (string, error) {
+	switch v := v.(type) {
+	case types.String:
+		return string(v), nil
+	case types.Null:
+		return "", nil
+	case *types.Optional:
+		if !v.HasValue() {
+			return "", nil
+		}
+		return toString(v.GetValue())
+	case types.Bool, types.Int, types.Uint, types.Double, types.Timestamp, types.Duration:
+		if s, ok := v.ConvertToType(types.StringType).(types.String); ok {
+			return string(s), nil
+		}
+	}
+	return "", fmt.Errorf("returned %s, not a string", v.Type().TypeName())
+}
+
+func toNative(v ref.Val) (any, error) {
+	switch v := v.(type) {
+	case types.String:
+		return string(v), nil
+	case types.Int:
+		return int64(v), nil
+	case types.Uint:
+		return uint64(v), nil
+	case types.Double:
+		return float64(v), nil
+	case types.Bool:
+		return bool(v), nil
+	case types.Null:
+		return nil, nil
+	case types.Timestamp:
+		return v.Time.UTC(), nil
+	case types.Duration:
+		return v.Duration.String(), nil
+	case *types.Optional:
+		if !v.HasValue() {
+			return nil, nil
+		}
+		return toNative(v.GetValue())
+	case traits.Mapper:
+		out := map[string]any{}
+		for it := v.Iterator(); it.HasNext() == types.True; {
+			k := it.Next()
+			ks, ok := k.(types.String)
+			if !ok {
+				return nil, fmt.Errorf("map key %v is %s, not a string", k, k.Type().TypeName())
+			}
+			val, err := toNative(v.Get(k))
+			if err != nil {
+				return nil, err
+			}
+			out[string(ks)] = val
+		}
+		return out, nil
+	case traits.Lister:
+		out := []any{}
+		for it := v.Iterator(); it.HasNext() == types.True; {
+			val, err := toNative(it.Next())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, val)
+		}
+		return out, nil
+	}
+	return nil, fmt.Errorf("returned %s, which a runbook parameter cannot hold", v.Type().TypeName())
+}
+
+// checkFields rejects `event.<name>` and `opsitem.<name>` for names the
+// record does not have: "event.lables.x" would compile (both are maps) and
+// fail on every event. It gives up on a variable a comprehension rebinds.
+func checkFields(a *ast.AST) error {
+	var (
+		bad      []string
+		shadowed = map[string]bool{}
+	)
+	known := map[string]map[string]int{"event": eventIndex, "opsitem": opsItemIndex}
+	ast.PreOrderVisit(a.Expr(), ast.NewExprVisitor(func(e ast.Expr) {
+		var v, field string
+		switch e.Kind() {
+		case ast.ComprehensionKind:
+			c := e.AsComprehension()
+			shadowed[c.IterVar()], shadowed[c.IterVar2()] = true, true
+			return
+		case ast.SelectKind:
+			s := e.AsSelect()
+			if s.Operand().Kind() != ast.IdentKind {
+				return
+			}
+			v, field = s.Operand().AsIdent(), s.FieldName()
+		case ast.CallKind:
+			c := e.AsCall()
+			if c.FunctionName() != operators.OptSelect || len(c.Args()) != 2 || c.Args()[0].Kind() != ast.IdentKind ||
+				c.Args()[1].Kind() != ast.LiteralKind {
+				return
+			}
+			s, ok := c.Args()[1].AsLiteral().(types.String)
+			if !ok {
+				return
+			}
+			v, field = c.Args()[0].AsIdent(), string(s)
+		default:
+			return
+		}
+		fields, ok := known[v]
+		if !ok {
+			return
+		}
+		if _, ok := fields[field]; !ok {
+			if msg := v + "." + field; !slices.Contains(bad, msg) {
+				bad = append(bad, msg)
+			}
+		}
+	}))
+	var errs []error
+	for _, b := range bad {
+		v, field, _ := strings.Cut(b, ".")
+		if shadowed[v] {
+			continue
+		}
+		names := eventFields
+		if v == "opsitem" {
+			names = opsItemFields
+		}
+		errs = append(errs, fmt.Errorf("%s has no field %q%s (fields: %s)", v, field, didYouMean(field, names), strings.Join(names, ", ")))
+	}
+	return errors.Join(errs...)
+}
+
+// metered reports whether an expression needs the run-time cost limit:
+// whether it loops or calls a function outside linearFunctions.
+func metered(a *ast.AST) bool {
+	return len(ast.MatchDescendants(ast.NavigateAST(a), func(e ast.NavigableExpr) bool {
+		switch e.Kind() {
+		case ast.ComprehensionKind:
+			return true
+		case ast.CallKind:
+			return !linearFunctions[e.AsCall().FunctionName()]
+		}
+		return false
+	})) > 0
+}
+
+// linearFunctions are the functions whose work and result are at most
+// linear in their arguments (the list correlation rules use).
+var linearFunctions = map[string]bool{
+	operators.Conditional: true, operators.LogicalAnd: true, operators.LogicalOr: true,
+	operators.LogicalNot: true, operators.Equals: true, operators.NotEquals: true,
+	operators.Less: true, operators.LessEquals: true, operators.Greater: true,
+	operators.GreaterEquals: true, operators.Add: true, operators.Subtract: true,
+	operators.Multiply: true, operators.Divide: true, operators.Modulo: true,
+	operators.Negate: true, operators.Index: true, operators.OptIndex: true,
+	operators.OptSelect: true, operators.In: true,
+	"size": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true,
+	"string": true, "int": true, "uint": true, "double": true, "bool": true, "dyn": true, "type": true,
+	"orValue": true, "or": true, "hasValue": true, "value": true,
+	"optional.of": true, "optional.ofNonZeroValue": true, "optional.none": true,
+	"lowerAscii": true, "upperAscii": true, "trim": true, "substring": true, "charAt": true,
+	"indexOf": true, "lastIndexOf": true, "split": true, "join": true, "reverse": true,
+	"timestamp": true, "duration": true,
+}
+
+// didYouMean suggests the field closest to a misspelt one.
+func didYouMean(field string, names []string) string {
+	for _, f := range names {
+		if strings.EqualFold(f, field) || closeEnough(f, field) {
+			return fmt.Sprintf("; did you mean %q?", f)
+		}
+	}
+	return ""
+}
+
+// closeEnough reports whether a and b differ by one edit or one swap of
+// neighbours.
+func closeEnough(a, b string) bool {
+	if a == b {
+		return false
+	}
+	if len(a) == len(b) {
+		var diff []int
+		for i := range a {
+			if a[i] != b[i] {
+				diff = append(diff, i)
+			}
+		}
+		switch len(diff) {
+		case 1:
+			return true
+		case 2:
+			i, j := diff[0], diff[1]
+			return j == i+1 && a[i] == b[j] && a[j] == b[i]
+		}
+		return false
+	}
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if len(a) != len(b)+1 {
+		return false
+	}
+	for i := range b {
+		if a[i] != b[i] {
+			return a[i+1:] == b[i:]
+		}
+	}
+	return true
+}
