@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
@@ -15,13 +16,21 @@ import (
 // the same alerts many times: batchTx keeps the alert state it has read and
 // written (reads after the first cost no SQL), and adds up repeat counts, and
 // writes both once — at flush, which runs before commit and before any read
-// that could see the pending state.
+// that could see the pending state. An alert whose only change is its
+// counters (a repeat) is written with many others in one statement.
+//
+// With a shared cache (single-writer stores; see alertCache), alert state
+// also outlives the transaction: what a committed transaction read or wrote
+// is what the next one starts from, without reading it again.
 //
 // Invariant: every method of store.Tx that reads or writes the alerts,
 // opsitems or opsitem_members tables either is handled here or flushes
-// first; the rest pass through to the embedded transaction.
+// first; the rest pass through to the embedded transaction. The engine
+// replaces an alert's Labels rather than editing them, so they are shared,
+// not copied.
 type batchTx struct {
 	store.Tx
+	shared  *alertCache // nil: state lives for this transaction only
 	alerts  map[alertKey]*cachedAlert
 	dirty   []alertKey
 	repeats map[repeatKey]*store.Repeat
@@ -33,24 +42,38 @@ type alertKey struct{ tenant, fp string }
 type repeatKey struct{ tenant, opsItem, fp string }
 
 type cachedAlert struct {
-	a      store.Alert
+	a      store.Alert // current state
 	exists bool
-	dirty  bool
+	dirty  bool        // a differs from what is stored
+	base   store.Alert // what is stored, when stored
+	stored bool
 }
 
-func newBatchTx(tx store.Tx) *batchTx {
-	return &batchTx{Tx: tx, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{}}
+func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
+	return &batchTx{Tx: tx, shared: shared, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{}}
 }
 
-// prefetch loads the state of these alerts with one query per few hundred.
+func (b *batchTx) loaded(k alertKey, a store.Alert) *cachedAlert {
+	c := &cachedAlert{a: a, exists: true, base: a, stored: true}
+	b.alerts[k] = c
+	return c
+}
+
+// prefetch loads the state of these alerts: from the shared cache, the rest
+// with one query per few hundred.
 func (b *batchTx) prefetch(ctx context.Context, tenant string, fps []string) error {
 	var want []string
 	for _, fp := range fps {
 		k := alertKey{tenant, fp}
-		if _, ok := b.alerts[k]; !ok {
-			b.alerts[k] = &cachedAlert{}
-			want = append(want, fp)
+		if _, ok := b.alerts[k]; ok {
+			continue
 		}
+		if a, ok := b.shared.get(k); ok {
+			b.loaded(k, a)
+			continue
+		}
+		b.alerts[k] = &cachedAlert{}
+		want = append(want, fp)
 	}
 	if len(want) == 0 {
 		return nil
@@ -60,8 +83,9 @@ func (b *batchTx) prefetch(ctx context.Context, tenant string, fps []string) err
 		return err
 	}
 	for _, a := range as {
-		if c := b.alerts[alertKey{tenant, a.Fingerprint}]; c != nil && !c.dirty {
-			c.a, c.exists = a, true
+		k := alertKey{tenant, a.Fingerprint}
+		if c := b.alerts[k]; c != nil && !c.exists {
+			b.loaded(k, a)
 		}
 	}
 	return nil
@@ -72,16 +96,20 @@ func (b *batchTx) GetAlert(ctx context.Context, tenant, fp string) (store.Alert,
 	k := alertKey{tenant, fp}
 	c, ok := b.alerts[k]
 	if !ok {
-		a, err := b.Tx.GetAlert(ctx, tenant, fp)
-		switch {
-		case err == nil:
-			c = &cachedAlert{a: a, exists: true}
-		case isNotFound(err):
-			c = &cachedAlert{}
-		default:
-			return a, err
+		if a, ok := b.shared.get(k); ok {
+			c = b.loaded(k, a)
+		} else {
+			a, err := b.Tx.GetAlert(ctx, tenant, fp)
+			switch {
+			case err == nil:
+				c = b.loaded(k, a)
+			case errors.Is(err, store.ErrNotFound):
+				c = &cachedAlert{}
+				b.alerts[k] = c
+			default:
+				return a, err
+			}
 		}
-		b.alerts[k] = c
 	}
 	if !c.exists {
 		return store.Alert{}, fmt.Errorf("alert %s: %w", fp, store.ErrNotFound)
@@ -126,16 +154,32 @@ func (b *batchTx) CountRepeats(_ context.Context, rs []store.Repeat) error {
 	return nil
 }
 
+// onlyCounters reports whether cur differs from base in nothing but what a
+// repeat changes.
+func onlyCounters(base, cur store.Alert) bool {
+	cur.Occurrences, cur.LastSeen, cur.SourceUpdatedAt = base.Occurrences, base.LastSeen, base.SourceUpdatedAt
+	return reflect.DeepEqual(base, cur)
+}
+
 // flush writes the pending alert states and repeat counts.
 func (b *batchTx) flush(ctx context.Context) error {
+	var counts []store.AlertCounts
 	for _, k := range b.dirty {
 		c := b.alerts[k]
-		if err := b.Tx.PutAlert(ctx, c.a); err != nil {
+		if c.stored && onlyCounters(c.base, c.a) {
+			counts = append(counts, store.AlertCounts{TenantID: c.a.TenantID, Fingerprint: c.a.Fingerprint,
+				Occurrences: c.a.Occurrences, LastSeen: c.a.LastSeen, SourceUpdatedAt: c.a.SourceUpdatedAt})
+		} else if err := b.Tx.PutAlert(ctx, c.a); err != nil {
 			return err
 		}
-		c.dirty = false
+		c.dirty, c.base, c.stored = false, c.a, true
 	}
 	b.dirty = b.dirty[:0]
+	if len(counts) > 0 {
+		if err := b.Tx.PutAlertCounts(ctx, counts); err != nil {
+			return err
+		}
+	}
 	if len(b.order) > 0 {
 		rs := make([]store.Repeat, len(b.order))
 		for i, k := range b.order {
@@ -148,6 +192,19 @@ func (b *batchTx) flush(ctx context.Context) error {
 		b.order = b.order[:0]
 	}
 	return nil
+}
+
+// committed hands the stored alert state to the shared cache; call it only
+// once the transaction committed.
+func (b *batchTx) committed() {
+	if b.shared == nil {
+		return
+	}
+	for k, c := range b.alerts {
+		if c.stored && !c.dirty {
+			b.shared.put(k, c.base)
+		}
+	}
 }
 
 // The reads and writes below see or change what flush writes.
@@ -221,5 +278,3 @@ func (b *batchTx) PutOpsItemMember(ctx context.Context, m store.OpsItemMember) e
 	}
 	return b.Tx.PutOpsItemMember(ctx, m)
 }
-
-func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

@@ -43,11 +43,14 @@ type Processor struct {
 	parse Parser
 	opts  ProcessorOptions
 	in    chan []Work
-	back  atomic.Int64
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
-	start sync.Once
+	// alerts carries alert state across transactions when this process is
+	// the only writer of it (SQLite); nil otherwise.
+	alerts *alertCache
+	back   atomic.Int64
+	stop   chan struct{}
+	done   chan struct{}
+	once   sync.Once
+	start  sync.Once
 }
 
 // NewProcessor returns a processor; Input and Backlog connect a Committer.
@@ -67,7 +70,13 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if o.Linger == 0 {
 		o.Linger = 10 * time.Millisecond
 	}
-	return &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{})}
+	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{})}
+	if st.Driver() == "sqlite" {
+		// One process holds a SQLite database, and in it only the
+		// Processor writes alert state.
+		p.alerts = newAlertCache(alertCacheSize)
+	}
+	return p
 }
 
 // Input is where a Committer sends committed work.
@@ -124,6 +133,10 @@ func (p *Processor) loop(ctx context.Context) {
 		}
 	}
 }
+
+// alertCacheSize bounds the alert states kept across transactions (about
+// 1 KB each).
+const alertCacheSize = 16384
 
 // Bounds on one processing transaction, which holds the single writer.
 const (
@@ -193,7 +206,9 @@ func (p *Processor) scan(ctx context.Context, before time.Time) {
 }
 
 func (p *Processor) tick(ctx context.Context) {
-	err := p.st.InTx(ctx, func(tx store.Tx) error {
+	var tx *batchTx
+	err := p.st.InTx(ctx, func(stx store.Tx) error {
+		tx = newBatchTx(stx, p.alerts)
 		counts, err := p.en.Tick(ctx, tx, p.opts.Clock())
 		if err != nil {
 			return err
@@ -203,11 +218,14 @@ func (p *Processor) tick(ctx context.Context) {
 				return err
 			}
 		}
-		return nil
+		return tx.flush(ctx)
 	})
 	if err != nil {
+		p.alerts.reset()
 		p.opts.Logger.Error("pipeline tick", "error", err)
+		return
 	}
+	tx.committed()
 }
 
 // process runs work in one transaction; on failure it retries each batch
@@ -250,9 +268,10 @@ func (p *Processor) done1(work []Work, outs []Outcome) {
 
 func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
 	var all []Outcome
+	var tx *batchTx
 	err := p.st.InTx(ctx, func(stx store.Tx) error {
 		all = all[:0]
-		tx := newBatchTx(stx)
+		tx = newBatchTx(stx, p.alerts)
 		ids := make([]string, len(work))
 		for i := range work {
 			ids[i] = work[i].Batch.ID
@@ -321,7 +340,12 @@ func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, erro
 		}
 		return tx.flush(ctx)
 	})
-	return all, err
+	if err != nil {
+		p.alerts.reset()
+		return all, err
+	}
+	tx.committed()
+	return all, nil
 }
 
 // add sums o into c.

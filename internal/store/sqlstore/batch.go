@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -47,6 +48,20 @@ func inChunks(n int) [][2]int { // [count, class]
 
 var sqlCache sync.Map // key string -> built SQL text
 
+// anonParams reports whether the built statements use anonymous "?"
+// parameters: SQLite looks a numbered parameter's name up by a linear
+// search, once per parameter and execution, which made binding a
+// statement of a thousand parameters quadratic. PostgreSQL needs $N.
+func anonParams(b Backend) bool { return b.Name() == "sqlite" }
+
+// param is the n'th parameter in the backend's style.
+func param(anon bool, n int) string {
+	if anon {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
+}
+
 // cachedSQL builds a statement's text once per key.
 func cachedSQL(key string, build func() string) string {
 	if s, ok := sqlCache.Load(key); ok {
@@ -59,7 +74,10 @@ func cachedSQL(key string, build func() string) string {
 
 // placeholders returns "($a, $b, …), (…)" for rows of width columns
 // numbered from first.
-func placeholders(rows, width, first int) string {
+func placeholders(rows, width, first int) string { return placeholdersIn(false, rows, width, first) }
+
+// placeholdersIn is placeholders in a backend's parameter style.
+func placeholdersIn(anon bool, rows, width, first int) string {
 	var b strings.Builder
 	n := first
 	for r := 0; r < rows; r++ {
@@ -71,7 +89,7 @@ func placeholders(rows, width, first int) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "$%d", n)
+			b.WriteString(param(anon, n))
 			n++
 		}
 		b.WriteByte(')')
@@ -80,13 +98,16 @@ func placeholders(rows, width, first int) string {
 }
 
 // inList returns "$first, …" for n keys.
-func inList(n, first int) string {
+func inList(n, first int) string { return inListIn(false, n, first) }
+
+// inListIn is inList in a backend's parameter style.
+func inListIn(anon bool, n, first int) string {
 	var b strings.Builder
 	for i := 0; i < n; i++ {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		fmt.Fprintf(&b, "$%d", first+i)
+		b.WriteString(param(anon, first+i))
 	}
 	return b.String()
 }
@@ -94,9 +115,10 @@ func inList(n, first int) string {
 func (t *tx) InsertIntakeBatches(ctx context.Context, bs []store.IntakeBatch) error {
 	i := 0
 	for _, n := range chunks(len(bs)) {
-		q := cachedSQL(fmt.Sprintf("intake-insert-%d", n), func() string {
+		anon := anonParams(t.b)
+		q := cachedSQL(fmt.Sprintf("intake-insert-%d-%v", n, anon), func() string {
 			return "INSERT INTO intake_batches (id, tenant_id, source, received_at, header, body, processed) VALUES " +
-				strings.ReplaceAll(placeholders(n, 6, 1), ")", ", 0)")
+				strings.ReplaceAll(placeholdersIn(anon, n, 6, 1), ")", ", 0)")
 		})
 		args := make([]any, 0, 6*n)
 		for _, b := range bs[i : i+n] {
@@ -115,8 +137,9 @@ func (t *tx) ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, er
 	i := 0
 	for _, c := range inChunks(len(ids)) {
 		take, class := c[0], c[1]
-		q := cachedSQL(fmt.Sprintf("intake-claim-%d", class), func() string {
-			return "UPDATE intake_batches SET processed = 1 WHERE processed = 0 AND id IN (" + inList(class, 1) + ") RETURNING id"
+		anon := anonParams(t.b)
+		q := cachedSQL(fmt.Sprintf("intake-claim-%d-%v", class, anon), func() string {
+			return "UPDATE intake_batches SET processed = 1 WHERE processed = 0 AND id IN (" + inListIn(anon, class, 1) + ") RETURNING id"
 		})
 		args := make([]any, class)
 		for j := range args {
@@ -149,8 +172,9 @@ func (r reader) GetAlerts(ctx context.Context, tenantID string, fps []string) ([
 	i := 0
 	for _, c := range inChunks(len(fps)) {
 		take, class := c[0], c[1]
-		q := cachedSQL(fmt.Sprintf("alerts-get-%d", class), func() string {
-			return "SELECT " + alertCols + " FROM alerts WHERE tenant_id = $1 AND fingerprint IN (" + inList(class, 2) + ")"
+		anon := anonParams(r.b)
+		q := cachedSQL(fmt.Sprintf("alerts-get-%d-%v", class, anon), func() string {
+			return "SELECT " + alertCols + " FROM alerts WHERE tenant_id = " + param(anon, 1) + " AND fingerprint IN (" + inListIn(anon, class, 2) + ")"
 		})
 		args := make([]any, 1+class)
 		args[0] = tenantID
@@ -196,7 +220,7 @@ func (r reader) GetOpsItemMember(ctx context.Context, tenantID, opsItemID, fp st
 // valuesRows returns "(CAST($a AS T1), …), (…)" for rows of the given
 // column types numbered from 1: UPDATE … FROM (VALUES …) AS v, whose
 // columns both databases name column1, column2, ….
-func valuesRows(rows int, types ...string) string {
+func valuesRows(anon bool, rows int, types ...string) string {
 	var b strings.Builder
 	n := 1
 	for r := 0; r < rows; r++ {
@@ -208,7 +232,7 @@ func valuesRows(rows int, types ...string) string {
 			if c > 0 {
 				b.WriteString(", ")
 			}
-			fmt.Fprintf(&b, "CAST($%d AS %s)", n, typ)
+			fmt.Fprintf(&b, "CAST(%s AS %s)", param(anon, n), typ)
 			n++
 		}
 		b.WriteByte(')')
@@ -219,9 +243,10 @@ func valuesRows(rows int, types ...string) string {
 func (t *tx) PutAlertCounts(ctx context.Context, cs []store.AlertCounts) error {
 	i := 0
 	for _, n := range chunks(len(cs)) {
-		q := cachedSQL(fmt.Sprintf("alert-counts-%d", n), func() string {
+		anon := anonParams(t.b)
+		q := cachedSQL(fmt.Sprintf("alert-counts-%d-%v", n, anon), func() string {
 			return "UPDATE alerts SET occurrences = v.column3, last_seen = v.column4, source_updated_at = v.column5 FROM (VALUES " +
-				valuesRows(n, "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT") +
+				valuesRows(anon, n, "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT") +
 				") AS v WHERE alerts.tenant_id = v.column1 AND alerts.fingerprint = v.column2"
 		})
 		args := make([]any, 0, 5*n)
@@ -264,10 +289,11 @@ func (t *tx) CountRepeats(ctx context.Context, rs []store.Repeat) error {
 	itemSums := map[opsItem]*sum{}
 	i := 0
 	for _, n := range chunks(len(members)) {
-		q := cachedSQL(fmt.Sprintf("member-repeats-%d", n), func() string {
+		anon := anonParams(t.b)
+		q := cachedSQL(fmt.Sprintf("member-repeats-%d-%v", n, anon), func() string {
 			return `UPDATE opsitem_members SET occurrences = occurrences + v.column4,
 				last_seen = CASE WHEN opsitem_members.last_seen < v.column5 THEN v.column5 ELSE opsitem_members.last_seen END
-				FROM (VALUES ` + valuesRows(n, "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT") + `) AS v
+				FROM (VALUES ` + valuesRows(anon, n, "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT") + `) AS v
 				WHERE opsitem_members.tenant_id = v.column1 AND opsitem_members.opsitem_id = v.column2 AND opsitem_members.fingerprint = v.column3
 				RETURNING opsitem_members.tenant_id, opsitem_members.opsitem_id, opsitem_members.fingerprint`
 		})
