@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	Ready func(ctx context.Context) error
 	// Intake serves the intake endpoints; nil leaves them out.
 	Intake IntakeService
+	// Fleet serves the agent and fleet endpoints; nil uses one over Store
+	// with default options.
+	Fleet *fleet.Service
 	// AuthCacheTTL is how long a successful token check is reused (default
 	// DefaultAuthCacheTTL; negative: check every request). A token revoked
 	// through this server stops working at once, revoked elsewhere within
@@ -64,6 +68,7 @@ type Server struct {
 	gather  prometheus.Gatherer
 	intake  IntakeService
 	auth    *authCache
+	fleet   *fleet.Service
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -96,6 +101,7 @@ func New(o Options) *Server {
 	s.registerEvents()
 	s.registerSilences()
 	s.registerMaintenance()
+	s.registerFleet(o.Fleet)
 	s.registerOpenAPI()
 	return s
 }

@@ -76,10 +76,12 @@ type FleetWriter interface {
 	// first, to running (dispatched at at, with a deadline of their timeout
 	// plus grace from then) and returns them.
 	ClaimAgentCommands(ctx context.Context, agentID string, n int, at time.Time, grace time.Duration) ([]AgentCommand, error)
-	// AppendAgentCommandOutput appends data to a running command's output,
-	// keeping at most limit bytes and counting what was cut. It is
-	// ErrNotFound unless agent owns the command and it is running.
-	AppendAgentCommandOutput(ctx context.Context, agentID, id, data string, limit int) error
+	// AppendAgentCommandOutput appends data, which starts at byte offset
+	// of everything the command printed, to a running command's output,
+	// keeping at most limit bytes. A chunk sent again (offset already
+	// counted) is not appended twice. It is ErrNotFound unless agent owns
+	// the command and it is running.
+	AppendAgentCommandOutput(ctx context.Context, agentID, id string, offset int64, data string, limit int) error
 	// FinishAgentCommand records a running command's result; ErrNotFound
 	// unless agent owns the command and it is running.
 	FinishAgentCommand(ctx context.Context, agentID, id string, r AgentCommandResult) error

@@ -319,10 +319,10 @@ func cutUTF8(s string, n int) string {
 	return s[:n]
 }
 
-func (t *tx) AppendAgentCommandOutput(ctx context.Context, agentID, id, data string, limit int) error {
-	var kept int64
+func (t *tx) AppendAgentCommandOutput(ctx context.Context, agentID, id string, offset int64, data string, limit int) error {
+	var kept, total int64
 	var status string
-	err := t.h.QueryRow(ctx, "SELECT output_kept, status FROM agent_commands WHERE agent_id = $1 AND id = $2", agentID, id).Scan(&kept, &status)
+	err := t.h.QueryRow(ctx, "SELECT output_kept, output_bytes, status FROM agent_commands WHERE agent_id = $1 AND id = $2", agentID, id).Scan(&kept, &total, &status)
 	if err != nil {
 		if t.b.IsNoRows(err) {
 			return fmt.Errorf("command %s of agent %s: %w", id, agentID, store.ErrNotFound)
@@ -332,15 +332,23 @@ func (t *tx) AppendAgentCommandOutput(ctx context.Context, agentID, id, data str
 	if status != store.CommandRunning {
 		return fmt.Errorf("running command %s: %w", id, store.ErrNotFound)
 	}
-	total := len(data)
-	piece := cutUTF8(cleanText(data), limit-int(kept))
+	if offset < total {
+		// A retried chunk: keep only what was not counted yet.
+		skip := total - offset
+		if skip >= int64(len(data)) {
+			return nil
+		}
+		data = data[skip:]
+	}
+	clean := cleanText(data)
+	piece := cutUTF8(clean, limit-int(kept))
 	truncated := 0
-	if len(piece) < len(cleanText(data)) {
+	if len(piece) < len(clean) {
 		truncated = 1
 	}
 	_, err = t.h.Exec(ctx, `UPDATE agent_commands SET output = output || $1, output_kept = output_kept + $2,
 		output_bytes = output_bytes + $3, truncated = CASE WHEN $4 = 1 THEN 1 ELSE truncated END WHERE id = $5`,
-		piece, len(piece), total, truncated, id)
+		piece, len(piece), len(data), truncated, id)
 	return err
 }
 

@@ -37,7 +37,9 @@ func testFleet(t *testing.T, s store.Store) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				errs[i] = s.InTx(ctx, func(tx store.Tx) error { return tx.UseEnrollToken(ctx, et.ID, "agt_"+string(rune('a'+i)), t0.Add(time.Minute)) })
+				errs[i] = s.InTx(ctx, func(tx store.Tx) error {
+					return tx.UseEnrollToken(ctx, et.ID, "agt_"+string(rune('a'+i)), t0.Add(time.Minute))
+				})
 			}()
 		}
 		wg.Wait()
@@ -195,16 +197,20 @@ func testFleet(t *testing.T, s store.Store) {
 
 		// Output: capped at 8 bytes, never splitting a character.
 		mustTx(t, s, func(tx store.Tx) error {
-			if err := tx.AppendAgentCommandOutput(ctx, a.ID, c1.ID, "hello ", 8); err != nil {
+			if err := tx.AppendAgentCommandOutput(ctx, a.ID, c1.ID, 0, "hello ", 8); err != nil {
 				return err
 			}
-			return tx.AppendAgentCommandOutput(ctx, a.ID, c1.ID, "wörld\x00!", 8)
+			// A retry of the first chunk and an overlapping one count once.
+			if err := tx.AppendAgentCommandOutput(ctx, a.ID, c1.ID, 0, "hello ", 8); err != nil {
+				return err
+			}
+			return tx.AppendAgentCommandOutput(ctx, a.ID, c1.ID, 4, "o wörld\x00!", 8)
 		})
 		got, _ := s.GetAgentCommand(ctx, "acme", c1.ID)
 		if got.Output != "hello w" || !got.Truncated || got.OutputBytes != 14 {
 			t.Errorf("output %q truncated=%v bytes=%d", got.Output, got.Truncated, got.OutputBytes)
 		}
-		if err := s.InTx(ctx, func(tx store.Tx) error { return tx.AppendAgentCommandOutput(ctx, b.ID, c1.ID, "x", 10) }); !errors.Is(err, store.ErrNotFound) {
+		if err := s.InTx(ctx, func(tx store.Tx) error { return tx.AppendAgentCommandOutput(ctx, b.ID, c1.ID, 14, "x", 10) }); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("another agent's output: %v", err)
 		}
 		zero := 0
@@ -216,7 +222,7 @@ func testFleet(t *testing.T, s store.Store) {
 		}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("finishing twice: %v", err)
 		}
-		if err := s.InTx(ctx, func(tx store.Tx) error { return tx.AppendAgentCommandOutput(ctx, a.ID, c1.ID, "late", 10) }); !errors.Is(err, store.ErrNotFound) {
+		if err := s.InTx(ctx, func(tx store.Tx) error { return tx.AppendAgentCommandOutput(ctx, a.ID, c1.ID, 14, "late", 10) }); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("output after the end: %v", err)
 		}
 		got, _ = s.GetAgentCommand(ctx, "acme", c1.ID)
@@ -239,7 +245,10 @@ func testFleet(t *testing.T, s store.Store) {
 		c4 := mk(4, time.Minute)
 		mustTx(t, s, func(tx store.Tx) error { return tx.CreateAgentCommand(ctx, c4) })
 		var cancelled store.AgentCommand
-		mustTx(t, s, func(tx store.Tx) (err error) { cancelled, err = tx.RequestAgentCommandCancel(ctx, "acme", c4.ID, at); return err })
+		mustTx(t, s, func(tx store.Tx) (err error) {
+			cancelled, err = tx.RequestAgentCommandCancel(ctx, "acme", c4.ID, at)
+			return err
+		})
 		if cancelled.Status != store.CommandCancelled || cancelled.EndedAt == nil {
 			t.Errorf("cancelled queued = %+v", cancelled)
 		}

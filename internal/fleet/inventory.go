@@ -1,0 +1,102 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"regexp"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// ResourceTypeHost is the resource type of an agent's host.
+const ResourceTypeHost = "host"
+
+// Bounds on an inventory report.
+const (
+	maxSections    = 64
+	maxInventory   = 8 << 20
+	maxSectionName = 64
+)
+
+var sectionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// ErrNeedFull is returned for a diff when the server holds no full
+// inventory to apply it to: the agent sends a full one (409).
+var ErrNeedFull = errors.New("no inventory to apply a diff to; send a full inventory")
+
+// Inventory stores an agent's inventory report as the configuration of its
+// host resource: a full report replaces the sections, a diff replaces the
+// sections it names and drops the removed ones.
+func (s *Service) Inventory(ctx context.Context, a Agent, inv wire.Inventory) error {
+	if len(inv.Sections) > maxSections || len(inv.Removed) > maxSections {
+		return invalidf("more than %d sections", maxSections)
+	}
+	size := 0
+	for name, v := range inv.Sections {
+		if len(name) > maxSectionName || !sectionName.MatchString(name) {
+			return invalidf("section name %q must be lower-case letters, digits and _", name)
+		}
+		if !json.Valid(v) {
+			return invalidf("section %q is not valid JSON", name)
+		}
+		size += len(v)
+	}
+	if size > maxInventory {
+		return invalidf("inventory of %d bytes is larger than %d", size, maxInventory)
+	}
+	now := s.now()
+	return s.st.InTx(ctx, func(tx store.Tx) error {
+		ag, err := tx.GetAgent(ctx, a.TenantID, a.ID)
+		if err != nil {
+			return err
+		}
+		cur := map[string]json.RawMessage{}
+		res, err := tx.GetResource(ctx, a.TenantID, ag.ResourceID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			if !inv.Full {
+				return ErrNeedFull
+			}
+		case err != nil:
+			return err
+		case len(res.Config) > 0:
+			if err := json.Unmarshal(res.Config, &cur); err != nil {
+				return fmt.Errorf("resource %s: stored config: %w", res.ID, err)
+			}
+		}
+		if !inv.Full && len(cur) == 0 {
+			return ErrNeedFull
+		}
+		next := map[string]json.RawMessage{}
+		if !inv.Full {
+			maps.Copy(next, cur)
+			for _, r := range inv.Removed {
+				delete(next, r)
+			}
+		}
+		maps.Copy(next, inv.Sections)
+		config, err := json.Marshal(next)
+		if err != nil {
+			return err
+		}
+		r := hostResource(ag, config, now)
+		if !res.CreatedAt.IsZero() {
+			r.CreatedAt = res.CreatedAt
+		}
+		return tx.PutResource(ctx, r)
+	})
+}
+
+// hostResource is agent a's host resource with configuration config.
+func hostResource(a store.Agent, config json.RawMessage, now time.Time) store.Resource {
+	tags := map[string]string{}
+	maps.Copy(tags, a.Tags)
+	tags["agent"] = a.ID
+	return store.Resource{ID: a.ResourceID, TenantID: a.TenantID, Type: ResourceTypeHost, Name: a.Hostname, Tags: tags,
+		Config: config, AgentID: a.ID, CreatedAt: now, UpdatedAt: now}
+}
