@@ -30,8 +30,11 @@ type CommitterOptions struct {
 	// MaxBacklog is how many committed-but-unprocessed events are allowed
 	// before new deliveries are refused (default 500,000).
 	MaxBacklog int64
-	Logger     *slog.Logger
-	Clock      func() time.Time
+	// MaxDelay is the longest a commit waits for the senders of the
+	// previous one to submit again (default 1ms; negative: no wait).
+	MaxDelay time.Duration
+	Logger   *slog.Logger
+	Clock    func() time.Time
 }
 
 // Committer makes deliveries durable with group commit: concurrent Submit
@@ -75,6 +78,9 @@ func NewCommitter(st store.Store, out chan<- []Work, backlog *atomic.Int64, o Co
 	}
 	if o.MaxBacklog <= 0 {
 		o.MaxBacklog = 500_000
+	}
+	if o.MaxDelay == 0 {
+		o.MaxDelay = time.Millisecond
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -152,6 +158,7 @@ func (c *Committer) nextID(now time.Time) string {
 func (c *Committer) loop(ctx context.Context) {
 	defer close(c.done)
 	batch := make([]*submission, 0, c.opts.MaxBatch)
+	prev := 0 // size of the last batch
 	for {
 		batch = batch[:0]
 		select {
@@ -184,8 +191,35 @@ func (c *Committer) loop(ctx context.Context) {
 				break fill
 			}
 		}
+		batch = c.stragglers(batch, prev)
+		prev = len(batch)
 		c.commit(ctx, batch)
 	}
+}
+
+// stragglers waits, briefly, for the senders of the previous commit: when
+// it releases them they submit again within microseconds, but one at a
+// time as they are scheduled, and committing at once would commit them one
+// or two at a time (the commit's cost is mostly per transaction). It waits
+// at most MaxDelay and only while the batch is smaller than the last one,
+// so the batch size follows the number of active senders.
+func (c *Committer) stragglers(batch []*submission, prev int) []*submission {
+	if len(batch) >= prev || c.opts.MaxDelay <= 0 {
+		return batch
+	}
+	t := time.NewTimer(c.opts.MaxDelay)
+	defer t.Stop()
+	for len(batch) < prev && len(batch) < c.opts.MaxBatch {
+		select {
+		case s := <-c.in:
+			batch = append(batch, s)
+		case <-t.C:
+			return batch
+		case <-c.stop:
+			return batch
+		}
+	}
+	return batch
 }
 
 func (c *Committer) commit(ctx context.Context, batch []*submission) {

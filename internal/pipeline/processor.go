@@ -27,7 +27,9 @@ type ProcessorOptions struct {
 	ScanEvery time.Duration
 	// Linger is the least time between the starts of two processing
 	// transactions (default 10ms): work arriving meanwhile joins the next
-	// one. Negative: none.
+	// one. Under load the pause grows to four times the last
+	// transaction's duration (at most 250ms), so processing takes at most
+	// a fifth of the writer's time. Negative: none.
 	Linger time.Duration
 	// OnProcessed is called after each committed processing transaction
 	// (tests and the UI's live updates use it).
@@ -111,6 +113,7 @@ func (p *Processor) loop(ctx context.Context) {
 	scan := time.NewTicker(p.opts.ScanEvery)
 	defer scan.Stop()
 	var last time.Time // when the last processing transaction started
+	pause := p.opts.Linger
 	for {
 		select {
 		case <-p.stop:
@@ -123,9 +126,13 @@ func (p *Processor) loop(ctx context.Context) {
 				}
 			}
 		case w := <-p.in:
-			w = p.gather(w, last.Add(p.opts.Linger))
+			w = p.gather(w, last.Add(pause))
 			last = time.Now()
 			p.process(ctx, w)
+			// The busier the processor, the longer it gathers: a
+			// transaction of many events writes each alert once and
+			// holds the single writer a smaller share of the time.
+			pause = min(max(p.opts.Linger, 4*time.Since(last)), maxLinger)
 		case <-tick.C:
 			p.tick(ctx)
 		case <-scan.C:
@@ -138,10 +145,13 @@ func (p *Processor) loop(ctx context.Context) {
 // 1 KB each).
 const alertCacheSize = 16384
 
+// maxLinger bounds the pause between processing transactions under load.
+const maxLinger = 250 * time.Millisecond
+
 // Bounds on one processing transaction, which holds the single writer.
 const (
-	maxTxWork   = 2048
-	maxTxEvents = 20000
+	maxTxWork   = 4096
+	maxTxEvents = 50000
 )
 
 // gather adds to w whatever else is waiting and, until the given time, what
