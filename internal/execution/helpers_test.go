@@ -80,7 +80,7 @@ type fake struct {
 	calls atomic.Int64
 }
 
-func (f *fake) Name() string                 { return f.name }
+func (f *fake) Name() string                  { return f.name }
 func (f *fake) Validate(map[string]any) error { return nil }
 func (f *fake) Run(ctx context.Context, in action.Input) (action.Output, error) {
 	f.calls.Add(1)
@@ -307,8 +307,8 @@ type gate struct {
 	ch   chan struct{}
 }
 
-func newGate() *gate   { return &gate{ch: make(chan struct{})} }
-func (g *gate) open()  { g.once.Do(func() { close(g.ch) }) }
+func newGate() *gate  { return &gate{ch: make(chan struct{})} }
+func (g *gate) open() { g.once.Do(func() { close(g.ch) }) }
 func (g *gate) wait(ctx context.Context) error {
 	select {
 	case <-g.ch:

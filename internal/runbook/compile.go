@@ -534,6 +534,8 @@ func (c *compiler) checkTests(rb *Runbook) []error {
 	return errs
 }
 
-func fieldErrf(path, format string, args ...any) error { return content.FieldErrorf(path, format, args...) }
+func fieldErrf(path, format string, args ...any) error {
+	return content.FieldErrorf(path, format, args...)
+}
 
 func fieldErr(path string, err error) error { return &content.FieldError{Field: path, Err: err} }

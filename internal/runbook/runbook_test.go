@@ -218,7 +218,7 @@ func TestValidationErrors(t *testing.T) {
 		{"bad duration", "  steps:\n    - {name: a, action: sleep, with: {duration: soon}}\n",
 			`spec.steps[0].with.duration: "soon" is not a positive duration`},
 		{"timeout unit", "  steps:\n    - {name: a, action: exec, timeout: 30}\n",
-			`spec.steps[0].timeout: cannot unmarshal !!int `+"`30`"+` into time.Duration`},
+			`spec.steps[0].timeout: cannot unmarshal !!int ` + "`30`" + ` into time.Duration`},
 		{"default type", "  parameters: [{name: n, type: int, default: many}]\n  steps:\n    - {name: a, action: exec}\n",
 			`rb.yaml:5: spec.parameters[0].default: "many" is not an int`},
 		{"default not allowed", "  parameters: [{name: n, type: string, default: c, allowed: [a, b]}]\n  steps:\n    - {name: a, action: exec}\n",

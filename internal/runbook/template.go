@@ -25,8 +25,8 @@ const (
 // or map of values.
 type Value struct {
 	lit   any
-	parts []part           // templated string
-	list  []*Value         // list
+	parts []part            // templated string
+	list  []*Value          // list
 	m     map[string]*Value // map
 	kind  valueKind
 }
