@@ -69,12 +69,14 @@ func compileYAML(tb testing.TB, files map[string]string) *rule.Rules {
 	if err != nil {
 		tb.Fatalf("load: %v", err)
 	}
-	rs, err := rule.Compile(set.Items(rule.KindName))
+	rs, err := compileRules(set)
 	if err != nil {
 		tb.Fatalf("compile: %v", err)
 	}
 	return rs
 }
+
+func compileRules(set *content.Set) (*rule.Rules, error) { return rule.Compile(set.Items(rule.KindName)) }
 
 // doc is a Rule document with spec lines indented under spec:.
 func doc(name, spec string) string {
