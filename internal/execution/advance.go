@@ -229,11 +229,16 @@ func (r *runner) step() (bool, error) {
 // and wait_for are returned to run outside tx.
 func (x *Executor) begin(ctx context.Context, tx store.Tx, s *state, st *runbook.Step, own *store.ExecutionStep) (bool, *phase2, error) {
 	now := x.now()
-	inputs, rerr := st.Render(ctx, &s.scope)
-	if rerr == nil {
-		own.Inputs = mustJSON(inputs)
+	// I/O steps render their inputs per attempt (and per target); control
+	// steps here.
+	var inputs map[string]any
+	var rerr error
+	if st.Control != nil {
+		if inputs, rerr = st.Render(ctx, &s.scope); rerr == nil {
+			own.Inputs = mustJSON(inputs)
+		}
 	}
-	if rerr != nil && (st.Control == nil || st.Action == runbook.ActionSleep || st.Action == runbook.ActionRunbook) {
+	if rerr != nil && (st.Action == runbook.ActionSleep || st.Action == runbook.ActionRunbook || st.Action == runbook.ActionApprove) {
 		own.StartedAt = now
 		more, err := x.complete(ctx, tx, s, st, own, result{status: runbook.StatusFailed, err: "inputs: " + rerr.Error()}, runbook.Next)
 		return more, nil, err

@@ -43,6 +43,7 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 		decision, verb = "deny", "Denied"
 	}
 	var out store.Execution
+	var refused map[string]any
 	err := x.st.InTx(ctx, func(tx store.Tx) error {
 		e, err := tx.LockExecution(ctx, tenant, id)
 		if err != nil {
@@ -66,9 +67,7 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 			gate, stepName = a, st.Name
 		}
 		if !gate.Allows(by.Actor, by.Role) {
-			if err := x.audit(ctx, tx, e, by.Actor, "execution."+decision, "denied: not an approver", map[string]any{"step": stepName}); err != nil {
-				return err
-			}
+			refused = map[string]any{"step": stepName, "approvers": gate.Approvers}
 			return fmt.Errorf("%w: the approvers of this gate are %v", ErrNotApprover, gate.Approvers)
 		}
 		now := x.now()
@@ -98,6 +97,9 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 		if !approve {
 			if own != nil && st != nil {
 				own.Status, own.EndedAt, own.Error = runbook.StatusFailed, now, clip(line, maxErrorLen)
+				if err := tx.PutExecutionSteps(ctx, []store.ExecutionStep{*own}); err != nil {
+					return err
+				}
 			}
 			return x.finish(ctx, tx, s, runbook.StatusDenied, line)
 		}
@@ -130,6 +132,15 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 		}
 		return x.enqueue(ctx, tx, s.e)
 	})
+	if refused != nil {
+		// The refusal is audited on its own: the decision rolled back.
+		actx := context.WithoutCancel(ctx)
+		if aerr := x.st.InTx(actx, func(tx store.Tx) error {
+			return x.audit(actx, tx, store.Execution{ID: id, TenantID: tenant}, by.Actor, "execution."+decision, "denied: not an approver", refused)
+		}); aerr != nil {
+			x.log.Error("audit refused approval", "execution", id, "error", aerr)
+		}
+	}
 	if err != nil {
 		return out, err
 	}
@@ -159,6 +170,9 @@ func (x *Executor) approvalTimeout(ctx context.Context, tenant, id string, seq i
 				msg = fmt.Sprintf("approval timed out after %s", a.Timeout)
 			}
 			own.Status, own.EndedAt, own.Error = runbook.StatusFailed, x.now(), msg
+			if err := tx.PutExecutionSteps(ctx, []store.ExecutionStep{*own}); err != nil {
+				return err
+			}
 		}
 		if err := x.audit(ctx, tx, e, x.actor(e), "execution.approval_timeout", "timed_out", map[string]any{"seq": seq}); err != nil {
 			return err

@@ -219,7 +219,7 @@ func (x *Executor) finish(ctx context.Context, tx store.Tx, s *state, status, er
 	now := x.now()
 	e := &s.e
 	leftover := runbook.StepSkipped
-	if status != runbook.StatusSucceeded && status != runbook.StatusFailed {
+	if status == runbook.StatusCancelled {
 		leftover = runbook.StatusCancelled
 	}
 	var rows []store.ExecutionStep
