@@ -222,7 +222,7 @@ func (s *Service) Finish(ctx context.Context, a Agent, id string, r wire.Result)
 	}
 	now := s.now()
 	err := s.st.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.FinishAgentCommand(ctx, a.ID, id, store.AgentCommandResult{Status: r.Status, ExitCode: r.ExitCode, Error: r.Error, At: now}); err != nil {
+		if err := tx.FinishAgentCommand(ctx, a.ID, id, store.AgentCommandResult{Status: r.Status, ExitCode: r.ExitCode, Error: r.Error, At: now, OutputBytes: r.OutputBytes}); err != nil {
 			return err
 		}
 		detail := map[string]any{"status": r.Status, "output_bytes": r.OutputBytes}

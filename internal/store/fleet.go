@@ -241,6 +241,9 @@ type AgentCommandResult struct {
 	ExitCode *int
 	Error    string
 	At       time.Time
+	// OutputBytes is everything the command printed, as the agent counted
+	// it (more than the chunks stored when output was capped).
+	OutputBytes int64
 }
 
 // AgentCommandFilter narrows ListAgentCommands; empty fields match all.

@@ -357,8 +357,10 @@ func (t *tx) FinishAgentCommand(ctx context.Context, agentID, id string, r store
 	if r.ExitCode != nil {
 		exit, hasExit = *r.ExitCode, 1
 	}
-	n, err := t.h.Exec(ctx, `UPDATE agent_commands SET status = $1, exit_code = $2, has_exit_code = $3, error = $4, ended_at = $5
-		WHERE agent_id = $6 AND id = $7 AND status = 'running'`, r.Status, exit, hasExit, cleanText(r.Error), ts(r.At), agentID, id)
+	n, err := t.h.Exec(ctx, `UPDATE agent_commands SET status = $1, exit_code = $2, has_exit_code = $3, error = $4, ended_at = $5,
+		output_bytes = CASE WHEN output_bytes < $8 THEN $8 ELSE output_bytes END,
+		truncated = CASE WHEN output_kept < $8 THEN 1 ELSE truncated END
+		WHERE agent_id = $6 AND id = $7 AND status = 'running'`, r.Status, exit, hasExit, cleanText(r.Error), ts(r.At), agentID, id, r.OutputBytes)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package agent
+
+func diskUsage(string) (map[string]any, bool) { return nil, false }
