@@ -67,6 +67,7 @@ func BenchmarkIntakeAPIv2(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("batch-%d", batch), func(b *testing.B) {
 			h := server(b, batch, bodies)
+			b.ResetTimer()
 			b.SetParallelism(4) // 8 senders on 2 CPUs
 			b.ReportAllocs()
 			var next atomic.Int64
