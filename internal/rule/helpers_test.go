@@ -76,7 +76,9 @@ func compileYAML(tb testing.TB, files map[string]string) *rule.Rules {
 	return rs
 }
 
-func compileRules(set *content.Set) (*rule.Rules, error) { return rule.Compile(set.Items(rule.KindName)) }
+func compileRules(set *content.Set) (*rule.Rules, error) {
+	return rule.Compile(set.Items(rule.KindName))
+}
 
 // doc is a Rule document with spec lines indented under spec:.
 func doc(name, spec string) string {
