@@ -57,30 +57,30 @@ const (
 // has already applied every effect to the OpsItem and the store; the
 // caller reports them, and delivers DecisionNotified ones.
 type Effect struct {
-	Rule     string
-	Decision Decision
+	Rule     string   `json:"rule"`
+	Decision Decision `json:"decision"`
 	// Reason explains a skip or failure.
-	Reason string `json:",omitempty"`
+	Reason string `json:"reason,omitempty"`
 
-	Runbook     string         `json:",omitempty"`
-	Mode        runbook.Mode   `json:",omitempty"`
-	ExecutionID string         `json:",omitempty"`
-	Parameters  map[string]any `json:",omitempty"`
-	Targets     []string       `json:",omitempty"`
+	Runbook     string         `json:"runbook,omitempty"`
+	Mode        runbook.Mode   `json:"mode,omitempty"`
+	ExecutionID string         `json:"execution_id,omitempty"`
+	Parameters  map[string]any `json:"parameters,omitempty"`
+	Targets     []string       `json:"targets,omitempty"`
 
 	// Category and Severity are the values DecisionSet gave the OpsItem.
-	Category string `json:",omitempty"`
-	Severity string `json:",omitempty"`
+	Category string `json:"category,omitempty"`
+	Severity string `json:"severity,omitempty"`
 
 	// Notify is the notification DecisionNotified asks for.
-	Notify *Notification `json:",omitempty"`
+	Notify *Notification `json:"notify,omitempty"`
 }
 
 // Notification is a notification a rule asks the application to deliver.
 type Notification struct {
-	Channel   string
-	Message   string
-	OpsItemID string
+	Channel   string `json:"channel"`
+	Message   string `json:"message"`
+	OpsItemID string `json:"opsitem_id"`
 }
 
 // Engine applies rules to the OpsItems the pipeline opens and updates, and
