@@ -26,10 +26,11 @@ type ProcessorOptions struct {
 	// (the in-memory hand-off covers the normal case).
 	ScanEvery time.Duration
 	// Linger is the least time between the starts of two processing
-	// transactions (default 10ms): work arriving meanwhile joins the next
-	// one. Under load the pause grows to four times the last
-	// transaction's duration (at most 250ms), so processing takes at most
-	// a fifth of the writer's time. Negative: none.
+	// transactions (default 20ms): work arriving meanwhile joins the next
+	// one, so a busy intake is processed in a few large transactions (each
+	// alert written once, one commit) rather than one per delivery. When
+	// processing is slower than intake, transactions grow by themselves.
+	// Negative: none.
 	Linger time.Duration
 	// OnProcessed is called after each committed processing transaction
 	// (tests and the UI's live updates use it).
@@ -70,7 +71,7 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 		o.ScanEvery = 2 * time.Second
 	}
 	if o.Linger == 0 {
-		o.Linger = 10 * time.Millisecond
+		o.Linger = 20 * time.Millisecond
 	}
 	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{})}
 	if st.Driver() == "sqlite" {
@@ -113,7 +114,6 @@ func (p *Processor) loop(ctx context.Context) {
 	scan := time.NewTicker(p.opts.ScanEvery)
 	defer scan.Stop()
 	var last time.Time // when the last processing transaction started
-	pause := p.opts.Linger
 	for {
 		select {
 		case <-p.stop:
@@ -126,13 +126,9 @@ func (p *Processor) loop(ctx context.Context) {
 				}
 			}
 		case w := <-p.in:
-			w = p.gather(w, last.Add(pause))
+			w = p.gather(w, last.Add(p.opts.Linger))
 			last = time.Now()
 			p.process(ctx, w)
-			// The busier the processor, the longer it gathers: a
-			// transaction of many events writes each alert once and
-			// holds the single writer a smaller share of the time.
-			pause = min(max(p.opts.Linger, 4*time.Since(last)), maxLinger)
 		case <-tick.C:
 			p.tick(ctx)
 		case <-scan.C:
@@ -144,9 +140,6 @@ func (p *Processor) loop(ctx context.Context) {
 // alertCacheSize bounds the alert states kept across transactions (about
 // 1 KB each).
 const alertCacheSize = 16384
-
-// maxLinger bounds the pause between processing transactions under load.
-const maxLinger = 250 * time.Millisecond
 
 // Bounds on one processing transaction, which holds the single writer.
 const (
