@@ -1,0 +1,333 @@
+// Package aws is the `aws` step action: call one AWS API operation through
+// aws-sdk-go-v2, for remediation runbooks (isolate an instance, snapshot
+// its volumes, revoke world-open ingress, block public S3 access, disable an
+// access key).
+//
+// Only the operations in the dispatch table (operations.go) can be called:
+// each is a typed SDK call, so a step's `input` is checked against the
+// operation's real input shape when the runbook loads, and the SDK signs,
+// retries and validates the request. The table holds no operation whose
+// output carries a secret (such as iam CreateAccessKey), because outputs are
+// stored with the execution.
+package aws
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/flywheel-ops/flywheel/internal/runbook/action"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
+)
+
+// Options configure the aws action.
+type Options struct {
+	// LoadConfig returns the SDK configuration for a step: its region
+	// ("" for the configuration's own default) and credentials. Nil: the
+	// SDK's default chain (environment, shared config and credentials
+	// files, SSO, web identity, the instance's role), loaded once per
+	// region. Per-tenant credentials plug in here.
+	LoadConfig func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+}
+
+// AWS is the aws action.
+type AWS struct {
+	load func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+
+	mu      sync.Mutex
+	configs map[string]sdkaws.Config // default chain, by region
+}
+
+var _ action.Action = (*AWS)(nil)
+
+// New returns the aws action.
+func New(o Options) *AWS {
+	a := &AWS{load: o.LoadConfig, configs: map[string]sdkaws.Config{}}
+	if a.load == nil {
+		a.load = a.defaultConfig
+	}
+	return a
+}
+
+// defaultConfig loads the default chain once per region, so its credential
+// cache (and any role it assumed) is shared by every step.
+func (a *AWS) defaultConfig(ctx context.Context, _ action.Input, region string) (sdkaws.Config, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if cfg, ok := a.configs[region]; ok {
+		return cfg, nil
+	}
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return sdkaws.Config{}, err
+	}
+	a.configs[region] = cfg
+	return cfg, nil
+}
+
+// Name implements action.Action.
+func (*AWS) Name() string { return "aws" }
+
+// Validate implements action.Action.
+func (*AWS) Validate(m map[string]any) error {
+	r := with.ForValidate(m)
+	parse(r)
+	return r.Err()
+}
+
+// call is a parsed aws step.
+type call struct {
+	service, operation string
+	op                 operation
+	input              any // *XxxInput
+	region             string
+	timeout            time.Duration
+}
+
+func parse(r *with.Reader) call {
+	r.Require("service", "operation")
+	var c call
+	c.service, _ = r.String("service")
+	c.operation, _ = r.String("operation")
+	c.region, _ = r.String("region")
+	c.timeout, _ = r.Duration("timeout")
+	raw, hasInput := r.JSON("input")
+	if hasInput {
+		if _, isMap := raw.(map[string]any); !isMap {
+			r.Errorf("input", "is not a map of the operation's parameters")
+			return c
+		}
+	}
+	if c.service == "" || c.operation == "" {
+		r.Any("input")
+		return c
+	}
+	ops, ok := table[c.service]
+	if !ok {
+		r.Errorf("service", "%q is not a supported service (%s)", c.service, strings.Join(Services(), ", "))
+		return c
+	}
+	op, ok := ops[c.operation]
+	if !ok {
+		r.Errorf("operation", "%s %q is not a supported operation (%s)", c.service, c.operation, strings.Join(Operations(c.service), ", "))
+		return c
+	}
+	c.op = op
+	if !hasInput {
+		if r.Has("input") {
+			return c // an expression, checked when rendered
+		}
+		raw = map[string]any{}
+	}
+	in, err := decodeInput(op.newInput(), raw.(map[string]any), r.Validating())
+	if err != nil {
+		r.Errorf("input", "%v", err)
+	}
+	c.input = in
+	return c
+}
+
+// decodeInput fills the SDK input struct in from m. Member names are the
+// API's (InstanceId, IpPermissions, …), matched case-insensitively as the
+// AWS CLI's JSON input is. Unknown members are errors. While validating,
+// an input holding expressions is checked by member name only.
+func decodeInput(in any, m map[string]any, validating bool) (any, error) {
+	if validating && hasExpr(m) {
+		t := reflect.TypeOf(in).Elem()
+		for k := range m {
+			if _, ok := t.FieldByNameFunc(func(f string) bool { return strings.EqualFold(f, k) }); !ok || strings.EqualFold(k, "noSmithyDocumentSerde") {
+				return nil, fmt.Errorf("%s has no member %q", t.Name(), k)
+			}
+		}
+		return in, nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(in); err != nil {
+		name := reflect.TypeOf(in).Elem().Name()
+		var ute *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &ute) && ute.Field != "":
+			return nil, fmt.Errorf("%s.%s: a JSON %s cannot be a %s", name, ute.Field, ute.Value, ute.Type)
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return nil, fmt.Errorf("%s has no member %s", name, strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return nil, fmt.Errorf("%s: %v", name, err)
+	}
+	return in, nil
+}
+
+func hasExpr(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, e := range x {
+			if hasExpr(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasExpr(e) {
+				return true
+			}
+		}
+	default:
+		return with.IsExpr(v)
+	}
+	return false
+}
+
+// Run implements action.Action.
+func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
+	r := with.ForRun(in.With)
+	c := parse(r)
+	if err := r.Err(); err != nil {
+		return action.Output{}, fmt.Errorf("aws: %w", err)
+	}
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	name := c.service + " " + c.operation
+	cfg, err := a.load(ctx, in, c.region)
+	if err != nil {
+		return action.Output{}, fmt.Errorf("aws: %s: configuration: %w", name, err)
+	}
+	start := time.Now()
+	out, meta, err := c.op.call(ctx, cfg, c.input)
+	elapsed := time.Since(start)
+	if err != nil {
+		o := action.Output{Log: fmt.Sprintf("%s in %s: failed after %s", name, cfg.Region, elapsed.Round(time.Millisecond))}
+		var apiErr smithy.APIError
+		if errors.As(err, &apiErr) {
+			o.Values = map[string]any{"error_code": apiErr.ErrorCode()}
+			o.Log += ": " + apiErr.ErrorCode()
+		}
+		return o, fmt.Errorf("aws: %w", err)
+	}
+	values, err := outputValues(out)
+	if err != nil {
+		return action.Output{}, fmt.Errorf("aws: %s: output: %w", name, err)
+	}
+	reqID, _ := awsmiddleware.GetRequestIDMetadata(meta)
+	values["request_id"] = reqID
+	return action.Output{
+		Values: values,
+		Log:    fmt.Sprintf("%s in %s: ok after %s (request %s)", name, cfg.Region, elapsed.Round(time.Millisecond), reqID),
+	}, nil
+}
+
+// outputValues turns an SDK output struct into plain data for expressions:
+// members by their API names, nulls left out, integers as int64.
+func outputValues(out any) (map[string]any, error) {
+	b, err := json.Marshal(out)
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, err
+	}
+	delete(m, "ResultMetadata")
+	v, _ := plain(m).(map[string]any)
+	if v == nil {
+		v = map[string]any{}
+	}
+	return v, nil
+}
+
+func plain(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if e == nil {
+				delete(x, k)
+				continue
+			}
+			x[k] = plain(e)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = plain(e)
+		}
+		return x
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+// Services lists the supported services.
+func Services() []string {
+	s := make([]string, 0, len(table))
+	for k := range table {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// Operations lists a service's supported operations.
+func Operations(service string) []string {
+	ops := table[service]
+	s := make([]string, 0, len(ops))
+	for k := range ops {
+		s = append(s, k)
+	}
+	sort.Strings(s)
+	return s
+}
+
+// operation is one callable API operation.
+type operation struct {
+	newInput func() any
+	call     func(ctx context.Context, cfg sdkaws.Config, in any) (out any, meta middleware.Metadata, err error)
+}
+
+// op makes a table entry from a service's client constructor and one of its
+// methods, e.g. op(ec2.NewFromConfig, (*ec2.Client).CreateSnapshot).
+func op[C, I, O, Opt any](
+	newClient func(sdkaws.Config, ...func(*Opt)) *C,
+	method func(*C, context.Context, *I, ...func(*Opt)) (*O, error),
+) operation {
+	return operation{
+		newInput: func() any { return new(I) },
+		call: func(ctx context.Context, cfg sdkaws.Config, in any) (any, middleware.Metadata, error) {
+			out, err := method(newClient(cfg), ctx, in.(*I))
+			if err != nil {
+				return nil, middleware.Metadata{}, err
+			}
+			// Every SDK output has ResultMetadata (request ID and such).
+			meta, _ := reflect.ValueOf(out).Elem().FieldByName("ResultMetadata").Interface().(middleware.Metadata)
+			return out, meta, nil
+		},
+	}
+}

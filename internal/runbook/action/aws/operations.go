@@ -1,0 +1,37 @@
+package aws
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
+)
+
+// table lists the operations steps may call, by service and operation
+// name: those the built-in remediation runbooks need. Adding one is one
+// line; keep out operations whose output holds a secret.
+var table = map[string]map[string]operation{
+	"ec2": {
+		// Isolate an instance: swap its security groups for a quarantine
+		// group.
+		"ModifyInstanceAttribute": op(ec2.NewFromConfig, (*ec2.Client).ModifyInstanceAttribute),
+		// Snapshot a volume for forensics.
+		"CreateSnapshot": op(ec2.NewFromConfig, (*ec2.Client).CreateSnapshot),
+		// Revoke world-open ingress.
+		"RevokeSecurityGroupIngress": op(ec2.NewFromConfig, (*ec2.Client).RevokeSecurityGroupIngress),
+		// Look an instance up (its volumes, groups, state).
+		"DescribeInstances": op(ec2.NewFromConfig, (*ec2.Client).DescribeInstances),
+	},
+	"s3": {
+		// Block public access on one bucket.
+		"PutPublicAccessBlock": op(s3.NewFromConfig, (*s3.Client).PutPublicAccessBlock),
+	},
+	"s3control": {
+		// Block public access for a whole account.
+		"PutPublicAccessBlock": op(s3control.NewFromConfig, (*s3control.Client).PutPublicAccessBlock),
+	},
+	"iam": {
+		// Disable (or re-enable) an access key.
+		"UpdateAccessKey": op(iam.NewFromConfig, (*iam.Client).UpdateAccessKey),
+	},
+}
