@@ -30,6 +30,11 @@ type CommitterOptions struct {
 	// MaxBacklog is how many committed-but-unprocessed events are allowed
 	// before new deliveries are refused (default 500,000).
 	MaxBacklog int64
+	// MaxParsed is how many committed-but-unprocessed events the
+	// hand-off to the Processor may hold parsed (default 20,000); beyond
+	// it deliveries are handed over as their bodies, which bounds memory
+	// when intake outruns processing.
+	MaxParsed int64
 	// MaxDelay is the longest a commit waits for the senders of the
 	// previous one to submit again (default 1ms; negative: no wait).
 	MaxDelay time.Duration
@@ -78,6 +83,9 @@ func NewCommitter(st store.Store, out chan<- []Work, backlog *atomic.Int64, o Co
 	}
 	if o.MaxBacklog <= 0 {
 		o.MaxBacklog = 500_000
+	}
+	if o.MaxParsed <= 0 {
+		o.MaxParsed = 20_000
 	}
 	if o.MaxDelay == 0 {
 		o.MaxDelay = time.Millisecond
@@ -243,8 +251,14 @@ func (c *Committer) commit(ctx context.Context, batch []*submission) {
 		return
 	}
 	work := make([]Work, len(batch))
+	lean := c.back.Load() > c.opts.MaxParsed
 	for i, s := range batch {
 		work[i] = s.w
+		if lean {
+			// Far behind: hand over the body, not the parsed events
+			// (several times its size); the processor parses it again.
+			work[i].Events = nil
+		}
 	}
 	select {
 	case c.out <- work:
