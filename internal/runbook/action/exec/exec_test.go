@@ -379,3 +379,25 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+// A process the command leaves in the background, holding stdout, does
+// not keep the step waiting beyond the grace period, and is not killed.
+func TestBackgroundProcess(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	out, err := run(t, exec.Options{AllowLocal: true, KillGrace: 300 * time.Millisecond}, map[string]any{
+		"script": "sleep 3 & echo $!; echo done",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("the step waited %s for its background child", d)
+	}
+	var pid int
+	if _, err := fmt.Sscan(out.Values["stdout"].(string), &pid); err != nil {
+		t.Fatalf("stdout %q: %v", out.Values["stdout"], err)
+	}
+	if gone(pid) {
+		t.Error("the background child was killed")
+	}
+}
