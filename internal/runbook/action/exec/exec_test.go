@@ -379,6 +379,7 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
 // A process the command leaves in the background, holding stdout, does
 // not keep the step waiting beyond the grace period, and is not killed.
 func TestBackgroundProcess(t *testing.T) {
