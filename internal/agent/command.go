@@ -117,7 +117,11 @@ func (a *Agent) runCommand(cctx, agentCtx context.Context, c wire.Command) {
 	default:
 		res.Status, res.ExitCode = store.CommandFailed, exit
 	}
-	log.Info("command ended", "status", res.Status, "exit_code", exit, "duration", time.Since(start).Round(time.Millisecond), "output_bytes", res.OutputBytes)
+	code := "none"
+	if exit != nil {
+		code = fmt.Sprint(*exit)
+	}
+	log.Info("command ended", "status", res.Status, "exit_code", code, "duration", time.Since(start).Round(time.Millisecond), "output_bytes", res.OutputBytes)
 	a.report(agentCtx, c.ID, res)
 }
 

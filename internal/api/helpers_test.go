@@ -112,6 +112,8 @@ type harness struct {
 	// bodyRead counts the request-body bytes the API read, across requests.
 	bodyRead atomic.Int64
 	intake   *fakeIntake
+	// runbooks is the runbook service (runbooks_test.go).
+	runbooks *harnessRunbooks
 	// creds by key: "<tenant>/<role>", "<tenant>/revoked",
 	// "<tenant>/expired" (both admin role) and "platform".
 	creds map[string]cred
@@ -166,7 +168,8 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 		t.Fatalf("seed store: %v", err)
 	}
 	h.intake = &fakeIntake{}
-	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake})
+	h.runbooks = newHarnessRunbooks(t, st)
+	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake, Runbooks: h.runbooks.x})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Count on a shallow copy: net/http inspects its own request's
 		// Body after the handler to decide whether to drain or close.

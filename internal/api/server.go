@@ -38,6 +38,9 @@ type Options struct {
 	// Fleet serves the agent and fleet endpoints; nil uses one over Store
 	// with default options.
 	Fleet *fleet.Service
+	// Runbooks serves the runbook and execution endpoints; nil leaves
+	// them out.
+	Runbooks RunbookService
 	// AuthCacheTTL is how long a successful token check is reused (default
 	// DefaultAuthCacheTTL; negative: check every request). A token revoked
 	// through this server stops working at once, revoked elsewhere within
@@ -67,8 +70,10 @@ type Server struct {
 	metrics *httpMetrics
 	gather  prometheus.Gatherer
 	intake  IntakeService
-	auth    *authCache
-	fleet   *fleet.Service
+	// runbooks serves runbooks and executions (nil: no such routes).
+	runbooks RunbookService
+	auth     *authCache
+	fleet    *fleet.Service
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -102,6 +107,8 @@ func New(o Options) *Server {
 	s.registerSilences()
 	s.registerMaintenance()
 	s.registerFleet(o.Fleet)
+	s.runbooks = o.Runbooks
+	s.registerRunbooks()
 	s.registerOpenAPI()
 	return s
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -36,6 +37,9 @@ type Options struct {
 	Out io.Writer
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time
+	// Fleet tunes the host-agent fleet: heartbeat misses, the drift
+	// check, agent builds for self-update.
+	Fleet FleetOptions
 }
 
 // App is a running (or ready to run) Flywheel server.
@@ -57,6 +61,7 @@ type App struct {
 	committer *pipeline.Committer
 	intake    intakeService
 	jobs      *jobs.Queue
+	fleet     *fleet.Service
 
 	stopOnce sync.Once
 	stopErr  error
@@ -112,9 +117,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
+	if err := a.buildFleet(o.Fleet); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("fleet: %w", err)
+	}
 	a.api = api.New(api.Options{
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
-		BodyLimit: cfg.BodyLimit, Intake: a.intake,
+		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet,
 	})
 	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock})
 	if err != nil {
@@ -164,6 +173,7 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.processor.Start(ctx)
 	a.committer.Start(ctx)
+	a.fleet.Start(ctx)
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.srv.Serve(ln) }()
 	a.log.Info("flywheel serving", "addr", "http://"+ln.Addr().String(), "store", a.st.Driver(), "data", a.cfg.DataDir)
@@ -187,6 +197,8 @@ func (a *App) Stop(ctx context.Context) error {
 		defer cancel()
 		var errs []error
 		if a.srv != nil {
+			// Long-polling agents are answered now, not at the timeout.
+			a.fleet.Release()
 			if err := a.srv.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("http shutdown: %w", err))
 				a.srv.Close()
@@ -201,6 +213,9 @@ func (a *App) Stop(ctx context.Context) error {
 			}
 			if err := a.jobs.Stop(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("jobs stop: %w", err))
+			}
+			if err := a.fleet.Stop(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("fleet stop: %w", err))
 			}
 		}
 		errs = append(errs, a.st.Close())

@@ -81,6 +81,7 @@ func NewRoot(env Env) *cobra.Command {
 		newSilenceCmd(g),
 		newMaintenanceCmd(g),
 		newEventCmd(g),
+		newAgentCmd(g),
 		newAuditCmd(g),
 		newContentCmd(),
 		newReplayCmd(),

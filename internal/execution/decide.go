@@ -184,16 +184,20 @@ func (x *Executor) approvalTimeout(ctx context.Context, tenant, id string, seq i
 // Cancel stops an execution: at once when no worker is running it (it
 // waits for approval, sleeps, or is queued), otherwise at the running
 // worker's next lease renewal, which cancels the running action's context.
-// A nested execution the current step waits for is cancelled too.
-func (x *Executor) Cancel(ctx context.Context, tenant, id, actor string) (store.Execution, error) {
-	err := x.st.InTx(ctx, func(tx store.Tx) error { return x.cancelIn(ctx, tx, tenant, id, actor, 0) })
+// A nested execution the current step waits for is cancelled too. The
+// comment goes into the audit record.
+func (x *Executor) Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error) {
+	if len(comment) > maxComment {
+		return store.Execution{}, invalid("comment is longer than %d bytes", maxComment)
+	}
+	err := x.st.InTx(ctx, func(tx store.Tx) error { return x.cancelIn(ctx, tx, tenant, id, actor, comment, 0) })
 	if err != nil {
 		return store.Execution{}, err
 	}
 	return x.st.GetExecution(ctx, tenant, id)
 }
 
-func (x *Executor) cancelIn(ctx context.Context, tx store.Tx, tenant, id, actor string, depth int) error {
+func (x *Executor) cancelIn(ctx context.Context, tx store.Tx, tenant, id, actor, comment string, depth int) error {
 	e, err := tx.LockExecution(ctx, tenant, id)
 	if err != nil {
 		return err
@@ -207,7 +211,7 @@ func (x *Executor) cancelIn(ctx context.Context, tx store.Tx, tenant, id, actor 
 	if e.CancelRequested && depth > 0 {
 		return nil
 	}
-	if err := x.audit(ctx, tx, e, actor, "execution.cancel", "", map[string]any{"status": e.Status, "step": e.Cursor}); err != nil {
+	if err := x.audit(ctx, tx, e, actor, "execution.cancel", "", map[string]any{"status": e.Status, "step": e.Cursor, "comment": clip(comment, 200)}); err != nil {
 		return err
 	}
 	// Recorded first, so a nested execution ending below leaves this one
@@ -223,7 +227,7 @@ func (x *Executor) cancelIn(ctx context.Context, tx store.Tx, tenant, id, actor 
 	if own, _ := s.visit(); own != nil && own.Status == runbook.StatusRunning && own.Action == runbook.ActionRunbook {
 		out, _ := decodeMap(own.Outputs)
 		if child, _ := out["execution"].(string); child != "" {
-			if err := x.cancelIn(ctx, tx, tenant, child, actor, depth+1); err != nil {
+			if err := x.cancelIn(ctx, tx, tenant, child, actor, comment, depth+1); err != nil {
 				return err
 			}
 		}

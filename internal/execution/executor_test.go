@@ -376,7 +376,7 @@ spec:
 		if err := started.wait(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		e, err := n.x.Cancel(context.Background(), tenant, id, "token:tok_op")
+		e, err := n.x.Cancel(context.Background(), tenant, id, "token:tok_op", "")
 		if err != nil || !e.CancelRequested {
 			t.Fatalf("Cancel = %+v, %v", e, err)
 		}
@@ -386,7 +386,7 @@ spec:
 			rows["next"].Status != runbook.StatusCancelled || after.calls.Load() != 0 {
 			t.Errorf("%+v %s", e, dumpSteps(t, st, id))
 		}
-		if _, err := n.x.Cancel(context.Background(), tenant, id, "token:tok_op"); !errors.Is(err, execution.ErrState) {
+		if _, err := n.x.Cancel(context.Background(), tenant, id, "token:tok_op", ""); !errors.Is(err, execution.ErrState) {
 			t.Errorf("second cancel: %v", err)
 		}
 		// A sleeping execution has no worker: it ends at once.
@@ -396,7 +396,7 @@ spec:
 			e, _ := st.GetExecution(context.Background(), tenant, nap)
 			return e.DueAt.Year() < 9000 && e.DueAt.After(time.Now().Add(30*time.Minute))
 		})
-		e, err = n.x.Cancel(context.Background(), tenant, nap, "token:tok_op")
+		e, err = n.x.Cancel(context.Background(), tenant, nap, "token:tok_op", "not needed")
 		if err != nil || e.Status != runbook.StatusCancelled || e.Error != "cancelled by token:tok_op" {
 			t.Errorf("cancel sleeping: %+v %v", e, err)
 		}

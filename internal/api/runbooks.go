@@ -1,0 +1,437 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/execution"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// RunbookService is what the runbook and execution endpoints need; the
+// execution package's Executor is one. Reads go to the store directly.
+type RunbookService interface {
+	runbook.Starter
+	Runbooks() *runbook.Library
+	Approve(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
+	Deny(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
+	Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error)
+}
+
+func (s *Server) registerRunbooks() {
+	if s.runbooks == nil {
+		return
+	}
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/runbooks", MinRole: store.RoleViewer}, s.listRunbooks)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/runbooks/{name}", MinRole: store.RoleViewer}, s.getRunbook)
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/runbooks/{name}/executions", MinRole: store.RoleOperator}, s.runRunbook)
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/opsitems/{id}/runbooks/{name}", MinRole: store.RoleOperator}, s.runOnOpsItem)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/executions", MinRole: store.RoleViewer}, s.listExecutions)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/executions/{id}", MinRole: store.RoleViewer}, s.getExecution)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/executions/{id}/logs", MinRole: store.RoleViewer}, s.executionLogs)
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/executions/{id}/approve", MinRole: store.RoleOperator}, s.decideExecution(true))
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/executions/{id}/deny", MinRole: store.RoleOperator}, s.decideExecution(false))
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/executions/{id}/cancel", MinRole: store.RoleOperator}, s.cancelExecution)
+}
+
+// RunbookView is a runbook as GET /api/v1/runbooks/{name} shows it.
+type RunbookView struct {
+	runbook.Summary
+	Targets        runbook.TargetSpec `json:"targets"`
+	MaxConcurrency string             `json:"max_concurrency"`
+	MaxErrors      string             `json:"max_errors"`
+	Outputs        map[string]string  `json:"outputs,omitempty"`
+	StepList       []StepView         `json:"step_list"`
+}
+
+// StepView is one step of a runbook, as written.
+type StepView struct {
+	Name       string         `json:"name"`
+	Action     string         `json:"action"`
+	With       map[string]any `json:"with,omitempty"`
+	When       string         `json:"when,omitempty"`
+	PerTarget  bool           `json:"per_target"`
+	Idempotent bool           `json:"idempotent"`
+	Timeout    string         `json:"timeout"`
+	Retries    int            `json:"retries,omitempty"`
+	OnFailure  string         `json:"on_failure"`
+}
+
+func runbookView(rb *runbook.Runbook) RunbookView {
+	v := RunbookView{Summary: rb.Summary(), Targets: rb.Targets, MaxConcurrency: rb.MaxConcurrency.String(), MaxErrors: rb.MaxErrors.String(),
+		Outputs: map[string]string{}}
+	for name, e := range rb.Outputs {
+		v.Outputs[name] = e.String()
+	}
+	for _, st := range rb.Steps {
+		sv := StepView{Name: st.Name, Action: st.Action, With: st.SourceWith(), PerTarget: st.PerTarget, Idempotent: st.Idempotent,
+			Timeout: st.Timeout.String(), Retries: st.Retry.Max, OnFailure: st.Source.OnFailure}
+		if sv.OnFailure == "" {
+			sv.OnFailure = runbook.FailAbort
+		}
+		if st.When != nil {
+			sv.When = st.When.String()
+		}
+		v.StepList = append(v.StepList, sv)
+	}
+	return v
+}
+
+func (s *Server) listRunbooks(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	var out []runbook.Summary
+	for _, rb := range s.runbooks.Runbooks().List(tenant) {
+		out = append(out, rb.Summary())
+	}
+	WriteList(w, out, "")
+	return nil
+}
+
+func (s *Server) runbookFor(r *http.Request, tenant string) (*runbook.Runbook, error) {
+	name, err := PathID(r, "name")
+	if err != nil {
+		return nil, err
+	}
+	rb, ok := s.runbooks.Runbooks().Get(tenant, name)
+	if !ok {
+		return nil, NotFound("runbook %q not found", name)
+	}
+	return rb, nil
+}
+
+func (s *Server) getRunbook(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	rb, err := s.runbookFor(r, tenant)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, runbookView(rb))
+	return nil
+}
+
+// RunInput is the body of POST /api/v1/runbooks/{name}/executions.
+type RunInput struct {
+	Parameters map[string]any `json:"parameters,omitempty"`
+	// Targets are resource IDs, replacing the runbook's own targeting.
+	Targets []string `json:"targets,omitempty"`
+	// OpsItem links the execution to an OpsItem.
+	OpsItem string `json:"opsitem,omitempty"`
+	// DryRun renders every step and runs nothing.
+	DryRun bool `json:"dry_run,omitempty"`
+	// Approval makes the execution wait for an approval before its first
+	// step.
+	Approval bool `json:"approval,omitempty"`
+}
+
+// ExecutionView is an execution with its step rows and approvals.
+type ExecutionView struct {
+	store.Execution
+	Steps     []store.ExecutionStep `json:"steps"`
+	Approvals []store.Approval      `json:"approvals"`
+}
+
+// maxTargetsInput bounds the targets one request may name.
+const maxTargetsInput = 10_000
+
+func (s *Server) runRunbook(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	rb, err := s.runbookFor(r, tenant)
+	if err != nil {
+		return err
+	}
+	var in RunInput
+	if r.ContentLength != 0 {
+		if err := DecodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	return s.startExecution(w, r, tenant, rb, in)
+}
+
+func (s *Server) runOnOpsItem(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.GetOpsItem(r.Context(), tenant, id); errors.Is(err, store.ErrNotFound) {
+		return NotFound("opsitem %q not found", id)
+	} else if err != nil {
+		return err
+	}
+	rb, err := s.runbookFor(r, tenant)
+	if err != nil {
+		return err
+	}
+	var in RunInput
+	if r.ContentLength != 0 {
+		if err := DecodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	if in.OpsItem != "" && in.OpsItem != id {
+		return BadRequest("opsitem %q in the body contradicts the path's %q", in.OpsItem, id)
+	}
+	in.OpsItem = id
+	return s.startExecution(w, r, tenant, rb, in)
+}
+
+func (s *Server) startExecution(w http.ResponseWriter, r *http.Request, tenant string, rb *runbook.Runbook, in RunInput) error {
+	if len(in.Targets) > maxTargetsInput {
+		return BadRequest("targets: %d given; the limit is %d", len(in.Targets), maxTargetsInput)
+	}
+	for i, t := range in.Targets {
+		if err := required("targets", t); err != nil {
+			return BadRequest("targets[%d] is empty", i)
+		}
+		if err := maxLen("targets", t, 256); err != nil {
+			return err
+		}
+	}
+	req := runbook.StartRequest{TenantID: tenant, Runbook: rb.Name, Parameters: in.Parameters, Targets: in.Targets,
+		OpsItemID: in.OpsItem, DryRun: in.DryRun, Mode: runbook.ModeAuto, StartedBy: Principal(r).Actor()}
+	if in.Approval {
+		req.Mode = runbook.ModeApproval
+	}
+	ctx := r.Context()
+	var id string
+	err := s.st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		id, err = s.runbooks.Start(ctx, tx, req)
+		return err
+	})
+	if err != nil {
+		return executionError(err)
+	}
+	v, err := s.executionView(ctx, tenant, id)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/executions/"+id)
+	WriteJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+// executionError maps the executor's errors to API errors.
+func executionError(err error) error {
+	switch {
+	case errors.Is(err, execution.ErrUnknownRunbook):
+		return NotFound("%v", err)
+	case errors.Is(err, execution.ErrInvalid), runbook.IsParamError(err):
+		return BadRequest("%v", err)
+	case errors.Is(err, execution.ErrState):
+		return Conflict("%v", err)
+	case errors.Is(err, execution.ErrNotApprover):
+		return Forbidden("%v", err)
+	case errors.Is(err, store.ErrNotFound):
+		return NotFound("%v", err)
+	}
+	return err
+}
+
+func (s *Server) executionView(ctx context.Context, tenant, id string) (ExecutionView, error) {
+	e, err := s.st.GetExecution(ctx, tenant, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return ExecutionView{}, NotFound("execution %q not found", id)
+	}
+	if err != nil {
+		return ExecutionView{}, err
+	}
+	v := ExecutionView{Execution: e}
+	if v.Steps, err = s.st.ListExecutionSteps(ctx, tenant, id); err != nil {
+		return v, err
+	}
+	if v.Approvals, err = s.st.ListApprovals(ctx, tenant, id); err != nil {
+		return v, err
+	}
+	if v.Steps == nil {
+		v.Steps = []store.ExecutionStep{}
+	}
+	if v.Approvals == nil {
+		v.Approvals = []store.Approval{}
+	}
+	return v, nil
+}
+
+func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := store.ExecutionFilter{Status: q.Get("status"), Runbook: q.Get("runbook"), OpsItemID: q.Get("opsitem")}
+	if f.Status != "" && !contains(runbook.ExecutionStatuses, f.Status) {
+		return BadRequest("status %q is not one of %v", f.Status, runbook.ExecutionStatuses)
+	}
+	for _, v := range []string{f.Runbook, f.OpsItemID} {
+		if err := maxLen("filter", v, 256); err != nil {
+			return err
+		}
+	}
+	page, err := Page(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.st.ListExecutions(r.Context(), tenant, f, page)
+	if err != nil {
+		return err
+	}
+	WriteList(w, items, next)
+	return nil
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	v, err := s.executionView(r.Context(), tenant, id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// StepLog is one step row's log.
+type StepLog struct {
+	Seq       int       `json:"seq"`
+	Step      string    `json:"step"`
+	Target    string    `json:"target,omitempty"`
+	Status    string    `json:"status"`
+	Attempt   int       `json:"attempt"`
+	StartedAt time.Time `json:"started_at,omitzero"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
+	Log       string    `json:"log"`
+	Error     string    `json:"error,omitempty"`
+}
+
+func (s *Server) executionLogs(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.GetExecution(r.Context(), tenant, id); errors.Is(err, store.ErrNotFound) {
+		return NotFound("execution %q not found", id)
+	} else if err != nil {
+		return err
+	}
+	rows, err := s.st.ListExecutionSteps(r.Context(), tenant, id)
+	if err != nil {
+		return err
+	}
+	step, target := r.URL.Query().Get("step"), r.URL.Query().Get("target")
+	var out []StepLog
+	for _, row := range rows {
+		if (step != "" && row.Name != step) || (target != "" && row.TargetID != target) || (row.Log == "" && row.Error == "") {
+			continue
+		}
+		out = append(out, StepLog{Seq: row.Seq, Step: row.Name, Target: row.TargetID, Status: row.Status, Attempt: row.Attempt,
+			StartedAt: row.StartedAt, EndedAt: row.EndedAt, Log: row.Log, Error: row.Error})
+	}
+	WriteList(w, out, "")
+	return nil
+}
+
+// DecisionInput is the body of approve, deny and cancel (optional).
+type DecisionInput struct {
+	Comment string `json:"comment"`
+}
+
+func (s *Server) decideExecution(approve bool) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tenant, err := s.Tenant(r)
+		if err != nil {
+			return err
+		}
+		id, err := PathID(r, "id")
+		if err != nil {
+			return err
+		}
+		var in DecisionInput
+		if r.ContentLength != 0 {
+			if err := DecodeJSON(r, &in); err != nil {
+				return err
+			}
+		}
+		if err := maxLen("comment", in.Comment, 4096); err != nil {
+			return err
+		}
+		p := Principal(r)
+		by := execution.Approver{Actor: p.Actor(), Role: p.Role}
+		decide := s.runbooks.Approve
+		if !approve {
+			decide = s.runbooks.Deny
+		}
+		if _, err := decide(r.Context(), tenant, id, by, in.Comment); err != nil {
+			return executionError(err)
+		}
+		v, err := s.executionView(r.Context(), tenant, id)
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, v)
+		return nil
+	}
+}
+
+func (s *Server) cancelExecution(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var in DecisionInput
+	if r.ContentLength != 0 {
+		if err := DecodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	if err := maxLen("comment", in.Comment, 4096); err != nil {
+		return err
+	}
+	if _, err := s.runbooks.Cancel(r.Context(), tenant, id, Principal(r).Actor(), in.Comment); err != nil {
+		return executionError(err)
+	}
+	v, err := s.executionView(r.Context(), tenant, id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusAccepted, v)
+	return nil
+}

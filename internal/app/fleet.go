@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/intake"
+	"github.com/flywheel-ops/flywheel/internal/intake/generic"
+	"github.com/flywheel-ops/flywheel/internal/jobs"
+	"github.com/flywheel-ops/flywheel/internal/version"
+)
+
+// FleetOptions tune the agent fleet of a server. Zero values take the
+// defaults noted.
+type FleetOptions struct {
+	// Misses is how many heartbeat intervals may pass before an agent is
+	// "not reporting".
+	Misses int // default 3
+	// CheckEvery is how often the leader runs the drift check.
+	CheckEvery time.Duration // default 5s
+	// FlushEvery is how often buffered heartbeats are written.
+	FlushEvery time.Duration // default 2s
+	// DesiredVersion is the agent version the fleet should run; default
+	// this server's version. "-" disables version drift.
+	DesiredVersion string
+	// AgentBinaries holds agent builds flywheel-<os>-<arch> (+ .sha256)
+	// offered to outdated agents; default <data>/agent-binaries.
+	AgentBinaries string
+}
+
+// AgentBinariesDir is the default directory of agent builds, in the data
+// directory.
+const AgentBinariesDir = "agent-binaries"
+
+// buildFleet makes the fleet service and schedules its drift check on the
+// leader; its "agent not reporting" events go through the intake pipeline.
+func (a *App) buildFleet(o FleetOptions) error {
+	if o.CheckEvery == 0 {
+		o.CheckEvery = 5 * time.Second
+	}
+	switch o.DesiredVersion {
+	case "":
+		o.DesiredVersion = version.Version
+	case "-":
+		o.DesiredVersion = ""
+	}
+	if o.AgentBinaries == "" {
+		o.AgentBinaries = filepath.Join(a.cfg.DataDir, AgentBinariesDir)
+	}
+	svc, err := fleet.New(fleet.Options{
+		Store: a.st, Logger: a.log.With("component", "fleet"), Clock: a.now, Sink: fleetSink{a.intake},
+		Misses: o.Misses, FlushEvery: o.FlushEvery, DesiredVersion: o.DesiredVersion, Binaries: o.AgentBinaries,
+	})
+	if err != nil {
+		return err
+	}
+	if err := jobs.AddWorker(a.jobs, &fleet.CheckWorker{Service: svc}); err != nil {
+		return err
+	}
+	if err := a.jobs.AddPeriodic(fleet.PeriodicCheck(o.CheckEvery)); err != nil {
+		return err
+	}
+	if fi, err := os.Stat(o.AgentBinaries); err == nil && fi.IsDir() {
+		a.log.Info("serving agent builds for self-update", "dir", o.AgentBinaries, "version", o.DesiredVersion)
+	}
+	a.fleet = svc
+	return nil
+}
+
+// Fleet returns the server's fleet service.
+func (a *App) Fleet() *fleet.Service { return a.fleet }
+
+// fleetSink submits the fleet's events as generic intake deliveries, so
+// they are stored durably, deduplicated and correlated like any other, and
+// re-parsed identically if the server restarts before processing them.
+// Their source is "generic:fleet".
+type fleetSink struct{ in intakeService }
+
+func (s fleetSink) Submit(ctx context.Context, tenant string, ev event.Event) error {
+	al := generic.Alert{Source: fleet.EventSource, Title: ev.Title, Severity: string(ev.Severity), Status: string(ev.Status),
+		Labels: ev.Labels, Description: ev.Description, Timestamp: ev.OccurredAt.UTC().Format(time.RFC3339Nano),
+		Kind: string(ev.Kind), Fingerprint: ev.Fingerprint}
+	if len(ev.Resources) > 0 {
+		al.Resource, al.ResourceType = ev.Resources[0].ID, ev.Resources[0].Type
+	}
+	body, err := json.Marshal(al)
+	if err != nil {
+		return err
+	}
+	ad, ok := s.in.Adapter("generic")
+	if !ok {
+		return errors.New("no generic intake adapter")
+	}
+	res, err := ad.Parse(ctx, intake.Request{Body: body})
+	if err != nil {
+		return fmt.Errorf("fleet event: %w", err)
+	}
+	return s.in.Submit(ctx, tenant, "generic", body, nil, res.Events)
+}

@@ -1,0 +1,352 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/flywheel-ops/flywheel/internal/agent"
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// ExitCredentialRejected is the exit code of an agent whose credential or
+// enrollment token the server refused; the systemd unit does not restart
+// on it (RestartPreventExitStatus), since retrying cannot help.
+const ExitCredentialRejected = 3
+
+// agentFlags are `flywheel agent run`'s flags.
+type agentFlags struct {
+	cfg               agent.Config
+	tags              []string
+	logLevel          string
+	noInventory       bool
+	inventoryInterval time.Duration
+}
+
+func (f *agentFlags) bind(fs *pflag.FlagSet) {
+	fs.StringVar(&f.cfg.EnrollToken, "enroll-token", "", "one-time enrollment token, needed only the first time (env FLYWHEEL_ENROLL_TOKEN)")
+	fs.StringVar(&f.cfg.StateDir, "state", "", "state directory: the agent's credential, kept 0600 (default "+agent.DefaultStateDir+")")
+	fs.StringSliceVar(&f.tags, "tags", nil, "tags sent at enrollment, KEY=VALUE[,KEY=VALUE…]")
+	fs.StringVar(&f.cfg.Hostname, "hostname", "", "host name to report (default the system's)")
+	fs.DurationVar(&f.cfg.Interval, "heartbeat", 10*time.Second, "heartbeat interval; the server counts missed ones")
+	fs.DurationVar(&f.cfg.PollWait, "poll-wait", 30*time.Second, "how long each long-poll for commands waits")
+	fs.IntVar(&f.cfg.MaxConcurrency, "max-concurrency", 4, "commands run at once at most")
+	fs.IntVar(&f.cfg.OutputCap, "output-cap", 1<<20, "bytes of each command's output sent to the server")
+	fs.DurationVar(&f.inventoryInterval, "inventory-interval", 10*time.Minute, "how often inventory is collected (changes only are sent)")
+	fs.BoolVar(&f.noInventory, "no-inventory", false, "do not report inventory")
+	fs.BoolVar(&f.cfg.SelfUpdate, "self-update", true, "install agent builds the server offers")
+	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+}
+
+// parseTags turns KEY=VALUE items into a map.
+func parseTags(items []string) (map[string]string, error) {
+	if len(items) == 0 {
+		return nil, nil
+	}
+	m := make(map[string]string, len(items))
+	for _, kv := range items {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, fmt.Errorf("--tags %q is not KEY=VALUE", kv)
+		}
+		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return m, nil
+}
+
+func newAgentCmd(g *globals) *cobra.Command {
+	var f agentFlags
+	run := func(cmd *cobra.Command, _ []string) error { return runAgent(cmd, g, &f) }
+	cmd := &cobra.Command{
+		Use:   "agent",
+		Short: "Run the host agent, and manage agents: enrollment tokens, commands, revocation",
+		Long: `The host agent runs on each managed machine:
+
+  flywheel agent run --server https://flywheel.example.com --enroll-token fwe_…
+
+enrolls once with a one-time token (flywheel agent token create) and keeps
+its credential in --state; later starts reuse it. "flywheel agent" with the
+run flags is the same as "flywheel agent run". The other subcommands talk to
+the API with your token.`,
+		Args: cobra.NoArgs,
+		RunE: run,
+	}
+	f.bind(cmd.Flags())
+	runCmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the host agent (enrolls first when the state directory has no credential)",
+		Example: `  flywheel agent run --server https://flywheel.example.com:8080 --enroll-token fwe_… --tags env=prod,role=web
+  flywheel agent run --state /var/lib/flywheel-agent`,
+		Args: cobra.NoArgs,
+		RunE: run,
+	}
+	f.bind(runCmd.Flags())
+	cmd.AddCommand(runCmd, newAgentTokenCmd(g), newAgentListCmd(g), newAgentShowCmd(g), newAgentRevokeCmd(g), newAgentExecCmd(g))
+	return cmd
+}
+
+func runAgent(cmd *cobra.Command, g *globals, f *agentFlags) error {
+	cfg := f.cfg
+	var err error
+	if cfg.Tags, err = parseTags(f.tags); err != nil {
+		return &ExitError{Code: 2, Err: err}
+	}
+	cfg.Server = g.server
+	if cfg.Server == "" {
+		cfg.Server, _ = g.env.Lookup("FLYWHEEL_SERVER")
+	}
+	if cfg.Server != "" && !strings.Contains(cfg.Server, "://") {
+		cfg.Server = "http://" + cfg.Server
+	}
+	if cfg.EnrollToken == "" {
+		cfg.EnrollToken, _ = g.env.Lookup("FLYWHEEL_ENROLL_TOKEN")
+	}
+	cfg.InventoryInterval = f.inventoryInterval
+	if f.noInventory {
+		cfg.InventoryInterval = -1
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
+		return &ExitError{Code: 2, Err: fmt.Errorf("--log-level %q: %v", f.logLevel, err)}
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl}))
+	ctx := cmd.Context()
+	a, err := agent.New(ctx, cfg)
+	if errors.Is(err, agent.ErrRejected) {
+		return &ExitError{Code: ExitCredentialRejected, Err: err}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	err = a.Run(ctx)
+	if errors.Is(err, agent.ErrRejected) {
+		return &ExitError{Code: ExitCredentialRejected, Err: err}
+	}
+	return err
+}
+
+func agentPath(path string, tenant string) string {
+	if tenant != "" {
+		return path + "?" + url.Values{"tenant": {tenant}}.Encode()
+	}
+	return path
+}
+
+func newAgentTokenCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{Use: "token", Short: "Manage one-time agent enrollment tokens (admin)"}
+	var tenant string
+	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+	var in api.EnrollTokenInput
+	var tags []string
+	create := &cobra.Command{
+		Use:   "create",
+		Short: "Create a one-time enrollment token; it is printed once",
+		Example: `  flywheel agent token create --expires-in 1h --tags env=prod,team=payments
+  flywheel agent token create --tenant acme --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if in.Tags, err = parseTags(tags); err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			var out api.CreatedEnrollToken
+			if err := g.client().Do(cmd.Context(), "POST", agentPath("/api/v1/enrollment-tokens", tenant), in, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "enrollment token %s (tenant %s, single use, expires %s) — shown only now:\n%s\n\nOn the host:\n  flywheel agent run --server %s --enroll-token %s\n",
+				out.ID, out.TenantID, fmtTime(out.ExpiresAt), out.Token, g.client().BaseURL, out.Token)
+			return nil
+		},
+	}
+	create.Flags().StringVar(&in.ExpiresIn, "expires-in", "", "lifetime, e.g. 1h (default 24h)")
+	create.Flags().StringSliceVar(&tags, "tags", nil, "tags every agent enrolled with it gets, KEY=VALUE[,KEY=VALUE…]")
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List enrollment tokens (never their secrets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if tenant != "" {
+				q.Set("tenant", tenant)
+			}
+			items, err := listAll[store.EnrollToken](cmd, g, "/api/v1/enrollment-tokens", q)
+			if err != nil || g.json {
+				return orJSON(cmd, items, err)
+			}
+			rows := make([][]string, len(items))
+			for i, t := range items {
+				state := "unused"
+				if t.UsedAt != nil {
+					state = "used by " + t.UsedBy
+				} else if time.Now().After(t.ExpiresAt) {
+					state = "expired"
+				}
+				rows[i] = []string{t.ID, t.Prefix + "…", state, fmtTime(t.ExpiresAt), fmtTags(t.Tags)}
+			}
+			return printTable(cmd.OutOrStdout(), []string{"ID", "PREFIX", "STATE", "EXPIRES", "TAGS"}, rows)
+		},
+	}
+	cmd.AddCommand(create, list)
+	return cmd
+}
+
+func fmtTags(m map[string]string) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	parts := make([]string, 0, len(m))
+	for k, v := range m {
+		parts = append(parts, k+"="+v)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ",")
+}
+
+func newAgentListCmd(g *globals) *cobra.Command {
+	var tenant string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List agents with their state and version drift",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if tenant != "" {
+				q.Set("tenant", tenant)
+			}
+			items, err := listAll[api.AgentView](cmd, g, "/api/v1/agents", q)
+			if err != nil || g.json {
+				return orJSON(cmd, items, err)
+			}
+			rows := make([][]string, len(items))
+			for i, a := range items {
+				ver := a.Version
+				if a.Outdated {
+					ver += " (want " + a.DesiredVersion + ")"
+				}
+				rows[i] = []string{a.ID, a.Hostname, a.State, ver, fmtTimePtr(a.LastSeenAt), fmtTags(a.Tags)}
+			}
+			return printTable(cmd.OutOrStdout(), []string{"ID", "HOSTNAME", "STATE", "VERSION", "LAST SEEN", "TAGS"}, rows)
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+	return cmd
+}
+
+func newAgentShowCmd(g *globals) *cobra.Command {
+	var tenant string
+	cmd := &cobra.Command{
+		Use:   "show ID",
+		Short: "Show an agent",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var a api.AgentView
+			if err := g.client().Do(cmd.Context(), "GET", agentPath("/api/v1/agents/"+url.PathEscape(args[0]), tenant), nil, &a); err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), a)
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+	return cmd
+}
+
+func newAgentRevokeCmd(g *globals) *cobra.Command {
+	var tenant string
+	cmd := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an agent's credential: its next request is refused (admin)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := g.client().Do(cmd.Context(), "DELETE", agentPath("/api/v1/agents/"+url.PathEscape(args[0]), tenant), nil, nil); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "revoked", args[0])
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+	return cmd
+}
+
+func newAgentExecCmd(g *globals) *cobra.Command {
+	var (
+		tenant string
+		in     api.CommandInput
+		env    []string
+		wait   bool
+	)
+	cmd := &cobra.Command{
+		Use:   "exec AGENT_ID [-- PROGRAM ARGS…]",
+		Short: "Run a command on an agent (operator) and, with --wait, print its output and exit with its code",
+		Example: `  flywheel agent exec agt_… --wait -- df -h /
+  flywheel agent exec agt_… --script 'systemctl restart nginx' --timeout 1m --wait`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in.Argv = args[1:]
+			var err error
+			if in.Env, err = parseLabels(env); err != nil {
+				return &ExitError{Code: 2, Err: err}
+			}
+			c := g.client()
+			var out api.CommandView
+			if err := c.Do(cmd.Context(), "POST", agentPath("/api/v1/agents/"+url.PathEscape(args[0])+"/commands", tenant), in, &out); err != nil {
+				return err
+			}
+			if !wait {
+				if g.json {
+					return printJSON(cmd.OutOrStdout(), out)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), out.ID)
+				return nil
+			}
+			for !store.CommandFinal(out.Status) {
+				select {
+				case <-cmd.Context().Done():
+					return cmd.Context().Err()
+				case <-time.After(500 * time.Millisecond):
+				}
+				if err := c.Do(cmd.Context(), "GET", agentPath("/api/v1/commands/"+out.ID, tenant), nil, &out); err != nil {
+					return err
+				}
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			fmt.Fprint(cmd.OutOrStdout(), out.Output)
+			if out.Truncated {
+				fmt.Fprintf(cmd.ErrOrStderr(), "(output truncated: %d bytes kept of %d)\n", len(out.Output), out.OutputBytes)
+			}
+			switch {
+			case out.Status == store.CommandSucceeded:
+				return nil
+			case out.ExitCode != nil && *out.ExitCode > 0:
+				return &ExitError{Code: *out.ExitCode, Err: fmt.Errorf("command %s exited %d", out.ID, *out.ExitCode)}
+			}
+			return &ExitError{Code: 1, Err: fmt.Errorf("command %s %s: %s", out.ID, out.Status, out.Error)}
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+	fl.StringVar(&in.Script, "script", "", "run this shell script instead of PROGRAM ARGS")
+	fl.StringVar(&in.Shell, "shell", "", "shell for --script (default /bin/sh)")
+	fl.StringArrayVar(&env, "env", nil, "environment variable KEY=VALUE, repeatable")
+	fl.StringVar(&in.Dir, "dir", "", "working directory (default /)")
+	fl.StringVar(&in.User, "user", "", "run as this user (the agent must run as root)")
+	fl.StringVar(&in.Timeout, "timeout", "", "time limit, e.g. 30s (default 5m)")
+	fl.BoolVar(&wait, "wait", false, "wait for the result, print the output and exit with the command's code")
+	return cmd
+}
