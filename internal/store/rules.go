@@ -27,7 +27,10 @@ type RuleWriter interface {
 	// state (UpdatedAt = at) when there is none, and holds the row locked
 	// until the transaction ends: concurrent transactions acting for the
 	// same rule and tenant (replicas) take turns, so a rate limit counted
-	// under the lock holds across replicas.
+	// under the lock holds across replicas. It takes the tenant's audit
+	// lock (the one AppendAudit takes) first, so a transaction that
+	// appends audit records and locks rule states in either order cannot
+	// deadlock with another.
 	LockRuleState(ctx context.Context, tenantID, rule string, at time.Time) (RuleState, error)
 	// PutRuleState stores a rule's state, creating or replacing it.
 	PutRuleState(ctx context.Context, s RuleState) error

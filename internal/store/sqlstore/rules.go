@@ -48,7 +48,18 @@ func (r reader) LastRuleRun(ctx context.Context, tenantID, rule, opsItemID strin
 // LockRuleState upserts: on PostgreSQL the conflicting update takes the
 // row lock that serialises transactions acting for one rule; SQLite has
 // one writer, so the statement only creates the row.
+//
+// It first takes the tenant's audit head lock (see AppendAudit). A rule's
+// transaction always appends audit records too, so taking that lock first
+// fixes the order — audit head, then rule state — and two transactions
+// can never hold one each while waiting for the other.
 func (t *tx) LockRuleState(ctx context.Context, tenantID, rule string, at time.Time) (store.RuleState, error) {
+	if _, err := t.h.Exec(ctx, "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, '') ON CONFLICT (tenant_id) DO NOTHING", tenantID); err != nil {
+		return store.RuleState{}, err
+	}
+	if _, err := t.h.Exec(ctx, "UPDATE audit_heads SET seq = seq WHERE tenant_id = $1", tenantID); err != nil {
+		return store.RuleState{}, err
+	}
 	return scanRuleState(t.h.QueryRow(ctx, `INSERT INTO rule_states (tenant_id, rule, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (tenant_id, rule) DO UPDATE SET rule = excluded.rule
 		RETURNING `+ruleStateCols, tenantID, rule, ts(at)))

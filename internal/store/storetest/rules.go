@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"sync"
 	"testing"
@@ -151,5 +152,56 @@ func testRuleRuns(t *testing.T, s store.Store) {
 	}
 	if _, err := s.LastRuleRun(ctx, "acme", "isolate", "oi_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("LastRuleRun after pruning: %v, want ErrNotFound", err)
+	}
+}
+
+// testRuleStateLockOrder: one transaction locks a rule state and then
+// appends to the audit log, another appends and then locks the same rule
+// state. Both commit: LockRuleState takes the audit lock first, so neither
+// can hold one lock while waiting for the other (on PostgreSQL the naive
+// order deadlocks and one transaction is aborted).
+func testRuleStateLockOrder(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	hash := func(r store.AuditRecord) string { return fmt.Sprintf("h%d", r.Seq) }
+	rec := func(action string) *store.AuditRecord {
+		return &store.AuditRecord{TenantID: "acme", Time: t0, Actor: "rule:r", Action: action, Result: "ok"}
+	}
+	locked, audited := make(chan struct{}), make(chan struct{})
+	errs := make(chan error, 2)
+	go func() {
+		errs <- s.InTx(ctx, func(tx store.Tx) error {
+			if _, err := tx.LockRuleState(ctx, "acme", "r", t0); err != nil {
+				return err
+			}
+			close(locked)
+			// Give the other transaction the chance to append first; with
+			// the audit lock already held here, it waits instead.
+			select {
+			case <-audited:
+			case <-time.After(200 * time.Millisecond):
+			}
+			return tx.AppendAudit(ctx, rec("second"), hash)
+		})
+	}()
+	go func() {
+		<-locked
+		errs <- s.InTx(ctx, func(tx store.Tx) error {
+			err := tx.AppendAudit(ctx, rec("first"), hash)
+			close(audited)
+			if err != nil {
+				return err
+			}
+			_, err = tx.LockRuleState(ctx, "acme", "r", t0)
+			return err
+		})
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Errorf("transaction failed: %v", err)
+		}
+	}
+	if seq, _, err := s.AuditHead(ctx, "acme"); err != nil || seq != 2 {
+		t.Errorf("audit head = %d, %v; want 2", seq, err)
 	}
 }
