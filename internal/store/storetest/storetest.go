@@ -44,6 +44,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ExecutionSteps", testExecutionSteps},
 		{"RuleStates", testRuleStates},
 		{"RuleRuns", testRuleRuns},
+		{"RuleStateLockOrder", testRuleStateLockOrder},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
