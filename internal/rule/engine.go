@@ -29,9 +29,8 @@ type Decision string
 const (
 	// DecisionRan: the rule started its runbook (auto or approval mode).
 	DecisionRan Decision = "ran"
-	// DecisionSuggested: the rule recorded its runbook as a suggestion on
-	// the OpsItem's timeline (mode suggest, or auto while the breaker is
-	// open).
+	// DecisionSuggested: the rule's runbook was recorded as a suggestion
+	// on the OpsItem's timeline (mode suggest).
 	DecisionSuggested Decision = "suggested"
 	// DecisionNotified: the rule asked for a notification (Effect.Notify).
 	DecisionNotified Decision = "notified"
@@ -39,7 +38,7 @@ const (
 	// max times within its period.
 	DecisionRateLimited Decision = "rate-limited"
 	// DecisionBreakerOpen: the rule matched in auto mode while its circuit
-	// breaker is open; nothing ran.
+	// breaker is open; nothing ran, the runbook was suggested instead.
 	DecisionBreakerOpen Decision = "breaker-open"
 	// DecisionLoopGuarded: the event came from this rule's own execution,
 	// or the rule acted on this OpsItem within its cool-down.
@@ -90,8 +89,10 @@ type Notification struct {
 // commit with the event that caused them, or not at all.
 type Engine struct {
 	Rules *Rules
-	// Starter starts runbook executions (internal/execution). Nil: rules
-	// with a runbook in auto or approval mode fail (DecisionFailed).
+	// Starter starts runbook executions and records suggestions
+	// (internal/execution). Nil: rules with a runbook in auto or approval
+	// mode fail (DecisionFailed); suggestions are recorded on the timeline
+	// by the engine.
 	Starter runbook.Starter
 	// Now is the clock for RecordResult and ResetBreaker (Apply takes time
 	// from the event); nil means time.Now.
@@ -140,9 +141,10 @@ func (en *Engine) OnEvent(ctx context.Context, tx store.Tx, tenant string, ev *e
 //     timeline entry and an audit record; o is updated in place.
 //   - acting (runbook, notify) passes the loop guard (the event's
 //     LabelExecutionRule, then the cool-down on this OpsItem), then the
-//     rate limit, then — for auto runs — the circuit breaker; then starts
-//     the runbook through the Starter, or records a suggestion on the
-//     timeline, and returns notifications as effects to deliver.
+//     rate limit, then — for auto runs — the circuit breaker (an open one
+//     turns the run into a suggestion); then hands the run or suggestion
+//     to the Starter, which records it on the OpsItem's timeline, and
+//     returns notifications as effects to deliver.
 //
 // Every decision writes an audit record with actor "rule:<name>". Apply
 // returns an error only when the store fails; a runbook that cannot start
@@ -308,82 +310,64 @@ func (a *applier) guarded(ctx context.Context, r *Rule) (string, error) {
 // runbook starts, suggests or declines the rule's runbook, and records
 // the decision.
 func (a *applier) runbook(ctx context.Context, r *Rule, m Match, st store.RuleState) (Effect, error) {
-	eff := Effect{Runbook: r.Runbook, Mode: r.Mode, Parameters: m.Parameters}
+	eff := Effect{Runbook: r.Runbook, Mode: r.Mode, Parameters: m.Parameters, Targets: m.Targets}
 	if len(m.Errors) > 0 {
+		// The rule's expressions failed on this event: its inputs would be
+		// wrong. That is the rule's fault, not the runbook's, so the
+		// breaker does not count it.
 		eff.Decision, eff.Reason = DecisionFailed, errors.Join(m.Errors...).Error()
-		if err := a.timeline(ctx, r, "rule", fmt.Sprintf("rule %s could not start runbook %s: %s", r.Name, r.Runbook, eff.Reason)); err != nil {
-			return eff, err
-		}
-		return eff, a.record(ctx, r, eff, false)
+		return eff, a.record(ctx, r, eff, true)
 	}
+	mode := r.Mode
 	switch {
-	case r.Mode == runbook.ModeSuggest:
+	case mode == runbook.ModeSuggest:
 		eff.Decision = DecisionSuggested
-		return eff, a.suggest(ctx, r, eff, "")
-	case r.Mode == runbook.ModeAuto && st.BreakerOpen():
-		eff.Decision = DecisionBreakerOpen
-		eff.Reason = fmt.Sprintf("the rule's breaker opened at %s after %d failed runs", st.BreakerOpenedAt.Format(time.RFC3339), st.Failures)
+	case mode == runbook.ModeAuto && st.BreakerOpen():
+		// Stop auto runs, but say what would have run and why not.
+		eff.Decision, mode = DecisionBreakerOpen, runbook.ModeSuggest
+		eff.Reason = fmt.Sprintf("its circuit breaker opened at %s after %d failed runs", st.BreakerOpenedAt.Format(time.RFC3339), st.Failures)
 		if st.BreakerOpsItemID != "" {
 			eff.Reason += " (OpsItem " + st.BreakerOpsItemID + ")"
 		}
-		return eff, a.suggest(ctx, r, eff, "; not started: "+eff.Reason)
-	}
-
-	targets := m.Targets
-	if r.c.targets == nil {
-		res, err := a.tx.ListOpsItemResources(ctx, a.tenant, a.o.ID)
-		if err != nil {
+		if err := a.record(ctx, r, eff, true); err != nil {
 			return eff, err
 		}
-		for _, x := range res {
-			if !slices.Contains(targets, x.ID) {
-				targets = append(targets, x.ID)
-			}
-		}
+	default:
+		eff.Decision = DecisionRan
 	}
-	eff.Targets = targets
-	var (
-		id  string
-		err error
-	)
-	if a.en.Starter == nil {
-		err = errors.New("no runbook starter is configured")
-	} else {
-		id, err = a.en.Starter.Start(ctx, a.tx, runbook.StartRequest{
-			TenantID: a.tenant, Runbook: r.Runbook, Parameters: m.Parameters, Targets: targets,
-			OpsItemID: a.o.ID, Mode: r.Mode, StartedBy: actor(r), Rule: r.Name,
-		})
-	}
+
+	id, err := a.start(ctx, r, m, mode)
 	if err != nil {
 		// A runbook that cannot start is a failed run: the breaker counts
 		// it, so a rule naming a missing runbook stops itself.
 		eff.Decision, eff.Reason = DecisionFailed, err.Error()
-		if err := a.timeline(ctx, r, "rule", fmt.Sprintf("rule %s could not start runbook %s: %v", r.Name, r.Runbook, eff.Reason)); err != nil {
-			return eff, err
-		}
-		if err := a.record(ctx, r, eff, false); err != nil {
+		if err := a.record(ctx, r, eff, true); err != nil {
 			return eff, err
 		}
 		return eff, a.en.countResult(ctx, a.tx, a.tenant, r, st, false, a.at)
 	}
-	eff.Decision, eff.ExecutionID = DecisionRan, id
-	msg := fmt.Sprintf("rule %s started runbook %s (execution %s)", r.Name, r.Runbook, id)
-	if r.Mode == runbook.ModeApproval {
-		msg += ", waiting for approval"
-	}
-	if err := a.timeline(ctx, r, "execution", msg); err != nil {
-		return eff, err
+	eff.ExecutionID = id
+	if eff.Decision == DecisionBreakerOpen {
+		return eff, nil
 	}
 	return eff, a.record(ctx, r, eff, false)
 }
 
-// suggest records a runbook suggestion on the OpsItem's timeline.
-func (a *applier) suggest(ctx context.Context, r *Rule, eff Effect, why string) error {
-	msg := fmt.Sprintf("rule %s suggests runbook %s%s%s", r.Name, r.Runbook, formatParams(eff.Parameters), why)
-	if err := a.timeline(ctx, r, "suggestion", msg); err != nil {
-		return err
+// start hands the run (or, in suggest mode, the suggestion) to the
+// Starter, which records it on the OpsItem's timeline. Without a Starter a
+// suggestion is recorded here, and a run fails.
+func (a *applier) start(ctx context.Context, r *Rule, m Match, mode runbook.Mode) (string, error) {
+	if a.en.Starter == nil {
+		if mode != runbook.ModeSuggest {
+			return "", errors.New("no runbook starter is configured")
+		}
+		return "", a.timeline(ctx, r, "suggestion",
+			fmt.Sprintf("Suggested runbook: %s (rule %s)%s", r.Runbook, r.Name, formatParams(m.Parameters)))
 	}
-	return a.record(ctx, r, eff, false)
+	return a.en.Starter.Start(ctx, a.tx, runbook.StartRequest{
+		TenantID: a.tenant, Runbook: r.Runbook, Parameters: m.Parameters, Targets: m.Targets,
+		OpsItemID: a.o.ID, Mode: mode, StartedBy: actor(r), Rule: r.Name,
+	})
 }
 
 // record audits eff and keeps it for Apply's result; note also puts a
@@ -393,7 +377,11 @@ func (a *applier) record(ctx context.Context, r *Rule, eff Effect, note bool) er
 	eff.Rule = r.Name
 	a.effects = append(a.effects, eff)
 	if note {
-		if err := a.timeline(ctx, r, "rule", fmt.Sprintf("rule %s matched but is %s: %s", r.Name, eff.Decision, eff.Reason)); err != nil {
+		msg := fmt.Sprintf("rule %s matched but is %s: %s", r.Name, eff.Decision, eff.Reason)
+		if eff.Decision == DecisionFailed {
+			msg = fmt.Sprintf("rule %s could not start runbook %s: %s", r.Name, r.Runbook, eff.Reason)
+		}
+		if err := a.timeline(ctx, r, "rule", msg); err != nil {
 			return err
 		}
 	}

@@ -147,7 +147,7 @@ type Match struct {
 	// runbook).
 	Parameters map[string]any
 	// Targets are the evaluated targets expression; nil when the rule has
-	// none (the OpsItem's resources are used).
+	// none (the runbook's own targeting applies).
 	Targets []string
 	// Message is the notification text (the OpsItem's title when the rule
 	// has no message expression).

@@ -54,8 +54,9 @@ type Then struct {
 	// Parameters are the runbook's parameters, each a CEL expression over
 	// `event` and `opsitem`.
 	Parameters map[string]string `yaml:"parameters"`
-	// Targets is a CEL list of resource IDs; empty means the OpsItem's
-	// resources. "[]" leaves targeting to the runbook's own default.
+	// Targets is a CEL list of resource IDs that overrides the runbook's
+	// own targeting; empty (or an empty list) leaves it to the runbook,
+	// whose `targets: {from: opsitem}` runs it on the OpsItem's resources.
 	Targets string `yaml:"targets"`
 	// Set changes the OpsItem's category or severity.
 	Set SetFields `yaml:"set"`
@@ -135,7 +136,7 @@ type compiled struct {
 	when    *program
 	params  map[string]*program
 	names   []string // parameter names, sorted
-	targets *program // nil: the OpsItem's resources
+	targets *program // nil: the runbook's own targeting
 	message *program // nil: the OpsItem's title
 }
 
