@@ -29,7 +29,8 @@ type ProcessorOptions struct {
 	// transactions (default 20ms): work arriving meanwhile joins the next
 	// one, so a busy intake is processed in a few large transactions (each
 	// alert written once, one commit) rather than one per delivery. When
-	// processing is slower than intake, transactions grow by themselves.
+	// processing is slower than intake, transactions grow by themselves;
+	// while nearly all events are repeats the pause doubles, up to 250ms.
 	// Negative: none.
 	Linger time.Duration
 	// OnProcessed is called after each committed processing transaction
@@ -46,6 +47,8 @@ type Processor struct {
 	parse Parser
 	opts  ProcessorOptions
 	in    chan []Work
+	// linger is the current pause between transactions (see adapt).
+	linger time.Duration
 	// alerts carries alert state across transactions when this process is
 	// the only writer of it (SQLite); nil otherwise.
 	alerts *alertCache
@@ -73,7 +76,8 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if o.Linger == 0 {
 		o.Linger = 20 * time.Millisecond
 	}
-	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{})}
+	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{}),
+		linger: o.Linger}
 	if st.Driver() == "sqlite" {
 		// One process holds a SQLite database, and in it only the
 		// Processor writes alert state.
@@ -126,7 +130,7 @@ func (p *Processor) loop(ctx context.Context) {
 				}
 			}
 		case w := <-p.in:
-			w = p.gather(w, last.Add(p.opts.Linger))
+			w = p.gather(w, last.Add(p.linger))
 			last = time.Now()
 			p.process(ctx, w)
 		case <-tick.C:
@@ -261,6 +265,7 @@ func (p *Processor) done1(work []Work, outs []Outcome) {
 	for _, w := range work {
 		n += int64(max(len(w.Events), 1))
 	}
+	p.adapt(outs)
 	if p.back.Add(-n) < 0 {
 		p.back.Store(0)
 	}
@@ -268,6 +273,36 @@ func (p *Processor) done1(work []Work, outs []Outcome) {
 		p.opts.OnProcessed(outs)
 	}
 }
+
+// adapt sets the pause before the next transaction from this one. A
+// transaction of (almost) only repeats — a Prometheus re-sending its active
+// alerts — costs a counter update per alert however many repeats it holds,
+// so while they flood in the processor gathers longer (doubling up to
+// maxLinger); anything else brings the pause back to Linger at once, so new
+// alerts are not held back when it matters.
+func (p *Processor) adapt(outs []Outcome) {
+	if p.opts.Linger <= 0 {
+		return
+	}
+	dup := 0
+	for _, o := range outs {
+		if o.Decision == DecisionDeduplicated {
+			dup++
+		}
+	}
+	if len(outs) >= repeatFlood && dup*10 >= len(outs)*9 {
+		p.linger = min(2*p.linger, maxLinger)
+	} else {
+		p.linger = p.opts.Linger
+	}
+}
+
+// A repeat flood is a transaction of at least repeatFlood events, nine in
+// ten repeats; during one the pause grows up to maxLinger.
+const (
+	repeatFlood = 500
+	maxLinger   = 250 * time.Millisecond
+)
 
 func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
 	var all []Outcome
