@@ -54,7 +54,7 @@ func main() {
 	var o options
 	flag.BoolVar(&o.quick, "quick", false, "smaller totals and one round (a smoke test, not a measurement)")
 	flag.IntVar(&o.rounds, "rounds", 2, "alternating rounds (AM, FW) of the throughput scenarios; the best of each side counts")
-	flag.StringVar(&o.alertloadDir, "alertload", "../shared/tools/alertload", "the alertload module, relative to the repository root")
+	flag.StringVar(&o.alertloadDir, "alertload", "../shared/tools/alertload", "the alertload module (relative to the repository root, or absolute)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (data, logs)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the JSON result to this file")
 	flag.IntVar(&o.latencyRate, "latency-rate", 1000, "events/s for the latency scenario")
@@ -141,7 +141,11 @@ func run(o options) error {
 	if err := command(root, "go", "build", "-o", fwBin, "./cmd/flywheel").Run(); err != nil {
 		return fmt.Errorf("building flywheel: %w", err)
 	}
-	if err := command(root, "go", "build", "-C", filepath.Join(root, o.alertloadDir), "-o", loadBin, ".").Run(); err != nil {
+	loadDir := o.alertloadDir
+	if !filepath.IsAbs(loadDir) {
+		loadDir = filepath.Join(root, loadDir)
+	}
+	if err := command(root, "go", "build", "-C", loadDir, "-o", loadBin, ".").Run(); err != nil {
 		return fmt.Errorf("building alertload: %w", err)
 	}
 
