@@ -107,6 +107,20 @@ func TestDocExamples(t *testing.T) {
 	if _, ok := rs.Rule("broken"); ok {
 		t.Error("the broken example compiled")
 	}
+	// The examples' own tests pass (and there are some).
+	tests := 0
+	for _, r := range rs.Test() {
+		if r.Origin.Source != "ops" {
+			continue
+		}
+		tests++
+		if r.Err != nil {
+			t.Errorf("%s: test %q: %v", r.Rule, r.Test, r.Err)
+		}
+	}
+	if tests != 2 {
+		t.Errorf("the page's examples carry %d tests, want 2", tests)
+	}
 
 	// web-disk-cleanup: a full root volume on a web host cleans up, in
 	// service, automatically.

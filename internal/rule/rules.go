@@ -38,7 +38,8 @@ type Rule struct {
 	Cooldown       time.Duration
 	Stop           bool
 
-	c *compiled
+	c     *compiled
+	tests []TestSpec
 }
 
 // Acts reports whether the rule does something beyond classifying the
@@ -84,7 +85,7 @@ func Compile(items []content.Item) (*Rules, error) {
 			Priority: spec.Priority, When: spec.When, Runbook: t.Runbook, Mode: t.Mode,
 			Parameters: maps.Clone(t.Parameters), Targets: t.Targets, Set: t.Set, Notify: notify, Suppress: t.Suppress,
 			RateLimit: spec.RateLimit, CircuitBreaker: spec.CircuitBreaker, Cooldown: spec.Cooldown, Stop: spec.Stop,
-			c: c,
+			c: c, tests: spec.Tests,
 		})
 	}
 	if len(errs) > 0 {

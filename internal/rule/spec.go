@@ -42,6 +42,10 @@ type Spec struct {
 	// Stop ends evaluation at this rule when it matches: lower rules are
 	// not tried.
 	Stop bool `yaml:"stop"`
+	// Tests are offline checks (`flywheel content test`): an event and an
+	// OpsItem in, whether the rule matches among all the rules, and what it
+	// would pass the runbook.
+	Tests []TestSpec `yaml:"tests"`
 }
 
 // Then is a rule's actions. At least one is set.
@@ -241,6 +245,9 @@ func compileSpec(s *Spec) (*compiled, error) {
 	}
 	if s.Cooldown < 0 || (s.Cooldown > 0 && s.Cooldown < minDuration) {
 		fail("cooldown", fmt.Errorf("%s is not 0 or at least %s", s.Cooldown, minDuration))
+	}
+	for i := range s.Tests {
+		checkTest(&s.Tests[i], fmt.Sprintf("tests[%d]", i), s, fail)
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
