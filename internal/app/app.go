@@ -22,6 +22,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
@@ -62,6 +63,7 @@ type App struct {
 	intake    intakeService
 	jobs      *jobs.Queue
 	fleet     *fleet.Service
+	exec      *execution.Executor
 
 	stopOnce sync.Once
 	stopErr  error
@@ -121,9 +123,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	if err := a.buildRunbooks(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.api = api.New(api.Options{
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
-		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet,
+		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.exec,
 	})
 	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock})
 	if err != nil {

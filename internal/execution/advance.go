@@ -55,6 +55,7 @@ func (x *Executor) run(ctx context.Context, tenant, id string) error {
 	if !got {
 		return nil // another worker holds it, or it is gone
 	}
+	ctx = context.WithValue(ctx, tenantKey{}, tenant)
 	r := &runner{x: x, tenant: tenant, id: id, owner: owner, jobCtx: ctx}
 	r.stepCtx, r.cancelStep = context.WithCancelCause(ctx)
 	hbCtx, stopHB := context.WithCancel(ctx)

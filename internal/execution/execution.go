@@ -169,3 +169,13 @@ var (
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
+
+type tenantKey struct{}
+
+// TenantFromContext returns the tenant of the execution whose step is
+// running with ctx ("" outside one). Actions that reach other systems
+// (the agent dispatcher) use it to refuse targets of another tenant.
+func TenantFromContext(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey{}).(string)
+	return t
+}

@@ -17,17 +17,16 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/maintenance"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 )
-
-// ioActions are the I/O step actions runbooks may name. Their inputs are
-// checked by the actions themselves when the executor builds them
-// (internal/runbook/action/registry); offline validation checks names.
-var ioActions = []string{"exec", "http", "notify", "aws"}
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
 	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind(),
-		runbook.Kind(runbook.ActionNames(ioActions...)), rule.Kind()}
+		// Runbook steps are checked against the I/O actions themselves
+		// (names and inputs); built with default options, they only
+		// validate here, never run.
+		runbook.Kind(registry.New(registry.Options{}).Get), rule.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always

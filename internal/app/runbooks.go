@@ -1,0 +1,40 @@
+package app
+
+import (
+	"fmt"
+
+	"github.com/flywheel-ops/flywheel/internal/execution"
+	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
+)
+
+// buildRunbooks makes the I/O actions (exec steps run on hosts through the
+// fleet's agents), compiles the content's runbooks and builds the executor,
+// whose jobs run on the app's queue.
+func (a *App) buildRunbooks() error {
+	actions := registry.New(registry.Options{Exec: exec.Options{
+		Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: execution.TenantFromContext},
+	}})
+	lib, err := runbook.NewLibrary(a.content, actions.Get)
+	if err != nil {
+		return fmt.Errorf("runbooks: %w", err)
+	}
+	x, err := execution.New(execution.Options{
+		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{},
+		Logger: a.log.With("component", "execution"), Clock: a.now,
+	})
+	if err != nil {
+		return err
+	}
+	if err := x.Register(a.jobs); err != nil {
+		return err
+	}
+	a.exec = x
+	return nil
+}
+
+// Executor returns the runbook executor (automation rules start runbooks
+// through it: it is a runbook.Starter).
+func (a *App) Executor() *execution.Executor { return a.exec }
