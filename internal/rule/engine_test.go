@@ -443,7 +443,6 @@ spec:
 		t.Errorf("approval start = %+v", r)
 	}
 
-
 	// A parameter that fails to evaluate: no run, and not the runbook's
 	// fault, so the breaker does not count it.
 	o3 := h.opsItem("acme", "oi_3")
