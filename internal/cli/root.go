@@ -82,6 +82,7 @@ func NewRoot(env Env) *cobra.Command {
 		newMaintenanceCmd(g),
 		newEventCmd(g),
 		newAgentCmd(g),
+		newRunbookCmd(g),
 		newAuditCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
