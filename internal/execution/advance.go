@@ -36,6 +36,8 @@ type runner struct {
 	jobCtx     context.Context
 	stepCtx    context.Context
 	cancelStep context.CancelCauseFunc
+	// s is the execution's state as of the last committed transaction.
+	s *state
 }
 
 // run takes the execution's lease and runs steps until it waits, ends,
@@ -76,8 +78,22 @@ func (x *Executor) run(ctx context.Context, tenant, id string) error {
 	}()
 
 	deadline := now.Add(x.opts.Slice)
+	var done *outcome
+	ran := false // each job runs at least one step before handing on
 	for {
-		more, err := r.step()
+		next, more, err := r.advance(done)
+		done = nil
+		if err == nil && next != nil && (!ran || !x.now().After(deadline)) {
+			ran = true
+			var res result
+			if res, err = r.runPhase2(next); err == nil {
+				if next.st.PerTarget {
+					r.s = nil // the target rows changed outside the cached state
+				}
+				done = &outcome{p: next, res: res}
+				continue
+			}
+		}
 		switch {
 		case ctx.Err() != nil:
 			return fmt.Errorf("execution %s: %w", id, ctx.Err())
@@ -86,19 +102,18 @@ func (x *Executor) run(ctx context.Context, tenant, id string) error {
 			return nil
 		case err != nil:
 			return fmt.Errorf("execution %s: %w", id, err)
-		case !more:
+		case !more && next == nil:
 			return nil
 		}
-		if x.now().After(deadline) {
-			// Hand on to a fresh job so others get a turn.
-			return x.st.InTx(ctx, func(tx store.Tx) error {
-				e, err := r.owned(ctx, tx)
-				if err != nil {
-					return err
-				}
-				return x.enqueue(ctx, tx, e)
-			})
-		}
+		// Out of time: hand on to a fresh job so others get a turn (a step
+		// begun but not run yet is begun again there).
+		return x.st.InTx(ctx, func(tx store.Tx) error {
+			e, err := r.owned(ctx, tx)
+			if err != nil {
+				return err
+			}
+			return x.enqueue(ctx, tx, e)
+		})
 	}
 }
 
@@ -157,14 +172,24 @@ type phase2 struct {
 	own store.ExecutionStep
 }
 
-// step advances the execution by one step, reporting whether there is
-// more to run now.
-func (r *runner) step() (bool, error) {
+// outcome is a step run outside a transaction, to record.
+type outcome struct {
+	p   *phase2
+	res result
+}
+
+// maxInline bounds the steps one transaction moves through.
+const maxInline = 50
+
+// advance runs one transaction: it records done, if given, then moves the
+// execution through every step that completes inside a transaction (skips,
+// branches, asserts, collect, opsitem) up to the next step to run outside
+// one (returned), a wait, or the end. more reports whether there is more
+// to do now.
+func (r *runner) advance(done *outcome) (next *phase2, more bool, err error) {
 	ctx, x := r.jobCtx, r.x
-	var more bool
-	var next *phase2
-	err := x.st.InTx(ctx, func(tx store.Tx) error {
-		more, next = false, nil
+	err = x.st.InTx(ctx, func(tx store.Tx) error {
+		next, more = nil, false
 		e, err := r.owned(ctx, tx)
 		if err != nil {
 			return err
@@ -172,57 +197,99 @@ func (r *runner) step() (bool, error) {
 		if runbook.IsTerminal(e.Status) || e.Status == runbook.StatusWaitingApproval {
 			return nil
 		}
-		s, err := x.load(ctx, tx, e)
+		s, err := r.state(ctx, tx, e)
 		if err != nil {
 			return x.finish(ctx, tx, &state{e: e}, runbook.StatusFailed, err.Error())
 		}
-		if e.CancelRequested {
-			return x.finish(ctx, tx, s, runbook.StatusCancelled, "cancelled")
-		}
-		now := x.now()
-		if s.e.Status == runbook.StatusPending {
-			s.e.Status, s.e.StartedAt = runbook.StatusRunning, now
-			if err := x.audit(ctx, tx, s.e, x.actor(s.e), "execution.running", "", map[string]any{"runbook": s.rb.Name}); err != nil {
+		if done != nil {
+			own, _ := s.visit()
+			if own == nil || own.Seq != done.p.own.Seq {
+				return fmt.Errorf("execution %s moved on from step row %d", e.ID, done.p.own.Seq)
+			}
+			// This runner alone wrote the row since; its copy is current.
+			*own = done.p.own
+			if done.res.status == runbook.StatusCancelled {
+				return x.finish(ctx, tx, s, runbook.StatusCancelled, "cancelled")
+			}
+			if more, err = x.complete(ctx, tx, s, done.p.st, own, done.res, runbook.Next); err != nil || !more {
 				return err
 			}
 		}
-		if s.e.Cursor < 0 || s.e.Cursor >= len(s.rb.Steps) {
-			return x.finish(ctx, tx, s, runbook.StatusSucceeded, "")
-		}
-		st := s.rb.Steps[s.e.Cursor]
-		own, _ := s.visit()
-		if own == nil {
-			return fmt.Errorf("step row %d of execution %s is missing", s.e.Seq, s.e.ID)
-		}
-		switch own.Status {
-		case runbook.StatusPending:
-			if own.Attempt == 0 && st.When != nil {
-				ok, err := st.When.EvalBool(ctx, &s.scope)
-				if err != nil {
-					more, err = x.complete(ctx, tx, s, st, own, result{status: runbook.StatusFailed, err: "when: " + err.Error()}, runbook.Next)
-					return err
-				}
-				if !ok {
-					own.Log = "skipped: when is false"
-					more, err = x.complete(ctx, tx, s, st, own, result{status: runbook.StepSkipped}, runbook.Next)
-					return err
-				}
+		for range maxInline {
+			if next, more, err = x.stepIn(ctx, tx, s); err != nil || next != nil || !more {
+				return err
 			}
-			more, next, err = x.begin(ctx, tx, s, st, own)
-			return err
-		case runbook.StatusRunning:
-			more, next, err = x.resume(ctx, tx, s, st, own)
-			return err
 		}
-		// A finished row whose transition did not happen (cannot normally
-		// occur: both commit together); move on from it.
-		more, err = x.transition(ctx, tx, s, st, own.Status, runbook.Next)
-		return err
+		more = true
+		return nil
 	})
-	if err != nil || next == nil {
-		return more, err
+	if err != nil {
+		r.s = nil
 	}
-	return r.runPhase2(next)
+	return next, more, err
+}
+
+// state returns the execution's state: the runner's copy while nothing
+// but the runner changed it (it holds the lease; others only set the
+// cancel flag, which e carries), else loaded.
+func (r *runner) state(ctx context.Context, tx store.Tx, e store.Execution) (*state, error) {
+	if c := r.s; c != nil && c.e.ID == e.ID && c.e.Cursor == e.Cursor && c.e.Seq == e.Seq && c.e.NextSeq == e.NextSeq && c.e.Status == e.Status {
+		c.e = e
+		return c, nil
+	}
+	s, err := r.x.load(ctx, tx, e)
+	if err != nil {
+		r.s = nil
+		return nil, err
+	}
+	r.s = s
+	return s, nil
+}
+
+// stepIn handles the current step inside tx.
+func (x *Executor) stepIn(ctx context.Context, tx store.Tx, s *state) (*phase2, bool, error) {
+	if s.e.CancelRequested {
+		return nil, false, x.finish(ctx, tx, s, runbook.StatusCancelled, "cancelled")
+	}
+	now := x.now()
+	if s.e.Status == runbook.StatusPending {
+		s.e.Status, s.e.StartedAt = runbook.StatusRunning, now
+		if err := x.audit(ctx, tx, s.e, x.actor(s.e), "execution.running", "", map[string]any{"runbook": s.rb.Name}); err != nil {
+			return nil, false, err
+		}
+	}
+	if s.e.Cursor < 0 || s.e.Cursor >= len(s.rb.Steps) {
+		return nil, false, x.finish(ctx, tx, s, runbook.StatusSucceeded, "")
+	}
+	st := s.rb.Steps[s.e.Cursor]
+	own, _ := s.visit()
+	if own == nil {
+		return nil, false, fmt.Errorf("step row %d of execution %s is missing", s.e.Seq, s.e.ID)
+	}
+	switch own.Status {
+	case runbook.StatusPending:
+		if own.Attempt == 0 && st.When != nil {
+			ok, err := st.When.EvalBool(ctx, &s.scope)
+			if err != nil {
+				more, err := x.complete(ctx, tx, s, st, own, result{status: runbook.StatusFailed, err: "when: " + err.Error()}, runbook.Next)
+				return nil, more, err
+			}
+			if !ok {
+				own.Log = "skipped: when is false"
+				more, err := x.complete(ctx, tx, s, st, own, result{status: runbook.StepSkipped}, runbook.Next)
+				return nil, more, err
+			}
+		}
+		more, next, err := x.begin(ctx, tx, s, st, own)
+		return next, more, err
+	case runbook.StatusRunning:
+		more, next, err := x.resume(ctx, tx, s, st, own)
+		return next, more, err
+	}
+	// A finished row whose transition did not happen (cannot normally
+	// occur: both commit together); move on from it.
+	more, err := x.transition(ctx, tx, s, st, own.Status, runbook.Next)
+	return nil, more, err
 }
 
 // begin starts a pending step. Steps that are only bookkeeping finish in

@@ -12,48 +12,16 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// runPhase2 runs an I/O or wait_for step outside any transaction, then
-// completes it.
-func (r *runner) runPhase2(p *phase2) (bool, error) {
-	var res result
-	var err error
+// runPhase2 runs an I/O or wait_for step outside any transaction. Its
+// outcome is recorded by the next advance.
+func (r *runner) runPhase2(p *phase2) (result, error) {
 	switch {
 	case p.st.Action == runbook.ActionWaitFor:
-		res, err = r.waitFor(p)
+		return r.waitFor(p)
 	case p.st.PerTarget:
-		res, err = r.fanOut(p)
-	default:
-		own := p.own
-		res, err = r.runUnit(p.s, p.st, &own, nil)
-		p.own = own
+		return r.fanOut(p)
 	}
-	if err != nil {
-		return false, err
-	}
-	ctx, x := r.jobCtx, r.x
-	var more bool
-	err = x.st.InTx(ctx, func(tx store.Tx) error {
-		e, err := r.owned(ctx, tx)
-		if err != nil {
-			return err
-		}
-		s, err := x.load(ctx, tx, e)
-		if err != nil {
-			return err
-		}
-		own, _ := s.visit()
-		if own == nil || own.Seq != p.own.Seq {
-			return fmt.Errorf("execution %s moved on from step row %d", e.ID, p.own.Seq)
-		}
-		// This runner alone wrote the row since; its copy is current.
-		*own = p.own
-		if res.status == runbook.StatusCancelled {
-			return x.finish(ctx, tx, s, runbook.StatusCancelled, "cancelled")
-		}
-		more, err = x.complete(ctx, tx, s, p.st, own, res, runbook.Next)
-		return err
-	})
-	return more, err
+	return r.runUnit(p.s, p.st, &p.own, nil)
 }
 
 // unitStop classifies why an attempt's context ended early: nil when it

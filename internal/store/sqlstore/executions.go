@@ -128,15 +128,10 @@ func (t *tx) CreateExecution(ctx context.Context, e store.Execution) error {
 
 func (t *tx) LockExecution(ctx context.Context, tenantID, id string) (store.Execution, error) {
 	// The UPDATE takes the row lock on PostgreSQL (SQLite has one writer
-	// already); the SELECT after it sees the latest committed row.
-	n, err := t.h.Exec(ctx, "UPDATE executions SET lock_count = lock_count + 1 WHERE tenant_id = $1 AND id = $2", tenantID, id)
-	if err != nil {
-		return store.Execution{}, err
-	}
-	if n == 0 {
-		return store.Execution{}, fmt.Errorf("execution %s: %w", id, store.ErrNotFound)
-	}
-	return t.GetExecution(ctx, tenantID, id)
+	// already) and returns the latest committed row.
+	e, err := scanExecution(t.h.QueryRow(ctx, "UPDATE executions SET lock_count = lock_count + 1 WHERE tenant_id = $1 AND id = $2 RETURNING "+executionCols,
+		tenantID, id))
+	return e, t.notFound(err, "execution "+id)
 }
 
 func (t *tx) UpdateExecution(ctx context.Context, e store.Execution) error {
