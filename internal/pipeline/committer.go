@@ -237,7 +237,12 @@ func (c *Committer) commit(ctx context.Context, batch []*submission) {
 		bs[i] = s.w.Batch
 		nev += int64(max(len(s.w.Events), 1))
 	}
-	err := c.st.InTx(ctx, func(tx store.Tx) error { return tx.InsertIntakeBatches(ctx, bs) })
+	var err error
+	if ap, ok := c.st.(store.IntakeAppender); ok {
+		err = ap.AppendIntake(ctx, bs)
+	} else {
+		err = c.st.InTx(ctx, func(tx store.Tx) error { return tx.InsertIntakeBatches(ctx, bs) })
+	}
 	if err != nil {
 		c.opts.Logger.Error("intake commit failed", "batches", len(batch), "error", err)
 		err = fmt.Errorf("storing the delivery failed: %w", err)

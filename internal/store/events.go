@@ -185,6 +185,16 @@ type EventReader interface {
 	InhibitingAlert(ctx context.Context, tenantID string, keys []string, except string) (string, error)
 }
 
+// IntakeAppender is implemented by stores that keep accepted deliveries
+// apart from everything else (SQLite: in a second database file with its own
+// writer), so accepting one never waits for a processing transaction. It
+// commits bs in a transaction of its own; ClaimIntakeBatches, inside a
+// transaction, claims them as it claims the others. The Committer uses it
+// when the store has it.
+type IntakeAppender interface {
+	AppendIntake(ctx context.Context, bs []IntakeBatch) error
+}
+
 // EventWriter holds the pipeline's writes.
 type EventWriter interface {
 	InsertIntakeBatches(ctx context.Context, b []IntakeBatch) error

@@ -76,6 +76,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			b.Close()
 			return nil, fmt.Errorf("migrate %s: %w", path, err)
 		}
+		if err := b.openIntake(ctx); err != nil {
+			b.Close()
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -125,6 +129,8 @@ type backend struct {
 	writer *sql.DB
 	reader *sql.DB
 	lock   *os.File
+	// The intake file's pools (intake.go); nil when opened read-only.
+	intakeW, intakeR *sql.DB
 }
 
 var _ sqlstore.Backend = (*backend)(nil)
@@ -164,6 +170,11 @@ func (b *backend) Close() error {
 	}
 	if b.reader != nil {
 		errs = append(errs, b.reader.Close())
+	}
+	for _, db := range []*sql.DB{b.intakeW, b.intakeR} {
+		if db != nil {
+			errs = append(errs, db.Close())
+		}
 	}
 	if b.lock != nil {
 		errs = append(errs, b.lock.Close())
