@@ -194,7 +194,9 @@ func startAgent(t *testing.T, cfg agent.Config) *runningAgent {
 		cfg.MinBackoff, cfg.MaxBackoff = 20*time.Millisecond, 200*time.Millisecond
 	}
 	if cfg.Collect == nil {
-		cfg.Collect = func(context.Context) map[string]any { return map[string]any{"host": map[string]string{"hostname": cfg.Hostname}} }
+		cfg.Collect = func(context.Context) map[string]any {
+			return map[string]any{"host": map[string]string{"hostname": cfg.Hostname}}
+		}
 	}
 	if cfg.Logger == nil && testing.Verbose() {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -54,9 +54,18 @@ func (a *App) buildFleet(o FleetOptions) error {
 	if o.AgentBinaries == "" {
 		o.AgentBinaries = filepath.Join(a.cfg.DataDir, AgentBinariesDir)
 	}
+	// On SQLite this process is the only server on its database: work is
+	// always queued here and wakes a waiting poll at once, so polls need
+	// not look in the store while they wait. With PostgreSQL replicas they
+	// do, every 5 s (the fleet's default).
+	var recheck time.Duration
+	if a.st.Driver() == "sqlite" {
+		recheck = 30 * time.Second
+	}
 	svc, err := fleet.New(fleet.Options{
 		Store: a.st, Logger: a.log.With("component", "fleet"), Clock: a.now, Sink: fleetSink{a.intake},
 		Misses: o.Misses, FlushEvery: o.FlushEvery, DesiredVersion: o.DesiredVersion, Binaries: o.AgentBinaries,
+		Recheck: recheck,
 	})
 	if err != nil {
 		return err
