@@ -2,11 +2,14 @@ package execution_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -186,4 +189,57 @@ spec:
 			t.Errorf("never healthy: %+v %s", e, dumpSteps(t, st, id))
 		}
 	})
+}
+
+type results struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (r *results) RecordResult(_ context.Context, _ store.Tx, tenant, rule string, ok bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, fmt.Sprintf("%s/%s=%v", tenant, rule, ok))
+	return nil
+}
+
+func (r *results) list() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.got...)
+}
+
+// TestRuleResults: executions a rule started report their outcome to the
+// rule engine, in the transaction that ends them; denials, cancellations,
+// dry runs and people's runs do not.
+func TestRuleResults(t *testing.T) {
+	t.Parallel()
+	st := drivers[0].open(t)
+	seedTenant(t, st)
+	acts := newActions()
+	lib := library(t, acts, `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: check}
+spec:
+  parameters: [{name: ok, type: bool}]
+  steps: [{name: a, action: assert, with: {that: params.ok}}]
+`)
+	n := startNode(t, st, lib, acts, nodeOpts{})
+	rec := &results{}
+	n.x.SetResults(rec)
+	for _, tc := range []runbook.StartRequest{
+		{Runbook: "check", Rule: "r1", Parameters: map[string]any{"ok": true}},
+		{Runbook: "check", Rule: "r1", Parameters: map[string]any{"ok": false}},
+		{Runbook: "check", Parameters: map[string]any{"ok": false}},
+		{Runbook: "check", Rule: "r2", DryRun: true, Parameters: map[string]any{"ok": false}},
+	} {
+		waitStatus(t, st, start(t, st, n.x, tc), runbook.TerminalStatuses...)
+	}
+	id := start(t, st, n.x, runbook.StartRequest{Runbook: "check", Rule: "r3", Mode: runbook.ModeApproval, Parameters: map[string]any{"ok": true}})
+	if _, err := n.x.Deny(context.Background(), tenant, id, execution.Approver{Actor: "token:tok_a", Role: store.RoleAdmin}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rec.list(), " "); got != "acme/r1=true acme/r1=false" {
+		t.Errorf("results = %s", got)
+	}
 }

@@ -41,6 +41,13 @@ type TargetResolver interface {
 	ResolveTargets(ctx context.Context, tx store.Tx, tenant string, sel runbook.TargetSpec) ([]Target, error)
 }
 
+// ResultRecorder hears how executions that an automation rule started
+// ended; the rule engine's circuit breaker counts them (*rule.Engine is
+// one). It is called in the transaction that records the end.
+type ResultRecorder interface {
+	RecordResult(ctx context.Context, tx store.Tx, tenant, rule string, succeeded bool) error
+}
+
 // Options configure an Executor. Zero values take the defaults noted.
 type Options struct {
 	Store store.Store
@@ -52,6 +59,9 @@ type Options struct {
 	Actions runbook.ActionLookup
 	// Targets resolves tag and group targeting (optional).
 	Targets TargetResolver
+	// Results hears how rule-started executions ended (optional; see
+	// also SetResults).
+	Results ResultRecorder
 	Logger  *slog.Logger
 	Clock   func() time.Time // default time.Now
 	// LeaseTTL is how long a worker owns an execution without renewing
@@ -148,6 +158,11 @@ func New(o Options) (*Executor, error) {
 	return &Executor{opts: o, st: o.Store, q: o.Queue, lib: o.Runbooks, log: o.Logger,
 		now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, owner: "w" + hex.EncodeToString(b[:])}, nil
 }
+
+// SetResults sets the ResultRecorder, for wiring where the recorder (the
+// rule engine) is built after the executor it starts runbooks through.
+// Call it before the job queue starts.
+func (x *Executor) SetResults(r ResultRecorder) { x.opts.Results = r }
 
 // Runbooks returns the executor's runbook library.
 func (x *Executor) Runbooks() *runbook.Library { return x.lib }

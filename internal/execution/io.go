@@ -178,8 +178,12 @@ func (r *runner) fanOut(p *phase2) (result, error) {
 		}
 	}
 	failed, succeeded := 0, 0
+	byTarget := map[string]any{}
 	var todo []store.ExecutionStep
 	for _, row := range rows {
+		if row.Status == runbook.StatusFailed || row.Status == runbook.StatusSucceeded {
+			byTarget[row.TargetID] = targetResult(row)
+		}
 		switch row.Status {
 		case runbook.StatusFailed:
 			failed++
@@ -254,8 +258,10 @@ func (r *runner) fanOut(p *phase2) (result, error) {
 			stopped = "cancelled"
 		case d.row.Status == runbook.StatusFailed:
 			failed++
+			byTarget[d.row.TargetID] = targetResult(d.row)
 		case d.row.Status == runbook.StatusSucceeded:
 			succeeded++
+			byTarget[d.row.TargetID] = targetResult(d.row)
 		}
 	}
 	if stopErr != nil {
@@ -290,6 +296,12 @@ func (r *runner) fanOut(p *phase2) (result, error) {
 		"targets": int64(n), "succeeded": int64(succeeded), "failed": int64(failed), "skipped": int64(skipped)}}
 	res.log = fmt.Sprintf("%d targets: %d succeeded, %d failed, %d skipped (max_concurrency %s = %d, max_errors %s = %d)",
 		n, succeeded, failed, skipped, s.rb.MaxConcurrency, limit, s.rb.MaxErrors, maxErr)
+	// Each target's outputs, when they fit; the target rows keep them anyway.
+	res.outputs["by_target"] = byTarget
+	if _, msg := x.encodeOutputs(res.outputs); msg != "" {
+		delete(res.outputs, "by_target")
+		res.log += "; by_target left out of the outputs (too large): see the target rows"
+	}
 	if failed > maxErr {
 		res.status = runbook.StatusFailed
 		res.err = fmt.Sprintf("%d of %d targets failed (max_errors %s); %d not run", failed, n, s.rb.MaxErrors, skipped)
@@ -377,4 +389,11 @@ func nonNil(m map[string]any) map[string]any {
 		return map[string]any{}
 	}
 	return m
+}
+
+// targetResult is one target's entry in a per-target step's by_target
+// output: its status, error and outputs.
+func targetResult(row store.ExecutionStep) map[string]any {
+	out, _ := decodeMap(row.Outputs)
+	return map[string]any{"status": row.Status, "error": row.Error, "outputs": out}
 }
