@@ -31,7 +31,10 @@ func NotReportingEvent(a store.Agent, status event.Status, at time.Time) event.E
 		seen = a.LastSeenAt.Format(time.RFC3339)
 	}
 	desc := fmt.Sprintf("No heartbeat from agent %s on %s since %s (interval %s).", a.ID, a.Hostname, seen, a.Interval)
-	if status == event.StatusResolved {
+	switch {
+	case status == event.StatusResolved && a.RevokedAt != nil:
+		desc = fmt.Sprintf("Agent %s on %s was revoked; it is no longer expected to report.", a.ID, a.Hostname)
+	case status == event.StatusResolved:
 		desc = fmt.Sprintf("Agent %s on %s is reporting again.", a.ID, a.Hostname)
 	}
 	return event.Event{
@@ -58,7 +61,7 @@ const checkBatch = 500
 // Check is the fleet's periodic drift check (leader only): it flushes
 // buffered heartbeats, times out commands past their deadline, raises an
 // "agent not reporting" event for every agent whose heartbeats stopped and
-// resolves it for every agent that came back. The event is submitted
+// resolves it for every agent that came back (or was revoked meanwhile). The event is submitted
 // before the agent's state changes, so a failure repeats the submission on
 // the next run instead of losing it (the pipeline deduplicates).
 func (s *Service) Check(ctx context.Context) (CheckResult, error) {

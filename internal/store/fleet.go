@@ -25,7 +25,8 @@ type FleetReader interface {
 	// their heartbeats stopped. Revoked agents are left out.
 	AgentsStaleAt(ctx context.Context, at time.Time, limit int) ([]Agent, error)
 	// AgentsReturnedAt lists up to limit agents marked not reporting whose
-	// StaleAfter is at or after at: heartbeats resumed.
+	// StaleAfter is at or after at (heartbeats resumed) or that were
+	// revoked since (they are not expected back).
 	AgentsReturnedAt(ctx context.Context, at time.Time, limit int) ([]Agent, error)
 
 	GetAgentCommand(ctx context.Context, tenantID, id string) (AgentCommand, error)

@@ -114,7 +114,7 @@ func (r reader) AgentsStaleAt(ctx context.Context, at time.Time, limit int) ([]s
 }
 
 func (r reader) AgentsReturnedAt(ctx context.Context, at time.Time, limit int) ([]store.Agent, error) {
-	return deflectionRows(ctx, r.q, fmt.Sprintf("SELECT %s FROM agents WHERE not_reporting_since > 0 AND stale_after >= $1 ORDER BY stale_after LIMIT %d", agentCols, limit),
+	return deflectionRows(ctx, r.q, fmt.Sprintf("SELECT %s FROM agents WHERE not_reporting_since > 0 AND (stale_after >= $1 OR revoked_at > 0) ORDER BY stale_after LIMIT %d", agentCols, limit),
 		func(rows Rows) (store.Agent, error) { return scanAgent(rows) }, ts(at))
 }
 

@@ -154,6 +154,12 @@ func testFleet(t *testing.T, s store.Store) {
 		if cred, _ := s.AgentCredential(ctx, b.ID); cred.RevokedAt == nil {
 			t.Errorf("revoked credential = %+v", cred)
 		}
+		// A revoked agent that was not reporting counts as returned: its
+		// problem is closed, not kept open forever.
+		mustTx(t, s, func(tx store.Tx) error { return tx.SetAgentReporting(ctx, "globex", b.ID, false, t0) })
+		if l, _ := s.AgentsReturnedAt(ctx, t0.Add(time.Hour), 10); len(l) != 1 || l[0].ID != b.ID {
+			t.Errorf("revoked, not reporting: AgentsReturnedAt = %+v", l)
+		}
 	})
 
 	t.Run("Commands", func(t *testing.T) {
