@@ -81,4 +81,15 @@ func TestDocExample(t *testing.T) {
 	if len(byName) != 9 {
 		t.Errorf("dry run has rows for %d steps, want 9", len(byName))
 	}
+	// And its offline tests pass.
+	rb, _ := lib.Get(tenant, "disk-cleanup")
+	results := rb.RunTests(context.Background())
+	if len(results) != 2 {
+		t.Fatalf("%d test results", len(results))
+	}
+	for _, r := range results {
+		if !r.Passed() {
+			t.Errorf("the example's test fails:\n%s", runbook.TestSummary(rb.Name, []runbook.TestResult{r}))
+		}
+	}
 }

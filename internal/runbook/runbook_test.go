@@ -365,3 +365,48 @@ spec: {steps: [{name: a, action: exec}]}
 		t.Errorf("globex lists %d runbooks", got)
 	}
 }
+
+func TestRunTest(t *testing.T) {
+	t.Parallel()
+	rb := mustRunbook(t, `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: restart}
+spec:
+  parameters: [{name: service, required: true}]
+  targets: {resources: [web-1, web-2]}
+  max_errors: "0"
+  outputs: {healthy: steps.check.outputs.status == 200, hosts: steps.restart.outputs.succeeded}
+  steps:
+    - {name: restart, action: exec, with: {command: [systemctl, restart, "${{ params.service }}"]}, on_failure: goto:page}
+    - {name: check, action: http, with: {url: "http://${{ params.service }}/health"}}
+    - {name: done, action: branch, with: {cases: [{when: "steps.check.outputs.status == 200", goto: end}]}}
+    - {name: page, action: notify, with: {text: "restart of ${{ params.service }} failed"}}
+    - {name: fail, action: assert, with: {that: "false", message: "paged"}}
+  tests:
+    - name: healthy
+      parameters: {service: nginx}
+      mocks: {check: {outputs: {status: 200}}}
+      expect: {steps_run: [restart, check, done], outputs: {healthy: true, hosts: 2}}
+    - name: restart fails
+      parameters: {service: nginx}
+      mocks: {restart: {fail: "exit code 1"}}
+      expect: {status: failed, steps_run: [restart, page, fail]}
+    - name: wrong expectations
+      parameters: {service: nginx}
+      mocks: {check: {outputs: {status: 503}}}
+      expect: {steps_run: [restart, check, done], outputs: {healthy: true}}
+`)
+	res := rb.RunTests(context.Background())
+	if !res[0].Passed() || !res[1].Passed() {
+		t.Errorf("passing tests failed:\n%s", runbook.TestSummary(rb.Name, res))
+	}
+	got := strings.Join(res[2].Problems, "\n")
+	for _, want := range []string{"status failed, want succeeded", "steps run [restart check done page fail], want [restart check done]"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	if s := runbook.TestSummary(rb.Name, res); !strings.Contains(s, "ok   Runbook restart: healthy") || !strings.Contains(s, "FAIL Runbook restart: wrong expectations") {
+		t.Errorf("summary:\n%s", s)
+	}
+}
