@@ -1,12 +1,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
@@ -54,7 +56,7 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(r.Body)
+	body, err := readBody(r)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -68,8 +70,10 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 			hdr.Set(k, v)
 		}
 	}
-	if m := r.URL.Query().Get("mapping"); m != "" {
-		hdr.Set("X-Flywheel-Mapping", m)
+	if r.URL.RawQuery != "" {
+		if m := r.URL.Query().Get("mapping"); m != "" {
+			hdr.Set("X-Flywheel-Mapping", m)
+		}
 	}
 	res, err := ad.Parse(r.Context(), intake.Request{Body: body, Header: hdr})
 	if err != nil {
@@ -95,7 +99,7 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 		WriteJSON(w, res.Control.Status, map[string]string{"type": res.Control.Type, "message": res.Control.Message})
 		return nil
 	}
-	hb, _ := json.Marshal(flatHeader(hdr))
+	hb := headerJSON(hdr)
 	switch err := s.intake.Submit(r.Context(), tenant, source, body, hb, res.Events); {
 	case errors.Is(err, pipeline.ErrOverloaded), errors.Is(err, pipeline.ErrStopped):
 		w.Header().Set("Retry-After", "1")
@@ -103,8 +107,36 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 	case err != nil:
 		return err
 	}
-	WriteJSON(w, http.StatusOK, map[string]int{"accepted": len(res.Events)})
+	// {"accepted":N}, as WriteJSON writes it, without encoding a map.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	out := make([]byte, 0, 24)
+	out = append(out, `{"accepted":`...)
+	out = strconv.AppendInt(out, int64(len(res.Events)), 10)
+	_, _ = w.Write(append(out, "}\n"...))
 	return nil
+}
+
+// readBody reads the request body into a buffer sized by Content-Length.
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength <= 0 {
+		return io.ReadAll(r.Body)
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+bytes.MinRead))
+	_, err := buf.ReadFrom(r.Body)
+	return buf.Bytes(), err
+}
+
+// jsonContentType is the stored header of most deliveries.
+var jsonContentType, _ = json.Marshal(map[string]string{"Content-Type": "application/json"})
+
+// headerJSON is the stored form of a delivery's kept headers.
+func headerJSON(h http.Header) json.RawMessage {
+	if len(h) == 1 && h.Get("Content-Type") == "application/json" {
+		return jsonContentType
+	}
+	b, _ := json.Marshal(flatHeader(h))
+	return b
 }
 
 func flatHeader(h http.Header) map[string]string {

@@ -166,7 +166,8 @@ func (c *Committer) nextID(now time.Time) string {
 func (c *Committer) loop(ctx context.Context) {
 	defer close(c.done)
 	batch := make([]*submission, 0, c.opts.MaxBatch)
-	prev := 0 // size of the last batch
+	prev := 0              // size of the last batch
+	var took time.Duration // how long the last commit took
 	for {
 		batch = batch[:0]
 		select {
@@ -199,9 +200,11 @@ func (c *Committer) loop(ctx context.Context) {
 				break fill
 			}
 		}
-		batch = c.stragglers(batch, prev)
+		batch = c.stragglers(batch, prev, took)
 		prev = len(batch)
+		start := time.Now()
 		c.commit(ctx, batch)
+		took = time.Since(start)
 	}
 }
 
@@ -209,13 +212,16 @@ func (c *Committer) loop(ctx context.Context) {
 // it releases them they submit again within microseconds, but one at a
 // time as they are scheduled, and committing at once would commit them one
 // or two at a time (the commit's cost is mostly per transaction). It waits
-// at most MaxDelay and only while the batch is smaller than the last one,
-// so the batch size follows the number of active senders.
-func (c *Committer) stragglers(batch []*submission, prev int) []*submission {
-	if len(batch) >= prev || c.opts.MaxDelay <= 0 {
+// only while the batch is smaller than the last one, so the batch size
+// follows the number of active senders, and no longer than the last commit
+// took (nor MaxDelay): past that, committing now and taking the rest in the
+// next commit is as fast.
+func (c *Committer) stragglers(batch []*submission, prev int, took time.Duration) []*submission {
+	wait := min(c.opts.MaxDelay, took)
+	if len(batch) >= prev || wait <= 0 {
 		return batch
 	}
-	t := time.NewTimer(c.opts.MaxDelay)
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	for len(batch) < prev && len(batch) < c.opts.MaxBatch {
 		select {
