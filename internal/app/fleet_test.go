@@ -360,12 +360,14 @@ func TestAgentSelfUpdate(t *testing.T) {
 		"--hostname", "updating-host", "--heartbeat", "200ms", "--poll-wait", "5s", "--no-inventory")
 	pid := p.cmd.Process.Pid
 	var ag api.AgentView
+	// The restart may miss a heartbeat or two (the drift check can mark it
+	// not reporting meanwhile); it must come back reporting the new version.
 	waitFor(t, 60*time.Second, "agent reports the new version", func() bool {
 		l := agentsOf(t, c)
 		if len(l) == 1 {
 			ag = l[0]
 		}
-		return ag.Version == newV && strings.HasPrefix(ag.Update, "updated from "+oldV)
+		return ag.Version == newV && strings.HasPrefix(ag.Update, "updated from "+oldV) && ag.State == "reporting"
 	})
 	if ag.Outdated || ag.State != "reporting" {
 		t.Errorf("after update: %+v", ag)
