@@ -69,7 +69,13 @@ type Config struct {
 	MaxBackoff time.Duration // default 30s
 	// HTTPClient is used for every request (TLS settings, proxies).
 	HTTPClient *http.Client
-	Logger     *slog.Logger
+	// CACert holds PEM certificates (a private CA, or the server's own
+	// self-signed certificate) that https connections must chain to,
+	// instead of the system's roots. Given at enrollment it is kept in the
+	// state and used on every later start: the agent stays pinned to the
+	// server it enrolled with. Ignored when HTTPClient is set.
+	CACert []byte
+	Logger *slog.Logger
 }
 
 // DefaultStateDir is where a packaged agent keeps its state.
@@ -179,9 +185,21 @@ type Agent struct {
 // when there is none. Enrollment is retried with backoff on network errors
 // until ctx ends; a rejected token is final.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
+	customClient := cfg.HTTPClient != nil
 	cfg = cfg.WithDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
+	}
+	st, stErr := LoadState(cfg.StateDir)
+	if len(cfg.CACert) == 0 && stErr == nil {
+		cfg.CACert = []byte(st.CACert)
+	}
+	if len(cfg.CACert) > 0 && !customClient {
+		c, err := pinnedClient(cfg.CACert)
+		if err != nil {
+			return nil, fmt.Errorf("agent: %w", err)
+		}
+		cfg.HTTPClient = c
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, started: time.Now().UTC(), running: map[string]context.CancelCauseFunc{}, restart: make(chan struct{}),
 		freed: make(chan struct{}, 1)}
@@ -190,14 +208,21 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		hostname, _ = os.Hostname()
 	}
 	a.host = wire.Host{Hostname: hostname, Version: cfg.Version, OS: runtime.GOOS, Arch: runtime.GOARCH}
-	st, err := LoadState(cfg.StateDir)
+	var err error
 	switch {
-	case err == nil:
+	case stErr == nil:
 		if cfg.Server != "" && cfg.Server != st.Server {
 			return nil, fmt.Errorf("agent: enrolled with %s, not %s; to move it, remove %s/%s and enroll again", st.Server, cfg.Server, cfg.StateDir, StateFile)
 		}
 		a.st = st
-	case errors.Is(err, os.ErrNotExist):
+		if string(cfg.CACert) != st.CACert {
+			// A new --ca-file replaces the pin (the state is root's alone).
+			a.st.CACert = string(cfg.CACert)
+			if err := SaveState(cfg.StateDir, a.st); err != nil {
+				return nil, fmt.Errorf("agent: %w", err)
+			}
+		}
+	case errors.Is(stErr, os.ErrNotExist):
 		if cfg.Server == "" || cfg.EnrollToken == "" {
 			return nil, fmt.Errorf("agent: not enrolled yet (no %s in %s): give --server and --enroll-token", StateFile, cfg.StateDir)
 		}
@@ -205,7 +230,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 			return nil, err
 		}
 	default:
-		return nil, fmt.Errorf("agent: %w", err)
+		return nil, fmt.Errorf("agent: %w", stErr)
 	}
 	a.c = &client{base: a.st.Server, http: cfg.HTTPClient, auth: wire.AuthScheme + " " + a.st.AgentID + ":" + a.st.Secret}
 	a.finishUpdate()
@@ -227,7 +252,7 @@ func (a *Agent) enroll(ctx context.Context) (State, error) {
 		err := c.do(ctx, "POST", wire.PathEnroll, req, &resp)
 		if err == nil {
 			st := State{Server: a.cfg.Server, AgentID: resp.AgentID, Secret: resp.Secret, TenantID: resp.TenantID,
-				ResourceID: resp.ResourceID, EnrolledAt: time.Now().UTC()}
+				ResourceID: resp.ResourceID, EnrolledAt: time.Now().UTC(), CACert: string(a.cfg.CACert)}
 			if err := SaveState(a.cfg.StateDir, st); err != nil {
 				return st, fmt.Errorf("agent: enrolled as %s but could not save the credential: %w", resp.AgentID, err)
 			}
@@ -236,6 +261,9 @@ func (a *Agent) enroll(ctx context.Context) (State, error) {
 		}
 		if errors.Is(err, ErrRejected) || statusOf(err) == http.StatusBadRequest {
 			return State{}, fmt.Errorf("agent: enrollment refused: %w", err)
+		}
+		if untrusted(err) {
+			return State{}, fmt.Errorf("agent: the server's certificate is not trusted (give its CA with --ca-file): %w", err)
 		}
 		d := b.next()
 		a.log.Warn("enrollment failed; retrying", "error", err, "in", d)

@@ -22,6 +22,9 @@ type State struct {
 	TenantID   string    `json:"tenant"`
 	ResourceID string    `json:"resource_id"`
 	EnrolledAt time.Time `json:"enrolled_at"`
+	// CACert is the PEM the agent pins https connections to ("": the
+	// system's roots).
+	CACert string `json:"ca_cert,omitempty"`
 	// Update records a self-update in flight (set before re-executing the
 	// new binary) or the last one's outcome.
 	Update *UpdateState `json:"update,omitempty"`

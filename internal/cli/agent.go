@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type agentFlags struct {
 	logLevel          string
 	noInventory       bool
 	inventoryInterval time.Duration
+	caFile            string
 }
 
 func (f *agentFlags) bind(fs *pflag.FlagSet) {
@@ -44,6 +46,7 @@ func (f *agentFlags) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.noInventory, "no-inventory", false, "do not report inventory")
 	fs.BoolVar(&f.cfg.SelfUpdate, "self-update", true, "install agent builds the server offers")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&f.caFile, "ca-file", "", "PEM CA (or the server's self-signed certificate) https must chain to; kept in the state at enrollment (pinning)")
 }
 
 // parseTags turns KEY=VALUE items into a map.
@@ -108,6 +111,11 @@ func runAgent(cmd *cobra.Command, g *globals, f *agentFlags) error {
 	}
 	if cfg.EnrollToken == "" {
 		cfg.EnrollToken, _ = g.env.Lookup("FLYWHEEL_ENROLL_TOKEN")
+	}
+	if f.caFile != "" {
+		if cfg.CACert, err = os.ReadFile(f.caFile); err != nil {
+			return &ExitError{Code: 2, Err: fmt.Errorf("--ca-file: %w", err)}
+		}
 	}
 	cfg.InventoryInterval = f.inventoryInterval
 	if f.noInventory {
