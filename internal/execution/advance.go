@@ -198,8 +198,11 @@ func (r *runner) advance(done *outcome) (next *phase2, more bool, err error) {
 			return nil
 		}
 		s, err := r.state(ctx, tx, e)
+		if errors.Is(err, errRunbookGone) {
+			return x.finish(ctx, tx, s, runbook.StatusFailed, err.Error())
+		}
 		if err != nil {
-			return x.finish(ctx, tx, &state{e: e}, runbook.StatusFailed, err.Error())
+			return err
 		}
 		if done != nil {
 			own, _ := s.visit()
@@ -240,7 +243,7 @@ func (r *runner) state(ctx context.Context, tx store.Tx, e store.Execution) (*st
 	s, err := r.x.load(ctx, tx, e)
 	if err != nil {
 		r.s = nil
-		return nil, err
+		return s, err
 	}
 	r.s = s
 	return s, nil

@@ -243,3 +243,33 @@ spec:
 		t.Errorf("results = %s", got)
 	}
 }
+
+// TestRunbookChanged: an execution whose runbook changed version while it
+// waited ends as failed rather than resume at an index that may now be
+// another step.
+func TestRunbookChanged(t *testing.T) {
+	t.Parallel()
+	st := drivers[0].open(t)
+	seedTenant(t, st)
+	doc := `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: gate}
+spec:
+  version: VERSION
+  steps:
+    - {name: ok, action: approve}
+    - {name: act, action: assert, with: {that: "true"}}
+`
+	acts := newActions()
+	n1 := startNode(t, st, library(t, acts, strings.Replace(doc, "VERSION", "1", 1)), acts, nodeOpts{})
+	id := start(t, st, n1.x, runbook.StartRequest{Runbook: "gate"})
+	waitStatus(t, st, id, runbook.StatusWaitingApproval)
+	n1.kill(t)
+	n2 := startNode(t, st, library(t, acts, strings.Replace(doc, "VERSION", "2", 1)), acts, nodeOpts{})
+	_, err := n2.x.Approve(context.Background(), tenant, id, execution.Approver{Actor: "token:tok_a", Role: store.RoleAdmin}, "")
+	e, _ := st.GetExecution(context.Background(), tenant, id)
+	if err == nil || !strings.Contains(err.Error(), "changed from version 1 to 2") || e.Status != runbook.StatusFailed ||
+		own(t, st, id)["act"].Status != runbook.StepSkipped {
+		t.Errorf("approve after a change: %v; %+v\n%s", err, e, dumpSteps(t, st, id))
+	}
+}

@@ -44,6 +44,7 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 	}
 	var out store.Execution
 	var refused map[string]any
+	var gone error
 	err := x.st.InTx(ctx, func(tx store.Tx) error {
 		e, err := tx.LockExecution(ctx, tenant, id)
 		if err != nil {
@@ -53,6 +54,10 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 			return fmt.Errorf("%w: execution %s is %s, not waiting for approval", ErrState, id, e.Status)
 		}
 		s, err := x.load(ctx, tx, e)
+		if errors.Is(err, errRunbookGone) {
+			gone = err
+			return x.finish(ctx, tx, s, runbook.StatusFailed, err.Error())
+		}
 		if err != nil {
 			return err
 		}
@@ -141,6 +146,9 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 			x.log.Error("audit refused approval", "execution", id, "error", aerr)
 		}
 	}
+	if err == nil && gone != nil {
+		err = fmt.Errorf("%w: %v; the execution has ended", ErrState, gone)
+	}
 	if err != nil {
 		return out, err
 	}
@@ -161,12 +169,15 @@ func (x *Executor) approvalTimeout(ctx context.Context, tenant, id string, seq i
 			return nil
 		}
 		s, err := x.load(ctx, tx, e)
+		if errors.Is(err, errRunbookGone) {
+			err = nil // s holds the rows: enough to end it
+		}
 		if err != nil {
 			return err
 		}
 		msg := "approval timed out"
 		if own, _ := s.visit(); own != nil && seq >= 0 {
-			if a, ok := s.rb.Steps[e.Cursor].Control.(*runbook.Approve); ok {
+			if a, ok := stepControl(s).(*runbook.Approve); ok {
 				msg = fmt.Sprintf("approval timed out after %s", a.Timeout)
 			}
 			own.Status, own.EndedAt, own.Error = runbook.StatusFailed, x.now(), msg
@@ -221,6 +232,9 @@ func (x *Executor) cancelIn(ctx context.Context, tx store.Tx, tenant, id, actor,
 		return err
 	}
 	s, err := x.load(ctx, tx, e)
+	if errors.Is(err, errRunbookGone) {
+		err = nil // cancelling needs no runbook; s holds the rows
+	}
 	if err != nil {
 		return err
 	}
@@ -236,4 +250,13 @@ func (x *Executor) cancelIn(ctx context.Context, tx store.Tx, tenant, id, actor,
 		return nil // the worker holding it stops it
 	}
 	return x.finish(ctx, tx, s, runbook.StatusCancelled, "cancelled by "+actor)
+}
+
+// stepControl is the current step's control action (nil without one, or
+// without the runbook).
+func stepControl(s *state) any {
+	if s.rb == nil || s.e.Cursor < 0 || s.e.Cursor >= len(s.rb.Steps) {
+		return nil
+	}
+	return s.rb.Steps[s.e.Cursor].Control
 }

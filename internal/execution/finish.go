@@ -3,6 +3,7 @@ package execution
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -305,6 +306,9 @@ func (x *Executor) childEnded(ctx context.Context, tx store.Tx, child store.Exec
 		return nil
 	}
 	ps, err := x.load(ctx, tx, pe)
+	if errors.Is(err, errRunbookGone) {
+		return x.finish(ctx, tx, ps, runbook.StatusFailed, err.Error())
+	}
 	if err != nil {
 		return err
 	}

@@ -4,11 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
+
+// errRunbookGone: the execution's runbook (in its version) is no longer
+// defined, so it cannot go on; it ends as failed.
+var errRunbookGone = errors.New("cannot continue")
 
 // decodeJSON decodes stored JSON for expressions (integral numbers as
 // int64).
@@ -84,10 +89,27 @@ type state struct {
 }
 
 // load reads an execution's state in tx (or outside one, with the store).
+//
+// When the runbook is gone (or changed version), it returns the state with
+// only the execution and its rows, and an error wrapping errRunbookGone:
+// enough to end the execution.
 func (x *Executor) load(ctx context.Context, r store.Reader, e store.Execution) (*state, error) {
 	rb, ok := x.lib.Get(e.TenantID, e.Runbook)
-	if !ok {
-		return nil, fmt.Errorf("runbook %q is no longer defined", e.Runbook)
+	var gone error
+	switch {
+	case !ok:
+		gone = fmt.Errorf("%w: runbook %q is no longer defined", errRunbookGone, e.Runbook)
+	case rb.Version != e.RunbookVersion && !e.DryRun:
+		// Steps are addressed by index: another version could put another
+		// step at the cursor.
+		gone = fmt.Errorf("%w: runbook %s changed from version %d to %d while the execution ran", errRunbookGone, e.Runbook, e.RunbookVersion, rb.Version)
+	}
+	if gone != nil {
+		rows, err := r.ListExecutionSteps(ctx, e.TenantID, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		return &state{e: e, rows: rows}, gone
 	}
 	s := &state{e: e, rb: rb}
 	var err error
