@@ -589,7 +589,7 @@ func pollOpsItems(f *flywheel, prefix string, seen []int64, nseen *atomic.Int64,
 		}
 		cursor := ""
 		for {
-			path := "/api/v1/opsitems?limit=100"
+			path := "/api/v1/opsitems?limit=20"
 			if cursor != "" {
 				path += "&cursor=" + cursor
 			}

@@ -65,7 +65,12 @@ type Committer struct {
 type Work struct {
 	Batch  store.IntakeBatch
 	Events []event.Event
+	// N is how many events the batch holds, when Events were left out.
+	N int
 }
+
+// size is the number of events w holds, parsed or not (at least 1).
+func (w *Work) size() int { return max(len(w.Events), w.N, 1) }
 
 type submission struct {
 	w    Work
@@ -268,7 +273,7 @@ func (c *Committer) commit(ctx context.Context, batch []*submission) {
 		if lean {
 			// Far behind: hand over the body, not the parsed events
 			// (several times its size); the processor parses it again.
-			work[i].Events = nil
+			work[i].Events, work[i].N = nil, len(s.w.Events)
 		}
 	}
 	select {

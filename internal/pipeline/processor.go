@@ -49,6 +49,8 @@ type Processor struct {
 	in    chan []Work
 	// linger is the current pause between transactions (see adapt).
 	linger time.Duration
+	// perEvent is the recent processing cost per event (see cut).
+	perEvent time.Duration
 	// alerts carries alert state across transactions when this process is
 	// the only writer of it (SQLite); nil otherwise.
 	alerts *alertCache
@@ -157,13 +159,13 @@ const (
 // at the cost of up to Linger more latency.
 func (p *Processor) gather(w []Work, until time.Time) []Work {
 	n := 0
-	for _, x := range w {
-		n += len(x.Events)
+	for i := range w {
+		n += w[i].size()
 	}
 	add := func(more []Work) {
 		w = append(w, more...)
-		for _, x := range more {
-			n += len(x.Events)
+		for i := range more {
+			n += more[i].size()
 		}
 	}
 	full := func() bool { return len(w) >= maxTxWork || n >= maxTxEvents }
@@ -235,11 +237,55 @@ func (p *Processor) tick(ctx context.Context) {
 	tx.committed()
 }
 
-// process runs work in one transaction; on failure it retries each batch
-// alone so one poison delivery cannot block the rest.
+// process runs work in transactions of about maxTxTime each; see
+// processChunk.
 func (p *Processor) process(ctx context.Context, work []Work) bool {
+	ok := true
+	for len(work) > 0 {
+		k := p.cut(work)
+		ok = p.processChunk(ctx, work[:k]) && ok
+		work = work[k:]
+	}
+	return ok
+}
+
+// maxTxTime is about how long one processing transaction may hold the
+// single writer of the main database (API changes, jobs and audit wait).
+const maxTxTime = 100 * time.Millisecond
+
+// cut returns how many of work the next transaction takes: about
+// maxTxTime's worth at the cost per event seen so far (repeats cost a few
+// microseconds, a new alert that opens an OpsItem a few hundred).
+func (p *Processor) cut(work []Work) int {
+	budget := maxTxEvents
+	if p.perEvent > 0 {
+		budget = min(max(int(maxTxTime/p.perEvent), 64), maxTxEvents)
+	}
+	n := 0
+	for i := range work {
+		n += work[i].size()
+		if n > budget && i > 0 {
+			return i
+		}
+	}
+	return len(work)
+}
+
+// processChunk runs work in one transaction; on failure it retries each
+// batch alone so one poison delivery cannot block the rest.
+func (p *Processor) processChunk(ctx context.Context, work []Work) bool {
+	start := time.Now()
 	outs, err := p.processTx(ctx, work)
 	if err == nil {
+		if len(outs) > 0 {
+			// Moving average of the cost per event.
+			per := time.Since(start) / time.Duration(len(outs))
+			if p.perEvent == 0 {
+				p.perEvent = per
+			} else {
+				p.perEvent = (4*p.perEvent + per) / 5
+			}
+		}
 		p.done1(work, outs)
 		return true
 	}
@@ -262,8 +308,8 @@ func (p *Processor) process(ctx context.Context, work []Work) bool {
 
 func (p *Processor) done1(work []Work, outs []Outcome) {
 	var n int64
-	for _, w := range work {
-		n += int64(max(len(w.Events), 1))
+	for i := range work {
+		n += int64(work[i].size())
 	}
 	p.adapt(outs)
 	if p.back.Add(-n) < 0 {
