@@ -79,7 +79,14 @@ const (
 )
 
 // compileExpr parses and checks src. probe adds the wait_for variable.
-func compileExpr(src string, kind exprKind, probe bool) (*Expr, error) {
+// cel-go can panic on odd input (a bytes map key folded as a constant);
+// that is an error in the expression, not a crash of the loader.
+func compileExpr(src string, kind exprKind, probe bool) (e *Expr, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			e, err = nil, fmt.Errorf("cannot be compiled: %v", p)
+		}
+	}()
 	if strings.TrimSpace(src) == "" {
 		return nil, errors.New("is empty")
 	}
@@ -108,7 +115,7 @@ func compileExpr(src string, kind exprKind, probe bool) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Expr{src: src, prg: prg}
+	e = &Expr{src: src, prg: prg}
 	e.stepRefs, e.paramRefs = references(checked.NativeRep())
 	return e, nil
 }
@@ -195,7 +202,12 @@ func (s *Scope) activation() map[string]any {
 
 // Eval evaluates e in s and returns a plain Go value (nil, bool, int64,
 // float64, string, []any, map[string]any).
-func (e *Expr) Eval(ctx context.Context, s *Scope) (any, error) {
+func (e *Expr) Eval(ctx context.Context, s *Scope) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = nil, fmt.Errorf("evaluation failed: %v", p)
+		}
+	}()
 	out, _, err := e.prg.ContextEval(ctx, s.activation())
 	if err != nil {
 		return nil, err
