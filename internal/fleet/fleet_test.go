@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"path/filepath"
@@ -351,5 +352,75 @@ func TestDispatcher(t *testing.T) {
 	}
 	if _, err := d.Dispatch(ctx, action.Target{ID: "i-0abc"}, exec.Command{Argv: []string{"true"}}); err == nil {
 		t.Error("dispatch to a non-agent target succeeded")
+	}
+}
+
+// TestRequiredServices: a host whose required service stops raises an
+// event with every inventory report that shows it stopped, and a resolved
+// one when it runs again; a failed submission fails the report, so the
+// agent's retry raises it again.
+func TestRequiredServices(t *testing.T) {
+	t.Parallel()
+	st := drivers[0].open(t)
+	sk := &sink{}
+	svc, err := fleet.New(fleet.Options{Store: st, Sink: sk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	var secret string
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0}); err != nil {
+			return err
+		}
+		_, secret, err = svc.CreateEnrollToken(ctx, tx, fleet.NewEnrollToken{TenantID: "acme", Tags: map[string]string{fleet.RequiredServicesTag: "nginx postgresql.service"}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := svc.Enroll(ctx, wire.EnrollRequest{Token: secret, Host: wire.Host{Hostname: "web-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := fleet.Agent{ID: resp.AgentID, TenantID: "acme"}
+	services := func(nginx string) json.RawMessage {
+		return json.RawMessage(`{"count":2,"units":{"nginx.service":{"load":"loaded","active":"` + nginx + `","sub":"x"},"postgresql.service":{"load":"loaded","active":"active","sub":"running"}}}`)
+	}
+	report := func(full bool, nginx string) error {
+		return svc.Inventory(ctx, a, wire.Inventory{Full: full, Sections: map[string]json.RawMessage{"services": services(nginx), "host": json.RawMessage(`{}`)}})
+	}
+	if err := report(true, "active"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(sk.got()); n != 0 {
+		t.Fatalf("%d events while everything runs", n)
+	}
+	sk.fail = errors.New("overloaded")
+	if err := report(false, "failed"); err == nil {
+		t.Fatal("a report whose event could not be submitted succeeded")
+	}
+	sk.fail = nil
+	if err := report(false, "failed"); err != nil {
+		t.Fatal(err)
+	}
+	evs := sk.got()
+	if len(evs) != 1 || evs[0].Status != event.StatusFiring || evs[0].Fingerprint != fleet.ServiceStoppedFingerprint(a.ID, "nginx.service") ||
+		evs[0].Labels["active"] != "failed" {
+		t.Fatalf("events = %+v", evs)
+	}
+	// A report without the services section says nothing about them.
+	if err := svc.Inventory(ctx, a, wire.Inventory{Sections: map[string]json.RawMessage{"host": json.RawMessage(`{"x":1}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := report(false, "active"); err != nil {
+		t.Fatal(err)
+	}
+	evs = sk.got()
+	if len(evs) != 2 || evs[1].Status != event.StatusResolved || evs[1].Fingerprint != evs[0].Fingerprint {
+		t.Fatalf("events = %+v", evs)
+	}
+	if got := fleet.RequiredServices(map[string]string{fleet.RequiredServicesTag: "a;b.timer|a"}); strings.Join(got, ",") != "a.service,b.timer" {
+		t.Errorf("RequiredServices = %v", got)
 	}
 }

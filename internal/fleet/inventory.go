@@ -50,46 +50,70 @@ func (s *Service) Inventory(ctx context.Context, a Agent, inv wire.Inventory) er
 		return invalidf("inventory of %d bytes is larger than %d", size, maxInventory)
 	}
 	now := s.now()
-	return s.st.InTx(ctx, func(tx store.Tx) error {
-		ag, err := tx.GetAgent(ctx, a.TenantID, a.ID)
-		if err != nil {
-			return err
+	// Read, derive and raise events first, write last: if an event cannot
+	// be submitted the report fails and the agent sends it again, so a
+	// "service stopped" transition is never lost.
+	ag, err := s.st.GetAgent(ctx, a.TenantID, a.ID)
+	if err != nil {
+		return err
+	}
+	cur, created, err := s.hostConfig(ctx, ag)
+	if err != nil {
+		return err
+	}
+	if !inv.Full && cur == nil {
+		return ErrNeedFull
+	}
+	next := map[string]json.RawMessage{}
+	if !inv.Full {
+		maps.Copy(next, cur)
+		for _, r := range inv.Removed {
+			delete(next, r)
 		}
-		cur := map[string]json.RawMessage{}
-		res, err := tx.GetResource(ctx, a.TenantID, ag.ResourceID)
-		switch {
-		case errors.Is(err, store.ErrNotFound):
-			if !inv.Full {
-				return ErrNeedFull
+	}
+	maps.Copy(next, inv.Sections)
+	if _, changed := inv.Sections["services"]; changed || inv.Full {
+		for _, ev := range serviceEvents(ag, cur, next, now) {
+			if s.opts.Sink == nil {
+				break
 			}
-		case err != nil:
-			return err
-		case len(res.Config) > 0:
-			if err := json.Unmarshal(res.Config, &cur); err != nil {
-				return fmt.Errorf("resource %s: stored config: %w", res.ID, err)
+			if err := s.opts.Sink.Submit(ctx, ag.TenantID, ev); err != nil {
+				return fmt.Errorf("submit %s: %w", ev.Fingerprint, err)
 			}
 		}
-		if !inv.Full && len(cur) == 0 {
-			return ErrNeedFull
-		}
-		next := map[string]json.RawMessage{}
-		if !inv.Full {
-			maps.Copy(next, cur)
-			for _, r := range inv.Removed {
-				delete(next, r)
-			}
-		}
-		maps.Copy(next, inv.Sections)
-		config, err := json.Marshal(next)
-		if err != nil {
-			return err
-		}
-		r := hostResource(ag, config, now)
-		if !res.CreatedAt.IsZero() {
-			r.CreatedAt = res.CreatedAt
-		}
-		return tx.PutResource(ctx, r)
-	})
+	}
+	config, err := json.Marshal(next)
+	if err != nil {
+		return err
+	}
+	r := hostResource(ag, config, now)
+	if !created.IsZero() {
+		r.CreatedAt = created
+	}
+	return s.st.InTx(ctx, func(tx store.Tx) error { return tx.PutResource(ctx, r) })
+}
+
+// hostConfig returns the inventory sections stored for agent's host (nil
+// when there are none) and when the resource was created.
+func (s *Service) hostConfig(ctx context.Context, ag store.Agent) (map[string]json.RawMessage, time.Time, error) {
+	res, err := s.st.GetResource(ctx, ag.TenantID, ag.ResourceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, time.Time{}, nil
+	}
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if len(res.Config) == 0 {
+		return nil, res.CreatedAt, nil
+	}
+	var cur map[string]json.RawMessage
+	if err := json.Unmarshal(res.Config, &cur); err != nil {
+		return nil, res.CreatedAt, fmt.Errorf("resource %s: stored config: %w", res.ID, err)
+	}
+	if len(cur) == 0 {
+		cur = nil
+	}
+	return cur, res.CreatedAt, nil
 }
 
 // hostResource is agent a's host resource with configuration config.
