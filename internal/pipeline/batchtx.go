@@ -24,8 +24,9 @@ import (
 // is what the next one starts from, without reading it again.
 //
 // Invariant: every method of store.Tx that reads or writes the alerts,
-// opsitems or opsitem_members tables either is handled here or flushes
-// first; the rest pass through to the embedded transaction. The engine
+// opsitems, opsitem_members or events tables either is handled here or
+// flushes what it depends on first; the rest pass through to the embedded
+// transaction. The engine
 // replaces an alert's Labels rather than editing them, so they are shared,
 // not copied.
 type batchTx struct {
@@ -35,6 +36,7 @@ type batchTx struct {
 	dirty   []alertKey
 	repeats map[repeatKey]*store.Repeat
 	order   []repeatKey
+	events  []store.Event
 }
 
 type alertKey struct{ tenant, fp string }
@@ -161,8 +163,43 @@ func onlyCounters(base, cur store.Alert) bool {
 	return reflect.DeepEqual(base, cur)
 }
 
-// flush writes the pending alert states and repeat counts.
+// flush writes everything pending.
 func (b *batchTx) flush(ctx context.Context) error {
+	if err := b.flushAlerts(ctx); err != nil {
+		return err
+	}
+	if err := b.flushRepeats(ctx); err != nil {
+		return err
+	}
+	return b.flushEvents(ctx)
+}
+
+// flushEvents writes the stored events, many per statement.
+func (b *batchTx) flushEvents(ctx context.Context) error {
+	if len(b.events) == 0 {
+		return nil
+	}
+	err := b.Tx.InsertEvents(ctx, b.events)
+	b.events = b.events[:0]
+	return err
+}
+
+// InsertEvent stores the event at flush: events are only appended, and
+// nothing the pipeline reads depends on them.
+func (b *batchTx) InsertEvent(_ context.Context, e store.Event) error {
+	b.events = append(b.events, e)
+	return nil
+}
+
+func (b *batchTx) ListEvents(ctx context.Context, tenant string, f store.EventFilter, page store.Page) ([]store.Event, string, error) {
+	if err := b.flushEvents(ctx); err != nil {
+		return nil, "", err
+	}
+	return b.Tx.ListEvents(ctx, tenant, f, page)
+}
+
+// flushAlerts writes the pending alert states.
+func (b *batchTx) flushAlerts(ctx context.Context) error {
 	var counts []store.AlertCounts
 	for _, k := range b.dirty {
 		c := b.alerts[k]
@@ -180,6 +217,12 @@ func (b *batchTx) flush(ctx context.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// flushRepeats writes the added-up repeats (they change members and
+// OpsItems, not alerts).
+func (b *batchTx) flushRepeats(ctx context.Context) error {
 	if len(b.order) > 0 {
 		rs := make([]store.Repeat, len(b.order))
 		for i, k := range b.order {
@@ -207,73 +250,75 @@ func (b *batchTx) committed() {
 	}
 }
 
-// The reads and writes below see or change what flush writes.
+// The reads and writes below see or change what flush writes: alert
+// reads need the alert states written, OpsItem and member reads and writes
+// the repeats.
 
 func (b *batchTx) GetAlerts(ctx context.Context, tenant string, fps []string) ([]store.Alert, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushAlerts(ctx); err != nil {
 		return nil, err
 	}
 	return b.Tx.GetAlerts(ctx, tenant, fps)
 }
 
 func (b *batchTx) DueHeldAlerts(ctx context.Context, t time.Time, limit int) ([]store.Alert, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushAlerts(ctx); err != nil {
 		return nil, err
 	}
 	return b.Tx.DueHeldAlerts(ctx, t, limit)
 }
 
 func (b *batchTx) FlappingAlerts(ctx context.Context, limit int) ([]store.Alert, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushAlerts(ctx); err != nil {
 		return nil, err
 	}
 	return b.Tx.FlappingAlerts(ctx, limit)
 }
 
 func (b *batchTx) GetOpsItem(ctx context.Context, tenant, id string) (store.OpsItem, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItem{}, err
 	}
 	return b.Tx.GetOpsItem(ctx, tenant, id)
 }
 
 func (b *batchTx) ListOpsItems(ctx context.Context, tenant string, f store.OpsItemFilter, page store.Page) ([]store.OpsItem, string, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushRepeats(ctx); err != nil {
 		return nil, "", err
 	}
 	return b.Tx.ListOpsItems(ctx, tenant, f, page)
 }
 
 func (b *batchTx) UpdateOpsItem(ctx context.Context, o store.OpsItem) error {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushRepeats(ctx); err != nil {
 		return err
 	}
 	return b.Tx.UpdateOpsItem(ctx, o)
 }
 
 func (b *batchTx) OpenGroup(ctx context.Context, tenant, rule, key string, since time.Time) (store.OpsItem, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItem{}, err
 	}
 	return b.Tx.OpenGroup(ctx, tenant, rule, key, since)
 }
 
 func (b *batchTx) ListOpsItemMembers(ctx context.Context, tenant, id string) ([]store.OpsItemMember, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushRepeats(ctx); err != nil {
 		return nil, err
 	}
 	return b.Tx.ListOpsItemMembers(ctx, tenant, id)
 }
 
 func (b *batchTx) GetOpsItemMember(ctx context.Context, tenant, id, fp string) (store.OpsItemMember, error) {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItemMember{}, err
 	}
 	return b.Tx.GetOpsItemMember(ctx, tenant, id, fp)
 }
 
 func (b *batchTx) PutOpsItemMember(ctx context.Context, m store.OpsItemMember) error {
-	if err := b.flush(ctx); err != nil {
+	if err := b.flushRepeats(ctx); err != nil {
 		return err
 	}
 	return b.Tx.PutOpsItemMember(ctx, m)

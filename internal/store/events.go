@@ -206,6 +206,8 @@ type EventWriter interface {
 	// the IDs it claimed (those not processed already), in no particular order.
 	ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error)
 	InsertEvent(ctx context.Context, e Event) error
+	// InsertEvents is InsertEvent for many, in few statements.
+	InsertEvents(ctx context.Context, es []Event) error
 	PutAlert(ctx context.Context, a Alert) error
 	// PutAlertCounts sets the counters of existing alerts (what a repeat
 	// changes), many in one statement; alerts that do not exist are skipped.

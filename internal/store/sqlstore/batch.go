@@ -343,3 +343,37 @@ func (t *tx) CountRepeats(ctx context.Context, rs []store.Repeat) error {
 	}
 	return nil
 }
+
+func (t *tx) InsertEvents(ctx context.Context, es []store.Event) error {
+	anon := anonParams(t.b)
+	i := 0
+	for _, n := range chunks(len(es)) {
+		if n > 16 {
+			// 19 columns: at most 16 rows a statement (304 parameters).
+			for j := 0; j < n; j += 16 {
+				if err := t.InsertEvents(ctx, es[i+j:i+j+16]); err != nil {
+					return err
+				}
+			}
+			i += n
+			continue
+		}
+		q := cachedSQL(fmt.Sprintf("events-insert-%d-%v", n, anon), func() string {
+			return "INSERT INTO events (" + eventCols + ") VALUES " + placeholdersIn(anon, n, 19, 1)
+		})
+		args := make([]any, 0, 19*n)
+		for _, e := range es[i : i+n] {
+			labels, err := marshalMap(e.Labels)
+			if err != nil {
+				return err
+			}
+			args = append(args, e.ID, e.TenantID, e.Source, e.SourceID, e.Fingerprint, e.Kind, e.Severity, e.Status, e.Title, e.Description,
+				string(e.Resources), e.ResourceKey, labels, ts(e.OccurredAt), ts(e.ReceivedAt), string(e.Raw), e.OpsItemID, e.Decision, e.Reason)
+		}
+		if _, err := t.h.Exec(ctx, q, args...); err != nil {
+			return conflict(t.b, err, "event "+es[i].ID)
+		}
+		i += n
+	}
+	return nil
+}

@@ -195,3 +195,33 @@ func testAlertsAndRepeats(t *testing.T, s store.Store) {
 		t.Fatalf("opsitem after repeats: occurrences %d, last event %v, %v", got.Occurrences, got.LastEventAt, err)
 	}
 }
+
+// testInsertEvents covers storing many events in few statements.
+func testInsertEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	var es []store.Event
+	for i := range 21 { // 16 + 4 + 1 rows
+		at := t0.Add(time.Duration(i) * time.Second)
+		es = append(es, store.Event{ID: store.NewID("ev", at), TenantID: "acme", Source: "alertmanager", SourceID: fmt.Sprint("src", i),
+			Fingerprint: fmt.Sprintf("fp%02d", i), Kind: "alert", Severity: "high", Status: "firing", Title: "DiskFull", Description: "d",
+			Resources: []byte(`[{"type":"host","id":"web-1"}]`), ResourceKey: "web-1", Labels: map[string]string{"i": fmt.Sprint(i)},
+			OccurredAt: at, ReceivedAt: at, Raw: []byte(`{"x":1}`), OpsItemID: "oi_x", Decision: "opened", Reason: "rule r"})
+	}
+	mustTx(t, s, func(tx store.Tx) error { return tx.InsertEvents(ctx, es) })
+	got, _, err := s.ListEvents(ctx, "acme", store.EventFilter{}, store.Page{Limit: 100})
+	if err != nil || len(got) != 21 {
+		t.Fatalf("ListEvents: %d, %v", len(got), err)
+	}
+	for _, g := range got {
+		i := slices.IndexFunc(es, func(e store.Event) bool { return e.ID == g.ID })
+		if i < 0 || g.Fingerprint != es[i].Fingerprint || g.Labels["i"] != fmt.Sprint(i) || string(g.Raw) != `{"x":1}` ||
+			string(g.Resources) != string(es[i].Resources) || !g.OccurredAt.Equal(es[i].OccurredAt) || g.Decision != "opened" {
+			t.Fatalf("event %+v", g)
+		}
+	}
+	err = s.InTx(ctx, func(tx store.Tx) error { return tx.InsertEvents(ctx, es[3:5]) })
+	if !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("duplicate events: %v, want ErrConflict", err)
+	}
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Fleet", testFleet},
 		{"IntakeBatches", testIntakeBatches},
 		{"AlertsAndRepeats", testAlertsAndRepeats},
+		{"InsertEvents", testInsertEvents},
 		{"Executions", testExecutions},
 		{"ExecutionLease", testExecutionLease},
 		{"ExecutionSteps", testExecutionSteps},
