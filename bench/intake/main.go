@@ -104,6 +104,9 @@ type memoryResult struct {
 	Ratio  float64 `json:"fw_over_am"`
 	AMRate float64 `json:"am_alerts_per_s"`
 	FWRate float64 `json:"fw_alerts_per_s"`
+	// Peak resident set over the process's life so far (VmHWM).
+	AMPeakMB float64 `json:"am_peak_rss_mb"`
+	FWPeakMB float64 `json:"fw_peak_rss_mb"`
 }
 
 type latencyResult struct {
@@ -235,15 +238,16 @@ func run(o options) error {
 		}
 		res.Processed["c"] = round(float64(got-before) / time.Since(start).Seconds())
 		time.Sleep(2 * time.Second) // let both settle (GC, page cache) before sampling
-		amRSS, err := rssMB(am.cmd.Process.Pid)
+		amRSS, amPeak, err := rssMB(am.cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
-		fwRSS, err := rssMB(fw.cmd.Process.Pid)
+		fwRSS, fwPeak, err := rssMB(fw.cmd.Process.Pid)
 		if err != nil {
 			return err
 		}
-		res.Memory = &memoryResult{Alerts: n, AMMB: round1(amRSS), FWMB: round1(fwRSS), Ratio: round2(fwRSS / amRSS), AMRate: a.rate, FWRate: f.rate}
+		res.Memory = &memoryResult{Alerts: n, AMMB: round1(amRSS), FWMB: round1(fwRSS), Ratio: round2(fwRSS / amRSS), AMRate: a.rate, FWRate: f.rate,
+			AMPeakMB: round1(amPeak), FWPeakMB: round1(fwPeak)}
 	}
 
 	if has("d") {
@@ -278,7 +282,8 @@ func report(w io.Writer, r result) {
 	}
 	tw.Flush()
 	if m := r.Memory; m != nil {
-		fmt.Fprintf(w, "\nRSS holding %d distinct open alerts: Alertmanager %.1f MB, Flywheel %.1f MB (FW/AM %.2f)\n", m.Alerts, m.AMMB, m.FWMB, m.Ratio)
+		fmt.Fprintf(w, "\nRSS holding %d distinct open alerts: Alertmanager %.1f MB, Flywheel %.1f MB (FW/AM %.2f); peak so far: AM %.1f MB, FW %.1f MB\n",
+			m.Alerts, m.AMMB, m.FWMB, m.Ratio, m.AMPeakMB, m.FWPeakMB)
 	}
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "intake→OpsItem at %d events/s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (%d sent, %d send errors, %d never seen)\n",
@@ -662,19 +667,27 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-func rssMB(pid int) (float64, error) {
+// rssMB reads a process's resident set (VmRSS) and its peak (VmHWM).
+func rssMB(pid int) (rss, peak float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			f := strings.Fields(v)
-			kb, err := strconv.ParseFloat(f[0], 64)
-			return kb / 1024, err
+	field := func(name string) (float64, error) {
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, name+":"); ok {
+				f := strings.Fields(v)
+				kb, err := strconv.ParseFloat(f[0], 64)
+				return kb / 1024, err
+			}
 		}
+		return 0, fmt.Errorf("no %s for pid %d", name, pid)
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	if rss, err = field("VmRSS"); err != nil {
+		return 0, 0, err
+	}
+	peak, err = field("VmHWM")
+	return rss, peak, err
 }
 
 func loadavg() string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,9 @@ type Processor struct {
 	linger time.Duration
 	// perEvent is the recent processing cost per event (see cut).
 	perEvent time.Duration
+	// burst is set while a large backlog is worked off (see afterBurst).
+	burst    bool
+	released time.Time
 	// alerts carries alert state across transactions when this process is
 	// the only writer of it (SQLite); nil otherwise.
 	alerts *alertCache
@@ -135,10 +139,12 @@ func (p *Processor) loop(ctx context.Context) {
 			w = p.gather(w, last.Add(p.linger))
 			last = time.Now()
 			p.process(ctx, w)
+			p.afterBurst()
 		case <-tick.C:
 			p.tick(ctx)
 		case <-scan.C:
 			p.scan(ctx, p.opts.Clock().Add(-p.opts.ScanEvery))
+			p.afterBurst()
 		}
 	}
 }
@@ -150,7 +156,7 @@ const alertCacheSize = 16384
 // Bounds on one processing transaction, which holds the single writer.
 const (
 	maxTxWork   = 4096
-	maxTxEvents = 50000
+	maxTxEvents = 20000
 )
 
 // gather adds to w whatever else is waiting and, until the given time, what
@@ -194,9 +200,31 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 	return w
 }
 
+// A burst is a backlog of at least burstEvents; once one is worked off the
+// processor hands the memory it took back to the operating system (at most
+// every releaseEvery): the Go runtime otherwise returns it over minutes,
+// and a server that has absorbed an alert storm should not keep the
+// storm's footprint.
+const (
+	burstEvents  = 20_000
+	releaseEvery = 30 * time.Second
+)
+
+func (p *Processor) afterBurst() {
+	n := p.back.Load()
+	if n >= burstEvents {
+		p.burst = true
+		return
+	}
+	if n == 0 && p.burst && time.Since(p.released) >= releaseEvery {
+		p.burst, p.released = false, time.Now()
+		debug.FreeOSMemory()
+	}
+}
+
 func (p *Processor) scan(ctx context.Context, before time.Time) {
 	for {
-		bs, err := p.st.UnprocessedIntake(ctx, before, 256)
+		bs, err := p.st.UnprocessedIntake(ctx, before, scanBatch)
 		if err != nil {
 			p.opts.Logger.Error("scan unprocessed intake", "error", err)
 			return
@@ -208,7 +236,7 @@ func (p *Processor) scan(ctx context.Context, before time.Time) {
 		for i, b := range bs {
 			work[i] = Work{Batch: b}
 		}
-		if !p.process(ctx, work) || len(bs) < 256 {
+		if !p.process(ctx, work) || len(bs) < scanBatch {
 			return
 		}
 	}
@@ -250,17 +278,25 @@ func (p *Processor) process(ctx context.Context, work []Work) bool {
 }
 
 // maxTxTime is about how long one processing transaction may hold the
-// single writer of the main database (API changes, jobs and audit wait).
-const maxTxTime = 100 * time.Millisecond
+// single writer of the main database (API changes, jobs and audit wait);
+// firstPerEvent is the cost per event assumed before any was measured.
+const (
+	maxTxTime     = 100 * time.Millisecond
+	firstPerEvent = 50 * time.Microsecond
+)
+
+// scanBatch is how many stored deliveries a scan reads at a time.
+const scanBatch = 64
 
 // cut returns how many of work the next transaction takes: about
 // maxTxTime's worth at the cost per event seen so far (repeats cost a few
 // microseconds, a new alert that opens an OpsItem a few hundred).
 func (p *Processor) cut(work []Work) int {
-	budget := maxTxEvents
-	if p.perEvent > 0 {
-		budget = min(max(int(maxTxTime/p.perEvent), 64), maxTxEvents)
+	per := p.perEvent
+	if per == 0 {
+		per = firstPerEvent
 	}
+	budget := min(max(int(maxTxTime/per), 64), maxTxEvents)
 	n := 0
 	for i := range work {
 		n += work[i].size()
