@@ -10,6 +10,8 @@ package agent
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -167,6 +169,8 @@ type Agent struct {
 	c       *client
 	started time.Time
 	host    wire.Host
+	// instance identifies this process to the server's long-poll.
+	instance string
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
@@ -201,7 +205,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 		cfg.HTTPClient = c
 	}
-	a := &Agent{cfg: cfg, log: cfg.Logger, started: time.Now().UTC(), running: map[string]context.CancelCauseFunc{}, restart: make(chan struct{}),
+	a := &Agent{cfg: cfg, log: cfg.Logger, started: time.Now().UTC(), instance: newInstance(), running: map[string]context.CancelCauseFunc{}, restart: make(chan struct{}),
 		freed: make(chan struct{}, 1)}
 	hostname := cfg.Hostname
 	if hostname == "" {
@@ -236,6 +240,9 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	a.finishUpdate()
 	return a, nil
 }
+
+// Instance identifies this agent process to the server (random, per start).
+func (a *Agent) Instance() string { return a.instance }
 
 // ID returns the agent's ID.
 func (a *Agent) ID() string { return a.st.AgentID }
@@ -366,7 +373,7 @@ func (a *Agent) pollLoop(ctx context.Context) error {
 	client.http = &http.Client{Transport: a.cfg.HTTPClient.Transport, Timeout: a.cfg.PollWait + 30*time.Second}
 	for ctx.Err() == nil {
 		slots := a.cfg.MaxConcurrency - a.runningCount()
-		q := url.Values{"wait": {a.cfg.PollWait.String()}, "slots": {fmt.Sprint(slots)}}
+		q := url.Values{"wait": {a.cfg.PollWait.String()}, "slots": {fmt.Sprint(slots)}, "instance": {a.instance}}
 		if first {
 			q.Set("first", "1")
 		}
@@ -416,4 +423,11 @@ func (a *Agent) runningCount() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return len(a.running)
+}
+
+// newInstance is a random ID for this agent process.
+func newInstance() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }

@@ -156,6 +156,27 @@ func TestCommands(t *testing.T) {
 		}
 		assertDead(t, pidFile)
 	})
+	t.Run("background_child_left_running", func(t *testing.T) {
+		// As with the exec action run locally: a process the command
+		// leaves in the background is not killed when the command exits,
+		// and one holding the output open does not hold the result longer
+		// than the grace period.
+		pidFile := filepath.Join(dir, "daemon.pid")
+		start := time.Now()
+		c := s.wait(s.command(id, store.CommandSpec{Script: "sleep 300 & echo $! > " + pidFile + "; echo started"}), 10*time.Second)
+		if c.Status != store.CommandSucceeded || c.Output != "started\n" {
+			t.Errorf("command = %+v", c)
+		}
+		if d := time.Since(start); d > 3*time.Second {
+			t.Errorf("the result took %s", d)
+		}
+		b, _ := os.ReadFile(pidFile)
+		pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if pid <= 0 || syscall.Kill(pid, 0) != nil {
+			t.Errorf("the background child %d was killed", pid)
+		}
+		syscall.Kill(pid, syscall.SIGKILL)
+	})
 	t.Run("concurrency_limit", func(t *testing.T) {
 		// Four commands each record when they run; with two slots no more
 		// than two overlap.

@@ -162,9 +162,8 @@ func (a *Agent) report(ctx context.Context, id string, res wire.Result) {
 }
 
 // execute starts spec in its own process group, copies its combined output
-// to out, and kills the whole group when ctx ends (or, after the process
-// exits, any children it left behind). exit is nil when the process never
-// started.
+// to out, and stops the whole group when ctx ends. exit is nil when the
+// process never started.
 func (a *Agent) execute(ctx context.Context, spec store.CommandSpec, out io.Writer) (exit *int, err error) {
 	argv := spec.Argv
 	if len(argv) == 0 {
@@ -210,15 +209,17 @@ func (a *Agent) execute(ctx context.Context, spec store.CommandSpec, out io.Writ
 	select {
 	case werr = <-waited:
 	case <-ctx.Done():
-		killGroup(cmd, a.cfg.KillGrace, waited)
-		werr = <-waited
+		// Timeout or cancellation: the whole group goes, SIGTERM then
+		// SIGKILL for whatever is left after the grace period.
+		werr = stopGroup(cmd, a.cfg.KillGrace, waited)
 	}
-	// Children that outlive the process (daemons, background jobs) hold
-	// the pipe open; the command's group does not outlive the command.
-	killGroupNow(cmd)
+	// A process the command deliberately left running (nohup … &) is not
+	// killed when the command exits normally, as with the exec action run
+	// locally; it may hold the output pipe open, so reading stops after
+	// the grace period.
 	select {
 	case <-copied:
-	case <-time.After(2 * time.Second):
+	case <-time.After(a.cfg.KillGrace):
 	}
 	r.Close()
 	code := cmd.ProcessState.ExitCode()

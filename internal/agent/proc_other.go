@@ -12,9 +12,10 @@ import (
 
 func setGroup(*exec.Cmd) {}
 
-func killGroup(cmd *exec.Cmd, _ time.Duration, _ chan error) { _ = cmd.Process.Kill() }
-
-func killGroupNow(*exec.Cmd) {}
+func stopGroup(cmd *exec.Cmd, _ time.Duration, waited chan error) error {
+	_ = cmd.Process.Kill()
+	return <-waited
+}
 
 func setUser(_ *exec.Cmd, name string) error {
 	if name != "" {

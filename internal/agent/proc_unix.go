@@ -3,11 +3,13 @@
 package agent
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -21,26 +23,65 @@ func setGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Setpgid = true
 }
 
-// killGroup sends the group SIGTERM, then SIGKILL after grace unless the
-// process exited first (its exit is left in waited for the caller).
-func killGroup(cmd *exec.Cmd, grace time.Duration, waited chan error) {
+// stopGroup sends the command's process group SIGTERM and, when anything
+// is left after grace, SIGKILL; it returns the command's Wait result once
+// the process has exited (waited delivers it).
+func stopGroup(cmd *exec.Cmd, grace time.Duration, waited chan error) error {
 	pgid := cmd.Process.Pid
 	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	t := time.NewTimer(grace)
-	defer t.Stop()
-	select {
-	case err := <-waited:
-		waited <- err
-	case <-t.C:
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	deadline := time.Now().Add(grace)
+	var werr error
+	exited := false
+	for time.Now().Before(deadline) {
+		if !exited {
+			select {
+			case werr = <-waited:
+				exited = true
+			default:
+			}
+		}
+		if exited && !groupAlive(pgid) {
+			return werr
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	if !exited {
+		werr = <-waited
+	}
+	return werr
 }
 
-// killGroupNow kills what is left of the group.
-func killGroupNow(cmd *exec.Cmd) {
-	if cmd.Process != nil {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+// groupAlive reports whether process group pgid has a process left that is
+// not a zombie.
+func groupAlive(pgid int) bool {
+	if errors.Is(syscall.Kill(-pgid, 0), syscall.ESRCH) {
+		return false
 	}
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return true // no /proc: trust kill(2)
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		st := string(b)
+		i := strings.LastIndexByte(st, ')')
+		if i < 0 || i+2 >= len(st) {
+			continue
+		}
+		f := strings.Fields(st[i+2:])
+		if len(f) > 2 && f[2] == strconv.Itoa(pgid) && f[0] != "Z" && pid > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // setUser makes the command run as name (the agent must be root unless

@@ -47,6 +47,7 @@ func TestPinnedTLS(t *testing.T) {
 	}
 	// Restarted without the CA file: still pinned, still working.
 	b := startAgent(t, agent.Config{StateDir: dir, Hostname: "tls-1"})
+	eventually(t, 5*time.Second, "the restarted agent polls", func() bool { return s.svc.Polling(b.ID(), b.Instance()) })
 	if c := s.wait(s.command(b.ID(), store.CommandSpec{Argv: []string{"echo", "again"}}), 10*time.Second); c.Output != "again\n" {
 		t.Errorf("command after restart = %+v", c)
 	}

@@ -453,7 +453,10 @@ func (s *Server) agentHeartbeat(w http.ResponseWriter, r *http.Request, a fleet.
 
 func (s *Server) agentPoll(w http.ResponseWriter, r *http.Request, a fleet.Agent) error {
 	q := r.URL.Query()
-	req := fleet.PollRequest{Slots: 1, First: q.Get("first") == "1" || q.Get("first") == "true"}
+	req := fleet.PollRequest{Slots: 1, First: q.Get("first") == "1" || q.Get("first") == "true", Instance: q.Get("instance")}
+	if len(req.Instance) > 64 {
+		return BadRequest("instance is longer than 64 characters")
+	}
 	if v := q.Get("wait"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {

@@ -117,6 +117,11 @@ type PollRequest struct {
 	// First is set on the agent process's first poll: commands the store
 	// holds as running on it were lost with the previous process.
 	First bool
+	// Instance identifies the agent process (random, per start). A poll
+	// of an older instance still waiting on this replica — its process
+	// died before the server noticed the connection close — is answered
+	// empty instead of taking work the new process would never see.
+	Instance string
 }
 
 // Poll returns work for agent a: queued commands (at most Slots, now
@@ -138,11 +143,18 @@ func (s *Service) Poll(ctx context.Context, a Agent, req PollRequest) (wire.Poll
 			return wire.Poll{}, err
 		}
 	}
+	if !s.hub.current(a.ID, req.Instance, req.First) {
+		return wire.Poll{}, nil
+	}
 	wakeup, unwatch := s.hub.watchAgent(a.ID)
 	defer unwatch()
 	deadline := time.NewTimer(req.Wait)
 	defer deadline.Stop()
 	for {
+		// A superseded instance, or a client that went away, takes no work.
+		if ctx.Err() != nil || !s.hub.current(a.ID, req.Instance, false) {
+			return wire.Poll{}, nil
+		}
 		p, err := s.pollOnce(ctx, a, req.Slots)
 		if err != nil || len(p.Commands) > 0 || len(p.Cancel) > 0 {
 			return p, err
@@ -169,6 +181,11 @@ func (s *Service) Poll(ctx context.Context, a Agent, req PollRequest) (wire.Poll
 		recheck.Stop()
 	}
 }
+
+// Polling reports whether agent's process instance (any, when instance is
+// "") has polled this replica and a poll of the agent is waiting: work
+// queued now goes to that process.
+func (s *Service) Polling(agentID, instance string) bool { return s.hub.polling(agentID, instance) }
 
 // pollOnce looks for work with one read, and writes only when there is some.
 func (s *Service) pollOnce(ctx context.Context, a Agent, slots int) (wire.Poll, error) {

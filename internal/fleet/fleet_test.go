@@ -259,6 +259,43 @@ func TestPollFindsWorkQueuedOnAnotherReplica(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the poll did not find the command")
 	}
+	// A poll of an agent process that died (its connection not yet seen
+	// closed) ends when the new process polls, and takes no work.
+	stale := make(chan wire.Poll, 1)
+	go func() {
+		p, _ := one.Poll(ctx, a, fleet.PollRequest{Wait: time.Minute, Slots: 1, Instance: "old", First: true})
+		stale <- p
+	}()
+	for !one.Polling(a.ID, "old") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	fresh := make(chan wire.Poll, 1)
+	go func() {
+		p, _ := one.Poll(ctx, a, fleet.PollRequest{Wait: 10 * time.Second, Slots: 1, Instance: "new", First: true})
+		fresh <- p
+	}()
+	select {
+	case p := <-stale:
+		if len(p.Commands) != 0 {
+			t.Errorf("the stale poll took %+v", p)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stale poll was not released")
+	}
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		_, err := one.NewCommand(ctx, tx, "acme", a.ID, store.CommandSpec{Argv: []string{"true"}}, "test")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one.Queued(a.ID)
+	if p := <-fresh; len(p.Commands) != 1 {
+		t.Errorf("the new instance's poll = %+v", p)
+	}
+	if p, _ := one.Poll(ctx, a, fleet.PollRequest{Wait: time.Second, Slots: 1, Instance: "old"}); len(p.Commands)+len(p.Cancel) != 0 {
+		t.Errorf("a late poll of the old instance = %+v", p)
+	}
 	// Stop releases a waiting poll at once.
 	done := make(chan struct{})
 	go func() { one.Poll(ctx, a, fleet.PollRequest{Wait: time.Minute, Slots: 1}); close(done) }()

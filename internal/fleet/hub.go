@@ -15,11 +15,15 @@ type hub struct {
 	// command being killed does not wake every poll until its result
 	// arrives.
 	delivered map[string]map[string]bool
+	// instances holds each agent's current process instance, as its polls
+	// on this replica last announced it.
+	instances map[string]string
 }
 
 func newHub() *hub {
 	return &hub{agents: map[string]map[chan struct{}]struct{}{}, commands: map[string]map[chan struct{}]struct{}{},
-		closed: make(chan struct{}), delivered: map[string]map[string]bool{}}
+		closed: make(chan struct{}), delivered: map[string]map[string]bool{},
+		instances: map[string]string{}}
 }
 
 func subscribe(m map[string]map[chan struct{}]struct{}, key string) chan struct{} {
@@ -104,6 +108,36 @@ func (h *hub) undelivered(agent string, ids []string) []string {
 		h.delivered[agent] = next
 	}
 	return out
+}
+
+// current reports whether instance is agent's current process. A first
+// poll (or the first one this replica sees) makes its instance current and
+// wakes the polls of older instances, which then end. An empty instance
+// (an agent that does not send one) is always current.
+func (h *hub) current(agent, instance string, first bool) bool {
+	if instance == "" {
+		return true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cur, known := h.instances[agent]
+	switch {
+	case cur == instance:
+		return true
+	case first || !known:
+		h.instances[agent] = instance
+		wake(h.agents, agent)
+		return true
+	}
+	return false
+}
+
+// polling reports whether agent has a poll waiting and instance (unless
+// "") is its current process.
+func (h *hub) polling(agent, instance string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.agents[agent]) > 0 && (instance == "" || h.instances[agent] == instance)
 }
 
 // release ends every wait: the server is stopping.
