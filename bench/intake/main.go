@@ -502,8 +502,8 @@ func (l loader) run(url, token string, args []string) (loadResult, error) {
 // ---- latency ----
 
 // measureLatency sends rate distinct critical alerts per second for d, each
-// in its own request, and polls the OpsItem list every 5 ms to see when each
-// alert's OpsItem first appears. Latency is from just before the request is
+// in its own request, and polls the OpsItem list every 10 ms to see when
+// each alert's OpsItem first appears. Latency is from just before the request is
 // sent to the poll response that first shows the OpsItem.
 func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, error) {
 	n := int(float64(rate) * d.Seconds())
@@ -515,7 +515,7 @@ func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, err
 
 	stopPoll := make(chan struct{})
 	pollDone := make(chan error, 1)
-	go func() { pollDone <- pollOpsItems(f, prefix, seen, &nseen, stopPoll) }()
+	go func() { pollDone <- pollOpsItems(f, prefix, sent, seen, &nseen, stopPoll) }()
 
 	jobs := make(chan int, 1024)
 	var wg sync.WaitGroup
@@ -583,18 +583,36 @@ func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, err
 	return res, nil
 }
 
-func pollOpsItems(f *flywheel, prefix string, seen []int64, nseen *atomic.Int64, stop <-chan struct{}) error {
-	tick := time.NewTicker(5 * time.Millisecond)
+// pollOpsItems polls the OpsItem list, newest first, every 10 ms, reading
+// pages until it passes the oldest alert still unseen (an OpsItem is never
+// created before its alert was sent), and records when each alert's OpsItem
+// first shows.
+func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.Int64, stop <-chan struct{}) error {
+	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
+	lo := 0 // every alert before lo has been seen
 	for {
 		select {
 		case <-stop:
 			return nil
 		case <-tick.C:
 		}
+		for lo < len(seen) && atomic.LoadInt64(&seen[lo]) != 0 {
+			lo++
+		}
+		oldest := int64(0)
+		for i := lo; i < len(sent); i++ {
+			if t := atomic.LoadInt64(&sent[i]); t != 0 && atomic.LoadInt64(&seen[i]) == 0 {
+				oldest = t
+				break
+			}
+		}
+		if oldest == 0 {
+			continue // nothing outstanding
+		}
 		cursor := ""
-		for {
-			path := "/api/v1/opsitems?limit=20"
+		for pages := 0; pages < 50; pages++ {
+			path := "/api/v1/opsitems?limit=50"
 			if cursor != "" {
 				path += "&cursor=" + cursor
 			}
@@ -604,7 +622,8 @@ func pollOpsItems(f *flywheel, prefix string, seen []int64, nseen *atomic.Int64,
 			}
 			var page struct {
 				Items []struct {
-					Title string `json:"title"`
+					Title     string    `json:"title"`
+					CreatedAt time.Time `json:"created_at"`
 				} `json:"items"`
 				NextCursor string `json:"next_cursor"`
 			}
@@ -614,7 +633,6 @@ func pollOpsItems(f *flywheel, prefix string, seen []int64, nseen *atomic.Int64,
 				return fmt.Errorf("polling opsitems: %w", err)
 			}
 			now := time.Now().UnixNano()
-			fresh := 0
 			for _, it := range page.Items {
 				rest, ok := strings.CutPrefix(it.Title, prefix)
 				if !ok {
@@ -626,11 +644,10 @@ func pollOpsItems(f *flywheel, prefix string, seen []int64, nseen *atomic.Int64,
 				}
 				if atomic.CompareAndSwapInt64(&seen[i], 0, now) {
 					nseen.Add(1)
-					fresh++
 				}
 			}
-			// Newest first: a page entirely new may hide more new ones.
-			if fresh < len(page.Items) || page.NextCursor == "" {
+			n := len(page.Items)
+			if n == 0 || page.NextCursor == "" || page.Items[n-1].CreatedAt.UnixNano() < oldest-int64(100*time.Millisecond) {
 				break
 			}
 			cursor = page.NextCursor
