@@ -48,6 +48,7 @@ type options struct {
 	latencyFor   time.Duration
 	drainTimeout time.Duration
 	only         string
+	flywheelBin  string
 }
 
 func main() {
@@ -60,6 +61,7 @@ func main() {
 	flag.IntVar(&o.latencyRate, "latency-rate", 1000, "events/s for the latency scenario")
 	flag.DurationVar(&o.latencyFor, "latency-for", 10*time.Second, "how long the latency scenario sends")
 	flag.DurationVar(&o.drainTimeout, "drain-timeout", 90*time.Second, "how long to wait for Flywheel's processor to catch up")
+	flag.StringVar(&o.flywheelBin, "flywheel", "", "use this flywheel binary instead of building one (e.g. a profiling build)")
 	flag.StringVar(&o.only, "only", "", "run only these scenarios (e.g. \"ab\"); default all of a, b, c, d")
 	flag.Parse()
 	if o.quick {
@@ -141,7 +143,9 @@ func run(o options) error {
 
 	step("building flywheel and alertload")
 	fwBin, loadBin := filepath.Join(tmp, "flywheel"), filepath.Join(tmp, "alertload")
-	if err := command(root, "go", "build", "-o", fwBin, "./cmd/flywheel").Run(); err != nil {
+	if o.flywheelBin != "" {
+		fwBin = o.flywheelBin
+	} else if err := command(root, "go", "build", "-o", fwBin, "./cmd/flywheel").Run(); err != nil {
 		return fmt.Errorf("building flywheel: %w", err)
 	}
 	loadDir := o.alertloadDir
