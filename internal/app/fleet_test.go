@@ -71,17 +71,22 @@ func flywheelBinary(t *testing.T) string {
 	return devBinary
 }
 
-// fleetApp starts a server in-process with a fast drift check.
-func fleetApp(t *testing.T, fo FleetOptions) (*App, *client.Client, string) {
+// fleetApp starts a server in-process with a fast drift check, loading
+// content from contentDir ("" for none).
+func fleetApp(t *testing.T, fo FleetOptions, contentDir ...string) (*App, *client.Client, string) {
 	t.Helper()
 	dir := t.TempDir()
+	cfg := config.Config{DataDir: dir, Addr: "127.0.0.1:0"}
+	if len(contentDir) > 0 {
+		cfg.ContentDir = contentDir[0]
+	}
 	if fo.CheckEvery == 0 {
 		fo.CheckEvery = 250 * time.Millisecond
 	}
 	if fo.FlushEvery == 0 {
 		fo.FlushEvery = 100 * time.Millisecond
 	}
-	a, err := New(context.Background(), Options{Config: config.Config{DataDir: dir, Addr: "127.0.0.1:0"}, Out: &bytes.Buffer{}, Fleet: fo})
+	a, err := New(context.Background(), Options{Config: cfg, Out: &bytes.Buffer{}, Fleet: fo})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +176,11 @@ func TestThreeRealAgents(t *testing.T) {
 		t.Skip("builds the binary and runs agent processes")
 	}
 	bin := flywheelBinary(t)
-	a, c, admin := fleetApp(t, FleetOptions{Misses: 3})
+	content := t.TempDir()
+	if err := os.WriteFile(filepath.Join(content, "fleet-hello.yaml"), []byte(fleetHello), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, c, admin := fleetApp(t, FleetOptions{Misses: 3}, content)
 	server := "http://" + a.Addr()
 	ctx := context.Background()
 
@@ -249,6 +258,70 @@ func TestThreeRealAgents(t *testing.T) {
 		if cv.Output != "hello from "+host+"\n" || cv.ExitCode == nil || *cv.ExitCode != want {
 			t.Errorf("%s: output %q, exit %v, status %s, want exit %d", host, cv.Output, cv.ExitCode, cv.Status, want)
 		}
+	}
+
+	// A runbook exec step on all three through the agents, two at a time:
+	// outputs and exit codes are collected on the execution.
+	var ex struct {
+		ID     string `json:"id"`
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Steps  []struct {
+			Name    string          `json:"name"`
+			Target  string          `json:"target"`
+			Status  string          `json:"status"`
+			Outputs json.RawMessage `json:"outputs"`
+		} `json:"steps"`
+	}
+	if err := c.Do(ctx, "POST", "/api/v1/runbooks/fleet-hello/executions", map[string]any{}, &ex); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 60*time.Second, "runbook execution", func() bool {
+		if err := c.Do(ctx, "GET", "/api/v1/executions/"+ex.ID, nil, &ex); err != nil {
+			t.Fatal(err)
+		}
+		return ex.Status != "pending" && ex.Status != "running"
+	})
+	if ex.Status != "succeeded" {
+		t.Fatalf("execution %s: %s %s %+v", ex.ID, ex.Status, ex.Error, ex.Steps)
+	}
+	perTarget := map[string]struct {
+		ExitCode int    `json:"exit_code"`
+		Stdout   string `json:"stdout"`
+	}{}
+	for _, st := range ex.Steps {
+		if st.Name != "hello" || st.Target == "" {
+			continue
+		}
+		var out struct {
+			ExitCode int    `json:"exit_code"`
+			Stdout   string `json:"stdout"`
+		}
+		_ = json.Unmarshal(st.Outputs, &out)
+		perTarget[st.Target] = out
+	}
+	for host, ag := range byHost {
+		want := host[len(host)-1:]
+		got, ok := perTarget[ag.ResourceID]
+		if !ok || got.Stdout != "hello from "+want+"\n" || fmt.Sprint(got.ExitCode) != want {
+			t.Errorf("%s on the execution: %+v (found %v)", host, got, ok)
+		}
+	}
+	var runbookCmds api.List[api.CommandView]
+	if err := c.Do(ctx, "GET", "/api/v1/commands?limit=500", nil, &runbookCmds); err != nil {
+		t.Fatal(err)
+	}
+	var spans [][2]time.Time
+	for _, cv := range runbookCmds.Items {
+		if cv.CreatedBy != "token:" && strings.HasPrefix(cv.Spec.Script, "echo hello from") && cv.StartedAt != nil && cv.EndedAt != nil {
+			spans = append(spans, [2]time.Time{*cv.StartedAt, *cv.EndedAt})
+		}
+	}
+	if len(spans) != 3 {
+		t.Fatalf("%d runbook commands on the agents, want 3", len(spans))
+	}
+	if peak := peakOverlap(spans); peak != 2 {
+		t.Errorf("%d commands of the execution ran at once, want max_concurrency 2", peak)
 	}
 
 	// SIGKILL one: after the allowed misses its "not reporting" OpsItem
@@ -390,4 +463,36 @@ func TestAgentSelfUpdate(t *testing.T) {
 	if _, err := os.Stat(oldBin + ".old"); err != nil {
 		t.Errorf("no backup of the previous binary: %v", err)
 	}
+}
+
+// fleetHello runs one command on every test agent, two at a time.
+const fleetHello = `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: fleet-hello, description: Say hello from every test host}
+spec:
+  targets: {tags: {fleet: test}}
+  max_concurrency: "2"
+  steps:
+    - name: hello
+      action: exec
+      with:
+        script: "echo hello from ${{ target.tags.index }}; sleep 1; exit ${{ target.tags.index }}"
+        expect_exit: [1, 2, 3]
+      timeout: 30s
+      idempotent: true
+`
+
+// peakOverlap is the most spans that overlap at one moment.
+func peakOverlap(spans [][2]time.Time) int {
+	peak := 0
+	for _, s := range spans {
+		n := 0
+		for _, o := range spans {
+			if !o[0].After(s[0]) && o[1].After(s[0]) {
+				n++
+			}
+		}
+		peak = max(peak, n)
+	}
+	return peak
 }
