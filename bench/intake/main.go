@@ -506,9 +506,9 @@ func (l loader) run(url, token string, args []string) (loadResult, error) {
 // ---- latency ----
 
 // measureLatency sends rate distinct critical alerts per second for d, each
-// in its own request, and polls the OpsItem list every 10 ms to see when
-// each alert's OpsItem first appears. Latency is from just before the request is
-// sent to the poll response that first shows the OpsItem.
+// in its own request, and polls every 5 ms to see when each alert's OpsItem
+// first appears (see pollOpsItems). Latency is from just before the request
+// is sent to the poll response that first shows it.
 func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, error) {
 	n := int(float64(rate) * d.Seconds())
 	prefix := "BenchLatency" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36) + "_"
@@ -587,12 +587,13 @@ func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, err
 	return res, nil
 }
 
-// pollOpsItems polls the OpsItem list, newest first, every 10 ms, reading
-// pages until it passes the oldest alert still unseen (an OpsItem is never
-// created before its alert was sent), and records when each alert's OpsItem
-// first shows.
+// pollOpsItems records when each alert's OpsItem first shows. It polls the
+// events the pipeline decided "opened" (stored in the transaction that
+// creates the OpsItem, so visible at the same instant), every 5 ms, over the
+// window from the oldest alert still unseen (an alert's event time is when
+// it was sent): the window, not the history, bounds each poll.
 func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.Int64, stop <-chan struct{}) error {
-	tick := time.NewTicker(10 * time.Millisecond)
+	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
 	lo := 0 // every alert before lo has been seen
 	for {
@@ -614,9 +615,10 @@ func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.
 		if oldest == 0 {
 			continue // nothing outstanding
 		}
+		from := time.Unix(0, oldest).Add(-50 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 		cursor := ""
-		for pages := 0; pages < 50; pages++ {
-			path := "/api/v1/opsitems?limit=50"
+		for {
+			path := "/api/v1/events?decision=opened&limit=500&from=" + from
 			if cursor != "" {
 				path += "&cursor=" + cursor
 			}
@@ -626,15 +628,14 @@ func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.
 			}
 			var page struct {
 				Items []struct {
-					Title     string    `json:"title"`
-					CreatedAt time.Time `json:"created_at"`
+					Title string `json:"title"`
 				} `json:"items"`
 				NextCursor string `json:"next_cursor"`
 			}
 			err = json.NewDecoder(resp.Body).Decode(&page)
 			resp.Body.Close()
 			if err != nil {
-				return fmt.Errorf("polling opsitems: %w", err)
+				return fmt.Errorf("polling events: %w", err)
 			}
 			now := time.Now().UnixNano()
 			for _, it := range page.Items {
@@ -642,7 +643,7 @@ func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.
 				if !ok {
 					continue
 				}
-				i, err := strconv.Atoi(strings.Fields(rest)[0])
+				i, err := strconv.Atoi(rest)
 				if err != nil || i < 0 || i >= len(seen) {
 					continue
 				}
@@ -650,8 +651,7 @@ func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.
 					nseen.Add(1)
 				}
 			}
-			n := len(page.Items)
-			if n == 0 || page.NextCursor == "" || page.Items[n-1].CreatedAt.UnixNano() < oldest-int64(100*time.Millisecond) {
+			if page.NextCursor == "" {
 				break
 			}
 			cursor = page.NextCursor
