@@ -82,7 +82,7 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if o.Linger == 0 {
 		o.Linger = 20 * time.Millisecond
 	}
-	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, 64), stop: make(chan struct{}), done: make(chan struct{}),
+	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
 		linger: o.Linger}
 	if st.Driver() == "sqlite" {
 		// One process holds a SQLite database, and in it only the
@@ -148,6 +148,13 @@ func (p *Processor) loop(ctx context.Context) {
 		}
 	}
 }
+
+// handoff is how many committed groups of deliveries may wait for the
+// processor in memory (while it runs a transaction); past it the Committer
+// drops its copy and the processor finds the deliveries in the store, seconds
+// later. Memory is bounded by the Committer handing over bodies, not parsed
+// events, once far behind (MaxParsed).
+const handoff = 4096
 
 // alertCacheSize bounds the alert states kept across transactions (about
 // 1 KB each).
