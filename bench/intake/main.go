@@ -506,7 +506,7 @@ func (l loader) run(url, token string, args []string) (loadResult, error) {
 // ---- latency ----
 
 // measureLatency sends rate distinct critical alerts per second for d, each
-// in its own request, and polls every 5 ms to see when each alert's OpsItem
+// in its own request, and polls every 10 ms to see when each alert's OpsItem
 // first appears (see pollOpsItems). Latency is from just before the request
 // is sent to the poll response that first shows it.
 func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, error) {
@@ -589,11 +589,11 @@ func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, err
 
 // pollOpsItems records when each alert's OpsItem first shows. It polls the
 // events the pipeline decided "opened" (stored in the transaction that
-// creates the OpsItem, so visible at the same instant), every 5 ms, over the
+// creates the OpsItem, so visible at the same instant), every 10 ms, over the
 // window from the oldest alert still unseen (an alert's event time is when
 // it was sent): the window, not the history, bounds each poll.
 func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.Int64, stop <-chan struct{}) error {
-	tick := time.NewTicker(5 * time.Millisecond)
+	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
 	lo := 0 // every alert before lo has been seen
 	for {
