@@ -168,6 +168,7 @@ func run(o options) error {
 		return err
 	}
 	defer fw.stop()
+	step(fmt.Sprintf("Alertmanager %s (pid %d), Flywheel %s (pid %d)", am.url, am.cmd.Process.Pid, fw.url, fw.cmd.Process.Pid))
 
 	res := result{Machine: machine{CPUs: runtime.NumCPU(), LoadAvg: loadavg(), AM: amVersion(amBin)}, Processed: map[string]float64{}}
 	load := loader{bin: loadBin}
