@@ -590,9 +590,9 @@ func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, err
 
 // pollOpsItems records when each alert's OpsItem first shows. It polls the
 // events the pipeline decided "opened" (stored in the transaction that
-// creates the OpsItem, so visible at the same instant), every 10 ms, over the
-// window from the oldest alert still unseen (an alert's event time is when
-// it was sent): the window, not the history, bounds each poll.
+// creates the OpsItem, so visible at the same instant), every 10 ms, in a
+// window of event times (an alert's is when it was sent) at the oldest
+// alert still unseen.
 func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.Int64, stop <-chan struct{}) error {
 	tick := time.NewTicker(10 * time.Millisecond)
 	defer tick.Stop()
@@ -616,10 +616,15 @@ func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.
 		if oldest == 0 {
 			continue // nothing outstanding
 		}
-		from := time.Unix(0, oldest).Add(-50 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+		// The pipeline works in order of arrival, so what it finishes next
+		// is mostly just after the oldest alert not seen: a narrow window
+		// there keeps each poll small (an alert finished out of order is
+		// seen when the window reaches it, a little late, never early).
+		from := time.Unix(0, oldest).Add(-20 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+		to := time.Unix(0, oldest).Add(100 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 		cursor := ""
 		for {
-			path := "/api/v1/events?decision=opened&limit=500&from=" + from
+			path := "/api/v1/events?decision=opened&limit=500&from=" + from + "&to=" + to
 			if cursor != "" {
 				path += "&cursor=" + cursor
 			}
