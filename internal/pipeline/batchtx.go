@@ -24,9 +24,9 @@ import (
 // is what the next one starts from, without reading it again.
 //
 // Invariant: every method of store.Tx that reads or writes the alerts,
-// opsitems, opsitem_members or events tables either is handled here or
-// flushes what it depends on first; the rest pass through to the embedded
-// transaction. The engine
+// opsitems, opsitem_members, events or audit tables either is handled here
+// or flushes what it depends on first; the rest pass through to the
+// embedded transaction. The engine
 // replaces an alert's Labels rather than editing them, so they are shared,
 // not copied.
 type batchTx struct {
@@ -37,6 +37,14 @@ type batchTx struct {
 	repeats map[repeatKey]*store.Repeat
 	order   []repeatKey
 	events  []store.Event
+	heads   map[string]*auditHead // tenants whose chain head this transaction holds
+	audits  []store.AuditRecord   // chained here, not yet stored
+}
+
+type auditHead struct {
+	seq   int64
+	hash  string
+	moved bool
 }
 
 type alertKey struct{ tenant, fp string }
@@ -52,7 +60,8 @@ type cachedAlert struct {
 }
 
 func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
-	return &batchTx{Tx: tx, shared: shared, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{}}
+	return &batchTx{Tx: tx, shared: shared, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{},
+		heads: map[string]*auditHead{}}
 }
 
 func (b *batchTx) loaded(k alertKey, a store.Alert) *cachedAlert {
@@ -171,7 +180,96 @@ func (b *batchTx) flush(ctx context.Context) error {
 	if err := b.flushRepeats(ctx); err != nil {
 		return err
 	}
+	if err := b.flushAudit(ctx); err != nil {
+		return err
+	}
 	return b.flushEvents(ctx)
+}
+
+// AppendAudit chains the record as the store would. The first append for a
+// tenant goes through the store, which takes the tenant's chain head (and,
+// on PostgreSQL, holds its row lock to the end of the transaction); the
+// following ones link in memory and are stored together at flush.
+func (b *batchTx) AppendAudit(ctx context.Context, a *store.AuditRecord, hash func(store.AuditRecord) string) error {
+	h := b.heads[a.TenantID]
+	if h == nil {
+		if err := b.flushAudit(ctx); err != nil {
+			return err
+		}
+		if err := b.Tx.AppendAudit(ctx, a, hash); err != nil {
+			return err
+		}
+		b.heads[a.TenantID] = &auditHead{seq: a.Seq, hash: a.Hash}
+		return nil
+	}
+	a.Seq, a.PrevHash = h.seq+1, h.hash
+	a.Time = a.Time.UTC().Truncate(time.Microsecond)
+	a.Hash = hash(*a)
+	h.seq, h.hash, h.moved = a.Seq, a.Hash, true
+	b.audits = append(b.audits, *a)
+	return nil
+}
+
+// flushAudit stores the records chained in memory and moves the heads.
+func (b *batchTx) flushAudit(ctx context.Context) error {
+	if len(b.audits) == 0 {
+		return nil
+	}
+	if err := b.Tx.InsertAuditRecords(ctx, b.audits); err != nil {
+		return err
+	}
+	b.audits = b.audits[:0]
+	for tenant, h := range b.heads {
+		if h.moved {
+			if err := b.Tx.SetAuditHead(ctx, tenant, h.seq, h.hash); err != nil {
+				return err
+			}
+			h.moved = false
+		}
+	}
+	return nil
+}
+
+func (b *batchTx) ListAudit(ctx context.Context, tenant string, page store.Page) ([]store.AuditRecord, string, error) {
+	if err := b.flushAudit(ctx); err != nil {
+		return nil, "", err
+	}
+	return b.Tx.ListAudit(ctx, tenant, page)
+}
+
+func (b *batchTx) ScanAudit(ctx context.Context, tenant string, after int64, fn func(store.AuditRecord) error) error {
+	if err := b.flushAudit(ctx); err != nil {
+		return err
+	}
+	return b.Tx.ScanAudit(ctx, tenant, after, fn)
+}
+
+func (b *batchTx) AuditHead(ctx context.Context, tenant string) (int64, string, error) {
+	if err := b.flushAudit(ctx); err != nil {
+		return 0, "", err
+	}
+	return b.Tx.AuditHead(ctx, tenant)
+}
+
+func (b *batchTx) ListAuditCheckpoints(ctx context.Context, tenant string) ([]store.AuditCheckpoint, error) {
+	if err := b.flushAudit(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.ListAuditCheckpoints(ctx, tenant)
+}
+
+func (b *batchTx) AuditTenants(ctx context.Context) ([]string, error) {
+	if err := b.flushAudit(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.AuditTenants(ctx)
+}
+
+func (b *batchTx) AddAuditCheckpoint(ctx context.Context, c store.AuditCheckpoint) error {
+	if err := b.flushAudit(ctx); err != nil {
+		return err
+	}
+	return b.Tx.AddAuditCheckpoint(ctx, c)
 }
 
 // flushEvents writes the stored events, many per statement.

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -84,6 +85,24 @@ func testBatchedProcessingMatches(t *testing.T, open opener) {
 		t.Fatalf("stored state differs:\nbatched %+v\nsingle  %+v", got, want)
 	}
 	t.Logf("decisions: %v", countDecisions(wantOuts))
+	// The audit chains hold the same actions in the same order, and the
+	// batched one verifies.
+	auditOf := func(st store.Store) []string {
+		var acts []string
+		if err := st.ScanAudit(ctx, "acme", 0, func(r store.AuditRecord) error {
+			acts = append(acts, fmt.Sprint(r.Seq, r.Action))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return acts
+	}
+	if got, want := auditOf(batched.st), auditOf(single.st); !slices.Equal(got, want) || len(got) == 0 {
+		t.Fatalf("audit: batched %v, single %v", got, want)
+	}
+	if rep, err := audit.Verify(ctx, batched.st, "acme"); err != nil || !rep.OK() {
+		t.Fatalf("batched audit chain: %+v, %v", rep, err)
+	}
 	// The noise counters, added up per minute, count every event once.
 	nb, err := batched.st.NoiseTotals(ctx, "acme", t0.Add(-time.Hour), t0.Add(48*time.Hour))
 	if err != nil || nb.Received != int64(len(wantOuts)) {
@@ -137,4 +156,36 @@ func countDecisions(outs []Outcome) map[string]int {
 		m[o.Decision]++
 	}
 	return m
+}
+
+// Audit records appended through batchTx chain exactly as the store chains
+// them, before and after records appended directly.
+func TestBatchTxAuditChain(t *testing.T) { runBoth(t, testBatchTxAuditChain) }
+
+func testBatchTxAuditChain(t *testing.T, open opener) {
+	ctx := context.Background()
+	h := newHarnessOn(t, open(t), ByFingerprint{})
+	appendN := func(tx store.Tx, n int, action string) {
+		for i := range n {
+			if _, err := audit.Append(ctx, tx, "acme", t0.Add(time.Duration(i)*time.Second), audit.Entry{Actor: "system:pipeline", Action: action,
+				Detail: map[string]int{"i": i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	mustTx(t, h.st, func(tx store.Tx) error { appendN(tx, 2, "before"); return nil })
+	mustTx(t, h.st, func(tx store.Tx) error {
+		b := newBatchTx(tx, nil)
+		appendN(b, 5, "batched")
+		if seq, _, err := b.AuditHead(ctx, "acme"); err != nil || seq != 7 {
+			t.Fatalf("head inside the transaction: %d, %v", seq, err)
+		}
+		appendN(b, 3, "batched")
+		return b.flush(ctx)
+	})
+	mustTx(t, h.st, func(tx store.Tx) error { appendN(tx, 1, "after"); return nil })
+	rep, err := audit.Verify(ctx, h.st, "acme")
+	if err != nil || !rep.OK() || rep.Records != 11 {
+		t.Fatalf("chain: %+v, %v", rep, err)
+	}
 }

@@ -195,8 +195,20 @@ type IntakeAppender interface {
 	AppendIntake(ctx context.Context, bs []IntakeBatch) error
 }
 
+// AuditBatchWriter writes audit records a transaction chained itself: the
+// pipeline's processing takes its tenant's chain head once (with
+// AppendAudit, which holds the head for the rest of the transaction), links
+// the following records in memory, and writes them together.
+type AuditBatchWriter interface {
+	// InsertAuditRecords stores records whose Seq, PrevHash and Hash are set.
+	InsertAuditRecords(ctx context.Context, rs []AuditRecord) error
+	// SetAuditHead moves a tenant's chain head to its last record.
+	SetAuditHead(ctx context.Context, tenantID string, seq int64, hash string) error
+}
+
 // EventWriter holds the pipeline's writes.
 type EventWriter interface {
+	AuditBatchWriter
 	InsertIntakeBatches(ctx context.Context, b []IntakeBatch) error
 	// ClaimIntake marks a batch processed, reporting false when it already
 	// was (another processor got it first). Within a transaction, the claim

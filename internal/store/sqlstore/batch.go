@@ -377,3 +377,30 @@ func (t *tx) InsertEvents(ctx context.Context, es []store.Event) error {
 	}
 	return nil
 }
+
+func (t *tx) InsertAuditRecords(ctx context.Context, rs []store.AuditRecord) error {
+	anon := anonParams(t.b)
+	for len(rs) > 0 {
+		n := 1
+		for n*2 <= min(len(rs), 32) {
+			n *= 2
+		}
+		q := cachedSQL(fmt.Sprintf("audit-insert-%d-%v", n, anon), func() string {
+			return "INSERT INTO audit_records (" + auditCols + ") VALUES " + placeholdersIn(anon, n, 10, 1)
+		})
+		args := make([]any, 0, 10*n)
+		for _, a := range rs[:n] {
+			args = append(args, a.TenantID, a.Seq, ts(a.Time), a.Actor, a.Action, a.Target, a.Result, string(a.Detail), a.PrevHash, a.Hash)
+		}
+		if _, err := t.h.Exec(ctx, q, args...); err != nil {
+			return err
+		}
+		rs = rs[n:]
+	}
+	return nil
+}
+
+func (t *tx) SetAuditHead(ctx context.Context, tenantID string, seq int64, hash string) error {
+	_, err := t.h.Exec(ctx, "UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1", tenantID, seq, hash)
+	return err
+}

@@ -225,3 +225,51 @@ func testInsertEvents(t *testing.T, s store.Store) {
 		t.Fatalf("duplicate events: %v, want ErrConflict", err)
 	}
 }
+
+// testAuditBatch covers records a transaction chains itself: after an
+// AppendAudit, records linked in memory, stored together, and the head moved
+// to the last; the chain then goes on from there.
+func testAuditBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	first := appendAudit(t, s, "acme", "opsitem.open")
+	var batch []store.AuditRecord
+	mustTx(t, s, func(tx store.Tx) error {
+		r := store.AuditRecord{TenantID: "acme", Time: t0, Actor: "system:pipeline", Action: "opsitem.open", Result: "ok"}
+		if err := tx.AppendAudit(ctx, &r, chainHash); err != nil {
+			return err
+		}
+		prev := r
+		for i := range 40 {
+			n := store.AuditRecord{TenantID: "acme", Seq: prev.Seq + 1, Time: t0.Add(time.Duration(i) * time.Second), Actor: "system:pipeline",
+				Action: "opsitem.open", Target: fmt.Sprint("opsitem/oi_", i), Result: "ok", Detail: []byte(`{"i":1}`), PrevHash: prev.Hash}
+			n.Hash = chainHash(n)
+			batch = append(batch, n)
+			prev = n
+		}
+		if err := tx.InsertAuditRecords(ctx, batch); err != nil {
+			return err
+		}
+		return tx.SetAuditHead(ctx, "acme", prev.Seq, prev.Hash)
+	})
+	last := batch[len(batch)-1]
+	if seq, hash, err := s.AuditHead(ctx, "acme"); err != nil || seq != 42 || hash != last.Hash || last.Seq != 42 {
+		t.Fatalf("head = %d %s %v; want 42 %s", seq, hash, err, last.Hash)
+	}
+	var got []store.AuditRecord
+	if err := s.ScanAudit(ctx, "acme", 0, func(r store.AuditRecord) error { got = append(got, r); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 42 || got[0].Hash != first.Hash || got[2].PrevHash != got[1].Hash || got[41].Hash != last.Hash || string(got[41].Detail) != `{"i":1}` {
+		t.Fatalf("chain of %d records: %+v … %+v", len(got), got[0], got[len(got)-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Seq != int64(i+1) || got[i].PrevHash != got[i-1].Hash || chainHash(got[i]) != got[i].Hash {
+			t.Fatalf("record %d breaks the chain: %+v", i, got[i])
+		}
+	}
+	next := appendAudit(t, s, "acme", "opsitem.update")
+	if next.Seq != 43 || next.PrevHash != last.Hash {
+		t.Fatalf("append after the batch: seq %d prev %s", next.Seq, next.PrevHash)
+	}
+}

@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IntakeBatches", testIntakeBatches},
 		{"AlertsAndRepeats", testAlertsAndRepeats},
 		{"InsertEvents", testInsertEvents},
+		{"AuditBatch", testAuditBatch},
 		{"Executions", testExecutions},
 		{"ExecutionLease", testExecutionLease},
 		{"ExecutionSteps", testExecutionSteps},
