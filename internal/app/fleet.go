@@ -65,7 +65,7 @@ func (a *App) buildFleet(o FleetOptions) error {
 	svc, err := fleet.New(fleet.Options{
 		Store: a.st, Logger: a.log.With("component", "fleet"), Clock: a.now, Sink: fleetSink{a.intake},
 		Misses: o.Misses, FlushEvery: o.FlushEvery, DesiredVersion: o.DesiredVersion, Binaries: o.AgentBinaries,
-		Recheck: recheck,
+		Recheck: recheck, Registerer: a.registry,
 	})
 	if err != nil {
 		return err

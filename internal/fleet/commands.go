@@ -148,6 +148,8 @@ func (s *Service) Poll(ctx context.Context, a Agent, req PollRequest) (wire.Poll
 	}
 	wakeup, unwatch := s.hub.watchAgent(a.ID)
 	defer unwatch()
+	s.m.polls.Inc()
+	defer s.m.polls.Dec()
 	deadline := time.NewTimer(req.Wait)
 	defer deadline.Stop()
 	for {
@@ -213,6 +215,7 @@ func (s *Service) pollOnce(ctx context.Context, a Agent, slots int) (wire.Poll, 
 		for _, c := range cmds {
 			p.Commands = append(p.Commands, wire.Command{ID: c.ID, Spec: c.Spec})
 		}
+		s.m.dispatched.Add(float64(len(cmds)))
 	}
 	return p, nil
 }
@@ -252,6 +255,7 @@ func (s *Service) Finish(ctx context.Context, a Agent, id string, r wire.Result)
 	})
 	if err == nil {
 		s.hub.commandEnded(id)
+		s.m.results.WithLabelValues(r.Status).Inc()
 	}
 	return err
 }

@@ -112,6 +112,7 @@ func (s *Service) transition(ctx context.Context, a store.Agent, reporting bool,
 		if err := s.opts.Sink.Submit(ctx, a.TenantID, NotReportingEvent(a, status, now)); err != nil {
 			return fmt.Errorf("agent %s: submit %s event: %w", a.ID, status, err)
 		}
+		s.m.events.WithLabelValues("agent-not-reporting", string(status)).Inc()
 	}
 	err := s.st.InTx(ctx, func(tx store.Tx) error { return tx.SetAgentReporting(ctx, a.TenantID, a.ID, reporting, now) })
 	if err != nil {

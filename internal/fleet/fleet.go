@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -65,6 +67,8 @@ type Options struct {
 	// reporting another are flagged outdated (and updated when Binaries
 	// has a build for them). "" disables version drift.
 	DesiredVersion string
+	// Registerer receives the fleet's metrics; nil registers nothing.
+	Registerer prometheus.Registerer
 	// Binaries is a directory of agent builds named flywheel-<os>-<arch>,
 	// each optionally with a flywheel-<os>-<arch>.sha256 beside it; ""
 	// disables self-update.
@@ -144,6 +148,7 @@ type Service struct {
 	hub  *hub
 	beat *beats
 	bins *binaries
+	m    *metrics
 
 	startOnce sync.Once
 	stopOnce  sync.Once
@@ -159,7 +164,7 @@ func New(o Options) (*Service, error) {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
 	s := &Service{st: o.Store, opts: o, log: o.Logger, hub: newHub(), beat: newBeats(),
-		bins: &binaries{dir: o.Binaries}, stop: make(chan struct{}), done: make(chan struct{})}
+		bins: &binaries{dir: o.Binaries}, m: newMetrics(o.Registerer), stop: make(chan struct{}), done: make(chan struct{})}
 	return s, nil
 }
 

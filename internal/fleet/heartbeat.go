@@ -54,6 +54,7 @@ func (s *Service) Heartbeat(ctx context.Context, a Agent, hb wire.Heartbeat) (wi
 	rec := store.AgentHeartbeat{AgentID: a.ID, At: now, Hostname: hb.Hostname, Version: hb.Version, OS: hb.OS, Arch: hb.Arch,
 		StartedAt: hb.StartedAt.UTC().Truncate(time.Microsecond), Interval: hb.Interval,
 		StaleAfter: now.Add(time.Duration(s.opts.Misses) * hb.Interval)}
+	s.m.heartbeats.Inc()
 	s.beat.mu.Lock()
 	s.beat.pending[a.ID] = rec
 	if hb.Update != "" && s.beat.recorded[a.ID] != hb.Update {
@@ -95,6 +96,7 @@ func (s *Service) Flush(ctx context.Context) error {
 	if len(batch) == 0 && len(updates) == 0 {
 		return nil
 	}
+	defer s.m.observeFlush(time.Now())
 	err := s.st.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.RecordHeartbeats(ctx, batch); err != nil {
 			return err

@@ -80,6 +80,7 @@ func (s *Service) Inventory(ctx context.Context, a Agent, inv wire.Inventory) er
 			if err := s.opts.Sink.Submit(ctx, ag.TenantID, ev); err != nil {
 				return fmt.Errorf("submit %s: %w", ev.Fingerprint, err)
 			}
+			s.m.events.WithLabelValues("required-service-stopped", string(ev.Status)).Inc()
 		}
 	}
 	config, err := json.Marshal(next)
