@@ -68,6 +68,15 @@ func parseTags(items []string) (map[string]string, error) {
 func newAgentCmd(g *globals) *cobra.Command {
 	var f agentFlags
 	run := func(cmd *cobra.Command, _ []string) error { return runAgent(cmd, g, &f) }
+	// Bare "flywheel agent" on a machine with no agent state shows help
+	// rather than failing to enroll.
+	runOrHelp := func(cmd *cobra.Command, args []string) error {
+		_, tokenEnv := g.env.Lookup("FLYWHEEL_ENROLL_TOKEN")
+		if _, err := agent.LoadState(agent.DefaultStateDir); err != nil && cmd.Flags().NFlag() == 0 && g.server == "" && !tokenEnv {
+			return cmd.Help()
+		}
+		return run(cmd, args)
+	}
 	cmd := &cobra.Command{
 		Use:   "agent",
 		Short: "Run the host agent, and manage agents: enrollment tokens, commands, revocation",
@@ -80,7 +89,7 @@ its credential in --state; later starts reuse it. "flywheel agent" with the
 run flags is the same as "flywheel agent run". The other subcommands talk to
 the API with your token.`,
 		Args: cobra.NoArgs,
-		RunE: run,
+		RunE: runOrHelp,
 	}
 	f.bind(cmd.Flags())
 	runCmd := &cobra.Command{
