@@ -80,6 +80,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			b.Close()
 			return nil, err
 		}
+		b.ckpt = startCheckpointer(path, intakePath(path))
 	}
 	return s, nil
 }
@@ -105,6 +106,10 @@ func dsn(path string, readOnly bool) string {
 	q.Set("_txlock", "immediate")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
+	} else {
+		// Checkpoints run in the background (checkpoint.go).
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", autoCheckpointPages))
+		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	}
 	return "file:" + path + "?" + q.Encode()
 }
@@ -131,6 +136,7 @@ type backend struct {
 	lock   *os.File
 	// The intake file's pools (intake.go); nil when opened read-only.
 	intakeW, intakeR *sql.DB
+	ckpt             *checkpointer
 }
 
 var _ sqlstore.Backend = (*backend)(nil)
@@ -164,7 +170,7 @@ func (b *backend) IsUniqueViolation(err error) bool {
 func (b *backend) Ping(ctx context.Context) error { return b.reader.PingContext(ctx) }
 
 func (b *backend) Close() error {
-	var errs []error
+	errs := []error{b.ckpt.close()}
 	if b.writer != nil {
 		errs = append(errs, b.writer.Close())
 	}
