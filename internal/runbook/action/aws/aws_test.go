@@ -367,7 +367,7 @@ func TestValidate(t *testing.T) {
 		{map[string]any{"service": "ec2", "operation": "DescribeInstances"}, ""},
 		{map[string]any{"operation": "DescribeInstances"}, "service: is required"},
 		{map[string]any{"service": "lambda", "operation": "Invoke"}, `service: "lambda" is not a supported service (ec2, iam, s3, s3control)`},
-		{map[string]any{"service": "ec2", "operation": "TerminateInstances"}, `operation: ec2 "TerminateInstances" is not a supported operation (CreateSnapshot, DescribeInstances, ModifyInstanceAttribute, RevokeSecurityGroupIngress)`},
+		{map[string]any{"service": "ec2", "operation": "TerminateInstances"}, `operation: ec2 "TerminateInstances" is not a supported operation (CreateSecurityGroup, CreateSnapshot, CreateSnapshots, CreateTags, DescribeInstances, DescribeSecurityGroups, ModifyInstanceAttribute, RevokeSecurityGroupEgress, RevokeSecurityGroupIngress)`},
 		{map[string]any{"service": "ec2", "operation": "CreateSnapshot", "input": map[string]any{"VolumeID": "vol-1", "Descripton": "x"}}, `input: CreateSnapshotInput has no member "Descripton"`},
 		{map[string]any{"service": "ec2", "operation": "CreateSnapshot", "input": map[string]any{"VolumeId": "${{ params.vol }}", "Tagz": []any{}}}, `input: CreateSnapshotInput has no member "Tagz"`},
 		{map[string]any{"service": "ec2", "operation": "RevokeSecurityGroupIngress", "input": map[string]any{"IpPermissions": []any{map[string]any{"FromPort": "twenty-two"}}}}, "input: RevokeSecurityGroupIngressInput.IpPermissions.FromPort: a JSON string cannot be a int32"},
@@ -380,5 +380,122 @@ func TestValidate(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%v: error %v, want %q", tc.with, err, tc.want)
 		}
+	}
+}
+
+func TestEC2CreateSnapshots(t *testing.T) {
+	t.Parallel()
+	rt := &replay{body: `<CreateSnapshotsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>req-4</requestId>
+  <snapshotSet>
+    <item><snapshotId>snap-0aaa</snapshotId><volumeId>vol-0root</volumeId><state>pending</state><volumeSize>8</volumeSize></item>
+    <item><snapshotId>snap-0bbb</snapshotId><volumeId>vol-0data</volumeId><state>pending</state><volumeSize>100</volumeSize></item>
+  </snapshotSet>
+</CreateSnapshotsResponse>`}
+	out, err := run(t, rt, map[string]any{"service": "ec2", "operation": "CreateSnapshots", "input": map[string]any{
+		"InstanceSpecification": map[string]any{"InstanceId": "i-0abc"},
+		"CopyTagsFromSource":    "volume",
+		"TagSpecifications":     []any{map[string]any{"ResourceType": "snapshot", "Tags": []any{map[string]any{"Key": "flywheel:forensics", "Value": "ex-1"}}}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertForm(t, rt.form(t), map[string]string{"Action": "CreateSnapshots", "InstanceSpecification.InstanceId": "i-0abc",
+		"CopyTagsFromSource": "volume", "TagSpecification.1.Tag.1.Key": "flywheel:forensics"})
+	snaps := out.Values["Snapshots"].([]any)
+	if len(snaps) != 2 || snaps[1].(map[string]any)["SnapshotId"] != "snap-0bbb" || snaps[1].(map[string]any)["VolumeId"] != "vol-0data" {
+		t.Errorf("snapshots = %#v", snaps)
+	}
+}
+
+func TestEC2SecurityGroups(t *testing.T) {
+	t.Parallel()
+	rt := &replay{body: `<DescribeSecurityGroupsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">
+  <requestId>req-5</requestId>
+  <securityGroupInfo><item>
+    <ownerId>111122223333</ownerId><groupId>sg-0web</groupId><groupName>web</groupName><vpcId>vpc-01</vpcId>
+    <ipPermissions><item><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort>
+      <ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges><ipv6Ranges><item><cidrIpv6>::/0</cidrIpv6></item></ipv6Ranges></item></ipPermissions>
+    <ipPermissionsEgress><item><ipProtocol>-1</ipProtocol><ipRanges><item><cidrIp>0.0.0.0/0</cidrIp></item></ipRanges></item></ipPermissionsEgress>
+  </item></securityGroupInfo>
+</DescribeSecurityGroupsResponse>`}
+	out, err := run(t, rt, map[string]any{"service": "ec2", "operation": "DescribeSecurityGroups", "input": map[string]any{
+		"Filters": []any{map[string]any{"Name": "vpc-id", "Values": []any{"vpc-01"}}}, "GroupIds": []any{"sg-0web"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertForm(t, rt.form(t), map[string]string{"Action": "DescribeSecurityGroups", "GroupId.1": "sg-0web", "Filter.1.Name": "vpc-id", "Filter.1.Value.1": "vpc-01"})
+	sg := out.Values["SecurityGroups"].([]any)[0].(map[string]any)
+	perm := sg["IpPermissions"].([]any)[0].(map[string]any)
+	if perm["FromPort"] != int64(22) || perm["Ipv6Ranges"].([]any)[0].(map[string]any)["CidrIpv6"] != "::/0" {
+		t.Errorf("permission = %#v", perm)
+	}
+
+	// A described permission is valid input for a revocation as it is.
+	rt = &replay{body: `<RevokeSecurityGroupEgressResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-6</requestId><return>true</return></RevokeSecurityGroupEgressResponse>`}
+	if _, err := run(t, rt, map[string]any{"service": "ec2", "operation": "RevokeSecurityGroupEgress", "input": map[string]any{
+		"GroupId": "sg-0web", "IpPermissions": sg["IpPermissionsEgress"]}}); err != nil {
+		t.Fatal(err)
+	}
+	assertForm(t, rt.form(t), map[string]string{"Action": "RevokeSecurityGroupEgress", "GroupId": "sg-0web",
+		"IpPermissions.1.IpProtocol": "-1", "IpPermissions.1.IpRanges.1.CidrIp": "0.0.0.0/0"})
+
+	rt = &replay{body: `<CreateSecurityGroupResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-7</requestId><return>true</return><groupId>sg-0iso</groupId></CreateSecurityGroupResponse>`}
+	out, err = run(t, rt, map[string]any{"service": "ec2", "operation": "CreateSecurityGroup", "input": map[string]any{
+		"GroupName": "flywheel-isolation", "Description": "no traffic", "VpcId": "vpc-01"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertForm(t, rt.form(t), map[string]string{"Action": "CreateSecurityGroup", "GroupName": "flywheel-isolation", "GroupDescription": "no traffic", "VpcId": "vpc-01"})
+	if out.Values["GroupId"] != "sg-0iso" {
+		t.Errorf("values = %v", out.Values)
+	}
+}
+
+func TestEC2CreateTags(t *testing.T) {
+	t.Parallel()
+	rt := &replay{body: `<CreateTagsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>req-8</requestId><return>true</return></CreateTagsResponse>`}
+	if _, err := run(t, rt, map[string]any{"service": "ec2", "operation": "CreateTags", "input": map[string]any{
+		"Resources": []any{"i-0abc"}, "Tags": []any{map[string]any{"Key": "flywheel:isolated", "Value": "ex-1"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	assertForm(t, rt.form(t), map[string]string{"Action": "CreateTags", "ResourceId.1": "i-0abc", "Tag.1.Key": "flywheel:isolated", "Tag.1.Value": "ex-1"})
+}
+
+func TestS3GetPublicAccessBlock(t *testing.T) {
+	t.Parallel()
+	rt := &replay{body: `<?xml version="1.0" encoding="UTF-8"?>
+<PublicAccessBlockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><BlockPublicAcls>true</BlockPublicAcls><IgnorePublicAcls>true</IgnorePublicAcls><BlockPublicPolicy>true</BlockPublicPolicy><RestrictPublicBuckets>false</RestrictPublicBuckets></PublicAccessBlockConfiguration>`,
+		header: nethttp.Header{"Content-Type": {"application/xml"}}}
+	out, err := run(t, rt, map[string]any{"service": "s3", "operation": "GetPublicAccessBlock", "input": map[string]any{"Bucket": "leaky-bucket"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rt.request.Method != "GET" || !rt.request.URL.Query().Has("publicAccessBlock") {
+		t.Errorf("request %s %s", rt.request.Method, rt.request.URL)
+	}
+	c := out.Values["PublicAccessBlockConfiguration"].(map[string]any)
+	if c["BlockPublicAcls"] != true || c["RestrictPublicBuckets"] != false {
+		t.Errorf("configuration = %#v", c)
+	}
+}
+
+func TestIAMGetAccessKeyLastUsed(t *testing.T) {
+	t.Parallel()
+	rt := &replay{body: `<GetAccessKeyLastUsedResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">
+  <GetAccessKeyLastUsedResult>
+    <AccessKeyLastUsed><Region>us-east-1</Region><LastUsedDate>2026-03-10T11:58:00Z</LastUsedDate><ServiceName>s3</ServiceName></AccessKeyLastUsed>
+    <UserName>ci-deploy</UserName>
+  </GetAccessKeyLastUsedResult>
+  <ResponseMetadata><RequestId>req-9</RequestId></ResponseMetadata>
+</GetAccessKeyLastUsedResponse>`}
+	out, err := run(t, rt, map[string]any{"service": "iam", "operation": "GetAccessKeyLastUsed", "input": map[string]any{"AccessKeyId": "AKIAIOSFODNN7EXAMPLE"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertForm(t, rt.form(t), map[string]string{"Action": "GetAccessKeyLastUsed", "AccessKeyId": "AKIAIOSFODNN7EXAMPLE"})
+	used := out.Values["AccessKeyLastUsed"].(map[string]any)
+	if out.Values["UserName"] != "ci-deploy" || used["ServiceName"] != "s3" || used["LastUsedDate"] != "2026-03-10T11:58:00Z" {
+		t.Errorf("values = %#v", out.Values)
 	}
 }

@@ -17,6 +17,15 @@ var table = map[string]map[string]operation{
 		"ModifyInstanceAttribute": op(ec2.NewFromConfig, (*ec2.Client).ModifyInstanceAttribute),
 		// Snapshot a volume for forensics.
 		"CreateSnapshot": op(ec2.NewFromConfig, (*ec2.Client).CreateSnapshot),
+		// Snapshot every EBS volume of an instance at once (crash-consistent
+		// across volumes), for forensics.
+		"CreateSnapshots": op(ec2.NewFromConfig, (*ec2.Client).CreateSnapshots),
+		// Find, create and empty the isolation security group.
+		"DescribeSecurityGroups":    op(ec2.NewFromConfig, (*ec2.Client).DescribeSecurityGroups),
+		"CreateSecurityGroup":       op(ec2.NewFromConfig, (*ec2.Client).CreateSecurityGroup),
+		"RevokeSecurityGroupEgress": op(ec2.NewFromConfig, (*ec2.Client).RevokeSecurityGroupEgress),
+		// Mark what a remediation changed (an isolated instance).
+		"CreateTags": op(ec2.NewFromConfig, (*ec2.Client).CreateTags),
 		// Revoke world-open ingress.
 		"RevokeSecurityGroupIngress": op(ec2.NewFromConfig, (*ec2.Client).RevokeSecurityGroupIngress),
 		// Look an instance up (its volumes, groups, state).
@@ -25,13 +34,21 @@ var table = map[string]map[string]operation{
 	"s3": {
 		// Block public access on one bucket.
 		"PutPublicAccessBlock": op(s3.NewFromConfig, (*s3.Client).PutPublicAccessBlock),
+		// Verify it.
+		"GetPublicAccessBlock": op(s3.NewFromConfig, (*s3.Client).GetPublicAccessBlock),
 	},
 	"s3control": {
 		// Block public access for a whole account.
 		"PutPublicAccessBlock": op(s3control.NewFromConfig, (*s3control.Client).PutPublicAccessBlock),
+		// Verify it.
+		"GetPublicAccessBlock": op(s3control.NewFromConfig, (*s3control.Client).GetPublicAccessBlock),
 	},
 	"iam": {
 		// Disable (or re-enable) an access key.
 		"UpdateAccessKey": op(iam.NewFromConfig, (*iam.Client).UpdateAccessKey),
+		// Who owns a key and when it was last used; a user's keys and their
+		// status (metadata only: no secret is ever returned).
+		"GetAccessKeyLastUsed": op(iam.NewFromConfig, (*iam.Client).GetAccessKeyLastUsed),
+		"ListAccessKeys":       op(iam.NewFromConfig, (*iam.Client).ListAccessKeys),
 	},
 }
