@@ -37,6 +37,9 @@ func Register(reg *content.Registry) {
 	}
 	reg.RegisterCheck(checkTenantsUnscoped)
 	reg.RegisterCheck(runbook.CheckRefs)
+	// A rule naming a runbook that exists nowhere (library or user
+	// content) fails at load, not as a failed run on the first incident.
+	reg.RegisterCheck(rule.CheckRunbookRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.
