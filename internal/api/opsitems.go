@@ -15,12 +15,14 @@ func (s *Server) registerOpsItems() {
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/opsitems", MinRole: store.RoleOperator}, s.createOpsItem)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/opsitems/{id}", MinRole: store.RoleViewer}, s.getOpsItem)
 	s.Handle(Route{Method: "PATCH", Pattern: "/api/v1/opsitems/{id}", MinRole: store.RoleOperator}, s.updateOpsItem)
+	s.registerOpsItemHandling()
 }
 
 // OpsItemFilter reads the list filters from the query string, validating them.
 func OpsItemFilter(r *http.Request) (store.OpsItemFilter, error) {
 	q := r.URL.Query()
-	f := store.OpsItemFilter{Status: q.Get("status"), Severity: q.Get("severity"), Category: q.Get("category"), Text: q.Get("q")}
+	f := store.OpsItemFilter{Status: q.Get("status"), Severity: q.Get("severity"), Category: q.Get("category"), Text: q.Get("q"),
+		Resource: q.Get("resource"), Assignee: q.Get("assignee")}
 	if f.Status != "" {
 		if err := opsitem.ValidStatus(f.Status); err != nil {
 			return f, BadRequest("%v", err)
@@ -35,6 +37,12 @@ func OpsItemFilter(r *http.Request) (store.OpsItemFilter, error) {
 		if err := opsitem.ValidCategory(f.Category); err != nil {
 			return f, BadRequest("%v", err)
 		}
+	}
+	if err := maxLen("resource", f.Resource, 500); err != nil {
+		return f, err
+	}
+	if err := maxLen("assignee", f.Assignee, opsitem.MaxAssignee); err != nil {
+		return f, err
 	}
 	return f, maxLen("q", f.Text, 200)
 }
@@ -182,21 +190,10 @@ func (s *Server) updateOpsItem(w http.ResponseWriter, r *http.Request) error {
 		set("description", &o.Description, in.Description)
 		set("category", &o.Category, in.Category)
 		set("severity", &o.Severity, in.Severity)
-		set("status", &o.Status, in.Status)
 		if err := validOpsItemFields(o.Title, o.Description, o.Category, o.Severity); err != nil {
 			return audit.Entry{}, err
 		}
-		if err := opsitem.ValidStatus(o.Status); err != nil {
-			return audit.Entry{}, BadRequest("%v", err)
-		}
 		now := s.now()
-		if _, ok := changed["status"]; ok {
-			if opsitem.IsClosed(o.Status) {
-				o.ResolvedAt, o.ResolvedBy = &now, Principal(r).Actor()
-			} else {
-				o.ResolvedAt, o.ResolvedBy = nil, ""
-			}
-		}
 		o.UpdatedAt = now
 		if err := tx.UpdateOpsItem(ctx, o); err != nil {
 			return audit.Entry{}, err
@@ -207,12 +204,18 @@ func (s *Server) updateOpsItem(w http.ResponseWriter, r *http.Request) error {
 				changed["description"] = d[:200] + "…"
 			}
 		}
+		// A change of status is a person's handling: its timeline entry,
+		// resolved_by and in-hands time are opsitem.Apply's.
+		if in.Status != nil && *in.Status != o.Status {
+			a := opsitem.Action{Kind: opsitem.SetStatus, Status: *in.Status, Actor: Principal(r).Actor()}
+			if out, _, err = opsitem.Apply(ctx, tx, tenant, id, a, now); err != nil {
+				return audit.Entry{}, err
+			}
+			changed["status"] = *in.Status
+		}
 		return audit.Entry{Action: "opsitem.update", Target: "opsitem/" + o.ID, Detail: changed}, nil
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		return NotFound("opsitem %q not found", id)
-	}
-	if err != nil {
+	if err := handlingError(err, id); err != nil {
 		return err
 	}
 	WriteJSON(w, http.StatusOK, out)

@@ -29,7 +29,8 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}
-			for k, v := range map[string]string{"status": f.Status, "severity": f.Severity, "category": f.Category, "q": f.Text, "tenant": tenant} {
+			for k, v := range map[string]string{"status": f.Status, "severity": f.Severity, "category": f.Category, "q": f.Text,
+				"resource": f.Resource, "assignee": f.Assignee, "tenant": tenant} {
 				if v != "" {
 					q.Set(k, v)
 				}
@@ -49,6 +50,8 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&f.Severity, "severity", "", "critical, high, medium, low or info")
 	list.Flags().StringVar(&f.Category, "category", "", "one of the nine areas, e.g. security, monitoring")
 	list.Flags().StringVar(&f.Text, "q", "", "text in title or description")
+	list.Flags().StringVar(&f.Resource, "resource", "", "ID of a related resource")
+	list.Flags().StringVar(&f.Assignee, "assignee", "", "assignee")
 
 	get := &cobra.Command{
 		Use:   "get ID",
@@ -110,5 +113,6 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 	update.Flags().StringVar(&sev, "severity", "", "new severity")
 	update.Flags().StringVar(&status, "status", "", "new status: open, in-progress, resolved, suppressed")
 	cmd.AddCommand(list, get, create, update)
+	cmd.AddCommand(handlingCmds(g, withTenant)...)
 	return cmd
 }

@@ -82,6 +82,45 @@ type OpsItem struct {
 	// OperationalData holds diagnostics and source facts (e.g. Alertmanager's
 	// truncatedAlerts), as a JSON object.
 	OperationalData json.RawMessage `json:"operational_data,omitempty"`
+
+	// Human handling (see docs/api.md): who acknowledged it and when, who
+	// holds it, and how long it has been in a person's hands. HumanSeconds
+	// is the sum of finished intervals; HumanSince starts the running one
+	// (set by a person's action, ended by resolving or unassigning). An
+	// OpsItem no person touched has both zero.
+	AcknowledgedAt *time.Time `json:"acknowledged_at,omitempty"`
+	AcknowledgedBy string     `json:"acknowledged_by,omitempty"`
+	Assignee       string     `json:"assignee,omitempty"`
+	HumanSeconds   int64      `json:"human_seconds"`
+	HumanSince     *time.Time `json:"human_since,omitempty"`
+}
+
+// HumanSecondsAt is the time the OpsItem has been in a person's hands up to
+// now: the finished intervals plus the running one, which ends at the
+// resolution when the OpsItem is resolved.
+func (o OpsItem) HumanSecondsAt(now time.Time) int64 {
+	if o.HumanSince == nil {
+		return o.HumanSeconds
+	}
+	end := now
+	if o.ResolvedAt != nil {
+		end = *o.ResolvedAt
+	}
+	if d := end.Sub(*o.HumanSince); d > 0 {
+		return o.HumanSeconds + int64(d/time.Second)
+	}
+	return o.HumanSeconds
+}
+
+// SettleHumanTime ends the running in-hands interval of a resolved OpsItem
+// at its resolution, whoever resolved it; the drivers call it on every
+// write, so a closed OpsItem's HumanSeconds is final in the database.
+func (o *OpsItem) SettleHumanTime() {
+	if o.HumanSince == nil || o.ResolvedAt == nil {
+		return
+	}
+	o.HumanSeconds = o.HumanSecondsAt(*o.ResolvedAt)
+	o.HumanSince = nil
 }
 
 // OpsItemFilter narrows ListOpsItems; empty fields match everything.
@@ -90,6 +129,10 @@ type OpsItemFilter struct {
 	Severity string
 	Category string
 	Text     string
+	// Resource matches OpsItems with a related resource of this ID.
+	Resource string
+	// Assignee matches OpsItems held by this person.
+	Assignee string
 }
 
 // AuditRecord is one entry of a tenant's hash-chained audit log.

@@ -6,9 +6,8 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
 )
 
-// The left navigation. Pages that later issues add (executions, approvals,
-// runbooks, the flywheel dashboard) get an entry here when they exist:
-// there are no links to pages that are not there yet.
+// The left navigation: the top section (overview and the pages a person
+// works in), then one entry per area (category).
 
 type navSection struct {
 	Heading string // "" for the top section
@@ -28,7 +27,16 @@ func navigation(v *view) []navSection {
 	}
 	top := navSection{Items: []navItem{
 		item("Overview", "/"),
+		item("Dashboard", "/dashboard"),
 		item("OpsItems", "/opsitems"),
+		item("Approvals", "/approvals"),
+		item("Runbooks", "/runbooks"),
+		item("Executions", "/executions"),
+		item("Candidates", "/candidates"),
+		item("Silences", "/silences"),
+		item("Maintenance", "/maintenance"),
+		item("Fleet", "/fleet"),
+		item("Audit", "/audit"),
 	}}
 	areas := navSection{Heading: "Areas"}
 	for _, c := range opsitem.Categories {

@@ -28,6 +28,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"OpsItems", testOpsItems},
 		{"OpsItemPagination", testOpsItemPagination},
+		{"OpsItemHandling", testOpsItemHandling},
 		{"TenantIsolation", testTenantIsolation},
 		{"TxRollback", testTxRollback},
 		{"AuditChain", testAuditChain},

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// TestOpsItemHandlingCommands drives ack, assign, note and resolve against
+// a real API and reads the result back with get.
+func TestOpsItemHandlingCommands(t *testing.T) {
+	t.Parallel()
+	run := runbookServer(t)
+	out, err := run("--json", "opsitem", "create", "--title", "Disk almost full on db-01")
+	var o store.OpsItem
+	if err != nil || json.Unmarshal([]byte(out), &o) != nil || o.ID == "" {
+		t.Fatalf("create: %v\n%s", err, out)
+	}
+	for _, step := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"ack", o.ID, "--comment", "mine"}, o.ID + " in-progress assignee=- acknowledged_by=token:"},
+		{[]string{"assign", o.ID, "dana"}, "assignee=dana"},
+		{[]string{"note", o.ID, "logs filled the disk"}, "in-progress"},
+		{[]string{"resolve", o.ID}, o.ID + " resolved assignee=dana"},
+	} {
+		out, err := run(append([]string{"opsitem"}, step.args...)...)
+		if err != nil || !strings.Contains(out, step.want) {
+			t.Errorf("opsitem %v: %v\n%s\nwant %q", step.args, err, out, step.want)
+		}
+	}
+	if _, err := run("opsitem", "assign", o.ID); err == nil || !strings.Contains(err.Error(), "--none") {
+		t.Errorf("assign without assignee: %v", err)
+	}
+	if _, err := run("opsitem", "resolve", o.ID); err == nil || !strings.Contains(err.Error(), "already resolved") {
+		t.Errorf("second resolve: %v", err)
+	}
+	out, err = run("opsitem", "get", o.ID)
+	if err != nil || json.Unmarshal([]byte(out), &o) != nil {
+		t.Fatalf("get: %v\n%s", err, out)
+	}
+	if o.Status != "resolved" || o.Assignee != "dana" || o.AcknowledgedAt == nil || !strings.HasPrefix(o.ResolvedBy, "token:") {
+		t.Errorf("after the commands: %+v", o)
+	}
+	out, err = run("opsitem", "list", "--assignee", "dana")
+	if err != nil || !strings.Contains(out, o.ID) {
+		t.Errorf("list --assignee dana: %v\n%s", err, out)
+	}
+	out, err = run("opsitem", "list", "--assignee", "nobody")
+	if err != nil || strings.Contains(out, o.ID) {
+		t.Errorf("list --assignee nobody: %v\n%s", err, out)
+	}
+}
