@@ -7,18 +7,21 @@ import (
 )
 
 // BenchmarkEvaluate: the built-in rules on a GuardDuty finding (matched
-// after several rules) and on an alert (no rule matches), as the pipeline
-// evaluates them for each event that reaches an OpsItem.
+// after several rules), on an alert no rule matches and on a disk alert
+// (disk-cleanup), as the pipeline evaluates them for each event that
+// reaches an OpsItem.
 func BenchmarkEvaluate(b *testing.B) {
 	rs := builtinRules(b)
 	finding := guardDutyEvent(b, "UnauthorizedAccess:IAMUser/TorIPCaller", "", false)
-	alert := event.Event{Source: "alertmanager", Kind: event.KindAlert, Status: event.StatusFiring, Title: "NodeFilesystemAlmostFull",
-		Labels: map[string]string{"alertname": "NodeFilesystemAlmostFull", "instance": "web-1:9100", "job": "node"}}
+	alert := event.Event{Source: "alertmanager", Kind: event.KindAlert, Status: event.StatusFiring, Title: "HighCPU",
+		Labels: map[string]string{"alertname": "HighCPU", "instance": "web-1:9100", "job": "node"}}
+	disk := event.Event{Source: "alertmanager", Kind: event.KindAlert, Status: event.StatusFiring, Title: "NodeFilesystemAlmostFull",
+		Labels: map[string]string{"alertname": "NodeFilesystemAlmostFull", "instance": "web-1:9100", "job": "node", "mountpoint": "/"}}
 	for _, tc := range []struct {
 		name string
 		ev   *event.Event
 		want int
-	}{{"guardduty", &finding, 1}, {"alert", &alert, 0}} {
+	}{{"guardduty", &finding, 1}, {"alert", &alert, 0}, {"disk-alert", &disk, 1}} {
 		o := opsItemFor(tc.ev)
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -112,7 +112,13 @@ func (en *Engine) closeBreaker(ctx context.Context, tx store.Tx, st store.RuleSt
 		o, err := tx.GetOpsItem(ctx, st.TenantID, oid)
 		switch {
 		case err == nil && !opsitem.IsClosed(o.Status):
-			o.Status, o.ResolvedAt, o.ResolvedBy, o.UpdatedAt = opsitem.StatusResolved, &at, by, at
+			// A person's reset keeps their actor; a run that succeeded is
+			// the automation fixing itself.
+			resolvedBy := by
+			if !IsPerson(by) {
+				resolvedBy = ResolvedByPrefix + by
+			}
+			o.Status, o.ResolvedAt, o.ResolvedBy, o.UpdatedAt = opsitem.StatusResolved, &at, resolvedBy, at
 			if err := tx.UpdateOpsItem(ctx, o); err != nil {
 				return err
 			}

@@ -354,7 +354,7 @@ func testCircuitBreaker(t *testing.T, open opener) {
 	if st, _ := h.st.GetRuleState(ctx, "acme", "disk-cleanup"); st.Failures != 0 || st.BreakerOpen() {
 		t.Errorf("after a success: %+v", st)
 	}
-	if b, _ := h.st.GetOpsItem(ctx, "acme", b.ID); b.Status != "resolved" || b.ResolvedBy != "rule:disk-cleanup" {
+	if b, _ := h.st.GetOpsItem(ctx, "acme", b.ID); b.Status != "resolved" || b.ResolvedBy != "automation:rule:disk-cleanup" {
 		t.Errorf("breaker OpsItem after success: %s by %s", b.Status, b.ResolvedBy)
 	}
 	o3 := h.opsItem("acme", "oi_3")

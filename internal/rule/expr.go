@@ -43,6 +43,9 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 type program struct {
 	src string
 	prg cel.Program
+	// guard is what the expression, as a condition, requires of the
+	// event's source and kind (see guard).
+	guard guard
 }
 
 // compile parses and checks src, which must produce one of want (dyn always
@@ -82,7 +85,7 @@ func compile(src string, want ...*cel.Type) (*program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &program{src: src, prg: prg}, nil
+	return &program{src: src, prg: prg, guard: guardOf(checked.NativeRep())}, nil
 }
 
 // issues words CEL's compile errors for a content file.

@@ -166,12 +166,24 @@ type Match struct {
 // conditions that failed to evaluate (each counted as false), for the
 // rule's author.
 func (rs *Rules) Evaluate(ev *event.Event, o *store.OpsItem) ([]Match, []error) {
-	act := newActivation(ev, o)
+	return rs.evaluate(ev, o, true)
+}
+
+// evaluate is Evaluate; guarded says whether rules' guards may skip their
+// conditions (tests compare both ways).
+func (rs *Rules) evaluate(ev *event.Event, o *store.OpsItem, guarded bool) ([]Match, []error) {
 	var (
+		act  *activation // built for the first rule the guards let through
 		out  []Match
 		errs []error
 	)
 	for _, r := range rs.rules {
+		if guarded && !r.c.when.guard.admits(ev) {
+			continue
+		}
+		if act == nil {
+			act = newActivation(ev, o)
+		}
 		ok, err := r.c.when.evalBool(act)
 		if err != nil {
 			errs = append(errs, &EvalError{Rule: r.Name, Field: "when", Err: err})
