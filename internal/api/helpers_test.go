@@ -169,7 +169,8 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 	}
 	h.intake = &fakeIntake{}
 	h.runbooks = newHarnessRunbooks(t, st)
-	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake, Runbooks: h.runbooks.x})
+	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake, Runbooks: h.runbooks.x,
+		Rules: harnessRules(t)})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Count on a shallow copy: net/http inspects its own request's
 		// Body after the handler to decide whether to drain or close.

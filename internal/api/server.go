@@ -16,6 +16,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -41,6 +42,9 @@ type Options struct {
 	// Runbooks serves the runbook and execution endpoints; nil leaves
 	// them out.
 	Runbooks RunbookService
+	// Rules are the automation rules content defines, for
+	// GET /api/v1/rules/consolidation; nil leaves that route out.
+	Rules *rule.Rules
 	// AuthCacheTTL is how long a successful token check is reused (default
 	// DefaultAuthCacheTTL; negative: check every request). A token revoked
 	// through this server stops working at once, revoked elsewhere within
@@ -72,8 +76,10 @@ type Server struct {
 	intake  IntakeService
 	// runbooks serves runbooks and executions (nil: no such routes).
 	runbooks RunbookService
-	auth     *authCache
-	fleet    *fleet.Service
+	// rules are content's automation rules (nil: no /api/v1/rules routes).
+	rules *rule.Rules
+	auth  *authCache
+	fleet *fleet.Service
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -109,6 +115,8 @@ func New(o Options) *Server {
 	s.registerFleet(o.Fleet)
 	s.runbooks = o.Runbooks
 	s.registerRunbooks()
+	s.rules = o.Rules
+	s.registerRules()
 	s.registerOpenAPI()
 	return s
 }

@@ -80,10 +80,16 @@ func (s Summary) String() string {
 // tenant's view — and counts where they go: the figure the API and docs
 // show, "N finding types → M runbooks".
 func Consolidation(rs *Rules, types []string) Summary {
+	return consolidate(rs, types, SampleGuardDutyFinding)
+}
+
+// consolidate routes sample(type) for each type through rs and counts
+// where they go.
+func consolidate(rs *Rules, types []string, sample func(string) event.Event) Summary {
 	s := Summary{Types: len(types), Routes: make([]Route, 0, len(types))}
 	idx := map[string]int{}
 	for _, typ := range types {
-		ev := SampleGuardDutyFinding(typ)
+		ev := sample(typ)
 		o := sampleOpsItem(&ev)
 		rt := Route{Type: typ}
 		m, ok := rs.Route(&ev, &o)
