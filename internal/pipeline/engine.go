@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
@@ -87,6 +88,24 @@ type Inhibitor interface {
 	TargetKeys(tenant string, e *event.Event) []string
 }
 
+// Automation acts on OpsItems as events reach them — the automation rules
+// (internal/rule, wired by internal/app). It runs inside the processing
+// transaction and writes only through tx, so "OpsItem opened" and "runbook
+// queued" commit together or not at all.
+type Automation interface {
+	// OnEvent is called after a firing event opened, joined, updated or
+	// reopened o (decision: DecisionOpened, DecisionAttached,
+	// DecisionUpdated, DecisionReopened, or DecisionFlapping for an update
+	// while flapping), and when Tick releases a held alert into o. It may
+	// change o (and store it). With no rule matching it must cost next to
+	// nothing: it runs for every such event.
+	OnEvent(ctx context.Context, tx store.Tx, tenant string, e *event.Event, o *store.OpsItem, decision string) error
+	// ResolvedBy says who resolved o when the pipeline resolves it (its
+	// alerts cleared): "automation:…" when an automation fixed it, or ""
+	// for the pipeline itself ("system:pipeline").
+	ResolvedBy(ctx context.Context, tx store.Tx, o *store.OpsItem) (string, error)
+}
+
 // Engine runs the pipeline's decisions.
 type Engine struct {
 	Correlator Correlator
@@ -94,6 +113,7 @@ type Engine struct {
 	Inhibitor  Inhibitor    // nil: no inhibition
 	Dedup      *dedup.Rules // nil: adapters\' fingerprints as they are
 	Metrics    *Metrics     // nil: no metrics
+	Automation Automation   // nil: no automation rules
 	// StoreRaw keeps raw payloads on stored events.
 	StoreRaw bool
 }
@@ -245,7 +265,10 @@ func (en *Engine) firing(ctx context.Context, tx store.Tx, tenant string, e *eve
 				out.Decision = DecisionUpdated
 			}
 			out.OpsItemID = o.ID
-			return en.attach(ctx, tx, &o, e, t, a, false)
+			if err := en.attach(ctx, tx, &o, e, t, a, false); err != nil {
+				return err
+			}
+			return en.automate(ctx, tx, tenant, e, &o, out.Decision)
 		}
 		if reopen(o, t, g.FlapWindow) {
 			o.Status, o.ResolvedAt, o.ResolvedBy, o.UpdatedAt = opsitem.StatusOpen, nil, "", t
@@ -253,7 +276,10 @@ func (en *Engine) firing(ctx context.Context, tx store.Tx, tenant string, e *eve
 				return err
 			}
 			out.Decision, out.Reason, out.OpsItemID = DecisionReopened, "fired again within the flap window", o.ID
-			return en.attach(ctx, tx, &o, e, t, a, false)
+			if err := en.attach(ctx, tx, &o, e, t, a, false); err != nil {
+				return err
+			}
+			return en.automate(ctx, tx, tenant, e, &o, out.Decision)
 		}
 		a.OpsItemID = ""
 	}
@@ -265,7 +291,10 @@ func (en *Engine) firing(ctx context.Context, tx store.Tx, tenant string, e *eve
 		return err
 	} else if ok {
 		out.Decision, out.Reason, out.OpsItemID = DecisionAttached, "group "+g.Rule, o.ID
-		return en.attach(ctx, tx, &o, e, t, a, true)
+		if err := en.attach(ctx, tx, &o, e, t, a, true); err != nil {
+			return err
+		}
+		return en.automate(ctx, tx, tenant, e, &o, out.Decision)
 	}
 	if g.Hold > 0 && !a.Flapping {
 		a.HeldUntil = t.Add(g.Hold)
@@ -278,7 +307,15 @@ func (en *Engine) firing(ctx context.Context, tx store.Tx, tenant string, e *eve
 	}
 	c.Opened++
 	out.Decision, out.Reason, out.OpsItemID = DecisionOpened, "rule "+g.Rule, o.ID
-	return nil
+	return en.automate(ctx, tx, tenant, e, &o, out.Decision)
+}
+
+// automate hands an event that reached o to the automation rules.
+func (en *Engine) automate(ctx context.Context, tx store.Tx, tenant string, e *event.Event, o *store.OpsItem, decision string) error {
+	if en.Automation == nil {
+		return nil
+	}
+	return en.Automation.OnEvent(ctx, tx, tenant, e, o, decision)
 }
 
 func (en *Engine) resolved(ctx context.Context, tx store.Tx, tenant string, e *event.Event, t time.Time, a *store.Alert, c *Counts, out *Outcome) error {
@@ -472,7 +509,17 @@ func (en *Engine) maybeResolve(ctx context.Context, tx store.Tx, o *store.OpsIte
 			why = "a member alert resolved"
 		}
 	}
-	o.Status, o.ResolvedAt, o.ResolvedBy, o.UpdatedAt, o.Flapping = opsitem.StatusResolved, &t, "system:pipeline", t, false
+	by := ResolvedBySystem
+	if en.Automation != nil {
+		auto, err := en.Automation.ResolvedBy(ctx, tx, o)
+		if err != nil {
+			return err
+		}
+		if auto != "" {
+			by, why = auto, why+"; resolved by automation ("+strings.TrimPrefix(auto, ResolvedByAutomation)+")"
+		}
+	}
+	o.Status, o.ResolvedAt, o.ResolvedBy, o.UpdatedAt, o.Flapping = opsitem.StatusResolved, &t, by, t, false
 	if err := tx.UpdateOpsItem(ctx, *o); err != nil {
 		return err
 	}
@@ -480,9 +527,18 @@ func (en *Engine) maybeResolve(ctx context.Context, tx store.Tx, o *store.OpsIte
 		return err
 	}
 	_, err = audit.Append(ctx, tx, o.TenantID, t, audit.Entry{Actor: "system:pipeline", Action: "opsitem.resolve",
-		Target: "opsitem/" + o.ID, Detail: map[string]string{"reason": why}})
+		Target: "opsitem/" + o.ID, Detail: map[string]string{"reason": why, "resolved_by": by}})
 	return err
 }
+
+// Who resolved an OpsItem the pipeline resolved (store.OpsItem.ResolvedBy):
+// the pipeline itself when its alerts cleared, or, when an automation had
+// fixed it first, "automation:<what>" (Automation.ResolvedBy). Every
+// automated resolution's resolved_by starts with ResolvedByAutomation.
+const (
+	ResolvedBySystem     = "system:pipeline"
+	ResolvedByAutomation = "automation:"
+)
 
 func (en *Engine) timeline(ctx context.Context, tx store.Tx, o *store.OpsItem, t time.Time, kind, msg string) error {
 	return tx.AddTimeline(ctx, store.TimelineEntry{ID: store.NewID("tl", t), TenantID: o.TenantID, OpsItemID: o.ID,
@@ -510,7 +566,8 @@ func (en *Engine) storeEvent(ctx context.Context, tx store.Tx, tenant string, e 
 // instead of opening a new one: the pipeline resolved it (not a person) and
 // only within the flap window, so an alert that bounces is one problem.
 func reopen(o store.OpsItem, t time.Time, window time.Duration) bool {
-	return o.Status == opsitem.StatusResolved && o.ResolvedBy == "system:pipeline" && o.ResolvedAt != nil &&
+	byPipeline := o.ResolvedBy == ResolvedBySystem || strings.HasPrefix(o.ResolvedBy, ResolvedByAutomation)
+	return o.Status == opsitem.StatusResolved && byPipeline && o.ResolvedAt != nil &&
 		window > 0 && t.Sub(*o.ResolvedAt) <= window
 }
 

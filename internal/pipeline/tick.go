@@ -81,17 +81,23 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, c
 		// event; keep it (the stored state lacks resources and annotations).
 		g.Rule, g.Key, g.Params = a.Rule, a.GroupKey, p
 	}
-	if o, ok, err := en.openGroup(ctx, tx, a.TenantID, g, t); err != nil {
+	o, ok, err := en.openGroup(ctx, tx, a.TenantID, g, t)
+	if err != nil {
 		return err
-	} else if ok {
-		if err := en.attach(ctx, tx, &o, &e, t, &a, true); err != nil {
-			return err
-		}
+	}
+	decision := DecisionAttached
+	if ok {
+		err = en.attach(ctx, tx, &o, &e, t, &a, true)
 	} else {
-		if _, err := en.open(ctx, tx, a.TenantID, &e, t, g, &a); err != nil {
-			return err
-		}
+		o, err = en.open(ctx, tx, a.TenantID, &e, t, g, &a)
+		decision = DecisionOpened
 		c.Opened++
+	}
+	if err != nil {
+		return err
+	}
+	if err := en.automate(ctx, tx, a.TenantID, &e, &o, decision); err != nil {
+		return err
 	}
 	if err := tx.PutAlert(ctx, a); err != nil {
 		return err
