@@ -26,6 +26,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
+	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/web"
 )
@@ -64,6 +65,8 @@ type App struct {
 	jobs      *jobs.Queue
 	fleet     *fleet.Service
 	exec      *execution.Executor
+	runbooks  hostRunbooks // exec, resolving OpsItems' host references
+	rules     *rule.Engine
 
 	stopOnce sync.Once
 	stopErr  error
@@ -127,9 +130,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := a.buildAutomation(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	a.api = api.New(api.Options{
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
-		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.exec,
+		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks,
 	})
 	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock})
 	if err != nil {

@@ -31,7 +31,7 @@ func (a *App) buildRunbooks() error {
 	if err := x.Register(a.jobs); err != nil {
 		return err
 	}
-	a.exec = x
+	a.exec, a.runbooks = x, hostRunbooks{x}
 	return nil
 }
 
