@@ -34,6 +34,6 @@ func newContentCmd() *cobra.Command {
 			return nil
 		},
 	}
-	cmd.AddCommand(validate)
+	cmd.AddCommand(validate, newContentTestCmd())
 	return cmd
 }
