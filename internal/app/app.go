@@ -136,7 +136,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a.api = api.New(api.Options{
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
-		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks,
+		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules,
 	})
 	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
 )
 
@@ -26,5 +28,18 @@ func TestStartRefusesRuleWithUnknownRunbook(t *testing.T) {
 	}
 	if want := filepath.Join(dir, "restart-web.yaml") + `:1: Rule "restart-web": spec.then.runbook: no Runbook named "restart-servce"`; !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v\nwant it to contain %s", err, want)
+	}
+}
+
+// The server's API shows the consolidation figure of the content's rules.
+func TestConsolidationServed(t *testing.T) {
+	const secret = "consolidation-admin-token-12345678"
+	a := startApp(t, config.Config{DataDir: t.TempDir(), AdminToken: secret}, &bytes.Buffer{})
+	var v api.ConsolidationView
+	if err := client.New("http://"+a.Addr(), secret).Do(context.Background(), "GET", "/api/v1/rules/consolidation", nil, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Figure != "216 GuardDuty finding types → 5 runbooks" || len(v.Sources) != 3 {
+		t.Errorf("figure %q, %d other sources", v.Figure, len(v.Sources))
 	}
 }
