@@ -1,6 +1,9 @@
 package rule_test
 
 import (
+	"fmt"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/flywheel-ops/flywheel/internal/content"
@@ -43,6 +46,26 @@ func TestSourceConsolidation(t *testing.T) {
 			if w, ok := want[s.Source][r.Type]; ok && r.Runbook != w {
 				t.Errorf("%s %s → %s (rule %s), want %s", s.Source, r.Type, r.Runbook, r.Rule, w)
 			}
+		}
+	}
+}
+
+// TestDocSourceConsolidation: docs/rules.md's table of the other sources
+// is the library's.
+func TestDocSourceConsolidation(t *testing.T) {
+	t.Parallel()
+	page, err := os.ReadFile(docPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rule.SourceConsolidation(builtinRules(t)) {
+		var per []string
+		for _, c := range s.PerRunbook {
+			per = append(per, fmt.Sprintf("`%s` %d", c.Runbook, c.Types))
+		}
+		row := fmt.Sprintf("| `%s` (by `%s`) | %d | %d | %s |", s.Source, s.Key, s.Types, s.Runbooks, strings.Join(per, ", "))
+		if !strings.Contains(string(page), row) {
+			t.Errorf("%s has no row %s", docPage, row)
 		}
 	}
 }
