@@ -23,10 +23,13 @@ import (
 // also outlives the transaction: what a committed transaction read or wrote
 // is what the next one starts from, without reading it again.
 //
+// OpsItems created in the transaction, member puts, resources and timeline
+// entries are held too (pendingOps) and stored a few statements per table.
+//
 // Invariant: every method of store.Tx that reads or writes the alerts,
-// opsitems, opsitem_members, events or audit tables either is handled here
-// or flushes what it depends on first; the rest pass through to the
-// embedded transaction. The engine
+// opsitems, opsitem_members, opsitem_resources, opsitem_timeline, events or
+// audit tables either is handled here or flushes what it depends on first;
+// the rest pass through to the embedded transaction. The engine
 // replaces an alert's Labels rather than editing them, so they are shared,
 // not copied.
 type batchTx struct {
@@ -39,7 +42,33 @@ type batchTx struct {
 	events  []store.Event
 	heads   map[string]*auditHead // tenants whose chain head this transaction holds
 	audits  []store.AuditRecord   // chained here, not yet stored
+	ops     pendingOps
 }
+
+// pendingOps are the OpsItem writes a transaction holds until flush: the
+// OpsItems it created (with every change made to them since), member puts,
+// resources and timeline entries, each stored with the others of its table in
+// a few statements. A transaction of new alerts opens an OpsItem per alert,
+// and a statement per row made that several times slower than the rest of
+// processing.
+type pendingOps struct {
+	fresh     map[opsKey]*store.OpsItem // created here, not yet stored
+	freshList []opsKey
+	groups    map[groupKey]int // fresh OpsItems per correlation group
+	created   map[opsKey]bool  // created in this transaction, stored or not
+	members   map[memberKey]*store.OpsItemMember
+	memList   []memberKey
+	joined    map[memberKey]bool // members ever put on OpsItems created here
+	resources []store.OpsItemResourceLink
+	resSeen   map[store.OpsItemResourceLink]bool
+	timeline  []store.TimelineEntry
+}
+
+type opsKey struct{ tenant, id string }
+
+type groupKey struct{ tenant, rule, key string }
+
+type memberKey struct{ tenant, opsItem, fp string }
 
 type auditHead struct {
 	seq   int64
@@ -61,7 +90,9 @@ type cachedAlert struct {
 
 func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
 	return &batchTx{Tx: tx, shared: shared, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{},
-		heads: map[string]*auditHead{}}
+		heads: map[string]*auditHead{}, ops: pendingOps{fresh: map[opsKey]*store.OpsItem{}, groups: map[groupKey]int{},
+			created: map[opsKey]bool{}, members: map[memberKey]*store.OpsItemMember{}, joined: map[memberKey]bool{},
+			resSeen: map[store.OpsItemResourceLink]bool{}}}
 }
 
 func (b *batchTx) loaded(k alertKey, a store.Alert) *cachedAlert {
@@ -178,6 +209,12 @@ func (b *batchTx) flush(ctx context.Context) error {
 		return err
 	}
 	if err := b.flushRepeats(ctx); err != nil {
+		return err
+	}
+	if err := b.flushOps(ctx); err != nil {
+		return err
+	}
+	if err := b.flushAttached(ctx); err != nil {
 		return err
 	}
 	if err := b.flushAudit(ctx); err != nil {
@@ -299,17 +336,23 @@ func (b *batchTx) ListEvents(ctx context.Context, tenant string, f store.EventFi
 // flushAlerts writes the pending alert states.
 func (b *batchTx) flushAlerts(ctx context.Context) error {
 	var counts []store.AlertCounts
+	var puts []store.Alert
 	for _, k := range b.dirty {
 		c := b.alerts[k]
 		if c.stored && onlyCounters(c.base, c.a) {
 			counts = append(counts, store.AlertCounts{TenantID: c.a.TenantID, Fingerprint: c.a.Fingerprint,
 				Occurrences: c.a.Occurrences, LastSeen: c.a.LastSeen, SourceUpdatedAt: c.a.SourceUpdatedAt})
-		} else if err := b.Tx.PutAlert(ctx, c.a); err != nil {
-			return err
+		} else {
+			puts = append(puts, c.a)
 		}
 		c.dirty, c.base, c.stored = false, c.a, true
 	}
 	b.dirty = b.dirty[:0]
+	if len(puts) > 0 {
+		if err := b.Tx.PutAlerts(ctx, puts); err != nil {
+			return err
+		}
+	}
 	if len(counts) > 0 {
 		if err := b.Tx.PutAlertCounts(ctx, counts); err != nil {
 			return err
@@ -322,6 +365,10 @@ func (b *batchTx) flushAlerts(ctx context.Context) error {
 // OpsItems, not alerts).
 func (b *batchTx) flushRepeats(ctx context.Context) error {
 	if len(b.order) > 0 {
+		// Repeats add to stored rows: store the pending ones first.
+		if err := b.flushOps(ctx); err != nil {
+			return err
+		}
 		rs := make([]store.Repeat, len(b.order))
 		for i, k := range b.order {
 			rs[i] = *b.repeats[k]
@@ -374,6 +421,9 @@ func (b *batchTx) FlappingAlerts(ctx context.Context, limit int) ([]store.Alert,
 }
 
 func (b *batchTx) GetOpsItem(ctx context.Context, tenant, id string) (store.OpsItem, error) {
+	if o := b.ops.fresh[opsKey{tenant, id}]; o != nil && len(b.order) == 0 {
+		return *o, nil
+	}
 	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItem{}, err
 	}
@@ -381,13 +431,34 @@ func (b *batchTx) GetOpsItem(ctx context.Context, tenant, id string) (store.OpsI
 }
 
 func (b *batchTx) ListOpsItems(ctx context.Context, tenant string, f store.OpsItemFilter, page store.Page) ([]store.OpsItem, string, error) {
-	if err := b.flushRepeats(ctx); err != nil {
+	if err := b.flushAllOps(ctx); err != nil {
 		return nil, "", err
 	}
 	return b.Tx.ListOpsItems(ctx, tenant, f, page)
 }
 
+// CreateOpsItem holds the new OpsItem until flush.
+func (b *batchTx) CreateOpsItem(_ context.Context, o store.OpsItem) error {
+	k := opsKey{o.TenantID, o.ID}
+	if b.ops.created[k] {
+		return fmt.Errorf("opsitem %s: %w", o.ID, store.ErrConflict)
+	}
+	b.ops.fresh[k], b.ops.created[k] = &o, true
+	b.ops.freshList = append(b.ops.freshList, k)
+	b.ops.groups[groupKey{o.TenantID, o.Rule, o.GroupKey}]++
+	return nil
+}
+
 func (b *batchTx) UpdateOpsItem(ctx context.Context, o store.OpsItem) error {
+	k := opsKey{o.TenantID, o.ID}
+	if p := b.ops.fresh[k]; p != nil {
+		if p.Rule != o.Rule || p.GroupKey != o.GroupKey {
+			b.ops.groups[groupKey{p.TenantID, p.Rule, p.GroupKey}]--
+			b.ops.groups[groupKey{o.TenantID, o.Rule, o.GroupKey}]++
+		}
+		*p = o
+		return nil
+	}
 	if err := b.flushRepeats(ctx); err != nil {
 		return err
 	}
@@ -398,26 +469,145 @@ func (b *batchTx) OpenGroup(ctx context.Context, tenant, rule, key string, since
 	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItem{}, err
 	}
+	if b.ops.groups[groupKey{tenant, rule, key}] > 0 {
+		if err := b.flushOps(ctx); err != nil {
+			return store.OpsItem{}, err
+		}
+	}
 	return b.Tx.OpenGroup(ctx, tenant, rule, key, since)
 }
 
 func (b *batchTx) ListOpsItemMembers(ctx context.Context, tenant, id string) ([]store.OpsItemMember, error) {
-	if err := b.flushRepeats(ctx); err != nil {
+	if err := b.flushAllOps(ctx); err != nil {
 		return nil, err
 	}
 	return b.Tx.ListOpsItemMembers(ctx, tenant, id)
 }
 
+// GetOpsItemMember answers from the pending member puts, and knows an
+// OpsItem created in this transaction has no other members.
 func (b *batchTx) GetOpsItemMember(ctx context.Context, tenant, id, fp string) (store.OpsItemMember, error) {
+	k := memberKey{tenant, id, fp}
+	if len(b.order) == 0 {
+		if m := b.ops.members[k]; m != nil {
+			return *m, nil
+		}
+		if b.ops.created[opsKey{tenant, id}] && !b.ops.joined[k] {
+			return store.OpsItemMember{}, fmt.Errorf("member %s of opsitem %s: %w", fp, id, store.ErrNotFound)
+		}
+	}
+	// Not pending (or repeats are): what is stored is current once the
+	// repeats are.
 	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItemMember{}, err
 	}
 	return b.Tx.GetOpsItemMember(ctx, tenant, id, fp)
 }
 
-func (b *batchTx) PutOpsItemMember(ctx context.Context, m store.OpsItemMember) error {
+// PutOpsItemMember holds the member's new state until flush (or until
+// repeats are added to it).
+func (b *batchTx) PutOpsItemMember(_ context.Context, m store.OpsItemMember) error {
+	k := memberKey{m.TenantID, m.OpsItemID, m.Fingerprint}
+	if p := b.ops.members[k]; p != nil {
+		*p = m
+		return nil
+	}
+	b.ops.members[k] = &m
+	b.ops.memList = append(b.ops.memList, k)
+	if b.ops.created[opsKey{m.TenantID, m.OpsItemID}] {
+		b.ops.joined[k] = true
+	}
+	return nil
+}
+
+// AddOpsItemResource holds the link until flush.
+func (b *batchTx) AddOpsItemResource(_ context.Context, tenant, id string, r store.OpsItemResource) error {
+	l := store.OpsItemResourceLink{TenantID: tenant, OpsItemID: id, OpsItemResource: r}
+	if !b.ops.resSeen[l] {
+		b.ops.resSeen[l] = true
+		b.ops.resources = append(b.ops.resources, l)
+	}
+	return nil
+}
+
+func (b *batchTx) ListOpsItemResources(ctx context.Context, tenant, id string) ([]store.OpsItemResource, error) {
+	if err := b.flushAttached(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.ListOpsItemResources(ctx, tenant, id)
+}
+
+// AddTimeline holds the entry until flush.
+func (b *batchTx) AddTimeline(_ context.Context, e store.TimelineEntry) error {
+	b.ops.timeline = append(b.ops.timeline, e)
+	return nil
+}
+
+func (b *batchTx) ListTimeline(ctx context.Context, tenant, id string) ([]store.TimelineEntry, error) {
+	if err := b.flushAttached(ctx); err != nil {
+		return nil, err
+	}
+	return b.Tx.ListTimeline(ctx, tenant, id)
+}
+
+// flushOps stores the OpsItems created here and the pending member puts.
+func (b *batchTx) flushOps(ctx context.Context) error {
+	p := &b.ops
+	if len(p.freshList) > 0 {
+		os := make([]store.OpsItem, len(p.freshList))
+		for i, k := range p.freshList {
+			os[i] = *p.fresh[k]
+		}
+		clear(p.fresh)
+		clear(p.groups)
+		p.freshList = p.freshList[:0]
+		if err := b.Tx.CreateOpsItems(ctx, os); err != nil {
+			return err
+		}
+	}
+	if len(p.memList) > 0 {
+		ms := make([]store.OpsItemMember, len(p.memList))
+		for i, k := range p.memList {
+			ms[i] = *p.members[k]
+		}
+		clear(p.members)
+		p.memList = p.memList[:0]
+		if err := b.Tx.PutOpsItemMembers(ctx, ms); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushAttached stores the pending resources and timeline entries (nothing
+// the pipeline reads back while processing).
+func (b *batchTx) flushAttached(ctx context.Context) error {
+	p := &b.ops
+	if len(p.resources) > 0 {
+		rs := p.resources
+		p.resources = nil
+		clear(p.resSeen)
+		if err := b.Tx.AddOpsItemResources(ctx, rs); err != nil {
+			return err
+		}
+	}
+	if len(p.timeline) > 0 {
+		es := p.timeline
+		p.timeline = nil
+		if err := b.Tx.AddTimelines(ctx, es); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flushAllOps stores every pending OpsItem write.
+func (b *batchTx) flushAllOps(ctx context.Context) error {
 	if err := b.flushRepeats(ctx); err != nil {
 		return err
 	}
-	return b.Tx.PutOpsItemMember(ctx, m)
+	if err := b.flushOps(ctx); err != nil {
+		return err
+	}
+	return b.flushAttached(ctx)
 }

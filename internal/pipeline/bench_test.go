@@ -133,6 +133,14 @@ func BenchmarkProcessorRepeat(b *testing.B) {
 		en.benchProcess(b, st, benchEvents(batch, off, t0))
 	}
 	p := NewProcessor(st, en, nil, ProcessorOptions{})
+	benchDeliveries(b, st, p, deliveries, batch, func(n, d int) []event.Event {
+		return benchEvents(batch, (d*batch)%unique, t0.Add(time.Duration(n+1)*time.Second))
+	})
+}
+
+// benchDeliveries stores and processes, per iteration, the given number of
+// deliveries of the events evs(iteration, delivery) returns.
+func benchDeliveries(b *testing.B, st store.Store, p *Processor, deliveries, batch int, evs func(n, d int) []event.Event) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
@@ -140,7 +148,7 @@ func BenchmarkProcessorRepeat(b *testing.B) {
 		bs := make([]store.IntakeBatch, deliveries)
 		for d := range work {
 			bs[d] = store.IntakeBatch{ID: fmt.Sprintf("ib_%08d_%04d", n, d), TenantID: "acme", Source: "alertmanager-v2", ReceivedAt: t0, Body: []byte("[]")}
-			work[d] = Work{Batch: bs[d], Events: benchEvents(batch, (d*batch)%unique, t0.Add(time.Duration(n+1)*time.Second))}
+			work[d] = Work{Batch: bs[d], Events: evs(n, d)}
 		}
 		if err := st.InTx(context.Background(), func(tx store.Tx) error { return tx.InsertIntakeBatches(context.Background(), bs) }); err != nil {
 			b.Fatal(err)
@@ -151,4 +159,18 @@ func BenchmarkProcessorRepeat(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(n*deliveries*batch), "ns/event")
+}
+
+// BenchmarkProcessorOpen processes what a processor takes in one
+// transaction while alerts are new (an outage starting, or bench/intake's
+// latency scenario): 10 deliveries of 100 new alerts, each opening an
+// OpsItem.
+func BenchmarkProcessorOpen(b *testing.B) {
+	st := benchStore(b)
+	en := &Engine{Correlator: ByFingerprint{}, StoreRaw: true}
+	const batch, deliveries = 100, 10
+	p := NewProcessor(st, en, nil, ProcessorOptions{})
+	benchDeliveries(b, st, p, deliveries, batch, func(n, d int) []event.Event {
+		return benchEvents(batch, (n*deliveries+d)*batch, t0)
+	})
 }

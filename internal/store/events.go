@@ -206,6 +206,29 @@ type AuditBatchWriter interface {
 	SetAuditHead(ctx context.Context, tenantID string, seq int64, hash string) error
 }
 
+// RowsWriter writes many rows in few statements: the processing of many
+// new alerts in one transaction (each opens an OpsItem with its member,
+// resources and timeline) stores them together. Keys must be distinct
+// within one call.
+type RowsWriter interface {
+	// PutAlerts is PutAlert for many alerts.
+	PutAlerts(ctx context.Context, as []Alert) error
+	// CreateOpsItems is CreateOpsItem for many OpsItems.
+	CreateOpsItems(ctx context.Context, items []OpsItem) error
+	// PutOpsItemMembers is PutOpsItemMember for many members.
+	PutOpsItemMembers(ctx context.Context, ms []OpsItemMember) error
+	// AddOpsItemResources is AddOpsItemResource for many.
+	AddOpsItemResources(ctx context.Context, rs []OpsItemResourceLink) error
+	// AddTimelines is AddTimeline for many entries.
+	AddTimelines(ctx context.Context, es []TimelineEntry) error
+}
+
+// OpsItemResourceLink is a resource related to an OpsItem.
+type OpsItemResourceLink struct {
+	TenantID, OpsItemID string
+	OpsItemResource
+}
+
 // EventWriter holds the pipeline's writes.
 type EventWriter interface {
 	AuditBatchWriter
@@ -232,6 +255,7 @@ type EventWriter interface {
 	CountRepeats(ctx context.Context, rs []Repeat) error
 	AddOpsItemResource(ctx context.Context, tenantID, opsItemID string, r OpsItemResource) error
 	AddTimeline(ctx context.Context, e TimelineEntry) error
+	RowsWriter
 	AddNoise(ctx context.Context, b NoiseBucket) error
 	// SetInhibitKeys replaces the inhibition keys a firing alert asserts
 	// (none when it resolves).

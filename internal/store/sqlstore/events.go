@@ -163,9 +163,22 @@ func (r reader) FlappingAlerts(ctx context.Context, limit int) ([]store.Alert, e
 }
 
 func (t *tx) PutAlert(ctx context.Context, a store.Alert) error {
-	labels, err := marshalMap(a.Labels)
+	args, err := alertArgs(a)
 	if err != nil {
 		return err
+	}
+	_, err = t.h.Exec(ctx, "INSERT INTO alerts ("+alertCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET source = $3, title = $4, severity = $5, status = $6, labels = $7,
+		first_seen = $8, last_seen = $9, last_change = $10, occurrences = $11, opsitem_id = $12, changes = $13, flapping = $14,
+		held_until = $15, rule = $16, group_key = $17, suppressed = $18, source_updated_at = $19`, args...)
+	return err
+}
+
+// alertArgs are the column values of a, in alertCols order.
+func alertArgs(a store.Alert) ([]any, error) {
+	labels, err := marshalMap(a.Labels)
+	if err != nil {
+		return nil, err
 	}
 	changes := ""
 	if len(a.Changes) > 0 {
@@ -176,13 +189,8 @@ func (t *tx) PutAlert(ctx context.Context, a store.Alert) error {
 		b, _ := json.Marshal(us)
 		changes = string(b)
 	}
-	_, err = t.h.Exec(ctx, "INSERT INTO alerts ("+alertCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-		ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET source = $3, title = $4, severity = $5, status = $6, labels = $7,
-		first_seen = $8, last_seen = $9, last_change = $10, occurrences = $11, opsitem_id = $12, changes = $13, flapping = $14,
-		held_until = $15, rule = $16, group_key = $17, suppressed = $18, source_updated_at = $19`,
-		a.TenantID, a.Fingerprint, a.Source, a.Title, a.Severity, a.Status, labels, ts(a.FirstSeen), ts(a.LastSeen), ts(a.LastChange),
-		a.Occurrences, a.OpsItemID, changes, boolInt(a.Flapping), ts(a.HeldUntil), a.Rule, a.GroupKey, a.Suppressed, ts(a.SourceUpdatedAt))
-	return err
+	return []any{a.TenantID, a.Fingerprint, a.Source, a.Title, a.Severity, a.Status, labels, ts(a.FirstSeen), ts(a.LastSeen), ts(a.LastChange),
+		a.Occurrences, a.OpsItemID, changes, boolInt(a.Flapping), ts(a.HeldUntil), a.Rule, a.GroupKey, a.Suppressed, ts(a.SourceUpdatedAt)}, nil
 }
 
 func (r reader) OpenGroup(ctx context.Context, tenantID, rule, key string, since time.Time) (store.OpsItem, error) {

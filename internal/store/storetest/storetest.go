@@ -41,6 +41,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"IntakeBatches", testIntakeBatches},
 		{"AlertsAndRepeats", testAlertsAndRepeats},
 		{"InsertEvents", testInsertEvents},
+		{"RowsWriter", testRowsWriter},
 		{"AuditBatch", testAuditBatch},
 		{"Executions", testExecutions},
 		{"ExecutionLease", testExecutionLease},

@@ -1,0 +1,112 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// testRowsWriter covers the batched writes of new alerts (store.RowsWriter):
+// many rows per call, across the statement size classes, equal to what the
+// one-row writes store; upserts replace, resource links are added once.
+func testRowsWriter(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	const n = 90 // 64 + 16 + 4 + 4 + 1 + 1: every size class but 256
+	var (
+		alerts  []store.Alert
+		items   []store.OpsItem
+		members []store.OpsItemMember
+		links   []store.OpsItemResourceLink
+		lines   []store.TimelineEntry
+	)
+	for i := range n {
+		fp, id := fmt.Sprintf("fp%03d", i), fmt.Sprintf("oi_rows_%03d", i)
+		at := t0.Add(time.Duration(i) * time.Second)
+		alerts = append(alerts, store.Alert{TenantID: "acme", Fingerprint: fp, Source: "alertmanager", Title: "Alert " + fp, Severity: "high",
+			Status: "firing", Labels: map[string]string{"alertname": "A", "i": fp}, FirstSeen: at, LastSeen: at, LastChange: at,
+			Occurrences: 1, OpsItemID: id, Changes: []time.Time{at}, Rule: "r", GroupKey: fp})
+		items = append(items, store.OpsItem{ID: id, TenantID: "acme", Title: "Alert " + fp, Category: "monitoring", Severity: "high",
+			Status: "open", Source: "alertmanager", CreatedAt: at, UpdatedAt: at, Rule: "r", GroupKey: fp, FirstEventAt: at, LastEventAt: at,
+			Occurrences: 1, Resolution: "all", OperationalData: []byte(`{"generator_url":"http://p"}`)})
+		members = append(members, store.OpsItemMember{TenantID: "acme", OpsItemID: id, Fingerprint: fp, Title: "Alert " + fp, Source: "alertmanager",
+			Severity: "high", Status: "firing", Occurrences: 1, FirstSeen: at, LastSeen: at})
+		links = append(links, store.OpsItemResourceLink{TenantID: "acme", OpsItemID: id, OpsItemResource: store.OpsItemResource{Type: "host", ID: "web-" + fp}})
+		lines = append(lines, store.TimelineEntry{ID: fmt.Sprintf("tl_rows_%03d", i), TenantID: "acme", OpsItemID: id, At: at, Kind: "opened",
+			Message: "opened by " + fp, Actor: "system:pipeline"})
+	}
+	mustTx(t, s, func(tx store.Tx) error {
+		if err := tx.PutAlerts(ctx, alerts); err != nil {
+			return err
+		}
+		if err := tx.CreateOpsItems(ctx, items); err != nil {
+			return err
+		}
+		if err := tx.PutOpsItemMembers(ctx, members); err != nil {
+			return err
+		}
+		if err := tx.AddOpsItemResources(ctx, links); err != nil {
+			return err
+		}
+		return tx.AddTimelines(ctx, lines)
+	})
+
+	// Upserts: alerts and members replaced, a link added again is one link.
+	alerts[7].Status, alerts[7].Occurrences, alerts[7].Flapping = "resolved", 5, true
+	members[7].Status, members[7].Occurrences = "resolved", 5
+	mustTx(t, s, func(tx store.Tx) error {
+		if err := tx.PutAlerts(ctx, alerts[5:9]); err != nil {
+			return err
+		}
+		if err := tx.PutOpsItemMembers(ctx, members[5:9]); err != nil {
+			return err
+		}
+		return tx.AddOpsItemResources(ctx, links[6:8])
+	})
+
+	got, err := s.GetAlerts(ctx, "acme", []string{"fp000", "fp007", "fp089"})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("GetAlerts: %d, %v", len(got), err)
+	}
+	for _, a := range got {
+		var want store.Alert
+		for _, w := range alerts {
+			if w.Fingerprint == a.Fingerprint {
+				want = w
+			}
+		}
+		if a.Status != want.Status || a.Occurrences != want.Occurrences || a.Flapping != want.Flapping || a.OpsItemID != want.OpsItemID ||
+			a.Labels["i"] != a.Fingerprint || !a.LastChange.Equal(want.LastChange) || len(a.Changes) != 1 || !a.Changes[0].Equal(want.Changes[0]) {
+			t.Errorf("alert %s = %+v, want %+v", a.Fingerprint, a, want)
+		}
+	}
+	for _, i := range []int{0, 7, 89} {
+		id := items[i].ID
+		o, err := s.GetOpsItem(ctx, "acme", id)
+		if err != nil || o.Title != items[i].Title || o.GroupKey != items[i].GroupKey || !o.FirstEventAt.Equal(items[i].FirstEventAt) ||
+			string(o.OperationalData) != `{"generator_url":"http://p"}` {
+			t.Errorf("opsitem %s = %+v, %v", id, o, err)
+		}
+		ms, err := s.ListOpsItemMembers(ctx, "acme", id)
+		if err != nil || len(ms) != 1 || ms[0].Fingerprint != members[i].Fingerprint || ms[0].Status != members[i].Status ||
+			ms[0].Occurrences != members[i].Occurrences {
+			t.Errorf("members of %s = %+v, %v", id, ms, err)
+		}
+		rs, err := s.ListOpsItemResources(ctx, "acme", id)
+		if err != nil || len(rs) != 1 || rs[0] != links[i].OpsItemResource {
+			t.Errorf("resources of %s = %+v, %v", id, rs, err)
+		}
+		tl, err := s.ListTimeline(ctx, "acme", id)
+		if err != nil || len(tl) != 1 || tl[0].ID != lines[i].ID || tl[0].Message != lines[i].Message || !tl[0].At.Equal(lines[i].At) {
+			t.Errorf("timeline of %s = %+v, %v", id, tl, err)
+		}
+	}
+	// An OpsItem created twice is a conflict, and nothing of that call stays.
+	err = s.InTx(ctx, func(tx store.Tx) error { return tx.CreateOpsItems(ctx, items[:2]) })
+	if err == nil {
+		t.Fatal("creating existing OpsItems succeeded")
+	}
+}
