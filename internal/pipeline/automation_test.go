@@ -120,6 +120,12 @@ func testAutomationHeld(t *testing.T, open opener) {
 	if len(items) != 1 || len(auto.calls) != 1 || auto.calls[0] != "opened a "+items[0].ID {
 		t.Fatalf("after the hold: items %+v, calls %q", items, auto.calls)
 	}
+	// The OpsItem lists the held event's resources, for runbooks that
+	// target them.
+	rs, err := h.st.ListOpsItemResources(context.Background(), "acme", items[0].ID)
+	if err != nil || len(rs) != 1 || rs[0] != (store.OpsItemResource{Type: "host", ID: "web-a"}) {
+		t.Errorf("resources after the hold: %+v, %v", rs, err)
+	}
 }
 
 // TestAutomationRollsBack: when the automation fails, the event's

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 
@@ -72,6 +73,9 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, c
 	}
 	e := event.Event{Source: a.Source, Title: a.Title, Severity: event.Severity(a.Severity), Status: event.StatusFiring,
 		Labels: a.Labels, Fingerprint: a.Fingerprint, OccurredAt: t, ReceivedAt: t, Kind: event.KindAlert}
+	if err := heldResources(ctx, tx, a, &e); err != nil {
+		return err
+	}
 	g, err := en.Correlator.Correlate(a.TenantID, &e)
 	if err != nil {
 		return err
@@ -104,4 +108,15 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, c
 	}
 	out := Outcome{Fingerprint: a.Fingerprint, Decision: DecisionOpened, Reason: fmt.Sprintf("still firing after its hold (rule %s)", g.Rule), OpsItemID: a.OpsItemID}
 	return en.storeEvent(ctx, tx, a.TenantID, &e, &out)
+}
+
+// heldResources gives e the resources of the held event it stands for,
+// from its stored copy (alert state keeps labels only): the OpsItem lists
+// the hosts, and runbooks that target them find them.
+func heldResources(ctx context.Context, tx store.Tx, a store.Alert, e *event.Event) error {
+	evs, _, err := tx.ListEvents(ctx, a.TenantID, store.EventFilter{Fingerprint: a.Fingerprint, Decision: DecisionHeld}, store.Page{Limit: 1})
+	if err != nil || len(evs) == 0 || len(evs[0].Resources) == 0 {
+		return err
+	}
+	return json.Unmarshal(evs[0].Resources, &e.Resources)
 }
