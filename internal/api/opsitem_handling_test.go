@@ -138,3 +138,36 @@ func TestOpsItemPatchStatusIsHandling(t *testing.T) {
 	}
 	h.call("PATCH", "/api/v1/opsitems/"+o.ID, op.Secret, api.OpsItemPatch{Status: ptr("bogus")}).fail(t, 400, "bad_request", "status")
 }
+
+// TestRunOnOpsItemIsHandling: a person running a runbook for an OpsItem
+// starts its in-hands clock and says so on its timeline; a dry run does
+// neither.
+func TestRunOnOpsItemIsHandling(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	op := h.cred("acme/operator")
+	o := h.createOpsItem(op.Secret, api.OpsItemInput{Title: "disk full on web-1"})
+	h.call("POST", "/api/v1/opsitems/"+o.ID+"/runbooks/check-host", op.Secret, api.RunInput{DryRun: true}).ok(t, 201, nil)
+	var got store.OpsItem
+	h.call("GET", "/api/v1/opsitems/"+o.ID, op.Secret, nil).ok(t, 200, &got)
+	if got.HumanSince != nil {
+		t.Errorf("a dry run started the in-hands clock: %+v", got)
+	}
+	var ex api.ExecutionView
+	h.call("POST", "/api/v1/opsitems/"+o.ID+"/runbooks/check-host", op.Secret, api.RunInput{}).ok(t, 201, &ex)
+	h.call("GET", "/api/v1/opsitems/"+o.ID, op.Secret, nil).ok(t, 200, &got)
+	if got.HumanSince == nil || !got.HumanSince.Equal(h.clock.Now()) {
+		t.Errorf("a run by hand did not start the in-hands clock: %+v", got)
+	}
+	var rel api.Related
+	h.call("GET", "/api/v1/opsitems/"+o.ID+"/related", op.Secret, nil).ok(t, 200, &rel)
+	var runs int
+	for _, e := range rel.Timeline {
+		if e.Kind == "runbook" && e.Actor == op.Actor() && e.Message == "Ran runbook check-host ("+ex.ID+")" {
+			runs++
+		}
+	}
+	if runs != 1 {
+		t.Errorf("timeline %+v: want one run entry for %s", rel.Timeline, ex.ID)
+	}
+}

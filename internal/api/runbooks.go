@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/execution"
+	"github.com/flywheel-ops/flywheel/internal/opsitem"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -212,8 +213,11 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request, tenant s
 	var id string
 	err := s.st.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		id, err = s.runbooks.Start(ctx, tx, req)
-		return err
+		if id, err = s.runbooks.Start(ctx, tx, req); err != nil || in.OpsItem == "" || in.DryRun {
+			return err
+		}
+		// A person running a runbook for an OpsItem is handling it.
+		return opsitem.RecordRun(ctx, tx, tenant, in.OpsItem, req.StartedBy, rb.Name, id, s.now())
 	})
 	if err != nil {
 		return executionError(err)

@@ -138,7 +138,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules,
 	})
-	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock})
+	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

@@ -207,3 +207,11 @@ func IsInvalid(err error) (*InvalidError, bool) {
 	ok := errors.As(err, &ie)
 	return ie, ok
 }
+
+// RecordRun notes on an OpsItem that a person ran a runbook for it (a
+// timeline entry, and the in-hands clock starts). The execution's own
+// audit record covers the action, so it returns none.
+func RecordRun(ctx context.Context, tx store.Tx, tenant, id, actor, runbook, execution string, now time.Time) error {
+	_, _, err := Apply(ctx, tx, tenant, id, Action{Kind: RunRunbook, Actor: actor, Runbook: runbook, Execution: execution}, now)
+	return err
+}

@@ -263,7 +263,7 @@ func TestBrowserLogin(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("f-severity"), "critical"),
 		chromedp.Click(chromedp.CSS(`.filters button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS("a.button")))
-	b.wantPath("/opsitems?status=&severity=critical&category=&q=")
+	b.wantPath("/opsitems?status=&severity=critical&category=&resource=&q=")
 	if rows := b.eval(`String(document.querySelectorAll("table.items tbody tr").length)`); rows != "1" {
 		t.Errorf("critical filter shows %s rows", rows)
 	}

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -67,11 +69,11 @@ func (h *Handler) list(rq *request, action, area string) (any, error) {
 	}
 	d := listData{
 		Action: action, Area: area, Filter: f, Items: items,
-		Filtered: f.Status != "" || f.Severity != "" || f.Text != "" || (f.Category != "" && area == ""),
+		Filtered: f.Status != "" || f.Severity != "" || f.Text != "" || f.Resource != "" || (f.Category != "" && area == ""),
 		Statuses: options(opsitem.Statuses, nil), Severities: options(opsitem.Severities, nil),
 		Categories: options(opsitem.Categories, opsitem.CategoryTitles),
 	}
-	pairs := []string{"status", f.Status, "severity", f.Severity, "q", f.Text}
+	pairs := []string{"status", f.Status, "severity", f.Severity, "q", f.Text, "resource", f.Resource}
 	if area == "" {
 		pairs = append(pairs, "category", f.Category)
 	}
@@ -86,7 +88,8 @@ func (h *Handler) list(rq *request, action, area string) (any, error) {
 
 // listFilter reads and validates the list filters of a query string.
 func listFilter(q url.Values) (store.OpsItemFilter, error) {
-	f := store.OpsItemFilter{Status: q.Get("status"), Severity: q.Get("severity"), Category: q.Get("category"), Text: q.Get("q")}
+	f := store.OpsItemFilter{Status: q.Get("status"), Severity: q.Get("severity"), Category: q.Get("category"), Text: q.Get("q"),
+		Resource: q.Get("resource")}
 	checks := []struct {
 		v     string
 		valid func(string) error
@@ -100,6 +103,9 @@ func listFilter(q url.Values) (store.OpsItemFilter, error) {
 	}
 	if len(f.Text) > 200 {
 		return f, errBadRequest("The search text is longer than 200 characters.")
+	}
+	if len(f.Resource) > 500 {
+		return f, errBadRequest("The resource is longer than 500 characters.")
 	}
 	return f, nil
 }
@@ -115,20 +121,93 @@ func options(values []string, labels map[string]string) []option {
 	return out
 }
 
+// opsItemData is what the OpsItem page shows.
+type opsItemData struct {
+	Item store.OpsItem
+	// HumanSeconds is the in-hands time up to now.
+	HumanSeconds int64
+	Members      []store.OpsItemMember
+	Resources    []store.OpsItemResource
+	Timeline     []store.TimelineEntry
+	// OpsData is the operational data as indented JSON ("" when none).
+	OpsData    string
+	Executions []executionRow
+	// Runbooks are those the user can run from here (nil without the
+	// runbook service).
+	Runbooks []option
+	CanAct   bool
+	// Problem and Form are set when a form on the page was refused.
+	Problem string
+	Form    url.Values
+}
+
+// opsItemExecutions bounds the executions the OpsItem page lists.
+const opsItemExecutions = 10
+
 // opsItem shows one OpsItem of the acting tenant; another tenant's is not
 // found, exactly like one that does not exist.
 func (h *Handler) opsItem(rq *request) (any, error) {
-	id := rq.PathValue("id")
+	d, err := h.opsItemData(rq, rq.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	rq.view.Title = d.Item.Title
+	return d, nil
+}
+
+func (h *Handler) opsItemData(rq *request, id string) (*opsItemData, error) {
 	if id == "" || len(id) > 128 {
 		return nil, errNotFound("There is no such OpsItem.")
 	}
-	o, err := h.st.GetOpsItem(rq.ctx, rq.tenantID(), id)
+	ctx, tenant := rq.ctx, rq.tenantID()
+	o, err := h.st.GetOpsItem(ctx, tenant, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFound("There is no OpsItem %q.", id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("get opsitem: %w", err)
 	}
-	rq.view.Title = o.Title
-	return o, nil
+	d := &opsItemData{Item: o, HumanSeconds: o.HumanSecondsAt(h.now()), CanAct: rq.canAct()}
+	if d.Members, err = h.st.ListOpsItemMembers(ctx, tenant, id); err != nil {
+		return nil, fmt.Errorf("opsitem members: %w", err)
+	}
+	if d.Resources, err = h.st.ListOpsItemResources(ctx, tenant, id); err != nil {
+		return nil, fmt.Errorf("opsitem resources: %w", err)
+	}
+	if d.Timeline, err = h.st.ListTimeline(ctx, tenant, id); err != nil {
+		return nil, fmt.Errorf("opsitem timeline: %w", err)
+	}
+	d.OpsData = prettyJSON(o.OperationalData)
+	if h.rb != nil {
+		if d.Executions, err = h.executionRows(ctx, tenant, store.ExecutionFilter{OpsItemID: id}, opsItemExecutions); err != nil {
+			return nil, err
+		}
+		for _, rb := range h.rb.Runbooks().List(tenant) {
+			d.Runbooks = append(d.Runbooks, option{Value: rb.Name, Label: rb.Name})
+		}
+	}
+	return d, nil
+}
+
+// prettyJSON indents a JSON document for people; "" for none.
+func prettyJSON(raw []byte) string {
+	if len(raw) == 0 || string(raw) == "null" || string(raw) == "{}" {
+		return ""
+	}
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, raw, "", "  "); err != nil {
+		return string(raw)
+	}
+	return buf.String()
+}
+
+// humanSeconds shows a number of seconds for people.
+func humanSeconds(s int64) string {
+	switch {
+	case s < 60:
+		return fmt.Sprintf("%d s", s)
+	case s < 3600:
+		return fmt.Sprintf("%d min %d s", s/60, s%60)
+	}
+	return fmt.Sprintf("%d h %d min", s/3600, s%3600/60)
 }

@@ -55,6 +55,9 @@ func templateFuncs(a *assets) template.FuncMap {
 		// machine-readable value.
 		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		// duration shows seconds for people: "0 s", "4 min 5 s", "2 h 3 min".
+		"duration":   humanSeconds,
+		"decideArgs": func(v *view, id, back string) decideArgs { return decideArgs{V: v, ID: id, Back: back} },
 	}
 }
 
@@ -78,6 +81,9 @@ type view struct {
 	// Path is the current path, the target of the tenant switcher.
 	Path string
 	Data any
+	// Live is the version of a live page's changing part (see live.go);
+	// "" on pages that do not update live.
+	Live string
 }
 
 // Link builds a URL to a UI path with query pairs (empty values dropped),

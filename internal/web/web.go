@@ -38,6 +38,11 @@ type Options struct {
 	Clock func() time.Time
 	// Secure marks cookies Secure; set it when the UI is served over TLS.
 	Secure bool
+	// Runbooks runs and decides runbook executions; without it the
+	// runbook, execution and approval pages are absent.
+	Runbooks Runbooks
+	// LiveInterval is how often live pages look for changes; default 1s.
+	LiveInterval time.Duration
 }
 
 // Handler serves the UI.
@@ -51,6 +56,8 @@ type Handler struct {
 	pages   *pages
 	static  *assets
 	origins *http.CrossOriginProtection
+	rb      Runbooks
+	live    *liveHub
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -78,6 +85,7 @@ func New(o Options) (*Handler, error) {
 		st: o.Store, log: o.Logger, now: o.Clock, secure: o.Secure,
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
+		rb:      o.Runbooks, live: newLiveHub(o.LiveInterval),
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
@@ -100,9 +108,7 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("POST /logout", h.logout)
 
 	h.page("GET /{$}", "overview", h.overview)
-	h.page("GET /opsitems", "opsitems", h.opsItems)
-	h.page("GET /opsitems/{id}", "opsitem", h.opsItem)
-	h.page("GET /areas/{category}", "opsitems", h.area)
+	h.workRoutes() // OpsItems, runbooks, executions, approvals, live updates
 }
 
 // ServeHTTP implements http.Handler.

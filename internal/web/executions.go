@@ -1,0 +1,247 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/flywheel-ops/flywheel/internal/execution"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// executionRow is an execution with its step rows, as lists show it.
+type executionRow struct {
+	store.Execution
+	Steps []store.ExecutionStep
+}
+
+// Done reports whether the execution has ended.
+func (e executionRow) Done() bool { return runbook.IsTerminal(e.Status) }
+
+// executionRows lists up to limit of a tenant's executions, newest first,
+// each with its steps.
+func (h *Handler) executionRows(ctx context.Context, tenant string, f store.ExecutionFilter, limit int) ([]executionRow, error) {
+	list, _, err := h.st.ListExecutions(ctx, tenant, f, store.Page{Limit: limit})
+	if err != nil {
+		return nil, fmt.Errorf("list executions: %w", err)
+	}
+	out := make([]executionRow, len(list))
+	for i, e := range list {
+		out[i].Execution = e
+		if out[i].Steps, err = h.st.ListExecutionSteps(ctx, tenant, e.ID); err != nil {
+			return nil, fmt.Errorf("execution steps: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// executionStatuses are the statuses the executions list filters by.
+var executionStatuses = []string{runbook.StatusPending, runbook.StatusWaitingApproval, runbook.StatusRunning,
+	runbook.StatusSucceeded, runbook.StatusFailed, runbook.StatusCancelled, runbook.StatusDenied, runbook.StatusTimedOut}
+
+// executionsData is the executions list.
+type executionsData struct {
+	Status, Runbook string
+	Statuses        []option
+	Items           []store.Execution
+}
+
+// executionsPageSize bounds the executions list.
+const executionsPageSize = 100
+
+func (h *Handler) executions(rq *request) (any, error) {
+	rq.view.Title = "Executions"
+	if h.rb == nil {
+		return nil, errNoRunbooks
+	}
+	q := rq.URL.Query()
+	d := executionsData{Status: q.Get("status"), Runbook: q.Get("runbook"), Statuses: options(executionStatuses, nil)}
+	if d.Status != "" && !contains(executionStatuses, d.Status) {
+		return nil, errBadRequest("Invalid filter: status %q is not an execution status.", d.Status)
+	}
+	if len(d.Runbook) > 200 {
+		return nil, errBadRequest("The runbook name is too long.")
+	}
+	items, _, err := h.st.ListExecutions(rq.ctx, rq.tenantID(), store.ExecutionFilter{Status: d.Status, Runbook: d.Runbook},
+		store.Page{Limit: executionsPageSize})
+	if err != nil {
+		return nil, fmt.Errorf("list executions: %w", err)
+	}
+	d.Items = items
+	return d, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+// executionData is the execution page.
+type executionData struct {
+	executionRow
+	Approvals  []store.Approval
+	Parameters string
+	Targets    string
+	Outputs    string
+	// Gate is the approval the execution waits at (nil when it does not).
+	Gate   *gateView
+	CanAct bool
+}
+
+// gateView is an approval gate as a person sees it.
+type gateView struct {
+	Step      string
+	Message   string
+	Approvers []string
+	Needed    int
+	Approved  []string
+	// Mine: the session may decide.
+	Mine bool
+}
+
+func (h *Handler) execution(rq *request) (any, error) {
+	if h.rb == nil {
+		return nil, errNoRunbooks
+	}
+	id := rq.PathValue("id")
+	if id == "" || len(id) > 128 {
+		return nil, errNotFound("There is no such execution.")
+	}
+	ctx, tenant := rq.ctx, rq.tenantID()
+	e, err := h.st.GetExecution(ctx, tenant, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFound("There is no execution %q.", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get execution: %w", err)
+	}
+	rq.view.Title = "Execution of " + e.Runbook
+	d := &executionData{executionRow: executionRow{Execution: e}, CanAct: rq.canAct(),
+		Parameters: prettyJSON(e.Parameters), Targets: prettyJSON(e.Targets), Outputs: prettyJSON(e.Outputs)}
+	if d.Steps, err = h.st.ListExecutionSteps(ctx, tenant, id); err != nil {
+		return nil, fmt.Errorf("execution steps: %w", err)
+	}
+	if d.Approvals, err = h.st.ListApprovals(ctx, tenant, id); err != nil {
+		return nil, fmt.Errorf("approvals: %w", err)
+	}
+	d.Gate = h.gate(rq, e, d.Approvals)
+	return d, nil
+}
+
+// gate describes the approval e waits at, or nil.
+func (h *Handler) gate(rq *request, e store.Execution, approvals []store.Approval) *gateView {
+	if e.Status != runbook.StatusWaitingApproval {
+		return nil
+	}
+	p := rq.sess.Principal
+	g := &gateView{Approvers: []string{string(store.RoleOperator)}, Needed: 1}
+	if rb, ok := h.rb.Runbooks().Get(e.TenantID, e.Runbook); ok && e.Seq >= 0 && e.Cursor < len(rb.Steps) {
+		st := rb.Steps[e.Cursor]
+		if a, ok := st.Control.(*runbook.Approve); ok {
+			g.Step, g.Approvers, g.Needed = st.Name, a.Approvers, max(a.MinApprovals, 1)
+			if a.Message != nil {
+				g.Message = fmt.Sprint(st.Source.With["message"])
+			}
+			g.Mine = a.Allows(p.Actor(), p.Role)
+		}
+	} else {
+		g.Mine = p.Allows(store.RoleOperator)
+	}
+	for _, a := range approvals {
+		if a.Seq == e.Seq && a.Decision == "approve" {
+			g.Approved = append(g.Approved, a.Approver)
+			if a.Approver == p.Actor() {
+				g.Mine = false
+			}
+		}
+	}
+	return g
+}
+
+// decide approves, denies or cancels an execution from its page or the
+// approvals inbox (the form's "back" says which to return to).
+func (h *Handler) decide(verb string) actionFunc {
+	return func(rq *request) (string, error) {
+		if h.rb == nil {
+			return "", errNoRunbooks
+		}
+		id, tenant := rq.PathValue("id"), rq.tenantID()
+		comment := rq.PostFormValue("comment")
+		if len(comment) > 4096 {
+			return "", errBadRequest("The comment is longer than 4096 bytes.")
+		}
+		p := rq.sess.Principal
+		by := execution.Approver{Actor: p.Actor(), Role: p.Role}
+		var err error
+		switch verb {
+		case "approve":
+			_, err = h.rb.Approve(rq.ctx, tenant, id, by, comment)
+		case "deny":
+			_, err = h.rb.Deny(rq.ctx, tenant, id, by, comment)
+		default:
+			_, err = h.rb.Cancel(rq.ctx, tenant, id, p.Actor(), comment)
+		}
+		if err != nil {
+			return "", startError(err)
+		}
+		if rq.PostFormValue("back") == "approvals" {
+			return rq.view.Link("/approvals"), nil
+		}
+		return rq.view.Link("/executions/" + id), nil
+	}
+}
+
+// approvalsData is the approvals inbox.
+type approvalsData struct {
+	Items  []approvalItem
+	CanAct bool
+}
+
+type approvalItem struct {
+	store.Execution
+	Gate         *gateView
+	OpsItemTitle string
+}
+
+// approvalsLimit bounds the inbox.
+const approvalsLimit = 200
+
+// approvals lists the executions waiting for a decision, marking those the
+// session may decide.
+func (h *Handler) approvals(rq *request) (any, error) {
+	rq.view.Title = "Approvals"
+	if h.rb == nil {
+		return nil, errNoRunbooks
+	}
+	ctx, tenant := rq.ctx, rq.tenantID()
+	list, _, err := h.st.ListExecutions(ctx, tenant, store.ExecutionFilter{Status: runbook.StatusWaitingApproval}, store.Page{Limit: approvalsLimit})
+	if err != nil {
+		return nil, fmt.Errorf("list executions: %w", err)
+	}
+	d := approvalsData{CanAct: rq.canAct()}
+	for _, e := range list {
+		approvals, err := h.st.ListApprovals(ctx, tenant, e.ID)
+		if err != nil {
+			return nil, fmt.Errorf("approvals: %w", err)
+		}
+		it := approvalItem{Execution: e, Gate: h.gate(rq, e, approvals)}
+		if e.OpsItemID != "" {
+			if o, err := h.st.GetOpsItem(ctx, tenant, e.OpsItemID); err == nil {
+				it.OpsItemTitle = o.Title
+			}
+		}
+		d.Items = append(d.Items, it)
+	}
+	return d, nil
+}
+
+// decideArgs are what the decide-form template needs.
+type decideArgs struct {
+	V        *view
+	ID, Back string
+}

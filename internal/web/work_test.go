@@ -1,0 +1,344 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/execution"
+	"github.com/flywheel-ops/flywheel/internal/jobs"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+const workRunbooks = `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: check, description: Check the numbers}
+spec:
+  parameters:
+    - {name: used, type: int, required: true, description: Percent used}
+    - {name: mode, type: string, allowed: [fast, safe], default: safe}
+    - {name: verbose, type: bool, default: false}
+    - {name: hosts, type: list}
+  steps:
+    - {name: verify, action: assert, with: {that: "params.used < 90", message: "${{ params.used }}% used"}}
+---
+apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: gated}
+spec:
+  steps:
+    - {name: ask, action: approve, with: {message: "Restart the service?"}}
+    - {name: verify, action: assert, with: {that: "true"}}
+`
+
+// workEnv is env with a real executor and job queue behind the runbook
+// pages, an acme operator token and live updates every 50ms.
+type workEnv struct {
+	*env
+	op    string // acme operator secret
+	opTok store.Token
+}
+
+func newWorkEnv(t *testing.T) *workEnv {
+	t.Helper()
+	e := newEnv(t)
+	w := &workEnv{env: e}
+	ctx := context.Background()
+	err := e.st.InTx(ctx, func(tx store.Tx) error {
+		var err error
+		w.opTok, w.op, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "acme operator", Role: store.RoleOperator}, e.now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := startExecutor(t, e.st, workRunbooks)
+	e.h, err = New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Runbooks: x, LiveInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// startExecutor runs an executor over st with the given runbooks on a job
+// queue polling every 20ms, stopped at cleanup.
+func startExecutor(t *testing.T, st store.Store, runbooks string) *execution.Executor {
+	t.Helper()
+	ctx := context.Background()
+	reg := content.NewRegistry()
+	reg.Register(runbook.Kind(nil))
+	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"rb.yaml": {Data: []byte(runbooks)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := runbook.NewLibrary(set, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.New(ctx, st, jobs.Options{Logger: slog.New(slog.DiscardHandler), PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := execution.New(execution.Options{Store: st, Queue: q, Runbooks: lib})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := x.Register(q); err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		q.Stop(ctx)
+	})
+	return x
+}
+
+// form posts a form as secret's session, with its CSRF token.
+func (w *workEnv) form(path, secret string, kv ...string) response {
+	w.t.Helper()
+	f := url.Values{csrfField: {sessionCSRF(secret)}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		f.Add(kv[i], kv[i+1])
+	}
+	return w.post(path, f, sessionCookieFor(secret))
+}
+
+// waitFor polls cond every 20ms for up to 20s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestOpsItemActions works an OpsItem through its page's forms: each
+// needs the session's CSRF token and the operator role, goes through
+// opsitem.Apply (timeline, audit, in-hands time) and returns to the page;
+// a refused action shows the page again with the reason.
+func TestOpsItemActions(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	o := w.items["Disk almost full on db-01"]
+	page := "/opsitems/" + o.ID
+
+	viewer := w.get(page, w.acme)
+	wantLacks(t, viewer, `action="`+page+`/acknowledge"`) // a viewer sees no forms
+	own := w.get(page, w.op)
+	wantContains(t, own, `action="`+page+`/acknowledge"`, `action="`+page+`/notes"`, `<label for="note-text">`,
+		`<option value="check">check</option>`, `data-live-version="`)
+
+	wantStatus(t, w.post(page+"/acknowledge", url.Values{csrfField: {"forged"}}, sessionCookieFor(w.op)), http.StatusForbidden)
+	wantStatus(t, w.form(page+"/acknowledge", w.acme), http.StatusForbidden) // viewer
+	res := w.form(page+"/acknowledge", w.op, "comment", "on it")
+	wantStatus(t, res, http.StatusSeeOther)
+	if loc := res.Header.Get("Location"); loc != page {
+		t.Errorf("acknowledge redirects to %q", loc)
+	}
+	w.now = w.now.Add(90 * time.Second)
+	wantStatus(t, w.form(page+"/assign", w.op, "assignee", "dana"), http.StatusSeeOther)
+	wantStatus(t, w.form(page+"/notes", w.op, "text", "rotated the logs"), http.StatusSeeOther)
+
+	bad := w.form(page+"/notes", w.op, "text", "  ")
+	wantStatus(t, bad, http.StatusBadRequest)
+	wantContains(t, bad, `<p class="alert" role="alert">text is required</p>`, "<h1>Disk almost full on db-01</h1>")
+	again := w.form(page+"/acknowledge", w.op)
+	wantStatus(t, again, http.StatusConflict)
+	wantContains(t, again, "was acknowledged by token:"+w.opTok.ID)
+
+	wantStatus(t, w.form(page+"/resolve", w.op, "comment", "done"), http.StatusSeeOther)
+	got, err := w.st.GetOpsItem(context.Background(), "acme", o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actor := "token:" + w.opTok.ID
+	if got.Status != "resolved" || got.ResolvedBy != actor || got.Assignee != "dana" || got.AcknowledgedBy != actor || got.HumanSeconds != 90 {
+		t.Errorf("after the forms: %+v", got)
+	}
+	after := w.get(page, w.op)
+	wantContains(t, after, "Acknowledged: on it", "Assigned to dana", "rotated the logs", "Status resolved: done",
+		"<dd>1 min 30 s</dd>", `action="`+page+`/status"`) // resolved: reopen instead of resolve
+	recs, _, err := w.st.ListAudit(context.Background(), "acme", store.Page{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range recs {
+		if r.Actor == actor {
+			actions = append(actions, r.Action)
+		}
+	}
+	if strings.Join(actions, ",") != "opsitem.resolve,opsitem.note,opsitem.assign,opsitem.acknowledge" {
+		t.Errorf("audit actions %v", actions)
+	}
+	// globex's OpsItem is not found from acme's session.
+	wantStatus(t, w.form("/opsitems/"+w.items["Globex secret outage"].ID+"/acknowledge", w.op), http.StatusNotFound)
+}
+
+// TestRunbookPages runs a runbook from an OpsItem through the generated
+// form (a wrong value shown next to its field first), watches the
+// execution succeed, and decides a gated execution from the inbox.
+func TestRunbookPages(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	o := w.items["Disk almost full on db-01"]
+
+	list := w.get("/runbooks", w.op)
+	wantContains(t, list, `href="/runbooks/check"`, "Check the numbers", `href="/runbooks/gated"`)
+	choose := w.get("/opsitems/"+o.ID+"/run?runbook=check", w.op)
+	wantStatus(t, choose, http.StatusSeeOther)
+	formPage := w.get(choose.Header.Get("Location"), w.op)
+	wantContains(t, formPage, "Run for OpsItem “Disk almost full on db-01”",
+		`<input id="p-used" name="p.used" type="number" step="1" value="" required`,
+		`<select id="p-mode" name="p.mode"`, `<option value="" selected>default (safe)</option>`, `<option value="fast">fast</option>`,
+		`<select id="p-verbose" name="p.verbose"`, "Comma-separated values, or a JSON list.",
+		`<input type="hidden" name="opsitem" value="`+o.ID+`">`)
+
+	bad := w.form("/runbooks/check/run", w.op, "opsitem", o.ID, "p.used", "lots", "p.mode", "fast", "mode", "run")
+	wantStatus(t, bad, http.StatusUnprocessableEntity)
+	wantContains(t, bad, `<p class="field-error" id="p-used-err">parameter &#34;used&#34;: &#34;lots&#34; is not an int</p>`,
+		`aria-invalid="true"`, `<option value="fast" selected>fast</option>`)
+	wantStatus(t, w.form("/runbooks/check/run", w.acme, "p.used", "5"), http.StatusForbidden) // viewer
+
+	res := w.form("/runbooks/check/run", w.op, "opsitem", o.ID, "p.used", "42", "mode", "run")
+	wantStatus(t, res, http.StatusSeeOther)
+	exPage := res.Header.Get("Location")
+	if !strings.HasPrefix(exPage, "/executions/ex_") {
+		t.Fatalf("run redirects to %q", exPage)
+	}
+	waitFor(t, "the execution to succeed", func() bool {
+		return strings.Contains(w.get(exPage, w.op).body, `<p class="badges"><span class="badge ex-succeeded">succeeded</span>`)
+	})
+	wantContains(t, w.get(exPage, w.op), `<td>verify</td>`, `&#34;used&#34;: 42`)
+	item := w.get("/opsitems/"+o.ID, w.op)
+	wantContains(t, item, "Ran runbook check (", `href="`+exPage+`">check</a>`)
+	if got, _ := w.st.GetOpsItem(context.Background(), "acme", o.ID); got.HumanSince == nil {
+		t.Errorf("running a runbook by hand did not start the in-hands clock")
+	}
+
+	// A dry run renders and runs nothing.
+	dry := w.form("/runbooks/check/run", w.op, "p.used", "95", "mode", "dry-run")
+	wantStatus(t, dry, http.StatusSeeOther)
+	waitFor(t, "the dry run to end", func() bool {
+		return strings.Contains(w.get(dry.Header.Get("Location"), w.op).body, "dry run")
+	})
+
+	// The approvals inbox.
+	gated := w.form("/runbooks/gated/run", w.op, "mode", "run")
+	wantStatus(t, gated, http.StatusSeeOther)
+	id := strings.TrimPrefix(gated.Header.Get("Location"), "/executions/")
+	waitFor(t, "the gated execution in the inbox", func() bool {
+		return strings.Contains(w.get("/approvals", w.op).body, `action="/executions/`+id+`/approve"`)
+	})
+	inbox := w.get("/approvals", w.op)
+	wantContains(t, inbox, "Restart the service?", `<label for="comment-`+id+`">`)
+	wantLacks(t, w.get("/approvals", w.acme), `action="/executions/`+id+`/approve"`) // a viewer cannot decide
+	dec := w.form("/executions/"+id+"/approve", w.op, "comment", "go ahead", "back", "approvals")
+	wantStatus(t, dec, http.StatusSeeOther)
+	if loc := dec.Header.Get("Location"); loc != "/approvals" {
+		t.Errorf("approve redirects to %q", loc)
+	}
+	waitFor(t, "the approved execution to succeed", func() bool {
+		return strings.Contains(w.get("/executions/"+id, w.op).body, `<p class="badges"><span class="badge ex-succeeded">succeeded</span>`)
+	})
+	wantContains(t, w.get("/executions/"+id, w.op), "go ahead", "<strong>approve</strong>")
+	wantContains(t, w.get("/approvals", w.op), "Nothing is waiting for approval.")
+	wantStatus(t, w.form("/executions/"+id+"/approve", w.op), http.StatusConflict) // not waiting any more
+	wantContains(t, w.get("/executions?status=succeeded", w.op), `href="/executions/`+id+`"`)
+}
+
+// TestLiveStream follows the OpsItems list over the event stream: nothing
+// is sent while the list is as the page showed it, and a new OpsItem
+// arrives as an update of the list region.
+func TestLiveStream(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	srv := httptest.NewServer(w.h)
+	t.Cleanup(srv.Close)
+	page := w.get("/opsitems", w.acme)
+	version := between(page.body, `data-live-version="`, `"`)
+	if version == "" {
+		t.Fatal("the list has no live version")
+	}
+	open := func(path, v string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+"/live?"+url.Values{"path": {path}, "v": {v}}.Encode(), nil)
+		req.AddCookie(sessionCookieFor(w.acme))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	for _, bad := range []struct {
+		path string
+		want int
+	}{{"//evil.example/x", 400}, {"/static/style.css", 404}, {"/login", 400}} {
+		if res := open(bad.path, ""); res.StatusCode != bad.want {
+			t.Errorf("live %s: %d, want %d", bad.path, res.StatusCode, bad.want)
+		}
+	}
+	res := open("/opsitems", version)
+	if ct := res.Header.Get("Content-Type"); res.StatusCode != 200 || ct != "text/event-stream" {
+		t.Fatalf("live: %d %s", res.StatusCode, ct)
+	}
+	events := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "data: ") {
+				events <- line
+			}
+		}
+		close(events)
+	}()
+	select {
+	case ev := <-events:
+		t.Fatalf("update sent while nothing changed: %.200s", ev)
+	case <-time.After(300 * time.Millisecond):
+	}
+	ctx := context.Background()
+	at := w.now.Add(time.Hour)
+	err := w.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.CreateOpsItem(ctx, store.OpsItem{ID: store.NewID("oi", at), TenantID: "acme", Title: "Arrived while watching",
+			Category: "monitoring", Severity: "high", Status: "open", Source: "manual", CreatedAt: at, UpdatedAt: at})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if !strings.Contains(ev, `"items":`) || !strings.Contains(ev, "Arrived while watching") || strings.Contains(ev, "Globex") {
+			t.Errorf("update: %.300s", ev)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no update after a new OpsItem")
+	}
+}
+
+func between(s, from, to string) string {
+	_, after, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, to)
+	return v
+}
