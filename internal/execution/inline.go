@@ -71,7 +71,11 @@ func (x *Executor) runInline(ctx context.Context, tx store.Tx, s *state, st *run
 			return fail("note: %v", err)
 		}
 		n, _ := note.(string)
-		res, err := x.updateOpsItem(ctx, tx, s, c, n)
+		sev, err := c.RenderSeverity(ctx, &s.scope)
+		if err != nil {
+			return fail("severity: %v", err)
+		}
+		res, err := x.updateOpsItem(ctx, tx, s, c, n, sev)
 		if err != nil {
 			return result{err: err.Error()}, runbook.Next
 		}
@@ -111,7 +115,7 @@ func (x *Executor) collect(ctx context.Context, tx store.Tx, s *state, name stri
 // updateOpsItem applies an opsitem step. Resolving records who: the
 // runbook ("runbook:<name>"), so people can see it was resolved by
 // automation.
-func (x *Executor) updateOpsItem(ctx context.Context, tx store.Tx, s *state, c *runbook.OpsItemUpdate, note string) (result, error) {
+func (x *Executor) updateOpsItem(ctx context.Context, tx store.Tx, s *state, c *runbook.OpsItemUpdate, note, severity string) (result, error) {
 	o, err := tx.GetOpsItem(ctx, s.e.TenantID, s.e.OpsItemID)
 	if err != nil {
 		return result{}, err
@@ -149,7 +153,30 @@ func (x *Executor) updateOpsItem(ctx context.Context, tx store.Tx, s *state, c *
 			return result{}, err
 		}
 	}
+	outputs := map[string]any{"status": o.Status, "previous_status": before}
+	if severity != "" {
+		outputs["severity"], outputs["previous_severity"] = severity, o.Severity
+		if severity != o.Severity {
+			if err := x.setSeverity(ctx, tx, s, &o, severity); err != nil {
+				return result{}, err
+			}
+		}
+	}
 	rs, _ := tx.ListOpsItemResources(ctx, s.e.TenantID, o.ID)
 	s.scope.OpsItem = opsItemScope(o, rs)
-	return result{status: runbook.StatusSucceeded, outputs: map[string]any{"status": o.Status, "previous_status": before}}, nil
+	return result{status: runbook.StatusSucceeded, outputs: outputs}, nil
+}
+
+// setSeverity gives the OpsItem a new severity, on its timeline and in the
+// audit log.
+func (x *Executor) setSeverity(ctx context.Context, tx store.Tx, s *state, o *store.OpsItem, severity string) error {
+	before := o.Severity
+	o.Severity, o.UpdatedAt = severity, x.now()
+	if err := tx.UpdateOpsItem(ctx, *o); err != nil {
+		return err
+	}
+	if err := x.timeline(ctx, tx, s.e, "severity", fmt.Sprintf("Severity %s → %s by runbook %s", before, severity, s.e.Runbook), x.actor(s.e)); err != nil {
+		return err
+	}
+	return x.audit(ctx, tx, s.e, x.actor(s.e), "opsitem.update", "", map[string]any{"opsitem": o.ID, "severity": severity, "from": before})
 }

@@ -401,6 +401,7 @@ func (c *compiler) stepExprs(st *Step) []*Expr {
 		out = append(out, ctl.Parameters.exprs()...)
 	case *OpsItemUpdate:
 		out = append(out, ctl.Note.exprs()...)
+		out = append(out, ctl.Severity.exprs()...)
 	}
 	return out
 }

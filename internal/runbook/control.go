@@ -2,6 +2,7 @@ package runbook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -127,9 +128,34 @@ type Nested struct {
 
 // OpsItemUpdate changes the execution's OpsItem.
 type OpsItemUpdate struct {
-	Status  string
-	Note    *Value
-	Resolve bool
+	Status string
+	// Severity, when set, renders to the severity the OpsItem takes
+	// (critical, high, medium, low, info); "" leaves it.
+	Severity *Value
+	Note     *Value
+	Resolve  bool
+}
+
+// RenderSeverity renders Severity: "" for no change, else a valid severity.
+func (u *OpsItemUpdate) RenderSeverity(ctx context.Context, s *Scope) (string, error) {
+	if u.Severity == nil {
+		return "", nil
+	}
+	v, err := u.Severity.Render(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	sev, ok := v.(string)
+	if !ok {
+		return "", fmt.Errorf("severity: %T is not a string", v)
+	}
+	if sev == "" {
+		return "", nil
+	}
+	if err := opsitem.ValidSeverity(sev); err != nil {
+		return "", err
+	}
+	return sev, nil
 }
 
 // Raw shapes of the control actions' `with`.
@@ -172,9 +198,10 @@ type (
 		Parameters map[string]any `json:"parameters"`
 	}
 	opsItemWith struct {
-		Status  string `json:"status"`
-		Note    string `json:"note"`
-		Resolve bool   `json:"resolve"`
+		Status   string `json:"status"`
+		Severity string `json:"severity"`
+		Note     string `json:"note"`
+		Resolve  bool   `json:"resolve"`
 	}
 )
 
@@ -407,8 +434,16 @@ func (c *compiler) compileControl(st *Step, with map[string]any, path string) []
 				errs = append(errs, fieldErrf(wp+".status", "%q contradicts resolve: true", w.Status))
 			}
 		}
-		if w.Status == "" && !w.Resolve && w.Note == "" {
-			errs = append(errs, fieldErrf(wp, "needs status, note or resolve"))
+		if w.Severity != "" {
+			if !strings.Contains(w.Severity, openDelim) {
+				if err := opsitem.ValidSeverity(w.Severity); err != nil {
+					errs = append(errs, fieldErr(wp+".severity", err))
+				}
+			}
+			u.Severity = compileValue(w.Severity, wp+".severity", &errs)
+		}
+		if w.Status == "" && !w.Resolve && w.Note == "" && w.Severity == "" {
+			errs = append(errs, fieldErrf(wp, "needs status, severity, note or resolve"))
 		}
 		u.Note = compileValue(w.Note, wp+".note", &errs)
 		st.Control = u

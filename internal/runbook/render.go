@@ -47,7 +47,11 @@ func (st *Step) Render(ctx context.Context, s *Scope) (map[string]any, error) {
 		return map[string]any{"name": c.Runbook, "parameters": p}, err
 	case *OpsItemUpdate:
 		note, err := str(c.Note)
-		return map[string]any{"status": c.Status, "note": note, "resolve": c.Resolve}, err
+		if err != nil {
+			return nil, err
+		}
+		sev, err := c.RenderSeverity(ctx, s)
+		return map[string]any{"status": c.Status, "severity": sev, "note": note, "resolve": c.Resolve}, err
 	}
 	return nil, fmt.Errorf("step %s: unknown control %T", st.Name, st.Control)
 }

@@ -235,6 +235,8 @@ func TestValidationErrors(t *testing.T) {
 			`spec.steps[0].per_target: sleep steps run once`},
 		{"opsitem status", "  steps:\n    - {name: a, action: opsitem, with: {status: done}}\n",
 			`spec.steps[0].with.status: status "done" is not one of`},
+		{"opsitem severity", "  steps:\n    - {name: a, action: opsitem, with: {severity: urgent}}\n",
+			`spec.steps[0].with.severity: severity "urgent" is not one of`},
 		{"no steps", "  version: 1\n", `spec.steps: a runbook needs at least one step`},
 		{"reserved name", "  steps:\n    - {name: end, action: exec}\n", `"end" is reserved`},
 		{"nested missing", "  steps:\n    - {name: a, action: runbook, with: {name: ghost}}\n",

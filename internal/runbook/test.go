@@ -221,15 +221,27 @@ func (rb *Runbook) simulate(ctx context.Context, tc TestSpec, s *Scope, targets 
 			}
 		case *OpsItemUpdate:
 			status, errMsg = StatusSucceeded, ""
+			sev, err := c.RenderSeverity(ctx, s)
 			if s.OpsItem == nil {
 				status, errMsg = StatusFailed, "the test has no OpsItem to update"
-			} else if c.Resolve || c.Status != "" {
-				to := c.Status
-				if c.Resolve {
-					to = "resolved"
+			} else if err != nil {
+				status, errMsg = StatusFailed, "severity: "+err.Error()
+			} else {
+				if c.Resolve || c.Status != "" {
+					to := c.Status
+					if c.Resolve {
+						to = "resolved"
+					}
+					outputs = map[string]any{"status": to, "previous_status": s.OpsItem["status"]}
+					s.OpsItem["status"] = to
 				}
-				outputs = map[string]any{"status": to, "previous_status": s.OpsItem["status"]}
-				s.OpsItem["status"] = to
+				if sev != "" {
+					if outputs == nil {
+						outputs = map[string]any{"status": s.OpsItem["status"], "previous_status": s.OpsItem["status"]}
+					}
+					outputs["severity"], outputs["previous_severity"] = sev, s.OpsItem["severity"]
+					s.OpsItem["severity"] = sev
+				}
 			}
 		}
 		record(status, outputs, errMsg)
