@@ -27,12 +27,13 @@ type ProcessorOptions struct {
 	// (the in-memory hand-off covers the normal case).
 	ScanEvery time.Duration
 	// Linger is the least time between the starts of two processing
-	// transactions (default 20ms): work arriving meanwhile joins the next
-	// one, so a busy intake is processed in a few large transactions (each
-	// alert written once, one commit) rather than one per delivery. When
-	// processing is slower than intake, transactions grow by themselves;
-	// while nearly all events are repeats the pause doubles, up to 250ms.
-	// Negative: none.
+	// transactions while nearly all events are repeats (default 20ms,
+	// doubling while they keep flooding in, up to 250ms): repeats arriving
+	// meanwhile join the next transaction, which writes each alert once.
+	// Otherwise the processor starts the next transaction as soon as the
+	// last one committed, with whatever arrived meanwhile — when processing
+	// is slower than intake, transactions grow by themselves — so a new
+	// alert waits for no pause. Negative: never linger.
 	Linger time.Duration
 	// OnProcessed is called after each committed processing transaction
 	// (tests and the UI's live updates use it).
@@ -82,8 +83,7 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if o.Linger == 0 {
 		o.Linger = 20 * time.Millisecond
 	}
-	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
-		linger: o.Linger}
+	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{})}
 	if st.Driver() == "sqlite" {
 		// One process holds a SQLite database, and in it only the
 		// Processor writes alert state.
@@ -168,8 +168,8 @@ const (
 
 // gather adds to w whatever else is waiting and, until the given time, what
 // arrives: under load the processor runs a few large transactions (each
-// alert's repeats written once, one commit) rather than one per delivery,
-// at the cost of up to Linger more latency.
+// alert's repeats written once, one commit) rather than one per delivery;
+// the pause is there only during a repeat flood (see adapt).
 func (p *Processor) gather(w []Work, until time.Time) []Work {
 	n := 0
 	for i := range w {
@@ -366,9 +366,9 @@ func (p *Processor) done1(work []Work, outs []Outcome) {
 // adapt sets the pause before the next transaction from this one. A
 // transaction of (almost) only repeats — a Prometheus re-sending its active
 // alerts — costs a counter update per alert however many repeats it holds,
-// so while they flood in the processor gathers longer (doubling up to
-// maxLinger); anything else brings the pause back to Linger at once, so new
-// alerts are not held back when it matters.
+// so while they flood in the processor gathers longer (from Linger, doubling
+// up to maxLinger); anything else ends the pause at once, so new alerts are
+// not held back when it matters.
 func (p *Processor) adapt(outs []Outcome) {
 	if p.opts.Linger <= 0 {
 		return
@@ -380,16 +380,16 @@ func (p *Processor) adapt(outs []Outcome) {
 		}
 	}
 	if len(outs) >= repeatFlood && dup*10 >= len(outs)*9 {
-		p.linger = min(2*p.linger, maxLinger)
+		p.linger = min(max(2*p.linger, p.opts.Linger), maxLinger)
 	} else {
-		p.linger = p.opts.Linger
+		p.linger = 0
 	}
 }
 
 // A repeat flood is a transaction of at least repeatFlood events, nine in
 // ten repeats; during one the pause grows up to maxLinger.
 const (
-	repeatFlood = 500
+	repeatFlood = 16
 	maxLinger   = 250 * time.Millisecond
 )
 
