@@ -43,6 +43,7 @@ type Reader interface {
 	ExecutionReader
 	FleetReader
 	RuleReader
+	StatsReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)

@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RuleStates", testRuleStates},
 		{"RuleRuns", testRuleRuns},
 		{"RuleStateLockOrder", testRuleStateLockOrder},
+		{"Stats", testStats},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

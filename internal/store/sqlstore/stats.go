@@ -1,0 +1,104 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// activeOpsItems selects the OpsItems created or resolved in [$2, $3) of
+// tenant $1; resolved_at is 0 when unset, which no range starts at.
+const activeOpsItems = `o.tenant_id = $1 AND ((o.created_at >= $2 AND o.created_at < $3) OR (o.resolved_at >= $2 AND o.resolved_at < $3))`
+
+func (r reader) NoiseSeries(ctx context.Context, tenantID string, from, to time.Time, step time.Duration) ([]store.NoiseBucket, error) {
+	stepUS := step.Microseconds()
+	if stepUS <= 0 {
+		return nil, fmt.Errorf("noise series: step %s is not positive", step)
+	}
+	rows, err := r.q.Query(ctx, `SELECT (minute - $2) / $4 AS b, SUM(received), SUM(deduplicated), SUM(opened),
+		SUM(silence), SUM(maintenance), SUM(transient), SUM(flapping), SUM(inhibited)
+		FROM noise_minutes WHERE tenant_id = $1 AND minute >= $2 AND minute < $3 GROUP BY b ORDER BY b`,
+		tenantID, ts(from), ts(to), stepUS)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.NoiseBucket
+	for rows.Next() {
+		var n int64
+		var vals [5]int64
+		b := store.NoiseBucket{TenantID: tenantID, Suppressed: map[string]int64{}}
+		if err := rows.Scan(&n, &b.Received, &b.Deduplicated, &b.Opened, &vals[0], &vals[1], &vals[2], &vals[3], &vals[4]); err != nil {
+			return nil, err
+		}
+		b.Minute = from.Add(time.Duration(n) * step)
+		for i, reason := range noiseReasons {
+			b.Suppressed[reason] = vals[i]
+		}
+		out = append(out, b)
+	}
+	return out, rows.Err()
+}
+
+func (r reader) ScanOpsItemsActive(ctx context.Context, tenantID string, from, to time.Time, fn func(store.OpsItem) error) error {
+	rows, err := r.q.Query(ctx, "SELECT "+opsItemCols+" FROM opsitems o WHERE "+activeOpsItems+" ORDER BY o.created_at, o.id",
+		tenantID, ts(from), ts(to))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		o, err := scanOpsItem(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+func (r reader) ListOpsItemRunbooks(ctx context.Context, tenantID string, from, to time.Time) ([]store.OpsItemRunbook, error) {
+	rows, err := r.q.Query(ctx, `SELECT e.opsitem_id, e.runbook, e.rule, e.started_by, e.status, e.dry_run
+		FROM executions e JOIN opsitems o ON o.tenant_id = e.tenant_id AND o.id = e.opsitem_id
+		WHERE e.tenant_id = $1 AND e.parent_id = '' AND `+activeOpsItems+` ORDER BY e.opsitem_id, e.id`,
+		tenantID, ts(from), ts(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []store.OpsItemRunbook
+	for rows.Next() {
+		var x store.OpsItemRunbook
+		var dry int
+		if err := rows.Scan(&x.OpsItemID, &x.Runbook, &x.Rule, &x.StartedBy, &x.Status, &dry); err != nil {
+			return nil, err
+		}
+		x.DryRun = dry != 0
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+func (r reader) ListOpsItemResourceTypes(ctx context.Context, tenantID string, from, to time.Time) (map[string][]string, error) {
+	rows, err := r.q.Query(ctx, `SELECT DISTINCT res.opsitem_id, res.type
+		FROM opsitem_resources res JOIN opsitems o ON o.tenant_id = res.tenant_id AND o.id = res.opsitem_id
+		WHERE res.tenant_id = $1 AND `+activeOpsItems+` ORDER BY res.opsitem_id, res.type`,
+		tenantID, ts(from), ts(to))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]string{}
+	for rows.Next() {
+		var id, typ string
+		if err := rows.Scan(&id, &typ); err != nil {
+			return nil, err
+		}
+		out[id] = append(out[id], typ)
+	}
+	return out, rows.Err()
+}

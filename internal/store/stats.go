@@ -1,0 +1,35 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// StatsReader holds the aggregate queries behind the flywheel metrics and
+// the automation candidates (package stats turns them into figures).
+type StatsReader interface {
+	// NoiseSeries sums the noise counters in [from, to) per step-sized
+	// bucket, the first starting at from. Only buckets with counts are
+	// returned, oldest first; each bucket's Minute is its start.
+	NoiseSeries(ctx context.Context, tenantID string, from, to time.Time, step time.Duration) ([]NoiseBucket, error)
+	// ScanOpsItemsActive calls fn for each OpsItem created or resolved in
+	// [from, to), oldest first.
+	ScanOpsItemsActive(ctx context.Context, tenantID string, from, to time.Time, fn func(OpsItem) error) error
+	// ListOpsItemRunbooks lists the top-level executions started on an
+	// OpsItem created or resolved in [from, to).
+	ListOpsItemRunbooks(ctx context.Context, tenantID string, from, to time.Time) ([]OpsItemRunbook, error)
+	// ListOpsItemResourceTypes maps each OpsItem created or resolved in
+	// [from, to) that has related resources to their distinct types, sorted.
+	ListOpsItemResourceTypes(ctx context.Context, tenantID string, from, to time.Time) (map[string][]string, error)
+}
+
+// OpsItemRunbook is one runbook run on an OpsItem: by a rule (Rule set) or
+// by a person (Rule empty, StartedBy naming them).
+type OpsItemRunbook struct {
+	OpsItemID string `json:"opsitem_id"`
+	Runbook   string `json:"runbook"`
+	Rule      string `json:"rule,omitempty"`
+	StartedBy string `json:"started_by"`
+	Status    string `json:"status"`
+	DryRun    bool   `json:"dry_run,omitempty"`
+}

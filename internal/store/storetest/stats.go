@@ -1,0 +1,138 @@
+package storetest
+
+import (
+	"context"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// testStats: the aggregates behind the flywheel metrics — noise counters
+// summed per bucket, OpsItems created or resolved in a period, the
+// runbooks run on them and their resource types — each scoped to its
+// tenant and period.
+func testStats(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	mkTenant(t, s, "globex")
+	from := t0.Truncate(time.Hour)
+
+	// Noise: minutes 0, 1 and 61 of acme, minute 0 of globex, one minute
+	// before the period.
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, b := range []store.NoiseBucket{
+			{TenantID: "acme", Minute: from, Received: 10, Opened: 2, Suppressed: map[string]int64{"silence": 3}},
+			{TenantID: "acme", Minute: from.Add(time.Minute), Received: 5, Deduplicated: 4, Opened: 1},
+			{TenantID: "acme", Minute: from.Add(61 * time.Minute), Received: 7, Opened: 1, Suppressed: map[string]int64{"transient": 2}},
+			{TenantID: "acme", Minute: from.Add(-time.Minute), Received: 100},
+			{TenantID: "globex", Minute: from, Received: 1000},
+		} {
+			if err := tx.AddNoise(ctx, b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	series, err := s.NoiseSeries(ctx, "acme", from, from.Add(3*time.Hour), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(series) != 2 {
+		t.Fatalf("NoiseSeries: %d buckets, want 2: %+v", len(series), series)
+	}
+	if b := series[0]; !b.Minute.Equal(from) || b.Received != 15 || b.Deduplicated != 4 || b.Opened != 3 || b.Suppressed["silence"] != 3 {
+		t.Errorf("first bucket = %+v", b)
+	}
+	if b := series[1]; !b.Minute.Equal(from.Add(time.Hour)) || b.Received != 7 || b.Opened != 1 || b.Suppressed["transient"] != 2 {
+		t.Errorf("second bucket = %+v", b)
+	}
+	if _, err := s.NoiseSeries(ctx, "acme", from, from.Add(time.Hour), 0); err == nil {
+		t.Error("NoiseSeries with a zero step: no error")
+	}
+
+	// OpsItems: created before the period and resolved in it (a), created
+	// in it and open (b), created and resolved before it (c), created after
+	// it (d), and globex's (e).
+	at := func(m int) *time.Time { x := from.Add(time.Duration(m) * time.Minute); return &x }
+	mk := func(i int, created int, resolved *time.Time, by string) store.OpsItem {
+		o := newOpsItem("acme", i)
+		o.CreatedAt, o.UpdatedAt = *at(created), *at(created)
+		if resolved != nil {
+			o.Status, o.ResolvedAt, o.ResolvedBy = "resolved", resolved, by
+		}
+		return o
+	}
+	a, b, c, d := mk(1, -30, at(20), "token:tok_1"), mk(2, 10, nil, ""), mk(3, -90, at(-60), "automation:rule:x"), mk(4, 200, nil, "")
+	e := newOpsItem("globex", 5)
+	e.CreatedAt = *at(5)
+	mustTx(t, s, func(tx store.Tx) error {
+		for _, o := range []store.OpsItem{a, b, c, d, e} {
+			if err := tx.CreateOpsItem(ctx, o); err != nil {
+				return err
+			}
+		}
+		for _, r := range []struct {
+			o   store.OpsItem
+			res store.OpsItemResource
+		}{{a, store.OpsItemResource{Type: "host", ID: "web-01"}}, {a, store.OpsItemResource{Type: "host", ID: "web-02"}},
+			{a, store.OpsItemResource{Type: "ebs-volume", ID: "vol-1"}}, {c, store.OpsItemResource{Type: "host", ID: "web-03"}}} {
+			if err := tx.AddOpsItemResource(ctx, r.o.TenantID, r.o.ID, r.res); err != nil {
+				return err
+			}
+		}
+		for i, x := range []store.Execution{
+			{Runbook: "restart-service", OpsItemID: a.ID, StartedBy: "token:tok_1", Status: "succeeded"},
+			{Runbook: "collect-host-diagnostics", OpsItemID: a.ID, Rule: "diag", StartedBy: "rule:diag", Status: "succeeded", DryRun: true},
+			{Runbook: "nested", OpsItemID: a.ID, StartedBy: "token:tok_1", Status: "succeeded", ParentID: "ex_parent"},
+			{Runbook: "restart-service", OpsItemID: c.ID, StartedBy: "token:tok_1", Status: "failed"},
+			{Runbook: "restart-service", StartedBy: "token:tok_1", Status: "succeeded"},
+		} {
+			x.TenantID, x.ID = "acme", store.NewID("ex", t0.Add(time.Duration(i)*time.Second))
+			x.CreatedAt, x.UpdatedAt = t0, t0
+			if err := tx.CreateExecution(ctx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var got []string
+	err = s.ScanOpsItemsActive(ctx, "acme", from, from.Add(3*time.Hour), func(o store.OpsItem) error {
+		got = append(got, o.ID)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{a.ID, b.ID}; !reflect.DeepEqual(got, want) {
+		t.Errorf("ScanOpsItemsActive = %v, want %v (oldest first)", got, want)
+	}
+
+	rbs, err := s.ListOpsItemRunbooks(ctx, "acme", from, from.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.OpsItemRunbook{
+		{OpsItemID: a.ID, Runbook: "restart-service", StartedBy: "token:tok_1", Status: "succeeded"},
+		{OpsItemID: a.ID, Runbook: "collect-host-diagnostics", Rule: "diag", StartedBy: "rule:diag", Status: "succeeded", DryRun: true},
+	}
+	if !reflect.DeepEqual(rbs, want) {
+		t.Errorf("ListOpsItemRunbooks = %+v\nwant %+v", rbs, want)
+	}
+
+	types, err := s.ListOpsItemResourceTypes(ctx, "acme", from, from.Add(3*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string][]string{a.ID: {"ebs-volume", "host"}}; !reflect.DeepEqual(types, want) {
+		t.Errorf("ListOpsItemResourceTypes = %v, want %v", types, want)
+	}
+	for _, id := range []string{"globex"} {
+		n := 0
+		_ = s.ScanOpsItemsActive(ctx, id, from, from.Add(3*time.Hour), func(store.OpsItem) error { n++; return nil })
+		if n != 1 {
+			t.Errorf("globex: %d active OpsItems, want its 1", n)
+		}
+	}
+}
