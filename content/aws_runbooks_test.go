@@ -29,6 +29,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
@@ -143,6 +144,13 @@ type harness struct {
 
 func newHarness(t *testing.T, responses map[string][]string) *harness {
 	t.Helper()
+	return newHarnessWith(t, responses, exec.Options{})
+}
+
+// newHarnessWith is newHarness with the exec action's options (AllowLocal
+// runs host runbooks on this machine).
+func newHarnessWith(t *testing.T, responses map[string][]string, execOpts exec.Options) *harness {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
 	if err != nil {
@@ -155,7 +163,7 @@ func newHarness(t *testing.T, responses map[string][]string) *harness {
 		t.Fatal(err)
 	}
 	rec := &recorded{responses: responses}
-	reg := registry.New(registry.Options{AWS: aws.Options{LoadConfig: func(_ context.Context, _ action.Input, region string) (sdkaws.Config, error) {
+	reg := registry.New(registry.Options{Exec: execOpts, AWS: aws.Options{LoadConfig: func(_ context.Context, _ action.Input, region string) (sdkaws.Config, error) {
 		if region == "" {
 			region = "eu-west-1"
 		}
@@ -193,7 +201,7 @@ func newHarness(t *testing.T, responses map[string][]string) *harness {
 }
 
 // run starts a runbook on a new OpsItem and waits for the execution to end.
-func (h *harness) run(t *testing.T, name string, params map[string]any) (store.Execution, store.OpsItem) {
+func (h *harness) run(t *testing.T, name string, params map[string]any, targets ...string) (store.Execution, store.OpsItem) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -205,7 +213,7 @@ func (h *harness) run(t *testing.T, name string, params map[string]any) (store.E
 			return err
 		}
 		var err error
-		id, err = h.x.Start(ctx, tx, runbook.StartRequest{TenantID: tenant, Runbook: name, Parameters: params, OpsItemID: o.ID,
+		id, err = h.x.Start(ctx, tx, runbook.StartRequest{TenantID: tenant, Runbook: name, Parameters: params, OpsItemID: o.ID, Targets: targets,
 			Mode: runbook.ModeAuto, StartedBy: "rule:test", Rule: "test"})
 		return err
 	})
