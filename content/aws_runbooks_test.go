@@ -41,6 +41,7 @@ const tenant = "acme"
 type awsCall struct {
 	op     string // "ec2 DescribeInstances", "s3 PutPublicAccessBlock", …
 	region string
+	url    string
 	form   url.Values // query-protocol parameters (EC2, IAM)
 	body   string
 	header nethttp.Header
@@ -86,7 +87,7 @@ func (r *recorded) RoundTrip(req *nethttp.Request) (*nethttp.Response, error) {
 		region = parts[len(parts)-3]
 	}
 	r.mu.Lock()
-	r.calls = append(r.calls, awsCall{op: op, region: region, form: form, body: string(body), header: req.Header.Clone()})
+	r.calls = append(r.calls, awsCall{op: op, region: region, url: req.URL.String(), form: form, body: string(body), header: req.Header.Clone()})
 	queue := r.responses[op]
 	var resp string
 	switch len(queue) {
@@ -415,12 +416,15 @@ func TestBlockS3PublicAccessRuns(t *testing.T) {
 	t.Run("bucket", func(t *testing.T) {
 		t.Parallel()
 		h := newHarness(t, map[string][]string{"s3 PutPublicAccessBlock": {" "}, "s3 GetPublicAccessBlock": {on}})
-		e, o := h.run(t, "block-s3-public-access", map[string]any{"bucket": "leaky-bucket", "account": "111122223333"})
+		e, o := h.run(t, "block-s3-public-access", map[string]any{"bucket": "leaky-bucket", "account": "111122223333", "region": "ap-southeast-2"})
 		if e.Status != runbook.StatusSucceeded {
 			t.Fatalf("execution %s: %s\nsteps: %v", e.Status, e.Error, h.steps(t, e))
 		}
 		expectOps(t, h, e, "s3 PutPublicAccessBlock", "s3 GetPublicAccessBlock")
 		put := h.aws.call(t, "s3 PutPublicAccessBlock", 0)
+		if host := "leaky-bucket.s3.ap-southeast-2.amazonaws.com"; !strings.Contains(put.header.Get("Host")+" "+put.url, host) {
+			t.Errorf("PutPublicAccessBlock went to %s, want %s", put.url, host)
+		}
 		for _, flag := range []string{"BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"} {
 			if !strings.Contains(put.body, "<"+flag+">true</"+flag+">") {
 				t.Errorf("PutPublicAccessBlock body lacks %s: %s", flag, put.body)
