@@ -234,6 +234,18 @@ var isolationCases = map[string]isoCase{
 			h.call("GET", "/api/v1/stats/noise?tenant="+other, sec, nil).fail(t, 403, "forbidden")
 		}
 	}},
+	"GET /api/v1/stats/flywheel": {check: func(t *testing.T, h *harness, self, other string) {
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			var st api.FlywheelStats
+			h.call("GET", "/api/v1/stats/flywheel", sec, nil).ok(t, 200, &st)
+			if st.Tenant != self || st.Received != noiseReceived[self] || len(st.Tenants) != 0 {
+				t.Errorf("%s %s: flywheel stats of %s with %d received and %d tenants, want %s's own %d and none", self, role, st.Tenant, st.Received, len(st.Tenants), self, noiseReceived[self])
+			}
+			h.call("GET", "/api/v1/stats/flywheel?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+			h.call("GET", "/api/v1/stats/flywheel?per_tenant=true", sec, nil).fail(t, 403, "forbidden")
+		}
+	}},
 	"POST /api/v1/intake/{source}": {body: map[string]string{"alert": "sweep"}, check: func(t *testing.T, h *harness, self, other string) {
 		checkIntakeIsolation(t, h, self, other, "/api/v1/intake/generic", "generic")
 	}},

@@ -110,6 +110,7 @@ func New(o Options) *Server {
 	s.registerOpsItems()
 	s.registerIntake()
 	s.registerEvents()
+	s.registerStats()
 	s.registerSilences()
 	s.registerMaintenance()
 	s.registerFleet(o.Fleet)

@@ -84,6 +84,7 @@ func NewRoot(env Env) *cobra.Command {
 		newAgentCmd(g),
 		newRunbookCmd(g),
 		newAuditCmd(g),
+		newStatsCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
 	)
