@@ -15,21 +15,37 @@ import (
 // alerts and the Processor goes without it.
 //
 // Entries are what a committed transaction stored; a transaction that fails
-// adds nothing. Least recently used entries go first past max.
+// adds nothing. Least recently used entries go first past max entries or
+// maxBytes of (estimated) memory: the cache serves alerts re-sent again and
+// again, and should not hold on to the footprint of a storm of distinct ones.
 type alertCache struct {
-	mu  sync.Mutex
-	max int
-	m   map[alertKey]*list.Element // of *alertEntry
-	lru *list.List
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int
+	m        map[alertKey]*list.Element // of *alertEntry
+	lru      *list.List
 }
 
 type alertEntry struct {
-	k alertKey
-	a store.Alert
+	k    alertKey
+	a    store.Alert
+	size int
 }
 
-func newAlertCache(max int) *alertCache {
-	return &alertCache{max: max, m: map[alertKey]*list.Element{}, lru: list.New()}
+func newAlertCache(max, maxBytes int) *alertCache {
+	return &alertCache{max: max, maxBytes: maxBytes, m: map[alertKey]*list.Element{}, lru: list.New()}
+}
+
+// alertSize estimates the memory an entry holds: the struct, list and map
+// overhead, its strings, and its labels as a Go map holds them.
+func alertSize(k alertKey, a store.Alert) int {
+	n := 480 + len(k.tenant) + len(k.fp) + len(a.Source) + len(a.Title) + len(a.Severity) + len(a.Status) + len(a.OpsItemID) +
+		len(a.Rule) + len(a.GroupKey) + len(a.Suppressed) + 24*len(a.Changes)
+	for lk, lv := range a.Labels {
+		n += len(lk) + len(lv) + 48
+	}
+	return n
 }
 
 func (c *alertCache) get(k alertKey) (store.Alert, bool) {
@@ -52,16 +68,22 @@ func (c *alertCache) put(k alertKey, a store.Alert) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	size := alertSize(k, a)
 	if e, ok := c.m[k]; ok {
-		e.Value.(*alertEntry).a = a
+		ae := e.Value.(*alertEntry)
+		c.bytes += size - ae.size
+		ae.a, ae.size = a, size
 		c.lru.MoveToFront(e)
-		return
+	} else {
+		c.m[k] = c.lru.PushFront(&alertEntry{k: k, a: a, size: size})
+		c.bytes += size
 	}
-	c.m[k] = c.lru.PushFront(&alertEntry{k: k, a: a})
-	for c.lru.Len() > c.max {
+	for c.lru.Len() > 1 && (c.lru.Len() > c.max || c.bytes > c.maxBytes) {
 		old := c.lru.Back()
+		ae := old.Value.(*alertEntry)
 		c.lru.Remove(old)
-		delete(c.m, old.Value.(*alertEntry).k)
+		delete(c.m, ae.k)
+		c.bytes -= ae.size
 	}
 }
 
@@ -73,5 +95,6 @@ func (c *alertCache) reset() {
 	c.mu.Lock()
 	clear(c.m)
 	c.lru.Init()
+	c.bytes = 0
 	c.mu.Unlock()
 }

@@ -8,7 +8,7 @@ import (
 )
 
 func TestAlertCacheLRU(t *testing.T) {
-	c := newAlertCache(3)
+	c := newAlertCache(3, 1<<20)
 	key := func(i int) alertKey { return alertKey{"acme", fmt.Sprint("fp", i)} }
 	for i := range 3 {
 		c.put(key(i), store.Alert{Fingerprint: fmt.Sprint("fp", i), Occurrences: int64(i)})
@@ -30,6 +30,17 @@ func TestAlertCacheLRU(t *testing.T) {
 	c.reset()
 	if _, ok := c.get(key(0)); ok {
 		t.Error("reset kept an entry")
+	}
+	// Past its byte budget the cache keeps only what fits.
+	small := newAlertCache(100, 3*alertSize(key(0), store.Alert{Fingerprint: "fp0"}))
+	for i := range 10 {
+		small.put(key(i), store.Alert{Fingerprint: "fp0"})
+	}
+	if small.lru.Len() != 3 || small.bytes > small.maxBytes {
+		t.Errorf("byte-bounded cache holds %d entries, %d bytes (budget %d)", small.lru.Len(), small.bytes, small.maxBytes)
+	}
+	if _, ok := small.get(key(9)); !ok {
+		t.Error("the newest entry was evicted")
 	}
 	var none *alertCache // stores shared by replicas have none
 	none.put(key(0), store.Alert{})

@@ -87,7 +87,7 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if st.Driver() == "sqlite" {
 		// One process holds a SQLite database, and in it only the
 		// Processor writes alert state.
-		p.alerts = newAlertCache(alertCacheSize)
+		p.alerts = newAlertCache(alertCacheSize, alertCacheBytes)
 	}
 	return p
 }
@@ -156,9 +156,14 @@ func (p *Processor) loop(ctx context.Context) {
 // events, once far behind (MaxParsed).
 const handoff = 4096
 
-// alertCacheSize bounds the alert states kept across transactions (about
-// 1 KB each).
-const alertCacheSize = 16384
+// alertCacheSize and alertCacheBytes bound the alert states kept across
+// transactions: 4 MiB holds about 5,000 typical Prometheus alerts (their
+// labels are most of an entry), the re-sent active alerts of a large
+// Prometheus; beyond that a transaction reads the others in one query.
+const (
+	alertCacheSize  = 16384
+	alertCacheBytes = 4 << 20
+)
 
 // Bounds on one processing transaction, which holds the single writer.
 const (
@@ -223,7 +228,10 @@ func (p *Processor) afterBurst() {
 		p.burst = true
 		return
 	}
-	if n == 0 && p.burst && time.Since(p.released) >= releaseEvery {
+	// The hand-off may still hold deliveries a scan processed meanwhile
+	// (their bodies and parsed events): release once it is empty too, or
+	// they outlive the collection as garbage no later one returns.
+	if n == 0 && len(p.in) == 0 && p.burst && time.Since(p.released) >= releaseEvery {
 		p.burst, p.released = false, time.Now()
 		debug.FreeOSMemory()
 	}
