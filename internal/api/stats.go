@@ -60,13 +60,7 @@ func (s *Server) Estimator() stats.Estimator {
 	if s.runbooks == nil {
 		return nil
 	}
-	lib := s.runbooks.Runbooks()
-	return func(tenant, name string) int {
-		if rb, ok := lib.Get(tenant, name); ok {
-			return rb.EstimateMinutes
-		}
-		return 0
-	}
+	return stats.LibraryEstimator(s.runbooks.Runbooks())
 }
 
 func (s *Server) flywheelStats(w http.ResponseWriter, r *http.Request) error {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -344,4 +345,17 @@ func categoryTitle(c string) string {
 		return t
 	}
 	return c
+}
+
+// LibraryEstimator reads estimates from a runbook library; nil without one.
+func LibraryEstimator(lib *runbook.Library) Estimator {
+	if lib == nil {
+		return nil
+	}
+	return func(tenant, name string) int {
+		if rb, ok := lib.Get(tenant, name); ok {
+			return rb.EstimateMinutes
+		}
+		return 0
+	}
 }

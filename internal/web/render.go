@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,6 +59,11 @@ func templateFuncs(a *assets) template.FuncMap {
 		// duration shows seconds for people: "0 s", "4 min 5 s", "2 h 3 min".
 		"duration":   humanSeconds,
 		"decideArgs": func(v *view, id, back string) decideArgs { return decideArgs{V: v, ID: id, Back: back} },
+		// Figures of the dashboard and candidates pages (dashboard.go).
+		"percent": func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + " %" },
+		"minutes": figureMinutes,
+		"hours":   func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " h" },
+		"add":     func(a, b int) int { return a + b },
 	}
 }
 

@@ -109,6 +109,7 @@ func (h *Handler) routes() {
 
 	h.page("GET /{$}", "overview", h.overview)
 	h.workRoutes() // OpsItems, runbooks, executions, approvals, live updates
+	h.dashboardRoutes()
 }
 
 // ServeHTTP implements http.Handler.
