@@ -89,6 +89,16 @@ func anonList(n int) string {
 // chunk is the most rows or keys one statement takes here.
 const chunk = 64
 
+// pow2Chunk is how many of n rows the next statement takes: a power of two
+// up to chunk, so few statement texts.
+func pow2Chunk(n int) int {
+	n = min(n, chunk)
+	for n&(n-1) != 0 {
+		n &= n - 1
+	}
+	return n
+}
+
 func idArgs(ids []string) []any {
 	args := make([]any, len(ids))
 	for i, id := range ids {
@@ -111,11 +121,7 @@ func (s *Store) AppendIntake(ctx context.Context, bs []store.IntakeBatch) error 
 	}
 	defer tx.Rollback()
 	for len(bs) > 0 {
-		n := min(len(bs), chunk)
-		// Sizes 1, 2, 4, … up to chunk, so few statement texts.
-		for n&(n-1) != 0 {
-			n &= n - 1
-		}
+		n := pow2Chunk(len(bs))
 		q := "INSERT INTO intake_batches (id, tenant_id, source, received_at, header, body) VALUES " +
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
 		args := make([]any, 0, 6*n)
@@ -224,13 +230,26 @@ func (s *Store) inIntakeFile(ctx context.Context, ids []string) ([]string, error
 	return out, rows.Err()
 }
 
-// markProcessed sets the intake file's hint for claimed deliveries.
+// markProcessed sets the intake file's hint for claimed deliveries, in one
+// transaction: the intake file has one writer, and each commit of its own
+// (one per 64 deliveries) held up the group commit of new deliveries.
 func (s *Store) markProcessed(ctx context.Context, ids []string) {
+	if len(ids) == 0 {
+		return
+	}
+	tx, err := s.b.intakeW.BeginTx(ctx, nil)
+	if err != nil {
+		return // a hint: the next scan repairs it
+	}
+	defer tx.Rollback()
 	for len(ids) > 0 {
-		n := min(len(ids), chunk)
-		_, _ = s.b.intakeW.ExecContext(ctx, "UPDATE intake_batches SET processed = 1 WHERE id IN ("+anonList(n)+")", idArgs(ids[:n])...)
+		n := pow2Chunk(len(ids))
+		if _, err := tx.ExecContext(ctx, "UPDATE intake_batches SET processed = 1 WHERE id IN ("+anonList(n)+")", idArgs(ids[:n])...); err != nil {
+			return
+		}
 		ids = ids[n:]
 	}
+	_ = tx.Commit()
 }
 
 // claimedOf returns which of ids the main file has claims for.
