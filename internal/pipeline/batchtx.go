@@ -43,7 +43,18 @@ type batchTx struct {
 	heads   map[string]*auditHead // tenants whose chain head this transaction holds
 	audits  []store.AuditRecord   // chained here, not yet stored
 	ops     pendingOps
+	inhibit pendingInhibit
 }
+
+// pendingInhibit are the inhibition keys alerts asserted in this
+// transaction, stored together at flush; InhibitingAlert looks here first.
+type pendingInhibit struct {
+	keys map[alertKey][]string
+	list []alertKey
+	by   map[inhibitKey]map[string]bool // tenant and key → fingerprints asserting it
+}
+
+type inhibitKey struct{ tenant, key string }
 
 // pendingOps are the OpsItem writes a transaction holds until flush: the
 // OpsItems it created (with every change made to them since), member puts,
@@ -92,7 +103,8 @@ func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
 	return &batchTx{Tx: tx, shared: shared, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{},
 		heads: map[string]*auditHead{}, ops: pendingOps{fresh: map[opsKey]*store.OpsItem{}, groups: map[groupKey]int{},
 			created: map[opsKey]bool{}, members: map[memberKey]*store.OpsItemMember{}, joined: map[memberKey]bool{},
-			resSeen: map[store.OpsItemResourceLink]bool{}}}
+			resSeen: map[store.OpsItemResourceLink]bool{}},
+		inhibit: pendingInhibit{keys: map[alertKey][]string{}, by: map[inhibitKey]map[string]bool{}}}
 }
 
 func (b *batchTx) loaded(k alertKey, a store.Alert) *cachedAlert {
@@ -215,6 +227,9 @@ func (b *batchTx) flush(ctx context.Context) error {
 		return err
 	}
 	if err := b.flushAttached(ctx); err != nil {
+		return err
+	}
+	if err := b.flushInhibit(ctx); err != nil {
 		return err
 	}
 	if err := b.flushAudit(ctx); err != nil {
@@ -610,4 +625,72 @@ func (b *batchTx) flushAllOps(ctx context.Context) error {
 		return err
 	}
 	return b.flushAttached(ctx)
+}
+
+// SetInhibitKeys holds the alert's keys until flush.
+func (b *batchTx) SetInhibitKeys(_ context.Context, tenant, fp string, keys []string) error {
+	p := &b.inhibit
+	k := alertKey{tenant, fp}
+	old, pending := p.keys[k]
+	if !pending {
+		p.list = append(p.list, k)
+	}
+	for _, key := range old {
+		delete(p.by[inhibitKey{tenant, key}], fp)
+	}
+	p.keys[k] = slices.Clone(keys)
+	for _, key := range keys {
+		ik := inhibitKey{tenant, key}
+		if p.by[ik] == nil {
+			p.by[ik] = map[string]bool{}
+		}
+		p.by[ik][fp] = true
+	}
+	return nil
+}
+
+// InhibitingAlert answers from the keys asserted in this transaction, then
+// from the stored ones of alerts whose keys it did not change.
+func (b *batchTx) InhibitingAlert(ctx context.Context, tenant string, keys []string, except string) (string, error) {
+	p := &b.inhibit
+	for _, key := range keys {
+		var found []string
+		for fp := range p.by[inhibitKey{tenant, key}] {
+			if fp != except {
+				found = append(found, fp)
+			}
+		}
+		if len(found) > 0 {
+			return slices.Min(found), nil
+		}
+	}
+	fp, err := b.Tx.InhibitingAlert(ctx, tenant, keys, except)
+	if err != nil || fp == "" {
+		return fp, err
+	}
+	if _, stale := p.keys[alertKey{tenant, fp}]; stale {
+		// That alert's stored keys were replaced here: store the pending
+		// keys and ask again.
+		if err := b.flushInhibit(ctx); err != nil {
+			return "", err
+		}
+		return b.Tx.InhibitingAlert(ctx, tenant, keys, except)
+	}
+	return fp, nil
+}
+
+// flushInhibit stores the pending inhibition keys.
+func (b *batchTx) flushInhibit(ctx context.Context) error {
+	p := &b.inhibit
+	if len(p.list) == 0 {
+		return nil
+	}
+	ks := make([]store.InhibitKeys, len(p.list))
+	for i, k := range p.list {
+		ks[i] = store.InhibitKeys{TenantID: k.tenant, Fingerprint: k.fp, Keys: p.keys[k]}
+	}
+	clear(p.keys)
+	clear(p.by)
+	p.list = p.list[:0]
+	return b.Tx.SetInhibitKeysMany(ctx, ks)
 }

@@ -29,6 +29,9 @@ func testBatchedProcessingMatches(t *testing.T, open opener) {
 	corr := groupByLabel{label: "g", p: Params{Window: time.Hour, Resolve: "all", FlapChanges: 3, FlapWindow: 10 * time.Minute}}
 	batched := newHarnessOn(t, open(t), corr)
 	single := newHarnessOn(t, open(t), corr)
+	// "a" and "e" assert their host is down, which inhibits the other
+	// alerts of that host while they fire.
+	batched.en.Inhibitor, single.en.Inhibitor = stubInhibitor{}, stubInhibitor{}
 
 	rng := rand.New(rand.NewPCG(1, 2))
 	fps := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
@@ -45,7 +48,11 @@ func testBatchedProcessingMatches(t *testing.T, open opener) {
 			}
 			state[fp] = status
 			at := t0.Add(time.Duration(d)*time.Minute + time.Duration(i)*time.Second)
-			evs[i] = alert(fp, status, at, map[string]string{"g": fmt.Sprint("g", slices.Index(fps, fp)%3)})
+			labels := map[string]string{"g": fmt.Sprint("g", slices.Index(fps, fp)%3), "host": fmt.Sprint("h", slices.Index(fps, fp)%2)}
+			if fp == "a" || fp == "e" {
+				labels["down"] = "true"
+			}
+			evs[i] = alert(fp, status, at, labels)
 			if rng.IntN(10) == 0 {
 				evs[i].Severity = event.SeverityCritical
 			}
@@ -143,9 +150,21 @@ func snapshot(t *testing.T, st store.Store) map[string]any {
 		for i := range ms {
 			ms[i].OpsItemID = ""
 		}
+		rs, err := st.ListOpsItemResources(ctx, "acme", o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tl, err := st.ListTimeline(ctx, "acme", o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lines []string
+		for _, e := range tl {
+			lines = append(lines, e.At.Format(time.RFC3339)+" "+e.Kind+" "+e.Message)
+		}
 		key := fmt.Sprintf("opsitem %s %s", o.GroupKey, o.FirstEventAt.Format(time.RFC3339))
 		o.ID, o.CreatedAt, o.UpdatedAt = "", time.Time{}, time.Time{}
-		out[key] = []any{o, ms}
+		out[key] = []any{o, ms, rs, lines}
 	}
 	return out
 }

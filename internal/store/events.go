@@ -221,6 +221,14 @@ type RowsWriter interface {
 	AddOpsItemResources(ctx context.Context, rs []OpsItemResourceLink) error
 	// AddTimelines is AddTimeline for many entries.
 	AddTimelines(ctx context.Context, es []TimelineEntry) error
+	// SetInhibitKeysMany is SetInhibitKeys for many alerts.
+	SetInhibitKeysMany(ctx context.Context, ks []InhibitKeys) error
+}
+
+// InhibitKeys are the inhibition keys one alert asserts.
+type InhibitKeys struct {
+	TenantID, Fingerprint string
+	Keys                  []string
 }
 
 // OpsItemResourceLink is a resource related to an OpsItem.

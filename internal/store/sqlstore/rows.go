@@ -101,3 +101,43 @@ func (t *tx) AddTimelines(ctx context.Context, es []store.TimelineEntry) error {
 			return append(args, e.ID, e.TenantID, e.OpsItemID, ts(e.At), e.Kind, e.Message, e.Actor), nil
 		})
 }
+
+func (t *tx) SetInhibitKeysMany(ctx context.Context, ks []store.InhibitKeys) error {
+	// Delete every alert's keys, a statement per tenant and 64 alerts, then
+	// insert the new ones together.
+	byTenant := map[string][]string{}
+	var tenants []string
+	var rows [][3]string
+	for _, k := range ks {
+		if byTenant[k.TenantID] == nil {
+			tenants = append(tenants, k.TenantID)
+		}
+		byTenant[k.TenantID] = append(byTenant[k.TenantID], k.Fingerprint)
+		for _, key := range k.Keys {
+			rows = append(rows, [3]string{k.TenantID, key, k.Fingerprint})
+		}
+	}
+	anon := anonParams(t.b)
+	for _, tenant := range tenants {
+		fps := byTenant[tenant]
+		i := 0
+		for _, c := range inChunks(len(fps)) {
+			take, class := c[0], c[1]
+			q := cachedSQL(fmt.Sprintf("inhibit-delete-%d-%v", class, anon), func() string {
+				return "DELETE FROM inhibit_keys WHERE tenant_id = " + param(anon, 1) + " AND fingerprint IN (" + inListIn(anon, class, 2) + ")"
+			})
+			args := make([]any, 1+class)
+			args[0] = tenant
+			for j := range class {
+				args[1+j] = fps[i+min(j, take-1)]
+			}
+			if _, err := t.h.Exec(ctx, q, args...); err != nil {
+				return err
+			}
+			i += take
+		}
+	}
+	return t.execRows(ctx, "inhibit-insert", "INSERT INTO inhibit_keys (tenant_id, key, fingerprint) VALUES ",
+		" ON CONFLICT DO NOTHING", 3, 64, len(rows),
+		func(i int, args []any) ([]any, error) { return append(args, rows[i][0], rows[i][1], rows[i][2]), nil })
+}

@@ -104,6 +104,39 @@ func testRowsWriter(t *testing.T, s store.Store) {
 			t.Errorf("timeline of %s = %+v, %v", id, tl, err)
 		}
 	}
+	// Inhibition keys: replaced per alert, removed with none.
+	mustTx(t, s, func(tx store.Tx) error {
+		var ks []store.InhibitKeys
+		for i := range n {
+			ks = append(ks, store.InhibitKeys{TenantID: "acme", Fingerprint: fmt.Sprintf("fp%03d", i), Keys: []string{"k" + fmt.Sprint(i%3), "all"}})
+		}
+		return tx.SetInhibitKeysMany(ctx, ks)
+	})
+	mustTx(t, s, func(tx store.Tx) error {
+		return tx.SetInhibitKeysMany(ctx, []store.InhibitKeys{{TenantID: "acme", Fingerprint: "fp001", Keys: []string{"k9"}},
+			{TenantID: "acme", Fingerprint: "fp002"}})
+	})
+	inhibiting := func(keys []string, except string) string {
+		t.Helper()
+		fp, err := s.InhibitingAlert(ctx, "acme", keys, except)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fp
+	}
+	if fp := inhibiting([]string{"k9"}, ""); fp != "fp001" {
+		t.Errorf("k9 asserted by %q, want fp001", fp)
+	}
+	if fp := inhibiting([]string{"k9"}, "fp001"); fp != "" {
+		t.Errorf("k9 asserted by %q besides fp001", fp)
+	}
+	if fp := inhibiting([]string{"k1"}, ""); fp == "" || fp == "fp001" {
+		t.Errorf("k1 asserted by %q (fp001 replaced its keys)", fp)
+	}
+	if fp := inhibiting([]string{"k2", "nothing"}, ""); fp == "" || fp == "fp002" {
+		t.Errorf("k2 asserted by %q (fp002 has none left)", fp)
+	}
+
 	// An OpsItem created twice is a conflict, and nothing of that call stays.
 	err = s.InTx(ctx, func(tx store.Tx) error { return tx.CreateOpsItems(ctx, items[:2]) })
 	if err == nil {
