@@ -49,6 +49,10 @@ type Config struct {
 	SNSCertHosts []string `yaml:"sns_cert_hosts" env:"SNS_CERT_HOSTS"`
 	// AuditCheckpointEvery is how often audit chain heads are checkpointed.
 	AuditCheckpointEvery time.Duration `yaml:"audit_checkpoint_every" env:"AUDIT_CHECKPOINT_EVERY"`
+
+	// Notifications are the named notification channels
+	// (docs/notifications.md).
+	Notifications Notifications `yaml:"notifications"`
 }
 
 // DefaultAddr is where `flywheel serve` listens with no flags.
@@ -84,6 +88,7 @@ func (c Config) WithDefaults() Config {
 	if c.AuditCheckpointEvery == 0 {
 		c.AuditCheckpointEvery = 15 * time.Minute
 	}
+	c.Notifications = c.Notifications.WithDefaults()
 	return c
 }
 
@@ -126,6 +131,7 @@ func (c Config) Validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 20 {
 		bad("FLYWHEEL_ADMIN_TOKEN", "must be at least 20 characters")
 	}
+	errs = append(errs, c.Notifications.Validate()...)
 	return errors.Join(errs...)
 }
 
