@@ -322,15 +322,30 @@ func unmarshalMap(s string) (map[string]string, error) {
 }
 
 func (r reader) InhibitingAlert(ctx context.Context, tenantID string, keys []string, except string) (string, error) {
-	for _, k := range keys {
+	// One query for all the keys (a new alert has one per inhibit rule
+	// targeting it), in IN lists of a few fixed sizes.
+	i := 0
+	for _, c := range inChunks(len(keys)) {
+		take, class := c[0], c[1]
+		anon := anonParams(r.b)
+		q := cachedSQL(fmt.Sprintf("inhibiting-%d-%v", class, anon), func() string {
+			return "SELECT fingerprint FROM inhibit_keys WHERE tenant_id = " + param(anon, 1) + " AND fingerprint <> " + param(anon, 2) +
+				" AND key IN (" + inListIn(anon, class, 3) + ") LIMIT 1"
+		})
+		args := make([]any, 2+class)
+		args[0], args[1] = tenantID, except
+		for j := range class {
+			args[2+j] = keys[i+min(j, take-1)]
+		}
 		var fp string
-		err := r.q.QueryRow(ctx, "SELECT fingerprint FROM inhibit_keys WHERE tenant_id = $1 AND key = $2 AND fingerprint <> $3 LIMIT 1", tenantID, k, except).Scan(&fp)
+		err := r.q.QueryRow(ctx, q, args...).Scan(&fp)
 		if err == nil {
 			return fp, nil
 		}
 		if !r.b.IsNoRows(err) {
 			return "", err
 		}
+		i += take
 	}
 	return "", nil
 }
