@@ -617,11 +617,15 @@ func pollOpsItems(f *flywheel, prefix string, sent, seen []int64, nseen *atomic.
 			continue // nothing outstanding
 		}
 		// The pipeline works in order of arrival, so what it finishes next
-		// is mostly just after the oldest alert not seen: a narrow window
-		// there keeps each poll small (an alert finished out of order is
-		// seen when the window reaches it, a little late, never early).
+		// is mostly just after the oldest alert not seen: a window from
+		// there to now (at most 2s, at least 100ms) keeps each poll small
+		// while the pipeline keeps up, and when it falls behind still shows
+		// every alert it finished (a window of 100ms past the oldest only
+		// let the poller catch up a tenth of a second of alerts per poll,
+		// adding its own delay to the pipeline's).
+		lag := min(max(time.Since(time.Unix(0, oldest)), 100*time.Millisecond), 2*time.Second)
 		from := time.Unix(0, oldest).Add(-20 * time.Millisecond).UTC().Format(time.RFC3339Nano)
-		to := time.Unix(0, oldest).Add(100 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+		to := time.Unix(0, oldest).Add(lag).UTC().Format(time.RFC3339Nano)
 		cursor := ""
 		for {
 			path := "/api/v1/events?decision=opened&limit=500&from=" + from + "&to=" + to
