@@ -50,7 +50,13 @@ type email struct {
 	body    string
 }
 
-func (n *Notify) parseEmail(r *with.Reader) email {
+// parseEmail reads an email step; named is the configured channel it
+// names, if any, which brings the server, sender and default recipients
+// (the step then gives subject and text or body, and may override to/cc).
+func (n *Notify) parseEmail(r *with.Reader, named *Channel) email {
+	if named != nil {
+		return n.parseNamedEmail(r, named)
+	}
 	e := email{SMTPOptions: n.opts.SMTP}
 	if h, ok := r.String("host"); ok {
 		e.Host = h
@@ -86,8 +92,19 @@ func (n *Notify) parseEmail(r *with.Reader) email {
 		e.from = address(r, "from", e.From)
 	}
 	r.Require("to", "subject", "body")
+	e.readMessage(r, nil)
+	e.body, _ = r.String("body")
+	e.defaultPort()
+	return e
+}
+
+// readMessage reads recipients (else the given defaults) and subject.
+func (e *email) readMessage(r *with.Reader, named *Channel) {
 	if list, ok := r.Strings("to", true); ok {
 		e.to = addresses(r, "to", list)
+	} else if named != nil && !r.Has("to") {
+		e.to = addresses(r, "to", named.To)
+		e.cc = addresses(r, "cc", named.Cc)
 	}
 	if list, ok := r.Strings("cc", true); ok {
 		e.cc = addresses(r, "cc", list)
@@ -98,13 +115,35 @@ func (n *Notify) parseEmail(r *with.Reader) email {
 		}
 		e.subject = s
 	}
-	e.body, _ = r.String("body")
+}
+
+func (e *email) defaultPort() {
 	if e.Port == 0 {
 		e.Port = 25
 		if e.Username != "" {
 			e.Port = 587
 		}
 	}
+}
+
+// parseNamedEmail reads an email step through a configured channel.
+func (n *Notify) parseNamedEmail(r *with.Reader, named *Channel) email {
+	e := email{SMTPOptions: named.SMTP}
+	e.HELO, e.TLSConfig = n.opts.SMTP.HELO, n.opts.SMTP.TLSConfig
+	if named.SMTP.From != "" {
+		e.from = address(r, "from", named.SMTP.From)
+	}
+	r.Require("subject")
+	if !r.Has("text") && !r.Has("body") {
+		r.Errorf("text", "is required (or body)")
+	}
+	e.readMessage(r, named)
+	text, _ := r.String("text")
+	e.body = text
+	if b, ok := r.String("body"); ok {
+		e.body = b
+	}
+	e.defaultPort()
 	return e
 }
 

@@ -8,6 +8,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	nethttp "net/http"
@@ -37,6 +38,13 @@ type Options struct {
 	// SMTP holds the server's mail settings; a step's own inputs override
 	// them field by field.
 	SMTP SMTPOptions
+	// Channels are the server's named channels: a step's channel may
+	// name one instead of a type.
+	Channels map[string]Channel
+	// ChannelsKnown says Channels is the server's whole list, so a step
+	// naming another channel is refused when content loads. Without it
+	// (offline content tests) any name loads and fails when it runs.
+	ChannelsKnown bool
 }
 
 // WithDefaults returns o with zero fields set to their defaults.
@@ -86,7 +94,8 @@ func (n *Notify) Validate(m map[string]any) error {
 
 // message is a parsed notify step.
 type message struct {
-	channel string
+	channel string // the type: webhook, slack or email
+	named   string // the configured channel's name, if the step named one
 	timeout time.Duration
 	hook    webhook
 	mail    email
@@ -111,12 +120,7 @@ func (n *Notify) parse(r *with.Reader, in action.Input) message {
 	}
 	keys, known := channelInputs[ch]
 	if !known {
-		r.Errorf("channel", "%q is not a channel (webhook, slack or email)", ch)
-		for _, keys := range channelInputs {
-			for _, k := range keys {
-				r.Any(k)
-			}
-		}
+		n.parseNamed(r, in, ch, &msg)
 		return msg
 	}
 	msg.channel = ch
@@ -136,7 +140,7 @@ func (n *Notify) parse(r *with.Reader, in action.Input) message {
 	case ChannelSlack:
 		msg.hook = parseSlack(r)
 	case ChannelEmail:
-		msg.mail = n.parseEmail(r)
+		msg.mail = n.parseEmail(r, nil)
 	}
 	return msg
 }
@@ -146,7 +150,7 @@ func (n *Notify) Run(ctx context.Context, in action.Input) (action.Output, error
 	r := with.ForRun(in.With)
 	msg := n.parse(r, in)
 	if err := r.Err(); err != nil {
-		return action.Output{}, fmt.Errorf("notify: %w", err)
+		return action.Output{}, fmt.Errorf("notify: %w", &inputError{err})
 	}
 	ctx, cancel := context.WithTimeout(ctx, msg.timeout)
 	defer cancel()
@@ -160,8 +164,14 @@ func (n *Notify) Run(ctx context.Context, in action.Input) (action.Output, error
 	case ChannelEmail:
 		out, err = n.send(ctx, in, msg.mail)
 	}
+	if msg.named != "" {
+		if out.Values != nil {
+			out.Values["channel"] = msg.named
+		}
+		out.Log = msg.named + " (" + out.Log + ")"
+	}
 	if err != nil {
-		return out, fmt.Errorf("notify: %s: %w", msg.channel, err)
+		return out, fmt.Errorf("notify: %s: %w", cmp.Or(msg.named, msg.channel), err)
 	}
 	return out, nil
 }

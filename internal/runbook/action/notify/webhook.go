@@ -52,6 +52,12 @@ func parseWebhook(r *with.Reader, in action.Input) webhook {
 			r.Errorf("headers", "%q is not a valid header", k)
 		}
 	}
+	w.payload = webhookPayload(r, in)
+	return w
+}
+
+// webhookPayload reads a webhook step's payload, or its subject and text.
+func webhookPayload(r *with.Reader, in action.Input) any {
 	payload, hasPayload := r.JSON("payload")
 	subject, _ := r.String("subject")
 	text, _ := r.String("text")
@@ -62,8 +68,7 @@ func parseWebhook(r *with.Reader, in action.Input) webhook {
 		r.Errorf("text", "is required without a payload")
 	}
 	if hasPayload {
-		w.payload = payload
-		return w
+		return payload
 	}
 	p := map[string]any{
 		"subject":      subject,
@@ -74,16 +79,23 @@ func parseWebhook(r *with.Reader, in action.Input) webhook {
 	if in.Target != nil {
 		p["target"] = in.Target.ID
 	}
-	w.payload = p
-	return w
+	return p
 }
 
 // parseSlack reads a Slack-compatible step: {text, blocks}. text is
 // required even with blocks: it is the notification's fallback.
 func parseSlack(r *with.Reader) webhook {
-	w := webhook{url: parseURL(r)}
+	return webhook{url: parseURL(r), payload: slackPayload(r, "")}
+}
+
+// slackPayload reads a Slack step's text and blocks; a subject, when
+// given, leads the text in bold.
+func slackPayload(r *with.Reader, subject string) map[string]any {
 	r.Require("text")
 	text, _ := r.String("text")
+	if subject != "" {
+		text = "*" + subject + "*\n" + text
+	}
 	p := map[string]any{"text": text}
 	if b, ok := r.JSON("blocks"); ok {
 		if _, isList := b.([]any); !isList {
@@ -91,8 +103,7 @@ func parseSlack(r *with.Reader) webhook {
 		}
 		p["blocks"] = b
 	}
-	w.payload = p
-	return w
+	return p
 }
 
 func (n *Notify) post(ctx context.Context, channel string, w webhook) (action.Output, error) {
@@ -130,7 +141,7 @@ func (n *Notify) post(ctx context.Context, channel string, w webhook) (action.Ou
 		Log: fmt.Sprintf("%s: POST %s (%d B): %d", channel, where, len(body), resp.StatusCode),
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return out, fmt.Errorf("POST %s: status %d: %s", where, resp.StatusCode, excerpt(reply))
+		return out, &StatusError{Where: where, Code: resp.StatusCode, Reply: excerpt(reply)}
 	}
 	return out, nil
 }

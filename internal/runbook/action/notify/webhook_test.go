@@ -137,7 +137,9 @@ func TestValidate(t *testing.T) {
 		{map[string]any{"channel": "email", "host": "smtp.example.com", "from": "flywheel@example.com", "to": []any{"oncall@example.com", "Ops <ops@example.com>"}, "subject": "s", "body": "b"}, ""},
 		{map[string]any{"channel": "${{ params.channel }}", "url": "https://x", "text": "t", "to": "a@b.c"}, ""},
 		{map[string]any{"text": "t"}, "channel: is required"},
-		{map[string]any{"channel": "pager", "text": "t"}, `channel: "pager" is not a channel`},
+		// Without the server's channels, a name is checked when the server
+		// loads the runbook (named_test.go).
+		{map[string]any{"channel": "pager", "text": "t"}, ""},
 		{map[string]any{"channel": "slack", "text": "t"}, "url: is required"},
 		{map[string]any{"channel": "slack", "url": "https://x"}, "text: is required"},
 		{map[string]any{"channel": "slack", "url": "https://x", "text": "t", "blocks": map[string]any{}}, "blocks: is not a list"},

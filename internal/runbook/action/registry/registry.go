@@ -26,6 +26,10 @@ type Options struct {
 	HTTPClient *nethttp.Client
 	// SMTP is the server's mail settings for notify's email channel.
 	SMTP notify.SMTPOptions
+	// Channels are the server's named notification channels; with
+	// ChannelsKnown a notify step naming another is refused at load.
+	Channels      map[string]notify.Channel
+	ChannelsKnown bool
 	// AWS configures the aws action (credentials; default chain if unset).
 	AWS aws.Options
 }
@@ -46,7 +50,7 @@ func New(o Options) *Registry {
 		aws.New(o.AWS),
 		exec.New(o.Exec),
 		http.New(http.Options{Client: client}),
-		notify.New(notify.Options{HTTPClient: client, SMTP: o.SMTP}),
+		notify.New(notify.Options{HTTPClient: client, SMTP: o.SMTP, Channels: o.Channels, ChannelsKnown: o.ChannelsKnown}),
 	} {
 		if _, dup := r.actions[a.Name()]; dup {
 			panic("registry: two actions named " + a.Name())

@@ -1,0 +1,143 @@
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/flywheel-ops/flywheel/internal/runbook/action"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
+)
+
+// Channel is a notification channel the server's configuration names
+// (config.Notifications): a step's `channel: <name>` sends through it
+// without repeating its URL or SMTP settings, and rules deliver their
+// notifications through it (internal/notification).
+type Channel struct {
+	// Type is ChannelWebhook, ChannelSlack or ChannelEmail.
+	Type string
+	// URL is the webhook's (a credential: never logged or echoed).
+	URL     string
+	Headers map[string]string
+	// SMTP is the email channel's server, sender and credentials; HELO and
+	// TLSConfig come from the action's Options.
+	SMTP SMTPOptions
+	// To and Cc are the email channel's recipients unless a step gives
+	// its own.
+	To, Cc []string
+}
+
+// namedInputs are the inputs a step naming a configured channel takes,
+// besides channel and timeout: the message, never where it goes.
+var namedInputs = map[string][]string{
+	ChannelWebhook: {"subject", "text", "payload"},
+	ChannelSlack:   {"subject", "text", "blocks"},
+	ChannelEmail:   {"subject", "text", "body", "to", "cc"},
+}
+
+// allInputs is every input any channel takes.
+func allInputs() []string {
+	var keys []string
+	for _, list := range channelInputs {
+		keys = append(keys, list...)
+	}
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+// parseNamed reads a step that names a channel rather than a type. ok is
+// false when name is no configured channel; while validating content
+// without the server's channels (Options.ChannelsKnown false), any name
+// is accepted and checked when the step runs.
+func (n *Notify) parseNamed(r *with.Reader, in action.Input, name string, msg *message) {
+	ch, ok := n.opts.Channels[name]
+	if !ok {
+		switch {
+		case !n.opts.ChannelsKnown && r.Validating():
+		case n.opts.ChannelsKnown:
+			r.Errorf("channel", "%q is neither a channel type (webhook, slack or email) nor a channel configured on this server (%s)", name, n.channelNames())
+		default:
+			r.Errorf("channel", "%q is not a channel configured on this server", name)
+		}
+		for _, k := range allInputs() {
+			r.Any(k)
+		}
+		return
+	}
+	keys := namedInputs[ch.Type]
+	for _, k := range allInputs() {
+		if !slices.Contains(keys, k) {
+			r.Forbid(fmt.Sprintf("with channel %s (its %s settings come from the server's configuration)", name, ch.Type), k)
+		}
+	}
+	msg.channel, msg.named = ch.Type, name
+	switch ch.Type {
+	case ChannelWebhook:
+		msg.hook = webhook{url: namedURL(r, ch.URL), headers: ch.Headers, payload: webhookPayload(r, in)}
+	case ChannelSlack:
+		subject, _ := r.String("subject")
+		msg.hook = webhook{url: namedURL(r, ch.URL), payload: slackPayload(r, subject)}
+	case ChannelEmail:
+		msg.mail = n.parseEmail(r, &ch)
+	default:
+		r.Errorf("channel", "channel %s has type %q, not webhook, slack or email", name, ch.Type)
+	}
+}
+
+func namedURL(r *with.Reader, s string) *url.URL {
+	u, err := url.Parse(strings.TrimSpace(s))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		r.Errorf("channel", "the channel's configured URL is not an http(s) URL")
+		return nil
+	}
+	return u
+}
+
+func (n *Notify) channelNames() string {
+	if len(n.opts.Channels) == 0 {
+		return "none is configured"
+	}
+	names := make([]string, 0, len(n.opts.Channels))
+	for k := range n.opts.Channels {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return "configured: " + strings.Join(names, ", ")
+}
+
+// StatusError is a webhook's non-2xx answer.
+type StatusError struct {
+	Where string // scheme://host, never the path (a credential)
+	Code  int
+	Reply string // the start of the response body
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("POST %s: status %d: %s", e.Where, e.Code, e.Reply)
+}
+
+// Permanent reports whether a failed delivery would fail again the same
+// way, so retrying is pointless: the receiver refused it (a 4xx other
+// than 408 and 429, an SMTP 5xx reply) or the message is invalid. Network
+// errors, timeouts, 5xx answers and SMTP 4xx replies are worth retrying.
+func Permanent(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Code >= 400 && se.Code < 500 && se.Code != 408 && se.Code != 429
+	}
+	var te *textproto.Error
+	if errors.As(err, &te) {
+		return te.Code >= 500
+	}
+	var ie *inputError
+	return errors.As(err, &ie)
+}
+
+// inputError is a step (or notification) whose inputs are wrong.
+type inputError struct{ err error }
+
+func (e *inputError) Error() string { return e.err.Error() }
+func (e *inputError) Unwrap() error { return e.err }
