@@ -226,7 +226,7 @@ func TestRunbookAPI(t *testing.T) {
 			h.call("POST", "/api/v1/executions/"+ex.ID+"/approve", op, nil).fail(t, http.StatusConflict, "conflict", "not waiting for approval")
 			var got store.OpsItem
 			h.call("GET", "/api/v1/opsitems/"+item.ID, viewer, nil).ok(t, http.StatusOK, &got)
-			if got.Status != "resolved" || got.ResolvedBy != "runbook:approve-then-act" {
+			if got.Status != "resolved" || got.ResolvedBy != "automation:runbook:approve-then-act" {
 				t.Errorf("OpsItem after the runbook: %+v", got)
 			}
 			var execs api.List[store.Execution]

@@ -83,7 +83,7 @@ func TestRunbookOnOpsItem(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Status != "resolved" || got.ResolvedBy != "runbook:triage" ||
+	if got.Status != "resolved" || got.ResolvedBy != "automation:runbook:triage" ||
 		!strings.Contains(string(got.OperationalData), `"triage":{"by":"token:`) || !strings.Contains(string(got.OperationalData), `"title":"disk full on web-1"`) {
 		t.Errorf("OpsItem after triage: %+v %s", got, got.OperationalData)
 	}

@@ -77,7 +77,7 @@ func TestOpsItemSteps(t *testing.T) {
 			t.Errorf("target rows: %s", dumpSteps(t, st, id))
 		}
 		got, _ := st.GetOpsItem(context.Background(), tenant, o.ID)
-		if got.Status != "resolved" || got.ResolvedBy != "runbook:cleanup" || got.ResolvedAt == nil ||
+		if got.Status != "resolved" || got.ResolvedBy != "automation:runbook:cleanup" || got.ResolvedAt == nil ||
 			!jsonEq(t, got.OperationalData, `{"source":"prometheus","cleanup":{"hosts":2,"from":"prometheus"}}`) {
 			t.Errorf("OpsItem: %+v %s", got, got.OperationalData)
 		}

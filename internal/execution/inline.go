@@ -113,8 +113,9 @@ func (x *Executor) collect(ctx context.Context, tx store.Tx, s *state, name stri
 }
 
 // updateOpsItem applies an opsitem step. Resolving records who: the
-// runbook ("runbook:<name>"), so people can see it was resolved by
-// automation.
+// runbook ("automation:runbook:<name>"; every automated resolution's
+// resolved_by starts with "automation:"), so people and the flywheel
+// metrics see it was resolved by automation.
 func (x *Executor) updateOpsItem(ctx context.Context, tx store.Tx, s *state, c *runbook.OpsItemUpdate, note, severity string) (result, error) {
 	o, err := tx.GetOpsItem(ctx, s.e.TenantID, s.e.OpsItemID)
 	if err != nil {
@@ -129,7 +130,7 @@ func (x *Executor) updateOpsItem(ctx context.Context, tx store.Tx, s *state, c *
 	if status != "" && status != o.Status {
 		o.Status = status
 		if status == opsitem.StatusResolved {
-			o.ResolvedAt, o.ResolvedBy = &now, "runbook:"+s.e.Runbook
+			o.ResolvedAt, o.ResolvedBy = &now, "automation:runbook:"+s.e.Runbook
 		} else if !opsitem.IsClosed(status) {
 			o.ResolvedAt, o.ResolvedBy = nil, ""
 		}
