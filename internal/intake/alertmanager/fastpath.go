@@ -21,10 +21,19 @@ import (
 
 const maxSkipDepth = 32
 
+// internBody is the body size above which strings are interned: a body of
+// one or two alerts repeats few strings, and the interner's map cost more
+// than it saved (a third of parsing one alert).
+const internBody = 2048
+
 // fastArray parses body as a JSON array of alerts. ok is false when the fast
 // path gave up; otherwise res and err are what the encoding/json path gives.
 func (p parser) fastArray(body []byte) (res intake.Result, err error, ok bool) {
-	s := scanner{b: body, in: make(interner)}
+	s := scanner{b: body}
+	if len(body) > internBody {
+		// Several alerts, which repeat label names and values: share them.
+		s.in = make(interner)
+	}
 	s.ws()
 	if !s.is('[') {
 		return res, nil, false
