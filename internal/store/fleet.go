@@ -43,6 +43,10 @@ type FleetReader interface {
 	GetResource(ctx context.Context, tenantID, id string) (Resource, error)
 	// ListResources lists a tenant's resources, newest first.
 	ListResources(ctx context.Context, tenantID string, f ResourceFilter, page Page) ([]Resource, string, error)
+
+	// ListUnmanagedHosts lists a tenant's hosts without an agent, by host
+	// name descending.
+	ListUnmanagedHosts(ctx context.Context, tenantID string, page Page) ([]UnmanagedHost, string, error)
 }
 
 // FleetWriter holds their writes.
@@ -99,6 +103,34 @@ type FleetWriter interface {
 
 	// PutResource creates or replaces a resource (matched by tenant and ID).
 	PutResource(ctx context.Context, r Resource) error
+
+	// PutUnmanagedHost records a host without an agent, or refreshes its
+	// kind, source, resource and last sighting; FirstSeen and RaisedAt of
+	// a known host are kept.
+	PutUnmanagedHost(ctx context.Context, h UnmanagedHost) error
+	// SetUnmanagedHostRaised records when the host's event was raised;
+	// ErrNotFound when the tenant has no such host.
+	SetUnmanagedHostRaised(ctx context.Context, tenantID, host string, at time.Time) error
+	// DeleteUnmanagedHost forgets a host (an agent covers it now);
+	// ErrNotFound when the tenant has no such host.
+	DeleteUnmanagedHost(ctx context.Context, tenantID, host string) error
+}
+
+// UnmanagedHost is a host Flywheel knows of, from a host-like resource or
+// an event's resource reference, that no enrolled agent covers.
+type UnmanagedHost struct {
+	TenantID string `json:"tenant"`
+	// Host is the normalised key: a lower-case host name without port, an
+	// IP address, or a cloud instance ID.
+	Host string `json:"host"`
+	// Kind is hostname, ip or instance-id.
+	Kind string `json:"kind"`
+	// Source says where Flywheel saw it: "resource <id>" or "event <source>".
+	Source     string     `json:"source"`
+	ResourceID string     `json:"resource_id,omitempty"`
+	FirstSeen  time.Time  `json:"first_seen"`
+	LastSeen   time.Time  `json:"last_seen"`
+	RaisedAt   *time.Time `json:"raised_at,omitempty"`
 }
 
 // EnrollToken is a one-time, expiring token an agent trades for its own

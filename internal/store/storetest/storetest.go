@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SilencePagination", testSilencePagination},
 		{"MaintenanceWindows", testMaintenanceWindows},
 		{"Fleet", testFleet},
+		{"UnmanagedHosts", testUnmanagedHosts},
 		{"IntakeBatches", testIntakeBatches},
 		{"AlertsAndRepeats", testAlertsAndRepeats},
 		{"InsertEvents", testInsertEvents},
