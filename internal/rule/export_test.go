@@ -21,7 +21,11 @@ func GuardOf(src string) ([]string, error) {
 	}
 	out := []string{}
 	for _, r := range p.guard {
-		out = append(out, r.field+"="+strings.Join(r.values, "|"))
+		f := r.field
+		if f == "label" {
+			f = "labels." + r.label + "(" + r.def + ")"
+		}
+		out = append(out, f+"="+strings.Join(r.values, "|"))
 	}
 	return out, nil
 }

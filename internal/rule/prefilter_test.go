@@ -17,7 +17,13 @@ func TestGuardOf(t *testing.T) {
 		when string
 		want []string
 	}{
-		{`event.source == "guardduty" && event.labels[?"resource_type"].orValue("") == "Instance"`, []string{"source=guardduty"}},
+		{`event.source == "guardduty" && event.labels[?"resource_type"].orValue("") == "Instance"`, []string{"source=guardduty", "labels.resource_type()=Instance"}},
+		{`event.labels[?"alertname"].orValue("x") in ["A", "B"]`, []string{"labels.alertname(x)=A|B"}},
+		// A label read that may err, or a default that is not a literal,
+		// is no guard.
+		{`event.labels.alertname == "A" && event.labels[?"b"].orValue(event.title) == "B"`, []string{}},
+		{`event.labels[?"a"].orValue("").startsWith("x")`, []string{}},
+		{`{"a": opsitem.title}[?"a"].orValue("") == "x"`, []string{}},
 		{`"alert" == event.kind`, []string{"kind=alert"}},
 		{`event.kind in ["alert", "health"] && (event.source == "x" && opsitem.occurrences > 2)`, []string{"kind=alert|health", "source=x"}},
 		// Only what every match must hold: no guard from a disjunction,
@@ -52,6 +58,7 @@ func TestGuardsAreExact(t *testing.T) {
 		"a.yaml": doc("either", "when: event.source == \"guardduty\" || event.kind == \"alert\"\nthen: {set: {severity: low}}"),
 		"b.yaml": doc("failing", "when: event.kind == \"alert\" && event.labels.missing == \"x\"\nthen: {set: {severity: low}}"),
 		"c.yaml": doc("in", "when: event.kind in [\"health\", \"change\"] && event.source.startsWith(\"aws\")\nthen: {set: {severity: low}}"),
+		"d.yaml": doc("label-default", "when: event.labels[?\"mountpoint\"].orValue(\"/\") == \"/\"\nthen: {set: {severity: low}}"),
 	})
 	var evs []event.Event
 	files, _ := filepath.Glob(filepath.Join(fixtureDir, "eventbridge", "*.json"))
@@ -70,8 +77,13 @@ func TestGuardsAreExact(t *testing.T) {
 	}
 	for _, src := range []string{"alertmanager", "guardduty", "securityhub", "inspector2", "macie", "aws.health", "generic:x", ""} {
 		for _, kind := range []event.Kind{event.KindAlert, event.KindFinding, event.KindHealth, event.KindChange, ""} {
-			evs = append(evs, event.Event{Source: src, Kind: kind, Status: event.StatusFiring, Title: "t",
-				Labels: map[string]string{"alertname": "NodeFilesystemAlmostFull", "mountpoint": "/"}})
+			for _, labels := range []map[string]string{
+				{"alertname": "NodeFilesystemAlmostFull", "mountpoint": "/"},
+				{"alertname": "NodeFilesystemSpaceFillingUp", "mountpoint": "/data"},
+				{"alertname": "HighCPU"}, nil,
+			} {
+				evs = append(evs, event.Event{Source: src, Kind: kind, Status: event.StatusFiring, Title: "t", Labels: labels})
+			}
 		}
 	}
 	names := func(ms []rule.Match) []string {
