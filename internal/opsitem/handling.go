@@ -151,7 +151,6 @@ func Apply(ctx context.Context, tx store.Tx, tenant, id string, a Action, now ti
 		}
 	case RunRunbook:
 		detail["runbook"], detail["execution"] = a.Runbook, a.Execution
-		msg = "Ran runbook " + a.Runbook + " (" + a.Execution + ")"
 	}
 	if a.Kind != Note && a.Text != "" {
 		msg += ": " + a.Text
@@ -165,10 +164,13 @@ func Apply(ctx context.Context, tx store.Tx, tenant, id string, a Action, now ti
 	if kind == SetStatus || kind == Resolve {
 		kind = "status"
 	}
-	err = tx.AddTimeline(ctx, store.TimelineEntry{ID: store.NewID("tl", now), TenantID: tenant, OpsItemID: id,
-		At: now, Kind: kind, Message: msg, Actor: a.Actor})
-	if err != nil {
-		return o, audit.Entry{}, err
+	// A run's own timeline entries come from the executor.
+	if a.Kind != RunRunbook {
+		err = tx.AddTimeline(ctx, store.TimelineEntry{ID: store.NewID("tl", now), TenantID: tenant, OpsItemID: id,
+			At: now, Kind: kind, Message: msg, Actor: a.Actor})
+		if err != nil {
+			return o, audit.Entry{}, err
+		}
 	}
 	if a.Text != "" {
 		detail["text"] = clip(a.Text, 200)
@@ -208,9 +210,9 @@ func IsInvalid(err error) (*InvalidError, bool) {
 	return ie, ok
 }
 
-// RecordRun notes on an OpsItem that a person ran a runbook for it (a
-// timeline entry, and the in-hands clock starts). The execution's own
-// audit record covers the action, so it returns none.
+// RecordRun notes on an OpsItem that a person ran a runbook for it: the
+// in-hands clock starts. The execution's own timeline entries and audit
+// record say what ran, so it adds neither.
 func RecordRun(ctx context.Context, tx store.Tx, tenant, id, actor, runbook, execution string, now time.Time) error {
 	_, _, err := Apply(ctx, tx, tenant, id, Action{Kind: RunRunbook, Actor: actor, Runbook: runbook, Execution: execution}, now)
 	return err

@@ -228,7 +228,7 @@ func TestRunbookPages(t *testing.T) {
 	})
 	wantContains(t, w.get(exPage, w.op), `<td>verify</td>`, `&#34;used&#34;: 42`)
 	item := w.get("/opsitems/"+o.ID, w.op)
-	wantContains(t, item, "Ran runbook check (", `href="`+exPage+`">check</a>`)
+	wantContains(t, item, "Runbook check started (execution "+strings.TrimPrefix(exPage, "/executions/"), `href="`+exPage+`">check</a>`)
 	if got, _ := w.st.GetOpsItem(context.Background(), "acme", o.ID); got.HumanSince == nil {
 		t.Errorf("running a runbook by hand did not start the in-hands clock")
 	}

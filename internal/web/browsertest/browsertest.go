@@ -1,0 +1,223 @@
+// Package browsertest drives headless Chromium (chromedp) against a UI
+// handler for the web package's browser tests and the acceptance test:
+// the same browser flags, screenshots, and the checks that the page made
+// no request outside the server and reported no error.
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium returns the browser binary, skipping the test only when
+// there is none (CI installs Debian's chromium).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no chromium, chromium-browser or google-chrome on PATH; install one (apt-get install chromium) to run the browser test")
+	return ""
+}
+
+// screenshotDir is where the browser test saves its screenshots:
+// $FLYWHEEL_UI_SCREENSHOTS or $FLYWHEEL_SCREENSHOTS when set (to keep them),
+// else a temporary dir.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	d := os.Getenv("FLYWHEEL_UI_SCREENSHOTS")
+	if d == "" {
+		d = os.Getenv("FLYWHEEL_SCREENSHOTS")
+	}
+	if d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// Browser is a headless Chromium tab on a test server, recording every
+// request the page makes and every console or log problem.
+type Browser struct {
+	t    *testing.T
+	Ctx  context.Context // the tab
+	Base string          // the server's URL
+	dir  string
+
+	mu       sync.Mutex
+	requests []string
+	problems []string
+}
+
+func New(t *testing.T, h http.Handler) *Browser {
+	t.Helper()
+	exe := findChromium(t)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+
+	// The timeout bounds the whole browser session, not one step.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-default-apps", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancelTab)
+
+	b := &Browser{t: t, Ctx: tabCtx, Base: srv.URL, dir: screenshotDir(t)}
+	err := chromedp.Listen(tabCtx, func(ev any) {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			b.requests = append(b.requests, ev.Request.URL)
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError || ev.Entry.Level == cdplog.EntryLevelWarning {
+				b.problems = append(b.problems, fmt.Sprintf("%s: %s (%s)", ev.Entry.Level, ev.Entry.Text, ev.Entry.URL))
+			}
+		case *runtime.EventExceptionThrown:
+			b.problems = append(b.problems, "exception: "+ev.ExceptionDetails.Text)
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError || ev.Type == runtime.ConsoleAPICalledTypeWarning {
+				b.problems = append(b.problems, "console."+string(ev.Type))
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return b
+}
+
+func (b *Browser) Do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.Ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func (b *Browser) Text(sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.Ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (b *Browser) Eval(js string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return s
+}
+
+// WantPath checks the tab's URL, relative to the server.
+func (b *Browser) WantPath(want string) {
+	b.t.Helper()
+	loc, err := chromedp.Run(b.Ctx, chromedp.Location())
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if got := strings.TrimPrefix(loc, b.Base); got != want {
+		b.t.Errorf("browser is at %s, want %s", got, want)
+	}
+}
+
+// Shot saves a full-page PNG screenshot.
+func (b *Browser) Shot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	p := filepath.Join(b.dir, name+".png")
+	if err := os.WriteFile(p, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("screenshot: %s", p)
+}
+
+func (b *Browser) ColorScheme(scheme string) {
+	b.t.Helper()
+	_, err := chromedp.Call(b.Ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+		Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+	})
+	if err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// Login types a token into the form the browser is showing.
+func (b *Browser) Login(secret string, then chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.Do("log in",
+		chromedp.SendKeys(chromedp.ID("token"), secret),
+		chromedp.Click(chromedp.CSS(`button[type="submit"]`)),
+		then)
+}
+
+// Check fails the test for any request that left the test server and any
+// error the browser reported (a CSP violation, a failed asset, a script
+// error), except the listed expected ones.
+func (b *Browser) Check(expected ...string) {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.requests) < 5 {
+		b.t.Errorf("saw only %d requests; is the listener working?", len(b.requests))
+	}
+	for _, u := range b.requests {
+		if !strings.HasPrefix(u, b.Base+"/") {
+			b.t.Errorf("the page requested %s, outside the server", u)
+		}
+	}
+next:
+	for _, p := range b.problems {
+		for _, x := range expected {
+			if strings.Contains(p, x) {
+				continue next
+			}
+		}
+		b.t.Errorf("browser reported %s", p)
+	}
+}
+
