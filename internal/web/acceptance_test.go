@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/app"
@@ -107,7 +108,8 @@ func link(text string) string { return `//a[normalize-space(text())="` + text + 
 
 // TestAcceptance is the browser acceptance of issue 6: log in with a
 // token; an OpsItem created through the intake API appears on the open
-// list without a reload; acknowledge it and run a runbook from it through
+// list without a reload; acknowledge it, add a note from the keyboard, and
+// run a runbook from it through
 // the generated form (a wrong value first) and watch the execution
 // complete; approve a pending execution from the approvals inbox; silence
 // an alert and see it suppressed. Screenshots of each page go to the
@@ -145,6 +147,19 @@ func TestAcceptance(t *testing.T) {
 		t.Errorf("after acknowledging, the fields show:\n%s", f)
 	}
 	b.Shot("a03-opsitem-acknowledged")
+	// From the keyboard: write a note, Tab to its button, press Enter.
+	b.Do("note by keyboard", chromedp.Focus(chromedp.ID("note-text")), chromedp.SendKeys(chromedp.ID("note-text"), "p99 at 2.1 s since the deploy"),
+		chromedp.KeyEvent(kb.Tab))
+	if got := b.Eval(`document.activeElement.textContent`); got != "Add note" {
+		t.Errorf("Tab from the note goes to %q, want its button", got)
+	}
+	if o := b.Eval(`getComputedStyle(document.activeElement).outlineStyle`); o != "solid" {
+		t.Errorf("focused button has outline %q", o)
+	}
+	b.Do("submit the note", chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(chromedp.CSS("li.tl-note")))
+	if note := b.Text("li.tl-note"); !strings.Contains(note, "p99 at 2.1 s since the deploy") {
+		t.Errorf("note on the timeline: %q", note)
+	}
 	b.Do("choose the runbook",
 		chromedp.SetValue(chromedp.ID("run-runbook"), "ui-disk-check"),
 		chromedp.Click(chromedp.CSS(`form[action$="/run"] button`)),
