@@ -67,6 +67,7 @@ type App struct {
 	exec      *execution.Executor
 	runbooks  hostRunbooks // exec, resolving OpsItems' host references
 	rules     *rule.Engine
+	notify    appNotifications
 
 	stopOnce sync.Once
 	stopErr  error

@@ -9,6 +9,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/notification"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
@@ -27,7 +28,7 @@ func (a *App) buildAutomation() error {
 		return fmt.Errorf("rules: %w", err)
 	}
 	en := &rule.Engine{Rules: rules, Starter: a.runbooks, Now: a.now, Logger: a.log.With("component", "rules")}
-	a.engine.Automation = ruleAutomation{en: en, log: a.log.With("component", "rules")}
+	a.engine.Automation = ruleAutomation{en: en, log: a.log.With("component", "rules"), notifications: a.notify.svc}
 	a.exec.SetResults(en)
 	a.rules = en
 	return nil
@@ -37,21 +38,35 @@ func (a *App) buildAutomation() error {
 type ruleAutomation struct {
 	en  *rule.Engine
 	log *slog.Logger
+	// notifications delivers rules' notifications; nil (benchmarks)
+	// only logs them.
+	notifications *notification.Service
 }
 
 var _ pipeline.Automation = ruleAutomation{}
 
 func (r ruleAutomation) OnEvent(ctx context.Context, tx store.Tx, tenant string, e *event.Event, o *store.OpsItem, decision string) error {
 	effs, err := r.en.OnEvent(ctx, tx, tenant, e, o, decision)
+	if err != nil {
+		return err
+	}
 	for _, ef := range effs {
-		if ef.Decision == rule.DecisionNotified && ef.Notify != nil {
-			// Rules' notifications have no delivery channels configured in
-			// the server yet: the decision is audited and logged, not sent.
-			r.log.Warn("rule notification not delivered: no notification channels are configured",
-				"tenant", tenant, "rule", ef.Rule, "channel", ef.Notify.Channel, "opsitem", ef.Notify.OpsItemID)
+		if ef.Decision != rule.DecisionNotified || ef.Notify == nil {
+			continue
+		}
+		// Queued in the event's transaction: sent once the OpsItem
+		// commits, never for one rolled back.
+		n := ef.Notify
+		if r.notifications == nil {
+			r.log.Warn("rule notification not delivered: no delivery service", "tenant", tenant, "rule", ef.Rule, "channel", n.Channel)
+			continue
+		}
+		if err := r.notifications.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: n.OpsItemID,
+			Rule: ef.Rule, Channel: n.Channel, Message: n.Message}); err != nil {
+			return fmt.Errorf("rule %s: notification: %w", ef.Rule, err)
 		}
 	}
-	return err
+	return nil
 }
 
 func (r ruleAutomation) ResolvedBy(ctx context.Context, tx store.Tx, o *store.OpsItem) (string, error) {

@@ -14,9 +14,12 @@ import (
 // fleet's agents), compiles the content's runbooks and builds the executor,
 // whose jobs run on the app's queue.
 func (a *App) buildRunbooks() error {
+	if err := a.buildNotifications(); err != nil {
+		return err
+	}
 	actions := registry.New(registry.Options{Exec: exec.Options{
 		Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: execution.TenantFromContext},
-	}})
+	}, Channels: a.notify.channels, ChannelsKnown: true})
 	lib, err := runbook.NewLibrary(a.content, actions.Get)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)

@@ -1,0 +1,43 @@
+package app
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/flywheel-ops/flywheel/internal/notification"
+	"github.com/flywheel-ops/flywheel/internal/rule"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
+)
+
+// buildNotifications resolves the configured notification channels (their
+// secrets from the environment), refuses content rules that notify a
+// channel the server does not have (file:line), warns about library rules
+// that do, and registers the delivery job. Call it after the job queue is
+// made and before buildRunbooks, whose notify steps may name channels.
+func (a *App) buildNotifications() error {
+	channels, err := notification.Build(a.cfg.Notifications, os.LookupEnv)
+	if err != nil {
+		return fmt.Errorf("notifications:\n%w", err)
+	}
+	warnings, err := notification.CheckRules(a.content.Items(rule.KindName), channels)
+	if err != nil {
+		return fmt.Errorf("content:\n%w", err)
+	}
+	log := a.log.With("component", "notifications")
+	for _, w := range warnings {
+		log.Warn("a library rule notifies a channel this server does not have; its notifications are recorded as failed", "problem", w)
+	}
+	svc := notification.New(notification.Options{Store: a.st, Channels: channels, Settings: a.cfg.Notifications, Logger: log, Clock: a.now})
+	if err := svc.Register(a.jobs); err != nil {
+		return err
+	}
+	a.notify = appNotifications{channels: channels, svc: svc}
+	return nil
+}
+
+// appNotifications are the server's notification channels and the
+// service that delivers rules' notifications through them.
+type appNotifications struct {
+	channels map[string]notify.Channel
+	svc      *notification.Service
+}
