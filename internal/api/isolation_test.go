@@ -11,6 +11,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/stats"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -244,6 +245,47 @@ var isolationCases = map[string]isoCase{
 			}
 			h.call("GET", "/api/v1/stats/flywheel?tenant="+other, sec, nil).fail(t, 403, "forbidden")
 			h.call("GET", "/api/v1/stats/flywheel?per_tenant=true", sec, nil).fail(t, 403, "forbidden")
+		}
+	}},
+	"GET /api/v1/automation/candidates": {check: func(t *testing.T, h *harness, self, other string) {
+		mine := ids(h.opsItemsOf(self))
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			var l api.List[stats.Candidate]
+			h.call("GET", "/api/v1/automation/candidates", sec, nil).ok(t, 200, &l)
+			for _, c := range l.Items {
+				for _, ex := range c.Examples {
+					if !slices.Contains(mine, ex.ID) {
+						t.Errorf("%s %s: candidate %s lists OpsItem %s of another tenant", self, role, c.ID, ex.ID)
+					}
+				}
+			}
+			h.call("GET", "/api/v1/automation/candidates?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}},
+	"GET /api/v1/automation/candidates/{id}/rule": {check: func(t *testing.T, h *harness, self, other string) {
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			h.call("GET", "/api/v1/automation/candidates/cand_000000000000/rule", sec, nil).fail(t, 404, "not_found")
+			h.call("GET", "/api/v1/automation/candidates/cand_000000000000/rule?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}},
+	"GET /api/v1/opsitems/{id}/rule": {check: func(t *testing.T, h *harness, self, other string) {
+		for _, o := range h.opsItemsOf(other) {
+			for _, role := range roles {
+				r := h.call("GET", "/api/v1/opsitems/"+o.ID+"/rule?runbook=noop", h.secret(self+"/"+string(role)), nil)
+				r.fail(t, 404, "not_found")
+				if strings.Contains(string(r.Body), o.Title) {
+					t.Errorf("%s's rule draft shows %s's OpsItem title", self, other)
+				}
+			}
+		}
+	}},
+	"POST /api/v1/automation/rules": {body: api.DraftRuleInput{OpsItem: "oi_sweep"}, check: func(t *testing.T, h *harness, self, other string) {
+		for _, o := range h.opsItemsOf(other) {
+			h.call("POST", "/api/v1/automation/rules", h.secret(self+"/admin"), api.DraftRuleInput{OpsItem: o.ID, Runbook: "noop"}).fail(t, 404, "not_found")
+			h.call("POST", "/api/v1/automation/rules?tenant="+other, h.secret(self+"/admin"), api.DraftRuleInput{OpsItem: o.ID, Runbook: "noop"}).fail(t, 403, "forbidden")
+			h.call("POST", "/api/v1/automation/rules", h.secret(self+"/operator"), api.DraftRuleInput{OpsItem: o.ID, Runbook: "noop"}).fail(t, 403, "forbidden")
 		}
 	}},
 	"POST /api/v1/intake/{source}": {body: map[string]string{"alert": "sweep"}, check: func(t *testing.T, h *harness, self, other string) {

@@ -45,6 +45,9 @@ type Options struct {
 	// Rules are the automation rules content defines, for
 	// GET /api/v1/rules/consolidation; nil leaves that route out.
 	Rules *rule.Rules
+	// ContentDir is the user's content directory, where admins may save
+	// drafted automation rules; "" refuses saving.
+	ContentDir string
 	// AuthCacheTTL is how long a successful token check is reused (default
 	// DefaultAuthCacheTTL; negative: check every request). A token revoked
 	// through this server stops working at once, revoked elsewhere within
@@ -80,6 +83,8 @@ type Server struct {
 	rules *rule.Rules
 	auth  *authCache
 	fleet *fleet.Service
+	// contentDir receives drafted rules ("" when the server has none).
+	contentDir string
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -111,6 +116,8 @@ func New(o Options) *Server {
 	s.registerIntake()
 	s.registerEvents()
 	s.registerStats()
+	s.contentDir = o.ContentDir
+	s.registerCandidates()
 	s.registerSilences()
 	s.registerMaintenance()
 	s.registerFleet(o.Fleet)

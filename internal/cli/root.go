@@ -85,6 +85,7 @@ func NewRoot(env Env) *cobra.Command {
 		newRunbookCmd(g),
 		newAuditCmd(g),
 		newStatsCmd(g),
+		newAutomationCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
 	)
