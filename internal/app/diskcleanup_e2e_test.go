@@ -14,7 +14,9 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/client"
+	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 )
 
 // TestDiskCleanupOnRealAgent is the acceptance test of automation rules on
@@ -33,6 +35,26 @@ func TestDiskCleanupOnRealAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs an agent process")
 	}
+	testDiskCleanup(t, "")
+}
+
+// TestDiskCleanupOnRealAgentPostgres runs the same on PostgreSQL (the
+// server's store and job queue in a schema of the test's own).
+func TestDiskCleanupOnRealAgentPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs an agent process")
+	}
+	schema := postgres.OpenTest(t).Schema()
+	db := postgres.TestURL()
+	if strings.Contains(db, "?") {
+		db += "&search_path=" + schema
+	} else {
+		db += "?search_path=" + schema
+	}
+	testDiskCleanup(t, db)
+}
+
+func testDiskCleanup(t *testing.T, db string) {
 	bin := flywheelBinary(t)
 	ctx := context.Background()
 
@@ -87,8 +109,16 @@ func TestDiskCleanupOnRealAgent(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(contentDir, "rules", "disk-cleanup.yaml"), docsDiskRule(t, logDir), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a, c, admin := fleetApp(t, FleetOptions{}, contentDir)
+	dataDir := t.TempDir()
+	a := startApp(t, config.Config{DataDir: dataDir, ContentDir: contentDir, DB: db}, &bytes.Buffer{})
 	server := "http://" + a.Addr()
+	adminFile, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := strings.TrimSpace(string(adminFile))
+	c := client.New(server, admin)
+	t.Logf("store %s", a.Store().Driver())
 
 	// One real agent, enrolled with a token from the real CLI.
 	const hostname = "disk-e2e-host"
