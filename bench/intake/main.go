@@ -86,7 +86,10 @@ type result struct {
 type machine struct {
 	CPUs    int    `json:"cpus"`
 	LoadAvg string `json:"loadavg_at_start"`
-	AM      string `json:"alertmanager"`
+	// At the end too: the machine is shared, and a load average well
+	// above its CPUs means both servers were starved some of the time.
+	LoadAvgEnd string `json:"loadavg_at_end"`
+	AM         string `json:"alertmanager"`
 }
 
 type scenarioResult struct {
@@ -264,6 +267,7 @@ func run(o options) error {
 		res.Latency = lat
 	}
 
+	res.Machine.LoadAvgEnd = loadavg()
 	report(os.Stdout, res)
 	line, _ := json.Marshal(res)
 	if o.jsonOut != "" {
@@ -276,7 +280,7 @@ func run(o options) error {
 }
 
 func report(w io.Writer, r result) {
-	fmt.Fprintf(w, "\nmachine: %d CPUs, load average at start %s, %s\n\n", r.Machine.CPUs, r.Machine.LoadAvg, r.Machine.AM)
+	fmt.Fprintf(w, "\nmachine: %d CPUs, load average at start %s, at end %s, %s\n\n", r.Machine.CPUs, r.Machine.LoadAvg, r.Machine.LoadAvgEnd, r.Machine.AM)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tAM alerts/s\tFW alerts/s\tFW/AM\tFW runs\tAM runs\t")
 	for _, s := range r.Scenarios {
