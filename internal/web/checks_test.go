@@ -42,31 +42,10 @@ func everyResponse(t *testing.T, e *env, check func(t *testing.T, name string, r
 func TestSecurityHeaders(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	want := map[string]string{
-		"X-Content-Type-Options": "nosniff",
-		"Referrer-Policy":        "same-origin",
-		"X-Frame-Options":        "DENY",
-	}
 	n := 0
 	everyResponse(t, e, func(t *testing.T, name string, r response) {
 		n++
-		for k, v := range want {
-			if got := r.Header.Get(k); got != v {
-				t.Errorf("%s: %s = %q, want %q", name, k, got, v)
-			}
-		}
-		csp := r.Header.Get("Content-Security-Policy")
-		for _, d := range []string{"default-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"} {
-			if !strings.Contains(csp, d) {
-				t.Errorf("%s: Content-Security-Policy %q lacks %s", name, csp, d)
-			}
-		}
-		if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
-			t.Errorf("%s: Content-Security-Policy allows inline code: %q", name, csp)
-		}
-		if (isPage(r) || r.StatusCode == http.StatusSeeOther) && r.Header.Get("Cache-Control") != "no-store" {
-			t.Errorf("%s: Cache-Control %q, want no-store", name, r.Header.Get("Cache-Control"))
-		}
+		checkHeaders(t, name, r)
 	})
 	if n < 90 {
 		t.Errorf("checked only %d responses", n)
@@ -86,36 +65,8 @@ func TestNoExternalRequests(t *testing.T) {
 	e := newEnv(t)
 	pages := 0
 	everyResponse(t, e, func(t *testing.T, name string, r response) {
-		body := r.body
-		if strings.HasSuffix(r.Request.URL.Path, ".svg") && r.StatusCode == http.StatusOK {
-			body = svgNamespace.ReplaceAllString(body, "")
-		}
-		if m := absoluteURL.FindString(body); m != "" {
-			i := strings.Index(body, m)
-			t.Errorf("%s references another origin (%q) near: %s", name, m, body[max(0, i-80):min(len(body), i+80)])
-		}
-		if loc := r.Header.Get("Location"); loc != "" && !strings.HasPrefix(loc, "/") {
-			t.Errorf("%s redirects off-site to %q", name, loc)
-		}
-		if !isPage(r) {
-			return
-		}
-		pages++
-		// The CSP forbids inline code and style; keep the pages within it.
-		// Scripts are files of this site's /static/, with no inline body.
-		for _, bad := range []string{" style=", "<style", " on" + "click=", "javascript:"} {
-			if strings.Contains(strings.ToLower(body), bad) {
-				t.Errorf("%s contains %q, which the Content-Security-Policy blocks", name, bad)
-			}
-		}
-		scripts := scriptTag.FindAllStringSubmatch(strings.ToLower(body), -1)
-		if n := strings.Count(strings.ToLower(body), "<script"); n != len(scripts) {
-			t.Errorf("%s has %d script tags, %d of them closed", name, n, len(scripts))
-		}
-		for _, m := range scripts {
-			if !strings.Contains(m[1], ` src="/static/`) || m[2] != "" {
-				t.Errorf("%s has an inline or foreign script, which the Content-Security-Policy blocks: %s", name, m[0])
-			}
+		if checkOrigin(t, name, r) {
+			pages++
 		}
 	})
 	if pages < 50 {
@@ -135,20 +86,90 @@ func isPage(r response) bool {
 func TestAccessibleForms(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
+	everyResponse(t, e, checkLabels)
+}
+
+// checkHeaders checks a response's security headers.
+func checkHeaders(t *testing.T, name string, r response) {
+	t.Helper()
+	want := map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "same-origin",
+		"X-Frame-Options":        "DENY",
+	}
+	for k, v := range want {
+		if got := r.Header.Get(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", name, k, got, v)
+		}
+	}
+	csp := r.Header.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'self'", "frame-ancestors 'none'", "form-action 'self'", "base-uri 'none'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("%s: Content-Security-Policy %q lacks %s", name, csp, d)
+		}
+	}
+	if strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "unsafe-eval") {
+		t.Errorf("%s: Content-Security-Policy allows inline code: %q", name, csp)
+	}
+	if (isPage(r) || r.StatusCode == http.StatusSeeOther) && r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("%s: Cache-Control %q, want no-store", name, r.Header.Get("Cache-Control"))
+	}
+}
+
+// checkOrigin checks a response asks for nothing outside this origin and,
+// for a page, holds no code the Content-Security-Policy blocks; it reports
+// whether r is a page.
+func checkOrigin(t *testing.T, name string, r response) bool {
+	t.Helper()
+	body := r.body
+	if strings.HasSuffix(r.Request.URL.Path, ".svg") && r.StatusCode == http.StatusOK {
+		body = svgNamespace.ReplaceAllString(body, "")
+	}
+	if m := absoluteURL.FindString(body); m != "" {
+		i := strings.Index(body, m)
+		t.Errorf("%s references another origin (%q) near: %s", name, m, body[max(0, i-80):min(len(body), i+80)])
+	}
+	if loc := r.Header.Get("Location"); loc != "" && !strings.HasPrefix(loc, "/") {
+		t.Errorf("%s redirects off-site to %q", name, loc)
+	}
+	if !isPage(r) {
+		return false
+	}
+	// The CSP forbids inline code and style; keep the pages within it.
+	// Scripts are files of this site's /static/, with no inline body.
+	for _, bad := range []string{" style=", "<style", " on" + "click=", "javascript:"} {
+		if strings.Contains(strings.ToLower(body), bad) {
+			t.Errorf("%s contains %q, which the Content-Security-Policy blocks", name, bad)
+		}
+	}
+	scripts := scriptTag.FindAllStringSubmatch(strings.ToLower(body), -1)
+	if n := strings.Count(strings.ToLower(body), "<script"); n != len(scripts) {
+		t.Errorf("%s has %d script tags, %d of them closed", name, n, len(scripts))
+	}
+	for _, m := range scripts {
+		if !strings.Contains(m[1], ` src="/static/`) || m[2] != "" {
+			t.Errorf("%s has an inline or foreign script, which the Content-Security-Policy blocks: %s", name, m[0])
+		}
+	}
+	return true
+}
+
+// checkLabels checks every form control of a page has a label, and the
+// page a language.
+func checkLabels(t *testing.T, name string, r response) {
+	t.Helper()
 	control := regexp.MustCompile(`<(input|select|textarea)\b[^>]*>`)
 	idAttr := regexp.MustCompile(`\bid="([^"]+)"`)
-	everyResponse(t, e, func(t *testing.T, name string, r response) {
-		for _, c := range control.FindAllString(r.body, -1) {
-			if strings.Contains(c, `type="hidden"`) {
-				continue
-			}
-			m := idAttr.FindStringSubmatch(c)
-			if m == nil || !strings.Contains(r.body, `<label for="`+m[1]+`"`) {
-				t.Errorf("%s: control without a label: %s", name, c)
-			}
+	for _, c := range control.FindAllString(r.body, -1) {
+		if strings.Contains(c, `type="hidden"`) {
+			continue
 		}
-		if isPage(r) && !strings.Contains(r.body, `<html lang="en">`) {
-			t.Errorf("%s: no document language", name)
+		m := idAttr.FindStringSubmatch(c)
+		if m == nil || !strings.Contains(r.body, `<label for="`+m[1]+`"`) {
+			t.Errorf("%s: control without a label: %s", name, c)
 		}
-	})
+	}
+	if isPage(r) && !strings.Contains(r.body, `<html lang="en">`) {
+		t.Errorf("%s: no document language", name)
+	}
 }

@@ -210,6 +210,8 @@ func TestRunbookPages(t *testing.T) {
 		`<select id="p-mode" name="p.mode"`, `<option value="" selected>default (safe)</option>`, `<option value="fast">fast</option>`,
 		`<select id="p-verbose" name="p.verbose"`, "Comma-separated values, or a JSON list.",
 		`<input type="hidden" name="opsitem" value="`+o.ID+`">`)
+	wantContains(t, w.get("/runbooks/check", w.acme), "<td><code>mode</code></td>", "<code>fast</code>, <code>safe</code>",
+		"Running a runbook needs the operator role.") // a viewer sees the parameters, not the form
 
 	bad := w.form("/runbooks/check/run", w.op, "opsitem", o.ID, "p.used", "lots", "p.mode", "fast", "mode", "run")
 	wantStatus(t, bad, http.StatusUnprocessableEntity)
@@ -341,4 +343,42 @@ func between(s, from, to string) string {
 	}
 	v, _, _ := strings.Cut(after, to)
 	return v
+}
+
+// TestWorkPagesChecks holds the work pages — an OpsItem with its forms, the
+// runbooks, a run form with a refused value, executions, an execution
+// waiting for approval, the inbox — to the checks every page passes:
+// security headers, nothing from another origin, no inline code, a label
+// on every control.
+func TestWorkPagesChecks(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	o := w.items["Disk almost full on db-01"]
+	gated := w.form("/runbooks/gated/run", w.op, "mode", "run", "opsitem", o.ID)
+	wantStatus(t, gated, http.StatusSeeOther)
+	ex := gated.Header.Get("Location")
+	waitFor(t, "the gated execution to wait", func() bool {
+		return strings.Contains(w.get(ex, w.op).body, "Waiting for approval")
+	})
+	responses := map[string]response{
+		"refused run form": w.form("/runbooks/check/run", w.op, "p.used", "x", "p.hosts", "a,b", "mode", "run"),
+		"refused note":     w.form("/opsitems/"+o.ID+"/notes", w.op),
+	}
+	for _, p := range []string{"/opsitems/" + o.ID, "/runbooks", "/runbooks/check?opsitem=" + o.ID, "/runbooks/gated",
+		"/executions", "/executions?status=waiting_approval", ex, "/approvals", "/executions/ex_nope", "/runbooks/nope"} {
+		for who, secret := range map[string]string{"operator": w.op, "viewer": w.acme} {
+			responses[who+" GET "+p] = w.get(p, secret)
+		}
+	}
+	pages := 0
+	for name, r := range responses {
+		checkHeaders(t, name, r)
+		if checkOrigin(t, name, r) {
+			pages++
+		}
+		checkLabels(t, name, r)
+	}
+	if pages != len(responses) {
+		t.Errorf("%d of %d responses were pages", pages, len(responses))
+	}
 }

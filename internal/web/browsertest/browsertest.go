@@ -220,4 +220,3 @@ next:
 		b.t.Errorf("browser reported %s", p)
 	}
 }
-
