@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -295,6 +296,15 @@ func TestLiveStream(t *testing.T) {
 	}{{"//evil.example/x", 400}, {"/static/style.css", 404}, {"/login", 400}} {
 		if res := open(bad.path, ""); res.StatusCode != bad.want {
 			t.Errorf("live %s: %d, want %d", bad.path, res.StatusCode, bad.want)
+		}
+	}
+	// Another tenant's pages end the stream at once, saying why, and show
+	// nothing of them.
+	for _, p := range []string{"/opsitems?tenant=globex", "/opsitems/" + w.items["Globex secret outage"].ID} {
+		res := open(p, "")
+		b, _ := io.ReadAll(res.Body)
+		if !strings.Contains(string(b), "event: end\n") || strings.Contains(string(b), "Globex secret outage") {
+			t.Errorf("live %s as acme: %s", p, b)
 		}
 	}
 	res := open("/opsitems", version)
