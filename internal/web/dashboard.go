@@ -40,6 +40,7 @@ type periodOption struct {
 
 type dashboardData struct {
 	Periods []periodOption
+	Period  string
 	stats.Flywheel
 	Chart chart
 	// StepLabel names the bucket size ("15 minutes").
@@ -71,30 +72,21 @@ type chartLabel struct {
 	Text string
 }
 
-func (h *Handler) dashboardRoutes() {
+// insightRoutes registers the dashboard, the automation candidates and
+// the pages over silences, maintenance windows, the fleet and the audit log.
+func (h *Handler) insightRoutes() {
 	h.page("GET /dashboard", "dashboard", h.dashboard)
+	h.candidateRoutes()
 }
 
 func (h *Handler) dashboard(rq *request) (any, error) {
 	rq.view.Title = "Flywheel dashboard"
-	key := rq.URL.Query().Get("period")
-	if key == "" {
-		key = "7d"
+	key, from, to, opts, err := h.period(rq, "7d")
+	if err != nil {
+		return nil, err
 	}
-	d := dashboardData{}
-	var length time.Duration
-	for _, p := range periods {
-		d.Periods = append(d.Periods, periodOption{Key: p.Key, Label: p.Label, Selected: p.Key == key})
-		if p.Key == key {
-			length = p.Len
-		}
-	}
-	if length == 0 {
-		return nil, errBadRequest("There is no period %q; choose 1d, 7d, 30d or 90d.", key)
-	}
-	// Periods end at the next minute boundary, as the API's default does.
-	to := h.now().UTC().Truncate(time.Minute).Add(time.Minute)
-	f, err := stats.Compute(rq.ctx, h.st, rq.tenantID(), to.Add(-length), to, h.estimator())
+	d := dashboardData{Periods: opts, Period: key}
+	f, err := stats.Compute(rq.ctx, h.st, rq.tenantID(), from, to, h.estimator())
 	if err != nil {
 		return nil, fmt.Errorf("flywheel stats: %w", err)
 	}

@@ -149,27 +149,38 @@ func (h *Handler) page(pattern, tmpl string, fn pageFunc) {
 		panic("web: no template " + tmpl) // a programming error, caught by any test
 	}
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		sess, err := h.session(r)
-		if err != nil {
-			h.sessionFailed(w, r, err)
+		rq, cancel, ok := h.begin(w, r)
+		if !ok {
 			return
 		}
-		ctx, cancel := withTimeout(r)
 		defer cancel()
-		v, err := h.newView(ctx, r, sess)
-		if err != nil {
-			h.renderError(w, r, sess, err)
-			return
-		}
-		rq := &request{Request: r, ctx: ctx, sess: sess, view: v}
 		data, err := fn(rq)
 		if err != nil {
-			h.renderError(w, r, sess, err)
+			h.renderError(w, r, rq.sess, err)
 			return
 		}
-		v.Data = data
-		h.render(w, r, http.StatusOK, tmpl, v)
+		rq.view.Data = data
+		h.render(w, r, http.StatusOK, tmpl, rq.view)
 	})
+}
+
+// begin authenticates a logged-in GET request and resolves its view; when
+// it cannot, it has answered (login redirect, error page) and ok is false.
+// cancel ends the request's store deadline.
+func (h *Handler) begin(w http.ResponseWriter, r *http.Request) (rq *request, cancel context.CancelFunc, ok bool) {
+	sess, err := h.session(r)
+	if err != nil {
+		h.sessionFailed(w, r, err)
+		return nil, nil, false
+	}
+	ctx, cancel := withTimeout(r)
+	v, err := h.newView(ctx, r, sess)
+	if err != nil {
+		cancel()
+		h.renderError(w, r, sess, err)
+		return nil, nil, false
+	}
+	return &request{Request: r, ctx: ctx, sess: sess, view: v}, cancel, true
 }
 
 // newView resolves the acting tenant and fills in the layout's data.

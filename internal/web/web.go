@@ -43,6 +43,9 @@ type Options struct {
 	Runbooks Runbooks
 	// LiveInterval is how often live pages look for changes; default 1s.
 	LiveInterval time.Duration
+	// ContentDir is the user's content directory, where admins may save
+	// drafted automation rules; "" offers download only.
+	ContentDir string
 }
 
 // Handler serves the UI.
@@ -58,6 +61,8 @@ type Handler struct {
 	origins *http.CrossOriginProtection
 	rb      Runbooks
 	live    *liveHub
+	// contentDir receives drafted rules ("" when the server has none).
+	contentDir string
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -85,7 +90,7 @@ func New(o Options) (*Handler, error) {
 		st: o.Store, log: o.Logger, now: o.Clock, secure: o.Secure,
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
-		rb:      o.Runbooks, live: newLiveHub(o.LiveInterval),
+		rb:      o.Runbooks, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
@@ -108,8 +113,8 @@ func (h *Handler) routes() {
 	h.mux.HandleFunc("POST /logout", h.logout)
 
 	h.page("GET /{$}", "overview", h.overview)
-	h.workRoutes() // OpsItems, runbooks, executions, approvals, live updates
-	h.dashboardRoutes()
+	h.workRoutes()    // OpsItems, runbooks, executions, approvals, live updates
+	h.insightRoutes() // dashboard, candidates, silences, maintenance, fleet, audit
 }
 
 // ServeHTTP implements http.Handler.
