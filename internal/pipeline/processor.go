@@ -216,10 +216,12 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 // processor hands the memory it took back to the operating system (at most
 // every releaseEvery): the Go runtime otherwise returns it over minutes,
 // and a server that has absorbed an alert storm should not keep the
-// storm's footprint.
+// storm's footprint. A release is a full collection of what is left (tens
+// of milliseconds); a burst worked off within releaseEvery of the last one
+// waited for the next scan past it, up to that long holding its memory.
 const (
 	burstEvents  = 20_000
-	releaseEvery = 30 * time.Second
+	releaseEvery = 5 * time.Second
 )
 
 func (p *Processor) afterBurst() {
