@@ -21,6 +21,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
@@ -42,6 +43,8 @@ type Config struct {
 	// Hostname overrides os.Hostname (tests run several agents on one host).
 	Hostname string
 	// Interval is the heartbeat period; the server counts missed ones.
+	// Unset, the agent starts at 10s and adopts the interval the server's
+	// heartbeat answers give (agent_heartbeat).
 	Interval time.Duration // default 10s
 	// PollWait is how long each long-poll waits for work.
 	PollWait time.Duration // default 30s
@@ -171,6 +174,10 @@ type Agent struct {
 	host    wire.Host
 	// instance identifies this process to the server's long-poll.
 	instance string
+	// interval is the current heartbeat period; followServer says whether
+	// the server's answers may change it (no Interval was configured).
+	interval     atomic.Int64
+	followServer bool
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc
@@ -190,6 +197,7 @@ type Agent struct {
 // until ctx ends; a rejected token is final.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
 	customClient := cfg.HTTPClient != nil
+	followServer := cfg.Interval == 0
 	cfg = cfg.WithDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("agent: %w", err)
@@ -206,7 +214,8 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		cfg.HTTPClient = c
 	}
 	a := &Agent{cfg: cfg, log: cfg.Logger, started: time.Now().UTC(), instance: newInstance(), running: map[string]context.CancelCauseFunc{}, restart: make(chan struct{}),
-		freed: make(chan struct{}, 1)}
+		freed: make(chan struct{}, 1), followServer: followServer}
+	a.interval.Store(int64(cfg.Interval))
 	hostname := cfg.Hostname
 	if hostname == "" {
 		hostname, _ = os.Hostname()
@@ -240,6 +249,9 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	a.finishUpdate()
 	return a, nil
 }
+
+// Interval is the current heartbeat period.
+func (a *Agent) Interval() time.Duration { return time.Duration(a.interval.Load()) }
 
 // Instance identifies this agent process to the server (random, per start).
 func (a *Agent) Instance() string { return a.instance }
@@ -286,7 +298,7 @@ func (a *Agent) enroll(ctx context.Context) (State, error) {
 func (a *Agent) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	a.log.Info("agent running", "agent", a.st.AgentID, "server", a.st.Server, "version", a.cfg.Version, "interval", a.cfg.Interval)
+	a.log.Info("agent running", "agent", a.st.AgentID, "server", a.st.Server, "version", a.cfg.Version, "interval", a.Interval())
 	var loops sync.WaitGroup
 	fail := func(err error) {
 		if errors.Is(err, ErrRejected) {
@@ -341,22 +353,26 @@ func (a *Agent) heartbeatLoop(ctx context.Context) error {
 			a.log.Info("heartbeat delivered again", "after_failures", failures)
 			failures = 0
 		}
-		if !sleep(ctx, jitter(a.cfg.Interval)) {
+		if !sleep(ctx, jitter(a.Interval())) {
 			return nil
 		}
 	}
 }
 
 func (a *Agent) heartbeat(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, max(a.cfg.Interval, 5*time.Second))
+	ctx, cancel := context.WithTimeout(ctx, max(a.Interval(), 5*time.Second))
 	defer cancel()
 	a.mu.Lock()
 	outcome := a.outcome
 	a.mu.Unlock()
 	var resp wire.HeartbeatResponse
-	err := a.c.do(ctx, "POST", wire.PathHeartbeat, wire.Heartbeat{Host: a.host, StartedAt: a.started, Interval: a.cfg.Interval, Update: outcome}, &resp)
+	err := a.c.do(ctx, "POST", wire.PathHeartbeat, wire.Heartbeat{Host: a.host, StartedAt: a.started, Interval: a.Interval(), Update: outcome}, &resp)
 	if err != nil {
 		return err
+	}
+	if a.followServer && resp.Interval >= 100*time.Millisecond && resp.Interval <= time.Hour && resp.Interval != a.Interval() {
+		a.log.Info("heartbeat interval set by the server", "interval", resp.Interval)
+		a.interval.Store(int64(resp.Interval))
 	}
 	if resp.Update != nil && a.cfg.SelfUpdate {
 		a.maybeUpdate(ctx, *resp.Update)

@@ -40,6 +40,7 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/commands/{id}", MinRole: store.RoleOperator}, s.cancelCommand)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources", MinRole: store.RoleViewer}, s.listResources)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources/{id}", MinRole: store.RoleViewer}, s.getResource)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/fleet/unmanaged", MinRole: store.RoleViewer}, s.listUnmanagedHosts)
 
 	// The agent protocol is served beside the API but not listed among
 	// its routes: agents authenticate with their own credential, not a
@@ -88,10 +89,21 @@ type EnrollTokenInput struct {
 	Tags map[string]string `json:"tags"`
 }
 
-// CreatedEnrollToken is a new enrollment token with its secret, shown once.
+// CreatedEnrollToken is a new enrollment token with its secret, shown once,
+// and the enrollment bundle that carries it to a host.
 type CreatedEnrollToken struct {
 	store.EnrollToken
-	Token string `json:"token"`
+	Token  string      `json:"token"`
+	Bundle wire.Bundle `json:"bundle"`
+}
+
+// requestBase is the URL the caller reached the server at (what an agent
+// on the same network would use).
+func requestBase(r *http.Request) string {
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }
 
 func (s *Server) createEnrollToken(w http.ResponseWriter, r *http.Request) error {
@@ -115,7 +127,7 @@ func (s *Server) createEnrollToken(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return audit.Entry{}, fleetError(err)
 		}
-		out = CreatedEnrollToken{EnrollToken: t, Token: secret}
+		out = CreatedEnrollToken{EnrollToken: t, Token: secret, Bundle: s.fleet.Bundle(requestBase(r), t, secret)}
 		return audit.Entry{Action: "agent.token.create", Target: "enroll-token/" + t.ID,
 			Detail: map[string]any{"expires_at": t.ExpiresAt, "tags": t.Tags}}, nil
 	})
@@ -369,6 +381,25 @@ func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.fleet.Queued(c.AgentID)
 	WriteJSON(w, http.StatusOK, commandView(c))
+	return nil
+}
+
+// listUnmanagedHosts lists the hosts known without an agent, as the
+// fleet's drift check last found them.
+func (s *Server) listUnmanagedHosts(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	page, err := Page(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.st.ListUnmanagedHosts(r.Context(), tenant, page)
+	if err != nil {
+		return err
+	}
+	WriteList(w, items, next)
 	return nil
 }
 

@@ -61,6 +61,15 @@ func TestFleetEnrollment(t *testing.T) {
 	if !strings.HasPrefix(tok.Token, wire.EnrollTokenPrefix) || !tok.ExpiresAt.Equal(epoch.Add(time.Hour)) || tok.TenantID != acme {
 		t.Fatalf("token = %+v", tok)
 	}
+	// The bundle carries the same token, the URL the call reached and the
+	// token's tags; it parses as agents parse it.
+	if b := tok.Bundle; b.Token != tok.Token || b.Tags["env"] != "prod" || b.Tenant != acme || !strings.HasPrefix(b.Server, "http://") {
+		t.Errorf("bundle = %+v", b)
+	}
+	raw, _ := json.Marshal(tok.Bundle)
+	if _, err := wire.ParseBundle(raw); err != nil {
+		t.Errorf("the API's bundle does not parse: %v", err)
+	}
 	var toks api.List[store.EnrollToken]
 	r := h.call("GET", "/api/v1/enrollment-tokens", admin, nil)
 	r.ok(t, 200, &toks)
@@ -319,6 +328,10 @@ func fleetCanary(t *testing.T, h *harness, tenant string) fleetCanaries {
 			Config: json.RawMessage(`{"os":"canary-os-` + tenant + `"}`), AgentID: ag.ID, CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
 			return err
 		}
+		if err := tx.PutUnmanagedHost(ctx, store.UnmanagedHost{TenantID: tenant, Host: "canary-host-" + tenant + "-unmanaged", Kind: "hostname",
+			Source: "event canary", FirstSeen: epoch, LastSeen: epoch}); err != nil {
+			return err
+		}
 		return tx.CreateAgentCommand(ctx, store.AgentCommand{ID: c.command, TenantID: tenant, AgentID: ag.ID,
 			Spec: store.CommandSpec{Argv: []string{"echo", "canary-cmd-" + tenant}, Timeout: time.Minute}, Status: store.CommandQueued,
 			CreatedAt: epoch, Deadline: epoch.Add(time.Hour)})
@@ -453,6 +466,7 @@ func init() {
 	isolationCases["DELETE /api/v1/commands/{id}"] = mutateCase("DELETE", "/api/v1/commands/{id}", nil, commandID)
 	isolationCases["GET /api/v1/resources"] = listCase("/api/v1/resources", store.RoleViewer)
 	isolationCases["GET /api/v1/resources/{id}"] = getCase("/api/v1/resources/{id}", resourceID)
+	isolationCases["GET /api/v1/fleet/unmanaged"] = listCase("/api/v1/fleet/unmanaged", store.RoleViewer)
 }
 
 // TestFleetAgentCannotReachOtherTenant proves an agent's credential acts

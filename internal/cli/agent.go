@@ -1,11 +1,14 @@
 package cli
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/agent"
 	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -31,6 +35,7 @@ type agentFlags struct {
 	noInventory       bool
 	inventoryInterval time.Duration
 	caFile            string
+	bundle            string
 }
 
 func (f *agentFlags) bind(fs *pflag.FlagSet) {
@@ -38,7 +43,7 @@ func (f *agentFlags) bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.cfg.StateDir, "state", "", "state directory: the agent's credential, kept 0600 (default "+agent.DefaultStateDir+")")
 	fs.StringSliceVar(&f.tags, "tags", nil, "tags sent at enrollment, KEY=VALUE[,KEY=VALUE…]")
 	fs.StringVar(&f.cfg.Hostname, "hostname", "", "host name to report (default the system's)")
-	fs.DurationVar(&f.cfg.Interval, "heartbeat", 10*time.Second, "heartbeat interval; the server counts missed ones")
+	fs.DurationVar(&f.cfg.Interval, "heartbeat", 0, "heartbeat interval; the server counts missed ones (default the server's agent_heartbeat, 10s)")
 	fs.DurationVar(&f.cfg.PollWait, "poll-wait", 30*time.Second, "how long each long-poll for commands waits")
 	fs.IntVar(&f.cfg.MaxConcurrency, "max-concurrency", 4, "commands run at once at most")
 	fs.IntVar(&f.cfg.OutputCap, "output-cap", 1<<20, "bytes of each command's output sent to the server")
@@ -47,6 +52,53 @@ func (f *agentFlags) bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.cfg.SelfUpdate, "self-update", true, "install agent builds the server offers")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM CA (or the server's self-signed certificate) https must chain to; kept in the state at enrollment (pinning)")
+	fs.StringVar(&f.bundle, "bundle", "", "enrollment bundle (flywheel agent token create --bundle): server, CA to pin, token; \"-\" reads stdin; ignored once enrolled if the file is gone")
+}
+
+// applyBundle reads the enrollment bundle into cfg: server, token and the
+// CA to pin. Once the agent is enrolled a missing bundle file is fine (its
+// token is spent; the state has all it needs).
+func (f *agentFlags) applyBundle(cmd *cobra.Command, cfg *agent.Config) error {
+	if f.bundle == "" {
+		return nil
+	}
+	var data []byte
+	var err error
+	if f.bundle == "-" {
+		data, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), wire.MaxBundleSize+1))
+	} else {
+		data, err = os.ReadFile(f.bundle)
+		if errors.Is(err, os.ErrNotExist) {
+			if _, serr := agent.LoadState(stateDir(cfg)); serr == nil {
+				return nil
+			}
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("--bundle: %w", err)
+	}
+	b, err := wire.ParseBundle(data)
+	if err != nil {
+		return fmt.Errorf("--bundle %s: %w", f.bundle, err)
+	}
+	if cfg.Server != "" && strings.TrimRight(cfg.Server, "/") != b.Server {
+		return fmt.Errorf("--bundle is for %s, but --server says %s", b.Server, cfg.Server)
+	}
+	cfg.Server = b.Server
+	if cfg.EnrollToken == "" {
+		cfg.EnrollToken = b.Token
+	}
+	if len(cfg.CACert) == 0 && b.CACert != "" {
+		cfg.CACert = []byte(b.CACert)
+	}
+	return nil
+}
+
+func stateDir(cfg *agent.Config) string {
+	if cfg.StateDir != "" {
+		return cfg.StateDir
+	}
+	return agent.DefaultStateDir
 }
 
 // parseTags turns KEY=VALUE items into a map.
@@ -83,6 +135,7 @@ func newAgentCmd(g *globals) *cobra.Command {
 		Long: `The host agent runs on each managed machine:
 
   flywheel agent run --server https://flywheel.example.com --enroll-token fwe_…
+  flywheel agent run --bundle agent.bundle
 
 enrolls once with a one-time token (flywheel agent token create) and keeps
 its credential in --state; later starts reuse it. "flywheel agent" with the
@@ -101,7 +154,7 @@ the API with your token.`,
 		RunE: run,
 	}
 	f.bind(runCmd.Flags())
-	cmd.AddCommand(runCmd, newAgentTokenCmd(g), newAgentListCmd(g), newAgentShowCmd(g), newAgentRevokeCmd(g), newAgentExecCmd(g))
+	cmd.AddCommand(runCmd, newAgentTokenCmd(g), newAgentListCmd(g), newAgentShowCmd(g), newAgentRevokeCmd(g), newAgentExecCmd(g), newAgentUnmanagedCmd(g))
 	return cmd
 }
 
@@ -125,6 +178,9 @@ func runAgent(cmd *cobra.Command, g *globals, f *agentFlags) error {
 		if cfg.CACert, err = os.ReadFile(f.caFile); err != nil {
 			return &ExitError{Code: 2, Err: fmt.Errorf("--ca-file: %w", err)}
 		}
+	}
+	if err := f.applyBundle(cmd, &cfg); err != nil {
+		return &ExitError{Code: 2, Err: err}
 	}
 	cfg.InventoryInterval = f.inventoryInterval
 	if f.noInventory {
@@ -166,6 +222,7 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
 	var in api.EnrollTokenInput
 	var tags []string
+	var bundleFile string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a one-time enrollment token; it is printed once",
@@ -181,16 +238,37 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 			if err := g.client().Do(cmd.Context(), "POST", agentPath("/api/v1/enrollment-tokens", tenant), in, &out); err != nil {
 				return err
 			}
+			// The server as this CLI reaches it; agents should reach it the same way.
+			out.Bundle.Server = strings.TrimRight(g.client().BaseURL, "/")
+			if bundleFile != "" {
+				if err := writeBundle(bundleFile, out.Bundle); err != nil {
+					return err
+				}
+			}
 			if g.json {
 				return printJSON(cmd.OutOrStdout(), out)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "enrollment token %s (tenant %s, single use, expires %s) — shown only now:\n%s\n\nOn the host:\n  flywheel agent run --server %s --enroll-token %s\n",
-				out.ID, out.TenantID, fmtTime(out.ExpiresAt), out.Token, g.client().BaseURL, out.Token)
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "enrollment token %s (tenant %s, single use, expires %s) — shown only now:\n%s\n\n",
+				out.ID, out.TenantID, fmtTime(out.ExpiresAt), out.Token)
+			if bundleFile != "" {
+				fmt.Fprintf(w, "Bundle written to %s (0600). Copy it to the host, then:\n  flywheel agent run --bundle %s\n", bundleFile, filepath.Base(bundleFile))
+				return nil
+			}
+			pin := ""
+			if out.Bundle.CACert != "" {
+				pin = " --ca-file ca.crt"
+			}
+			fmt.Fprintf(w, "On the host:\n  flywheel agent run --server %s --enroll-token %s%s\n", out.Bundle.Server, out.Token, pin)
+			if out.Bundle.CACert != "" {
+				fmt.Fprintf(w, "\nwith ca.crt (the server's CA, to pin):\n%s\nor write everything to one file with --bundle FILE.\n", out.Bundle.CACert)
+			}
 			return nil
 		},
 	}
 	create.Flags().StringVar(&in.ExpiresIn, "expires-in", "", "lifetime, e.g. 1h (default 24h)")
 	create.Flags().StringSliceVar(&tags, "tags", nil, "tags every agent enrolled with it gets, KEY=VALUE[,KEY=VALUE…]")
+	create.Flags().StringVar(&bundleFile, "bundle", "", "also write the enrollment bundle (server, CA, token, tags) to this file, mode 0600")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List enrollment tokens (never their secrets)",
@@ -219,6 +297,24 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(create, list)
 	return cmd
+}
+
+// writeBundle writes b to path, readable by its owner only (it holds the
+// token), refusing to overwrite an existing file.
+func writeBundle(path string, b wire.Bundle) error {
+	data, err := json.MarshalIndent(b, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("--bundle: %w", err)
+	}
+	if _, err := f.Write(append(data, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("--bundle: %w", err)
+	}
+	return f.Close()
 }
 
 func fmtTags(m map[string]string) string {
@@ -257,6 +353,32 @@ func newAgentListCmd(g *globals) *cobra.Command {
 				rows[i] = []string{a.ID, a.Hostname, a.State, ver, fmtTimePtr(a.LastSeenAt), fmtTags(a.Tags)}
 			}
 			return printTable(cmd.OutOrStdout(), []string{"ID", "HOSTNAME", "STATE", "VERSION", "LAST SEEN", "TAGS"}, rows)
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+	return cmd
+}
+
+func newAgentUnmanagedCmd(g *globals) *cobra.Command {
+	var tenant string
+	cmd := &cobra.Command{
+		Use:   "unmanaged",
+		Short: "List hosts known to Flywheel without an agent (from resources and events)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			q := url.Values{}
+			if tenant != "" {
+				q.Set("tenant", tenant)
+			}
+			items, err := listAll[store.UnmanagedHost](cmd, g, "/api/v1/fleet/unmanaged", q)
+			if err != nil || g.json {
+				return orJSON(cmd, items, err)
+			}
+			rows := make([][]string, len(items))
+			for i, h := range items {
+				rows[i] = []string{h.Host, h.Kind, h.Source, fmtTime(h.FirstSeen), fmtTime(h.LastSeen)}
+			}
+			return printTable(cmd.OutOrStdout(), []string{"HOST", "KIND", "SEEN IN", "FIRST SEEN", "LAST SEEN"}, rows)
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")

@@ -52,6 +52,8 @@ type CheckResult struct {
 	NotReporting []string // agents newly found not reporting
 	Returned     []string // agents reporting again
 	Expired      int64    // commands that timed out on the server's side
+	// Unmanaged is what the look for hosts without an agent found, when it ran.
+	Unmanaged UnmanagedResult
 }
 
 // checkBatch bounds how many agents one check handles per direction; the
@@ -100,7 +102,29 @@ func (s *Service) Check(ctx context.Context) (CheckResult, error) {
 		}
 		res.Returned = append(res.Returned, a.ID)
 	}
+	if s.unmanagedDue(now) {
+		u, err := s.CheckUnmanaged(ctx)
+		res.Unmanaged = u
+		if err != nil {
+			errs = append(errs, fmt.Errorf("unmanaged hosts: %w", err))
+		}
+	}
 	return res, errors.Join(errs...)
+}
+
+// unmanagedDue reports whether the unmanaged-host look should run now (at
+// most every Unmanaged.Every), and if so notes that it does.
+func (s *Service) unmanagedDue(now time.Time) bool {
+	if s.opts.Unmanaged.Disabled {
+		return false
+	}
+	s.umu.Lock()
+	defer s.umu.Unlock()
+	if !s.unmanagedAt.IsZero() && now.Sub(s.unmanagedAt) < s.opts.Unmanaged.Every {
+		return false
+	}
+	s.unmanagedAt = now
+	return true
 }
 
 func (s *Service) transition(ctx context.Context, a store.Agent, reporting bool, now time.Time) error {

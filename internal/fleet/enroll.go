@@ -230,3 +230,11 @@ func (s *Service) Revoked(id string) { s.hub.wakeAgent(id) }
 // resourceID is the host resource of an agent: stable, derived from the
 // agent ID.
 func resourceID(agentID string) string { return "res_" + strings.TrimPrefix(agentID, "agt_") }
+
+// Bundle is the enrollment bundle of token t (with its secret) for agents
+// reaching the server at server: the CA to pin when the server has one
+// (Options.CACert) and the token's tags.
+func (s *Service) Bundle(server string, t store.EnrollToken, secret string) wire.Bundle {
+	return wire.Bundle{Format: wire.BundleFormat, Server: strings.TrimRight(server, "/"), CACert: string(s.opts.CACert),
+		Token: secret, Tenant: t.TenantID, Tags: t.Tags, ExpiresAt: t.ExpiresAt}
+}

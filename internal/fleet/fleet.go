@@ -73,6 +73,17 @@ type Options struct {
 	// each optionally with a flywheel-<os>-<arch>.sha256 beside it; ""
 	// disables self-update.
 	Binaries string
+	// Interval is the heartbeat interval the server gives agents that were
+	// not started with one of their own (0: agents keep theirs).
+	Interval time.Duration
+	// RequiredServices are the systemd units that must run on hosts whose
+	// agent has no required-services tag.
+	RequiredServices []string
+	// CACert is the PEM of the CA the server's certificate chains to, put
+	// in enrollment bundles for agents to pin (nil: none).
+	CACert []byte
+	// Unmanaged configures the detection of hosts without an agent.
+	Unmanaged UnmanagedOptions
 }
 
 // WithDefaults returns o with every unset field given its default.
@@ -110,6 +121,15 @@ func (o Options) WithDefaults() Options {
 	if o.MaxEnrollTTL == 0 {
 		o.MaxEnrollTTL = 30 * 24 * time.Hour
 	}
+	if o.Unmanaged.ExcludeTag == "" {
+		o.Unmanaged.ExcludeTag = "flywheel-no-agent"
+	}
+	if o.Unmanaged.Every == 0 {
+		o.Unmanaged.Every = time.Minute
+	}
+	if o.Unmanaged.Lookback == 0 {
+		o.Unmanaged.Lookback = 24 * time.Hour
+	}
 	return o
 }
 
@@ -133,6 +153,9 @@ func (o Options) validate() error {
 			errs = append(errs, fmt.Errorf("%s: %s is negative", d.name, d.v))
 		}
 	}
+	if o.Interval != 0 && (o.Interval < MinInterval || o.Interval > MaxInterval) {
+		errs = append(errs, fmt.Errorf("heartbeat interval: %s must be from %s to %s", o.Interval, MinInterval, MaxInterval))
+	}
 	if o.OutputLimit < 1024 {
 		errs = append(errs, fmt.Errorf("output limit: %d bytes is too small (minimum 1024)", o.OutputLimit))
 	}
@@ -149,6 +172,12 @@ type Service struct {
 	beat *beats
 	bins *binaries
 	m    *metrics
+
+	// umu guards the unmanaged-host look's state: the events read up to
+	// (unmanagedSince) and when it last ran.
+	umu            sync.Mutex
+	unmanagedSince time.Time
+	unmanagedAt    time.Time
 
 	startOnce sync.Once
 	stopOnce  sync.Once

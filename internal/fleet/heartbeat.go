@@ -63,7 +63,7 @@ func (s *Service) Heartbeat(ctx context.Context, a Agent, hb wire.Heartbeat) (wi
 	}
 	s.beat.mu.Unlock()
 
-	resp := wire.HeartbeatResponse{ServerTime: now, DesiredVersion: s.opts.DesiredVersion}
+	resp := wire.HeartbeatResponse{ServerTime: now, DesiredVersion: s.opts.DesiredVersion, Interval: s.opts.Interval}
 	if s.Outdated(hb.Version) {
 		if b, ok := s.bins.lookup(hb.OS, hb.Arch); ok {
 			resp.Update = &wire.Update{Version: s.opts.DesiredVersion, URL: wire.PathBinary + "?os=" + hb.OS + "&arch=" + hb.Arch,

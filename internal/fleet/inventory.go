@@ -73,7 +73,7 @@ func (s *Service) Inventory(ctx context.Context, a Agent, inv wire.Inventory) er
 	}
 	maps.Copy(next, inv.Sections)
 	if _, changed := inv.Sections["services"]; changed || inv.Full {
-		for _, ev := range serviceEvents(ag, cur, next, now) {
+		for _, ev := range serviceEvents(ag, s.opts.RequiredServices, cur, next, now) {
 			if s.opts.Sink == nil {
 				break
 			}

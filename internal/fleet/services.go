@@ -23,10 +23,15 @@ func ServiceStoppedFingerprint(agentID, unit string) string {
 	return "service-stopped:" + agentID + ":" + unit
 }
 
-// RequiredServices parses the agent's required-services tag.
-func RequiredServices(tags map[string]string) []string {
+// RequiredServices parses the agent's required-services tag; without one
+// the server's default list applies (an empty tag requires nothing).
+func RequiredServices(tags map[string]string, defaults ...string) []string {
+	list, tagged := tags[RequiredServicesTag]
+	if !tagged {
+		list = strings.Join(defaults, " ")
+	}
 	var out []string
-	for _, f := range strings.FieldsFunc(tags[RequiredServicesTag], func(r rune) bool { return r == ' ' || r == ';' || r == '|' }) {
+	for _, f := range strings.FieldsFunc(list, func(r rune) bool { return r == ' ' || r == ';' || r == '|' || r == ',' }) {
 		if !strings.Contains(f, ".") {
 			f += ".service"
 		}
@@ -64,8 +69,8 @@ func unitStates(cfg map[string]json.RawMessage) (map[string]unitState, bool) {
 // next inventory: a stopped one fires (on every report that carries the
 // services, so a lost submission is repeated; the pipeline deduplicates),
 // one that runs again resolves.
-func serviceEvents(a store.Agent, prev, next map[string]json.RawMessage, at time.Time) []event.Event {
-	required := RequiredServices(a.Tags)
+func serviceEvents(a store.Agent, defaults []string, prev, next map[string]json.RawMessage, at time.Time) []event.Event {
+	required := RequiredServices(a.Tags, defaults...)
 	if len(required) == 0 {
 		return nil
 	}

@@ -87,6 +87,9 @@ type HeartbeatResponse struct {
 	// DesiredVersion is the agent version the fleet should run ("" when
 	// the server does not manage versions).
 	DesiredVersion string `json:"desired_version,omitempty"`
+	// Interval is the heartbeat interval the server wants; an agent
+	// started without --heartbeat adopts it (0: keep its own).
+	Interval time.Duration `json:"interval,omitempty"`
 	// Update is set when the agent is outdated and the server has a
 	// binary for its OS and architecture.
 	Update *Update `json:"update,omitempty"`

@@ -1,0 +1,408 @@
+package fleet
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// The "Host without an agent" event: one fingerprint per host, so a
+// resolved event resolves its OpsItem when an agent for the host enrolls.
+const (
+	UnmanagedTitle    = "Host without an agent"
+	unmanagedFPPrefix = "host-without-agent:"
+)
+
+// UnmanagedFingerprint is the fingerprint of host's "without an agent" event.
+func UnmanagedFingerprint(host string) string { return unmanagedFPPrefix + host }
+
+// HostResourceTypes are the resource types that are hosts an agent could
+// run on: the agent's own, and cloud instances as providers and events
+// name them.
+var HostResourceTypes = []string{ResourceTypeHost, "ec2-instance", "aws.ec2.instance"}
+
+func hostType(t string) bool {
+	for _, h := range HostResourceTypes {
+		if strings.EqualFold(t, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// Labels of events that name a host (Prometheus's instance label carries a
+// port, stripped).
+var hostLabels = []string{"instance", "host", "hostname", "instance_id", "instance-id"}
+
+// Tags of resources and agents that give further names of a host.
+var hostTags = []string{"hostname", "ip", "private_ip", "public_ip", "instance_id", "instance-id", "ec2:instance-id"}
+
+var instanceID = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+
+// NormalizeHost turns a loose reference into a host key and its kind
+// (hostname, ip, instance-id): lower case, port and brackets stripped; ""
+// when it names no host (a URL path, an empty string, an ARN of another
+// service…).
+func NormalizeHost(ref string) (host, kind string) {
+	h := strings.ToLower(strings.TrimSpace(ref))
+	if i := strings.Index(h, "://"); i >= 0 {
+		h = h[i+3:]
+		if j := strings.IndexAny(h, "/?#"); j >= 0 {
+			h = h[:j]
+		}
+	}
+	if strings.HasPrefix(h, "arn:aws:ec2:") {
+		if _, id, ok := strings.Cut(h, ":instance/"); ok {
+			h = id
+		}
+	}
+	if hp, _, err := net.SplitHostPort(h); err == nil {
+		h = hp
+	}
+	h = strings.Trim(h, "[]")
+	switch {
+	case h == "" || len(h) > 253 || strings.ContainsAny(h, " /\\@,;\"'"):
+		return "", ""
+	case net.ParseIP(h) != nil:
+		ip := net.ParseIP(h)
+		if ip.IsLoopback() || ip.IsUnspecified() {
+			return "", ""
+		}
+		return ip.String(), "ip"
+	case instanceID.MatchString(h):
+		return h, "instance-id"
+	case h == "localhost":
+		return "", ""
+	}
+	return h, "hostname"
+}
+
+// UnmanagedOptions configure the detection of hosts without an agent.
+type UnmanagedOptions struct {
+	// Disabled turns detection off.
+	Disabled bool
+	// ExcludeTag leaves out resources with this tag and events with this
+	// label (any value).
+	ExcludeTag string
+	// Every is how often the drift check looks (default 1m).
+	Every time.Duration
+	// Lookback is how far back the first look reads events (default 24h).
+	Lookback time.Duration
+}
+
+// maxEventsPerTenant bounds one look's event reads per tenant.
+const maxEventsPerTenant = 5000
+
+// UnmanagedResult says what one look found.
+type UnmanagedResult struct {
+	Raised   []string // hosts newly reported
+	Resolved []string // hosts an agent now covers
+}
+
+// identities are the names under which a tenant's agents are known.
+type identities map[string]bool
+
+func (ids identities) add(ref string) {
+	if h, _ := NormalizeHost(ref); h != "" {
+		ids[h] = true
+		if short, _, ok := strings.Cut(h, "."); ok && net.ParseIP(h) == nil {
+			ids[short] = true
+		}
+	}
+}
+
+func (ids identities) covers(host string) bool {
+	if ids[host] {
+		return true
+	}
+	short, _, ok := strings.Cut(host, ".")
+	return ok && net.ParseIP(host) == nil && ids[short]
+}
+
+// candidate is a host seen somewhere, with the other names it goes by
+// (a resource's IP and hostname tags): an agent known by any covers it.
+type candidate struct {
+	host, kind, source, resourceID, typ string
+	aliases                             []string
+}
+
+func (c candidate) coveredBy(ids identities) bool {
+	if ids.covers(c.host) {
+		return true
+	}
+	for _, a := range c.aliases {
+		if ids.covers(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckUnmanaged looks for hosts without an agent in every tenant: host
+// resources no agent reports and hosts named by events received since the
+// last look, that match no live agent by hostname, IP or instance ID. Each
+// new one raises a "Host without an agent" event (deployment, low); one an
+// agent now covers resolves it.
+func (s *Service) CheckUnmanaged(ctx context.Context) (UnmanagedResult, error) {
+	var res UnmanagedResult
+	if s.opts.Unmanaged.Disabled {
+		return res, nil
+	}
+	now := s.now()
+	s.umu.Lock()
+	since := s.unmanagedSince
+	if since.IsZero() {
+		since = now.Add(-s.opts.Unmanaged.Lookback)
+	}
+	s.umu.Unlock()
+	var errs []error
+	page := store.Page{Limit: 500}
+	for {
+		tenants, next, err := s.st.ListTenants(ctx, page)
+		if err != nil {
+			return res, err
+		}
+		for _, t := range tenants {
+			if err := s.checkTenantUnmanaged(ctx, t.ID, since, now, &res); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
+			}
+		}
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	if len(errs) == 0 {
+		s.umu.Lock()
+		// Events stored while this look ran are read again next time.
+		s.unmanagedSince = now.Add(-time.Minute)
+		s.umu.Unlock()
+	}
+	return res, errors.Join(errs...)
+}
+
+func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since, now time.Time, res *UnmanagedResult) error {
+	ids := identities{}
+	var cands []candidate
+	for a, err := range pages(func(p store.Page) ([]store.Agent, string, error) { return s.st.ListAgents(ctx, tenant, p) }) {
+		if err != nil {
+			return err
+		}
+		if a.RevokedAt != nil {
+			continue
+		}
+		ids.add(a.Hostname)
+		for _, k := range hostTags {
+			ids.add(a.Tags[k])
+		}
+	}
+	for _, typ := range HostResourceTypes {
+		for r, err := range pages(func(p store.Page) ([]store.Resource, string, error) {
+			return s.st.ListResources(ctx, tenant, store.ResourceFilter{Type: typ}, p)
+		}) {
+			if err != nil {
+				return err
+			}
+			if r.AgentID != "" {
+				for _, ip := range resourceIPs(r) {
+					ids.add(ip)
+				}
+				continue
+			}
+			if _, excluded := r.Tags[s.opts.Unmanaged.ExcludeTag]; excluded {
+				continue
+			}
+			c := candidate{source: "resource " + r.ID, resourceID: r.ID, typ: r.Type}
+			if c.host, c.kind = NormalizeHost(r.Name); c.host == "" {
+				c.host, c.kind = NormalizeHost(r.ID)
+			}
+			for _, k := range hostTags {
+				if h, _ := NormalizeHost(r.Tags[k]); h != "" && h != c.host {
+					c.aliases = append(c.aliases, h)
+				}
+			}
+			cands = append(cands, c)
+		}
+	}
+	n := 0
+	for e, err := range pages(func(p store.Page) ([]store.Event, string, error) {
+		return s.st.ListEvents(ctx, tenant, store.EventFilter{From: since}, p)
+	}) {
+		if err != nil {
+			return err
+		}
+		if n++; n > maxEventsPerTenant {
+			break
+		}
+		cands = append(cands, s.eventHosts(e)...)
+	}
+
+	known := map[string]store.UnmanagedHost{}
+	for h, err := range pages(func(p store.Page) ([]store.UnmanagedHost, string, error) { return s.st.ListUnmanagedHosts(ctx, tenant, p) }) {
+		if err != nil {
+			return err
+		}
+		known[h.Host] = h
+	}
+	var errs []error
+	// Covered now: resolve and forget.
+	for host, h := range known {
+		if !ids.covers(host) {
+			continue
+		}
+		if err := s.unmanagedEvent(ctx, h, event.StatusResolved, now); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := s.st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteUnmanagedHost(ctx, tenant, host) }); err != nil && !errors.Is(err, store.ErrNotFound) {
+			errs = append(errs, err)
+			continue
+		}
+		delete(known, host)
+		res.Resolved = append(res.Resolved, host)
+		s.log.Info("host covered by an agent now", "tenant", tenant, "host", host)
+	}
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if c.host == "" || seen[c.host] || c.coveredBy(ids) {
+			continue
+		}
+		seen[c.host] = true
+		h, ok := known[c.host]
+		if !ok {
+			h = store.UnmanagedHost{TenantID: tenant, Host: c.host, FirstSeen: now}
+		}
+		h.Kind, h.Source, h.ResourceID, h.LastSeen = c.kind, c.source, c.resourceID, now
+		// Raise first, record after: a failed submission is retried on the
+		// next look (the pipeline deduplicates repeats).
+		raise := h.RaisedAt == nil
+		if raise {
+			if err := s.unmanagedEvent(ctx, h, event.StatusFiring, now); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		err := s.st.InTx(ctx, func(tx store.Tx) error {
+			if err := tx.PutUnmanagedHost(ctx, h); err != nil {
+				return err
+			}
+			if raise {
+				return tx.SetUnmanagedHostRaised(ctx, tenant, h.Host, now)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if raise {
+			res.Raised = append(res.Raised, c.host)
+			s.log.Info("host without an agent", "tenant", tenant, "host", c.host, "source", c.source)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// eventHosts are the hosts an event names: host-like resource references
+// and host labels. The fleet's own events and excluded ones name none.
+func (s *Service) eventHosts(e store.Event) []candidate {
+	if e.Source == EventSource || e.Source == "generic:"+EventSource {
+		return nil
+	}
+	if _, excluded := e.Labels[s.opts.Unmanaged.ExcludeTag]; excluded {
+		return nil
+	}
+	var out []candidate
+	var refs []event.ResourceRef
+	_ = json.Unmarshal(e.Resources, &refs)
+	for _, r := range refs {
+		if !hostType(r.Type) {
+			continue
+		}
+		if h, kind := NormalizeHost(r.ID); h != "" {
+			out = append(out, candidate{host: h, kind: kind, source: "event " + e.Source, typ: r.Type})
+		}
+	}
+	for _, l := range hostLabels {
+		if h, kind := NormalizeHost(e.Labels[l]); h != "" {
+			out = append(out, candidate{host: h, kind: kind, source: "event " + e.Source, typ: ResourceTypeHost})
+		}
+	}
+	return out
+}
+
+// resourceIPs reads the IPs an agent's inventory reports.
+func resourceIPs(r store.Resource) []string {
+	var cfg struct {
+		Network struct {
+			IPs []string `json:"ips"`
+		} `json:"network"`
+	}
+	_ = json.Unmarshal(r.Config, &cfg)
+	return cfg.Network.IPs
+}
+
+// UnmanagedEvent is the event raised (firing) or cleared (resolved) for
+// host h.
+func UnmanagedEvent(h store.UnmanagedHost, status event.Status, at time.Time) event.Event {
+	desc := fmt.Sprintf("%s (%s) is known to Flywheel from %s but no enrolled agent runs on it: its alerts cannot be remediated on the host. "+
+		"Install the agent (flywheel agent token create --bundle), or tag the resource %q to leave it out.", h.Host, h.Kind, h.Source, "flywheel-no-agent")
+	if status == event.StatusResolved {
+		desc = fmt.Sprintf("An agent now runs on %s.", h.Host)
+	}
+	typ := ResourceTypeHost
+	if h.Kind == "instance-id" {
+		typ = "ec2-instance"
+	}
+	return event.Event{
+		Source: EventSource, Kind: event.KindChange, Severity: event.SeverityLow, Status: status,
+		Title: UnmanagedTitle + ": " + h.Host, Description: desc,
+		Resources:   []event.ResourceRef{{Type: typ, ID: h.Host}},
+		Labels:      map[string]string{"alertname": "HostWithoutAgent", "host": h.Host, "host_kind": h.Kind, "category": "deployment"},
+		OccurredAt:  at,
+		Fingerprint: UnmanagedFingerprint(h.Host),
+	}
+}
+
+func (s *Service) unmanagedEvent(ctx context.Context, h store.UnmanagedHost, status event.Status, at time.Time) error {
+	if s.opts.Sink == nil {
+		return nil
+	}
+	if err := s.opts.Sink.Submit(ctx, h.TenantID, UnmanagedEvent(h, status, at)); err != nil {
+		return fmt.Errorf("host %s: submit %s event: %w", h.Host, status, err)
+	}
+	s.m.events.WithLabelValues("host-without-agent", string(status)).Inc()
+	return nil
+}
+
+// pages iterates over every item of a paginated listing.
+func pages[T any](list func(store.Page) ([]T, string, error)) func(yield func(T, error) bool) {
+	return func(yield func(T, error) bool) {
+		page := store.Page{Limit: 500}
+		for {
+			items, next, err := list(page)
+			if err != nil {
+				var zero T
+				yield(zero, err)
+				return
+			}
+			for _, it := range items {
+				if !yield(it, nil) {
+					return
+				}
+			}
+			if next == "" {
+				return
+			}
+			page.Cursor = next
+		}
+	}
+}
