@@ -265,6 +265,15 @@ func TestRunbookPages(t *testing.T) {
 	wantContains(t, w.get("/approvals", w.op), "Nothing is waiting for approval.")
 	wantStatus(t, w.form("/executions/"+id+"/approve", w.op), http.StatusConflict) // not waiting any more
 	wantContains(t, w.get("/executions?status=succeeded", w.op), `href="/executions/`+id+`"`)
+
+	// Deny from the execution page ends it as denied.
+	gated = w.form("/runbooks/gated/run", w.op, "mode", "run")
+	id = strings.TrimPrefix(gated.Header.Get("Location"), "/executions/")
+	waitFor(t, "the second gated execution to wait", func() bool {
+		return strings.Contains(w.get("/executions/"+id, w.op).body, `action="/executions/`+id+`/deny"`)
+	})
+	wantStatus(t, w.form("/executions/"+id+"/deny", w.op, "comment", "not now"), http.StatusSeeOther)
+	wantContains(t, w.get("/executions/"+id, w.op), `<p class="badges"><span class="badge ex-denied">denied</span>`, "not now")
 }
 
 // TestLiveStream follows the OpsItems list over the event stream: nothing
