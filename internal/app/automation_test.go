@@ -1,12 +1,19 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/client"
+	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
@@ -107,4 +114,111 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// TestRuleBreakerThroughExecutor: the server's executor reports how the
+// runs a rule started end to the rule engine — after two failed runs the
+// rule's breaker opens (an OpsItem says so) and the next match is only a
+// suggestion. Posted alerts go the whole way: intake, pipeline, rule,
+// execution on the job queue, result.
+func TestRuleBreakerThroughExecutor(t *testing.T) {
+	contentDir := t.TempDir()
+	for name, doc := range breakerContent {
+		p := filepath.Join(contentDir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := startApp(t, config.Config{DataDir: t.TempDir(), AdminToken: testAdminToken, ContentDir: contentDir}, &bytes.Buffer{})
+	base := "http://" + a.Addr()
+	c := client.New(base, testAdminToken)
+	ctx := context.Background()
+	fire := func(ns string) string {
+		t.Helper()
+		body := fmt.Sprintf(`{"version":"4","status":"firing","receiver":"r","groupLabels":{},"commonLabels":{},"commonAnnotations":{},
+			"externalURL":"http://am","alerts":[{"status":"firing","labels":{"alertname":"AlwaysBroken","namespace":%q,"severity":"critical"},
+			"annotations":{},"startsAt":"2026-03-10T14:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"%016x"}]}`, ns, len(ns))
+		if code, out := post(t, base+"/api/v1/intake/alertmanager", "application/json", strings.NewReader(body)); code != 200 {
+			t.Fatalf("webhook: %d %s", code, out)
+		}
+		var id string
+		waitFor(t, 30*time.Second, "OpsItem for "+ns, func() bool {
+			var l api.List[store.OpsItem]
+			if err := c.Do(ctx, "GET", "/api/v1/opsitems?limit=500", nil, &l); err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range l.Items {
+				if o.Title == "AlwaysBroken ("+ns+")" {
+					id = o.ID
+				}
+			}
+			return id != ""
+		})
+		return id
+	}
+	executions := func(opsItem string) []store.Execution {
+		var l api.List[store.Execution]
+		if err := c.Do(ctx, "GET", "/api/v1/executions?opsitem="+opsItem, nil, &l); err != nil {
+			t.Fatal(err)
+		}
+		return l.Items
+	}
+	for _, ns := range []string{"ns-a", "ns-bb"} {
+		id := fire(ns)
+		waitFor(t, 60*time.Second, "the rule's run on "+ns+" failed", func() bool {
+			exs := executions(id)
+			return len(exs) == 1 && exs[0].Status == "failed" && exs[0].Rule == "always-broken"
+		})
+	}
+	var breaker store.OpsItem
+	waitFor(t, 30*time.Second, "breaker OpsItem", func() bool {
+		var l api.List[store.OpsItem]
+		if err := c.Do(ctx, "GET", "/api/v1/opsitems?category=operations&limit=500", nil, &l); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range l.Items {
+			if o.Title == "Automation rule always-broken disabled after 2 failures" {
+				breaker = o
+			}
+		}
+		return breaker.ID != ""
+	})
+	// Open, it suggests instead of running.
+	id := fire("ns-ccc")
+	var rel api.Related
+	waitFor(t, 30*time.Second, "suggestion on the third OpsItem", func() bool {
+		if err := c.Do(ctx, "GET", "/api/v1/opsitems/"+id+"/related", nil, &rel); err != nil {
+			t.Fatal(err)
+		}
+		return slices.ContainsFunc(rel.Timeline, func(e store.TimelineEntry) bool {
+			return strings.Contains(e.Message, "rule always-broken matched but is breaker-open")
+		})
+	})
+	if exs := executions(id); len(exs) != 0 {
+		t.Errorf("the breaker is open, yet %d executions started: %+v", len(exs), exs)
+	}
+}
+
+// breakerContent is a runbook that always fails and a rule that runs it.
+var breakerContent = map[string]string{
+	"runbooks/always-fails.yaml": `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: always-fails, description: Fails at its only step}
+spec:
+  steps:
+    - name: check
+      action: assert
+      with: {that: "false", message: "broken on purpose"}
+`,
+	"rules/always-broken.yaml": `apiVersion: flywheel/v1
+kind: Rule
+metadata: {name: always-broken}
+spec:
+  when: event.labels[?"alertname"].orValue("") == "AlwaysBroken"
+  then: {runbook: always-fails, mode: auto}
+  circuit_breaker: {failures: 2}
+`,
 }
