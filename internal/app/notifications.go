@@ -27,7 +27,8 @@ func (a *App) buildNotifications() error {
 	for _, w := range warnings {
 		log.Warn("a library rule notifies a channel this server does not have; its notifications are recorded as failed", "problem", w)
 	}
-	svc := notification.New(notification.Options{Store: a.st, Channels: channels, Settings: a.cfg.Notifications, Logger: log, Clock: a.now})
+	svc := notification.New(notification.Options{Store: a.st, Channels: channels, Settings: a.cfg.Notifications, Logger: log, Clock: a.now,
+		Registerer: a.registry})
 	if err := svc.Register(a.jobs); err != nil {
 		return err
 	}

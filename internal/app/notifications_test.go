@@ -356,6 +356,16 @@ func TestRuleNotificationsDelivered(t *testing.T) {
 	if !strings.Contains(logs.String(), "rule notification not delivered; retrying") {
 		t.Error("the retry is not in the logs")
 	}
+	metrics := raw("/metrics")
+	for _, want := range []string{
+		`flywheel_notifications_total{channel="oncall",outcome="delivered"} 1`,
+		`flywheel_notification_retries_total{channel="oncall"} 1`,
+		`flywheel_notifications_total{channel="security",outcome="delivered"} 0`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 // TestUnknownNotificationChannelStopsStart: a content rule naming a

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
@@ -31,6 +32,8 @@ type Options struct {
 	Settings config.Notifications
 	Logger   *slog.Logger     // default: discard
 	Clock    func() time.Time // default time.Now
+	// Registerer receives the delivery metrics; nil registers nothing.
+	Registerer prometheus.Registerer
 }
 
 // Service enqueues rules' notifications and delivers them.
@@ -42,6 +45,7 @@ type Service struct {
 	log      *slog.Logger
 	clock    func() time.Time
 	queue    *jobs.Queue
+	metrics  *metrics
 }
 
 // New returns a Service; Register it with the job queue before use.
@@ -56,7 +60,8 @@ func New(o Options) *Service {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	return &Service{st: o.Store, channels: o.Channels, notify: o.Notify, settings: o.Settings, log: o.Logger, clock: o.Clock}
+	return &Service{st: o.Store, channels: o.Channels, notify: o.Notify, settings: o.Settings, log: o.Logger, clock: o.Clock,
+		metrics: newMetrics(o.Registerer, names(o.Channels))}
 }
 
 // Register adds the delivery job to q; call it before q starts.
@@ -98,6 +103,9 @@ func (s *Service) Enqueue(ctx context.Context, tx store.Tx, r Request) error {
 	if _, ok := s.channels[r.Channel]; !ok {
 		err := fmt.Errorf("%q is not a notification channel configured on this server (%s)", r.Channel, configured(s.channels))
 		s.log.WarnContext(ctx, "rule notification not delivered", "tenant", r.Tenant, "rule", r.Rule, "channel", r.Channel, "opsitem", r.OpsItemID, "err", err)
+		// Counted before commit: a rolled-back transaction over-counts,
+		// which a failure counter may.
+		s.metrics.outcomes.WithLabelValues(r.Channel, "failed").Inc()
 		return s.recordTx(ctx, tx, a, outcome{err: err}, at)
 	}
 	if s.queue == nil {
@@ -121,7 +129,9 @@ type worker struct {
 }
 
 // Timeout leaves the send its own timeout and the record a moment more.
-func (w *worker) Timeout(*river.Job[Args]) time.Duration { return w.s.settings.Timeout + 10*time.Second }
+func (w *worker) Timeout(*river.Job[Args]) time.Duration {
+	return w.s.settings.Timeout + 10*time.Second
+}
 
 // NextRetry doubles the backoff from Settings.Backoff up to MaxBackoff.
 func (w *worker) NextRetry(job *river.Job[Args]) time.Time {
@@ -140,25 +150,31 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		// another configuration).
 		err := fmt.Errorf("%q is not a notification channel configured on this server (%s)", a.Channel, configured(s.channels))
 		s.record(ctx, a, outcome{attempts: job.Attempt, err: err})
+		s.metrics.outcomes.WithLabelValues(a.Channel, "failed").Inc()
 		return river.JobCancel(err)
 	}
 	with := s.inputs(ctx, a, ch.Type)
+	start := time.Now()
 	out, err := s.notify.Run(ctx, action.Input{With: with, ExecutionID: a.ID, Step: a.Rule, Attempt: job.Attempt, Logger: s.log, Now: s.clock})
+	s.metrics.duration.WithLabelValues(ch.Type).Observe(time.Since(start).Seconds())
 	o := outcome{typ: ch.Type, attempts: job.Attempt, out: out, err: err}
 	if err == nil {
 		s.log.InfoContext(ctx, "rule notification delivered", "tenant", a.Tenant, "rule", a.Rule, "channel", a.Channel, "opsitem", a.OpsItemID, "attempt", job.Attempt)
 		s.record(ctx, a, o)
+		s.metrics.outcomes.WithLabelValues(a.Channel, "delivered").Inc()
 		return nil
 	}
 	if !notify.Permanent(err) && job.Attempt < job.MaxAttempts {
 		s.log.WarnContext(ctx, "rule notification not delivered; retrying", "tenant", a.Tenant, "rule", a.Rule, "channel", a.Channel,
 			"opsitem", a.OpsItemID, "attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", err)
+		s.metrics.retries.WithLabelValues(a.Channel).Inc()
 		return err
 	}
 	o.retried = !notify.Permanent(err)
 	s.log.WarnContext(ctx, "rule notification failed", "tenant", a.Tenant, "rule", a.Rule, "channel", a.Channel,
 		"opsitem", a.OpsItemID, "attempt", job.Attempt, "err", err)
 	s.record(ctx, a, o)
+	s.metrics.outcomes.WithLabelValues(a.Channel, "failed").Inc()
 	return river.JobCancel(err)
 }
 

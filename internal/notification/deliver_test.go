@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
@@ -118,7 +121,8 @@ func testDelivery(t *testing.T, st store.Store) {
 	}
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	svc := notification.New(notification.Options{Store: st, Channels: channels, Settings: settings, Logger: log})
+	reg := prometheus.NewPedanticRegistry()
+	svc := notification.New(notification.Options{Store: st, Channels: channels, Settings: settings, Logger: log, Registerer: reg})
 	q, err := jobs.New(ctx, st, jobs.Options{Logger: log, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -237,6 +241,18 @@ func testDelivery(t *testing.T, st store.Store) {
 	if !strings.Contains(logs.String(), "rule notification not delivered; retrying") {
 		t.Errorf("the retry is not logged:\n%s", logs)
 	}
+	for series, want := range map[string]float64{
+		`flywheel_notifications_total{channel="flaky",outcome="delivered"}`:    1,
+		`flywheel_notifications_total{channel="refusing",outcome="failed"}`:    1,
+		`flywheel_notifications_total{channel="pager",outcome="failed"}`:       1,
+		`flywheel_notifications_total{channel="refusing",outcome="delivered"}`: 0,
+		`flywheel_notification_retries_total{channel="flaky"}`:                 1,
+		`flywheel_notification_retries_total{channel="refusing"}`:              0,
+	} {
+		if got := metricValue(t, reg, series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
 	// Give a rolled-back job time to show up if it (wrongly) existed.
 	time.Sleep(300 * time.Millisecond)
 	for _, b := range flaky.got() {
@@ -244,6 +260,28 @@ func testDelivery(t *testing.T, st store.Store) {
 			t.Error("a notification whose transaction rolled back was sent")
 		}
 	}
+}
+
+// metricValue reads one counter series, written as Prometheus shows it.
+func metricValue(t *testing.T, g prometheus.Gatherer, series string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			if mf.GetName()+"{"+strings.Join(labels, ",")+"}" == series {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s", series)
+	return 0
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
