@@ -77,6 +77,7 @@ type chartLabel struct {
 func (h *Handler) insightRoutes() {
 	h.page("GET /dashboard", "dashboard", h.dashboard)
 	h.candidateRoutes()
+	h.deflectionRoutes()
 }
 
 func (h *Handler) dashboard(rq *request) (any, error) {

@@ -60,10 +60,11 @@ func templateFuncs(a *assets) template.FuncMap {
 		"duration":   humanSeconds,
 		"decideArgs": func(v *view, id, back string) decideArgs { return decideArgs{V: v, ID: id, Back: back} },
 		// Figures of the dashboard and candidates pages (dashboard.go).
-		"percent": func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + " %" },
-		"minutes": figureMinutes,
-		"hours":   func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " h" },
-		"add":     func(a, b int) int { return a + b },
+		"percent":          func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + " %" },
+		"minutes":          figureMinutes,
+		"hours":            func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " h" },
+		"add":              func(a, b int) int { return a + b },
+		"silenceDurations": func() []string { return silenceDurations },
 	}
 }
 
