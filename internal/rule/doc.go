@@ -8,7 +8,10 @@
 //   - Compile turns Rule content into Rules; Rules.Evaluate returns the
 //     rules that match an event and its OpsItem, highest priority first,
 //     up to the first that stops evaluation. No I/O, no clock: tests,
-//     `flywheel content test` and Consolidation use it directly.
+//     `flywheel content test` and Consolidation use it directly. Each
+//     condition's guard (what its top-level conjuncts require of the
+//     event's source, kind and labels) is checked in Go first, so the
+//     rules an event is not about cost no CEL (prefilter.go).
 //   - Engine carries matches out inside the pipeline's transaction
 //     (Engine.OnEvent, called by internal/pipeline after an event reached
 //     an OpsItem): it changes the OpsItem, starts runbooks through a
@@ -18,7 +21,9 @@
 //     (store.RuleReader/RuleWriter), so they hold across restarts and
 //     replicas, and audits every decision as "rule:<name>". The executor
 //     reports how each execution a rule started ended (Engine.RecordResult),
-//     which drives the breaker.
+//     which drives the breaker. When the pipeline resolves an OpsItem,
+//     Engine.ResolvedBy says whether automation fixed it
+//     ("automation:rule:<name>").
 //
 // Consolidation is the security flywheel's figure: how many finding types
 // the rules route onto how few remediation runbooks. The built-in rules in
