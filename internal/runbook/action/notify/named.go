@@ -48,10 +48,10 @@ func allInputs() []string {
 	return slices.Compact(keys)
 }
 
-// parseNamed reads a step that names a channel rather than a type. ok is
-// false when name is no configured channel; while validating content
-// without the server's channels (Options.ChannelsKnown false), any name
-// is accepted and checked when the step runs.
+// parseNamed reads a step that names a channel rather than a type into
+// msg. A name that is no configured channel is an error, except while
+// validating content without the server's channels (Options.ChannelsKnown
+// false): then any name is accepted and checked when the step runs.
 func (n *Notify) parseNamed(r *with.Reader, in action.Input, name string, msg *message) {
 	ch, ok := n.opts.Channels[name]
 	if !ok {
