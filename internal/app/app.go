@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -55,6 +56,8 @@ type App struct {
 	handler  http.Handler
 	srv      *http.Server
 	ln       net.Listener
+	tls      *tls.Config // nil: plain HTTP
+	caPEM    []byte      // the CA agents pin (tls auto)
 	serveErr chan error
 
 	content   *content.Set
@@ -170,9 +173,9 @@ func (a *App) Config() config.Config { return a.cfg }
 
 // Start listens on the configured address and serves in the background.
 func (a *App) Start(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.cfg.Addr)
+	ln, err := a.listen()
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", a.cfg.Addr, err)
+		return err
 	}
 	a.ln = ln
 	a.srv = &http.Server{
@@ -191,7 +194,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.fleet.Start(ctx)
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.srv.Serve(ln) }()
-	a.log.Info("flywheel serving", "addr", "http://"+ln.Addr().String(), "store", a.st.Driver(), "data", a.cfg.DataDir)
+	a.log.Info("flywheel serving", "addr", a.URL(), "store", a.st.Driver(), "data", a.cfg.DataDir)
 	return nil
 }
 

@@ -17,12 +17,13 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/version"
 )
 
-// FleetOptions tune the agent fleet of a server. Zero values take the
-// defaults noted.
+// FleetOptions tune the agent fleet of a server beyond its configuration
+// (tests). Zero values take the configuration's (agent_misses,
+// agent_version, agent_binaries) or the defaults noted.
 type FleetOptions struct {
 	// Misses is how many heartbeat intervals may pass before an agent is
 	// "not reporting".
-	Misses int // default 3
+	Misses int // default agent_misses
 	// CheckEvery is how often the leader runs the drift check.
 	CheckEvery time.Duration // default 5s
 	// FlushEvery is how often buffered heartbeats are written.
@@ -33,6 +34,9 @@ type FleetOptions struct {
 	// AgentBinaries holds agent builds flywheel-<os>-<arch> (+ .sha256)
 	// offered to outdated agents; default <data>/agent-binaries.
 	AgentBinaries string
+	// UnmanagedEvery is how often the drift check looks for hosts without
+	// an agent (default 1m).
+	UnmanagedEvery time.Duration
 }
 
 // AgentBinariesDir is the default directory of agent builds, in the data
@@ -41,9 +45,22 @@ const AgentBinariesDir = "agent-binaries"
 
 // buildFleet makes the fleet service and schedules its drift check on the
 // leader; its "agent not reporting" events go through the intake pipeline.
+// The server's TLS is set up first: enrollment bundles carry its CA.
 func (a *App) buildFleet(o FleetOptions) error {
+	if err := a.setupTLS(); err != nil {
+		return err
+	}
 	if o.CheckEvery == 0 {
 		o.CheckEvery = 5 * time.Second
+	}
+	if o.Misses == 0 {
+		o.Misses = a.cfg.AgentMisses
+	}
+	if o.DesiredVersion == "" {
+		o.DesiredVersion = a.cfg.AgentVersion
+	}
+	if o.AgentBinaries == "" {
+		o.AgentBinaries = a.cfg.AgentBinaries
 	}
 	switch o.DesiredVersion {
 	case "":
@@ -65,7 +82,9 @@ func (a *App) buildFleet(o FleetOptions) error {
 	svc, err := fleet.New(fleet.Options{
 		Store: a.st, Logger: a.log.With("component", "fleet"), Clock: a.now, Sink: fleetSink{a.intake},
 		Misses: o.Misses, FlushEvery: o.FlushEvery, DesiredVersion: o.DesiredVersion, Binaries: o.AgentBinaries,
-		Recheck: recheck, Registerer: a.registry,
+		Recheck: recheck, Registerer: a.registry, Interval: a.cfg.AgentHeartbeat, RequiredServices: a.cfg.AgentRequiredServices,
+		CACert:    a.caPEM,
+		Unmanaged: fleet.UnmanagedOptions{Disabled: a.cfg.UnmanagedHosts == "off", ExcludeTag: a.cfg.UnmanagedExcludeTag, Every: o.UnmanagedEvery},
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/app"
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/tlsutil"
 )
 
 // Env is what commands read from their surroundings; tests substitute it.
@@ -120,5 +121,22 @@ func (g *globals) client() *client.Client {
 			token = strings.TrimSpace(string(b))
 		}
 	}
-	return client.New(server, token)
+	c := client.New(server, token)
+	// https to a server with its own CA (--tls auto): FLYWHEEL_CA_FILE, or
+	// the CA in the default data directory, as for the admin token.
+	ca, _ := g.env.Lookup("FLYWHEEL_CA_FILE")
+	if ca == "" && strings.HasPrefix(server, "https://") {
+		if p := filepath.Join(config.DefaultDataDir, app.TLSDir, tlsutil.CACertFile); fileExists(p) {
+			ca = p
+		}
+	}
+	if ca != "" {
+		c.TrustCAFile(ca)
+	}
+	return c
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -33,6 +33,44 @@ func (f *serverFlags) bind(fs *pflag.FlagSet, full bool) {
 	fs.StringVar(&f.cfg.LogLevel, "log-level", "", "debug, info, warn or error")
 	fs.StringVar(&f.cfg.LogFormat, "log-format", "", "text or json")
 	fs.DurationVar(&f.cfg.ShutdownTimeout, "shutdown-timeout", 0, "bound on graceful shutdown (default 10s)")
+	fs.StringVar(&f.cfg.TLS, "tls", "", "auto: serve https with a CA and certificate generated in <data>/tls on first start; off (default)")
+	fs.StringVar(&f.cfg.TLSCert, "tls-cert", "", "serve https with this PEM certificate (chain) …")
+	fs.StringVar(&f.cfg.TLSKey, "tls-key", "", "… and this PEM key")
+	fs.StringSliceVar(&f.cfg.TLSHosts, "tls-hosts", nil, "extra DNS names and IPs of the --tls auto certificate (localhost, loopback IPs and the hostname are always in)")
+	fs.BoolVar(&f.cfg.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --addr (behind a TLS-terminating proxy)")
+	fs.StringVar(&f.cfg.AgentVersion, "agent-version", "", "agent version the fleet should run (default this server's; \"-\": no version drift)")
+	fs.DurationVar(&f.cfg.AgentHeartbeat, "agent-heartbeat", 0, "heartbeat interval given to agents started without --heartbeat (default 10s)")
+	fs.IntVar(&f.cfg.AgentMisses, "agent-misses", 0, "missed heartbeats before an agent is \"not reporting\" (default 3)")
+	fs.StringVar(&f.cfg.AgentBinaries, "agent-binaries", "", "directory of agent builds flywheel-<os>-<arch> for self-update (default <data>/agent-binaries)")
+	fs.StringSliceVar(&f.cfg.AgentRequiredServices, "agent-required-services", nil, "systemd units required on hosts whose agent has no required-services tag")
+	fs.StringVar(&f.cfg.UnmanagedHosts, "unmanaged-hosts", "", "on (default) or off: detect hosts known to Flywheel without an agent")
+	fs.StringVar(&f.cfg.UnmanagedExcludeTag, "unmanaged-exclude-tag", "", "hosts with this tag, or events with this label, are not reported as unmanaged (default "+config.DefaultUnmanagedExcludeTag+")")
+}
+
+// flagFields maps serve's flags to the config fields they set, for
+// layering: only flags given on the command line override.
+func flagFields(dst, src *config.Config) map[string]func() {
+	return map[string]func(){
+		"addr":                    func() { dst.Addr = src.Addr },
+		"data":                    func() { dst.DataDir = src.DataDir },
+		"db":                      func() { dst.DB = src.DB },
+		"content":                 func() { dst.ContentDir = src.ContentDir },
+		"log-level":               func() { dst.LogLevel = src.LogLevel },
+		"log-format":              func() { dst.LogFormat = src.LogFormat },
+		"shutdown-timeout":        func() { dst.ShutdownTimeout = src.ShutdownTimeout },
+		"tls":                     func() { dst.TLS = src.TLS },
+		"tls-cert":                func() { dst.TLSCert = src.TLSCert },
+		"tls-key":                 func() { dst.TLSKey = src.TLSKey },
+		"tls-hosts":               func() { dst.TLSHosts = src.TLSHosts },
+		"insecure-http":           func() { dst.InsecureHTTP = src.InsecureHTTP },
+		"agent-version":           func() { dst.AgentVersion = src.AgentVersion },
+		"agent-heartbeat":         func() { dst.AgentHeartbeat = src.AgentHeartbeat },
+		"agent-misses":            func() { dst.AgentMisses = src.AgentMisses },
+		"agent-binaries":          func() { dst.AgentBinaries = src.AgentBinaries },
+		"agent-required-services": func() { dst.AgentRequiredServices = src.AgentRequiredServices },
+		"unmanaged-hosts":         func() { dst.UnmanagedHosts = src.UnmanagedHosts },
+		"unmanaged-exclude-tag":   func() { dst.UnmanagedExcludeTag = src.UnmanagedExcludeTag },
+	}
 }
 
 // resolve layers defaults < file < environment < flags, then validates.
@@ -50,22 +88,10 @@ func (f *serverFlags) resolve(fs *pflag.FlagSet, lookup func(string) (string, bo
 	if err := c.ApplyEnv(lookup); err != nil {
 		return c, err
 	}
+	set := flagFields(&c, &f.cfg)
 	fs.Visit(func(fl *pflag.Flag) {
-		switch fl.Name {
-		case "addr":
-			c.Addr = f.cfg.Addr
-		case "data":
-			c.DataDir = f.cfg.DataDir
-		case "db":
-			c.DB = f.cfg.DB
-		case "content":
-			c.ContentDir = f.cfg.ContentDir
-		case "log-level":
-			c.LogLevel = f.cfg.LogLevel
-		case "log-format":
-			c.LogFormat = f.cfg.LogFormat
-		case "shutdown-timeout":
-			c.ShutdownTimeout = f.cfg.ShutdownTimeout
+		if apply, ok := set[fl.Name]; ok {
+			apply()
 		}
 	})
 	c = c.WithDefaults()

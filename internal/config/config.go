@@ -50,9 +50,81 @@ type Config struct {
 	// AuditCheckpointEvery is how often audit chain heads are checkpointed.
 	AuditCheckpointEvery time.Duration `yaml:"audit_checkpoint_every" env:"AUDIT_CHECKPOINT_EVERY"`
 
+	// TLS is "auto" (a CA and server certificate generated in DATA/tls on
+	// first start) or "off"; TLSCert and TLSKey serve given files instead.
+	TLS     string `yaml:"tls" env:"TLS"`
+	TLSCert string `yaml:"tls_cert" env:"TLS_CERT"`
+	TLSKey  string `yaml:"tls_key" env:"TLS_KEY"`
+	// TLSHosts are extra names and IPs the auto certificate covers.
+	TLSHosts []string `yaml:"tls_hosts" env:"TLS_HOSTS"`
+	// InsecureHTTP allows plain HTTP on a non-loopback address (behind a
+	// TLS-terminating proxy).
+	InsecureHTTP bool `yaml:"insecure_http" env:"INSECURE_HTTP"`
+
+	// Fleet settings (docs/agent.md).
+	//
+	// AgentVersion is the version agents should run ("-": no version
+	// drift; default this server's version).
+	AgentVersion string `yaml:"agent_version" env:"AGENT_VERSION"`
+	// AgentHeartbeat is the heartbeat interval the server gives agents
+	// that were not started with one of their own.
+	AgentHeartbeat time.Duration `yaml:"agent_heartbeat" env:"AGENT_HEARTBEAT"`
+	// AgentMisses is how many heartbeat intervals may pass before an agent
+	// is "not reporting".
+	AgentMisses int `yaml:"agent_misses" env:"AGENT_MISSES"`
+	// AgentBinaries holds agent builds flywheel-<os>-<arch> offered to
+	// outdated agents (default DATA/agent-binaries).
+	AgentBinaries string `yaml:"agent_binaries" env:"AGENT_BINARIES"`
+	// AgentRequiredServices are the systemd units that must run on hosts
+	// whose agent has no required-services tag.
+	AgentRequiredServices []string `yaml:"agent_required_services" env:"AGENT_REQUIRED_SERVICES"`
+	// UnmanagedHosts turns the detection of hosts without an agent "on"
+	// (default) or "off"; hosts tagged (or events labelled) with
+	// UnmanagedExcludeTag are left out.
+	UnmanagedHosts      string `yaml:"unmanaged_hosts" env:"UNMANAGED_HOSTS"`
+	UnmanagedExcludeTag string `yaml:"unmanaged_exclude_tag" env:"UNMANAGED_EXCLUDE_TAG"`
+
 	// Notifications are the named notification channels
 	// (docs/notifications.md).
 	Notifications Notifications `yaml:"notifications"`
+}
+
+// TLS modes.
+const (
+	TLSOff   = "off"
+	TLSAuto  = "auto"
+	TLSFiles = "files" // derived: tls_cert and tls_key given
+)
+
+// TLSMode is how the server serves: TLSOff, TLSAuto or TLSFiles.
+func (c Config) TLSMode() string {
+	if c.TLSCert != "" || c.TLSKey != "" {
+		return TLSFiles
+	}
+	if c.TLS == TLSAuto {
+		return TLSAuto
+	}
+	return TLSOff
+}
+
+// Fleet defaults.
+const (
+	DefaultAgentHeartbeat      = 10 * time.Second
+	DefaultAgentMisses         = 3
+	DefaultUnmanagedExcludeTag = "flywheel-no-agent"
+)
+
+// Loopback reports whether addr's host only accepts local connections.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // DefaultAddr is where `flywheel serve` listens with no flags.
@@ -87,6 +159,24 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AuditCheckpointEvery == 0 {
 		c.AuditCheckpointEvery = 15 * time.Minute
+	}
+	if c.TLS == "" {
+		c.TLS = TLSOff
+	}
+	if c.AgentHeartbeat == 0 {
+		c.AgentHeartbeat = DefaultAgentHeartbeat
+	}
+	if c.AgentMisses == 0 {
+		c.AgentMisses = DefaultAgentMisses
+	}
+	if c.AgentBinaries == "" {
+		c.AgentBinaries = filepath.Join(c.DataDir, "agent-binaries")
+	}
+	if c.UnmanagedHosts == "" {
+		c.UnmanagedHosts = "on"
+	}
+	if c.UnmanagedExcludeTag == "" {
+		c.UnmanagedExcludeTag = DefaultUnmanagedExcludeTag
 	}
 	c.Notifications = c.Notifications.WithDefaults()
 	return c
@@ -131,8 +221,43 @@ func (c Config) Validate() error {
 	if c.AdminToken != "" && len(c.AdminToken) < 20 {
 		bad("FLYWHEEL_ADMIN_TOKEN", "must be at least 20 characters")
 	}
+	errs = append(errs, c.validateTLS()...)
+	if c.AgentHeartbeat < 100*time.Millisecond || c.AgentHeartbeat > time.Hour {
+		bad("agent_heartbeat", "%s must be from 100ms to 1h", c.AgentHeartbeat)
+	}
+	if c.AgentMisses < 1 || c.AgentMisses > 100 {
+		bad("agent_misses", "%d must be from 1 to 100", c.AgentMisses)
+	}
+	switch c.UnmanagedHosts {
+	case "on", "off":
+	default:
+		bad("unmanaged_hosts", "%q is not on or off", c.UnmanagedHosts)
+	}
 	errs = append(errs, c.Notifications.Validate()...)
 	return errors.Join(errs...)
+}
+
+func (c Config) validateTLS() []error {
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", field, fmt.Sprintf(format, args...)))
+	}
+	switch c.TLS {
+	case TLSOff, TLSAuto:
+	default:
+		bad("tls", "%q is not auto or off", c.TLS)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls_cert", "tls_cert and tls_key go together")
+	}
+	if c.TLSCert != "" && c.TLS == TLSAuto {
+		bad("tls_cert", "given files and tls: auto exclude each other")
+	}
+	if c.TLSMode() == TLSOff && !c.InsecureHTTP && !Loopback(c.Addr) {
+		bad("addr", "%s is not a loopback address: plain HTTP would carry tokens and agent credentials in clear; "+
+			"serve TLS (--tls auto, or --tls-cert and --tls-key) or, behind a TLS-terminating proxy, pass --insecure-http", c.Addr)
+	}
+	return errs
 }
 
 // ParseDB splits a --db value into driver ("sqlite" or "postgres") and the
@@ -219,12 +344,18 @@ func setField(f reflect.Value, s string) error {
 			}
 		}
 		f.Set(reflect.ValueOf(parts))
-	case int64:
+	case int64, int:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return fmt.Errorf("%q is not an integer", s)
 		}
 		f.SetInt(n)
+	case bool:
+		b, err := strconv.ParseBool(s)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", s)
+		}
+		f.SetBool(b)
 	default:
 		return fmt.Errorf("unsupported field type %s", f.Type())
 	}

@@ -85,3 +85,65 @@ func TestLoadFileUnknownField(t *testing.T) {
 		t.Errorf("unknown field error = %v", err)
 	}
 }
+
+func TestTLSAndFleetSettings(t *testing.T) {
+	c := Config{}.WithDefaults()
+	if c.TLSMode() != TLSOff || c.AgentHeartbeat != 10*time.Second || c.AgentMisses != 3 || c.UnmanagedHosts != "on" ||
+		c.AgentBinaries != filepath.Join("flywheel-data", "agent-binaries") || c.UnmanagedExcludeTag != DefaultUnmanagedExcludeTag {
+		t.Errorf("defaults = %+v", c)
+	}
+	for _, tc := range []struct {
+		c    Config
+		want string
+	}{
+		{Config{Addr: "0.0.0.0:8080"}, "--insecure-http"},
+		{Config{Addr: ":8080"}, "not a loopback address"},
+		{Config{Addr: "flywheel.example.com:8080"}, "not a loopback address"},
+		{Config{TLS: "yes"}, "tls:"},
+		{Config{TLSCert: "a.crt"}, "tls_cert and tls_key"},
+		{Config{TLS: "auto", TLSCert: "a.crt", TLSKey: "a.key"}, "exclude each other"},
+		{Config{AgentHeartbeat: time.Millisecond}, "agent_heartbeat:"},
+		{Config{AgentMisses: 500}, "agent_misses:"},
+		{Config{UnmanagedHosts: "maybe"}, "unmanaged_hosts:"},
+	} {
+		err := tc.c.WithDefaults().Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%+v) = %v, want mention of %q", tc.c, err, tc.want)
+		}
+	}
+	for _, ok := range []Config{
+		{Addr: "0.0.0.0:8080", InsecureHTTP: true},
+		{Addr: "0.0.0.0:8443", TLS: "auto"},
+		{Addr: "[::]:8443", TLSCert: "a.crt", TLSKey: "a.key"},
+		{Addr: "localhost:8080"},
+		{Addr: "[::1]:8080"},
+	} {
+		if err := ok.WithDefaults().Validate(); err != nil {
+			t.Errorf("Validate(%+v) = %v", ok, err)
+		}
+	}
+	env := map[string]string{"FLYWHEEL_TLS": "auto", "FLYWHEEL_TLS_HOSTS": "a.example.com, 10.0.0.1", "FLYWHEEL_INSECURE_HTTP": "true",
+		"FLYWHEEL_AGENT_MISSES": "5", "FLYWHEEL_AGENT_HEARTBEAT": "30s", "FLYWHEEL_AGENT_REQUIRED_SERVICES": "sshd,chronyd",
+		"FLYWHEEL_UNMANAGED_HOSTS": "off"}
+	var e Config
+	if err := e.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if e.TLSMode() != TLSAuto || len(e.TLSHosts) != 2 || e.TLSHosts[1] != "10.0.0.1" || !e.InsecureHTTP || e.AgentMisses != 5 ||
+		e.AgentHeartbeat != 30*time.Second || len(e.AgentRequiredServices) != 2 || e.UnmanagedHosts != "off" {
+		t.Errorf("from env = %+v", e)
+	}
+	if err := e.ApplyEnv(func(k string) (string, bool) { return "sometimes", k == "FLYWHEEL_INSECURE_HTTP" }); err == nil ||
+		!strings.Contains(err.Error(), "FLYWHEEL_INSECURE_HTTP") {
+		t.Errorf("bad bool: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), "flywheel.yaml")
+	os.WriteFile(path, []byte("tls: auto\ntls_hosts: [flywheel.example.com]\nagent_misses: 4\nunmanaged_exclude_tag: no-agent\n"), 0o600)
+	var y Config
+	if err := y.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	if y.TLS != "auto" || y.TLSHosts[0] != "flywheel.example.com" || y.AgentMisses != 4 || y.UnmanagedExcludeTag != "no-agent" {
+		t.Errorf("from YAML = %+v", y)
+	}
+}
