@@ -143,7 +143,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules,
 		ContentDir: cfg.ContentDir,
 	})
-	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, ContentDir: cfg.ContentDir})
+	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, ContentDir: cfg.ContentDir,
+		DesiredVersion: a.fleet.Options().DesiredVersion})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

@@ -78,6 +78,7 @@ func (h *Handler) insightRoutes() {
 	h.page("GET /dashboard", "dashboard", h.dashboard)
 	h.candidateRoutes()
 	h.deflectionRoutes()
+	h.fleetRoutes()
 }
 
 func (h *Handler) dashboard(rq *request) (any, error) {

@@ -46,6 +46,9 @@ type Options struct {
 	// ContentDir is the user's content directory, where admins may save
 	// drafted automation rules; "" offers download only.
 	ContentDir string
+	// DesiredVersion is the agent version the fleet should run (the
+	// fleet page marks agents that drift from it); "" marks none.
+	DesiredVersion string
 }
 
 // Handler serves the UI.
@@ -62,7 +65,8 @@ type Handler struct {
 	rb      Runbooks
 	live    *liveHub
 	// contentDir receives drafted rules ("" when the server has none).
-	contentDir string
+	contentDir     string
+	desiredVersion string
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -90,7 +94,7 @@ func New(o Options) (*Handler, error) {
 		st: o.Store, log: o.Logger, now: o.Clock, secure: o.Secure,
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
-		rb:      o.Runbooks, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir,
+		rb:      o.Runbooks, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
