@@ -62,8 +62,29 @@ type runbookData struct {
 	// OpsItem is the OpsItem the run is for ("" for none), with its title.
 	OpsItem, OpsItemTitle string
 	CanAct                bool
-	// Problem is the reason a run was refused.
-	Problem string
+	// Problem is the reason a run was refused; Targets what the form said.
+	Problem, Targets string
+}
+
+// Bounds of the run form's targets.
+const (
+	maxFormTargets  = 10_000
+	maxFormTargetID = 256
+)
+
+// formTargets reads the run form's targets: resource IDs separated by
+// commas, spaces or lines; none means the runbook's own targeting.
+func formTargets(s string) ([]string, string) {
+	ids := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
+	if len(ids) > maxFormTargets {
+		return nil, fmt.Sprintf("%d targets; the limit is %d.", len(ids), maxFormTargets)
+	}
+	for _, id := range ids {
+		if len(id) > maxFormTargetID {
+			return nil, fmt.Sprintf("The target %.40q… is longer than %d bytes.", id, maxFormTargetID)
+		}
+	}
+	return ids, ""
 }
 
 func (h *Handler) runbookFor(rq *request) (*runbook.Runbook, error) {
@@ -120,7 +141,16 @@ func (h *Handler) runRunbook(rq *request) (string, error) {
 		}
 	}
 	opsItem := rq.PostFormValue("opsitem")
-	req := runbook.StartRequest{TenantID: rq.tenantID(), Runbook: rb.Name, Parameters: params, OpsItemID: opsItem,
+	targets, problem := formTargets(rq.PostFormValue("targets"))
+	if problem != "" {
+		d, err := h.runbookData(rq, rb, opsItem, given, map[string]string{"": problem})
+		if err != nil {
+			return "", err
+		}
+		d.Problem, d.Targets = problem, rq.PostFormValue("targets")
+		return "", &formProblem{Status: http.StatusUnprocessableEntity, Tmpl: "runbook", Title: "Runbook " + rb.Name, Data: d}
+	}
+	req := runbook.StartRequest{TenantID: rq.tenantID(), Runbook: rb.Name, Parameters: params, OpsItemID: opsItem, Targets: targets,
 		DryRun: rq.PostFormValue("mode") == "dry-run", Mode: runbook.ModeAuto, StartedBy: rq.sess.Principal.Actor()}
 	if rq.PostFormValue("approval") == "on" {
 		req.Mode = runbook.ModeApproval
@@ -143,7 +173,7 @@ func (h *Handler) runRunbook(rq *request) (string, error) {
 		if derr != nil {
 			return "", derr
 		}
-		d.Problem = err.Error()
+		d.Problem, d.Targets = err.Error(), rq.PostFormValue("targets")
 		return "", &formProblem{Status: http.StatusUnprocessableEntity, Tmpl: "runbook", Title: "Runbook " + rb.Name, Data: d}
 	}
 	if err != nil {

@@ -3,6 +3,7 @@ package web
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -40,7 +42,23 @@ spec:
   steps:
     - {name: ask, action: approve, with: {message: "Restart the service?"}}
     - {name: verify, action: assert, with: {that: "true"}}
+---
+apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: fanout}
+spec:
+  steps:
+    - {name: each, action: echo, per_target: true, with: {host: "${{ target.id }}"}}
 `
+
+// echo is the test's I/O action: it logs the host it ran for.
+type echo struct{}
+
+func (echo) Name() string                  { return "echo" }
+func (echo) Validate(map[string]any) error { return nil }
+func (echo) Run(_ context.Context, in action.Input) (action.Output, error) {
+	return action.Output{Log: fmt.Sprintf("hello from %v\n", in.With["host"])}, nil
+}
 
 // workEnv is env with a real executor and job queue behind the runbook
 // pages, an acme operator token and live updates every 50ms.
@@ -76,13 +94,14 @@ func newWorkEnv(t *testing.T) *workEnv {
 func startExecutor(t *testing.T, st store.Store, runbooks string) *execution.Executor {
 	t.Helper()
 	ctx := context.Background()
+	lookup := func(name string) (action.Action, bool) { return echo{}, name == "echo" }
 	reg := content.NewRegistry()
-	reg.Register(runbook.Kind(nil))
+	reg.Register(runbook.Kind(lookup))
 	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"rb.yaml": {Data: []byte(runbooks)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib, err := runbook.NewLibrary(set, nil)
+	lib, err := runbook.NewLibrary(set, lookup)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +109,7 @@ func startExecutor(t *testing.T, st store.Store, runbooks string) *execution.Exe
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := execution.New(execution.Options{Store: st, Queue: q, Runbooks: lib})
+	x, err := execution.New(execution.Options{Store: st, Queue: q, Runbooks: lib, Actions: lookup})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,6 +284,23 @@ func TestRunbookPages(t *testing.T) {
 	wantContains(t, w.get("/approvals", w.op), "Nothing is waiting for approval.")
 	wantStatus(t, w.form("/executions/"+id+"/approve", w.op), http.StatusConflict) // not waiting any more
 	wantContains(t, w.get("/executions?status=succeeded", w.op), `href="/executions/`+id+`"`)
+
+	// Targets from the form: a per-target step runs once per target, each
+	// with its own row, status and log.
+	wantContains(t, w.form("/runbooks/fanout/run", w.op, "targets", strings.Repeat("x", 300), "mode", "run"),
+		"is longer than 256 bytes", `<textarea id="run-targets"`)
+	fan := w.form("/runbooks/fanout/run", w.op, "targets", "web-1, web-2\nweb-3", "mode", "run")
+	wantStatus(t, fan, http.StatusSeeOther)
+	waitFor(t, "the fan-out to succeed", func() bool {
+		return strings.Contains(w.get(fan.Header.Get("Location"), w.op).body, `<p class="badges"><span class="badge ex-succeeded">`)
+	})
+	fanPage := w.get(fan.Header.Get("Location"), w.op)
+	for _, host := range []string{"web-1", "web-2", "web-3"} {
+		wantContains(t, fanPage, "<td><code>"+host+"</code></td>", "hello from "+host)
+	}
+	if n := strings.Count(fanPage.body, `<tr class="target">`); n != 3 {
+		t.Errorf("%d target rows, want 3", n)
+	}
 
 	// Deny from the execution page ends it as denied.
 	gated = w.form("/runbooks/gated/run", w.op, "mode", "run")
