@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"net/textproto"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,9 +22,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 )
 
 // posts is an HTTP receiver keeping the JSON bodies posted to it; fail
@@ -195,6 +199,51 @@ spec:
 // channel. Outcomes are on the OpsItem's timeline and in the audit log;
 // no secret is in the logs, the API or the audit log.
 func TestRuleNotificationsDelivered(t *testing.T) {
+	for _, driver := range []string{"sqlite", "postgres"} {
+		t.Run(driver, func(t *testing.T) { testRuleNotificationsDelivered(t, appDB(t, driver)) })
+	}
+}
+
+// appDB returns the --db of a fresh store for driver: "" (SQLite in the
+// data directory), or a PostgreSQL database of its own, dropped at cleanup
+// (the server uses the default schema, so tests cannot share one
+// database).
+func appDB(t *testing.T, driver string) string {
+	t.Helper()
+	if driver == "sqlite" {
+		return ""
+	}
+	ctx := context.Background()
+	base := postgres.TestURL()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		t.Skipf("PostgreSQL not reachable at %s: %v", base, err)
+	}
+	defer conn.Close(ctx)
+	name := fmt.Sprintf("flywheel_app_%d", time.Now().UnixNano())
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
+}
+
+func testRuleNotificationsDelivered(t *testing.T, db string) {
 	slack := &posts{}
 	oncall := &posts{fail: func(body map[string]any, n int) bool { return n == 1 && body["kind"] == "flywheel.notification" }}
 	slackSrv, oncallSrv := httptest.NewServer(slack), httptest.NewServer(oncall)
@@ -225,7 +274,7 @@ func TestRuleNotificationsDelivered(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cfg.DataDir, cfg.Addr, cfg.ContentDir = dir, "127.0.0.1:0", contentDir
+	cfg.DataDir, cfg.Addr, cfg.ContentDir, cfg.DB = dir, "127.0.0.1:0", contentDir, db
 	logs := &syncBuffer{}
 	a, err := New(context.Background(), Options{Config: cfg, Out: &bytes.Buffer{},
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
