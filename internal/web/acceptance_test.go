@@ -111,8 +111,8 @@ func link(text string) string { return `//a[normalize-space(text())="` + text + 
 // list without a reload; acknowledge it, add a note from the keyboard, and
 // run a runbook from it through
 // the generated form (a wrong value first) and watch the execution
-// complete; approve a pending execution from the approvals inbox; silence
-// an alert and see it suppressed. Screenshots of each page go to the
+// complete; approve a pending execution from the approvals inbox; create
+// a silence on the silences page and see a matching alert suppressed. Screenshots of each page go to the
 // screenshot directory.
 func TestAcceptance(t *testing.T) {
 	x := newAcceptance(t)
@@ -220,7 +220,18 @@ func TestAcceptance(t *testing.T) {
 
 	// A silence suppresses a matching alert: it never reaches the list,
 	// while an alert sent after it does.
-	x.call("POST", "/api/v1/silences", api.SilenceInput{Matchers: []string{`service="payments"`}, Duration: "1h", Comment: "payments deploy"}, nil)
+	b.Do("create a silence",
+		chromedp.Navigate(b.Base+"/silences"),
+		chromedp.WaitVisible(chromedp.ID("sil-matchers")),
+		chromedp.SendKeys(chromedp.ID("sil-matchers"), `service="payments"`),
+		chromedp.SetValue(chromedp.ID("sil-duration"), "1h"),
+		chromedp.SendKeys(chromedp.ID("sil-comment"), "payments deploy"),
+		chromedp.Click(chromedp.Search(`//button[text()="Create silence"]`)),
+		chromedp.WaitVisible(chromedp.CSS("tr[data-silence]")))
+	if row := b.Text("tr[data-silence]"); !strings.Contains(row, `service="payments"`) || !strings.Contains(row, "payments deploy") {
+		t.Errorf("silence row: %q", row)
+	}
+	b.Shot("a09-silence-created")
 	b.Do("open the list again", chromedp.Navigate(b.Base+"/opsitems"), chromedp.WaitVisible(chromedp.Search(link(title))))
 	silenced, after := "Payments queue backlog", "Search index lagging"
 	x.call("POST", "/api/v1/intake/generic", map[string]any{"source": "shop", "title": silenced, "severity": "critical",
@@ -242,21 +253,21 @@ func TestAcceptance(t *testing.T) {
 	if list := b.Text("#live-items"); strings.Contains(list, silenced) {
 		t.Errorf("the silenced alert is on the list:\n%s", list)
 	}
-	b.Shot("a09-opsitems-silence")
+	b.Shot("a10-opsitems-silenced")
 
 	// Dark mode of the pages this test visited.
 	b.ColorScheme("dark")
 	b.Do("dark OpsItem", chromedp.Navigate(b.Base+opsItemPath), chromedp.WaitVisible(chromedp.CSS("dl.fields")))
-	b.Shot("a10-opsitem-dark")
+	b.Shot("a11-opsitem-dark")
 	b.Do("dark execution", chromedp.Navigate(b.Base+"/executions/"+ex.ID), chromedp.WaitVisible(chromedp.CSS("table.steps")))
-	b.Shot("a11-execution-dark")
+	b.Shot("a12-execution-dark")
 	b.Do("dark runbook", chromedp.Navigate(b.Base+"/runbooks/ui-disk-check"), chromedp.WaitVisible(chromedp.ID("p-used")))
-	b.Shot("a12-runbook-dark")
+	b.Shot("a13-runbook-dark")
 	b.ColorScheme("light")
 	b.Do("runbooks", chromedp.Navigate(b.Base+"/runbooks"), chromedp.WaitVisible(chromedp.CSS("table.runbooks")))
-	b.Shot("a13-runbooks")
+	b.Shot("a14-runbooks")
 	b.Do("executions", chromedp.Navigate(b.Base+"/executions"), chromedp.WaitVisible(chromedp.CSS("table.executions")))
-	b.Shot("a14-executions")
+	b.Shot("a15-executions")
 
 	b.Check("status of 422") // the refused run form
 }
