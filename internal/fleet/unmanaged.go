@@ -246,7 +246,9 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 	}
 
 	known := map[string]store.UnmanagedHost{}
-	for h, err := range pages(func(p store.Page) ([]store.UnmanagedHost, string, error) { return s.st.ListUnmanagedHosts(ctx, tenant, p) }) {
+	for h, err := range pages(func(p store.Page) ([]store.UnmanagedHost, string, error) {
+		return s.st.ListUnmanagedHosts(ctx, tenant, p)
+	}) {
 		if err != nil {
 			return err
 		}
@@ -320,6 +322,10 @@ func (s *Service) eventHosts(e store.Event) []candidate {
 	if _, excluded := e.Labels[s.opts.Unmanaged.ExcludeTag]; excluded {
 		return nil
 	}
+	// A Kubernetes target's address is a pod's: not a host either.
+	if e.Labels["pod"] != "" || e.Labels["namespace"] != "" {
+		return nil
+	}
 	var out []candidate
 	var refs []event.ResourceRef
 	_ = json.Unmarshal(e.Resources, &refs)
@@ -331,8 +337,13 @@ func (s *Service) eventHosts(e store.Event) []candidate {
 			out = append(out, candidate{host: h, kind: kind, source: "event " + e.Source, typ: r.Type})
 		}
 	}
+	// A URL is a probed site (blackbox), not a host an agent would run on.
 	for _, l := range hostLabels {
-		if h, kind := NormalizeHost(e.Labels[l]); h != "" {
+		v := e.Labels[l]
+		if strings.Contains(v, "://") {
+			continue
+		}
+		if h, kind := NormalizeHost(v); h != "" {
 			out = append(out, candidate{host: h, kind: kind, source: "event " + e.Source, typ: ResourceTypeHost})
 		}
 	}

@@ -88,15 +88,21 @@ func TestUnmanagedHosts(t *testing.T) {
 				var es []store.Event
 				for i, l := range []map[string]string{
 					{"instance": "web-03:9100"},
-					{"instance": "10.0.0.7:9100"},         // web-1's IP
+					{"instance": "10.0.0.7:9100"},          // web-1's IP
 					{"instance": "web-1.example.com:9100"}, // web-1 by its full name
 					{"instance": "batch-9:9100", "flywheel-no-agent": "1"},
+					{"instance": "https://shop.example.com/health", "job": "blackbox"},    // a probed site
+					{"instance": "10.2.3.4:8080", "namespace": "shop", "pod": "cart-7d9"}, // a pod
 				} {
 					at := t0.Add(time.Duration(i) * time.Second)
 					es = append(es, store.Event{ID: store.NewID("ev", at), TenantID: "acme", Source: "alertmanager", Fingerprint: fmt.Sprint("fp", i),
 						Kind: "alert", Severity: "high", Status: "firing", Title: "NodeDown", Labels: l, OccurredAt: at, ReceivedAt: at, Decision: "opened"})
 				}
-				at := t0.Add(time.Minute)
+				at := t0.Add(30 * time.Second)
+				es = append(es, store.Event{ID: store.NewID("ev", at), TenantID: "acme", Source: "alertmanager", Fingerprint: "pod",
+					Kind: "alert", Severity: "high", Status: "firing", Title: "PodDown", Resources: []byte(`[{"type":"host","id":"10.2.3.5"}]`),
+					Labels: map[string]string{"instance": "10.2.3.5:8080", "namespace": "shop", "pod": "cart-1"}, OccurredAt: at, ReceivedAt: at, Decision: "opened"})
+				at = t0.Add(time.Minute)
 				es = append(es, store.Event{ID: store.NewID("ev", at), TenantID: "acme", Source: "generic:fleet", Fingerprint: "own",
 					Kind: "health", Severity: "high", Status: "firing", Title: "Agent not reporting: ghost-1", Resources: []byte(`[{"type":"host","id":"ghost-1"}]`),
 					OccurredAt: at, ReceivedAt: at, Decision: "opened"})
