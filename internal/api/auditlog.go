@@ -25,7 +25,14 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if _, err := strconv.ParseInt(page.Cursor, 10, 64); page.Cursor != "" && err != nil {
 		return BadRequest("invalid cursor %q", page.Cursor)
 	}
-	items, next, err := s.st.ListAudit(r.Context(), tenant, page)
+	q := r.URL.Query()
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target")}
+	for name, v := range map[string]string{"actor": f.Actor, "action": f.Action, "target": f.Target} {
+		if len(v) > 200 {
+			return BadRequest("%s: longer than 200 characters", name)
+		}
+	}
+	items, next, err := s.st.SearchAudit(r.Context(), tenant, f, page)
 	if err != nil {
 		return err
 	}

@@ -73,14 +73,17 @@ func newAuditCmd(g *globals) *cobra.Command {
 	f.bind(verify.Flags(), false)
 	verify.Flags().StringVar(&tenant, "tenant", "", "verify only this tenant")
 
+	var actor, action, target string
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List audit records, newest first (through the API)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{"limit": {"100"}}
-			if tenant != "" {
-				q.Set("tenant", tenant)
+			for k, v := range map[string]string{"tenant": tenant, "actor": actor, "action": action, "target": target} {
+				if v != "" {
+					q.Set(k, v)
+				}
 			}
 			var page struct {
 				Items []store.AuditRecord `json:"items"`
@@ -99,6 +102,9 @@ func newAuditCmd(g *globals) *cobra.Command {
 		},
 	}
 	list.Flags().StringVar(&tenant, "tenant", "", "tenant (platform admin)")
+	list.Flags().StringVar(&actor, "actor", "", "only records of this actor (token:tok_…, system:pipeline)")
+	list.Flags().StringVar(&action, "action", "", "only actions starting with this (silence.)")
+	list.Flags().StringVar(&target, "target", "", "only targets starting with this (opsitem/oi_…)")
 	cmd.AddCommand(verify, list)
 	return cmd
 }

@@ -8,6 +8,7 @@ import (
 // StatsReader holds the aggregate queries behind the flywheel metrics and
 // the automation candidates (package stats turns them into figures).
 type StatsReader interface {
+	AuditSearcher
 	// NoiseSeries sums the noise counters in [from, to) per step-sized
 	// bucket, the first starting at from. Only buckets with counts are
 	// returned, oldest first; each bucket's Minute is its start.
@@ -32,4 +33,21 @@ type OpsItemRunbook struct {
 	StartedBy string `json:"started_by"`
 	Status    string `json:"status"`
 	DryRun    bool   `json:"dry_run,omitempty"`
+}
+
+// AuditFilter narrows SearchAudit; empty fields match everything.
+type AuditFilter struct {
+	// Actor matches exactly ("token:tok_…", "system:pipeline").
+	Actor string
+	// Action and Target match as prefixes ("silence." finds every silence
+	// action, "opsitem/oi_…" one OpsItem's records).
+	Action string
+	Target string
+}
+
+// AuditSearcher browses a tenant's audit log with filters.
+type AuditSearcher interface {
+	// SearchAudit lists a tenant's audit records matching f, newest first,
+	// paged like ListAudit (the cursor is a sequence number).
+	SearchAudit(ctx context.Context, tenantID string, f AuditFilter, page Page) ([]AuditRecord, string, error)
 }

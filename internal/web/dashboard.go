@@ -79,6 +79,7 @@ func (h *Handler) insightRoutes() {
 	h.candidateRoutes()
 	h.deflectionRoutes()
 	h.fleetRoutes()
+	h.auditRoutes()
 }
 
 func (h *Handler) dashboard(rq *request) (any, error) {

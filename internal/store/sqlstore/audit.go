@@ -3,8 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -25,19 +23,7 @@ func scanAudit(r Row) (store.AuditRecord, error) {
 }
 
 func (r reader) ListAudit(ctx context.Context, tenantID string, page store.Page) ([]store.AuditRecord, string, error) {
-	var w where
-	w.add("tenant_id = ?", tenantID)
-	if page.Cursor != "" {
-		n, err := strconv.ParseInt(page.Cursor, 10, 64)
-		if err != nil {
-			return nil, "", fmt.Errorf("invalid cursor %q", page.Cursor)
-		}
-		w.add("seq < ?", n)
-		page.Cursor = ""
-	}
-	return listPage(ctx, r.q, auditCols, "audit_records", "seq", w, page,
-		func(rows Rows) (store.AuditRecord, error) { return scanAudit(rows) },
-		func(a store.AuditRecord) string { return strconv.FormatInt(a.Seq, 10) })
+	return r.SearchAudit(ctx, tenantID, store.AuditFilter{}, page)
 }
 
 func (r reader) ScanAudit(ctx context.Context, tenantID string, after int64, fn func(store.AuditRecord) error) error {

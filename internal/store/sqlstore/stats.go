@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -101,4 +102,29 @@ func (r reader) ListOpsItemResourceTypes(ctx context.Context, tenantID string, f
 		out[id] = append(out[id], typ)
 	}
 	return out, rows.Err()
+}
+
+func (r reader) SearchAudit(ctx context.Context, tenantID string, f store.AuditFilter, page store.Page) ([]store.AuditRecord, string, error) {
+	var w where
+	w.add("tenant_id = ?", tenantID)
+	if f.Actor != "" {
+		w.add("actor = ?", f.Actor)
+	}
+	if f.Action != "" {
+		w.add(`action LIKE ? ESCAPE '\'`, likeEscaper.Replace(f.Action)+"%")
+	}
+	if f.Target != "" {
+		w.add(`target LIKE ? ESCAPE '\'`, likeEscaper.Replace(f.Target)+"%")
+	}
+	if page.Cursor != "" {
+		n, err := strconv.ParseInt(page.Cursor, 10, 64)
+		if err != nil {
+			return nil, "", fmt.Errorf("invalid cursor %q", page.Cursor)
+		}
+		w.add("seq < ?", n)
+		page.Cursor = ""
+	}
+	return listPage(ctx, r.q, auditCols, "audit_records", "seq", w, page,
+		func(rows Rows) (store.AuditRecord, error) { return scanAudit(rows) },
+		func(a store.AuditRecord) string { return strconv.FormatInt(a.Seq, 10) })
 }

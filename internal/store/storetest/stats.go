@@ -136,3 +136,57 @@ func testStats(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testAuditSearch: SearchAudit filters by actor, action prefix and target
+// prefix (LIKE characters literal), pages newest first, and stays in its
+// tenant; ListAudit is the unfiltered search.
+func testAuditSearch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "acme")
+	mkTenant(t, s, "globex")
+	for i, r := range []store.AuditRecord{
+		{TenantID: "acme", Actor: "token:tok_a", Action: "silence.create", Target: "silence/sil_1"},
+		{TenantID: "acme", Actor: "token:tok_b", Action: "silence.expire", Target: "silence/sil_1"},
+		{TenantID: "acme", Actor: "token:tok_a", Action: "opsitem.update", Target: "opsitem/oi_1"},
+		{TenantID: "acme", Actor: "system:pipeline", Action: "opsitem_update", Target: "opsitem/oi_2"},
+		{TenantID: "globex", Actor: "token:tok_a", Action: "silence.create", Target: "silence/sil_9"},
+	} {
+		r.Time, r.Result = t0.Add(time.Duration(i)*time.Second), "ok"
+		mustTx(t, s, func(tx store.Tx) error { return tx.AppendAudit(ctx, &r, chainHash) })
+	}
+	targets := func(f store.AuditFilter, page store.Page) ([]string, string) {
+		t.Helper()
+		rs, next, err := s.SearchAudit(ctx, "acme", f, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Action+" "+r.Target)
+		}
+		return out, next
+	}
+	for _, tc := range []struct {
+		f    store.AuditFilter
+		want []string
+	}{
+		{store.AuditFilter{Actor: "token:tok_a"}, []string{"opsitem.update opsitem/oi_1", "silence.create silence/sil_1"}},
+		{store.AuditFilter{Action: "silence."}, []string{"silence.expire silence/sil_1", "silence.create silence/sil_1"}},
+		{store.AuditFilter{Action: "opsitem."}, []string{"opsitem.update opsitem/oi_1"}}, // "_" is not a wildcard
+		{store.AuditFilter{Target: "opsitem/oi_2"}, []string{"opsitem_update opsitem/oi_2"}},
+		{store.AuditFilter{Actor: "token:tok_a", Action: "silence"}, []string{"silence.create silence/sil_1"}},
+		{store.AuditFilter{Target: "silence/sil_9"}, nil},
+	} {
+		if got, _ := targets(tc.f, store.Page{}); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("SearchAudit(%+v) = %q, want %q", tc.f, got, tc.want)
+		}
+	}
+	first, next := targets(store.AuditFilter{}, store.Page{Limit: 3})
+	rest, last := targets(store.AuditFilter{}, store.Page{Limit: 3, Cursor: next})
+	if len(first) != 3 || len(rest) != 1 || last != "" || rest[0] != "silence.create silence/sil_1" {
+		t.Errorf("pages: %q (next %q), %q (next %q)", first, next, rest, last)
+	}
+	if _, _, err := s.SearchAudit(ctx, "acme", store.AuditFilter{}, store.Page{Cursor: "x"}); err == nil {
+		t.Error("a bad cursor: no error")
+	}
+}

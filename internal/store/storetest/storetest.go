@@ -51,6 +51,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RuleRuns", testRuleRuns},
 		{"RuleStateLockOrder", testRuleStateLockOrder},
 		{"Stats", testStats},
+		{"AuditSearch", testAuditSearch},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,59 @@
+package web
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// The audit log (admins, as in the API): records newest first, filtered by
+// actor, action and target, and a button that verifies the hash chain.
+
+type auditData struct {
+	Actor, Action, Target string
+	Records               []store.AuditRecord
+	NextURL               string
+	// Verified is set when the page was asked to verify the chain.
+	Verified *audit.Report
+}
+
+func (h *Handler) auditRoutes() {
+	h.page("GET /audit", "audit", h.auditPage)
+}
+
+func (h *Handler) auditPage(rq *request) (any, error) {
+	rq.view.Title = "Audit log"
+	if !rq.sess.Principal.Allows(store.RoleAdmin) {
+		return nil, errForbidden("The audit log is for admins; your token is " + string(rq.sess.Principal.Role) + ".")
+	}
+	q := rq.URL.Query()
+	d := auditData{Actor: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target")}
+	for _, v := range []string{d.Actor, d.Action, d.Target} {
+		if len(v) > 200 {
+			return nil, errBadRequest("A filter is longer than 200 characters.")
+		}
+	}
+	cursor := q.Get("cursor")
+	if _, err := strconv.ParseInt(cursor, 10, 64); cursor != "" && err != nil {
+		return nil, errBadRequest("The page cursor is invalid.")
+	}
+	recs, next, err := h.st.SearchAudit(rq.ctx, rq.tenantID(), store.AuditFilter{Actor: d.Actor, Action: d.Action, Target: d.Target},
+		store.Page{Limit: listPageSize, Cursor: cursor})
+	if err != nil {
+		return nil, fmt.Errorf("audit records: %w", err)
+	}
+	d.Records = recs
+	if next != "" {
+		d.NextURL = rq.view.Link("/audit", "actor", d.Actor, "action", d.Action, "target", d.Target, "cursor", next)
+	}
+	if q.Get("verify") != "" {
+		rep, err := audit.Verify(rq.ctx, h.st, rq.tenantID())
+		if err != nil {
+			return nil, fmt.Errorf("verify audit chain: %w", err)
+		}
+		d.Verified = &rep
+	}
+	return d, nil
+}
