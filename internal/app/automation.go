@@ -45,6 +45,11 @@ type ruleAutomation struct {
 
 var _ pipeline.Automation = ruleAutomation{}
 
+// Wants: whether any rule's guard lets e through (see rule.Rules.Admits).
+func (r ruleAutomation) Wants(tenant string, e *event.Event) bool {
+	return r.en.Rules != nil && r.en.Rules.ForTenant(tenant).Admits(e)
+}
+
 func (r ruleAutomation) OnEvent(ctx context.Context, tx store.Tx, tenant string, e *event.Event, o *store.OpsItem, decision string) error {
 	effs, err := r.en.OnEvent(ctx, tx, tenant, e, o, decision)
 	if err != nil {

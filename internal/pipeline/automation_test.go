@@ -20,6 +20,9 @@ type recordingAutomation struct {
 	asked    []string
 }
 
+// Wants passes everything but events labelled unwanted.
+func (r *recordingAutomation) Wants(_ string, e *event.Event) bool { return e.Labels["unwanted"] == "" }
+
 func (r *recordingAutomation) OnEvent(ctx context.Context, tx store.Tx, tenant string, e *event.Event, o *store.OpsItem, decision string) error {
 	r.calls = append(r.calls, decision+" "+e.Fingerprint+" "+o.ID)
 	if r.fail != nil {
@@ -56,6 +59,9 @@ func testAutomationHook(t *testing.T, open opener) {
 
 	outs := h.send(alert("a", "firing", t0, svc))
 	id := outs[0].OpsItemID
+	want("opened a " + id)
+	// An event the automation does not want is not handed to it.
+	wantDecisions(t, h.send(alert("x", "firing", t0, map[string]string{"svc": "other", "unwanted": "yes"})), DecisionOpened)
 	want("opened a " + id)
 	// A repeat is not an event the rules see; a second alert joins.
 	outs = h.send(alert("a", "firing", t0.Add(time.Minute), svc), alert("b", "firing", t0.Add(2*time.Minute), svc))

@@ -93,6 +93,9 @@ type Inhibitor interface {
 // transaction and writes only through tx, so "OpsItem opened" and "runbook
 // queued" commit together or not at all.
 type Automation interface {
+	// Wants reports whether OnEvent could act on e (a cheap check, no
+	// I/O); false skips it.
+	Wants(tenant string, e *event.Event) bool
 	// OnEvent is called after a firing event opened, joined, updated or
 	// reopened o (decision: DecisionOpened, DecisionAttached,
 	// DecisionUpdated, DecisionReopened, or DecisionFlapping for an update
@@ -310,12 +313,17 @@ func (en *Engine) firing(ctx context.Context, tx store.Tx, tenant string, e *eve
 	return en.automate(ctx, tx, tenant, e, &o, out.Decision)
 }
 
-// automate hands an event that reached o to the automation rules.
+// automate hands an event that reached o to the automation rules. It
+// works on a copy of o so that o itself never escapes to the heap: events
+// no rule wants (most) cost no allocation.
 func (en *Engine) automate(ctx context.Context, tx store.Tx, tenant string, e *event.Event, o *store.OpsItem, decision string) error {
-	if en.Automation == nil {
+	if en.Automation == nil || !en.Automation.Wants(tenant, e) {
 		return nil
 	}
-	return en.Automation.OnEvent(ctx, tx, tenant, e, o, decision)
+	c := *o
+	err := en.Automation.OnEvent(ctx, tx, tenant, e, &c, decision)
+	*o = c
+	return err
 }
 
 func (en *Engine) resolved(ctx context.Context, tx store.Tx, tenant string, e *event.Event, t time.Time, a *store.Alert, c *Counts, out *Outcome) error {

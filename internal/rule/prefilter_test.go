@@ -108,8 +108,20 @@ func TestGuardsAreExact(t *testing.T) {
 			if !slices.Equal(names(got), names(want)) || len(gotErrs) != len(wantErrs) {
 				t.Errorf("event %+v: guarded %v (%v), unguarded %v (%v)", ev, names(got), gotErrs, names(want), wantErrs)
 			}
+			// Admits never turns away an event some rule matches.
+			if len(want) > 0 && !set.Admits(ev) {
+				t.Errorf("event %+v: Admits false, yet %v match", ev, names(want))
+			}
 			checked++
 		}
+	}
+	// The library's rules are about findings and filesystem alerts: an
+	// alert about CPU is none of theirs.
+	cpu := &event.Event{Source: "alertmanager", Kind: event.KindAlert, Labels: map[string]string{"alertname": "HighCPU"}}
+	disk := &event.Event{Source: "alertmanager", Kind: event.KindAlert, Labels: map[string]string{"alertname": "NodeFilesystemAlmostFull"}}
+	finding := guardDutyEvent(t, "Recon:EC2/PortProbeUnprotectedPort", "", false)
+	if rs.Admits(cpu) || !rs.Admits(disk) || !rs.Admits(&finding) {
+		t.Errorf("Admits: cpu alert %v, disk alert %v, finding %v", rs.Admits(cpu), rs.Admits(disk), rs.Admits(&finding))
 	}
 	t.Logf("%d evaluations compared", checked)
 }

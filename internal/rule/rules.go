@@ -169,6 +169,17 @@ func (rs *Rules) Evaluate(ev *event.Event, o *store.OpsItem) ([]Match, []error) 
 	return rs.evaluate(ev, o, true)
 }
 
+// Admits reports whether any rule's guard lets ev through — whether
+// Evaluate could match it at all. It runs no CEL and allocates nothing.
+func (rs *Rules) Admits(ev *event.Event) bool {
+	for _, r := range rs.rules {
+		if r.c.when.guard.admits(ev) {
+			return true
+		}
+	}
+	return false
+}
+
 // evaluate is Evaluate; guarded says whether rules' guards may skip their
 // conditions (tests compare both ways).
 func (rs *Rules) evaluate(ev *event.Event, o *store.OpsItem, guarded bool) ([]Match, []error) {
