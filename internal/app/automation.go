@@ -74,8 +74,8 @@ func (r ruleAutomation) OnEvent(ctx context.Context, tx store.Tx, tenant string,
 	return nil
 }
 
-func (r ruleAutomation) ResolvedBy(ctx context.Context, tx store.Tx, o *store.OpsItem) (string, error) {
-	return r.en.ResolvedBy(ctx, tx, o)
+func (r ruleAutomation) ResolvedBy(ctx context.Context, tx store.Tx, o store.OpsItem) (string, error) {
+	return r.en.ResolvedBy(ctx, tx, &o)
 }
 
 // hostRunbooks is the executor with one addition: a runbook that targets

@@ -32,7 +32,7 @@ func (r *recordingAutomation) OnEvent(ctx context.Context, tx store.Tx, tenant s
 		At: e.ReceivedAt, Kind: "rule", Message: "automation saw " + decision, Actor: "rule:test"})
 }
 
-func (r *recordingAutomation) ResolvedBy(_ context.Context, _ store.Tx, o *store.OpsItem) (string, error) {
+func (r *recordingAutomation) ResolvedBy(_ context.Context, _ store.Tx, o store.OpsItem) (string, error) {
 	r.asked = append(r.asked, o.ID)
 	return r.resolved, nil
 }

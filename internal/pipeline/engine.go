@@ -106,7 +106,8 @@ type Automation interface {
 	// ResolvedBy says who resolved o when the pipeline resolves it (its
 	// alerts cleared): "automation:…" when an automation fixed it, or ""
 	// for the pipeline itself ("system:pipeline").
-	ResolvedBy(ctx context.Context, tx store.Tx, o *store.OpsItem) (string, error)
+	// o is passed by value: the pipeline's own stays off the heap.
+	ResolvedBy(ctx context.Context, tx store.Tx, o store.OpsItem) (string, error)
 }
 
 // Engine runs the pipeline's decisions.
@@ -519,7 +520,7 @@ func (en *Engine) maybeResolve(ctx context.Context, tx store.Tx, o *store.OpsIte
 	}
 	by := ResolvedBySystem
 	if en.Automation != nil {
-		auto, err := en.Automation.ResolvedBy(ctx, tx, o)
+		auto, err := en.Automation.ResolvedBy(ctx, tx, *o)
 		if err != nil {
 			return err
 		}
