@@ -23,25 +23,7 @@ import (
 // API: a token, an enrollment with it, list, show, exec and revoke.
 func TestAgentCommands(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	now := time.Now().UTC()
-	var admin string
-	err = st.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "ACME", CreatedAt: now}); err != nil {
-			return err
-		}
-		_, admin, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "cli", Role: store.RoleAdmin}, now)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(api.New(api.Options{Store: st}))
-	t.Cleanup(srv.Close)
+	srv, admin := agentTestAPI(t)
 	run := func(args ...string) (string, int) {
 		var out, errb bytes.Buffer
 		code := Execute(ctx, append([]string{"--server", srv.URL, "--token", admin}, args...),
@@ -90,6 +72,33 @@ func TestAgentCommands(t *testing.T) {
 	if out, code := run("agent", "run", "--enroll-token", tok.Token, "--state", t.TempDir(), "--hostname", "web-8"); code != ExitCredentialRejected {
 		t.Errorf("agent run with a spent token: %d %s", code, out)
 	}
+}
+
+// agentTestAPI serves the API over a fresh SQLite store with tenant acme
+// and returns an admin token of it.
+func agentTestAPI(t *testing.T) (*httptest.Server, string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	now := time.Now().UTC()
+	var admin string
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "ACME", CreatedAt: now}); err != nil {
+			return err
+		}
+		_, admin, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "cli", Role: store.RoleAdmin}, now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Options{Store: st}))
+	t.Cleanup(srv.Close)
+	return srv, admin
 }
 
 func postJSON(url string, in, out any) error {
