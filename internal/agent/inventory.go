@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -55,6 +57,9 @@ func CollectInventory(ctx context.Context) map[string]any {
 	}
 	if m := memorySection(); m != nil {
 		inv["memory"] = m
+	}
+	if c := cloudSection("/sys/devices/virtual/dmi/id"); c != nil {
+		inv["cloud"] = c
 	}
 	if d := diskSection(); d != nil {
 		inv["disks"] = d
@@ -157,6 +162,25 @@ func memorySection() map[string]any {
 		}
 	}
 	return m
+}
+
+// ec2InstanceID is the form of an EC2 instance ID.
+var ec2InstanceID = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
+
+// cloudSection reads the machine's cloud identity from DMI without any
+// network call: on EC2 (Nitro) the board asset tag is the instance ID. The
+// server matches it against instances it knows of, so an instance with
+// this agent is not reported as unmanaged.
+func cloudSection(dmiDir string) map[string]any {
+	b, err := os.ReadFile(filepath.Join(dmiDir, "board_asset_tag"))
+	if err != nil {
+		return nil
+	}
+	id := strings.TrimSpace(string(b))
+	if !ec2InstanceID.MatchString(id) {
+		return nil
+	}
+	return map[string]any{"provider": "aws", "instance_id": id}
 }
 
 func networkSection() map[string]any {

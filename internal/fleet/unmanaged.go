@@ -212,8 +212,8 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 				return err
 			}
 			if r.AgentID != "" {
-				for _, ip := range resourceIPs(r) {
-					ids.add(ip)
+				for _, name := range reportedNames(r) {
+					ids.add(name)
 				}
 				continue
 			}
@@ -350,15 +350,19 @@ func (s *Service) eventHosts(e store.Event) []candidate {
 	return out
 }
 
-// resourceIPs reads the IPs an agent's inventory reports.
-func resourceIPs(r store.Resource) []string {
+// reportedNames reads the IPs and the cloud instance ID an agent's
+// inventory reports.
+func reportedNames(r store.Resource) []string {
 	var cfg struct {
 		Network struct {
 			IPs []string `json:"ips"`
 		} `json:"network"`
+		Cloud struct {
+			InstanceID string `json:"instance_id"`
+		} `json:"cloud"`
 	}
 	_ = json.Unmarshal(r.Config, &cfg)
-	return cfg.Network.IPs
+	return append(cfg.Network.IPs, cfg.Cloud.InstanceID)
 }
 
 // UnmanagedEvent is the event raised (firing) or cleared (resolved) for

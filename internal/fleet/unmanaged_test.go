@@ -70,13 +70,15 @@ func TestUnmanagedHosts(t *testing.T) {
 			ctx := context.Background()
 			web1 := enrolled(t, st, svc, "web-1")
 			net, _ := json.Marshal(map[string]any{"ips": []string{"10.0.0.7"}})
-			if err := svc.Inventory(ctx, web1, wire.Inventory{Full: true, Sections: map[string]json.RawMessage{"network": net}}); err != nil {
+			cloud, _ := json.Marshal(map[string]any{"provider": "aws", "instance_id": "i-0aaa12345678"})
+			if err := svc.Inventory(ctx, web1, wire.Inventory{Full: true, Sections: map[string]json.RawMessage{"network": net, "cloud": cloud}}); err != nil {
 				t.Fatal(err)
 			}
 			err = st.InTx(ctx, func(tx store.Tx) error {
 				for _, r := range []store.Resource{
 					{ID: "res_ec2", Type: "ec2-instance", Name: "i-0abc12345678", Tags: map[string]string{"private_ip": "10.0.0.7"}},
 					{ID: "res_ec2b", Type: "ec2-instance", Name: "i-0def12345678"},
+					{ID: "res_ec2c", Type: "ec2-instance", Name: "i-0aaa12345678"}, // web-1's own instance
 					{ID: "res_db", Type: "host", Name: "db-1", Tags: map[string]string{"flywheel-no-agent": "true"}},
 					{ID: "res_bucket", Type: "s3-bucket", Name: "logs"},
 				} {

@@ -1,0 +1,4 @@
+package agent
+
+// CloudSection exposes cloudSection to the external tests.
+var CloudSection = cloudSection
