@@ -192,6 +192,9 @@ func (s *Service) CheckUnmanaged(ctx context.Context) (UnmanagedResult, error) {
 func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since, now time.Time, res *UnmanagedResult) error {
 	ids := identities{}
 	var cands []candidate
+	// excludedRes are host resources tagged to be left out: a host raised
+	// from one before it was tagged is cleared.
+	excludedRes := map[string]bool{}
 	for a, err := range pages(func(p store.Page) ([]store.Agent, string, error) { return s.st.ListAgents(ctx, tenant, p) }) {
 		if err != nil {
 			return err
@@ -218,6 +221,7 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 				continue
 			}
 			if _, excluded := r.Tags[s.opts.Unmanaged.ExcludeTag]; excluded {
+				excludedRes[r.ID] = true
 				continue
 			}
 			c := candidate{source: "resource " + r.ID, resourceID: r.ID, typ: r.Type}
@@ -255,9 +259,16 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 		known[h.Host] = h
 	}
 	var errs []error
-	// Covered now: resolve and forget.
+	// Covered now (by an agent, under this name or another name of the
+	// same resource), or excluded since: resolve and forget.
+	byHost := map[string]candidate{}
+	for _, c := range cands {
+		byHost[c.host] = c
+	}
 	for host, h := range known {
-		if !ids.covers(host) {
+		c, ok := byHost[host]
+		covered := ids.covers(host) || (ok && c.coveredBy(ids))
+		if !covered && !(h.ResourceID != "" && excludedRes[h.ResourceID]) {
 			continue
 		}
 		if err := s.unmanagedEvent(ctx, h, event.StatusResolved, now); err != nil {
@@ -270,7 +281,7 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 		}
 		delete(known, host)
 		res.Resolved = append(res.Resolved, host)
-		s.log.Info("host covered by an agent now", "tenant", tenant, "host", host)
+		s.log.Info("host no longer unmanaged", "tenant", tenant, "host", host, "covered", covered)
 	}
 	seen := map[string]bool{}
 	for _, c := range cands {

@@ -158,16 +158,44 @@ func TestUnmanagedHosts(t *testing.T) {
 				t.Errorf("after resolution = %+v", hosts)
 			}
 
+			// Tagging the instance to be left out clears it too.
+			err = st.InTx(ctx, func(tx store.Tx) error {
+				return tx.PutResource(ctx, store.Resource{ID: "res_ec2b", TenantID: "acme", Type: "ec2-instance", Name: "i-0def12345678",
+					Tags: map[string]string{"flywheel-no-agent": ""}, CreatedAt: t0, UpdatedAt: t0})
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res, err := svc.CheckUnmanaged(ctx); err != nil || !slices.Equal(res.Resolved, []string{"i-0def12345678"}) {
+				t.Fatalf("after excluding the instance: %+v %v", res, err)
+			}
+			if hosts, _, _ := st.ListUnmanagedHosts(ctx, "acme", store.Page{}); len(hosts) != 0 {
+				t.Errorf("after exclusion = %+v", hosts)
+			}
+
 			// Disabled: nothing is looked at.
 			off, err := fleet.New(fleet.Options{Store: st, Clock: clk.now, Sink: sk, Unmanaged: fleet.UnmanagedOptions{Disabled: true}})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteUnmanagedHost(ctx, "acme", "i-0def12345678") }); err != nil {
+			at := clk.now()
+			err = st.InTx(ctx, func(tx store.Tx) error {
+				return tx.InsertEvents(ctx, []store.Event{{ID: store.NewID("ev", at), TenantID: "acme", Source: "alertmanager", Fingerprint: "fp-99",
+					Kind: "alert", Severity: "high", Status: "firing", Title: "NodeDown", Labels: map[string]string{"instance": "web-99:9100"},
+					OccurredAt: at, ReceivedAt: at, Decision: "opened"}})
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
 			if res, err := off.CheckUnmanaged(ctx); err != nil || len(res.Raised) != 0 {
 				t.Errorf("disabled: %+v %v", res, err)
+			}
+			if hosts, _, _ := st.ListUnmanagedHosts(ctx, "acme", store.Page{}); len(hosts) != 0 {
+				t.Errorf("disabled, stored = %+v", hosts)
+			}
+			// The same event is found when detection is on.
+			if res, err := svc.CheckUnmanaged(ctx); err != nil || !slices.Equal(res.Raised, []string{"web-99"}) {
+				t.Errorf("enabled after the disabled look: %+v %v", res, err)
 			}
 		})
 	}
