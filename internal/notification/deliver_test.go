@@ -66,23 +66,6 @@ func (rc *receiver) got() []map[string]any {
 	return append([]map[string]any(nil), rc.bodies...)
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestDelivery enqueues notifications as the pipeline does, in a store
 // transaction, on each driver: a 500 then a 200 is delivered on the second
 // attempt; a 400 is refused once and not retried; a notification whose
@@ -119,7 +102,8 @@ func testDelivery(t *testing.T, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	// Read once the queue has stopped: River's goroutines log into it.
+	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewPedanticRegistry()
 	svc := notification.New(notification.Options{Store: st, Channels: channels, Settings: settings, Logger: log, Registerer: reg})
@@ -233,6 +217,16 @@ func testDelivery(t *testing.T, st store.Store) {
 	if actions["notification.delivered"] != 1 || actions["notification.failed"] != 2 {
 		t.Errorf("audit actions %v", actions)
 	}
+	// Give a rolled-back job time to show up if it (wrongly) existed.
+	time.Sleep(300 * time.Millisecond)
+	if err := q.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range flaky.got() {
+		if b["message"] == "ROLLED-BACK" {
+			t.Error("a notification whose transaction rolled back was sent")
+		}
+	}
 	for what, text := range map[string]string{"audit": audit.String(), "timeline": joined, "logs": logs.String()} {
 		if strings.Contains(text, "S3CRET") {
 			t.Errorf("%s holds a webhook URL's secret:\n%s", what, text)
@@ -251,13 +245,6 @@ func testDelivery(t *testing.T, st store.Store) {
 	} {
 		if got := metricValue(t, reg, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
-		}
-	}
-	// Give a rolled-back job time to show up if it (wrongly) existed.
-	time.Sleep(300 * time.Millisecond)
-	for _, b := range flaky.got() {
-		if b["message"] == "ROLLED-BACK" {
-			t.Error("a notification whose transaction rolled back was sent")
 		}
 	}
 }
