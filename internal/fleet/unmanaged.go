@@ -236,14 +236,16 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 			cands = append(cands, c)
 		}
 	}
+	// Events list newest received first (their IDs sort by receipt), so
+	// reading stops at the last look, whatever time the events claim.
 	n := 0
 	for e, err := range pages(func(p store.Page) ([]store.Event, string, error) {
-		return s.st.ListEvents(ctx, tenant, store.EventFilter{From: since}, p)
+		return s.st.ListEvents(ctx, tenant, store.EventFilter{}, p)
 	}) {
 		if err != nil {
 			return err
 		}
-		if n++; n > maxEventsPerTenant {
+		if n++; n > maxEventsPerTenant || e.ReceivedAt.Before(since) {
 			break
 		}
 		cands = append(cands, s.eventHosts(e)...)

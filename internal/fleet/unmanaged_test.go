@@ -182,7 +182,8 @@ func TestUnmanagedHosts(t *testing.T) {
 			err = st.InTx(ctx, func(tx store.Tx) error {
 				return tx.InsertEvents(ctx, []store.Event{{ID: store.NewID("ev", at), TenantID: "acme", Source: "alertmanager", Fingerprint: "fp-99",
 					Kind: "alert", Severity: "high", Status: "firing", Title: "NodeDown", Labels: map[string]string{"instance": "web-99:9100"},
-					OccurredAt: at, ReceivedAt: at, Decision: "opened"}})
+					// Firing for a month, received now: read by its receipt.
+					OccurredAt: at.Add(-30 * 24 * time.Hour), ReceivedAt: at, Decision: "opened"}})
 			})
 			if err != nil {
 				t.Fatal(err)
