@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,5 +132,47 @@ func testOverloadRefuses(t *testing.T, open opener) {
 	p.Backlog().Store(5)
 	if err := c.Submit(context.Background(), "acme", "test", []byte("[]"), nil, nil); err != ErrOverloaded {
 		t.Fatalf("Submit with a full backlog = %v, want ErrOverloaded", err)
+	}
+}
+
+// Deliveries a scan processed while their copies waited in the hand-off (a
+// processor that fell behind) are not run again: no transaction for the
+// copies, and the backlog counts each delivery off once.
+func TestScannedCopiesSkipped(t *testing.T) { runBoth(t, testScannedCopiesSkipped) }
+
+func testScannedCopiesSkipped(t *testing.T, open opener) {
+	h := newHarnessOn(t, open(t), ByFingerprint{})
+	ctx := context.Background()
+	var txs atomic.Int64
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{OnProcessed: func([]Outcome) { txs.Add(1) }})
+	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{})
+	c.Start(ctx)
+	for i := range 20 {
+		ev := alert(fmt.Sprintf("fp-%d", i), "firing", t0.Add(time.Duration(i)*time.Second), nil)
+		body, _ := json.Marshal([]event.Event{ev})
+		if err := c.Submit(ctx, "acme", "test", body, nil, []event.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Stop(ctx)
+	if len(p.in) == 0 || p.Backlog().Load() != 20 {
+		t.Fatalf("hand-off holds %d groups, backlog %d; want copies waiting and 20", len(p.in), p.Backlog().Load())
+	}
+	p.scan(ctx, time.Now().Add(time.Hour)) // the processor is behind: a scan finds them all
+	if n := txs.Load(); n != 1 {
+		t.Fatalf("the scan ran %d transactions, want 1", n)
+	}
+	p.Start(ctx)
+	waitFor(t, "the hand-off to be worked off", func() bool { return len(p.in) == 0 })
+	p.Stop(ctx)
+	if n := txs.Load(); n != 1 {
+		t.Errorf("%d transactions in all, want 1 (the copies ran again)", n)
+	}
+	if n := p.Backlog().Load(); n != 0 {
+		t.Errorf("backlog %d after all was processed", n)
+	}
+	stats, _ := h.st.NoiseTotals(ctx, "acme", t0.Add(-time.Hour), time.Now().Add(time.Hour))
+	if stats.Received != 20 || len(h.opsItems()) != 20 {
+		t.Errorf("received %d, %d OpsItems; want 20 and 20", stats.Received, len(h.opsItems()))
 	}
 }
