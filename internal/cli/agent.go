@@ -240,6 +240,10 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 			}
 			// The server as this CLI reaches it; agents should reach it the same way.
 			out.Bundle.Server = strings.TrimRight(g.client().BaseURL, "/")
+			if bundleFile == "-" {
+				// The bundle alone, to pipe to the host.
+				return printJSON(cmd.OutOrStdout(), out.Bundle)
+			}
 			if bundleFile != "" {
 				if err := writeBundle(bundleFile, out.Bundle); err != nil {
 					return err
@@ -268,7 +272,7 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 	}
 	create.Flags().StringVar(&in.ExpiresIn, "expires-in", "", "lifetime, e.g. 1h (default 24h)")
 	create.Flags().StringSliceVar(&tags, "tags", nil, "tags every agent enrolled with it gets, KEY=VALUE[,KEY=VALUE…]")
-	create.Flags().StringVar(&bundleFile, "bundle", "", "also write the enrollment bundle (server, CA, token, tags) to this file, mode 0600")
+	create.Flags().StringVar(&bundleFile, "bundle", "", "also write the enrollment bundle (server, CA, token, tags) to this file, mode 0600; \"-\" prints only the bundle")
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List enrollment tokens (never their secrets)",

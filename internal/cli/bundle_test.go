@@ -57,6 +57,12 @@ func TestAgentBundle(t *testing.T) {
 		t.Errorf("bundle for another server: %d %s", code, out)
 	}
 
+	// --bundle - prints the bundle alone, ready to pipe to a host.
+	out, code = run(ctx, "", "--server", srv.URL, "agent", "token", "create", "--bundle", "-")
+	if piped, err := wire.ParseBundle([]byte(out)); code != 0 || err != nil || piped.Server != srv.URL || piped.Token == b.Token {
+		t.Errorf("--bundle -: %d %v %s", code, err, out)
+	}
+
 	// Enrolled from stdin; the agent runs until cancelled.
 	runFor := func(stdin string, args ...string) (string, int) {
 		rctx, cancel := context.WithCancel(ctx)
