@@ -71,7 +71,9 @@ func (h *Handler) windowProblem(rq *request, msg string) error {
 	return &formProblem{Status: http.StatusBadRequest, Tmpl: "maintenance", Title: "Maintenance windows", Data: d}
 }
 
-// formTimeLayout is what an <input type="datetime-local"> sends.
+// formTimeLayout is the start's layout ("T" or a space between date and
+// time; a plain text field, since the browser's date picker draws its icon
+// from a data: URL).
 const formTimeLayout = "2006-01-02T15:04"
 
 func (h *Handler) createWindow(rq *request) (string, error) {
@@ -84,9 +86,9 @@ func (h *Handler) createWindow(rq *request) (string, error) {
 	if err != nil {
 		return "", h.windowProblem(rq, fmt.Sprintf("Time zone %q is not an IANA zone name such as Europe/Berlin.", tz))
 	}
-	start, err := time.ParseInLocation(formTimeLayout, rq.PostFormValue("start"), loc)
+	start, err := time.ParseInLocation(formTimeLayout, strings.Replace(strings.TrimSpace(rq.PostFormValue("start")), " ", "T", 1), loc)
 	if err != nil {
-		return "", h.windowProblem(rq, "Give the start as a date and time.")
+		return "", h.windowProblem(rq, "Give the start as a date and time: YYYY-MM-DD HH:MM.")
 	}
 	dur, err := time.ParseDuration(rq.PostFormValue("duration"))
 	if err != nil || dur <= 0 {
