@@ -370,9 +370,9 @@ func testRuleNotificationsDelivered(t *testing.T, db string) {
 		}
 	}
 	for _, want := range []string{
-		"rule:page-web: Notified ops-slack (slack) (rule page-web)",
-		"rule:tell-oncall: Notified oncall (webhook) (rule tell-oncall) after 2 attempts",
-		"rule:mail-dba: Notified dba-oncall (email) (rule mail-dba)",
+		"rule:page-web: Notified ops-slack (slack) for rule page-web",
+		"rule:tell-oncall: Notified oncall (webhook) for rule tell-oncall after 2 attempts",
+		"rule:mail-dba: Notified dba-oncall (email) for rule mail-dba",
 	} {
 		if !strings.Contains(strings.Join(timeline, "\n"), want) {
 			t.Errorf("timeline lacks %q:\n%s", want, strings.Join(timeline, "\n"))

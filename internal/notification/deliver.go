@@ -236,7 +236,7 @@ func (s *Service) recordTx(ctx context.Context, tx store.Tx, a Args, o outcome, 
 		}
 	}
 	kind, action, result := "notification", "notification.delivered", "ok"
-	msg := fmt.Sprintf("Notified %s (rule %s)", via, a.Rule)
+	msg := fmt.Sprintf("Notified %s for rule %s", via, a.Rule)
 	if o.attempts > 1 {
 		msg += fmt.Sprintf(" after %d attempts", o.attempts)
 	}
@@ -246,9 +246,9 @@ func (s *Service) recordTx(ctx context.Context, tx store.Tx, a Args, o outcome, 
 		case o.attempts == 0:
 			msg = fmt.Sprintf("Notification for rule %s not sent: %v", a.Rule, o.err)
 		case o.retried:
-			msg = fmt.Sprintf("Notification to %s (rule %s) failed after %d attempts: %v", via, a.Rule, o.attempts, o.err)
+			msg = fmt.Sprintf("Notification to %s for rule %s failed after %d attempts: %v", via, a.Rule, o.attempts, o.err)
 		default:
-			msg = fmt.Sprintf("Notification to %s (rule %s) refused, not retried: %v", via, a.Rule, o.err)
+			msg = fmt.Sprintf("Notification to %s for rule %s refused, not retried: %v", via, a.Rule, o.err)
 		}
 	}
 	if err := tx.AddTimeline(ctx, store.TimelineEntry{ID: store.NewID("tl", at), TenantID: a.Tenant, OpsItemID: a.OpsItemID,

@@ -179,7 +179,7 @@ func testDelivery(t *testing.T, st store.Store) {
 		p["subject"] != "[high] Disk almost full on web-03" || o["id"] != "oi_flaky" || o["severity"] != "high" || p["id"] != got[0]["id"] {
 		t.Errorf("payload %v", p)
 	}
-	if tl := timeline("oi_flaky"); tl[0].Message != "Notified flaky (webhook) (rule page-web) after 2 attempts" || tl[0].Actor != "rule:page-web" {
+	if tl := timeline("oi_flaky"); tl[0].Message != "Notified flaky (webhook) for rule page-web after 2 attempts" || tl[0].Actor != "rule:page-web" {
 		t.Errorf("flaky timeline %+v", tl)
 	}
 	if n := len(refusing.got()); n != 1 {
@@ -194,7 +194,7 @@ func testDelivery(t *testing.T, st store.Store) {
 	}
 	joined := strings.Join(msgs, "\n")
 	for _, want := range []string{
-		"Notification to refusing (slack) (rule dba) refused, not retried: notify: refusing: POST http://127.0.0.1:",
+		"Notification to refusing (slack) for rule dba refused, not retried: notify: refusing: POST http://127.0.0.1:",
 		": status 400: Bad Request",
 		`Notification for rule dba not sent: "pager" is not a notification channel configured on this server (configured: flaky, refusing)`,
 	} {
