@@ -533,12 +533,18 @@ func measureLatency(f *flywheel, rate int, d time.Duration) (*latencyResult, err
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
+				// One instant for the alert's startsAt and its send time: the
+				// poller looks for it by event time from the send time (a
+				// sender descheduled between taking two clocks on a loaded
+				// machine put startsAt before the window, and the poller then
+				// waited for that alert forever).
+				now := time.Now()
 				body := fmt.Sprintf(`[{"labels":{"alertname":"%s%d","instance":"lat-%d:9100","job":"bench","severity":"critical"},"annotations":{"summary":"latency probe"},"startsAt":%q}]`,
-					prefix, i, i, time.Now().UTC().Format(time.RFC3339Nano))
+					prefix, i, i, now.UTC().Format(time.RFC3339Nano))
 				req, _ := http.NewRequest(http.MethodPost, f.url+"/api/v2/alerts", strings.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+f.token)
-				atomic.StoreInt64(&sent[i], time.Now().UnixNano())
+				atomic.StoreInt64(&sent[i], now.UnixNano())
 				resp, err := client.Do(req)
 				if err != nil {
 					errs.Add(1)
