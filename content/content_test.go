@@ -44,12 +44,13 @@ func TestEverythingEmbedded(t *testing.T) {
 }
 
 // libraryRunbooks are the runbooks the library ships (docs/runbook-library.md
-// describes each one; disk-cleanup is documented with the rules that run it).
+// describes each one).
 var libraryRunbooks = []string{
 	"block-s3-public-access",
 	"collect-diagnostics-and-escalate",
 	"collect-host-diagnostics",
 	"disable-access-key",
+	"disk-cleanup",
 	"isolate-ec2-instance",
 	"notify-escalate",
 	"restart-service",
