@@ -26,6 +26,14 @@ func (a *App) setupTLS() error {
 		if err != nil {
 			return err
 		}
+		if a.cfg.TLSCA != "" {
+			if a.caPEM, err = os.ReadFile(a.cfg.TLSCA); err != nil {
+				return fmt.Errorf("tls_ca: %w", err)
+			}
+			if _, err := tlsutil.ClientConfig(a.caPEM); err != nil {
+				return fmt.Errorf("tls_ca %s: %w", a.cfg.TLSCA, err)
+			}
+		}
 		a.tls = c
 	case config.TLSAuto:
 		f, err := tlsutil.Auto(filepath.Join(a.cfg.DataDir, TLSDir), a.cfg.TLSHosts, a.now())
@@ -76,5 +84,5 @@ func (a *App) URL() string {
 	return scheme + a.Addr()
 }
 
-// CACert is the PEM of the CA agents pin (with --tls auto), or nil.
+// CACert is the PEM of the CA agents pin (--tls auto, or --tls-ca), or nil.
 func (a *App) CACert() []byte { return a.caPEM }

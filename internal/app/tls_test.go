@@ -234,3 +234,30 @@ func readAdminToken(t *testing.T, dir string) string {
 	}
 	return strings.TrimSpace(string(b))
 }
+
+// TestServeTLSFilesWithCA: with the operator's certificate and --tls-ca,
+// enrollment bundles carry that CA; a CA file that is not there stops the
+// start naming tls_ca.
+func TestServeTLSFilesWithCA(t *testing.T) {
+	own, err := tlsutil.Auto(t.TempDir(), nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	a := tlsApp(t, config.Config{DataDir: dir, TLSCert: own.Cert, TLSKey: own.Key, TLSCA: own.CACert})
+	c := client.New(a.URL(), readAdminToken(t, dir))
+	c.TrustCAFile(own.CACert)
+	var tok api.CreatedEnrollToken
+	if err := c.Do(context.Background(), "POST", "/api/v1/enrollment-tokens", api.EnrollTokenInput{}, &tok); err != nil {
+		t.Fatal(err)
+	}
+	caPEM, _ := os.ReadFile(own.CACert)
+	if tok.Bundle.CACert != string(caPEM) || tok.Bundle.Server != a.URL() {
+		t.Errorf("bundle = %+v", tok.Bundle)
+	}
+	_, err = New(context.Background(), Options{Config: config.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", TLSCert: own.Cert, TLSKey: own.Key,
+		TLSCA: filepath.Join(t.TempDir(), "none.crt")}, Out: &bytes.Buffer{}})
+	if err == nil || !strings.Contains(err.Error(), "tls_ca") {
+		t.Errorf("missing CA file: %v", err)
+	}
+}

@@ -36,6 +36,7 @@ func (f *serverFlags) bind(fs *pflag.FlagSet, full bool) {
 	fs.StringVar(&f.cfg.TLS, "tls", "", "auto: serve https with a CA and certificate generated in <data>/tls on first start; off (default)")
 	fs.StringVar(&f.cfg.TLSCert, "tls-cert", "", "serve https with this PEM certificate (chain) …")
 	fs.StringVar(&f.cfg.TLSKey, "tls-key", "", "… and this PEM key")
+	fs.StringVar(&f.cfg.TLSCA, "tls-ca", "", "PEM CA the --tls-cert chains to, put in enrollment bundles for agents to pin")
 	fs.StringSliceVar(&f.cfg.TLSHosts, "tls-hosts", nil, "extra DNS names and IPs of the --tls auto certificate (localhost, loopback IPs and the hostname are always in)")
 	fs.BoolVar(&f.cfg.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --addr (behind a TLS-terminating proxy)")
 	fs.StringVar(&f.cfg.AgentVersion, "agent-version", "", "agent version the fleet should run (default this server's; \"-\": no version drift)")
@@ -61,6 +62,7 @@ func flagFields(dst, src *config.Config) map[string]func() {
 		"tls":                     func() { dst.TLS = src.TLS },
 		"tls-cert":                func() { dst.TLSCert = src.TLSCert },
 		"tls-key":                 func() { dst.TLSKey = src.TLSKey },
+		"tls-ca":                  func() { dst.TLSCA = src.TLSCA },
 		"tls-hosts":               func() { dst.TLSHosts = src.TLSHosts },
 		"insecure-http":           func() { dst.InsecureHTTP = src.InsecureHTTP },
 		"agent-version":           func() { dst.AgentVersion = src.AgentVersion },

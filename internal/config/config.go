@@ -55,6 +55,10 @@ type Config struct {
 	TLS     string `yaml:"tls" env:"TLS"`
 	TLSCert string `yaml:"tls_cert" env:"TLS_CERT"`
 	TLSKey  string `yaml:"tls_key" env:"TLS_KEY"`
+	// TLSCA is the PEM CA that TLSCert chains to, handed to agents in
+	// enrollment bundles to pin (a private CA); none: agents use the
+	// system's roots.
+	TLSCA string `yaml:"tls_ca" env:"TLS_CA"`
 	// TLSHosts are extra names and IPs the auto certificate covers.
 	TLSHosts []string `yaml:"tls_hosts" env:"TLS_HOSTS"`
 	// InsecureHTTP allows plain HTTP on a non-loopback address (behind a
@@ -249,6 +253,9 @@ func (c Config) validateTLS() []error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		bad("tls_cert", "tls_cert and tls_key go together")
+	}
+	if c.TLSCA != "" && c.TLSMode() != TLSFiles {
+		bad("tls_ca", "goes with tls_cert and tls_key (tls: auto makes its own CA)")
 	}
 	if c.TLSCert != "" && c.TLS == TLSAuto {
 		bad("tls_cert", "given files and tls: auto exclude each other")

@@ -102,6 +102,7 @@ func TestTLSAndFleetSettings(t *testing.T) {
 		{Config{TLS: "yes"}, "tls:"},
 		{Config{TLSCert: "a.crt"}, "tls_cert and tls_key"},
 		{Config{TLS: "auto", TLSCert: "a.crt", TLSKey: "a.key"}, "exclude each other"},
+		{Config{TLS: "auto", TLSCA: "ca.crt"}, "tls_ca:"},
 		{Config{AgentHeartbeat: time.Millisecond}, "agent_heartbeat:"},
 		{Config{AgentMisses: 500}, "agent_misses:"},
 		{Config{UnmanagedHosts: "maybe"}, "unmanaged_hosts:"},
