@@ -144,6 +144,9 @@ func TestRetries(t *testing.T) {
 		var calls atomic.Int64
 		flaky := &fake{name: "flaky", fn: func(_ context.Context, in action.Input) (action.Output, error) {
 			calls.Add(1)
+			if in.With["fail_until"].(int64) < 0 {
+				return action.Output{}, action.Permanent(fmt.Errorf("refused: %w", errBoom))
+			}
 			if int64(in.Attempt) <= in.With["fail_until"].(int64) {
 				return action.Output{Log: fmt.Sprintf("try %d\n", in.Attempt)}, errBoom
 			}
@@ -168,6 +171,18 @@ func TestRetries(t *testing.T) {
 		}
 		if got := calls.Load(); got != 3+4 {
 			t.Errorf("calls = %d, want 7", got)
+		}
+
+		// A permanent failure (a refusal) is not retried.
+		refused := start(t, st, n.x, runbook.StartRequest{Runbook: "retrying", Parameters: map[string]any{"tries": -1}})
+		e = waitStatus(t, st, refused, runbook.TerminalStatuses...)
+		row = own(t, st, refused)["flaky"]
+		if e.Status != runbook.StatusFailed || row.Attempt != 1 || row.Error != "refused: boom" ||
+			!strings.Contains(row.Log, "not retrying: the failure is permanent") {
+			t.Errorf("permanent failure: %+v %s", e, dumpSteps(t, st, refused))
+		}
+		if got := calls.Load(); got != 3+4+1 {
+			t.Errorf("calls = %d, want 8", got)
 		}
 	})
 }

@@ -88,7 +88,10 @@ func (r *runner) runUnit(s *state, st *runbook.Step, row *store.ExecutionStep, t
 			}
 			return result{}, stop
 		}
-		if row.Attempt > st.Retry.Max {
+		if row.Attempt > st.Retry.Max || action.IsPermanent(err) {
+			if row.Attempt <= st.Retry.Max {
+				row.Log = appendLog(row.Log, fmt.Sprintf("attempt %d failed: %v; not retrying: the failure is permanent", row.Attempt, err), x.opts.LogLimit)
+			}
 			return result{status: runbook.StatusFailed, outputs: out.Values, err: err.Error()}, nil
 		}
 		delay := st.Retry.Delay(row.Attempt)

@@ -10,6 +10,7 @@ package action
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"time"
 )
@@ -57,6 +58,28 @@ type Action interface {
 	Validate(with map[string]any) error
 	// Run performs the step. It must honour ctx (timeout, cancellation).
 	// A returned error fails the attempt; the executor retries per the
-	// step's retry policy.
+	// step's retry policy, unless the error is Permanent.
 	Run(ctx context.Context, in Input) (Output, error)
+}
+
+// permanentError marks a failure that would repeat the same way.
+type permanentError struct{ error }
+
+func (e permanentError) Unwrap() error { return e.error }
+
+// Permanent marks err as a failure that retrying cannot fix — the remote
+// side refused the request (most 4xx answers) or the inputs are invalid —
+// so the executor fails the step at once instead of spending its retries.
+// Permanent(nil) is nil.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err}
+}
+
+// IsPermanent reports whether err, or an error it wraps, was marked Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
 )
 
@@ -106,5 +107,15 @@ func TestPermanent(t *testing.T) {
 	var se *notify.StatusError
 	if !errors.As(err, &se) || se.Code != 400 || se.Reply != "invalid_payload" || !notify.Permanent(err) {
 		t.Errorf("400: %v", err)
+	}
+	// The executor reads action.IsPermanent: a refusal is not retried,
+	// a 503 is.
+	if !action.IsPermanent(err) {
+		t.Errorf("a 400 from Run is not marked permanent for the executor: %v", err)
+	}
+	srv503, _ := hook(t, 503, "busy")
+	_, err = notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{"channel": "slack", "url": srv503.URL + "/x", "text": "t"}))
+	if err == nil || action.IsPermanent(err) {
+		t.Errorf("503: %v, want a failure worth retrying", err)
 	}
 }

@@ -150,7 +150,7 @@ func (n *Notify) Run(ctx context.Context, in action.Input) (action.Output, error
 	r := with.ForRun(in.With)
 	msg := n.parse(r, in)
 	if err := r.Err(); err != nil {
-		return action.Output{}, fmt.Errorf("notify: %w", &inputError{err})
+		return action.Output{}, action.Permanent(fmt.Errorf("notify: %w", &inputError{err}))
 	}
 	ctx, cancel := context.WithTimeout(ctx, msg.timeout)
 	defer cancel()
@@ -171,7 +171,12 @@ func (n *Notify) Run(ctx context.Context, in action.Input) (action.Output, error
 		out.Log = msg.named + " (" + out.Log + ")"
 	}
 	if err != nil {
-		return out, fmt.Errorf("notify: %s: %w", cmp.Or(msg.named, msg.channel), err)
+		err = fmt.Errorf("notify: %s: %w", cmp.Or(msg.named, msg.channel), err)
+		if Permanent(err) {
+			// The receiver refused it: retrying would be refused again.
+			err = action.Permanent(err)
+		}
+		return out, err
 	}
 	return out, nil
 }
