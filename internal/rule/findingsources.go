@@ -21,7 +21,7 @@ type SourceSummary struct {
 // findingSource is a catalogue of one source's finding types.
 type findingSource struct {
 	source, key, resource string
-	types               []string
+	types                 []string
 }
 
 // findingSources are the types Flywheel routes findings of other sources

@@ -116,7 +116,7 @@ func seedBench(b *testing.B, st store.Store) benchEnv {
 				ev := at.Add(time.Duration(k) * time.Second)
 				events = append(events, store.Event{ID: store.NewID("ev", ev.Add(time.Duration(i))), TenantID: "acme", Source: "alertmanager",
 					Fingerprint: fmt.Sprintf("fp-%d-%d", i, k%nMembers), Kind: "alert", Severity: o.Severity, Status: "firing", Title: o.Title,
-					Labels: map[string]string{"alertname": "NodeFilesystemAlmostFull", "instance": host + ":9100", "mountpoint": "/"},
+					Labels:      map[string]string{"alertname": "NodeFilesystemAlmostFull", "instance": host + ":9100", "mountpoint": "/"},
 					ResourceKey: host, OccurredAt: ev, ReceivedAt: ev, OpsItemID: o.ID, Decision: "attached",
 					Raw: []byte(`{"status":"firing","labels":{"alertname":"NodeFilesystemAlmostFull"}}`)})
 			}
