@@ -1,30 +1,60 @@
 package stats
 
 import (
-	"regexp"
 	"strings"
+	"unicode/utf8"
 )
-
-// idLike matches a word holding a digit: a host number, an instance or
-// volume ID, an IP octet, a percentage.
-var idLike = regexp.MustCompile(`[A-Za-z0-9]*[0-9][A-Za-z0-9]*`)
-
-// keepWord matches product names that carry one digit and no identity
-// (EC2, S3, IPv6): they stay in a title pattern.
-var keepWord = regexp.MustCompile(`^[A-Za-z]+[0-9]$`)
 
 // TitlePattern is a title with its numbers and IDs replaced by "*", so
 // "Disk almost full on web-03 (93%)" and "Disk almost full on web-11 (97%)"
-// share the pattern "Disk almost full on web-* (*%)". Runs of spaces become
-// one space.
+// share the pattern "Disk almost full on web-* (*%)": every word of ASCII
+// letters and digits that holds a digit becomes "*", except product names
+// of letters and one final digit (EC2, S3, IPv6). Runs of ASCII white
+// space become one space, and the ends are trimmed.
 func TitlePattern(title string) string {
-	p := idLike.ReplaceAllStringFunc(title, func(w string) string {
-		if keepWord.MatchString(w) {
-			return w
+	var b strings.Builder
+	b.Grow(len(title))
+	space := false
+	for i := 0; i < len(title); {
+		c := title[i]
+		if isWordByte(c) {
+			j, digits := i, 0
+			for j < len(title) && isWordByte(title[j]) {
+				if title[j] >= '0' && title[j] <= '9' {
+					digits++
+				}
+				j++
+			}
+			w := title[i:j]
+			if digits == 0 || digits == 1 && len(w) > 1 && w[len(w)-1] >= '0' && w[len(w)-1] <= '9' && !hasDigit(w[:len(w)-1]) {
+				b.WriteString(w)
+			} else {
+				b.WriteByte('*')
+			}
+			i, space = j, false
+			continue
 		}
-		return "*"
-	})
-	return strings.Join(strings.Fields(p), " ")
+		r, n := utf8.DecodeRuneInString(title[i:])
+		if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' { // RE2's \s, which drafted rules match with
+			if !space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = true
+		} else {
+			b.WriteString(title[i : i+n])
+			space = false
+		}
+		i += n
+	}
+	return strings.TrimRight(b.String(), " ")
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func hasDigit(s string) bool {
+	return strings.ContainsAny(s, "0123456789")
 }
 
 // Signature names recurring OpsItems for the hours-saved credit: the same

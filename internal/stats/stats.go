@@ -142,7 +142,6 @@ func CheckPeriod(from, to time.Time) error {
 // item is what the figures need of one OpsItem.
 type item struct {
 	o         store.OpsItem
-	sig       string
 	human     int64 // seconds in a person's hands, settled at to
 	estimate  int   // minutes: the estimate of the runbook a rule ran on it
 	byRunbook []store.OpsItemRunbook
@@ -212,7 +211,7 @@ func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.
 		switch ResolvedBy(o.ResolvedBy) {
 		case ByAutomation:
 			a.ResolvedByAutomation++
-			if m, ok := medians[it.sig]; ok {
+			if m, ok := medians[Signature(o.Category, o.Title)]; ok {
 				a.HumanHoursSaved += float64(m) / 3600
 				a.CreditedFromHistory++
 			} else if it.estimate > 0 {
@@ -249,7 +248,7 @@ func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.
 func loadItems(ctx context.Context, st store.Reader, tenant string, from, to time.Time, est Estimator) ([]item, error) {
 	var items []item
 	err := st.ScanOpsItemsActive(ctx, tenant, from, to, func(o store.OpsItem) error {
-		items = append(items, item{o: o, sig: Signature(o.Category, o.Title), human: o.HumanSecondsAt(to)})
+		items = append(items, item{o: o, human: o.HumanSecondsAt(to)})
 		return nil
 	})
 	if err != nil {
@@ -285,7 +284,8 @@ func handMedians(items []item, to time.Time) map[string]int64 {
 	for _, it := range items {
 		o := it.o
 		if o.ResolvedAt != nil && o.ResolvedAt.Before(to) && ResolvedBy(o.ResolvedBy) == ByHand && it.human > 0 {
-			by[it.sig] = append(by[it.sig], it.human)
+			sig := Signature(o.Category, o.Title)
+			by[sig] = append(by[sig], it.human)
 		}
 	}
 	out := map[string]int64{}

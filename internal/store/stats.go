@@ -14,7 +14,9 @@ type StatsReader interface {
 	// returned, oldest first; each bucket's Minute is its start.
 	NoiseSeries(ctx context.Context, tenantID string, from, to time.Time, step time.Duration) ([]NoiseBucket, error)
 	// ScanOpsItemsActive calls fn for each OpsItem created or resolved in
-	// [from, to), oldest first.
+	// [from, to), oldest first, with the fields the figures need: ID,
+	// TenantID, Title, Category, Severity, Status, CreatedAt, ResolvedAt,
+	// ResolvedBy, HumanSeconds and HumanSince (the rest are left zero).
 	ScanOpsItemsActive(ctx context.Context, tenantID string, from, to time.Time, fn func(OpsItem) error) error
 	// ListOpsItemRunbooks lists the top-level executions started on an
 	// OpsItem created or resolved in [from, to).

@@ -43,18 +43,24 @@ func (r reader) NoiseSeries(ctx context.Context, tenantID string, from, to time.
 	return out, rows.Err()
 }
 
+// outcomeCols are the OpsItem columns the figures read.
+const outcomeCols = "o.id, o.tenant_id, o.title, o.category, o.severity, o.status, o.created_at, o.resolved_at, o.resolved_by, o.human_seconds, o.human_since"
+
 func (r reader) ScanOpsItemsActive(ctx context.Context, tenantID string, from, to time.Time, fn func(store.OpsItem) error) error {
-	rows, err := r.q.Query(ctx, "SELECT "+opsItemCols+" FROM opsitems o WHERE "+activeOpsItems+" ORDER BY o.created_at, o.id",
+	rows, err := r.q.Query(ctx, "SELECT "+outcomeCols+" FROM opsitems o WHERE "+activeOpsItems+" ORDER BY o.created_at, o.id",
 		tenantID, ts(from), ts(to))
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		o, err := scanOpsItem(rows)
-		if err != nil {
+		var o store.OpsItem
+		var created, resolved, since int64
+		if err := rows.Scan(&o.ID, &o.TenantID, &o.Title, &o.Category, &o.Severity, &o.Status, &created, &resolved, &o.ResolvedBy,
+			&o.HumanSeconds, &since); err != nil {
 			return err
 		}
+		o.CreatedAt, o.ResolvedAt, o.HumanSince = fromTS(created), fromTSPtr(resolved), fromTSPtr(since)
 		if err := fn(o); err != nil {
 			return err
 		}

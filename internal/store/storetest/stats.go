@@ -65,6 +65,7 @@ func testStats(t *testing.T, s store.Store) {
 		return o
 	}
 	a, b, c, d := mk(1, -30, at(20), "token:tok_1"), mk(2, 10, nil, ""), mk(3, -90, at(-60), "automation:rule:x"), mk(4, 200, nil, "")
+	a.HumanSeconds = 420
 	e := newOpsItem("globex", 5)
 	e.CreatedAt = *at(5)
 	mustTx(t, s, func(tx store.Tx) error {
@@ -100,6 +101,10 @@ func testStats(t *testing.T, s store.Store) {
 	var got []string
 	err = s.ScanOpsItemsActive(ctx, "acme", from, from.Add(3*time.Hour), func(o store.OpsItem) error {
 		got = append(got, o.ID)
+		if o.ID == a.ID && (o.Title != a.Title || o.Category != a.Category || o.Status != "resolved" || o.ResolvedBy != a.ResolvedBy ||
+			o.ResolvedAt == nil || !o.ResolvedAt.Equal(*a.ResolvedAt) || !o.CreatedAt.Equal(a.CreatedAt) || o.HumanSeconds != a.HumanSeconds) {
+			t.Errorf("ScanOpsItemsActive gave %+v, want the fields of %+v", o, a)
+		}
 		return nil
 	})
 	if err != nil {
