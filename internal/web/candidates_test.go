@@ -78,6 +78,8 @@ func TestCandidatesPage(t *testing.T) {
 	// From one OpsItem: nothing was run by hand on a fresh one, so the page
 	// asks for a runbook; with one chosen it drafts.
 	manual := e.items["Disk almost full on db-01"]
+	// The OpsItem's page links its draft.
+	wantContains(t, e.get("/opsitems/"+manual.ID, e.acme), `href="/opsitems/`+manual.ID+`/rule" id="draft-automation"`)
 	wantContains(t, e.get("/opsitems/"+manual.ID+"/rule", e.acme), "no runbook was run by hand", `<option value="" selected>Choose a runbook</option>`)
 	wantContains(t, e.get("/opsitems/"+manual.ID+"/rule?runbook=notify-escalate", e.acme), "runbook: notify-escalate", "Disk almost full on db-01")
 	wantContains(t, e.get("/opsitems/"+manual.ID+"/rule?runbook=nope", e.acme), "nope")

@@ -162,9 +162,16 @@ func (b *Browser) WantPath(want string) {
 	}
 }
 
-// Shot saves a full-page PNG screenshot.
+// Shot saves a full-page PNG screenshot, failing the test when the page is
+// wider than the window (a wide table must scroll in its own box).
 func (b *Browser) Shot(name string) {
 	b.t.Helper()
+	if w := b.Eval(`document.documentElement.scrollWidth + " " + window.innerWidth`); w != "" {
+		var page, window int
+		if _, err := fmt.Sscan(w, &page, &window); err == nil && page > window {
+			b.t.Errorf("%s: the page is %d px wide in a %d px window", name, page, window)
+		}
+	}
 	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
