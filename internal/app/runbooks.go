@@ -25,7 +25,7 @@ func (a *App) buildRunbooks() error {
 		return fmt.Errorf("runbooks: %w", err)
 	}
 	x, err := execution.New(execution.Options{
-		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{},
+		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)},
 		Logger: a.log.With("component", "execution"), Clock: a.now,
 	})
 	if err != nil {

@@ -9,22 +9,58 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// InventoryTargets resolves tag targeting over the store's resource
-// inventory: every resource of the tenant carrying all the tags. Groups
-// (applications) are not in the inventory yet.
-type InventoryTargets struct{}
+// InventoryTargets resolves tag and group targeting over the store's
+// resource inventory: tags select every resource of the tenant carrying all
+// of them; a group (content kind ResourceGroup) is its listed resources plus
+// the resources its own tags (and types) select.
+type InventoryTargets struct {
+	Groups runbook.Groups
+}
 
 var _ TargetResolver = InventoryTargets{}
 
 // ResolveTargets implements TargetResolver.
-func (InventoryTargets) ResolveTargets(ctx context.Context, tx store.Tx, tenant string, sel runbook.TargetSpec) ([]Target, error) {
+func (it InventoryTargets) ResolveTargets(ctx context.Context, tx store.Tx, tenant string, sel runbook.TargetSpec) ([]Target, error) {
 	if sel.Group != "" {
-		return nil, fmt.Errorf("resource group %q: groups are not supported yet; target by tags or resource IDs", sel.Group)
+		return it.group(ctx, tx, tenant, sel.Group)
 	}
 	if len(sel.Tags) == 0 {
 		return nil, errors.New("no tags to select by")
 	}
+	return selectResources(ctx, tx, tenant, func(r store.Resource) bool { return hasTags(r.Tags, sel.Tags) }, nil)
+}
+
+// group resolves a resource group: its listed members first (a listed ID the
+// inventory does not know is still a target, as with `resources:`), then the
+// resources its selector picks, each once.
+func (it InventoryTargets) group(ctx context.Context, tx store.Tx, tenant, name string) ([]Target, error) {
+	g, ok := it.Groups.Get(tenant, name)
+	if !ok {
+		return nil, fmt.Errorf("no resource group %q", name)
+	}
 	var out []Target
+	seen := map[string]bool{}
+	for _, id := range g.Resources {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		t := Target{ID: id}
+		if r, err := tx.GetResource(ctx, tenant, id); err == nil {
+			t.Type, t.Tags = r.Type, r.Tags
+		}
+		out = append(out, t)
+	}
+	if len(g.Tags) == 0 {
+		return out, nil
+	}
+	return selectResources(ctx, tx, tenant, func(r store.Resource) bool { return !seen[r.ID] && g.Selects(r.Type, r.Tags) }, out)
+}
+
+// selectResources appends to out every resource of the tenant keep accepts,
+// reading the inventory a page at a time and stopping past maxTargets (the
+// caller refuses that many).
+func selectResources(ctx context.Context, tx store.Tx, tenant string, keep func(store.Resource) bool, out []Target) ([]Target, error) {
 	page := store.Page{Limit: store.MaxPageLimit}
 	for {
 		rs, next, err := tx.ListResources(ctx, tenant, store.ResourceFilter{}, page)
@@ -32,7 +68,7 @@ func (InventoryTargets) ResolveTargets(ctx context.Context, tx store.Tx, tenant 
 			return nil, err
 		}
 		for _, r := range rs {
-			if hasTags(r.Tags, sel.Tags) {
+			if keep(r) {
 				out = append(out, Target{ID: r.ID, Type: r.Type, Tags: r.Tags})
 			}
 		}

@@ -26,7 +26,7 @@ func Foundation() []content.Kind {
 		// Runbook steps are checked against the I/O actions themselves
 		// (names and inputs); built with default options, they only
 		// validate here, never run.
-		runbook.Kind(registry.New(registry.Options{}).Get), rule.Kind()}
+		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
@@ -37,6 +37,7 @@ func Register(reg *content.Registry) {
 	}
 	reg.RegisterCheck(checkTenantsUnscoped)
 	reg.RegisterCheck(runbook.CheckRefs)
+	reg.RegisterCheck(runbook.CheckGroupRefs)
 	// A rule naming a runbook that exists nowhere (library or user
 	// content) fails at load, not as a failed run on the first incident.
 	reg.RegisterCheck(rule.CheckRunbookRefs)
