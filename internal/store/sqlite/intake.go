@@ -120,6 +120,10 @@ func (s *Store) AppendIntake(ctx context.Context, bs []store.IntakeBatch) error 
 		return err
 	}
 	defer tx.Rollback()
+	marks := s.b.takeMarks()
+	if err := setProcessed(ctx, tx, marks); err != nil {
+		return err
+	}
 	for len(bs) > 0 {
 		n := pow2Chunk(len(bs))
 		q := "INSERT INTO intake_batches (id, tenant_id, source, received_at, header, body) VALUES " +
@@ -149,8 +153,11 @@ func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
 	})
 	if err == nil && it != nil && len(it.claimed) > 0 {
 		// The claims committed: set the hint (a lost one is repaired by
-		// the next scan).
-		s.markProcessed(context.WithoutCancel(ctx), it.claimed)
+		// the next scan), in the next group commit of new deliveries if
+		// one comes soon (see queueMarks).
+		if full := s.b.queueMarks(it.claimed); full != nil {
+			s.markProcessed(context.WithoutCancel(ctx), full)
+		}
 	}
 	return err
 }
@@ -242,14 +249,52 @@ func (s *Store) markProcessed(ctx context.Context, ids []string) {
 		return // a hint: the next scan repairs it
 	}
 	defer tx.Rollback()
+	if setProcessed(ctx, tx, ids) == nil {
+		_ = tx.Commit()
+	}
+}
+
+func setProcessed(ctx context.Context, tx *sql.Tx, ids []string) error {
 	for len(ids) > 0 {
 		n := pow2Chunk(len(ids))
 		if _, err := tx.ExecContext(ctx, "UPDATE intake_batches SET processed = 1 WHERE id IN ("+anonList(n)+")", idArgs(ids[:n])...); err != nil {
-			return
+			return err
 		}
 		ids = ids[n:]
 	}
-	_ = tx.Commit()
+	return nil
+}
+
+// maxMarks bounds the hints waiting for the next group commit; past it
+// the processing transaction that adds more writes them itself.
+const maxMarks = 4096
+
+// queueMarks holds hints for the next AppendIntake, which writes them in
+// its own transaction: a commit of the intake file per processing
+// transaction cost the processor a tenth of its time at 1,000 new alerts/s
+// (waiting for the group commit ahead of it on the intake file's one
+// writer, then its own commit), time every alert behind it waited too.
+// The hint is not needed for correctness (claims are), and one left unset
+// because no delivery came after it is set by the next scan or Close.
+// It returns the queue, emptied, once it holds maxMarks.
+func (b *backend) queueMarks(ids []string) []string {
+	b.marksMu.Lock()
+	defer b.marksMu.Unlock()
+	b.marks = append(b.marks, ids...)
+	if len(b.marks) < maxMarks {
+		return nil
+	}
+	full := b.marks
+	b.marks = nil
+	return full
+}
+
+func (b *backend) takeMarks() []string {
+	b.marksMu.Lock()
+	defer b.marksMu.Unlock()
+	m := b.marks
+	b.marks = nil
+	return m
 }
 
 // claimedOf returns which of ids the main file has claims for.

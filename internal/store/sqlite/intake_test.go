@@ -137,3 +137,57 @@ func TestIntakeFile(t *testing.T) {
 		t.Fatalf("count at the end = %d, %v", n, err)
 	}
 }
+
+// A processing transaction's hints wait for the next group commit of new
+// deliveries and are written in it; those no delivery followed are written
+// at Close.
+func TestIntakeHintsRideTheNextAppend(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "flywheel.db")
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(i int) store.IntakeBatch {
+		return store.IntakeBatch{ID: fmt.Sprintf("ib_%04d", i), TenantID: "acme", Source: "x", ReceivedAt: t0, Body: []byte("[]")}
+	}
+	hint := func(id string) int {
+		var h int
+		if err := s.b.intakeR.QueryRowContext(ctx, "SELECT processed FROM intake_batches WHERE id = ?", id).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	claim := func(ids ...string) {
+		if err := s.InTx(ctx, func(tx store.Tx) error { _, err := tx.ClaimIntakeBatches(ctx, ids); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AppendIntake(ctx, []store.IntakeBatch{mk(1), mk(2)}); err != nil {
+		t.Fatal(err)
+	}
+	claim("ib_0001")
+	if h := hint("ib_0001"); h != 0 {
+		t.Fatalf("hint written before the next append: %d", h)
+	}
+	if ok, err := s.IntakeProcessed(ctx, "ib_0001"); err != nil || !ok {
+		t.Fatalf("processed without its hint = %v, %v", ok, err)
+	}
+	if err := s.AppendIntake(ctx, []store.IntakeBatch{mk(3)}); err != nil {
+		t.Fatal(err)
+	}
+	if h1, h2 := hint("ib_0001"), hint("ib_0002"); h1 != 1 || h2 != 0 {
+		t.Fatalf("after the next append: hints %d, %d; want 1, 0", h1, h2)
+	}
+	claim("ib_0002", "ib_0003")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(ctx, path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if h2, h3 := hint("ib_0002"), hint("ib_0003"); h2 != 1 || h3 != 1 {
+		t.Fatalf("after Close: hints %d, %d; want 1, 1", h2, h3)
+	}
+}

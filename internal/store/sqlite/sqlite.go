@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 
 	"modernc.org/sqlite"
@@ -140,6 +141,10 @@ type backend struct {
 	// The intake file's pools (intake.go); nil when opened read-only.
 	intakeW, intakeR *sql.DB
 	ckpt             *checkpointer
+	// marks are intake hints waiting for the next group commit
+	// (queueMarks).
+	marksMu sync.Mutex
+	marks   []string
 }
 
 var _ sqlstore.Backend = (*backend)(nil)
@@ -173,6 +178,9 @@ func (b *backend) IsUniqueViolation(err error) bool {
 func (b *backend) Ping(ctx context.Context) error { return b.reader.PingContext(ctx) }
 
 func (b *backend) Close() error {
+	if m := b.takeMarks(); len(m) > 0 && b.intakeW != nil {
+		(&Store{b: b}).markProcessed(context.Background(), m)
+	}
 	errs := []error{b.ckpt.close()}
 	if b.writer != nil {
 		errs = append(errs, b.writer.Close())
