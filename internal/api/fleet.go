@@ -30,7 +30,7 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	}
 	s.fleet = svc
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, s.createEnrollToken)
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, s.listEnrollTokens)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, tenantList(s, s.st.ListEnrollTokens))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents", MinRole: store.RoleViewer}, s.listAgents)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleViewer}, s.getAgent)
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleAdmin}, s.revokeAgent)
@@ -40,7 +40,7 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/commands/{id}", MinRole: store.RoleOperator}, s.cancelCommand)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources", MinRole: store.RoleViewer}, s.listResources)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources/{id}", MinRole: store.RoleViewer}, s.getResource)
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/fleet/unmanaged", MinRole: store.RoleViewer}, s.listUnmanagedHosts)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/fleet/unmanaged", MinRole: store.RoleViewer}, tenantList(s, s.st.ListUnmanagedHosts)) // as the drift check last found them
 
 	// The agent protocol is served beside the API but not listed among
 	// its routes: agents authenticate with their own credential, not a
@@ -135,23 +135,6 @@ func (s *Server) createEnrollToken(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	WriteJSON(w, http.StatusCreated, out)
-	return nil
-}
-
-func (s *Server) listEnrollTokens(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.st.ListEnrollTokens(r.Context(), tenant, page)
-	if err != nil {
-		return err
-	}
-	WriteList(w, items, next)
 	return nil
 }
 
@@ -381,25 +364,6 @@ func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.fleet.Queued(c.AgentID)
 	WriteJSON(w, http.StatusOK, commandView(c))
-	return nil
-}
-
-// listUnmanagedHosts lists the hosts known without an agent, as the
-// fleet's drift check last found them.
-func (s *Server) listUnmanagedHosts(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.st.ListUnmanagedHosts(r.Context(), tenant, page)
-	if err != nil {
-		return err
-	}
-	WriteList(w, items, next)
 	return nil
 }
 

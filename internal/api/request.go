@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -72,6 +73,27 @@ func Page(r *http.Request) (store.Page, error) {
 type List[T any] struct {
 	Items      []T    `json:"items"`
 	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// tenantList is the handler of a list whose only query parameters are the
+// tenant and the page.
+func tenantList[T any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error)) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tenant, err := s.Tenant(r)
+		if err != nil {
+			return err
+		}
+		page, err := Page(r)
+		if err != nil {
+			return err
+		}
+		items, next, err := list(r.Context(), tenant, page)
+		if err != nil {
+			return err
+		}
+		WriteList(w, items, next)
+		return nil
+	}
 }
 
 // WriteList writes a page of items.

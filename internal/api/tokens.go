@@ -12,26 +12,9 @@ import (
 )
 
 func (s *Server) registerTokens() {
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/tokens", MinRole: store.RoleAdmin}, s.listTokens)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/tokens", MinRole: store.RoleAdmin}, tenantList(s, s.st.ListTokens))
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/tokens", MinRole: store.RoleAdmin}, s.createToken)
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/tokens/{id}", MinRole: store.RoleAdmin}, s.revokeToken)
-}
-
-func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.st.ListTokens(r.Context(), tenant, page)
-	if err != nil {
-		return err
-	}
-	WriteList(w, items, next)
-	return nil
 }
 
 // TokenInput is the body of POST /api/v1/tokens.
