@@ -7,16 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 )
 
 // TestAgentCommands drives the agent management commands against a real
@@ -78,24 +74,7 @@ func TestAgentCommands(t *testing.T) {
 // and returns an admin token of it.
 func agentTestAPI(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	now := time.Now().UTC()
-	var admin string
-	err = st.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "ACME", CreatedAt: now}); err != nil {
-			return err
-		}
-		_, admin, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "cli", Role: store.RoleAdmin}, now)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, admin := tenantStore(t, store.RoleAdmin)
 	srv := httptest.NewServer(api.New(api.Options{Store: st}))
 	t.Cleanup(srv.Close)
 	return srv, admin

@@ -6,46 +6,26 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 )
 
 // deflectionServer serves the API on a fresh SQLite store with one tenant
 // and an operator token; run executes a flywheel command against it.
 func deflectionServer(t *testing.T) func(args ...string) (string, error) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	now := time.Now().UTC()
-	var secret string
-	err = st.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "ACME", CreatedAt: now}); err != nil {
-			return err
-		}
-		_, secret, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "cli", Role: store.RoleOperator}, now)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, secret := tenantStore(t, store.RoleOperator)
 	srv := httptest.NewServer(api.New(api.Options{Store: st}))
 	t.Cleanup(srv.Close)
 	return func(args ...string) (string, error) {
 		var out, errOut bytes.Buffer
 		root := NewRoot(Env{Stdout: &out, Stderr: &errOut, Lookup: func(string) (string, bool) { return "", false }})
 		root.SetArgs(append([]string{"--server", srv.URL, "--token", secret}, args...))
-		err := root.ExecuteContext(ctx)
+		err := root.ExecuteContext(context.Background())
 		return out.String(), err
 	}
 }

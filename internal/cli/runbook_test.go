@@ -5,20 +5,17 @@ import (
 	"context"
 	"log/slog"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 )
 
 const cliRunbooks = `apiVersion: flywheel/v1
@@ -44,23 +41,7 @@ spec:
 func runbookServer(t *testing.T) func(args ...string) (string, error) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	now := time.Now().UTC()
-	var secret string
-	err = st.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "ACME", CreatedAt: now}); err != nil {
-			return err
-		}
-		_, secret, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "cli", Role: store.RoleOperator}, now)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, secret := tenantStore(t, store.RoleOperator)
 	reg := content.NewRegistry()
 	reg.Register(runbook.Kind(nil))
 	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"rb.yaml": {Data: []byte(cliRunbooks)}}})
