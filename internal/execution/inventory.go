@@ -27,7 +27,7 @@ func (it InventoryTargets) ResolveTargets(ctx context.Context, tx store.Tx, tena
 	if len(sel.Tags) == 0 {
 		return nil, errors.New("no tags to select by")
 	}
-	return selectResources(ctx, tx, tenant, func(r store.Resource) bool { return hasTags(r.Tags, sel.Tags) }, nil)
+	return selectResources(ctx, tx, tenant, func(r store.Resource) bool { return runbook.HasTags(r.Tags, sel.Tags) }, nil)
 }
 
 // group resolves a resource group: its listed members first (a listed ID the
@@ -77,13 +77,4 @@ func selectResources(ctx context.Context, tx store.Tx, tenant string, keep func(
 		}
 		page.Cursor = next
 	}
-}
-
-func hasTags(have, want map[string]string) bool {
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			return false
-		}
-	}
-	return true
 }

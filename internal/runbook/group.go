@@ -71,11 +71,13 @@ func (g Groups) Get(tenant, name string) (*GroupSpec, bool) {
 // Selects reports whether a resource with type typ and tags is a member by
 // the group's tag selector (the listed Resources are members regardless).
 func (s *GroupSpec) Selects(typ string, tags map[string]string) bool {
-	if len(s.Tags) == 0 || (len(s.Types) > 0 && !slices.Contains(s.Types, typ)) {
-		return false
-	}
-	for k, v := range s.Tags {
-		if hv, ok := tags[k]; !ok || hv != v {
+	return len(s.Tags) > 0 && (len(s.Types) == 0 || slices.Contains(s.Types, typ)) && HasTags(tags, s.Tags)
+}
+
+// HasTags reports whether have carries every key of want with its value.
+func HasTags(have, want map[string]string) bool {
+	for k, v := range want {
+		if hv, ok := have[k]; !ok || hv != v {
 			return false
 		}
 	}
