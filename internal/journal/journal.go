@@ -348,6 +348,16 @@ func (l *Log) ReadAt(pos int64) ([]byte, error) {
 	return p, nil
 }
 
+// Sync flushes what was appended to the device.
+func (l *Log) Sync() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return errors.New("journal: closed")
+	}
+	return l.f.Sync()
+}
+
 // Close closes the segment appended to.
 func (l *Log) Close() error {
 	l.mu.Lock()

@@ -23,7 +23,7 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}
 	defer s.Close()
 	size := func() int64 {
-		fi, err := os.Stat(intakePath(path))
+		fi, err := os.Stat(path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -36,14 +36,14 @@ func TestBackgroundCheckpoint(t *testing.T) {
 		for j := range bs {
 			bs[j] = store.IntakeBatch{ID: fmt.Sprintf("ib_%03d_%02d", i, j), TenantID: "acme", Source: "x", ReceivedAt: t0, Body: body}
 		}
-		if err := s.AppendIntake(ctx, bs); err != nil {
+		if err := s.InTx(ctx, func(tx store.Tx) error { return tx.InsertIntakeBatches(ctx, bs) }); err != nil {
 			t.Fatal(err)
 		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for size() < before+1<<20 {
 		if time.Now().After(deadline) {
-			t.Fatalf("intake file still %d bytes (was %d): no background checkpoint", size(), before)
+			t.Fatalf("database file still %d bytes (was %d): no background checkpoint", size(), before)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -5,67 +5,377 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/journal"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// SQLite lets one transaction write at a time, and the pipeline's processing
-// transactions are long: a delivery committed behind one waited for it, and
-// every sender with it. So accepted deliveries go to a second database file
-// beside the main one (flywheel-intake.db), with a writer of its own:
-// accepting a delivery never waits for processing.
+// Accepted deliveries go to an append-only journal beside the database
+// (DATA/flywheel-intake/, internal/journal): a group of concurrent
+// deliveries is one write(2) there before the senders get their 200, not an
+// SQLite transaction, and accepting never waits for a processing
+// transaction on the main file's single writer.
 //
-// A delivery is claimed for processing by a row in the main file's
-// intake_claims, written in the processing transaction itself, so a delivery
-// is processed exactly once however a crash falls. The intake file's
-// processed column is only a hint, set after the claim commits (and repaired
-// by the recovery scan if a crash came between), so the scan for
-// unprocessed deliveries stays an index range, not the whole history.
+// What has been processed is recorded in the main file, in the processing
+// transaction itself, so a delivery is processed exactly once however a
+// crash falls: intake_journal holds the cursor, the position before which
+// every delivery is processed; intake_journal_claims the positions of
+// deliveries past it that were processed out of order (a delivery after
+// one that is still waiting). Deliveries are processed in journal order,
+// so a processing transaction normally writes the cursor and nothing else.
+// Segments wholly before the cursor are deleted.
 //
-// Deliveries written inside a main transaction (InsertIntakeBatches) still go
-// to the main file's intake_batches, as before; every read covers both.
+// In memory the store keeps the deliveries from the cursor on (position,
+// ID, receipt time), which is what a claim checks; Open rebuilds it by
+// reading the journal from the cursor.
+//
+// Deliveries written inside a main transaction (InsertIntakeBatches) go to
+// the main file's intake_batches, as before; every read covers both.
 
-const intakeSchema = `
-CREATE TABLE IF NOT EXISTS intake_batches (
-	id          TEXT PRIMARY KEY,
-	tenant_id   TEXT NOT NULL,
-	source      TEXT NOT NULL,
-	received_at BIGINT NOT NULL,
-	header      TEXT NOT NULL DEFAULT '',
-	body        TEXT NOT NULL,
-	processed   INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS intake_pending ON intake_batches (processed, id);`
+const journalSchema = `
+CREATE TABLE IF NOT EXISTS intake_journal (id INTEGER PRIMARY KEY CHECK (id = 1), cursor BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS intake_journal_claims (pos BIGINT PRIMARY KEY);`
 
-const claimsSchema = `CREATE TABLE IF NOT EXISTS intake_claims (id TEXT PRIMARY KEY)`
+// journalSegment is the size of the journal's segment files (tests make it
+// small).
+var journalSegment int64 = 64 << 20
 
-// intakePath is the intake file beside the main database file.
-func intakePath(path string) string {
-	return strings.TrimSuffix(path, ".db") + "-intake.db"
+// journalDir is the intake journal's directory beside the main database
+// file.
+func journalDir(path string) string {
+	return strings.TrimSuffix(path, ".db") + "-intake"
 }
 
-// openIntake opens (creating) the intake file and the claims table.
+// intakeJournal is the journal and what the store knows of it.
+type intakeJournal struct {
+	log *journal.Log
+
+	// claimMu is held by a transaction from its first journal claim until
+	// it committed or rolled back and its claims are applied here: the
+	// next transaction's claims must see them.
+	claimMu sync.Mutex
+
+	mu      sync.Mutex // guards what follows; appends hold it
+	pending []journaled
+	byID    map[string]int64 // unprocessed deliveries' positions
+	cursor  int64            // committed: everything before is processed
+	claims  map[int64]bool   // committed claim rows (positions past cursor)
+}
+
+// journaled is a delivery at or past the cursor.
+type journaled struct {
+	pos, end int64
+	id       string
+	received int64 // microseconds
+	done     bool
+}
+
+// openIntake opens the journal, rebuilds its index from the cursor and
+// moves over the unprocessed deliveries of an intake file of an earlier
+// version.
 func (b *backend) openIntake(ctx context.Context) error {
-	p := intakePath(b.path)
-	b.intakeW = openDB(dsn(p, false))
-	b.intakeW.SetMaxOpenConns(1)
-	b.intakeW.SetMaxIdleConns(1)
-	b.intakeW.SetConnMaxLifetime(0)
-	b.intakeW.SetConnMaxIdleTime(0)
-	if _, err := b.intakeW.ExecContext(ctx, intakeSchema); err != nil {
-		return fmt.Errorf("intake file %s: %w", p, err)
+	if _, err := b.writer.ExecContext(ctx, journalSchema); err != nil {
+		return fmt.Errorf("intake journal tables: %w", err)
 	}
-	b.intakeR = openDB(dsn(p, true))
-	b.intakeR.SetMaxOpenConns(2)
-	b.intakeR.SetMaxIdleConns(2)
-	if _, err := b.writer.ExecContext(ctx, claimsSchema); err != nil {
-		return fmt.Errorf("intake claims: %w", err)
+	l, err := journal.Open(journalDir(b.path), journal.Options{SegmentSize: journalSegment})
+	if err != nil {
+		return fmt.Errorf("intake journal: %w", err)
+	}
+	j := &intakeJournal{log: l, byID: map[string]int64{}, claims: map[int64]bool{}}
+	b.intake = j
+	err = b.writer.QueryRowContext(ctx, "SELECT cursor FROM intake_journal WHERE id = 1").Scan(&j.cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		j.cursor, err = l.Start(), nil
+	}
+	if err != nil {
+		return err
+	}
+	rows, err := b.writer.QueryContext(ctx, "SELECT pos FROM intake_journal_claims WHERE pos >= ?", j.cursor)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var pos int64
+		if err := rows.Scan(&pos); err != nil {
+			rows.Close()
+			return err
+		}
+		j.claims[pos] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	err = l.Read(j.cursor, func(pos int64, p []byte) error {
+		d, err := decodeDelivery(p)
+		if err != nil {
+			return fmt.Errorf("intake journal at %d: %w", pos, err)
+		}
+		j.add(pos, pos+recordSize(p), d.ID, ts(d.ReceivedAt), j.claims[pos])
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	j.advance()
+	return b.moveIntakeFile(ctx)
+}
+
+func recordSize(payload []byte) int64 { return int64(8 + len(payload)) }
+
+// add indexes a delivery; j.mu held or not yet shared.
+func (j *intakeJournal) add(pos, end int64, id string, received int64, done bool) {
+	j.pending = append(j.pending, journaled{pos: pos, end: end, id: id, received: received, done: done})
+	if !done {
+		j.byID[id] = pos
+	}
+}
+
+// advance drops the processed deliveries at the front; j.mu held.
+func (j *intakeJournal) advance() {
+	k := 0
+	for k < len(j.pending) && j.pending[k].done {
+		j.cursor = j.pending[k].end
+		k++
+	}
+	if k == 0 {
+		return
+	}
+	clear(j.pending[:k])
+	j.pending = j.pending[k:]
+	for pos := range j.claims {
+		if pos < j.cursor {
+			delete(j.claims, pos)
+		}
+	}
+	if cap(j.pending) > 1024 && len(j.pending) < cap(j.pending)/4 {
+		j.pending = slices.Clone(j.pending)
+	}
+}
+
+// at returns the index of the delivery at pos in j.pending, or -1.
+func (j *intakeJournal) at(pos int64) int {
+	i, ok := slices.BinarySearchFunc(j.pending, pos, func(d journaled, pos int64) int {
+		switch {
+		case d.pos < pos:
+			return -1
+		case d.pos > pos:
+			return 1
+		}
+		return 0
+	})
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+var _ store.IntakeAppender = (*Store)(nil)
+
+// AppendIntake makes deliveries durable: one write(2) to the journal (see
+// the pipeline's Committer, which groups concurrent deliveries).
+func (s *Store) AppendIntake(ctx context.Context, bs []store.IntakeBatch) error {
+	j := s.b.intake
+	if j == nil {
+		return s.InTx(ctx, func(tx store.Tx) error { return tx.InsertIntakeBatches(ctx, bs) })
+	}
+	recs := make([][]byte, len(bs))
+	for i, b := range bs {
+		recs[i] = encodeDelivery(b)
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	pos, err := j.log.Append(recs...)
+	if err != nil {
+		return err
+	}
+	for i, b := range bs {
+		j.add(pos[i], pos[i]+recordSize(recs[i]), b.ID, ts(b.ReceivedAt), false)
 	}
 	return nil
 }
+
+// InTx runs fn in a transaction of the main file whose intake claims cover
+// the journal too.
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
+	j := s.b.intake
+	if j == nil {
+		return s.Store.InTx(ctx, fn)
+	}
+	var it *intakeTx
+	defer func() {
+		if it != nil {
+			it.release(false) // fn panicked: nothing was committed
+		}
+	}()
+	err := s.Store.InTx(ctx, func(tx store.Tx) error {
+		it = &intakeTx{Tx: tx, j: j}
+		return fn(it)
+	})
+	if it.release(err == nil) {
+		if _, rerr := j.log.Remove(j.committedCursor()); rerr != nil && err == nil {
+			err = fmt.Errorf("intake journal: removing processed segments: %w", rerr)
+		}
+	}
+	return err
+}
+
+func (j *intakeJournal) committedCursor() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.cursor
+}
+
+// intakeTx claims deliveries of the journal and of the main file.
+type intakeTx struct {
+	store.Tx
+	j      *intakeJournal
+	locked bool           // holds j.claimMu
+	tent   map[int64]bool // journal positions claimed in this transaction
+	cursor int64          // the cursor this transaction wrote (0: none)
+	rows   []int64        // claim rows this transaction wrote
+}
+
+// release ends the transaction's hold on the journal's claims, applying
+// them if it committed; it reports whether the cursor moved (segments may
+// be deleted).
+func (t *intakeTx) release(committed bool) bool {
+	if t == nil || !t.locked {
+		return false
+	}
+	j := t.j
+	moved := false
+	if committed && len(t.tent) > 0 {
+		j.mu.Lock()
+		for pos := range t.tent {
+			if i := j.at(pos); i >= 0 {
+				j.pending[i].done = true
+				delete(j.byID, j.pending[i].id)
+			}
+		}
+		for _, pos := range t.rows {
+			j.claims[pos] = true
+		}
+		before := j.cursor
+		j.advance()
+		moved = j.cursor != before
+		j.mu.Unlock()
+	}
+	t.locked, t.tent, t.rows = false, nil, nil
+	j.claimMu.Unlock()
+	return moved
+}
+
+func (t *intakeTx) sqlTx() *sql.Tx { return t.Tx.Raw().(*sql.Tx) }
+
+func (t *intakeTx) ClaimIntake(ctx context.Context, id string) (bool, error) {
+	got, err := t.ClaimIntakeBatches(ctx, []string{id})
+	return len(got) == 1, err
+}
+
+func (t *intakeTx) ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error) {
+	claimed, rest := t.claimJournal(ids)
+	if len(claimed) > 0 {
+		if err := t.persist(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if len(rest) == 0 {
+		return claimed, nil
+	}
+	// Not in the journal's index: written in a main transaction, or
+	// processed already (then the main file does not have it either).
+	more, err := t.Tx.ClaimIntakeBatches(ctx, rest)
+	return append(claimed, more...), err
+}
+
+// claimJournal claims those of ids that are unprocessed journal deliveries
+// and returns them, and the IDs it does not know.
+func (t *intakeTx) claimJournal(ids []string) (claimed, rest []string) {
+	j := t.j
+	if !t.locked {
+		j.claimMu.Lock()
+		t.locked = true
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, id := range ids {
+		pos, ok := j.byID[id]
+		if !ok {
+			rest = append(rest, id)
+			continue
+		}
+		if t.tent[pos] {
+			continue
+		}
+		if t.tent == nil {
+			t.tent = map[int64]bool{}
+		}
+		t.tent[pos] = true
+		claimed = append(claimed, id)
+	}
+	return claimed, rest
+}
+
+// persist records this transaction's claims in the main file: the cursor
+// past every processed delivery at the front, and a claim row for each
+// claimed past it.
+func (t *intakeTx) persist(ctx context.Context) error {
+	j := t.j
+	j.mu.Lock()
+	cursor := j.cursor
+	for _, d := range j.pending {
+		if !d.done && !t.tent[d.pos] {
+			break
+		}
+		cursor = d.end
+	}
+	var rows []int64
+	for pos := range t.tent {
+		if pos >= cursor && !slices.Contains(t.rows, pos) {
+			rows = append(rows, pos)
+		}
+	}
+	stale := len(j.claims) > 0 || len(t.rows) > 0
+	moved := cursor != j.cursor && cursor != t.cursor
+	j.mu.Unlock()
+
+	tx := t.sqlTx()
+	if moved {
+		if _, err := tx.ExecContext(ctx, "INSERT INTO intake_journal (id, cursor) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET cursor = excluded.cursor", cursor); err != nil {
+			return err
+		}
+		t.cursor = cursor
+		if stale {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM intake_journal_claims WHERE pos < ?", cursor); err != nil {
+				return err
+			}
+			t.rows = slices.DeleteFunc(t.rows, func(pos int64) bool { return pos < cursor })
+		}
+	}
+	for len(rows) > 0 {
+		n := min(len(rows), chunk)
+		args := make([]any, n)
+		for i, pos := range rows[:n] {
+			args[i] = pos
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO intake_journal_claims (pos) VALUES "+
+			strings.TrimSuffix(strings.Repeat("(?), ", n), ", ")+" ON CONFLICT DO NOTHING", args...); err != nil {
+			return err
+		}
+		t.rows = append(t.rows, rows[:n]...)
+		rows = rows[n:]
+	}
+	return nil
+}
+
+// chunk is the most rows or keys one statement takes here.
+const chunk = 64
 
 func ts(t time.Time) int64 {
 	if t.IsZero() {
@@ -81,369 +391,163 @@ func fromTS(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-// anonList is "?, ?, …" for n parameters.
-func anonList(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
-// chunk is the most rows or keys one statement takes here.
-const chunk = 64
-
-// pow2Chunk is how many of n rows the next statement takes: a power of two
-// up to chunk, so few statement texts.
-func pow2Chunk(n int) int {
-	n = min(n, chunk)
-	for n&(n-1) != 0 {
-		n &= n - 1
+// UnprocessedIntake lists unprocessed deliveries of the journal and the
+// main file, oldest first.
+func (s *Store) UnprocessedIntake(ctx context.Context, before time.Time, limit int) ([]store.IntakeBatch, error) {
+	legacy, err := s.Store.UnprocessedIntake(ctx, before, limit)
+	j := s.b.intake
+	if err != nil || j == nil {
+		return legacy, err
 	}
-	return n
-}
-
-func idArgs(ids []string) []any {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return args
-}
-
-var _ store.IntakeAppender = (*Store)(nil)
-
-// AppendIntake makes deliveries durable in the intake file, in one
-// transaction (see the pipeline's Committer).
-func (s *Store) AppendIntake(ctx context.Context, bs []store.IntakeBatch) error {
-	if s.b.intakeW == nil {
-		return s.InTx(ctx, func(tx store.Tx) error { return tx.InsertIntakeBatches(ctx, bs) })
-	}
-	tx, err := s.b.intakeW.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	marks := s.b.takeMarks()
-	if err := setProcessed(ctx, tx, marks); err != nil {
-		return err
-	}
-	for len(bs) > 0 {
-		n := pow2Chunk(len(bs))
-		q := "INSERT INTO intake_batches (id, tenant_id, source, received_at, header, body) VALUES " +
-			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
-		args := make([]any, 0, 6*n)
-		for _, b := range bs[:n] {
-			args = append(args, b.ID, b.TenantID, b.Source, ts(b.ReceivedAt), string(b.Header), string(b.Body))
+	var want []int64
+	j.mu.Lock()
+	for _, d := range j.pending {
+		if len(want) == limit {
+			break
 		}
-		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		if !d.done && d.received < ts(before) {
+			want = append(want, d.pos)
+		}
+	}
+	j.mu.Unlock()
+	all := legacy
+	for _, pos := range want {
+		p, err := j.log.ReadAt(pos)
+		if err != nil {
+			return nil, err
+		}
+		d, err := decodeDelivery(p)
+		if err != nil {
+			return nil, fmt.Errorf("intake journal at %d: %w", pos, err)
+		}
+		all = append(all, d)
+	}
+	if len(legacy) > 0 {
+		slices.SortStableFunc(all, func(a, b store.IntakeBatch) int { return a.ReceivedAt.Compare(b.ReceivedAt) })
+	}
+	return all[:min(len(all), limit)], nil
+}
+
+// CountUnprocessedIntake counts unprocessed deliveries of the journal and
+// the main file.
+func (s *Store) CountUnprocessedIntake(ctx context.Context) (int64, error) {
+	n, err := s.Store.CountUnprocessedIntake(ctx)
+	j := s.b.intake
+	if err != nil || j == nil {
+		return n, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return n + int64(len(j.byID)), nil
+}
+
+// IntakeProcessed reports whether a delivery was processed. A processed
+// journal delivery is found while its segment is kept (until the cursor
+// passes the segment's end).
+func (s *Store) IntakeProcessed(ctx context.Context, id string) (bool, error) {
+	p, err := s.Store.IntakeProcessed(ctx, id)
+	j := s.b.intake
+	if !errors.Is(err, store.ErrNotFound) || j == nil {
+		return p, err
+	}
+	j.mu.Lock()
+	_, waiting := j.byID[id]
+	j.mu.Unlock()
+	if waiting {
+		return false, nil
+	}
+	errFound := errors.New("found")
+	err = j.log.Read(j.log.Start(), func(_ int64, p []byte) error {
+		if d, err := decodeDelivery(p); err == nil && d.ID == id {
+			return errFound
+		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, fmt.Errorf("intake batch %s: %w", id, store.ErrNotFound)
+}
+
+// intakePath is where an earlier version kept accepted deliveries: a
+// second SQLite file, with claims in the main file's intake_claims.
+func intakePath(path string) string {
+	return strings.TrimSuffix(path, ".db") + "-intake.db"
+}
+
+// moveIntakeFile appends the unprocessed deliveries of an earlier
+// version's intake file to the journal (flushed to the device), then
+// deletes the file.
+func (b *backend) moveIntakeFile(ctx context.Context) error {
+	p := intakePath(b.path)
+	if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	old := openDB(dsn(p, false))
+	defer old.Close()
+	claimed := map[string]bool{}
+	var hasClaims int
+	_ = b.writer.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'intake_claims'").Scan(&hasClaims)
+	if hasClaims > 0 {
+		rows, err := b.writer.QueryContext(ctx, "SELECT id FROM intake_claims")
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			claimed[id] = true
+		}
+		rows.Close()
+	}
+	rows, err := old.QueryContext(ctx, "SELECT id, tenant_id, source, received_at, header, body FROM intake_batches WHERE processed = 0 ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("intake file %s: %w", p, err)
+	}
+	var bs []store.IntakeBatch
+	for rows.Next() {
+		var d store.IntakeBatch
+		var at int64
+		var header, body string
+		if err := rows.Scan(&d.ID, &d.TenantID, &d.Source, &at, &header, &body); err != nil {
+			rows.Close()
+			return err
+		}
+		if _, moved := b.intake.byID[d.ID]; moved || claimed[d.ID] {
+			continue // processed, or moved already by a start that stopped before the file was deleted
+		}
+		d.ReceivedAt, d.Body = fromTS(at), []byte(body)
+		if header != "" {
+			d.Header = []byte(header)
+		}
+		bs = append(bs, d)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	s := &Store{b: b}
+	for len(bs) > 0 {
+		n := min(len(bs), 256)
+		if err := s.AppendIntake(ctx, bs[:n]); err != nil {
 			return err
 		}
 		bs = bs[n:]
 	}
-	return tx.Commit()
-}
-
-// InTx runs fn in a transaction of the main file whose intake claims cover
-// the intake file too.
-func (s *Store) InTx(ctx context.Context, fn func(tx store.Tx) error) error {
-	if s.b.intakeW == nil {
-		return s.Store.InTx(ctx, fn)
+	if err := b.intake.log.Sync(); err != nil {
+		return err
 	}
-	var it *intakeTx
-	err := s.Store.InTx(ctx, func(tx store.Tx) error {
-		it = &intakeTx{Tx: tx, s: s}
-		return fn(it)
-	})
-	if err == nil && it != nil && len(it.claimed) > 0 {
-		// The claims committed: set the hint (a lost one is repaired by
-		// the next scan), in the next group commit of new deliveries if
-		// one comes soon (see queueMarks).
-		if full := s.b.queueMarks(it.claimed); full != nil {
-			s.markProcessed(context.WithoutCancel(ctx), full)
-		}
-	}
-	return err
-}
-
-// intakeTx claims deliveries of either file.
-type intakeTx struct {
-	store.Tx
-	s       *Store
-	claimed []string // from the intake file
-}
-
-func (t *intakeTx) sqlTx() *sql.Tx { return t.Tx.Raw().(*sql.Tx) }
-
-func (t *intakeTx) ClaimIntake(ctx context.Context, id string) (bool, error) {
-	got, err := t.ClaimIntakeBatches(ctx, []string{id})
-	return len(got) == 1, err
-}
-
-func (t *intakeTx) ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error) {
-	// Deliveries written in a main transaction are claimed where they are.
-	claimed, err := t.Tx.ClaimIntakeBatches(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	rest := ids
-	if len(claimed) > 0 {
-		rest = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return slices.Contains(claimed, id) })
-	}
-	for len(rest) > 0 {
-		n := min(len(rest), chunk)
-		in, err := t.s.inIntakeFile(ctx, rest[:n])
-		if err != nil {
-			return nil, err
-		}
-		rest = rest[n:]
-		if len(in) == 0 {
-			continue
-		}
-		rows, err := t.sqlTx().QueryContext(ctx, "INSERT INTO intake_claims (id) VALUES "+
-			strings.TrimSuffix(strings.Repeat("(?), ", len(in)), ", ")+" ON CONFLICT DO NOTHING RETURNING id", idArgs(in)...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			claimed = append(claimed, id)
-			t.claimed = append(t.claimed, id)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-	}
-	return claimed, nil
-}
-
-// inIntakeFile returns those of ids the intake file holds.
-func (s *Store) inIntakeFile(ctx context.Context, ids []string) ([]string, error) {
-	rows, err := s.b.intakeR.QueryContext(ctx, "SELECT id FROM intake_batches WHERE id IN ("+anonList(len(ids))+")", idArgs(ids)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
-// markProcessed sets the intake file's hint for claimed deliveries, in one
-// transaction: the intake file has one writer, and each commit of its own
-// (one per 64 deliveries) held up the group commit of new deliveries.
-func (s *Store) markProcessed(ctx context.Context, ids []string) {
-	if len(ids) == 0 {
-		return
-	}
-	tx, err := s.b.intakeW.BeginTx(ctx, nil)
-	if err != nil {
-		return // a hint: the next scan repairs it
-	}
-	defer tx.Rollback()
-	if setProcessed(ctx, tx, ids) == nil {
-		_ = tx.Commit()
-	}
-}
-
-func setProcessed(ctx context.Context, tx *sql.Tx, ids []string) error {
-	for len(ids) > 0 {
-		n := pow2Chunk(len(ids))
-		if _, err := tx.ExecContext(ctx, "UPDATE intake_batches SET processed = 1 WHERE id IN ("+anonList(n)+")", idArgs(ids[:n])...); err != nil {
+	old.Close()
+	for _, f := range []string{p, p + "-wal", p + "-shm"} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return err
 		}
-		ids = ids[n:]
 	}
 	return nil
-}
-
-// maxMarks bounds the hints waiting for the next group commit; past it
-// the processing transaction that adds more writes them itself.
-const maxMarks = 4096
-
-// queueMarks holds hints for the next AppendIntake, which writes them in
-// its own transaction: a commit of the intake file per processing
-// transaction cost the processor a tenth of its time at 1,000 new alerts/s
-// (waiting for the group commit ahead of it on the intake file's one
-// writer, then its own commit), time every alert behind it waited too.
-// The hint is not needed for correctness (claims are), and one left unset
-// because no delivery came after it is set by the next scan or Close.
-// It returns the queue, emptied, once it holds maxMarks.
-func (b *backend) queueMarks(ids []string) []string {
-	b.marksMu.Lock()
-	defer b.marksMu.Unlock()
-	b.marks = append(b.marks, ids...)
-	if len(b.marks) < maxMarks {
-		return nil
-	}
-	full := b.marks
-	b.marks = nil
-	return full
-}
-
-func (b *backend) takeMarks() []string {
-	b.marksMu.Lock()
-	defer b.marksMu.Unlock()
-	m := b.marks
-	b.marks = nil
-	return m
-}
-
-// claimedOf returns which of ids the main file has claims for.
-func (s *Store) claimedOf(ctx context.Context, ids []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for len(ids) > 0 {
-		n := min(len(ids), chunk)
-		rows, err := s.b.reader.QueryContext(ctx, "SELECT id FROM intake_claims WHERE id IN ("+anonList(n)+")", idArgs(ids[:n])...)
-		if err != nil {
-			return nil, err
-		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			out[id] = true
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, err
-		}
-		ids = ids[n:]
-	}
-	return out, nil
-}
-
-// pending lists the intake file's unclaimed deliveries received before
-// the given time, oldest first, repairing hints on the way.
-func (s *Store) pending(ctx context.Context, before time.Time, limit int) ([]store.IntakeBatch, error) {
-	var out []store.IntakeBatch
-	after := ""
-	for len(out) < limit {
-		rows, err := s.b.intakeR.QueryContext(ctx, `SELECT id, tenant_id, source, received_at, header, body FROM intake_batches
-			WHERE processed = 0 AND id > ? AND received_at < ? ORDER BY id LIMIT ?`, after, ts(before), limit)
-		if err != nil {
-			return nil, err
-		}
-		var page []store.IntakeBatch
-		for rows.Next() {
-			var b store.IntakeBatch
-			var at int64
-			var header, body string
-			if err := rows.Scan(&b.ID, &b.TenantID, &b.Source, &at, &header, &body); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			b.ReceivedAt, b.Body = fromTS(at), []byte(body)
-			if header != "" {
-				b.Header = []byte(header)
-			}
-			page = append(page, b)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil || len(page) == 0 {
-			return out, err
-		}
-		ids := make([]string, len(page))
-		for i, b := range page {
-			ids[i] = b.ID
-		}
-		claimed, err := s.claimedOf(ctx, ids)
-		if err != nil {
-			return nil, err
-		}
-		var done []string
-		for _, b := range page {
-			if claimed[b.ID] {
-				done = append(done, b.ID)
-			} else if len(out) < limit {
-				out = append(out, b)
-			}
-		}
-		s.markProcessed(ctx, done)
-		after = page[len(page)-1].ID
-	}
-	return out, nil
-}
-
-// UnprocessedIntake lists unprocessed deliveries of both files, oldest
-// first.
-func (s *Store) UnprocessedIntake(ctx context.Context, before time.Time, limit int) ([]store.IntakeBatch, error) {
-	legacy, err := s.Store.UnprocessedIntake(ctx, before, limit)
-	if err != nil || s.b.intakeR == nil {
-		return legacy, err
-	}
-	more, err := s.pending(ctx, before, limit)
-	if err != nil {
-		return nil, err
-	}
-	all := append(legacy, more...)
-	slices.SortFunc(all, func(a, b store.IntakeBatch) int { return strings.Compare(a.ID, b.ID) })
-	return all[:min(len(all), limit)], nil
-}
-
-// CountUnprocessedIntake counts unprocessed deliveries of both files.
-func (s *Store) CountUnprocessedIntake(ctx context.Context) (int64, error) {
-	n, err := s.Store.CountUnprocessedIntake(ctx)
-	if err != nil || s.b.intakeR == nil {
-		return n, err
-	}
-	after := ""
-	for {
-		rows, err := s.b.intakeR.QueryContext(ctx, "SELECT id FROM intake_batches WHERE processed = 0 AND id > ? ORDER BY id LIMIT 1024", after)
-		if err != nil {
-			return 0, err
-		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			ids = append(ids, id)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil || len(ids) == 0 {
-			return n, err
-		}
-		claimed, err := s.claimedOf(ctx, ids)
-		if err != nil {
-			return 0, err
-		}
-		n += int64(len(ids) - len(claimed))
-		after = ids[len(ids)-1]
-	}
-}
-
-// IntakeProcessed reports whether a delivery of either file was processed.
-func (s *Store) IntakeProcessed(ctx context.Context, id string) (bool, error) {
-	p, err := s.Store.IntakeProcessed(ctx, id)
-	if !errors.Is(err, store.ErrNotFound) || s.b.intakeR == nil {
-		return p, err
-	}
-	var hint int
-	if err := s.b.intakeR.QueryRowContext(ctx, "SELECT processed FROM intake_batches WHERE id = ?", id).Scan(&hint); err != nil {
-		if errors.Is(err, sql.ErrNoRows) {
-			return false, fmt.Errorf("intake batch %s: %w", id, store.ErrNotFound)
-		}
-		return false, err
-	}
-	if hint != 0 {
-		return true, nil
-	}
-	claimed, err := s.claimedOf(ctx, []string{id})
-	return claimed[id], err
 }

@@ -18,7 +18,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 
 	"modernc.org/sqlite"
@@ -81,7 +80,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			b.Close()
 			return nil, err
 		}
-		b.ckpt = startCheckpointer(path, intakePath(path))
+		b.ckpt = startCheckpointer(path)
 	}
 	return s, nil
 }
@@ -138,13 +137,10 @@ type backend struct {
 	writer *sql.DB
 	reader *sql.DB
 	lock   *os.File
-	// The intake file's pools (intake.go); nil when opened read-only.
-	intakeW, intakeR *sql.DB
-	ckpt             *checkpointer
-	// marks are intake hints waiting for the next group commit
-	// (queueMarks).
-	marksMu sync.Mutex
-	marks   []string
+	// intake is the journal of accepted deliveries (intake.go); nil when
+	// opened read-only.
+	intake *intakeJournal
+	ckpt   *checkpointer
 }
 
 var _ sqlstore.Backend = (*backend)(nil)
@@ -178,9 +174,6 @@ func (b *backend) IsUniqueViolation(err error) bool {
 func (b *backend) Ping(ctx context.Context) error { return b.reader.PingContext(ctx) }
 
 func (b *backend) Close() error {
-	if m := b.takeMarks(); len(m) > 0 && b.intakeW != nil {
-		(&Store{b: b}).markProcessed(context.Background(), m)
-	}
 	errs := []error{b.ckpt.close()}
 	if b.writer != nil {
 		errs = append(errs, b.writer.Close())
@@ -188,10 +181,8 @@ func (b *backend) Close() error {
 	if b.reader != nil {
 		errs = append(errs, b.reader.Close())
 	}
-	for _, db := range []*sql.DB{b.intakeW, b.intakeR} {
-		if db != nil {
-			errs = append(errs, db.Close())
-		}
+	if b.intake != nil {
+		errs = append(errs, b.intake.log.Close())
 	}
 	if b.lock != nil {
 		errs = append(errs, b.lock.Close())
