@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,9 @@ func TestIntakeFixturesOpenAndResolve(t *testing.T) {
 	for {
 		var open struct{ Items []store.OpsItem }
 		c.Do(context.Background(), "GET", "/api/v1/opsitems?status=open", nil, &open)
+		// The hosts the alerts name have no agent: their "Host without an
+		// agent" OpsItems (internal/fleet) may open meanwhile and stay.
+		open.Items = slices.DeleteFunc(open.Items, func(o store.OpsItem) bool { return o.Rule == "fleet-unmanaged-hosts" })
 		if len(open.Items) == 0 {
 			break
 		}

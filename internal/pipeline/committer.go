@@ -42,9 +42,12 @@ type CommitterOptions struct {
 	Clock    func() time.Time
 }
 
-// Committer makes deliveries durable with group commit: concurrent Submit
-// calls are written in one transaction, and each returns only after that
-// transaction committed. It then hands the batches to the Processor.
+// Committer makes deliveries durable before Submit returns, then hands
+// them to the Processor. Where an append is cheap (the SQLite store's
+// journal: one write(2)) each sender appends its own delivery; otherwise
+// (a transaction per append, PostgreSQL) it uses group commit: concurrent
+// Submit calls are written in one transaction, and each returns only after
+// that transaction committed.
 type Committer struct {
 	st    store.Store
 	opts  CommitterOptions
@@ -58,6 +61,10 @@ type Committer struct {
 	seq   atomic.Uint64
 	back  *atomic.Int64
 	start sync.Once
+	// direct is the store's appender when each sender appends its own
+	// delivery (see store.IntakeAppender.AppendGroups).
+	direct store.IntakeAppender
+	active sync.WaitGroup // direct appends under way
 }
 
 // Work is a committed batch with its parsed events (nil when it must be
@@ -101,8 +108,12 @@ func NewCommitter(st store.Store, out chan<- []Work, backlog *atomic.Int64, o Co
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	return &Committer{st: st, opts: o, in: make(chan *submission, o.MaxQueue), out: out,
+	c := &Committer{st: st, opts: o, in: make(chan *submission, o.MaxQueue), out: out,
 		stop: make(chan struct{}), done: make(chan struct{}), back: backlog}
+	if ap, ok := st.(store.IntakeAppender); ok && !ap.AppendGroups() {
+		c.direct = ap
+	}
+	return c
 }
 
 // Start runs the commit loop until Stop.
@@ -116,6 +127,7 @@ func (c *Committer) Stop(ctx context.Context) error {
 		c.mu.Lock()
 		c.shut = true
 		c.mu.Unlock()
+		c.active.Wait()
 		close(c.stop)
 	})
 	select {
@@ -145,6 +157,12 @@ func (c *Committer) Submit(ctx context.Context, tenant, source string, body []by
 	if c.shut {
 		c.mu.RUnlock()
 		return ErrStopped
+	}
+	if c.direct != nil {
+		c.active.Add(1)
+		c.mu.RUnlock()
+		defer c.active.Done()
+		return c.appendNow(ctx, s.w)
 	}
 	select {
 	case c.in <- s:
@@ -253,6 +271,25 @@ func (c *Committer) stragglers(batch []*submission, prev int, took time.Duration
 		}
 	}
 	return batch
+}
+
+// appendNow stores one delivery from its sender's goroutine and hands it
+// to the processor: with an append as cheap as a write(2), waking the
+// commit loop and waiting for it would cost more than the append.
+func (c *Committer) appendNow(ctx context.Context, w Work) error {
+	if err := c.direct.AppendIntake(context.WithoutCancel(ctx), []store.IntakeBatch{w.Batch}); err != nil {
+		c.opts.Logger.Error("intake append failed", "error", err)
+		return fmt.Errorf("storing the delivery failed: %w", err)
+	}
+	n := c.back.Add(int64(w.size()))
+	if n > c.opts.MaxParsed {
+		w.Events, w.N = nil, len(w.Events)
+	}
+	select {
+	case c.out <- []Work{w}:
+	default: // the processor is behind: it reads the delivery back from the store
+	}
+	return nil
 }
 
 func (c *Committer) commit(ctx context.Context, batch []*submission) {

@@ -1,9 +1,14 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
 )
 
 // Delivery IDs sort in submission order: the millisecond, then a sequence
@@ -20,5 +25,52 @@ func TestCommitterIDs(t *testing.T) {
 		if got := c.nextID(at); got != want {
 			t.Errorf("nextID = %q, want %q", got, want)
 		}
+	}
+}
+
+// With the SQLite store's journal each sender appends its own delivery:
+// when Submit returns the delivery is stored (and listed unprocessed) and
+// handed to the processor; a full backlog refuses; after Stop, Submit
+// refuses too.
+func TestCommitterAppendsDirectly(t *testing.T) {
+	st := openSQLite(t)
+	out := make(chan []Work, 8)
+	var backlog atomic.Int64
+	c := NewCommitter(st, out, &backlog, CommitterOptions{MaxBacklog: 3})
+	if c.direct == nil {
+		t.Fatal("the SQLite store's journal is not appended to directly")
+	}
+	c.Start(context.Background())
+	ctx := context.Background()
+	for i := range 3 {
+		evs := []event.Event{alert(fmt.Sprintf("fp%d", i), "firing", t0, nil)}
+		if err := c.Submit(ctx, "acme", "alertmanager-v2", []byte(`[]`), nil, evs); err != nil {
+			t.Fatal(err)
+		}
+		n, err := st.CountUnprocessedIntake(ctx)
+		if err != nil || n != int64(i+1) {
+			t.Fatalf("after Submit %d: %d stored unprocessed, %v", i, n, err)
+		}
+		select {
+		case w := <-out:
+			if len(w) != 1 || len(w[0].Events) != 1 || w[0].Events[0].Fingerprint != fmt.Sprintf("fp%d", i) {
+				t.Fatalf("handed over %+v", w)
+			}
+		default:
+			t.Fatalf("delivery %d not handed to the processor", i)
+		}
+	}
+	if backlog.Load() != 3 {
+		t.Fatalf("backlog %d, want 3", backlog.Load())
+	}
+	if err := c.Submit(ctx, "acme", "x", []byte(`[]`), nil, nil); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("over the backlog: %v", err)
+	}
+	backlog.Store(0)
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Submit(ctx, "acme", "x", []byte(`[]`), nil, nil); !errors.Is(err, ErrStopped) {
+		t.Fatalf("after Stop: %v", err)
 	}
 }

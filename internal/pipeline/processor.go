@@ -157,12 +157,14 @@ func (p *Processor) loop(ctx context.Context) {
 	}
 }
 
-// handoff is how many committed groups of deliveries may wait for the
-// processor in memory (while it runs a transaction); past it the Committer
-// drops its copy and the processor finds the deliveries in the store, seconds
-// later. Memory is bounded by the Committer handing over bodies, not parsed
-// events, once far behind (MaxParsed).
-const handoff = 4096
+// handoff is how many committed groups of deliveries (with a journal that
+// appends each delivery at once, single deliveries) may wait for the
+// processor in memory while it runs a transaction: 65,536 is four seconds
+// of batch-1 alerts at 16,000/s. Past it the Committer drops its copy and
+// the processor finds the deliveries in the store, seconds later. Memory is
+// bounded by the Committer handing over bodies, not parsed events, once far
+// behind (MaxParsed).
+const handoff = 65536
 
 // alertCacheSize and alertCacheBytes bound the alert states kept across
 // transactions: 4 MiB holds about 5,000 typical Prometheus alerts (their

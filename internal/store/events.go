@@ -193,6 +193,11 @@ type EventReader interface {
 // when the store has it.
 type IntakeAppender interface {
 	AppendIntake(ctx context.Context, bs []IntakeBatch) error
+	// AppendGroups reports whether an append costs enough per call (a
+	// transaction, a flush to the device) that concurrent deliveries
+	// should be grouped into one; when it does not, each sender appends
+	// its own delivery at once.
+	AppendGroups() bool
 }
 
 // AuditBatchWriter writes audit records a transaction chained itself: the

@@ -177,6 +177,10 @@ func (j *intakeJournal) at(pos int64) int {
 
 var _ store.IntakeAppender = (*Store)(nil)
 
+// AppendGroups is false: an append is one write(2) to the journal, cheaper
+// than handing the delivery to a group commit and waiting for it.
+func (s *Store) AppendGroups() bool { return s.b.intake == nil }
+
 // AppendIntake makes deliveries durable: one write(2) to the journal (see
 // the pipeline's Committer, which groups concurrent deliveries).
 func (s *Store) AppendIntake(ctx context.Context, bs []store.IntakeBatch) error {
