@@ -33,6 +33,10 @@ func (p parser) fastArray(body []byte) (res intake.Result, err error, ok bool) {
 	if len(body) > internBody {
 		// Several alerts, which repeat label names and values: share them.
 		s.in = make(interner)
+	} else {
+		// One or two alerts: their strings are slices of one copy of the
+		// body (one allocation, not one per label name and value).
+		s.whole = string(body)
 	}
 	s.ws()
 	if !s.is('[') {
@@ -93,9 +97,10 @@ func (p parser) fastArray(body []byte) (res intake.Result, err error, ok bool) {
 }
 
 type scanner struct {
-	b  []byte
-	i  int
-	in interner
+	b     []byte
+	i     int
+	in    interner
+	whole string // b as a string, when strings are cut from it
 }
 
 func (s *scanner) ws() { s.i = skipSpace(s.b, s.i) }
@@ -104,7 +109,7 @@ func (s *scanner) is(c byte) bool { return s.i < len(s.b) && s.b[s.i] == c }
 
 // str reads a string (interned).
 func (s *scanner) str() (string, bool) {
-	v, next, err := s.in.readString(s.b, s.i)
+	v, next, err := s.in.readString(s.b, s.i, s.whole)
 	if err != nil {
 		return "", false
 	}
@@ -242,7 +247,7 @@ func (s *scanner) skip(depth int) bool {
 	}
 	switch c := s.b[s.i]; {
 	case c == '"':
-		_, next, err := interner(nil).readString(s.b, s.i)
+		_, next, err := interner(nil).readString(s.b, s.i, "")
 		if err != nil {
 			return false
 		}

@@ -62,7 +62,7 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	for i < len(b) {
-		key, next, err := m.in.readString(b, i)
+		key, next, err := m.in.readString(b, i, "")
 		if err != nil {
 			return err
 		}
@@ -74,7 +74,7 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 		if i >= len(b) || b[i] != '"' {
 			return &json.UnmarshalTypeError{Value: valueKind(b, i), Type: stringType, Field: key}
 		}
-		val, next, err := m.in.readString(b, i)
+		val, next, err := m.in.readString(b, i, "")
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,10 @@ func (m *stringMap) UnmarshalJSON(b []byte) error {
 
 // readString decodes the JSON string starting at b[i] == '"' and returns it
 // with the index after its closing quote.
-func (in interner) readString(b []byte, i int) (string, int, error) {
+//
+// A string without escapes is in.get's, or a slice of whole (b as a
+// string) when whole is set.
+func (in interner) readString(b []byte, i int, whole string) (string, int, error) {
 	if i >= len(b) || b[i] != '"' {
 		return "", i, errBadObject
 	}
@@ -105,6 +108,9 @@ func (in interner) readString(b []byte, i int) (string, int, error) {
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
+			if plain && whole != "" {
+				return whole[i+1 : j], j + 1, nil
+			}
 			if plain {
 				return in.get(b[i+1 : j]), j + 1, nil
 			}
