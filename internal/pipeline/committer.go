@@ -148,11 +148,8 @@ func (c *Committer) Submit(ctx context.Context, tenant, source string, body []by
 	for i := range evs {
 		evs[i].ReceivedAt = now
 	}
-	s := &submission{
-		w: Work{Batch: store.IntakeBatch{ID: c.nextID(now), TenantID: tenant, Source: source, ReceivedAt: now, Body: body, Header: header},
-			Events: evs},
-		done: make(chan error, 1),
-	}
+	w := Work{Batch: store.IntakeBatch{ID: c.nextID(now), TenantID: tenant, Source: source, ReceivedAt: now, Body: body, Header: header},
+		Events: evs}
 	c.mu.RLock()
 	if c.shut {
 		c.mu.RUnlock()
@@ -162,8 +159,9 @@ func (c *Committer) Submit(ctx context.Context, tenant, source string, body []by
 		c.active.Add(1)
 		c.mu.RUnlock()
 		defer c.active.Done()
-		return c.appendNow(ctx, s.w)
+		return c.appendNow(w)
 	}
+	s := &submission{w: w, done: make(chan error, 1)}
 	select {
 	case c.in <- s:
 		c.mu.RUnlock()
@@ -276,8 +274,10 @@ func (c *Committer) stragglers(batch []*submission, prev int, took time.Duration
 // appendNow stores one delivery from its sender's goroutine and hands it
 // to the processor: with an append as cheap as a write(2), waking the
 // commit loop and waiting for it would cost more than the append.
-func (c *Committer) appendNow(ctx context.Context, w Work) error {
-	if err := c.direct.AppendIntake(context.WithoutCancel(ctx), []store.IntakeBatch{w.Batch}); err != nil {
+// The sender's cancellation does not stop it: an append is too short to
+// be worth abandoning half-way, and the sender retries anyway.
+func (c *Committer) appendNow(w Work) error {
+	if err := c.direct.AppendIntake(context.Background(), []store.IntakeBatch{w.Batch}); err != nil {
 		c.opts.Logger.Error("intake append failed", "error", err)
 		return fmt.Errorf("storing the delivery failed: %w", err)
 	}
