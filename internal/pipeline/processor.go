@@ -29,8 +29,10 @@ type ProcessorOptions struct {
 	ScanEvery time.Duration
 	// Linger is the least time between the starts of two processing
 	// transactions while nearly all events are repeats (default 20ms,
-	// doubling while they keep flooding in, up to 250ms): repeats arriving
-	// meanwhile join the next transaction, which writes each alert once.
+	// doubling while they keep flooding in, up to 1s on SQLite, where
+	// anything but a repeat ends the pause as it arrives, and 250ms on
+	// PostgreSQL): repeats arriving meanwhile join the next transaction,
+	// which writes each alert once.
 	// Otherwise the processor starts the next transaction as soon as the
 	// last one committed, with whatever arrived meanwhile — when processing
 	// is slower than intake, transactions grow by themselves — so a new
@@ -205,8 +207,13 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 			select {
 			case more := <-p.in:
 				add(more)
-				continue
+				if p.repeats(more) {
+					continue
+				}
+				// Something new: process it now, not after the pause.
+				p.linger = 0
 			case <-t.C:
+			case <-p.stop:
 			}
 			break
 		}
@@ -436,18 +443,51 @@ func (p *Processor) adapt(outs []Outcome) {
 		}
 	}
 	if len(outs) >= repeatFlood && dup*10 >= len(outs)*9 {
-		p.linger = min(max(2*p.linger, p.opts.Linger), maxLinger)
+		most := maxLinger
+		if p.alerts != nil {
+			most = maxLingerCached
+		}
+		p.linger = min(max(2*p.linger, p.opts.Linger), most)
 	} else {
 		p.linger = 0
 	}
 }
 
 // A repeat flood is a transaction of at least repeatFlood events, nine in
-// ten repeats; during one the pause grows up to maxLinger.
+// ten repeats; during one the pause grows up to maxLinger, or to
+// maxLingerCached where the alert cache tells repeats from new alerts as
+// they arrive (anything new ends the pause at once, see repeats).
 const (
 	repeatFlood = 16
 	maxLinger   = 250 * time.Millisecond
 )
+
+var maxLingerCached = time.Second // a variable for tests
+
+// repeats reports whether every event of ws repeats an alert the alert
+// cache holds with the same status and severity (what a Prometheus
+// re-sending its firing alerts sends): those may wait for the end of a
+// pause. Without the cache (PostgreSQL) nothing ends a pause early.
+func (p *Processor) repeats(ws []Work) bool {
+	if p.alerts == nil {
+		return true
+	}
+	for i := range ws {
+		w := &ws[i]
+		if w.Events == nil {
+			return false
+		}
+		for j := range w.Events {
+			e := &w.Events[j]
+			p.en.Dedup.Apply(e) // as processTx will: the fingerprint it looks up
+			a, ok := p.alerts.get(alertKey{w.Batch.TenantID, e.Fingerprint})
+			if !ok || a.Status != string(e.Status) || a.Severity != string(e.Severity) {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
 	var all []Outcome

@@ -176,3 +176,71 @@ func testScannedCopiesSkipped(t *testing.T, open opener) {
 		t.Errorf("received %d, %d OpsItems; want 20 and 20", stats.Received, len(h.opsItems()))
 	}
 }
+
+// During a repeat flood the processor pauses between transactions so that
+// repeats pile up (each alert written once), but a new alert arriving in
+// the pause ends it at once: here the pause would be ten minutes.
+func TestNewAlertEndsRepeatPause(t *testing.T) {
+	defer func(d time.Duration) { maxLingerCached = d }(maxLingerCached)
+	maxLingerCached = time.Hour
+	h := newHarnessOn(t, openSQLite(t), ByFingerprint{})
+	ctx := context.Background()
+	decided := make(chan Outcome, 100)
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{Linger: 10 * time.Minute, TickEvery: time.Hour, ScanEvery: time.Hour,
+		OnProcessed: func(outs []Outcome) {
+			for _, o := range outs {
+				decided <- o
+			}
+		}})
+	p.Start(ctx)
+	defer p.Stop(ctx)
+	n := 0
+	// send stores one delivery per fingerprint and hands them to the
+	// processor together.
+	send := func(fps ...string) {
+		var ws []Work
+		for _, fp := range fps {
+			ev := alert(fp, "firing", t0, nil)
+			body, _ := json.Marshal([]event.Event{ev})
+			n++
+			ws = append(ws, Work{Batch: store.IntakeBatch{ID: fmt.Sprintf("ib_%04d", n), TenantID: "acme", Source: "test", ReceivedAt: t0, Body: body},
+				Events: []event.Event{ev}})
+		}
+		bs := make([]store.IntakeBatch, len(ws))
+		for i := range ws {
+			bs[i] = ws[i].Batch
+		}
+		if err := h.st.(store.IntakeAppender).AppendIntake(ctx, bs); err != nil {
+			t.Fatal(err)
+		}
+		p.Input() <- ws
+	}
+	await := func(n int) []Outcome {
+		t.Helper()
+		var got []Outcome
+		for len(got) < n {
+			select {
+			case o := <-decided:
+				got = append(got, o)
+			case <-time.After(20 * time.Second):
+				t.Fatalf("%d of %d events decided after 20s", len(got), n)
+			}
+		}
+		return got
+	}
+	var fps []string
+	for i := range repeatFlood {
+		fps = append(fps, fmt.Sprintf("fp%d", i))
+	}
+	send(fps...)
+	await(repeatFlood)
+	// A flood of repeats: the pause grows to ten minutes after it.
+	send(fps...)
+	await(repeatFlood)
+	send(fps[:3]...) // waits in the pause
+	send("brand-new")
+	got := await(4)
+	if got[3].Decision != DecisionOpened || got[0].Decision != DecisionDeduplicated {
+		t.Fatalf("decisions %+v", got)
+	}
+}
