@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"container/list"
+	"hash/maphash"
 	"sync"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -25,6 +26,9 @@ type alertCache struct {
 	bytes    int
 	m        map[alertKey]*list.Element // of *alertEntry
 	lru      *list.List
+	// inhibit holds each tenant's inhibitFilter, seeded with seed.
+	inhibit map[string]*inhibitFilter
+	seed    maphash.Seed
 }
 
 type alertEntry struct {
@@ -34,7 +38,8 @@ type alertEntry struct {
 }
 
 func newAlertCache(max, maxBytes int) *alertCache {
-	return &alertCache{max: max, maxBytes: maxBytes, m: map[alertKey]*list.Element{}, lru: list.New()}
+	return &alertCache{max: max, maxBytes: maxBytes, m: map[alertKey]*list.Element{}, lru: list.New(),
+		inhibit: map[string]*inhibitFilter{}, seed: maphash.MakeSeed()}
 }
 
 // alertSize estimates the memory an entry holds: the struct, list and map
@@ -97,4 +102,104 @@ func (c *alertCache) reset() {
 	c.lru.Init()
 	c.bytes = 0
 	c.mu.Unlock()
+}
+
+// inhibitFilter knows which inhibition keys a tenant's stored alerts may
+// assert: a Bloom filter loaded from the store on first use and added to as
+// transactions store keys. A key it has never seen is asserted by no stored
+// alert, so looking it up needs no query — the answer for nearly every new
+// alert (an inhibiting alert is rare), which otherwise cost a query each.
+// Like the alert cache it is only correct while this process is the only
+// writer of inhibition keys (the Processor on SQLite). Keys alerts stopped
+// asserting stay in it (a query that finds nothing, never a wrong answer)
+// until the keys added since it was loaded outnumber what it was sized for;
+// it is then loaded again.
+type inhibitFilter struct {
+	bits  []uint64
+	mask  uint64 // len(bits)*64 - 1
+	room  int    // keys it may take before it is reloaded
+	added int
+}
+
+// inhibitHashes is how many bits a key sets; with 16 bits per key of room
+// a key never added passes for one about 1 time in 2,000 at worst.
+const inhibitHashes = 6
+
+func newInhibitFilter(keys int) *inhibitFilter {
+	room := max(2*keys, 1024)
+	n := 64
+	for n < 16*room {
+		n *= 2
+	}
+	return &inhibitFilter{bits: make([]uint64, n/64), mask: uint64(n - 1), room: room}
+}
+
+func (f *inhibitFilter) add(h uint64) {
+	for i := range uint64(inhibitHashes) {
+		b := (h + i*(h>>32|1)) & f.mask
+		f.bits[b/64] |= 1 << (b % 64)
+	}
+	f.added++
+}
+
+func (f *inhibitFilter) has(h uint64) bool {
+	for i := range uint64(inhibitHashes) {
+		b := (h + i*(h>>32|1)) & f.mask
+		if f.bits[b/64]&(1<<(b%64)) == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// mayInhibit reports whether a stored alert of tenant may assert one of
+// keys; false means none does. load lists the keys stored now (in the
+// caller's transaction); it is called when the tenant has no filter yet.
+// On a nil cache every answer is true.
+func (c *alertCache) mayInhibit(tenant string, keys []string, load func(fn func(string) error) error) (bool, error) {
+	if c == nil {
+		return true, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.inhibit[tenant]
+	if f == nil {
+		var hs []uint64
+		if err := load(func(k string) error { hs = append(hs, maphash.String(c.seed, k)); return nil }); err != nil {
+			return true, err
+		}
+		f = newInhibitFilter(len(hs))
+		for _, h := range hs {
+			f.add(h)
+		}
+		f.added = len(hs)
+		c.inhibit[tenant] = f
+	}
+	for _, k := range keys {
+		if f.has(maphash.String(c.seed, k)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// storingInhibitKeys adds keys about to be stored for tenant to its filter
+// (before they are: a transaction that then fails leaves keys in the
+// filter that are stored nowhere, which costs a query, not an answer).
+func (c *alertCache) storingInhibitKeys(tenant string, keys []string) {
+	if c == nil || len(keys) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.inhibit[tenant]
+	if f == nil {
+		return // loaded with these when first needed
+	}
+	for _, k := range keys {
+		f.add(maphash.String(c.seed, k))
+	}
+	if f.added > f.room {
+		delete(c.inhibit, tenant) // reloaded, sized for what is stored then
+	}
 }

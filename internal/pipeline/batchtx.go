@@ -650,7 +650,8 @@ func (b *batchTx) SetInhibitKeys(_ context.Context, tenant, fp string, keys []st
 }
 
 // InhibitingAlert answers from the keys asserted in this transaction, then
-// from the stored ones of alerts whose keys it did not change.
+// from the stored ones of alerts whose keys it did not change — with a
+// shared cache, only when its filter says a stored alert may assert one.
 func (b *batchTx) InhibitingAlert(ctx context.Context, tenant string, keys []string, except string) (string, error) {
 	p := &b.inhibit
 	for _, key := range keys {
@@ -663,6 +664,11 @@ func (b *batchTx) InhibitingAlert(ctx context.Context, tenant string, keys []str
 		if len(found) > 0 {
 			return slices.Min(found), nil
 		}
+	}
+	// With a shared cache, a key no stored alert asserts needs no query.
+	may, err := b.shared.mayInhibit(tenant, keys, func(fn func(string) error) error { return b.Tx.InhibitKeys(ctx, tenant, fn) })
+	if err != nil || !may {
+		return "", err
 	}
 	fp, err := b.Tx.InhibitingAlert(ctx, tenant, keys, except)
 	if err != nil || fp == "" {
@@ -688,6 +694,7 @@ func (b *batchTx) flushInhibit(ctx context.Context) error {
 	ks := make([]store.InhibitKeys, len(p.list))
 	for i, k := range p.list {
 		ks[i] = store.InhibitKeys{TenantID: k.tenant, Fingerprint: k.fp, Keys: p.keys[k]}
+		b.shared.storingInhibitKeys(k.tenant, ks[i].Keys)
 	}
 	clear(p.keys)
 	clear(p.by)

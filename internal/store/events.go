@@ -183,6 +183,9 @@ type EventReader interface {
 	// InhibitingAlert returns the fingerprint of a firing alert other than
 	// except that asserts one of keys ("" when none does).
 	InhibitingAlert(ctx context.Context, tenantID string, keys []string, except string) (string, error)
+	// InhibitKeys calls fn once with each distinct key the tenant's alerts
+	// assert, in no particular order.
+	InhibitKeys(ctx context.Context, tenantID string, fn func(key string) error) error
 }
 
 // IntakeAppender is implemented by stores that keep accepted deliveries

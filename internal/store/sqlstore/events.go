@@ -350,6 +350,24 @@ func (r reader) InhibitingAlert(ctx context.Context, tenantID string, keys []str
 	return "", nil
 }
 
+func (r reader) InhibitKeys(ctx context.Context, tenantID string, fn func(key string) error) error {
+	rows, err := r.q.Query(ctx, "SELECT DISTINCT key FROM inhibit_keys WHERE tenant_id = $1", tenantID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return err
+		}
+		if err := fn(k); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (t *tx) SetInhibitKeys(ctx context.Context, tenantID, fingerprint string, keys []string) error {
 	if _, err := t.h.Exec(ctx, "DELETE FROM inhibit_keys WHERE tenant_id = $1 AND fingerprint = $2", tenantID, fingerprint); err != nil {
 		return err

@@ -2,7 +2,9 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -135,6 +137,21 @@ func testRowsWriter(t *testing.T, s store.Store) {
 	}
 	if fp := inhibiting([]string{"k2", "nothing"}, ""); fp == "" || fp == "fp002" {
 		t.Errorf("k2 asserted by %q (fp002 has none left)", fp)
+	}
+	var keys []string
+	if err := s.InhibitKeys(ctx, "acme", func(k string) error { keys = append(keys, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	if want := []string{"all", "k0", "k1", "k2", "k9"}; !slices.Equal(keys, want) {
+		t.Errorf("inhibit keys of acme = %q, want %q (each once)", keys, want)
+	}
+	stop := errors.New("stop")
+	if err := s.InhibitKeys(ctx, "acme", func(string) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("InhibitKeys returned %v, want fn's error", err)
+	}
+	if err := s.InhibitKeys(ctx, "other", func(k string) error { return fmt.Errorf("tenant other has key %q", k) }); err != nil {
+		t.Error(err)
 	}
 
 	// An OpsItem created twice is a conflict, and nothing of that call stays.
