@@ -29,6 +29,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 	"github.com/flywheel-ops/flywheel/internal/web"
 )
 
@@ -95,7 +96,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	st, err := OpenStore(ctx, cfg.DB)
+	st, err := openStore(ctx, cfg.DB, sqlite.Options{IntakeSync: cfg.IntakeSync})
 	if err != nil {
 		return nil, err
 	}

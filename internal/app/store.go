@@ -12,13 +12,17 @@ import (
 
 // OpenStore opens (and migrates) the store a --db value names.
 func OpenStore(ctx context.Context, db string) (store.Store, error) {
+	return openStore(ctx, db, sqlite.Options{})
+}
+
+func openStore(ctx context.Context, db string, o sqlite.Options) (store.Store, error) {
 	driver, loc, err := config.ParseDB(db)
 	if err != nil {
 		return nil, err
 	}
 	switch driver {
 	case "sqlite":
-		s, err := sqlite.Open(ctx, loc, sqlite.Options{})
+		s, err := sqlite.Open(ctx, loc, o)
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite %s: %w", loc, err)
 		}

@@ -39,6 +39,7 @@ func (f *serverFlags) bind(fs *pflag.FlagSet, full bool) {
 	fs.StringVar(&f.cfg.TLSCA, "tls-ca", "", "PEM CA the --tls-cert chains to, put in enrollment bundles for agents to pin")
 	fs.StringSliceVar(&f.cfg.TLSHosts, "tls-hosts", nil, "extra DNS names and IPs of the --tls auto certificate (localhost, loopback IPs and the hostname are always in)")
 	fs.BoolVar(&f.cfg.InsecureHTTP, "insecure-http", false, "allow plain HTTP on a non-loopback --addr (behind a TLS-terminating proxy)")
+	fs.BoolVar(&f.cfg.IntakeSync, "intake-sync", false, "SQLite: flush accepted deliveries to the device before acknowledging them (survives power loss; slower)")
 	fs.StringVar(&f.cfg.AgentVersion, "agent-version", "", "agent version the fleet should run (default this server's; \"-\": no version drift)")
 	fs.DurationVar(&f.cfg.AgentHeartbeat, "agent-heartbeat", 0, "heartbeat interval given to agents started without --heartbeat (default 10s)")
 	fs.IntVar(&f.cfg.AgentMisses, "agent-misses", 0, "missed heartbeats before an agent is \"not reporting\" (default 3)")
@@ -65,6 +66,7 @@ func flagFields(dst, src *config.Config) map[string]func() {
 		"tls-ca":                  func() { dst.TLSCA = src.TLSCA },
 		"tls-hosts":               func() { dst.TLSHosts = src.TLSHosts },
 		"insecure-http":           func() { dst.InsecureHTTP = src.InsecureHTTP },
+		"intake-sync":             func() { dst.IntakeSync = src.IntakeSync },
 		"agent-version":           func() { dst.AgentVersion = src.AgentVersion },
 		"agent-heartbeat":         func() { dst.AgentHeartbeat = src.AgentHeartbeat },
 		"agent-misses":            func() { dst.AgentMisses = src.AgentMisses },

@@ -64,6 +64,10 @@ type Config struct {
 	// InsecureHTTP allows plain HTTP on a non-loopback address (behind a
 	// TLS-terminating proxy).
 	InsecureHTTP bool `yaml:"insecure_http" env:"INSECURE_HTTP"`
+	// IntakeSync flushes the SQLite store's intake journal to the device
+	// before each delivery is acknowledged: acknowledged deliveries then
+	// survive power loss, not only the process dying (docs/server.md).
+	IntakeSync bool `yaml:"intake_sync" env:"INTAKE_SYNC"`
 
 	// Fleet settings (docs/agent.md).
 	//

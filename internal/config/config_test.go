@@ -125,13 +125,13 @@ func TestTLSAndFleetSettings(t *testing.T) {
 	}
 	env := map[string]string{"FLYWHEEL_TLS": "auto", "FLYWHEEL_TLS_HOSTS": "a.example.com, 10.0.0.1", "FLYWHEEL_INSECURE_HTTP": "true",
 		"FLYWHEEL_AGENT_MISSES": "5", "FLYWHEEL_AGENT_HEARTBEAT": "30s", "FLYWHEEL_AGENT_REQUIRED_SERVICES": "sshd,chronyd",
-		"FLYWHEEL_UNMANAGED_HOSTS": "off"}
+		"FLYWHEEL_UNMANAGED_HOSTS": "off", "FLYWHEEL_INTAKE_SYNC": "true"}
 	var e Config
 	if err := e.ApplyEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
 		t.Fatal(err)
 	}
 	if e.TLSMode() != TLSAuto || len(e.TLSHosts) != 2 || e.TLSHosts[1] != "10.0.0.1" || !e.InsecureHTTP || e.AgentMisses != 5 ||
-		e.AgentHeartbeat != 30*time.Second || len(e.AgentRequiredServices) != 2 || e.UnmanagedHosts != "off" {
+		e.AgentHeartbeat != 30*time.Second || len(e.AgentRequiredServices) != 2 || e.UnmanagedHosts != "off" || !e.IntakeSync {
 		t.Errorf("from env = %+v", e)
 	}
 	if err := e.ApplyEnv(func(k string) (string, bool) { return "sometimes", k == "FLYWHEEL_INSECURE_HTTP" }); err == nil ||

@@ -82,7 +82,7 @@ func (b *backend) openIntake(ctx context.Context) error {
 	if _, err := b.writer.ExecContext(ctx, journalSchema); err != nil {
 		return fmt.Errorf("intake journal tables: %w", err)
 	}
-	l, err := journal.Open(journalDir(b.path), journal.Options{SegmentSize: journalSegment})
+	l, err := journal.Open(journalDir(b.path), journal.Options{SegmentSize: journalSegment, Sync: b.intakeSync})
 	if err != nil {
 		return fmt.Errorf("intake journal: %w", err)
 	}
@@ -177,9 +177,10 @@ func (j *intakeJournal) at(pos int64) int {
 
 var _ store.IntakeAppender = (*Store)(nil)
 
-// AppendGroups is false: an append is one write(2) to the journal, cheaper
-// than handing the delivery to a group commit and waiting for it.
-func (s *Store) AppendGroups() bool { return s.b.intake == nil }
+// AppendGroups is false unless appends are flushed to the device: an
+// append is then one write(2) to the journal, cheaper than handing the
+// delivery to a group commit and waiting for it; a flush is worth sharing.
+func (s *Store) AppendGroups() bool { return s.b.intake == nil || s.b.intakeSync }
 
 // AppendIntake makes deliveries durable: one write(2) to the journal (see
 // the pipeline's Committer, which groups concurrent deliveries).

@@ -373,3 +373,32 @@ func FuzzDecodeDelivery(f *testing.F) {
 		}
 	})
 }
+
+// With IntakeSync each append is flushed to the device, so appends are
+// worth grouping; what was appended is there after a restart.
+func TestIntakeSync(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "flywheel.db")
+	s, err := Open(ctx, path, Options{IntakeSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.AppendGroups() {
+		t.Fatal("a synced journal does not ask for grouped appends")
+	}
+	if err := s.AppendIntake(ctx, []store.IntakeBatch{delivery(1), delivery(2)}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.AppendGroups() {
+		t.Fatal("an unsynced journal asks for grouped appends")
+	}
+	if n, err := s.CountUnprocessedIntake(ctx); err != nil || n != 2 {
+		t.Fatalf("after restart: %d, %v", n, err)
+	}
+}

@@ -33,6 +33,10 @@ type Options struct {
 	ReadOnly bool
 	// ReadConns bounds the read pool (default: number of CPUs, at least 2).
 	ReadConns int
+	// IntakeSync flushes each append to the intake journal to the device
+	// (fdatasync) before it returns; then the journal's appends are grouped
+	// (store.IntakeAppender.AppendGroups).
+	IntakeSync bool
 }
 
 // Store is the SQLite store.
@@ -50,7 +54,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, err
 	}
-	b := &backend{path: path}
+	b := &backend{path: path, intakeSync: opts.IntakeSync}
 	if !opts.ReadOnly {
 		lock, err := lockFile(path + ".lock")
 		if err != nil {
@@ -139,8 +143,9 @@ type backend struct {
 	lock   *os.File
 	// intake is the journal of accepted deliveries (intake.go); nil when
 	// opened read-only.
-	intake *intakeJournal
-	ckpt   *checkpointer
+	intake     *intakeJournal
+	intakeSync bool
+	ckpt       *checkpointer
 }
 
 var _ sqlstore.Backend = (*backend)(nil)
