@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -65,6 +66,10 @@ type Processor struct {
 	// scanned holds the deliveries a scan processed while copies of them
 	// may still wait in the hand-off (see unscanned).
 	scanned map[string]bool
+	// okTx counts committed processing transactions; strikes the failures
+	// of deliveries that failed alone (see strike).
+	okTx    int
+	strikes map[string]strike
 	back    atomic.Int64
 	stop    chan struct{}
 	done    chan struct{}
@@ -90,7 +95,7 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 		o.Linger = 20 * time.Millisecond
 	}
 	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
-		scanned: map[string]bool{}}
+		scanned: map[string]bool{}, strikes: map[string]strike{}}
 	if st.Driver() == "sqlite" {
 		// One process holds a SQLite database, and in it only the
 		// Processor writes alert state.
@@ -396,14 +401,14 @@ func (p *Processor) processChunk(ctx context.Context, work []Work) bool {
 		return true
 	}
 	if len(work) == 1 {
-		p.opts.Logger.Error("processing a delivery failed; it stays unprocessed", "batch", work[0].Batch.ID, "error", err)
+		p.strike(ctx, work[0], err)
 		return false
 	}
 	ok := true
 	for _, w := range work {
 		outs, err := p.processTx(ctx, []Work{w})
 		if err != nil {
-			p.opts.Logger.Error("processing a delivery failed; it stays unprocessed", "batch", w.Batch.ID, "error", err)
+			p.strike(ctx, w, err)
 			ok = false
 			continue
 		}
@@ -412,7 +417,68 @@ func (p *Processor) processChunk(ctx context.Context, work []Work) bool {
 	return ok
 }
 
+// A delivery that fails processing on its own poisonStrikes times, with
+// other deliveries processed in between each time (so not while the
+// database is down), is set aside: recorded in the audit log with its body
+// and error (action intake.set_aside) and counted processed. Otherwise it
+// would be retried forever and, on SQLite, hold every later delivery's
+// journal segment on disk.
+const (
+	poisonStrikes = 3
+	maxSetAside   = 64 << 10 // bytes of the body the record keeps
+)
+
+type strike struct {
+	n, okTx int
+}
+
+func (p *Processor) strike(ctx context.Context, w Work, err error) {
+	s := p.strikes[w.Batch.ID]
+	if s.n == 0 || p.okTx > s.okTx {
+		s.n++
+		s.okTx = p.okTx
+	}
+	p.strikes[w.Batch.ID] = s
+	if s.n < poisonStrikes {
+		p.opts.Logger.Error("processing a delivery failed; it stays unprocessed", "batch", w.Batch.ID, "failures", s.n, "error", err)
+		return
+	}
+	body := string(w.Batch.Body)
+	if len(body) > maxSetAside {
+		body = body[:maxSetAside]
+	}
+	var claimed []string
+	serr := p.st.InTx(ctx, func(tx store.Tx) error {
+		var err2 error
+		if claimed, err2 = tx.ClaimIntakeBatches(ctx, []string{w.Batch.ID}); err2 != nil || len(claimed) == 0 {
+			return err2
+		}
+		_, err2 = audit.Append(ctx, tx, w.Batch.TenantID, p.opts.Clock(), audit.Entry{Actor: "system:pipeline", Action: "intake.set_aside",
+			Target: "intake/" + w.Batch.ID, Result: "failed: " + err.Error(),
+			Detail: map[string]any{"source": w.Batch.Source, "received_at": w.Batch.ReceivedAt, "failures": s.n,
+				"body": body, "body_bytes": len(w.Batch.Body)}})
+		return err2
+	})
+	if serr != nil {
+		p.opts.Logger.Error("setting a failing delivery aside failed; it stays unprocessed", "batch", w.Batch.ID, "error", serr)
+		return
+	}
+	delete(p.strikes, w.Batch.ID)
+	p.opts.Logger.Error("a delivery failed processing repeatedly and was set aside (audit action intake.set_aside)",
+		"batch", w.Batch.ID, "failures", s.n, "error", err)
+	if len(claimed) > 0 {
+		p.done1([]Work{w}, nil)
+	}
+}
+
 func (p *Processor) done1(work []Work, outs []Outcome) {
+	p.okTx++
+	for i := range work {
+		if len(p.strikes) == 0 {
+			break
+		}
+		delete(p.strikes, work[i].Batch.ID)
+	}
 	var n int64
 	for i := range work {
 		n += int64(work[i].size())

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -242,5 +244,65 @@ func TestNewAlertEndsRepeatPause(t *testing.T) {
 	got := await(4)
 	if got[3].Decision != DecisionOpened || got[0].Decision != DecisionDeduplicated {
 		t.Fatalf("decisions %+v", got)
+	}
+}
+
+// failOn is ByFingerprint but for one fingerprint, whose processing fails.
+type failOn struct {
+	ByFingerprint
+	fp string
+}
+
+func (f failOn) Correlate(tenant string, e *event.Event) (Group, error) {
+	if e.Fingerprint == f.fp {
+		return Group{}, fmt.Errorf("cannot correlate %s", f.fp)
+	}
+	return f.ByFingerprint.Correlate(tenant, e)
+}
+
+// A delivery that keeps failing while others are processed is set aside
+// after three failures: audited with its body and error, no longer
+// unprocessed, and the deliveries after it are not held up.
+func TestPoisonDeliverySetAside(t *testing.T) {
+	h := newHarnessOn(t, openSQLite(t), failOn{fp: "poison"})
+	ctx := context.Background()
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{TickEvery: time.Hour, ScanEvery: 20 * time.Millisecond})
+	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{})
+	p.Start(ctx)
+	c.Start(ctx)
+	defer p.Stop(ctx)
+	defer c.Stop(ctx)
+	send := func(fp string) {
+		ev := alert(fp, "firing", t0, nil)
+		body, _ := json.Marshal([]event.Event{ev})
+		if err := c.Submit(ctx, "acme", "test", body, nil, []event.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("poison")
+	var audited []store.AuditRecord
+	for i := 0; len(audited) == 0; i++ {
+		if i == 500 {
+			t.Fatal("the failing delivery was not set aside")
+		}
+		send(fmt.Sprintf("good%d", i)) // successes between the poison's retries
+		time.Sleep(10 * time.Millisecond)
+		recs, _, err := h.st.ListAudit(ctx, "acme", store.Page{Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		audited = slices.DeleteFunc(recs, func(r store.AuditRecord) bool { return r.Action != "intake.set_aside" })
+	}
+	r := audited[0]
+	if !strings.Contains(r.Result, "cannot correlate poison") || !strings.Contains(string(r.Detail), `\"fingerprint\":\"poison\"`) ||
+		!strings.Contains(string(r.Detail), `"failures":3`) {
+		t.Fatalf("set-aside record: %+v %s", r, r.Detail)
+	}
+	waitFor(t, "nothing left unprocessed", func() bool {
+		n, _ := h.st.CountUnprocessedIntake(ctx)
+		return n == 0
+	})
+	if len(audited) != 1 {
+		t.Fatalf("%d set-aside records", len(audited))
 	}
 }
