@@ -26,8 +26,10 @@ type alertCache struct {
 	bytes    int
 	m        map[alertKey]*list.Element // of *alertEntry
 	lru      *list.List
-	// inhibit holds each tenant's inhibitFilter, seeded with seed.
-	inhibit map[string]*inhibitFilter
+	// inhibit and groups filter lookups (see keyFilters); their hashes
+	// are seeded with seed.
+	inhibit keyFilters
+	groups  keyFilters
 	seed    maphash.Seed
 }
 
@@ -39,7 +41,7 @@ type alertEntry struct {
 
 func newAlertCache(max, maxBytes int) *alertCache {
 	return &alertCache{max: max, maxBytes: maxBytes, m: map[alertKey]*list.Element{}, lru: list.New(),
-		inhibit: map[string]*inhibitFilter{}, seed: maphash.MakeSeed()}
+		inhibit: keyFilters{}, groups: keyFilters{}, seed: maphash.MakeSeed()}
 }
 
 // alertSize estimates the memory an entry holds: the struct, list and map
@@ -104,46 +106,51 @@ func (c *alertCache) reset() {
 	c.mu.Unlock()
 }
 
-// inhibitFilter knows which inhibition keys a tenant's stored alerts may
-// assert: a Bloom filter loaded from the store on first use and added to as
-// transactions store keys. A key it has never seen is asserted by no stored
-// alert, so looking it up needs no query — the answer for nearly every new
-// alert (an inhibiting alert is rare), which otherwise cost a query each.
-// Like the alert cache it is only correct while this process is the only
-// writer of inhibition keys (the Processor on SQLite). Keys alerts stopped
-// asserting stay in it (a query that finds nothing, never a wrong answer)
-// until the keys added since it was loaded outnumber what it was sized for;
-// it is then loaded again.
-type inhibitFilter struct {
+// keyFilters knows, per tenant, which keys stored rows may carry: a Bloom
+// filter loaded from the store on first use and added to as transactions
+// store rows. A key it has never seen is carried by no stored row, so a
+// lookup of it needs no query. Like the alert cache it is only correct
+// while this process is the only writer of those rows' keys (the Processor
+// on SQLite). Keys rows no longer carry stay in it (a query that finds
+// nothing, never a wrong answer) until the keys added since it was loaded
+// outnumber what it was sized for; it is then loaded again.
+//
+// The alert cache holds two: the inhibition keys stored alerts assert
+// (an inhibiting alert is rare, and every new alert looked its keys up),
+// and the correlation groups (rule and group key) of stored OpsItems (every
+// new alert of a new group looked for an open OpsItem of it).
+type keyFilters map[string]*keyFilter
+
+type keyFilter struct {
 	bits  []uint64
 	mask  uint64 // len(bits)*64 - 1
 	room  int    // keys it may take before it is reloaded
 	added int
 }
 
-// inhibitHashes is how many bits a key sets; with 16 bits per key of room
+// filterHashes is how many bits a key sets; with 16 bits per key of room
 // a key never added passes for one about 1 time in 2,000 at worst.
-const inhibitHashes = 6
+const filterHashes = 6
 
-func newInhibitFilter(keys int) *inhibitFilter {
+func newKeyFilter(keys int) *keyFilter {
 	room := max(2*keys, 1024)
 	n := 64
 	for n < 16*room {
 		n *= 2
 	}
-	return &inhibitFilter{bits: make([]uint64, n/64), mask: uint64(n - 1), room: room}
+	return &keyFilter{bits: make([]uint64, n/64), mask: uint64(n - 1), room: room}
 }
 
-func (f *inhibitFilter) add(h uint64) {
-	for i := range uint64(inhibitHashes) {
+func (f *keyFilter) add(h uint64) {
+	for i := range uint64(filterHashes) {
 		b := (h + i*(h>>32|1)) & f.mask
 		f.bits[b/64] |= 1 << (b % 64)
 	}
 	f.added++
 }
 
-func (f *inhibitFilter) has(h uint64) bool {
-	for i := range uint64(inhibitHashes) {
+func (f *keyFilter) has(h uint64) bool {
+	for i := range uint64(filterHashes) {
 		b := (h + i*(h>>32|1)) & f.mask
 		if f.bits[b/64]&(1<<(b%64)) == 0 {
 			return false
@@ -152,54 +159,90 @@ func (f *inhibitFilter) has(h uint64) bool {
 	return true
 }
 
-// mayInhibit reports whether a stored alert of tenant may assert one of
-// keys; false means none does. load lists the keys stored now (in the
-// caller's transaction); it is called when the tenant has no filter yet.
-// On a nil cache every answer is true.
-func (c *alertCache) mayInhibit(tenant string, keys []string, load func(fn func(string) error) error) (bool, error) {
-	if c == nil {
-		return true, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f := c.inhibit[tenant]
+// may reports whether a stored row of tenant may carry one of keys; false
+// means none does. load lists the keys stored now (in the caller's
+// transaction); it is called when the tenant has no filter yet.
+func (fs keyFilters) may(seed maphash.Seed, tenant string, keys []string, load func(fn func(string) error) error) (bool, error) {
+	f := fs[tenant]
 	if f == nil {
 		var hs []uint64
-		if err := load(func(k string) error { hs = append(hs, maphash.String(c.seed, k)); return nil }); err != nil {
+		if err := load(func(k string) error { hs = append(hs, maphash.String(seed, k)); return nil }); err != nil {
 			return true, err
 		}
-		f = newInhibitFilter(len(hs))
+		f = newKeyFilter(len(hs))
 		for _, h := range hs {
 			f.add(h)
 		}
-		f.added = len(hs)
-		c.inhibit[tenant] = f
+		fs[tenant] = f
 	}
 	for _, k := range keys {
-		if f.has(maphash.String(c.seed, k)) {
+		if f.has(maphash.String(seed, k)) {
 			return true, nil
 		}
 	}
 	return false, nil
 }
 
-// storingInhibitKeys adds keys about to be stored for tenant to its filter
-// (before they are: a transaction that then fails leaves keys in the
-// filter that are stored nowhere, which costs a query, not an answer).
+// storing adds keys about to be stored for tenant (before they are: a
+// transaction that then fails leaves keys in the filter that are stored
+// nowhere, which costs a query, not an answer).
+func (fs keyFilters) storing(seed maphash.Seed, tenant string, keys []string) {
+	f := fs[tenant]
+	if f == nil {
+		return // loaded with these when first needed
+	}
+	for _, k := range keys {
+		f.add(maphash.String(seed, k))
+	}
+	if f.added > f.room {
+		delete(fs, tenant) // reloaded, sized for what is stored then
+	}
+}
+
+// mayInhibit reports whether a stored alert of tenant may assert one of
+// keys (see keyFilters); on a nil cache every answer is true.
+func (c *alertCache) mayInhibit(tenant string, keys []string, load func(fn func(string) error) error) (bool, error) {
+	if c == nil {
+		return true, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.inhibit.may(c.seed, tenant, keys, load)
+}
+
+// storingInhibitKeys adds keys an alert of tenant is about to assert.
 func (c *alertCache) storingInhibitKeys(tenant string, keys []string) {
 	if c == nil || len(keys) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f := c.inhibit[tenant]
-	if f == nil {
-		return // loaded with these when first needed
+	c.inhibit.storing(c.seed, tenant, keys)
+}
+
+// groupFilterKey is a correlation group as the group filter holds it.
+func groupFilterKey(rule, key string) string { return rule + "\x00" + key }
+
+// mayHaveGroup reports whether a stored OpsItem of tenant may belong to
+// the correlation group (see keyFilters); on a nil cache every answer is
+// true. load lists the groups of the tenant's stored OpsItems.
+func (c *alertCache) mayHaveGroup(tenant, rule, key string, load func(fn func(rule, key string) error) error) (bool, error) {
+	if c == nil {
+		return true, nil
 	}
-	for _, k := range keys {
-		f.add(maphash.String(c.seed, k))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.groups.may(c.seed, tenant, []string{groupFilterKey(rule, key)}, func(fn func(string) error) error {
+		return load(func(rule, key string) error { return fn(groupFilterKey(rule, key)) })
+	})
+}
+
+// storingGroup adds the group of an OpsItem of tenant about to be stored.
+func (c *alertCache) storingGroup(tenant, rule, key string) {
+	if c == nil {
+		return
 	}
-	if f.added > f.room {
-		delete(c.inhibit, tenant) // reloaded, sized for what is stored then
-	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.groups.storing(c.seed, tenant, []string{groupFilterKey(rule, key)})
 }

@@ -1,8 +1,13 @@
 package pipeline
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -47,4 +52,227 @@ func TestAlertCacheLRU(t *testing.T) {
 	if _, ok := none.get(key(0)); ok {
 		t.Error("nil cache answered")
 	}
+}
+
+// countingTx counts the inhibition and group lookups that reach the store.
+type countingTx struct {
+	store.Tx
+	n      *int
+	groups *int
+}
+
+func (c countingTx) OpenGroup(ctx context.Context, tenant, rule, key string, since time.Time) (store.OpsItem, error) {
+	*c.groups++
+	return c.Tx.OpenGroup(ctx, tenant, rule, key, since)
+}
+
+func (c countingTx) InhibitingAlert(ctx context.Context, tenant string, keys []string, except string) (string, error) {
+	*c.n++
+	return c.Tx.InhibitingAlert(ctx, tenant, keys, except)
+}
+
+// TestInhibitFilterAnswersAsTheStore runs random transactions of
+// inhibition keys set and looked up through batchTx with a shared cache (as
+// the Processor on SQLite does), some rolled back, and checks every answer
+// against a model of what is stored plus what the transaction asserted
+// earlier: the filter may only save queries, never change an answer. A
+// lookup of keys no alert ever asserted must not reach the store at all.
+func TestInhibitFilterAnswersAsTheStore(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLite(t)
+	mustTx(t, st, func(tx store.Tx) error {
+		return tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
+	})
+	shared := newAlertCache(alertCacheSize, alertCacheBytes)
+	rng := rand.New(rand.NewPCG(3, 4))
+	committed := map[string][]string{} // fingerprint → keys stored
+	asserted := func(m map[string][]string, keys []string, except string) []string {
+		var fps []string
+		for fp, ks := range m {
+			if fp != except && slices.ContainsFunc(keys, func(k string) bool { return slices.Contains(ks, k) }) {
+				fps = append(fps, fp)
+			}
+		}
+		return fps
+	}
+	var lookups, unseenLookups, unseenQueries, reloads int
+	errRollback := errors.New("rolled back")
+	for round := range 120 {
+		working := map[string][]string{}
+		for fp, ks := range committed {
+			working[fp] = ks
+		}
+		before := shared.inhibit["acme"]
+		queries := 0
+		err := st.InTx(ctx, func(stx store.Tx) error {
+			b := newBatchTx(countingTx{Tx: stx, n: &queries, groups: new(int)}, shared)
+			for range 30 {
+				if rng.IntN(2) == 0 {
+					fp := fmt.Sprint("fp", rng.IntN(40))
+					var keys []string
+					for range rng.IntN(4) {
+						keys = append(keys, fmt.Sprint("k", rng.IntN(60)))
+					}
+					slices.Sort(keys)
+					keys = slices.Compact(keys)
+					if err := b.SetInhibitKeys(ctx, "acme", fp, keys); err != nil {
+						return err
+					}
+					working[fp] = keys
+					continue
+				}
+				keys := []string{fmt.Sprint("k", rng.IntN(60))}
+				unseen := rng.IntN(4) == 0
+				if unseen {
+					keys = []string{fmt.Sprint("never", rng.IntN(20))}
+				}
+				except := ""
+				if rng.IntN(2) == 0 {
+					except = fmt.Sprint("fp", rng.IntN(40))
+				}
+				n := queries
+				fp, err := b.InhibitingAlert(ctx, "acme", keys, except)
+				if err != nil {
+					return err
+				}
+				lookups++
+				if want := asserted(working, keys, except); len(want) == 0 && fp != "" || len(want) > 0 && !slices.Contains(want, fp) {
+					t.Errorf("round %d: %v (except %q) inhibited by %q, want one of %q", round, keys, except, fp, want)
+				}
+				if unseen {
+					unseenLookups++
+					unseenQueries += queries - n
+				}
+			}
+			if round%5 == 4 {
+				return errRollback
+			}
+			return b.flush(ctx)
+		})
+		switch {
+		case errors.Is(err, errRollback):
+			shared.reset() // as the Processor does after a failed transaction
+		case err != nil:
+			t.Fatal(err)
+		default:
+			committed = working
+		}
+		if before != nil && shared.inhibit["acme"] != before {
+			reloads++
+		}
+	}
+	if unseenLookups == 0 || unseenQueries > 0 {
+		t.Errorf("%d of %d lookups of keys never asserted reached the store", unseenQueries, unseenLookups)
+	}
+	if reloads == 0 {
+		t.Error("the filter was never reloaded: the test does not cover its growth")
+	}
+	t.Logf("%d lookups, %d reloads", lookups, reloads)
+}
+
+// TestGroupFilterAnswersAsTheStore does the same for OpenGroup: random
+// transactions create OpsItems in correlation groups, resolve some and look
+// groups up through batchTx with a shared cache; every answer must be an
+// open OpsItem of the group when the model has one, and none otherwise, and
+// a group no OpsItem ever had must not be looked up in the store.
+func TestGroupFilterAnswersAsTheStore(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLite(t)
+	mustTx(t, st, func(tx store.Tx) error {
+		return tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
+	})
+	shared := newAlertCache(alertCacheSize, alertCacheBytes)
+	rng := rand.New(rand.NewPCG(5, 6))
+	type item struct{ group, status string }
+	committed := map[string]item{} // OpsItem ID → its group and status
+	var lookups, unseenLookups, unseenQueries, reloads, seq int
+	errRollback := errors.New("rolled back")
+	for round := range 120 {
+		working := map[string]item{}
+		for id, it := range committed {
+			working[id] = it
+		}
+		before := shared.groups["acme"]
+		var queries int
+		err := st.InTx(ctx, func(stx store.Tx) error {
+			b := newBatchTx(countingTx{Tx: stx, n: new(int), groups: &queries}, shared)
+			for range 30 {
+				switch rng.IntN(3) {
+				case 0:
+					seq++
+					g := fmt.Sprint("g", rng.IntN(40))
+					o := store.OpsItem{ID: fmt.Sprintf("oi_%05d", seq), TenantID: "acme", Title: "T", Category: "monitoring", Severity: "high",
+						Status: "open", CreatedAt: t0, UpdatedAt: t0, Rule: "r", GroupKey: g, FirstEventAt: t0, LastEventAt: t0.Add(time.Duration(seq))}
+					if err := b.CreateOpsItem(ctx, o); err != nil {
+						return err
+					}
+					working[o.ID] = item{g, "open"}
+				case 1:
+					if seq == 0 {
+						continue
+					}
+					id := fmt.Sprintf("oi_%05d", 1+rng.IntN(seq))
+					if _, ok := working[id]; !ok {
+						continue // rolled back
+					}
+					o, err := b.GetOpsItem(ctx, "acme", id)
+					if err != nil {
+						return err
+					}
+					o.Status = "resolved"
+					if err := b.UpdateOpsItem(ctx, o); err != nil {
+						return err
+					}
+					working[id] = item{o.GroupKey, "resolved"}
+				default:
+					g := fmt.Sprint("g", rng.IntN(40))
+					unseen := rng.IntN(4) == 0
+					if unseen {
+						g = fmt.Sprint("never", rng.IntN(20))
+					}
+					n := queries
+					o, err := b.OpenGroup(ctx, "acme", "r", g, time.Time{})
+					if err != nil && !errors.Is(err, store.ErrNotFound) {
+						return err
+					}
+					lookups++
+					var want []string
+					for id, it := range working {
+						if it.group == g && it.status == "open" {
+							want = append(want, id)
+						}
+					}
+					if len(want) == 0 && err == nil || len(want) > 0 && (err != nil || !slices.Contains(want, o.ID)) {
+						t.Errorf("round %d: open OpsItem of group %s is %q (%v), want one of %q", round, g, o.ID, err, want)
+					}
+					if unseen {
+						unseenLookups++
+						unseenQueries += queries - n
+					}
+				}
+			}
+			if round%5 == 4 {
+				return errRollback
+			}
+			return b.flush(ctx)
+		})
+		switch {
+		case errors.Is(err, errRollback):
+			shared.reset()
+		case err != nil:
+			t.Fatal(err)
+		default:
+			committed = working
+		}
+		if before != nil && shared.groups["acme"] != before {
+			reloads++
+		}
+	}
+	if unseenLookups == 0 || unseenQueries > 0 {
+		t.Errorf("%d of %d lookups of groups no OpsItem ever had reached the store", unseenQueries, unseenLookups)
+	}
+	if reloads == 0 {
+		t.Error("the filter was never reloaded: the test does not cover its growth")
+	}
+	t.Logf("%d lookups, %d reloads", lookups, reloads)
 }

@@ -477,10 +477,26 @@ func (b *batchTx) UpdateOpsItem(ctx context.Context, o store.OpsItem) error {
 	if err := b.flushRepeats(ctx); err != nil {
 		return err
 	}
+	b.shared.storingGroup(o.TenantID, o.Rule, o.GroupKey)
 	return b.Tx.UpdateOpsItem(ctx, o)
 }
 
+// OpenGroup flushes what the answer depends on and asks the store — with a
+// shared cache, only when its filter says a stored OpsItem may belong to the
+// group (OpsItems created here are not stored yet, and are asked about
+// after they are).
 func (b *batchTx) OpenGroup(ctx context.Context, tenant, rule, key string, since time.Time) (store.OpsItem, error) {
+	if b.ops.groups[groupKey{tenant, rule, key}] == 0 {
+		may, err := b.shared.mayHaveGroup(tenant, rule, key, func(fn func(rule, key string) error) error {
+			return b.Tx.OpsItemGroups(ctx, tenant, fn)
+		})
+		if err != nil {
+			return store.OpsItem{}, err
+		}
+		if !may {
+			return store.OpsItem{}, fmt.Errorf("open group %s/%s: %w", rule, key, store.ErrNotFound)
+		}
+	}
 	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItem{}, err
 	}
@@ -572,6 +588,7 @@ func (b *batchTx) flushOps(ctx context.Context) error {
 		os := make([]store.OpsItem, len(p.freshList))
 		for i, k := range p.freshList {
 			os[i] = *p.fresh[k]
+			b.shared.storingGroup(os[i].TenantID, os[i].Rule, os[i].GroupKey)
 		}
 		clear(p.fresh)
 		clear(p.groups)

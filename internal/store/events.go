@@ -186,6 +186,10 @@ type EventReader interface {
 	// InhibitKeys calls fn once with each distinct key the tenant's alerts
 	// assert, in no particular order.
 	InhibitKeys(ctx context.Context, tenantID string, fn func(key string) error) error
+	// OpsItemGroups calls fn once with each distinct correlation group
+	// (rule and group key) of the tenant's OpsItems, whatever their status,
+	// in no particular order.
+	OpsItemGroups(ctx context.Context, tenantID string, fn func(rule, key string) error) error
 }
 
 // IntakeAppender is implemented by stores that keep accepted deliveries

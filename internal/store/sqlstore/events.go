@@ -200,6 +200,24 @@ func (r reader) OpenGroup(ctx context.Context, tenantID, rule, key string, since
 	return o, r.notFound(err, "open group "+rule+"/"+key)
 }
 
+func (r reader) OpsItemGroups(ctx context.Context, tenantID string, fn func(rule, key string) error) error {
+	rows, err := r.q.Query(ctx, "SELECT DISTINCT rule, group_key FROM opsitems WHERE tenant_id = $1", tenantID)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var rule, key string
+		if err := rows.Scan(&rule, &key); err != nil {
+			return err
+		}
+		if err := fn(rule, key); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (t *tx) PutOpsItemMember(ctx context.Context, m store.OpsItemMember) error {
 	_, err := t.h.Exec(ctx, `INSERT INTO opsitem_members (tenant_id, opsitem_id, fingerprint, title, source, severity, status, occurrences, first_seen, last_seen)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)

@@ -154,6 +154,31 @@ func testRowsWriter(t *testing.T, s store.Store) {
 		t.Error(err)
 	}
 
+	// Correlation groups of OpsItems: each once, whatever the status, of
+	// the tenant only.
+	mkTenant(t, s, "groups")
+	mustTx(t, s, func(tx store.Tx) error {
+		for i, o := range []store.OpsItem{{Rule: "r", GroupKey: "g1", Status: "open"}, {Rule: "r", GroupKey: "g1", Status: "resolved"},
+			{Rule: "r", GroupKey: "g2", Status: "closed"}, {Status: "open"}} {
+			o.ID, o.TenantID, o.Title, o.Category, o.Severity, o.CreatedAt, o.UpdatedAt = fmt.Sprint("oi_group_", i), "groups", "T", "monitoring", "high", t0, t0
+			if err := tx.CreateOpsItem(ctx, o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var groups []string
+	if err := s.OpsItemGroups(ctx, "groups", func(rule, key string) error { groups = append(groups, rule+"/"+key); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(groups)
+	if want := []string{"/", "r/g1", "r/g2"}; !slices.Equal(groups, want) {
+		t.Errorf("groups of OpsItems = %q, want %q", groups, want)
+	}
+	if err := s.OpsItemGroups(ctx, "groups", func(string, string) error { return stop }); !errors.Is(err, stop) {
+		t.Errorf("OpsItemGroups returned %v, want fn's error", err)
+	}
+
 	// An OpsItem created twice is a conflict, and nothing of that call stays.
 	err = s.InTx(ctx, func(tx store.Tx) error { return tx.CreateOpsItems(ctx, items[:2]) })
 	if err == nil {
