@@ -66,6 +66,14 @@ func (m *httpMetrics) observe(rt Route, code int, d time.Duration) {
 }
 
 func statusText(code int) string {
+	switch code { // the usual ones without an allocation
+	case http.StatusOK:
+		return "200"
+	case http.StatusAccepted:
+		return "202"
+	case http.StatusNoContent:
+		return "204"
+	}
 	const digits = "0123456789"
 	if code < 100 || code > 999 {
 		return "000"

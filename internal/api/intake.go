@@ -64,17 +64,7 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 		}
 		return BadRequest("reading request body: %v", err)
 	}
-	hdr := http.Header{}
-	for _, k := range keptHeaders {
-		if v := r.Header.Get(k); v != "" {
-			hdr.Set(k, v)
-		}
-	}
-	if r.URL.RawQuery != "" {
-		if m := r.URL.Query().Get("mapping"); m != "" {
-			hdr.Set("X-Flywheel-Mapping", m)
-		}
-	}
+	hdr := keptHeader(r)
 	res, err := ad.Parse(r.Context(), intake.Request{Body: body, Header: hdr})
 	if err != nil {
 		if br, ok := intake.AsBadRequest(err); ok {
@@ -126,6 +116,41 @@ func readBody(r *http.Request) ([]byte, error) {
 	_, err := buf.ReadFrom(r.Body)
 	return buf.Bytes(), err
 }
+
+// keptHeader is the header an adapter parses a delivery with, and that is
+// stored with it: the kept request headers, and ?mapping= as
+// X-Flywheel-Mapping.
+func keptHeader(r *http.Request) http.Header {
+	if r.URL.RawQuery == "" && r.Header.Get("Content-Type") == "application/json" {
+		// A plain JSON delivery, the usual one: nothing else to keep.
+		only := true
+		for _, k := range keptHeaders[1:] {
+			if r.Header.Get(k) != "" {
+				only = false
+				break
+			}
+		}
+		if only {
+			return jsonOnly
+		}
+	}
+	hdr := http.Header{}
+	for _, k := range keptHeaders {
+		if v := r.Header.Get(k); v != "" {
+			hdr.Set(k, v)
+		}
+	}
+	if r.URL.RawQuery != "" {
+		if m := r.URL.Query().Get("mapping"); m != "" {
+			hdr.Set("X-Flywheel-Mapping", m)
+		}
+	}
+	return hdr
+}
+
+// jsonOnly is the kept header of a plain JSON delivery; it is shared, and
+// nothing may change it.
+var jsonOnly = http.Header{"Content-Type": {"application/json"}}
 
 // jsonContentType is the stored header of most deliveries.
 var jsonContentType, _ = json.Marshal(map[string]string{"Content-Type": "application/json"})

@@ -114,7 +114,10 @@ func Principal(r *http.Request) auth.Principal {
 // platform admin the one named by ?tenant= (which must exist).
 func (s *Server) Tenant(r *http.Request) (string, error) {
 	p := Principal(r)
-	t := r.URL.Query().Get("tenant")
+	var t string
+	if r.URL.RawQuery != "" {
+		t = r.URL.Query().Get("tenant")
+	}
 	if t == "" || t == p.TenantID {
 		return p.TenantID, nil
 	}
