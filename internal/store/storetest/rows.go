@@ -17,7 +17,7 @@ import (
 func testRowsWriter(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	mkTenant(t, s, "acme")
-	const n = 90 // 64 + 16 + 4 + 4 + 1 + 1: every size class but 256
+	const n = 95 // 64 + 16 + 8 + 4 + 2 + 1: every size class but 256
 	var (
 		alerts  []store.Alert
 		items   []store.OpsItem
