@@ -239,20 +239,18 @@ func (b *batchTx) flush(ctx context.Context) error {
 }
 
 // AppendAudit chains the record as the store would. The first append for a
-// tenant goes through the store, which takes the tenant's chain head (and,
-// on PostgreSQL, holds its row lock to the end of the transaction); the
-// following ones link in memory and are stored together at flush.
+// tenant takes the tenant's chain head from the store (which, on
+// PostgreSQL, holds its row lock to the end of the transaction); every
+// record links in memory and is stored with the others at flush.
 func (b *batchTx) AppendAudit(ctx context.Context, a *store.AuditRecord, hash func(store.AuditRecord) string) error {
 	h := b.heads[a.TenantID]
 	if h == nil {
-		if err := b.flushAudit(ctx); err != nil {
+		seq, head, err := b.Tx.TakeAuditHead(ctx, a.TenantID)
+		if err != nil {
 			return err
 		}
-		if err := b.Tx.AppendAudit(ctx, a, hash); err != nil {
-			return err
-		}
-		b.heads[a.TenantID] = &auditHead{seq: a.Seq, hash: a.Hash}
-		return nil
+		h = &auditHead{seq: seq, hash: head}
+		b.heads[a.TenantID] = h
 	}
 	a.Seq, a.PrevHash = h.seq+1, h.hash
 	a.Time = a.Time.UTC().Truncate(time.Microsecond)

@@ -212,6 +212,11 @@ type IntakeAppender interface {
 // AppendAudit, which holds the head for the rest of the transaction), links
 // the following records in memory, and writes them together.
 type AuditBatchWriter interface {
+	// TakeAuditHead returns the tenant's chain head (0 and "" before its
+	// first record, creating the head) and holds it to the end of the
+	// transaction (PostgreSQL: its row lock), as AppendAudit does, without
+	// appending: the caller links its records from there.
+	TakeAuditHead(ctx context.Context, tenantID string) (seq int64, hash string, err error)
 	// InsertAuditRecords stores records whose Seq, PrevHash and Hash are set.
 	InsertAuditRecords(ctx context.Context, rs []AuditRecord) error
 	// SetAuditHead moves a tenant's chain head to its last record.

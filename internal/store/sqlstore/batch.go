@@ -402,6 +402,16 @@ func (t *tx) InsertAuditRecords(ctx context.Context, rs []store.AuditRecord) err
 	return nil
 }
 
+func (t *tx) TakeAuditHead(ctx context.Context, tenantID string) (int64, string, error) {
+	// One statement: creates the head or, updating it to itself, takes its
+	// row lock.
+	var seq int64
+	var hash string
+	err := t.h.QueryRow(ctx, `INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, '')
+		ON CONFLICT (tenant_id) DO UPDATE SET seq = audit_heads.seq RETURNING seq, hash`, tenantID).Scan(&seq, &hash)
+	return seq, hash, err
+}
+
 func (t *tx) SetAuditHead(ctx context.Context, tenantID string, seq int64, hash string) error {
 	_, err := t.h.Exec(ctx, "UPDATE audit_heads SET seq = $2, hash = $3 WHERE tenant_id = $1", tenantID, seq, hash)
 	return err

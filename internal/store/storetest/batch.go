@@ -272,4 +272,35 @@ func testAuditBatch(t *testing.T, s store.Store) {
 	if next.Seq != 43 || next.PrevHash != last.Hash {
 		t.Fatalf("append after the batch: seq %d prev %s", next.Seq, next.PrevHash)
 	}
+
+	// A transaction may take the head instead and link every record itself,
+	// the first of a tenant included.
+	mkTenant(t, s, "fresh")
+	for _, tenant := range []string{"acme", "fresh"} {
+		var taken []store.AuditRecord
+		mustTx(t, s, func(tx store.Tx) error {
+			seq, hash, err := tx.TakeAuditHead(ctx, tenant)
+			if err != nil {
+				return err
+			}
+			if want := map[string]int64{"acme": 43, "fresh": 0}[tenant]; seq != want || (seq == 43) != (hash == next.Hash) || (seq == 0) != (hash == "") {
+				t.Errorf("head of %s taken: %d %q, want %d", tenant, seq, hash, want)
+			}
+			for i := range 3 {
+				r := store.AuditRecord{TenantID: tenant, Seq: seq + 1, Time: t0.Add(time.Duration(i) * time.Second), Actor: "system:pipeline",
+					Action: "opsitem.open", Result: "ok", PrevHash: hash}
+				r.Hash = chainHash(r)
+				taken = append(taken, r)
+				seq, hash = r.Seq, r.Hash
+			}
+			if err := tx.InsertAuditRecords(ctx, taken); err != nil {
+				return err
+			}
+			return tx.SetAuditHead(ctx, tenant, seq, hash)
+		})
+		after := appendAudit(t, s, tenant, "opsitem.update")
+		if l := taken[len(taken)-1]; after.Seq != l.Seq+1 || after.PrevHash != l.Hash {
+			t.Errorf("append after the records linked from a taken head of %s: seq %d prev %s, want %d %s", tenant, after.Seq, after.PrevHash, l.Seq+1, l.Hash)
+		}
+	}
 }
