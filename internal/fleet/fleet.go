@@ -127,6 +127,9 @@ func (o Options) WithDefaults() Options {
 	if o.Unmanaged.Every == 0 {
 		o.Unmanaged.Every = time.Minute
 	}
+	if o.Unmanaged.MaxRaises <= 0 {
+		o.Unmanaged.MaxRaises = 100
+	}
 	if o.Unmanaged.Lookback == 0 {
 		o.Unmanaged.Lookback = 24 * time.Hour
 	}

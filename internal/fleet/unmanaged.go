@@ -96,6 +96,11 @@ type UnmanagedOptions struct {
 	Every time.Duration
 	// Lookback is how far back the first look reads events (default 24h).
 	Lookback time.Duration
+	// MaxRaises bounds the hosts one look reports per tenant (default 100);
+	// the others are recorded and reported by the next looks. An alert
+	// storm naming thousands of hosts then opens OpsItems for them over
+	// minutes instead of all at once, in the middle of the storm.
+	MaxRaises int
 }
 
 // maxEventsPerTenant bounds one look's event reads per tenant.
@@ -285,7 +290,16 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 		res.Resolved = append(res.Resolved, host)
 		s.log.Info("host no longer unmanaged", "tenant", tenant, "host", host, "covered", covered)
 	}
+	// Hosts recorded by an earlier look but not reported yet (past its
+	// MaxRaises) are candidates again.
+	for host, h := range known {
+		if _, ok := byHost[host]; !ok && h.RaisedAt == nil {
+			cands = append(cands, candidate{host: host, kind: h.Kind, source: h.Source, resourceID: h.ResourceID})
+		}
+	}
 	seen := map[string]bool{}
+	var put, raised []store.UnmanagedHost
+	waiting := 0
 	for _, c := range cands {
 		if c.host == "" || seen[c.host] || c.coveredBy(ids) {
 			continue
@@ -296,21 +310,37 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 			h = store.UnmanagedHost{TenantID: tenant, Host: c.host, FirstSeen: now}
 		}
 		h.Kind, h.Source, h.ResourceID, h.LastSeen = c.kind, c.source, c.resourceID, now
+		put = append(put, h)
+		if h.RaisedAt != nil {
+			continue
+		}
+		if len(raised) == s.opts.Unmanaged.MaxRaises {
+			waiting++
+			continue
+		}
 		// Raise first, record after: a failed submission is retried on the
 		// next look (the pipeline deduplicates repeats).
-		raise := h.RaisedAt == nil
-		if raise {
-			if err := s.unmanagedEvent(ctx, h, event.StatusFiring, now); err != nil {
-				errs = append(errs, err)
-				continue
-			}
+		if err := s.unmanagedEvent(ctx, h, event.StatusFiring, now); err != nil {
+			errs = append(errs, err)
+			continue
 		}
+		raised = append(raised, h)
+	}
+	// Recorded together, a few hundred hosts a transaction: one each held
+	// the database's writer thousands of times during a storm.
+	for len(put) > 0 || len(raised) > 0 {
+		p, r := put[:min(len(put), 256)], raised[:min(len(raised), 256)]
+		put, raised = put[len(p):], raised[len(r):]
 		err := s.st.InTx(ctx, func(tx store.Tx) error {
-			if err := tx.PutUnmanagedHost(ctx, h); err != nil {
-				return err
+			for _, h := range p {
+				if err := tx.PutUnmanagedHost(ctx, h); err != nil {
+					return err
+				}
 			}
-			if raise {
-				return tx.SetUnmanagedHostRaised(ctx, tenant, h.Host, now)
+			for _, h := range r {
+				if err := tx.SetUnmanagedHostRaised(ctx, tenant, h.Host, now); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -318,10 +348,13 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 			errs = append(errs, err)
 			continue
 		}
-		if raise {
-			res.Raised = append(res.Raised, c.host)
-			s.log.Info("host without an agent", "tenant", tenant, "host", c.host, "source", c.source)
+		for _, h := range r {
+			res.Raised = append(res.Raised, h.Host)
+			s.log.Info("host without an agent", "tenant", tenant, "host", h.Host, "source", h.Source)
 		}
+	}
+	if waiting > 0 {
+		s.log.Info("more hosts without an agent wait for the next looks", "tenant", tenant, "hosts", waiting, "per_look", s.opts.Unmanaged.MaxRaises)
 	}
 	return errors.Join(errs...)
 }

@@ -201,3 +201,54 @@ func TestUnmanagedHosts(t *testing.T) {
 		})
 	}
 }
+
+// A look reports at most MaxRaises hosts; the others are recorded and
+// reported by the next looks, even with no new event naming them.
+func TestUnmanagedRaisesPaced(t *testing.T) {
+	st := drivers[0].open(t)
+	clk := newClock()
+	sk := &sink{}
+	svc, err := fleet.New(fleet.Options{Store: st, Clock: clk.now, Sink: sk, Unmanaged: fleet.UnmanagedOptions{MaxRaises: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0}); err != nil {
+			return err
+		}
+		var es []store.Event
+		for i := range 5 {
+			at := t0.Add(time.Duration(i) * time.Second)
+			es = append(es, store.Event{ID: store.NewID("ev", at), TenantID: "acme", Source: "alertmanager", Fingerprint: fmt.Sprint("fp", i),
+				Kind: "alert", Severity: "high", Status: "firing", Title: "NodeDown", Labels: map[string]string{"instance": fmt.Sprintf("storm-%d:9100", i)},
+				OccurredAt: at, ReceivedAt: at, Decision: "opened"})
+		}
+		return tx.InsertEvents(ctx, es)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	for look, want := range []int{2, 2, 1, 0} {
+		clk.advance(time.Hour)
+		res, err := svc.CheckUnmanaged(ctx)
+		if err != nil || len(res.Raised) != want {
+			t.Fatalf("look %d raised %v, %v; want %d", look, res.Raised, err, want)
+		}
+		all = append(all, res.Raised...)
+	}
+	slices.Sort(all)
+	if want := []string{"storm-0", "storm-1", "storm-2", "storm-3", "storm-4"}; !slices.Equal(all, want) || len(sk.got()) != 5 {
+		t.Fatalf("raised %v with %d events, want %v", all, len(sk.got()), want)
+	}
+	hosts, _, err := st.ListUnmanagedHosts(ctx, "acme", store.Page{})
+	if err != nil || len(hosts) != 5 {
+		t.Fatalf("recorded %d hosts, %v", len(hosts), err)
+	}
+	for _, h := range hosts {
+		if h.RaisedAt == nil {
+			t.Errorf("%s recorded but never raised", h.Host)
+		}
+	}
+}
