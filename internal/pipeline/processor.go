@@ -388,6 +388,10 @@ func (p *Processor) processChunk(ctx context.Context, work []Work) bool {
 	start := time.Now()
 	outs, err := p.processTx(ctx, work)
 	if err == nil {
+		if p.opts.Logger.Enabled(ctx, slog.LevelDebug) {
+			p.opts.Logger.Debug("processing transaction", "deliveries", len(work), "events", len(outs), "took", time.Since(start),
+				"oldest_wait", start.Sub(work[0].Batch.ReceivedAt), "backlog", p.back.Load())
+		}
 		if len(outs) > 0 {
 			// Moving average of the cost per event.
 			per := time.Since(start) / time.Duration(len(outs))
