@@ -70,6 +70,7 @@ type Processor struct {
 	// of deliveries that failed alone (see strike).
 	okTx    int
 	strikes map[string]strike
+	began   time.Duration // how long the last transaction waited to begin
 	back    atomic.Int64
 	stop    chan struct{}
 	done    chan struct{}
@@ -389,7 +390,7 @@ func (p *Processor) processChunk(ctx context.Context, work []Work) bool {
 	outs, err := p.processTx(ctx, work)
 	if err == nil {
 		if p.opts.Logger.Enabled(ctx, slog.LevelDebug) {
-			p.opts.Logger.Debug("processing transaction", "deliveries", len(work), "events", len(outs), "took", time.Since(start),
+			p.opts.Logger.Debug("processing transaction", "deliveries", len(work), "events", len(outs), "took", time.Since(start), "begin", p.began,
 				"oldest_wait", start.Sub(work[0].Batch.ReceivedAt), "backlog", p.back.Load())
 		}
 		if len(outs) > 0 {
@@ -562,7 +563,9 @@ func (p *Processor) repeats(ws []Work) bool {
 func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
 	var all []Outcome
 	var tx *batchTx
+	asked := time.Now()
 	err := p.st.InTx(ctx, func(stx store.Tx) error {
+		p.began = time.Since(asked)
 		all = all[:0]
 		tx = newBatchTx(stx, p.alerts)
 		ids := make([]string, len(work))
