@@ -159,55 +159,59 @@ func (f *keyFilter) has(h uint64) bool {
 	return true
 }
 
-// may reports whether a stored row of tenant may carry one of keys; false
-// means none does. load lists the keys stored now (in the caller's
-// transaction); it is called when the tenant has no filter yet.
-func (fs keyFilters) may(seed maphash.Seed, tenant string, keys []string, load func(fn func(string) error) error) (bool, error) {
-	f := fs[tenant]
-	if f == nil {
-		var hs []uint64
-		if err := load(func(k string) error { hs = append(hs, maphash.String(seed, k)); return nil }); err != nil {
-			return true, err
-		}
-		f = newKeyFilter(len(hs))
-		for _, h := range hs {
-			f.add(h)
-		}
-		fs[tenant] = f
+// filter returns tenant's filter, loading it first if need be: load adds
+// the hash of every key stored now (in the caller's transaction).
+func (fs keyFilters) filter(tenant string, load func(add func(h uint64)) error) (*keyFilter, error) {
+	if f := fs[tenant]; f != nil {
+		return f, nil
 	}
-	for _, k := range keys {
-		if f.has(maphash.String(seed, k)) {
-			return true, nil
-		}
+	var hs []uint64
+	if err := load(func(h uint64) { hs = append(hs, h) }); err != nil {
+		return nil, err
 	}
-	return false, nil
+	f := newKeyFilter(len(hs))
+	for _, h := range hs {
+		f.add(h)
+	}
+	fs[tenant] = f
+	return f, nil
 }
 
-// storing adds keys about to be stored for tenant (before they are: a
-// transaction that then fails leaves keys in the filter that are stored
-// nowhere, which costs a query, not an answer).
-func (fs keyFilters) storing(seed maphash.Seed, tenant string, keys []string) {
+// storing adds the hash of a key about to be stored for tenant (before it
+// is: a transaction that then fails leaves keys in the filter that are
+// stored nowhere, which costs a query, not an answer).
+func (fs keyFilters) storing(tenant string, h uint64) {
 	f := fs[tenant]
 	if f == nil {
-		return // loaded with these when first needed
+		return // loaded with it when first needed
 	}
-	for _, k := range keys {
-		f.add(maphash.String(seed, k))
-	}
+	f.add(h)
 	if f.added > f.room {
 		delete(fs, tenant) // reloaded, sized for what is stored then
 	}
 }
 
 // mayInhibit reports whether a stored alert of tenant may assert one of
-// keys (see keyFilters); on a nil cache every answer is true.
-func (c *alertCache) mayInhibit(tenant string, keys []string, load func(fn func(string) error) error) (bool, error) {
+// keys (see keyFilters); on a nil cache every answer is true. load lists
+// the keys stored alerts assert.
+func (c *alertCache) mayInhibit(tenant string, keys []string, load func(fn func(key string) error) error) (bool, error) {
 	if c == nil {
 		return true, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.inhibit.may(c.seed, tenant, keys, load)
+	f, err := c.inhibit.filter(tenant, func(add func(uint64)) error {
+		return load(func(k string) error { add(maphash.String(c.seed, k)); return nil })
+	})
+	if err != nil {
+		return true, err
+	}
+	for _, k := range keys {
+		if f.has(maphash.String(c.seed, k)) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // storingInhibitKeys adds keys an alert of tenant is about to assert.
@@ -217,11 +221,20 @@ func (c *alertCache) storingInhibitKeys(tenant string, keys []string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.inhibit.storing(c.seed, tenant, keys)
+	for _, k := range keys {
+		c.inhibit.storing(tenant, maphash.String(c.seed, k))
+	}
 }
 
-// groupFilterKey is a correlation group as the group filter holds it.
-func groupFilterKey(rule, key string) string { return rule + "\x00" + key }
+// groupHash is a correlation group as the group filter holds it.
+func (c *alertCache) groupHash(rule, key string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(c.seed)
+	h.WriteString(rule)
+	h.WriteByte(0)
+	h.WriteString(key)
+	return h.Sum64()
+}
 
 // mayHaveGroup reports whether a stored OpsItem of tenant may belong to
 // the correlation group (see keyFilters); on a nil cache every answer is
@@ -232,9 +245,13 @@ func (c *alertCache) mayHaveGroup(tenant, rule, key string, load func(fn func(ru
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.groups.may(c.seed, tenant, []string{groupFilterKey(rule, key)}, func(fn func(string) error) error {
-		return load(func(rule, key string) error { return fn(groupFilterKey(rule, key)) })
+	f, err := c.groups.filter(tenant, func(add func(uint64)) error {
+		return load(func(rule, key string) error { add(c.groupHash(rule, key)); return nil })
 	})
+	if err != nil {
+		return true, err
+	}
+	return f.has(c.groupHash(rule, key)), nil
 }
 
 // storingGroup adds the group of an OpsItem of tenant about to be stored.
@@ -244,5 +261,5 @@ func (c *alertCache) storingGroup(tenant, rule, key string) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.groups.storing(c.seed, tenant, []string{groupFilterKey(rule, key)})
+	c.groups.storing(tenant, c.groupHash(rule, key))
 }

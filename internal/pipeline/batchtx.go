@@ -492,7 +492,7 @@ func (b *batchTx) OpenGroup(ctx context.Context, tenant, rule, key string, since
 			return store.OpsItem{}, err
 		}
 		if !may {
-			return store.OpsItem{}, fmt.Errorf("open group %s/%s: %w", rule, key, store.ErrNotFound)
+			return store.OpsItem{}, errNoGroup
 		}
 	}
 	if err := b.flushRepeats(ctx); err != nil {
@@ -513,6 +513,13 @@ func (b *batchTx) ListOpsItemMembers(ctx context.Context, tenant, id string) ([]
 	return b.Tx.ListOpsItemMembers(ctx, tenant, id)
 }
 
+// The not-found answers batchTx gives without asking the store, for every
+// new alert: made once (the pipeline only tests them for ErrNotFound).
+var (
+	errNoGroup          = fmt.Errorf("no stored OpsItem of the group: %w", store.ErrNotFound)
+	errNewOpsItemMember = fmt.Errorf("not a member of an OpsItem created in this transaction: %w", store.ErrNotFound)
+)
+
 // GetOpsItemMember answers from the pending member puts, and knows an
 // OpsItem created in this transaction has no other members.
 func (b *batchTx) GetOpsItemMember(ctx context.Context, tenant, id, fp string) (store.OpsItemMember, error) {
@@ -522,7 +529,7 @@ func (b *batchTx) GetOpsItemMember(ctx context.Context, tenant, id, fp string) (
 			return *m, nil
 		}
 		if b.ops.created[opsKey{tenant, id}] && !b.ops.joined[k] {
-			return store.OpsItemMember{}, fmt.Errorf("member %s of opsitem %s: %w", fp, id, store.ErrNotFound)
+			return store.OpsItemMember{}, errNewOpsItemMember
 		}
 	}
 	// Not pending (or repeats are): what is stored is current once the

@@ -555,7 +555,6 @@ func (en *Engine) timeline(ctx context.Context, tx store.Tx, o *store.OpsItem, t
 }
 
 func (en *Engine) storeEvent(ctx context.Context, tx store.Tx, tenant string, e *event.Event, out *Outcome) error {
-	res, _ := json.Marshal(e.Resources)
 	se := store.Event{
 		ID: store.NewID("ev", e.ReceivedAt), TenantID: tenant, Source: e.Source, SourceID: e.SourceID, Fingerprint: e.Fingerprint,
 		Kind: string(e.Kind), Severity: string(e.Severity), Status: string(e.Status), Title: e.Title, Description: e.Description,
@@ -563,7 +562,8 @@ func (en *Engine) storeEvent(ctx context.Context, tx store.Tx, tenant string, e 
 		Decision: out.Decision, Reason: out.Reason,
 	}
 	if len(e.Resources) > 0 {
-		se.Resources, se.ResourceKey = res, e.Resources[0].ID
+		se.Resources, _ = json.Marshal(e.Resources)
+		se.ResourceKey = e.Resources[0].ID
 	}
 	if en.StoreRaw {
 		se.Raw = e.Raw

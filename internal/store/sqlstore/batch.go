@@ -48,7 +48,7 @@ func inChunks(n int) [][2]int { // [count, class]
 	return out
 }
 
-var sqlCache sync.Map // key string -> built SQL text
+var sqlCache sync.Map // sqlKey -> built SQL text
 
 // anonParams reports whether the built statements use anonymous "?"
 // parameters: SQLite looks a numbered parameter's name up by a linear
@@ -64,13 +64,23 @@ func param(anon bool, n int) string {
 	return "$" + strconv.Itoa(n)
 }
 
-// cachedSQL builds a statement's text once per key.
-func cachedSQL(key string, build func() string) string {
-	if s, ok := sqlCache.Load(key); ok {
+// sqlKey names a built statement: its kind, size and parameter style.
+type sqlKey struct {
+	name string
+	n    int
+	anon bool
+}
+
+// cachedSQL builds a statement's text once per kind, size and parameter
+// style (a key that is a struct, not a formatted string, costs a
+// statement no allocation).
+func cachedSQL(name string, n int, anon bool, build func() string) string {
+	k := sqlKey{name, n, anon}
+	if s, ok := sqlCache.Load(k); ok {
 		return s.(string)
 	}
 	s := build()
-	sqlCache.Store(key, s)
+	sqlCache.Store(k, s)
 	return s
 }
 
@@ -118,7 +128,7 @@ func (t *tx) InsertIntakeBatches(ctx context.Context, bs []store.IntakeBatch) er
 	i := 0
 	for _, n := range chunks(len(bs)) {
 		anon := anonParams(t.b)
-		q := cachedSQL(fmt.Sprintf("intake-insert-%d-%v", n, anon), func() string {
+		q := cachedSQL("intake-insert", n, anon, func() string {
 			return "INSERT INTO intake_batches (id, tenant_id, source, received_at, header, body, processed) VALUES " +
 				strings.ReplaceAll(placeholdersIn(anon, n, 6, 1), ")", ", 0)")
 		})
@@ -140,7 +150,7 @@ func (t *tx) ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, er
 	for _, c := range inChunks(len(ids)) {
 		take, class := c[0], c[1]
 		anon := anonParams(t.b)
-		q := cachedSQL(fmt.Sprintf("intake-claim-%d-%v", class, anon), func() string {
+		q := cachedSQL("intake-claim", class, anon, func() string {
 			return "UPDATE intake_batches SET processed = 1 WHERE processed = 0 AND id IN (" + inListIn(anon, class, 1) + ") RETURNING id"
 		})
 		args := make([]any, class)
@@ -175,7 +185,7 @@ func (r reader) GetAlerts(ctx context.Context, tenantID string, fps []string) ([
 	for _, c := range inChunks(len(fps)) {
 		take, class := c[0], c[1]
 		anon := anonParams(r.b)
-		q := cachedSQL(fmt.Sprintf("alerts-get-%d-%v", class, anon), func() string {
+		q := cachedSQL("alerts-get", class, anon, func() string {
 			return "SELECT " + alertCols + " FROM alerts WHERE tenant_id = " + param(anon, 1) + " AND fingerprint IN (" + inListIn(anon, class, 2) + ")"
 		})
 		args := make([]any, 1+class)
@@ -246,7 +256,7 @@ func (t *tx) PutAlertCounts(ctx context.Context, cs []store.AlertCounts) error {
 	i := 0
 	for _, n := range chunks(len(cs)) {
 		anon := anonParams(t.b)
-		q := cachedSQL(fmt.Sprintf("alert-counts-%d-%v", n, anon), func() string {
+		q := cachedSQL("alert-counts", n, anon, func() string {
 			return "UPDATE alerts SET occurrences = v.column3, last_seen = v.column4, source_updated_at = v.column5 FROM (VALUES " +
 				valuesRows(anon, n, "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT") +
 				") AS v WHERE alerts.tenant_id = v.column1 AND alerts.fingerprint = v.column2"
@@ -292,7 +302,7 @@ func (t *tx) CountRepeats(ctx context.Context, rs []store.Repeat) error {
 	i := 0
 	for _, n := range chunks(len(members)) {
 		anon := anonParams(t.b)
-		q := cachedSQL(fmt.Sprintf("member-repeats-%d-%v", n, anon), func() string {
+		q := cachedSQL("member-repeats", n, anon, func() string {
 			return `UPDATE opsitem_members SET occurrences = occurrences + v.column4,
 				last_seen = CASE WHEN opsitem_members.last_seen < v.column5 THEN v.column5 ELSE opsitem_members.last_seen END
 				FROM (VALUES ` + valuesRows(anon, n, "TEXT", "TEXT", "TEXT", "BIGINT", "BIGINT") + `) AS v
@@ -360,7 +370,7 @@ func (t *tx) InsertEvents(ctx context.Context, es []store.Event) error {
 			i += n
 			continue
 		}
-		q := cachedSQL(fmt.Sprintf("events-insert-%d-%v", n, anon), func() string {
+		q := cachedSQL("events-insert", n, anon, func() string {
 			return "INSERT INTO events (" + eventCols + ") VALUES " + placeholdersIn(anon, n, 19, 1)
 		})
 		args := make([]any, 0, 19*n)
@@ -387,7 +397,7 @@ func (t *tx) InsertAuditRecords(ctx context.Context, rs []store.AuditRecord) err
 		for n*2 <= min(len(rs), 32) {
 			n *= 2
 		}
-		q := cachedSQL(fmt.Sprintf("audit-insert-%d-%v", n, anon), func() string {
+		q := cachedSQL("audit-insert", n, anon, func() string {
 			return "INSERT INTO audit_records (" + auditCols + ") VALUES " + placeholdersIn(anon, n, 10, 1)
 		})
 		args := make([]any, 0, 10*n)

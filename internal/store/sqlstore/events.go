@@ -346,7 +346,7 @@ func (r reader) InhibitingAlert(ctx context.Context, tenantID string, keys []str
 	for _, c := range inChunks(len(keys)) {
 		take, class := c[0], c[1]
 		anon := anonParams(r.b)
-		q := cachedSQL(fmt.Sprintf("inhibiting-%d-%v", class, anon), func() string {
+		q := cachedSQL("inhibiting", class, anon, func() string {
 			return "SELECT fingerprint FROM inhibit_keys WHERE tenant_id = " + param(anon, 1) + " AND fingerprint <> " + param(anon, 2) +
 				" AND key IN (" + inListIn(anon, class, 3) + ") LIMIT 1"
 		})

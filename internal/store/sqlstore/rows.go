@@ -21,7 +21,7 @@ func (t *tx) execRows(ctx context.Context, key, head, tail string, width, maxRow
 	i := 0
 	for _, c := range chunks(n) {
 		m := min(c, maxRows)
-		q := cachedSQL(fmt.Sprintf("%s-%d-%v", key, m, anon), func() string {
+		q := cachedSQL(key, m, anon, func() string {
 			return head + placeholdersIn(anon, m, width, 1) + tail
 		})
 		for end := i + c; i < end; i += m {
@@ -57,7 +57,7 @@ const alertUpdateCols = "source, title, severity, status, labels, first_seen, la
 
 func (t *tx) PutAlerts(ctx context.Context, as []store.Alert) error {
 	return t.execRows(ctx, "alerts-put", "INSERT INTO alerts ("+alertCols+") VALUES ",
-		" ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET "+excluded(alertUpdateCols), 19, 16, len(as),
+		alertUpsert, 19, 16, len(as),
 		func(i int, args []any) ([]any, error) {
 			a, err := alertArgs(as[i])
 			return append(args, a...), err
@@ -75,9 +75,15 @@ func (t *tx) CreateOpsItems(ctx context.Context, items []store.OpsItem) error {
 
 const memberUpdateCols = "title, source, severity, status, occurrences, first_seen, last_seen"
 
+// The upserts' conflict clauses, built once.
+var (
+	alertUpsert  = " ON CONFLICT (tenant_id, fingerprint) DO UPDATE SET " + excluded(alertUpdateCols)
+	memberUpsert = " ON CONFLICT (tenant_id, opsitem_id, fingerprint) DO UPDATE SET " + excluded(memberUpdateCols)
+)
+
 func (t *tx) PutOpsItemMembers(ctx context.Context, ms []store.OpsItemMember) error {
 	return t.execRows(ctx, "members-put", "INSERT INTO opsitem_members ("+memberCols+") VALUES ",
-		" ON CONFLICT (tenant_id, opsitem_id, fingerprint) DO UPDATE SET "+excluded(memberUpdateCols), 10, 64, len(ms),
+		memberUpsert, 10, 64, len(ms),
 		func(i int, args []any) ([]any, error) {
 			m := ms[i]
 			return append(args, m.TenantID, m.OpsItemID, m.Fingerprint, m.Title, m.Source, m.Severity, m.Status, m.Occurrences,
@@ -123,7 +129,7 @@ func (t *tx) SetInhibitKeysMany(ctx context.Context, ks []store.InhibitKeys) err
 		i := 0
 		for _, c := range inChunks(len(fps)) {
 			take, class := c[0], c[1]
-			q := cachedSQL(fmt.Sprintf("inhibit-delete-%d-%v", class, anon), func() string {
+			q := cachedSQL("inhibit-delete", class, anon, func() string {
 				return "DELETE FROM inhibit_keys WHERE tenant_id = " + param(anon, 1) + " AND fingerprint IN (" + inListIn(anon, class, 2) + ")"
 			})
 			args := make([]any, 1+class)
