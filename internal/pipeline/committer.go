@@ -74,6 +74,9 @@ type Work struct {
 	Events []event.Event
 	// N is how many events the batch holds, when Events were left out.
 	N int
+	// accepted is when it was stored (monotonic; zero for work read
+	// back from the store).
+	accepted time.Time
 }
 
 // size is the number of events w holds, parsed or not (at least 1).
@@ -281,6 +284,7 @@ func (c *Committer) appendNow(w Work) error {
 		c.opts.Logger.Error("intake append failed", "error", err)
 		return fmt.Errorf("storing the delivery failed: %w", err)
 	}
+	w.accepted = time.Now()
 	n := c.back.Add(int64(w.size()))
 	if n > c.opts.MaxParsed {
 		w.Events, w.N = nil, len(w.Events)
@@ -319,8 +323,10 @@ func (c *Committer) commit(ctx context.Context, batch []*submission) {
 	}
 	work := make([]Work, len(batch))
 	lean := c.back.Load() > c.opts.MaxParsed
+	now := time.Now()
 	for i, s := range batch {
 		work[i] = s.w
+		work[i].accepted = now
 		if lean {
 			// Far behind: hand over the body, not the parsed events
 			// (several times its size); the processor parses it again.

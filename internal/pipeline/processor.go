@@ -39,6 +39,9 @@ type ProcessorOptions struct {
 	// is slower than intake, transactions grow by themselves — so a new
 	// alert waits for no pause. Negative: never linger.
 	Linger time.Duration
+	// Gather is the longest a new alert waits for others to join its
+	// processing transaction (default 10ms; negative: no wait). See gather.
+	Gather time.Duration
 	// OnProcessed is called after each committed processing transaction
 	// (tests and the UI's live updates use it).
 	OnProcessed func(outcomes []Outcome)
@@ -94,6 +97,9 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	}
 	if o.Linger == 0 {
 		o.Linger = 20 * time.Millisecond
+	}
+	if o.Gather == 0 {
+		o.Gather = 10 * time.Millisecond
 	}
 	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
 		scanned: map[string]bool{}, strikes: map[string]strike{}}
@@ -233,8 +239,40 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 		}
 		break
 	}
+	// A few new alerts: wait for more, up to Gather after the oldest was
+	// accepted. A transaction's cost is mostly per transaction (each
+	// table and index it touches is a page written at commit), so one of
+	// fifteen alerts costs half as much per alert as one of three; the
+	// CPU saved is what keeps the latency tail short at 1,000 alerts/s. A
+	// processor that is behind waits for nothing.
+	if n < gatherEvents && !full() {
+		var oldest time.Time
+		for i := range w {
+			if a := w[i].accepted; !a.IsZero() && (oldest.IsZero() || a.Before(oldest)) {
+				oldest = a
+			}
+		}
+		if wait := p.opts.Gather - time.Since(oldest); !oldest.IsZero() && wait > 0 {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+		more:
+			for n < gatherEvents && !full() {
+				select {
+				case more := <-p.in:
+					add(more)
+				case <-t.C:
+					break more
+				case <-p.stop:
+					break more
+				}
+			}
+		}
+	}
 	return w
 }
+
+// gatherEvents is how many events end the wait for more (see gather).
+const gatherEvents = 64
 
 // A burst is a backlog of at least burstEvents; once one is worked off the
 // processor hands the memory it took back to the operating system (at most
