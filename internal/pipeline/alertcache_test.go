@@ -276,3 +276,73 @@ func TestGroupFilterAnswersAsTheStore(t *testing.T) {
 	}
 	t.Logf("%d lookups, %d reloads", lookups, reloads)
 }
+
+// keysTx records the inhibition keys batchTx stores.
+type keysTx struct {
+	store.Tx
+	got *[]store.InhibitKeys
+}
+
+func (k keysTx) SetInhibitKeysMany(ctx context.Context, ks []store.InhibitKeys) error {
+	*k.got = append(*k.got, ks...)
+	return k.Tx.SetInhibitKeysMany(ctx, ks)
+}
+
+// TestNewAlertKeysDeleteNone: with a shared cache, the keys of an alert
+// the transaction found not stored are stored as New (nothing to delete),
+// but not once the transaction stored keys for it, nor for an alert that
+// was stored; the keys stored are each alert's last.
+func TestNewAlertKeysDeleteNone(t *testing.T) {
+	ctx := context.Background()
+	st := openSQLite(t)
+	mustTx(t, st, func(tx store.Tx) error {
+		return tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
+	})
+	shared := newAlertCache(alertCacheSize, alertCacheBytes)
+	var got []store.InhibitKeys
+	set := func(b *batchTx, fp string, keys ...string) {
+		t.Helper()
+		if _, err := b.GetAlert(ctx, "acme", fp); err != nil && !errors.Is(err, store.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if err := b.SetInhibitKeys(ctx, "acme", fp, keys); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.PutAlert(ctx, store.Alert{TenantID: "acme", Fingerprint: fp, Status: "firing", FirstSeen: t0, LastSeen: t0, LastChange: t0}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var b *batchTx
+	mustTx(t, st, func(tx store.Tx) error {
+		b = newBatchTx(keysTx{Tx: tx, got: &got}, shared)
+		if err := b.prefetch(ctx, "acme", []string{"a"}); err != nil {
+			return err
+		}
+		set(b, "a", "k1")
+		set(b, "b", "k3")
+		if err := b.flushInhibit(ctx); err != nil {
+			return err
+		}
+		set(b, "a", "k2") // keys stored for it in this transaction: replaced
+		return b.flush(ctx)
+	})
+	b.committed()
+	mustTx(t, st, func(tx store.Tx) error {
+		b = newBatchTx(keysTx{Tx: tx, got: &got}, shared)
+		set(b, "b") // stored: its keys are deleted
+		set(b, "c", "k4")
+		return b.flush(ctx)
+	})
+	var news []string
+	for _, k := range got {
+		news = append(news, fmt.Sprintf("%s%v:%v", k.Fingerprint, k.Keys, k.New))
+	}
+	if want := []string{"a[k1]:true", "b[k3]:true", "a[k2]:false", "b[]:false", "c[k4]:true"}; !slices.Equal(news, want) {
+		t.Errorf("keys stored %q, want %q", news, want)
+	}
+	for key, want := range map[string]string{"k1": "", "k2": "a", "k3": "", "k4": "c"} {
+		if fp, err := st.InhibitingAlert(ctx, "acme", []string{key}, ""); err != nil || fp != want {
+			t.Errorf("%s asserted by %q (%v), want %q", key, fp, err, want)
+		}
+	}
+}

@@ -52,6 +52,8 @@ type pendingInhibit struct {
 	keys map[alertKey][]string
 	list []alertKey
 	by   map[inhibitKey]map[string]bool // tenant and key → fingerprints asserting it
+	// flushed are the alerts whose keys this transaction stored.
+	flushed map[alertKey]bool
 }
 
 type inhibitKey struct{ tenant, key string }
@@ -97,6 +99,9 @@ type cachedAlert struct {
 	dirty  bool        // a differs from what is stored
 	base   store.Alert // what is stored, when stored
 	stored bool
+	// absent: this transaction found no such alert stored (so it asserts
+	// no stored inhibition keys either: they are stored with the alert).
+	absent bool
 }
 
 func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
@@ -104,7 +109,7 @@ func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
 		heads: map[string]*auditHead{}, ops: pendingOps{fresh: map[opsKey]*store.OpsItem{}, groups: map[groupKey]int{},
 			created: map[opsKey]bool{}, members: map[memberKey]*store.OpsItemMember{}, joined: map[memberKey]bool{},
 			resSeen: map[store.OpsItemResourceLink]bool{}},
-		inhibit: pendingInhibit{keys: map[alertKey][]string{}, by: map[inhibitKey]map[string]bool{}}}
+		inhibit: pendingInhibit{keys: map[alertKey][]string{}, by: map[inhibitKey]map[string]bool{}, flushed: map[alertKey]bool{}}}
 }
 
 func (b *batchTx) loaded(k alertKey, a store.Alert) *cachedAlert {
@@ -126,7 +131,7 @@ func (b *batchTx) prefetch(ctx context.Context, tenant string, fps []string) err
 			b.loaded(k, a)
 			continue
 		}
-		b.alerts[k] = &cachedAlert{}
+		b.alerts[k] = &cachedAlert{absent: true} // replaced when found
 		want = append(want, fp)
 	}
 	if len(want) == 0 {
@@ -158,7 +163,7 @@ func (b *batchTx) GetAlert(ctx context.Context, tenant, fp string) (store.Alert,
 			case err == nil:
 				c = b.loaded(k, a)
 			case errors.Is(err, store.ErrNotFound):
-				c = &cachedAlert{}
+				c = &cachedAlert{absent: true}
 				b.alerts[k] = c
 			default:
 				return a, err
@@ -707,6 +712,16 @@ func (b *batchTx) InhibitingAlert(ctx context.Context, tenant string, keys []str
 	return fp, nil
 }
 
+// noKeysStored reports whether the alert is known to assert no stored
+// inhibition keys, so storing its keys deletes none: it was not stored
+// when this transaction looked, and the transaction stored no keys for it
+// since. Only where the Processor is the single writer (a shared cache):
+// nobody else can have stored the alert meanwhile.
+func (b *batchTx) noKeysStored(k alertKey) bool {
+	c := b.alerts[k]
+	return b.shared != nil && c != nil && c.absent && !b.inhibit.flushed[k]
+}
+
 // flushInhibit stores the pending inhibition keys.
 func (b *batchTx) flushInhibit(ctx context.Context) error {
 	p := &b.inhibit
@@ -715,8 +730,9 @@ func (b *batchTx) flushInhibit(ctx context.Context) error {
 	}
 	ks := make([]store.InhibitKeys, len(p.list))
 	for i, k := range p.list {
-		ks[i] = store.InhibitKeys{TenantID: k.tenant, Fingerprint: k.fp, Keys: p.keys[k]}
+		ks[i] = store.InhibitKeys{TenantID: k.tenant, Fingerprint: k.fp, Keys: p.keys[k], New: b.noKeysStored(k)}
 		b.shared.storingInhibitKeys(k.tenant, ks[i].Keys)
+		p.flushed[k] = true
 	}
 	clear(p.keys)
 	clear(p.by)

@@ -246,6 +246,10 @@ type RowsWriter interface {
 type InhibitKeys struct {
 	TenantID, Fingerprint string
 	Keys                  []string
+	// New says the alert has no keys stored (it was not stored itself
+	// before this transaction, and no keys were set for it since): its
+	// keys are added without deleting any first.
+	New bool
 }
 
 // OpsItemResourceLink is a resource related to an OpsItem.

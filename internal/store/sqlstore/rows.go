@@ -109,16 +109,18 @@ func (t *tx) AddTimelines(ctx context.Context, es []store.TimelineEntry) error {
 }
 
 func (t *tx) SetInhibitKeysMany(ctx context.Context, ks []store.InhibitKeys) error {
-	// Delete every alert's keys, a statement per tenant and 64 alerts, then
-	// insert the new ones together.
+	// Delete the keys of every alert but new ones, a statement per tenant
+	// and 256 alerts, then insert the new keys together.
 	byTenant := map[string][]string{}
 	var tenants []string
 	var rows [][3]string
 	for _, k := range ks {
-		if byTenant[k.TenantID] == nil {
-			tenants = append(tenants, k.TenantID)
+		if !k.New {
+			if byTenant[k.TenantID] == nil {
+				tenants = append(tenants, k.TenantID)
+			}
+			byTenant[k.TenantID] = append(byTenant[k.TenantID], k.Fingerprint)
 		}
-		byTenant[k.TenantID] = append(byTenant[k.TenantID], k.Fingerprint)
 		for _, key := range k.Keys {
 			rows = append(rows, [3]string{k.TenantID, key, k.Fingerprint})
 		}

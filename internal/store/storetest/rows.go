@@ -153,6 +153,21 @@ func testRowsWriter(t *testing.T, s store.Store) {
 	if err := s.InhibitKeys(ctx, "other", func(k string) error { return fmt.Errorf("tenant other has key %q", k) }); err != nil {
 		t.Error(err)
 	}
+	// A new alert's keys are added, deleting none first (New says there
+	// are none); the others' are replaced.
+	mustTx(t, s, func(tx store.Tx) error {
+		return tx.SetInhibitKeysMany(ctx, []store.InhibitKeys{{TenantID: "acme", Fingerprint: "fpA", Keys: []string{"x1"}},
+			{TenantID: "acme", Fingerprint: "fpB", Keys: []string{"x2"}}})
+	})
+	mustTx(t, s, func(tx store.Tx) error {
+		return tx.SetInhibitKeysMany(ctx, []store.InhibitKeys{{TenantID: "acme", Fingerprint: "fpA", Keys: []string{"y1"}, New: true},
+			{TenantID: "acme", Fingerprint: "fpB", Keys: []string{"y2"}}, {TenantID: "acme", Fingerprint: "fpC", Keys: []string{"y3"}, New: true}})
+	})
+	for key, want := range map[string]string{"x1": "fpA", "y1": "fpA", "x2": "", "y2": "fpB", "y3": "fpC"} {
+		if fp := inhibiting([]string{key}, ""); fp != want {
+			t.Errorf("%s asserted by %q, want %q", key, fp, want)
+		}
+	}
 
 	// Correlation groups of OpsItems: each once, whatever the status, of
 	// the tenant only.
