@@ -292,6 +292,13 @@ func (b *batchTx) ListAudit(ctx context.Context, tenant string, page store.Page)
 	return b.Tx.ListAudit(ctx, tenant, page)
 }
 
+func (b *batchTx) SearchAudit(ctx context.Context, tenant string, f store.AuditFilter, page store.Page) ([]store.AuditRecord, string, error) {
+	if err := b.flushAudit(ctx); err != nil {
+		return nil, "", err
+	}
+	return b.Tx.SearchAudit(ctx, tenant, f, page)
+}
+
 func (b *batchTx) ScanAudit(ctx context.Context, tenant string, after int64, fn func(store.AuditRecord) error) error {
 	if err := b.flushAudit(ctx); err != nil {
 		return err

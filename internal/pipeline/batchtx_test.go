@@ -196,6 +196,9 @@ func testBatchTxAuditChain(t *testing.T, open opener) {
 	mustTx(t, h.st, func(tx store.Tx) error {
 		b := newBatchTx(tx, nil)
 		appendN(b, 5, "batched")
+		if rs, _, err := b.SearchAudit(ctx, "acme", store.AuditFilter{Action: "batched"}, store.Page{Limit: 100}); err != nil || len(rs) != 5 {
+			t.Errorf("search inside the transaction: %d records, %v; want the 5 appended", len(rs), err)
+		}
 		if seq, _, err := b.AuditHead(ctx, "acme"); err != nil || seq != 7 {
 			t.Fatalf("head inside the transaction: %d, %v", seq, err)
 		}
