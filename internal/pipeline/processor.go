@@ -36,8 +36,8 @@ type ProcessorOptions struct {
 	// which writes each alert once.
 	// Otherwise the processor starts the next transaction as soon as the
 	// last one committed, with whatever arrived meanwhile — when processing
-	// is slower than intake, transactions grow by themselves — so a new
-	// alert waits for no pause. Negative: never linger.
+	// is slower than intake, transactions grow by themselves — waiting for
+	// more only up to Gather. Negative: never linger.
 	Linger time.Duration
 	// Gather is the longest a new alert waits for others to join its
 	// processing transaction (default 10ms; negative: no wait). See gather.
@@ -74,6 +74,7 @@ type Processor struct {
 	okTx    int
 	strikes map[string]strike
 	began   time.Duration // how long the last transaction waited to begin
+	scans   atomic.Int64  // scans finished (tests)
 	back    atomic.Int64
 	stop    chan struct{}
 	done    chan struct{}
@@ -302,6 +303,7 @@ func (p *Processor) afterBurst() {
 }
 
 func (p *Processor) scan(ctx context.Context, before time.Time) {
+	defer p.scans.Add(1)
 	for {
 		bs, err := p.st.UnprocessedIntake(ctx, before, scanBatch)
 		if err != nil {

@@ -196,6 +196,7 @@ func TestNewAlertEndsRepeatPause(t *testing.T) {
 		}})
 	p.Start(ctx)
 	defer p.Stop(ctx)
+	waitFor(t, "the first scan", func() bool { return p.scans.Load() > 0 })
 	n := 0
 	// send stores one delivery per fingerprint and hands them to the
 	// processor together.
@@ -304,5 +305,44 @@ func TestPoisonDeliverySetAside(t *testing.T) {
 	})
 	if len(audited) != 1 {
 		t.Fatalf("%d set-aside records", len(audited))
+	}
+}
+
+// A new alert waits (up to Gather) for others to join its transaction:
+// here the wait is an hour, so the first alert is processed only with the
+// 63 that follow it, in one transaction.
+func TestNewAlertsGather(t *testing.T) {
+	h := newHarnessOn(t, openSQLite(t), ByFingerprint{})
+	ctx := context.Background()
+	txs := make(chan int, 1000)
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{Gather: time.Hour, TickEvery: time.Hour, ScanEvery: time.Hour,
+		OnProcessed: func(outs []Outcome) { txs <- len(outs) }})
+	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{})
+	c.Start(ctx)
+	defer c.Stop(ctx)
+	p.Start(ctx)
+	defer p.Stop(ctx)
+	// Let the processor's first scan (of what a previous run left) find
+	// nothing, or it would take the first alert on its own.
+	waitFor(t, "the first scan", func() bool { return p.scans.Load() > 0 })
+	send := func(fp string) {
+		ev := alert(fp, "firing", t0, nil)
+		body, _ := json.Marshal([]event.Event{ev})
+		if err := c.Submit(ctx, "acme", "test", body, nil, []event.Event{ev}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send("first")
+	time.Sleep(50 * time.Millisecond)
+	for i := range gatherEvents - 1 {
+		send(fmt.Sprintf("next%d", i))
+	}
+	select {
+	case n := <-txs:
+		if n != gatherEvents {
+			t.Fatalf("first transaction processed %d events, want %d", n, gatherEvents)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("nothing processed")
 	}
 }
