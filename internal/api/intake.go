@@ -124,7 +124,7 @@ func keptHeader(r *http.Request) http.Header {
 	if r.URL.RawQuery == "" && r.Header.Get("Content-Type") == "application/json" {
 		// A plain JSON delivery, the usual one: nothing else to keep.
 		only := true
-		for _, k := range keptHeaders[1:] {
+		for _, k := range keptHeaders[1:] { // [0] is Content-Type
 			if r.Header.Get(k) != "" {
 				only = false
 				break

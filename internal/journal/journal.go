@@ -147,6 +147,9 @@ func wholeRecords(f *os.File) (int64, error) {
 	}
 }
 
+// After is the position just past a record at pos holding payload.
+func After(pos int64, payload []byte) int64 { return pos + headerSize + int64(len(payload)) }
+
 // End is the position the next record will have.
 func (l *Log) End() int64 {
 	l.mu.Lock()

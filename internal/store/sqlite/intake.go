@@ -116,7 +116,7 @@ func (b *backend) openIntake(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("intake journal at %d: %w", pos, err)
 		}
-		j.add(pos, pos+recordSize(p), d.ID, ts(d.ReceivedAt), j.claims[pos])
+		j.add(pos, journal.After(pos, p), d.ID, ts(d.ReceivedAt), j.claims[pos])
 		return nil
 	})
 	if err != nil {
@@ -125,8 +125,6 @@ func (b *backend) openIntake(ctx context.Context) error {
 	j.advance()
 	return b.moveIntakeFile(ctx)
 }
-
-func recordSize(payload []byte) int64 { return int64(8 + len(payload)) }
 
 // add indexes a delivery; j.mu held or not yet shared.
 func (j *intakeJournal) add(pos, end int64, id string, received int64, done bool) {
@@ -200,7 +198,7 @@ func (s *Store) AppendIntake(ctx context.Context, bs []store.IntakeBatch) error 
 		return err
 	}
 	for i, b := range bs {
-		j.add(pos[i], pos[i]+recordSize(recs[i]), b.ID, ts(b.ReceivedAt), false)
+		j.add(pos[i], journal.After(pos[i], recs[i]), b.ID, ts(b.ReceivedAt), false)
 	}
 	return nil
 }
