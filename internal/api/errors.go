@@ -2,13 +2,15 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 
+	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -96,12 +98,29 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-type ridKey struct{}
+// reqKey is the context key of a request's reqInfo.
+type reqKey struct{}
+
+// reqInfo is what the API keeps about a request in its context: one value,
+// so that a request takes one context and one copy of *http.Request
+// however much is kept (the principal is filled in after authentication).
+type reqInfo struct {
+	id           string
+	principal    auth.Principal
+	hasPrincipal bool
+}
+
+func infoFrom(ctx context.Context) *reqInfo {
+	ri, _ := ctx.Value(reqKey{}).(*reqInfo)
+	return ri
+}
 
 // RequestID returns the request's ID.
 func RequestID(ctx context.Context) string {
-	s, _ := ctx.Value(ridKey{}).(string)
-	return s
+	if ri := infoFrom(ctx); ri != nil {
+		return ri.id
+	}
+	return ""
 }
 
 // requestID takes a sane incoming X-Request-Id or makes one.
@@ -109,8 +128,10 @@ func requestID(r *http.Request) string {
 	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 && printable(id) {
 		return id
 	}
+	// An ID only has to tell requests apart in logs: no cryptographic
+	// randomness (a system call each) needed.
 	var b [8]byte
-	_, _ = rand.Read(b[:])
+	binary.LittleEndian.PutUint64(b[:], rand.Uint64())
 	return hex.EncodeToString(b[:])
 }
 

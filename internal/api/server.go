@@ -153,7 +153,7 @@ func (s *Server) Handle(rt Route, h HandlerFunc) {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := requestID(r)
 	w.Header().Set("X-Request-Id", rid)
-	r = r.WithContext(context.WithValue(r.Context(), ridKey{}, rid))
+	r = r.WithContext(context.WithValue(r.Context(), reqKey{}, &reqInfo{id: rid}))
 	defer func() {
 		if p := recover(); p != nil {
 			s.log.Error("panic in handler", "request_id", rid, "path", r.URL.Path, "panic", p)
@@ -195,12 +195,12 @@ func (s *statusRecorder) Header() http.Header         { return s.header }
 func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
 
-type principalKey struct{}
-
 // PrincipalFrom returns the authenticated caller of an API request.
 func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
-	p, ok := ctx.Value(principalKey{}).(auth.Principal)
-	return p, ok
+	if ri := infoFrom(ctx); ri != nil && ri.hasPrincipal {
+		return ri.principal, true
+	}
+	return auth.Principal{}, false
 }
 
 func (s *Server) wrap(rt Route, h HandlerFunc) http.Handler {
@@ -257,7 +257,11 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 		}
 		s.auth.put(secret, p, tok.ExpiresAt, now)
 	}
-	*r = *r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+	if ri := infoFrom(r.Context()); ri != nil {
+		ri.principal, ri.hasPrincipal = p, true
+	} else {
+		*r = *r.WithContext(context.WithValue(r.Context(), reqKey{}, &reqInfo{principal: p, hasPrincipal: true}))
+	}
 	if (rt.PlatformAdmin && !p.PlatformAdmin) || !p.Allows(rt.MinRole) {
 		need := string(rt.MinRole)
 		if rt.PlatformAdmin {
