@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -107,14 +106,21 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 	return nil
 }
 
-// readBody reads the request body into a buffer sized by Content-Length.
+// readBody reads the request body; with a Content-Length, into a buffer of
+// exactly that size (net/http ends the body there, and ServeHTTP has
+// refused a length over the limit already).
 func readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength <= 0 {
 		return io.ReadAll(r.Body)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, r.ContentLength+bytes.MinRead))
-	_, err := buf.ReadFrom(r.Body)
-	return buf.Bytes(), err
+	buf := make([]byte, r.ContentLength)
+	if _, err := io.ReadFull(r.Body, buf); err != nil {
+		if err == io.ErrUnexpectedEOF {
+			err = fmt.Errorf("body ended before its Content-Length (%d bytes)", r.ContentLength)
+		}
+		return nil, err
+	}
+	return buf, nil
 }
 
 // keptHeader is the header an adapter parses a delivery with, and that is
