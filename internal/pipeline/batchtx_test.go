@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -209,5 +210,47 @@ func testBatchTxAuditChain(t *testing.T, open opener) {
 	rep, err := audit.Verify(ctx, h.st, "acme")
 	if err != nil || !rep.OK() || rep.Records != 11 {
 		t.Fatalf("chain: %+v, %v", rep, err)
+	}
+}
+
+// TestOnlyCountersSeesEveryField changes each field of store.Alert in turn:
+// a change to a repeat's counters keeps the alert counters-only, a change
+// to anything else must not (else flush would write only the counters and
+// lose the change). A field added to store.Alert without a comparison in
+// onlyCounters fails here.
+func TestOnlyCountersSeesEveryField(t *testing.T) {
+	base := store.Alert{TenantID: "t", Fingerprint: "fp", Source: "s", Title: "x", Severity: "warning", Status: "firing",
+		Labels: map[string]string{"a": "1"}, FirstSeen: t0, LastSeen: t0, LastChange: t0, Occurrences: 1, OpsItemID: "o",
+		Changes: []time.Time{t0}, HeldUntil: t0, Rule: "r", GroupKey: "g", Suppressed: "silence", SourceUpdatedAt: t0}
+	counters := map[string]bool{"Occurrences": true, "LastSeen": true, "SourceUpdatedAt": true}
+	typ := reflect.TypeOf(base)
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		cur := base
+		cur.Labels = maps.Clone(base.Labels)
+		cur.Changes = slices.Clone(base.Changes)
+		v := reflect.ValueOf(&cur).Elem().Field(i)
+		switch x := v.Addr().Interface().(type) {
+		case *string:
+			*x += "+"
+		case *int64:
+			*x++
+		case *bool:
+			*x = !*x
+		case *time.Time:
+			*x = x.Add(time.Second)
+		case *map[string]string:
+			(*x)["b"] = "2"
+		case *[]time.Time:
+			*x = append(*x, t0.Add(time.Minute))
+		default:
+			t.Fatalf("field %s: type %s not covered by this test", f.Name, f.Type)
+		}
+		if got, want := onlyCounters(&base, &cur), counters[f.Name]; got != want {
+			t.Errorf("changing %s: onlyCounters = %v, want %v", f.Name, got, want)
+		}
+	}
+	if !onlyCounters(&base, &base) {
+		t.Error("an unchanged alert is not counters-only")
 	}
 }
