@@ -56,6 +56,8 @@ type Processor struct {
 	parse Parser
 	opts  ProcessorOptions
 	in    chan []Work
+	// gathered is the slice the next transaction's work is gathered in.
+	gathered []Work
 	// linger is the current pause between transactions (see adapt).
 	linger time.Duration
 	// perEvent is the recent processing cost per event (see cut).
@@ -156,10 +158,15 @@ func (p *Processor) loop(ctx context.Context) {
 				}
 			}
 		case w := <-p.in:
-			if w = p.gather(p.unscanned(w), last.Add(p.linger)); len(w) > 0 {
+			// Gathered into one slice kept from transaction to transaction:
+			// growing a fresh one to thousands of deliveries each time was
+			// a good part of what a repeat flood allocates.
+			if w = p.gather(append(p.gathered[:0], p.unscanned(w)...), last.Add(p.linger)); len(w) > 0 {
 				last = time.Now()
 				p.process(ctx, w)
 			}
+			clear(w) // no bodies kept alive until the next transaction
+			p.gathered = w[:0]
 			p.afterScan()
 			p.afterBurst()
 		case <-tick.C:
@@ -192,7 +199,7 @@ const (
 
 // Bounds on one processing transaction, which holds the single writer.
 const (
-	maxTxWork   = 4096
+	maxTxWork   = 16384
 	maxTxEvents = 20000
 )
 
