@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/app"
 	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/gcpace"
 	"github.com/flywheel-ops/flywheel/internal/version"
 )
 
@@ -118,29 +118,14 @@ func newServeCmd(env Env) *cobra.Command {
 			}
 			log := newLogger(cfg, env)
 			log.Info("starting flywheel", "version", version.Version)
-			tuneGC(env.Lookup)
+			if gcpace.Start(env.Lookup) {
+				log.Debug("pacing the garbage collector by the live heap", "max_percent", gcpace.MaxPercent, "headroom_mib", gcpace.Headroom>>20)
+			}
 			return app.Run(cmd.Context(), app.Options{Config: cfg, Logger: log, Out: env.Stdout})
 		},
 	}
 	f.bind(cmd.Flags(), true)
 	return cmd
-}
-
-// serverGCPercent is the garbage collector's target for the server when
-// GOGC is not set: the heap may grow to five times what is live before a
-// collection, not twice. Intake allocates per request (net/http's request,
-// the body, the parsed events) and keeps little, so with Go's default the
-// collector ran every few thousand requests and took about a sixth of the
-// CPU of a batch-1 alert flood; at 400 it takes a fiftieth (see
-// docs/intake-performance.md). The live heap is tens of megabytes and the
-// processor hands memory back after a burst, so the cost is that much
-// again at most. GOGC, and GOMEMLIMIT, still override it.
-const serverGCPercent = 400
-
-func tuneGC(lookup func(string) (string, bool)) {
-	if _, set := lookup("GOGC"); !set {
-		debug.SetGCPercent(serverGCPercent)
-	}
 }
 
 func newLogger(cfg config.Config, env Env) *slog.Logger {
