@@ -13,6 +13,8 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/ext"
+
+	"github.com/flywheel-ops/flywheel/internal/celexpr"
 )
 
 // MaxCost bounds one evaluation of an expression that loops (a
@@ -50,63 +52,19 @@ type program struct {
 // always accepted and checked at run time). Its errors are the CEL
 // messages, one per problem, positioned within the expression.
 func compile(src string, want ...*cel.Type) (*program, error) {
-	if strings.TrimSpace(src) == "" {
-		return nil, errors.New("is empty")
-	}
-	if len(src) > maxExprLen {
-		return nil, fmt.Errorf("is %d bytes long; expressions are limited to %d", len(src), maxExprLen)
-	}
 	e, err := env()
 	if err != nil {
 		return nil, fmt.Errorf("CEL environment: %w", err)
 	}
-	checked, iss := e.Compile(src)
-	if iss.Err() != nil {
-		return nil, issues(src, iss)
-	}
-	if err := checkEventFields(checked.NativeRep()); err != nil {
+	checked, err := celexpr.Compile(e, src, maxExprLen, checkEventFields, want...)
+	if err != nil {
 		return nil, err
 	}
-	out := checked.OutputType()
-	if !out.IsExactType(cel.DynType) && !slices.ContainsFunc(want, func(w *cel.Type) bool { return w.IsAssignableType(out) }) {
-		names := make([]string, len(want))
-		for i, w := range want {
-			names[i] = w.String()
-		}
-		return nil, fmt.Errorf("must be of type %s, not %s", strings.Join(names, " or "), out)
-	}
-	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-	if metered(checked.NativeRep()) {
-		opts = append(opts, cel.CostLimit(MaxCost))
-	}
-	prg, err := e.Program(checked, opts...)
+	prg, err := celexpr.Program(e, checked, MaxCost)
 	if err != nil {
 		return nil, err
 	}
 	return &program{src: src, prg: prg, sources: filterSources(checked.NativeRep().Expr())}, nil
-}
-
-// issues words CEL's compile errors for a content file: the message, and
-// where in the expression when that helps (a long or multi-line one).
-func issues(src string, iss *cel.Issues) error {
-	multiline := strings.Contains(strings.TrimRight(src, "\n"), "\n")
-	var errs []error
-	for _, e := range iss.Errors() {
-		// The environment has no container (namespace); saying so is noise.
-		msg := strings.TrimSuffix(e.Message, " (in container '')")
-		switch loc := e.Location; {
-		case loc == nil || loc.Line() < 1:
-		case multiline:
-			msg += fmt.Sprintf(" (line %d, column %d)", loc.Line(), loc.Column()+1)
-		case len(src) > 40:
-			msg += fmt.Sprintf(" (column %d)", loc.Column()+1)
-		}
-		errs = append(errs, errors.New(msg))
-	}
-	if len(errs) == 0 {
-		return iss.Err()
-	}
-	return errors.Join(errs...)
 }
 
 // eval runs the program on one event.
@@ -138,26 +96,7 @@ func (p *program) evalString(act *activation) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return toString(out)
-}
-
-func toString(v ref.Val) (string, error) {
-	switch v := v.(type) {
-	case types.String:
-		return string(v), nil
-	case types.Null:
-		return "", nil
-	case *types.Optional:
-		if !v.HasValue() {
-			return "", nil
-		}
-		return toString(v.GetValue())
-	case types.Bool, types.Int, types.Uint, types.Double, types.Timestamp, types.Duration:
-		if s, ok := v.ConvertToType(types.StringType).(types.String); ok {
-			return string(s), nil
-		}
-	}
-	return "", fmt.Errorf("returned %s, not a string", v.Type().TypeName())
+	return celexpr.ToString(out)
 }
 
 // checkEventFields rejects `event.<name>` for a name the event does not
@@ -204,92 +143,9 @@ func checkEventFields(a *ast.AST) error {
 	}
 	var errs []error
 	for _, f := range bad {
-		errs = append(errs, fmt.Errorf("event has no field %q%s (fields: %s)", f, didYouMean(f), strings.Join(eventFields[:], ", ")))
+		errs = append(errs, fmt.Errorf("event has no field %q%s (fields: %s)", f, celexpr.DidYouMean(f, eventFields[:]), strings.Join(eventFields[:], ", ")))
 	}
 	return errors.Join(errs...)
 }
 
-// metered reports whether an expression needs the run-time cost limit:
-// whether it has a comprehension (a loop: exists, all, map, filter…) or
-// calls a function outside linearFunctions. Without either, its work is
-// linear in its own length and the event's size, so metering it would
-// only cost time — the tracker more than doubles the time of a Match.
-func metered(a *ast.AST) bool {
-	return len(ast.MatchDescendants(ast.NavigateAST(a), func(e ast.NavigableExpr) bool {
-		switch e.Kind() {
-		case ast.ComprehensionKind:
-			return true
-		case ast.CallKind:
-			return !linearFunctions[e.AsCall().FunctionName()]
-		}
-		return false
-	})) > 0
-}
-
-// linearFunctions are the functions whose work and result are at most
-// linear in their arguments. Others — ext.Strings' replace and format,
-// whose results can multiply in size, and any function added later — are
-// metered.
-var linearFunctions = map[string]bool{
-	operators.Conditional: true, operators.LogicalAnd: true, operators.LogicalOr: true,
-	operators.LogicalNot: true, operators.Equals: true, operators.NotEquals: true,
-	operators.Less: true, operators.LessEquals: true, operators.Greater: true,
-	operators.GreaterEquals: true, operators.Add: true, operators.Subtract: true,
-	operators.Multiply: true, operators.Divide: true, operators.Modulo: true,
-	operators.Negate: true, operators.Index: true, operators.OptIndex: true,
-	operators.OptSelect: true, operators.In: true,
-	"size": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true,
-	"string": true, "int": true, "uint": true, "double": true, "bool": true, "dyn": true, "type": true,
-	"orValue": true, "or": true, "hasValue": true, "value": true,
-	"optional.of": true, "optional.ofNonZeroValue": true, "optional.none": true,
-	"lowerAscii": true, "upperAscii": true, "trim": true, "substring": true, "charAt": true,
-	"indexOf": true, "lastIndexOf": true, "split": true, "join": true, "reverse": true,
-}
-
 func isEvent(e ast.Expr) bool { return e.Kind() == ast.IdentKind && e.AsIdent() == "event" }
-
-// didYouMean suggests the event field closest to a misspelt one.
-func didYouMean(field string) string {
-	for _, f := range eventFields {
-		if strings.EqualFold(f, field) || closeEnough(f, field) {
-			return fmt.Sprintf("; did you mean %q?", f)
-		}
-	}
-	return ""
-}
-
-// closeEnough reports whether a and b differ by one edit or one swap of
-// neighbours — the commonest typos.
-func closeEnough(a, b string) bool {
-	if a == b {
-		return false
-	}
-	if len(a) == len(b) {
-		var diff []int
-		for i := range a {
-			if a[i] != b[i] {
-				diff = append(diff, i)
-			}
-		}
-		switch len(diff) {
-		case 1:
-			return true
-		case 2:
-			i, j := diff[0], diff[1]
-			return j == i+1 && a[i] == b[j] && a[j] == b[i]
-		}
-		return false
-	}
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	if len(a) != len(b)+1 {
-		return false
-	}
-	for i := range b {
-		if a[i] != b[i] {
-			return a[i+1:] == b[i:]
-		}
-	}
-	return true
-}

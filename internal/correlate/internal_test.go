@@ -7,6 +7,7 @@ import (
 
 	"cel.dev/cel-go/cel"
 
+	"github.com/flywheel-ops/flywheel/internal/celexpr"
 	"github.com/flywheel-ops/flywheel/internal/event"
 )
 
@@ -89,7 +90,7 @@ func TestMetered(t *testing.T) {
 		if iss.Err() != nil {
 			t.Fatalf("%s: %v", src, iss.Err())
 		}
-		if got := metered(a.NativeRep()); got != want {
+		if got := celexpr.Metered(a.NativeRep()); got != want {
 			t.Errorf("metered(%s) = %v, want %v", src, got, want)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/ext"
+
+	"github.com/flywheel-ops/flywheel/internal/celexpr"
 )
 
 // MaxCost bounds one evaluation of an expression that loops (exists, all,
@@ -52,61 +54,20 @@ type program struct {
 // passes and is checked at run time; no want accepts any type). Its errors
 // are CEL's messages, positioned within the expression.
 func compile(src string, want ...*cel.Type) (*program, error) {
-	if strings.TrimSpace(src) == "" {
-		return nil, errors.New("is empty")
-	}
-	if len(src) > maxExprLen {
-		return nil, fmt.Errorf("is %d bytes long; expressions are limited to %d", len(src), maxExprLen)
-	}
 	e, err := env()
 	if err != nil {
 		return nil, fmt.Errorf("CEL environment: %w", err)
 	}
-	checked, iss := e.Compile(src)
-	if iss.Err() != nil {
-		return nil, issues(src, iss)
-	}
-	if err := checkFields(checked.NativeRep()); err != nil {
+	checked, err := celexpr.Compile(e, src, maxExprLen, checkFields, want...)
+	if err != nil {
 		return nil, err
 	}
-	out := checked.OutputType()
-	if len(want) > 0 && !out.IsExactType(cel.DynType) && !slices.ContainsFunc(want, func(w *cel.Type) bool { return w.IsAssignableType(out) }) {
-		names := make([]string, len(want))
-		for i, w := range want {
-			names[i] = w.String()
-		}
-		return nil, fmt.Errorf("must be of type %s, not %s", strings.Join(names, " or "), out)
-	}
-	opts := []cel.ProgramOption{cel.EvalOptions(cel.OptOptimize)}
-	if metered(checked.NativeRep()) {
-		opts = append(opts, cel.CostLimit(MaxCost))
-	}
-	prg, err := e.Program(checked, opts...)
+	// Rules may also build timestamps and durations, linear in their text.
+	prg, err := celexpr.Program(e, checked, MaxCost, "timestamp", "duration")
 	if err != nil {
 		return nil, err
 	}
 	return &program{src: src, prg: prg, guard: guardOf(checked.NativeRep())}, nil
-}
-
-// issues words CEL's compile errors for a content file.
-func issues(src string, iss *cel.Issues) error {
-	multiline := strings.Contains(strings.TrimRight(src, "\n"), "\n")
-	var errs []error
-	for _, e := range iss.Errors() {
-		msg := strings.TrimSuffix(e.Message, " (in container '')")
-		switch loc := e.Location; {
-		case loc == nil || loc.Line() < 1:
-		case multiline:
-			msg += fmt.Sprintf(" (line %d, column %d)", loc.Line(), loc.Column()+1)
-		case len(src) > 40:
-			msg += fmt.Sprintf(" (column %d)", loc.Column()+1)
-		}
-		errs = append(errs, errors.New(msg))
-	}
-	if len(errs) == 0 {
-		return iss.Err()
-	}
-	return errors.Join(errs...)
 }
 
 func (p *program) eval(act *activation) (ref.Val, error) {
@@ -131,7 +92,7 @@ func (p *program) evalString(act *activation) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return toString(out)
+	return celexpr.ToString(out)
 }
 
 // evalStrings runs a targets expression: a list of strings (empty strings
@@ -153,7 +114,7 @@ func (p *program) evalStrings(act *activation) ([]string, error) {
 	}
 	res := []string{}
 	for it := l.Iterator(); it.HasNext() == types.True; {
-		s, err := toString(it.Next())
+		s, err := celexpr.ToString(it.Next())
 		if err != nil {
 			return nil, fmt.Errorf("list element %w", err)
 		}
@@ -173,25 +134,6 @@ func (p *program) evalNative(act *activation) (any, error) {
 		return nil, err
 	}
 	return toNative(out)
-}
-
-func toString(v ref.Val) (string, error) {
-	switch v := v.(type) {
-	case types.String:
-		return string(v), nil
-	case types.Null:
-		return "", nil
-	case *types.Optional:
-		if !v.HasValue() {
-			return "", nil
-		}
-		return toString(v.GetValue())
-	case types.Bool, types.Int, types.Uint, types.Double, types.Timestamp, types.Duration:
-		if s, ok := v.ConvertToType(types.StringType).(types.String); ok {
-			return string(s), nil
-		}
-	}
-	return "", fmt.Errorf("returned %s, not a string", v.Type().TypeName())
 }
 
 func toNative(v ref.Val) (any, error) {
@@ -302,86 +244,7 @@ func checkFields(a *ast.AST) error {
 		if v == "opsitem" {
 			names = opsItemFields
 		}
-		errs = append(errs, fmt.Errorf("%s has no field %q%s (fields: %s)", v, field, didYouMean(field, names), strings.Join(names, ", ")))
+		errs = append(errs, fmt.Errorf("%s has no field %q%s (fields: %s)", v, field, celexpr.DidYouMean(field, names), strings.Join(names, ", ")))
 	}
 	return errors.Join(errs...)
-}
-
-// metered reports whether an expression needs the run-time cost limit:
-// whether it loops or calls a function outside linearFunctions.
-func metered(a *ast.AST) bool {
-	return len(ast.MatchDescendants(ast.NavigateAST(a), func(e ast.NavigableExpr) bool {
-		switch e.Kind() {
-		case ast.ComprehensionKind:
-			return true
-		case ast.CallKind:
-			return !linearFunctions[e.AsCall().FunctionName()]
-		}
-		return false
-	})) > 0
-}
-
-// linearFunctions are the functions whose work and result are at most
-// linear in their arguments (the list correlation rules use).
-var linearFunctions = map[string]bool{
-	operators.Conditional: true, operators.LogicalAnd: true, operators.LogicalOr: true,
-	operators.LogicalNot: true, operators.Equals: true, operators.NotEquals: true,
-	operators.Less: true, operators.LessEquals: true, operators.Greater: true,
-	operators.GreaterEquals: true, operators.Add: true, operators.Subtract: true,
-	operators.Multiply: true, operators.Divide: true, operators.Modulo: true,
-	operators.Negate: true, operators.Index: true, operators.OptIndex: true,
-	operators.OptSelect: true, operators.In: true,
-	"size": true, "contains": true, "startsWith": true, "endsWith": true, "matches": true,
-	"string": true, "int": true, "uint": true, "double": true, "bool": true, "dyn": true, "type": true,
-	"orValue": true, "or": true, "hasValue": true, "value": true,
-	"optional.of": true, "optional.ofNonZeroValue": true, "optional.none": true,
-	"lowerAscii": true, "upperAscii": true, "trim": true, "substring": true, "charAt": true,
-	"indexOf": true, "lastIndexOf": true, "split": true, "join": true, "reverse": true,
-	"timestamp": true, "duration": true,
-}
-
-// didYouMean suggests the field closest to a misspelt one.
-func didYouMean(field string, names []string) string {
-	for _, f := range names {
-		if strings.EqualFold(f, field) || closeEnough(f, field) {
-			return fmt.Sprintf("; did you mean %q?", f)
-		}
-	}
-	return ""
-}
-
-// closeEnough reports whether a and b differ by one edit or one swap of
-// neighbours.
-func closeEnough(a, b string) bool {
-	if a == b {
-		return false
-	}
-	if len(a) == len(b) {
-		var diff []int
-		for i := range a {
-			if a[i] != b[i] {
-				diff = append(diff, i)
-			}
-		}
-		switch len(diff) {
-		case 1:
-			return true
-		case 2:
-			i, j := diff[0], diff[1]
-			return j == i+1 && a[i] == b[j] && a[j] == b[i]
-		}
-		return false
-	}
-	if len(a) < len(b) {
-		a, b = b, a
-	}
-	if len(a) != len(b)+1 {
-		return false
-	}
-	for i := range b {
-		if a[i] != b[i] {
-			return a[i+1:] == b[i:]
-		}
-	}
-	return true
 }

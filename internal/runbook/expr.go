@@ -3,11 +3,9 @@ package runbook
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"reflect"
-	"strings"
 	"sync"
 	"time"
 
@@ -17,6 +15,8 @@ import (
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
 	"cel.dev/cel-go/ext"
+
+	"github.com/flywheel-ops/flywheel/internal/celexpr"
 )
 
 // Expressions in a runbook are CEL over these variables, each a map:
@@ -87,12 +87,6 @@ func compileExpr(src string, kind exprKind, probe bool) (e *Expr, err error) {
 			e, err = nil, fmt.Errorf("cannot be compiled: %v", p)
 		}
 	}()
-	if strings.TrimSpace(src) == "" {
-		return nil, errors.New("is empty")
-	}
-	if len(src) > maxExprLen {
-		return nil, fmt.Errorf("is %d bytes long; expressions are limited to %d", len(src), maxExprLen)
-	}
 	envFn := baseEnv
 	if probe {
 		envFn = probeEnv
@@ -101,9 +95,9 @@ func compileExpr(src string, kind exprKind, probe bool) (e *Expr, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("CEL environment: %w", err)
 	}
-	checked, iss := env.Compile(src)
-	if iss.Err() != nil {
-		return nil, celIssues(src, iss)
+	checked, err := celexpr.Compile(env, src, maxExprLen, nil)
+	if err != nil {
+		return nil, err
 	}
 	if kind == boolValue {
 		out := checked.OutputType()
@@ -118,27 +112,6 @@ func compileExpr(src string, kind exprKind, probe bool) (e *Expr, err error) {
 	e = &Expr{src: src, prg: prg}
 	e.stepRefs, e.paramRefs = references(checked.NativeRep())
 	return e, nil
-}
-
-// celIssues words CEL's compile errors for a content file.
-func celIssues(src string, iss *cel.Issues) error {
-	multiline := strings.Contains(strings.TrimRight(src, "\n"), "\n")
-	var errs []error
-	for _, e := range iss.Errors() {
-		msg := strings.TrimSuffix(e.Message, " (in container '')")
-		switch loc := e.Location; {
-		case loc == nil || loc.Line() < 1:
-		case multiline:
-			msg += fmt.Sprintf(" (line %d, column %d)", loc.Line(), loc.Column()+1)
-		case len(src) > 40:
-			msg += fmt.Sprintf(" (column %d)", loc.Column()+1)
-		}
-		errs = append(errs, errors.New(msg))
-	}
-	if len(errs) == 0 {
-		return iss.Err()
-	}
-	return errors.Join(errs...)
 }
 
 // references collects the names in steps.<name> and params.<name>
