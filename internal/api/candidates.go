@@ -56,11 +56,7 @@ func (s *Server) findCandidate(ctx context.Context, tenant, id string, from, to 
 }
 
 func (s *Server) candidateRule(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -77,11 +73,7 @@ func (s *Server) candidateRule(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) opsItemRule(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}

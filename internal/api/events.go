@@ -63,11 +63,7 @@ type Related struct {
 }
 
 func (s *Server) opsItemRelated(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}

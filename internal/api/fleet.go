@@ -32,14 +32,14 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, s.createEnrollToken)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, tenantList(s, s.st.ListEnrollTokens))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents", MinRole: store.RoleViewer}, s.listAgents)
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleViewer}, s.getAgent)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleViewer}, tenantGet(s, "agent", s.st.GetAgent, s.agentView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleAdmin}, s.revokeAgent)
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/agents/{id}/commands", MinRole: store.RoleOperator}, s.createCommand)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/commands", MinRole: store.RoleViewer}, s.listCommands)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/commands/{id}", MinRole: store.RoleViewer}, s.getCommand)
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/commands/{id}", MinRole: store.RoleOperator}, s.cancelCommand)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources", MinRole: store.RoleViewer}, s.listResources)
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources/{id}", MinRole: store.RoleViewer}, s.getResource)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources/{id}", MinRole: store.RoleViewer}, tenantGet(s, "resource", s.st.GetResource, func(r store.Resource) store.Resource { return r }))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/fleet/unmanaged", MinRole: store.RoleViewer}, tenantList(s, s.st.ListUnmanagedHosts)) // as the drift check last found them
 
 	// The agent protocol is served beside the API but not listed among
@@ -187,32 +187,8 @@ func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) getAgent(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	a, err := s.st.GetAgent(r.Context(), tenant, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return NotFound("agent %q not found", id)
-	}
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, s.agentView(a))
-	return nil
-}
-
 func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -321,11 +297,7 @@ func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -341,11 +313,7 @@ func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -382,26 +350,6 @@ func (s *Server) listResources(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	WriteList(w, items, next)
-	return nil
-}
-
-func (s *Server) getResource(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	res, err := s.st.GetResource(r.Context(), tenant, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return NotFound("resource %q not found", id)
-	}
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, res)
 	return nil
 }
 

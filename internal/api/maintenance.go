@@ -14,7 +14,7 @@ import (
 func (s *Server) registerMaintenance() {
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleViewer}, s.listWindows)
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleOperator}, s.createWindow)
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows/{id}", MinRole: store.RoleViewer}, s.getWindow)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows/{id}", MinRole: store.RoleViewer}, tenantGet(s, "maintenance window", s.st.GetMaintenanceWindow, s.windowView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/maintenance-windows/{id}", MinRole: store.RoleOperator}, s.deleteWindow)
 }
 
@@ -76,26 +76,6 @@ func (s *Server) listWindows(w http.ResponseWriter, r *http.Request) error {
 		out[i] = s.windowView(it)
 	}
 	WriteList(w, out, next)
-	return nil
-}
-
-func (s *Server) getWindow(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	mw, err := s.st.GetMaintenanceWindow(r.Context(), tenant, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return NotFound("maintenance window %q not found", id)
-	}
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, s.windowView(mw))
 	return nil
 }
 
@@ -162,11 +142,7 @@ func (s *Server) createWindow(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteWindow(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}

@@ -46,11 +46,7 @@ type HandlingInput struct {
 
 func (s *Server) handleOpsItem(action func(*HandlingInput) opsitem.Action) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		tenant, err := s.Tenant(r)
-		if err != nil {
-			return err
-		}
-		id, err := PathID(r, "id")
+		tenant, id, err := s.tenantAndID(r)
 		if err != nil {
 			return err
 		}

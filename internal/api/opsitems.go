@@ -69,11 +69,7 @@ func (s *Server) listOpsItems(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getOpsItem(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -161,11 +157,7 @@ type OpsItemPatch struct {
 }
 
 func (s *Server) updateOpsItem(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}

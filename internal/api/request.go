@@ -96,6 +96,36 @@ func tenantList[T any](s *Server, list func(ctx context.Context, tenant string, 
 	}
 }
 
+// tenantAndID is the tenant a request acts in and the {id} in its path.
+func (s *Server) tenantAndID(r *http.Request) (tenant, id string, err error) {
+	if tenant, err = s.Tenant(r); err != nil {
+		return "", "", err
+	}
+	id, err = PathID(r, "id")
+	return tenant, id, err
+}
+
+// tenantGet is the handler of GET …/{id} for one of a tenant's resources:
+// get reads it (store.ErrNotFound answers 404 naming what and the id) and
+// view shapes the answer.
+func tenantGet[T, V any](s *Server, what string, get func(ctx context.Context, tenant, id string) (T, error), view func(T) V) HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		tenant, id, err := s.tenantAndID(r)
+		if err != nil {
+			return err
+		}
+		v, err := get(r.Context(), tenant, id)
+		if errors.Is(err, store.ErrNotFound) {
+			return NotFound("%s %q not found", what, id)
+		}
+		if err != nil {
+			return err
+		}
+		WriteJSON(w, http.StatusOK, view(v))
+		return nil
+	}
+}
+
 // WriteList writes a page of items.
 func WriteList[T any](w http.ResponseWriter, items []T, next string) {
 	if items == nil {

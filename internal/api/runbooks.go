@@ -162,11 +162,7 @@ func (s *Server) runRunbook(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) runOnOpsItem(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -309,11 +305,7 @@ func contains(list []string, v string) bool {
 }
 
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -339,11 +331,7 @@ type StepLog struct {
 }
 
 func (s *Server) executionLogs(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
@@ -376,11 +364,7 @@ type DecisionInput struct {
 
 func (s *Server) decideExecution(approve bool) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		tenant, err := s.Tenant(r)
-		if err != nil {
-			return err
-		}
-		id, err := PathID(r, "id")
+		tenant, id, err := s.tenantAndID(r)
 		if err != nil {
 			return err
 		}
@@ -412,11 +396,7 @@ func (s *Server) decideExecution(approve bool) HandlerFunc {
 }
 
 func (s *Server) cancelExecution(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}

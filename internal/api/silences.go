@@ -17,7 +17,7 @@ import (
 func (s *Server) registerSilences() {
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/silences", MinRole: store.RoleViewer}, s.listSilences)
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/silences", MinRole: store.RoleOperator}, s.createSilence)
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/silences/{id}", MinRole: store.RoleViewer}, s.getSilence)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/silences/{id}", MinRole: store.RoleViewer}, tenantGet(s, "silence", s.st.GetSilence, s.silenceView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/silences/{id}", MinRole: store.RoleOperator}, s.expireSilence)
 }
 
@@ -77,26 +77,6 @@ func (s *Server) listSilences(w http.ResponseWriter, r *http.Request) error {
 		out[i] = s.silenceView(it)
 	}
 	WriteList(w, out, next)
-	return nil
-}
-
-func (s *Server) getSilence(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	sil, err := s.st.GetSilence(r.Context(), tenant, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return NotFound("silence %q not found", id)
-	}
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, s.silenceView(sil))
 	return nil
 }
 
@@ -193,11 +173,7 @@ func checkMatchers(field string, ms []string, need bool) error {
 }
 
 func (s *Server) expireSilence(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}

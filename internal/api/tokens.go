@@ -80,11 +80,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	id, err := PathID(r, "id")
+	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
