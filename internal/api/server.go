@@ -10,6 +10,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -126,6 +128,9 @@ func New(o Options) *Server {
 	s.rules = o.Rules
 	s.registerRules()
 	s.registerOpenAPI()
+	// What no route matches (any path, or a known path with another
+	// method) falls through to noRoute, so a request is routed once.
+	s.mux.HandleFunc("/", s.noRoute)
 	return s
 }
 
@@ -165,35 +170,44 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.limit)
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		s.noRoute(w, r)
-		return
-	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// noRoute answers unknown paths (404) and wrong methods (405) in JSON.
+// noRoute answers what no route matched: a path some route has with
+// another method is a 405 whose Allow lists the methods it has, anything
+// else a 404; both in JSON.
 func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
-	h, _ := s.mux.Handler(r)
-	rec := &statusRecorder{header: http.Header{}}
-	h.ServeHTTP(rec, r)
-	if rec.status == http.StatusMethodNotAllowed {
-		w.Header().Set("Allow", rec.header.Get("Allow"))
+	var allow []string
+	for _, m := range s.methods() {
+		probe := *r
+		probe.Method = m
+		if _, pattern := s.mux.Handler(&probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		list := strings.Join(allow, ", ")
+		w.Header().Set("Allow", list)
 		writeError(w, r, &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed",
-			Message: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + rec.header.Get("Allow")})
+			Message: r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + list})
 		return
 	}
 	writeError(w, r, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such route: " + r.Method + " " + r.URL.Path})
 }
 
-type statusRecorder struct {
-	header http.Header
-	status int
+// methods are the methods routes are registered for, sorted, with HEAD
+// where there is GET (the mux serves HEAD with a GET route).
+func (s *Server) methods() []string {
+	var ms []string
+	for _, rt := range s.routes {
+		ms = append(ms, rt.Method)
+		if rt.Method == http.MethodGet {
+			ms = append(ms, http.MethodHead)
+		}
+	}
+	slices.Sort(ms)
+	return slices.Compact(ms)
 }
-
-func (s *statusRecorder) Header() http.Header         { return s.header }
-func (s *statusRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (s *statusRecorder) WriteHeader(code int)        { s.status = code }
 
 // PrincipalFrom returns the authenticated caller of an API request.
 func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
