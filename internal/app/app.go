@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -154,14 +155,18 @@ func New(ctx context.Context, o Options) (*App, error) {
 	return a, nil
 }
 
-// routes splits API paths from UI paths.
+// routes splits API paths from UI paths, by prefix: each side's own mux
+// routes (and cleans) the path, so a request is matched against routes
+// once, not twice.
 func (a *App) routes(ui http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/healthz", "/readyz", "/metrics"} {
-		mux.Handle(p, a.api)
-	}
-	mux.Handle("/", ui)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch p := r.URL.Path; {
+		case strings.HasPrefix(p, "/api/"), p == "/api", p == "/healthz", p == "/readyz", p == "/metrics":
+			a.api.ServeHTTP(w, r)
+		default:
+			ui.ServeHTTP(w, r)
+		}
+	})
 }
 
 // Store returns the app's store.
