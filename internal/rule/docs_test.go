@@ -1,7 +1,6 @@
 package rule_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"reflect"
@@ -14,53 +13,13 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/mdtest"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 const docPage = "../../docs/rules.md"
-
-type fence struct {
-	lang string
-	body []string
-	line int
-}
-
-func fences(t *testing.T, path string) []fence {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var (
-		out []fence
-		cur *fence
-		n   int
-	)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		switch {
-		case cur == nil && strings.HasPrefix(line, "```"):
-			cur = &fence{lang: strings.TrimSpace(strings.TrimPrefix(line, "```")), line: n}
-		case cur != nil && strings.TrimSpace(line) == "```":
-			out = append(out, *cur)
-			cur = nil
-		case cur != nil:
-			cur.body = append(cur.body, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if cur != nil {
-		t.Fatalf("%s:%d: unterminated code block", path, cur.line)
-	}
-	return out
-}
 
 // docRegistry has every kind but no cross-document checks: the page's
 // examples name runbooks (disk-cleanup) that are yours, not the library's.
@@ -80,16 +39,16 @@ func TestDocExamples(t *testing.T) {
 	t.Parallel()
 	fsys := fstest.MapFS{}
 	var want []string
-	for _, b := range fences(t, docPage) {
-		switch b.lang {
+	for _, b := range mdtest.Blocks(t, docPage) {
+		switch b.Lang {
 		case "yaml":
-			if len(b.body) == 0 || !strings.HasPrefix(b.body[0], "# ops/") {
-				t.Fatalf("%s:%d: a yaml example must start with a comment naming its file", docPage, b.line)
+			if len(b.Lines) == 0 || !strings.HasPrefix(b.Lines[0], "# ops/") {
+				t.Fatalf("%s:%d: a yaml example must start with a comment naming its file", docPage, b.Line)
 			}
-			fsys[strings.TrimPrefix(b.body[0], "# ops/")] = &fstest.MapFile{Data: []byte(strings.Join(b.body, "\n") + "\n")}
+			fsys[strings.TrimPrefix(b.Lines[0], "# ops/")] = &fstest.MapFile{Data: []byte(b.Text())}
 		case "console":
-			if len(b.body) > 0 && b.body[0] == "$ flywheel content validate ops" {
-				want = append(want, b.body[1:]...)
+			if len(b.Lines) > 0 && b.Lines[0] == "$ flywheel content validate ops" {
+				want = append(want, b.Lines[1:]...)
 			}
 		}
 	}

@@ -1,59 +1,16 @@
 package kinds
 
 import (
-	"bufio"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
 
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/mdtest"
 )
 
 const docPage = "../../../docs/content.md"
-
-type fence struct {
-	lang string
-	body []string
-	line int // of the opening fence
-}
-
-// fences returns the fenced code blocks of a Markdown file.
-func fences(t *testing.T, path string) []fence {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var (
-		out []fence
-		cur *fence
-		n   int
-	)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		switch {
-		case cur == nil && strings.HasPrefix(line, "```"):
-			cur = &fence{lang: strings.TrimSpace(strings.TrimPrefix(line, "```")), line: n}
-		case cur != nil && strings.TrimSpace(line) == "```":
-			out = append(out, *cur)
-			cur = nil
-		case cur != nil:
-			cur.body = append(cur.body, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if cur != nil {
-		t.Fatalf("%s:%d: unterminated code block", path, cur.line)
-	}
-	return out
-}
 
 // TestDocExamples loads every YAML example in docs/content.md as the file
 // its first-line comment names ("# ops/tenants/acme.yaml"), on top of the
@@ -63,24 +20,24 @@ func TestDocExamples(t *testing.T) {
 	t.Parallel()
 	fsys := fstest.MapFS{}
 	var want []string
-	for _, b := range fences(t, docPage) {
-		switch b.lang {
+	for _, b := range mdtest.Blocks(t, docPage) {
+		switch b.Lang {
 		case "yaml":
-			if len(b.body) == 0 || !strings.HasPrefix(b.body[0], "# ") || !strings.Contains(b.body[0], "/") {
-				t.Fatalf("%s:%d: a yaml example must start with a comment naming its file, e.g. # ops/tenants/x.yaml", docPage, b.line)
+			if len(b.Lines) == 0 || !strings.HasPrefix(b.Lines[0], "# ") || !strings.Contains(b.Lines[0], "/") {
+				t.Fatalf("%s:%d: a yaml example must start with a comment naming its file, e.g. # ops/tenants/x.yaml", docPage, b.Line)
 			}
-			if !strings.HasPrefix(b.body[0], "# ops/") {
+			if !strings.HasPrefix(b.Lines[0], "# ops/") {
 				continue // another directory's example (flywheel content test's, tested in internal/cli)
 			}
-			name := strings.TrimPrefix(b.body[0], "# ops/")
+			name := strings.TrimPrefix(b.Lines[0], "# ops/")
 			if _, dup := fsys[name]; dup {
-				t.Fatalf("%s:%d: two examples are named %s", docPage, b.line, name)
+				t.Fatalf("%s:%d: two examples are named %s", docPage, b.Line, name)
 			}
-			fsys[name] = &fstest.MapFile{Data: []byte(strings.Join(b.body, "\n") + "\n")}
+			fsys[name] = &fstest.MapFile{Data: []byte(b.Text())}
 		case "console":
-			for i, l := range b.body {
+			for i, l := range b.Lines {
 				if l == "$ flywheel content validate ops" {
-					for _, out := range b.body[i+1:] {
+					for _, out := range b.Lines[i+1:] {
 						if strings.HasPrefix(out, "$") {
 							break
 						}

@@ -1,8 +1,6 @@
 package registry_test
 
 import (
-	"bufio"
-	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -10,55 +8,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/mdtest"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 )
 
 const docPage = "../../../../docs/runbook-actions.md"
-
-type fence struct {
-	lang string
-	body string
-	line int
-}
-
-func fences(t *testing.T, path string) []fence {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var (
-		out  []fence
-		cur  *fence
-		body []string
-		n    int
-	)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		switch {
-		case cur == nil && strings.HasPrefix(line, "```"):
-			cur, body = &fence{lang: strings.TrimSpace(strings.TrimPrefix(line, "```")), line: n}, nil
-		case cur != nil && strings.TrimSpace(line) == "```":
-			cur.body = strings.Join(body, "\n") + "\n"
-			out = append(out, *cur)
-			cur = nil
-		case cur != nil:
-			body = append(body, line)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	if cur != nil {
-		t.Fatalf("%s:%d: unterminated code block", path, cur.line)
-	}
-	return out
-}
 
 // TestDocExamples checks every example of docs/runbook-actions.md: each
 // list of steps has its with: inputs validated by the action it names, and
@@ -70,22 +26,22 @@ func TestDocExamples(t *testing.T) {
 	reg := registry.New(registry.Options{SMTP: notify.SMTPOptions{Host: "smtp.example.com", From: "flywheel@example.com"}})
 	shown := map[string]bool{}
 	runbooks := 0
-	for _, f := range fences(t, docPage) {
-		if f.lang != "yaml" {
+	for _, f := range mdtest.Blocks(t, docPage) {
+		if f.Lang != "yaml" {
 			continue
 		}
-		if strings.HasPrefix(f.body, "apiVersion:") {
+		if strings.HasPrefix(f.Text(), "apiVersion:") {
 			runbooks++
 			kinds := content.NewRegistry()
 			kinds.Register(runbook.Kind(reg.Get))
 			kinds.RegisterCheck(runbook.CheckRefs)
-			set, err := content.Load(kinds, content.Source{Name: "docs", FS: fstest.MapFS{"runbooks/example.yaml": {Data: []byte(f.body)}}})
+			set, err := content.Load(kinds, content.Source{Name: "docs", FS: fstest.MapFS{"runbooks/example.yaml": {Data: []byte(f.Text())}}})
 			if err != nil {
-				t.Errorf("%s:%d: the runbook does not load:\n%v", docPage, f.line, err)
+				t.Errorf("%s:%d: the runbook does not load:\n%v", docPage, f.Line, err)
 				continue
 			}
 			if _, err := runbook.NewLibrary(set, reg.Get); err != nil {
-				t.Errorf("%s:%d: %v", docPage, f.line, err)
+				t.Errorf("%s:%d: %v", docPage, f.Line, err)
 			}
 			continue
 		}
@@ -94,14 +50,14 @@ func TestDocExamples(t *testing.T) {
 			Action string         `yaml:"action"`
 			With   map[string]any `yaml:"with"`
 		}
-		if err := yaml.Unmarshal([]byte(f.body), &steps); err != nil {
-			t.Errorf("%s:%d: not a list of steps: %v", docPage, f.line, err)
+		if err := yaml.Unmarshal([]byte(f.Text()), &steps); err != nil {
+			t.Errorf("%s:%d: not a list of steps: %v", docPage, f.Line, err)
 			continue
 		}
 		for _, s := range steps {
 			shown[s.Action] = true
 			if err := reg.Validate(s.Action, s.With); err != nil {
-				t.Errorf("%s:%d: step %s: %v", docPage, f.line, s.Name, err)
+				t.Errorf("%s:%d: step %s: %v", docPage, f.Line, s.Name, err)
 			}
 		}
 	}
