@@ -142,34 +142,8 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "SCHEDULE", "TARGETS", "OPEN", "CURRENT/NEXT"}, rows)
 		},
 	}
-	get := &cobra.Command{
-		Use:   "get ID",
-		Short: "Show one maintenance window",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var w api.MaintenanceWindow
-			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/maintenance-windows/"+url.PathEscape(args[0]), tenant, nil), nil, &w); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), w)
-		},
-	}
-	del := &cobra.Command{
-		Use:   "delete ID…",
-		Short: "Delete maintenance windows",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var errs []error
-			for _, id := range args {
-				if err := g.client().Do(cmd.Context(), "DELETE", tenantPath("/api/v1/maintenance-windows/"+url.PathEscape(id), tenant, nil), nil, nil); err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", id, err))
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "maintenance window %s deleted\n", id)
-			}
-			return errors.Join(errs...)
-		},
-	}
+	get := getByIDCmd[api.MaintenanceWindow](g, &tenant, "Show one maintenance window", "/api/v1/maintenance-windows")
+	del := deleteEachCmd(g, &tenant, "delete ID…", "Delete maintenance windows", "/api/v1/maintenance-windows", "maintenance window", "deleted")
 	cmd.AddCommand(create, list, get, del)
 	return cmd
 }

@@ -139,34 +139,8 @@ for the shell: --matcher 'alertname="Disk full"'.`,
 	}
 	list.Flags().BoolVar(&expired, "expired", false, "include silences that have ended")
 
-	get := &cobra.Command{
-		Use:   "get ID",
-		Short: "Show one silence",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var s api.Silence
-			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/silences/"+url.PathEscape(args[0]), tenant, nil), nil, &s); err != nil {
-				return err
-			}
-			return printJSON(cmd.OutOrStdout(), s)
-		},
-	}
-	expire := &cobra.Command{
-		Use:   "expire ID…",
-		Short: "End silences now",
-		Args:  cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			var errs []error
-			for _, id := range args {
-				if err := g.client().Do(cmd.Context(), "DELETE", tenantPath("/api/v1/silences/"+url.PathEscape(id), tenant, nil), nil, nil); err != nil {
-					errs = append(errs, fmt.Errorf("%s: %w", id, err))
-					continue
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "silence %s expired\n", id)
-			}
-			return errors.Join(errs...)
-		},
-	}
+	get := getByIDCmd[api.Silence](g, &tenant, "Show one silence", "/api/v1/silences")
+	expire := deleteEachCmd(g, &tenant, "expire ID…", "End silences now", "/api/v1/silences", "silence", "expired")
 	cmd.AddCommand(create, list, get, expire)
 	return cmd
 }
