@@ -31,7 +31,7 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	s.fleet = svc
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, s.createEnrollToken)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, tenantList(s, s.st.ListEnrollTokens))
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents", MinRole: store.RoleViewer}, s.listAgents)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents", MinRole: store.RoleViewer}, tenantListView(s, s.st.ListAgents, s.agentView))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleViewer}, tenantGet(s, "agent", s.st.GetAgent, s.agentView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleAdmin}, s.revokeAgent)
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/agents/{id}/commands", MinRole: store.RoleOperator}, s.createCommand)
@@ -164,27 +164,6 @@ func (s *Server) agentView(a store.Agent) AgentView {
 		v.State = "reporting"
 	}
 	return v
-}
-
-func (s *Server) listAgents(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.st.ListAgents(r.Context(), tenant, page)
-	if err != nil {
-		return err
-	}
-	out := make([]AgentView, len(items))
-	for i, a := range items {
-		out[i] = s.agentView(a)
-	}
-	WriteList(w, out, next)
-	return nil
 }
 
 func (s *Server) revokeAgent(w http.ResponseWriter, r *http.Request) error {

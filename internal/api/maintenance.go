@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) registerMaintenance() {
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleViewer}, s.listWindows)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleViewer}, tenantListView(s, s.st.ListMaintenanceWindows, s.windowView))
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleOperator}, s.createWindow)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows/{id}", MinRole: store.RoleViewer}, tenantGet(s, "maintenance window", s.st.GetMaintenanceWindow, s.windowView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/maintenance-windows/{id}", MinRole: store.RoleOperator}, s.deleteWindow)
@@ -56,27 +56,6 @@ func (s *Server) windowView(r store.MaintenanceWindow) MaintenanceWindow {
 		v.NextStart, v.NextEnd = &start, &end
 	}
 	return v
-}
-
-func (s *Server) listWindows(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.st.ListMaintenanceWindows(r.Context(), tenant, page)
-	if err != nil {
-		return err
-	}
-	out := make([]MaintenanceWindow, len(items))
-	for i, it := range items {
-		out[i] = s.windowView(it)
-	}
-	WriteList(w, out, next)
-	return nil
 }
 
 func (s *Server) createWindow(w http.ResponseWriter, r *http.Request) error {

@@ -76,8 +76,13 @@ type List[T any] struct {
 }
 
 // tenantList is the handler of a list whose only query parameters are the
-// tenant and the page.
+// tenant and the page; the items are answered as list returns them.
 func tenantList[T any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error)) HandlerFunc {
+	return tenantListView(s, list, func(v T) T { return v })
+}
+
+// tenantListView is tenantList with each item shaped by view.
+func tenantListView[T, V any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error), view func(T) V) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		tenant, err := s.Tenant(r)
 		if err != nil {
@@ -91,7 +96,11 @@ func tenantList[T any](s *Server, list func(ctx context.Context, tenant string, 
 		if err != nil {
 			return err
 		}
-		WriteList(w, items, next)
+		out := make([]V, len(items))
+		for i, it := range items {
+			out[i] = view(it)
+		}
+		WriteList(w, out, next)
 		return nil
 	}
 }
