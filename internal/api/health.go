@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,9 +61,31 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	return m
 }
 
-func (m *httpMetrics) observe(rt Route, code int, d time.Duration) {
-	m.requests.WithLabelValues(rt.Method, rt.Pattern, statusText(code)).Inc()
-	m.duration.WithLabelValues(rt.Method, rt.Pattern).Observe(d.Seconds())
+// routeMetrics are one route's series. The latency series and the 200
+// counter are looked up once, at the route's first request (not at
+// registration, so routes never called export nothing): a lookup by label
+// values hashes each value, on every request otherwise.
+type routeMetrics struct {
+	m        *httpMetrics
+	rt       Route
+	once     sync.Once
+	duration prometheus.Observer
+	ok       prometheus.Counter
+}
+
+func (m *httpMetrics) route(rt Route) *routeMetrics { return &routeMetrics{m: m, rt: rt} }
+
+func (r *routeMetrics) observe(code int, d time.Duration) {
+	r.once.Do(func() {
+		r.duration = r.m.duration.WithLabelValues(r.rt.Method, r.rt.Pattern)
+		r.ok = r.m.requests.WithLabelValues(r.rt.Method, r.rt.Pattern, "200")
+	})
+	r.duration.Observe(d.Seconds())
+	if code == http.StatusOK {
+		r.ok.Inc()
+		return
+	}
+	r.m.requests.WithLabelValues(r.rt.Method, r.rt.Pattern, statusText(code)).Inc()
 }
 
 func statusText(code int) string {

@@ -218,6 +218,7 @@ func PrincipalFrom(ctx context.Context) (auth.Principal, bool) {
 }
 
 func (s *Server) wrap(rt Route, h HandlerFunc) http.Handler {
+	metrics := s.metrics.route(rt)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := s.now()
 		sw := &statusWriter{ResponseWriter: w}
@@ -242,7 +243,7 @@ func (s *Server) wrap(rt Route, h HandlerFunc) http.Handler {
 				writeError(sw, r, ae)
 			}
 		}
-		s.metrics.observe(rt, sw.code(), s.now().Sub(start))
+		metrics.observe(sw.code(), s.now().Sub(start))
 	})
 }
 
