@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -71,77 +72,51 @@ func (c countingTx) InhibitingAlert(ctx context.Context, tenant string, keys []s
 	return c.Tx.InhibitingAlert(ctx, tenant, keys, except)
 }
 
-// TestInhibitFilterAnswersAsTheStore runs random transactions of
-// inhibition keys set and looked up through batchTx with a shared cache (as
-// the Processor on SQLite does), some rolled back, and checks every answer
-// against a model of what is stored plus what the transaction asserted
-// earlier: the filter may only save queries, never change an answer. A
-// lookup of keys no alert ever asserted must not reach the store at all.
-func TestInhibitFilterAnswersAsTheStore(t *testing.T) {
+// filterRun counts a filter test's lookups.
+type filterRun struct {
+	lookups, unseenLookups, unseenQueries int
+}
+
+// lookedUp counts one lookup; unseen ones (of what was never stored) add
+// the store queries they made, which must stay none.
+func (r *filterRun) lookedUp(unseen bool, queries int) {
+	r.lookups++
+	if unseen {
+		r.unseenLookups++
+		r.unseenQueries += queries
+	}
+}
+
+// runFilterRounds runs 120 random transactions of 30 steps through batchTx
+// with a shared cache, as the Processor on SQLite does, rolling every fifth
+// back (and resetting the cache, as the Processor does after a failed
+// transaction). step does one step on working, the model of what is stored
+// plus what the transaction did so far; tx wraps the store transaction to
+// count the lookups reaching the store into queries; filter is the
+// tenant's filter, whose replacements are counted as reloads. A lookup of
+// what was never stored must not reach the store, and the filter must
+// have been reloaded at least once (else its growth went untested).
+func runFilterRounds[V any](t *testing.T, what string, shared *alertCache, tx func(stx store.Tx, queries *int) store.Tx,
+	filter func() *keyFilter, step func(b *batchTx, working map[string]V, round int, queries *int, run *filterRun) error) {
+	t.Helper()
 	ctx := context.Background()
 	st := openSQLite(t)
 	mustTx(t, st, func(tx store.Tx) error {
 		return tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
 	})
-	shared := newAlertCache(alertCacheSize, alertCacheBytes)
-	rng := rand.New(rand.NewPCG(3, 4))
-	committed := map[string][]string{} // fingerprint → keys stored
-	asserted := func(m map[string][]string, keys []string, except string) []string {
-		var fps []string
-		for fp, ks := range m {
-			if fp != except && slices.ContainsFunc(keys, func(k string) bool { return slices.Contains(ks, k) }) {
-				fps = append(fps, fp)
-			}
-		}
-		return fps
-	}
-	var lookups, unseenLookups, unseenQueries, reloads int
+	committed := map[string]V{}
+	var run filterRun
+	reloads := 0
 	errRollback := errors.New("rolled back")
 	for round := range 120 {
-		working := map[string][]string{}
-		for fp, ks := range committed {
-			working[fp] = ks
-		}
-		before := shared.inhibit["acme"]
+		working := maps.Clone(committed)
+		before := filter()
 		queries := 0
 		err := st.InTx(ctx, func(stx store.Tx) error {
-			b := newBatchTx(countingTx{Tx: stx, n: &queries, groups: new(int)}, shared)
+			b := newBatchTx(tx(stx, &queries), shared)
 			for range 30 {
-				if rng.IntN(2) == 0 {
-					fp := fmt.Sprint("fp", rng.IntN(40))
-					var keys []string
-					for range rng.IntN(4) {
-						keys = append(keys, fmt.Sprint("k", rng.IntN(60)))
-					}
-					slices.Sort(keys)
-					keys = slices.Compact(keys)
-					if err := b.SetInhibitKeys(ctx, "acme", fp, keys); err != nil {
-						return err
-					}
-					working[fp] = keys
-					continue
-				}
-				keys := []string{fmt.Sprint("k", rng.IntN(60))}
-				unseen := rng.IntN(4) == 0
-				if unseen {
-					keys = []string{fmt.Sprint("never", rng.IntN(20))}
-				}
-				except := ""
-				if rng.IntN(2) == 0 {
-					except = fmt.Sprint("fp", rng.IntN(40))
-				}
-				n := queries
-				fp, err := b.InhibitingAlert(ctx, "acme", keys, except)
-				if err != nil {
+				if err := step(b, working, round, &queries, &run); err != nil {
 					return err
-				}
-				lookups++
-				if want := asserted(working, keys, except); len(want) == 0 && fp != "" || len(want) > 0 && !slices.Contains(want, fp) {
-					t.Errorf("round %d: %v (except %q) inhibited by %q, want one of %q", round, keys, except, fp, want)
-				}
-				if unseen {
-					unseenLookups++
-					unseenQueries += queries - n
 				}
 			}
 			if round%5 == 4 {
@@ -157,17 +132,77 @@ func TestInhibitFilterAnswersAsTheStore(t *testing.T) {
 		default:
 			committed = working
 		}
-		if before != nil && shared.inhibit["acme"] != before {
+		if before != nil && filter() != before {
 			reloads++
 		}
 	}
-	if unseenLookups == 0 || unseenQueries > 0 {
-		t.Errorf("%d of %d lookups of keys never asserted reached the store", unseenQueries, unseenLookups)
+	if run.unseenLookups == 0 || run.unseenQueries > 0 {
+		t.Errorf("%d of %d lookups of %s reached the store", run.unseenQueries, run.unseenLookups, what)
 	}
 	if reloads == 0 {
 		t.Error("the filter was never reloaded: the test does not cover its growth")
 	}
-	t.Logf("%d lookups, %d reloads", lookups, reloads)
+	t.Logf("%d lookups, %d reloads", run.lookups, reloads)
+}
+
+// TestInhibitFilterAnswersAsTheStore runs random transactions of
+// inhibition keys set and looked up through batchTx with a shared cache (as
+// the Processor on SQLite does), some rolled back, and checks every answer
+// against a model of what is stored plus what the transaction asserted
+// earlier: the filter may only save queries, never change an answer. A
+// lookup of keys no alert ever asserted must not reach the store at all.
+func TestInhibitFilterAnswersAsTheStore(t *testing.T) {
+	ctx := context.Background()
+	shared := newAlertCache(alertCacheSize, alertCacheBytes)
+	rng := rand.New(rand.NewPCG(3, 4))
+	asserted := func(m map[string][]string, keys []string, except string) []string {
+		var fps []string
+		for fp, ks := range m {
+			if fp != except && slices.ContainsFunc(keys, func(k string) bool { return slices.Contains(ks, k) }) {
+				fps = append(fps, fp)
+			}
+		}
+		return fps
+	}
+	// working: fingerprint → keys stored
+	runFilterRounds(t, "keys never asserted", shared,
+		func(stx store.Tx, queries *int) store.Tx { return countingTx{Tx: stx, n: queries, groups: new(int)} },
+		func() *keyFilter { return shared.inhibit["acme"] },
+		func(b *batchTx, working map[string][]string, round int, queries *int, run *filterRun) error {
+			if rng.IntN(2) == 0 {
+				fp := fmt.Sprint("fp", rng.IntN(40))
+				var keys []string
+				for range rng.IntN(4) {
+					keys = append(keys, fmt.Sprint("k", rng.IntN(60)))
+				}
+				slices.Sort(keys)
+				keys = slices.Compact(keys)
+				if err := b.SetInhibitKeys(ctx, "acme", fp, keys); err != nil {
+					return err
+				}
+				working[fp] = keys
+				return nil
+			}
+			keys := []string{fmt.Sprint("k", rng.IntN(60))}
+			unseen := rng.IntN(4) == 0
+			if unseen {
+				keys = []string{fmt.Sprint("never", rng.IntN(20))}
+			}
+			except := ""
+			if rng.IntN(2) == 0 {
+				except = fmt.Sprint("fp", rng.IntN(40))
+			}
+			n := *queries
+			fp, err := b.InhibitingAlert(ctx, "acme", keys, except)
+			if err != nil {
+				return err
+			}
+			if want := asserted(working, keys, except); len(want) == 0 && fp != "" || len(want) > 0 && !slices.Contains(want, fp) {
+				t.Errorf("round %d: %v (except %q) inhibited by %q, want one of %q", round, keys, except, fp, want)
+			}
+			run.lookedUp(unseen, *queries-n)
+			return nil
+		})
 }
 
 // TestGroupFilterAnswersAsTheStore does the same for OpenGroup: random
@@ -177,104 +212,66 @@ func TestInhibitFilterAnswersAsTheStore(t *testing.T) {
 // a group no OpsItem ever had must not be looked up in the store.
 func TestGroupFilterAnswersAsTheStore(t *testing.T) {
 	ctx := context.Background()
-	st := openSQLite(t)
-	mustTx(t, st, func(tx store.Tx) error {
-		return tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
-	})
 	shared := newAlertCache(alertCacheSize, alertCacheBytes)
 	rng := rand.New(rand.NewPCG(5, 6))
 	type item struct{ group, status string }
-	committed := map[string]item{} // OpsItem ID → its group and status
-	var lookups, unseenLookups, unseenQueries, reloads, seq int
-	errRollback := errors.New("rolled back")
-	for round := range 120 {
-		working := map[string]item{}
-		for id, it := range committed {
-			working[id] = it
-		}
-		before := shared.groups["acme"]
-		var queries int
-		err := st.InTx(ctx, func(stx store.Tx) error {
-			b := newBatchTx(countingTx{Tx: stx, n: new(int), groups: &queries}, shared)
-			for range 30 {
-				switch rng.IntN(3) {
-				case 0:
-					seq++
-					g := fmt.Sprint("g", rng.IntN(40))
-					o := store.OpsItem{ID: fmt.Sprintf("oi_%05d", seq), TenantID: "acme", Title: "T", Category: "monitoring", Severity: "high",
-						Status: "open", CreatedAt: t0, UpdatedAt: t0, Rule: "r", GroupKey: g, FirstEventAt: t0, LastEventAt: t0.Add(time.Duration(seq))}
-					if err := b.CreateOpsItem(ctx, o); err != nil {
-						return err
-					}
-					working[o.ID] = item{g, "open"}
-				case 1:
-					if seq == 0 {
-						continue
-					}
-					id := fmt.Sprintf("oi_%05d", 1+rng.IntN(seq))
-					if _, ok := working[id]; !ok {
-						continue // rolled back
-					}
-					o, err := b.GetOpsItem(ctx, "acme", id)
-					if err != nil {
-						return err
-					}
-					o.Status = "resolved"
-					if err := b.UpdateOpsItem(ctx, o); err != nil {
-						return err
-					}
-					working[id] = item{o.GroupKey, "resolved"}
-				default:
-					g := fmt.Sprint("g", rng.IntN(40))
-					unseen := rng.IntN(4) == 0
-					if unseen {
-						g = fmt.Sprint("never", rng.IntN(20))
-					}
-					n := queries
-					o, err := b.OpenGroup(ctx, "acme", "r", g, time.Time{})
-					if err != nil && !errors.Is(err, store.ErrNotFound) {
-						return err
-					}
-					lookups++
-					var want []string
-					for id, it := range working {
-						if it.group == g && it.status == "open" {
-							want = append(want, id)
-						}
-					}
-					if len(want) == 0 && err == nil || len(want) > 0 && (err != nil || !slices.Contains(want, o.ID)) {
-						t.Errorf("round %d: open OpsItem of group %s is %q (%v), want one of %q", round, g, o.ID, err, want)
-					}
-					if unseen {
-						unseenLookups++
-						unseenQueries += queries - n
+	seq := 0
+	// working: OpsItem ID → its group and status
+	runFilterRounds(t, "groups no OpsItem ever had", shared,
+		func(stx store.Tx, queries *int) store.Tx { return countingTx{Tx: stx, n: new(int), groups: queries} },
+		func() *keyFilter { return shared.groups["acme"] },
+		func(b *batchTx, working map[string]item, round int, queries *int, run *filterRun) error {
+			switch rng.IntN(3) {
+			case 0:
+				seq++
+				g := fmt.Sprint("g", rng.IntN(40))
+				o := store.OpsItem{ID: fmt.Sprintf("oi_%05d", seq), TenantID: "acme", Title: "T", Category: "monitoring", Severity: "high",
+					Status: "open", CreatedAt: t0, UpdatedAt: t0, Rule: "r", GroupKey: g, FirstEventAt: t0, LastEventAt: t0.Add(time.Duration(seq))}
+				if err := b.CreateOpsItem(ctx, o); err != nil {
+					return err
+				}
+				working[o.ID] = item{g, "open"}
+			case 1:
+				if seq == 0 {
+					return nil
+				}
+				id := fmt.Sprintf("oi_%05d", 1+rng.IntN(seq))
+				if _, ok := working[id]; !ok {
+					return nil // rolled back
+				}
+				o, err := b.GetOpsItem(ctx, "acme", id)
+				if err != nil {
+					return err
+				}
+				o.Status = "resolved"
+				if err := b.UpdateOpsItem(ctx, o); err != nil {
+					return err
+				}
+				working[id] = item{o.GroupKey, "resolved"}
+			default:
+				g := fmt.Sprint("g", rng.IntN(40))
+				unseen := rng.IntN(4) == 0
+				if unseen {
+					g = fmt.Sprint("never", rng.IntN(20))
+				}
+				n := *queries
+				o, err := b.OpenGroup(ctx, "acme", "r", g, time.Time{})
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				var want []string
+				for id, it := range working {
+					if it.group == g && it.status == "open" {
+						want = append(want, id)
 					}
 				}
+				if len(want) == 0 && err == nil || len(want) > 0 && (err != nil || !slices.Contains(want, o.ID)) {
+					t.Errorf("round %d: open OpsItem of group %s is %q (%v), want one of %q", round, g, o.ID, err, want)
+				}
+				run.lookedUp(unseen, *queries-n)
 			}
-			if round%5 == 4 {
-				return errRollback
-			}
-			return b.flush(ctx)
+			return nil
 		})
-		switch {
-		case errors.Is(err, errRollback):
-			shared.reset()
-		case err != nil:
-			t.Fatal(err)
-		default:
-			committed = working
-		}
-		if before != nil && shared.groups["acme"] != before {
-			reloads++
-		}
-	}
-	if unseenLookups == 0 || unseenQueries > 0 {
-		t.Errorf("%d of %d lookups of groups no OpsItem ever had reached the store", unseenQueries, unseenLookups)
-	}
-	if reloads == 0 {
-		t.Error("the filter was never reloaded: the test does not cover its growth")
-	}
-	t.Logf("%d lookups, %d reloads", lookups, reloads)
 }
 
 // keysTx records the inhibition keys batchTx stores.
