@@ -14,11 +14,7 @@ func (s *Server) registerAudit() {
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
+	tenant, page, err := s.tenantAndPage(r)
 	if err != nil {
 		return err
 	}

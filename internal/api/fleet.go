@@ -254,11 +254,7 @@ func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
+	tenant, page, err := s.tenantAndPage(r)
 	if err != nil {
 		return err
 	}
@@ -315,11 +311,7 @@ func (s *Server) cancelCommand(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listResources(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
+	tenant, page, err := s.tenantAndPage(r)
 	if err != nil {
 		return err
 	}

@@ -84,11 +84,7 @@ func tenantList[T any](s *Server, list func(ctx context.Context, tenant string, 
 // tenantListView is tenantList with each item shaped by view.
 func tenantListView[T, V any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error), view func(T) V) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		tenant, err := s.Tenant(r)
-		if err != nil {
-			return err
-		}
-		page, err := Page(r)
+		tenant, page, err := s.tenantAndPage(r)
 		if err != nil {
 			return err
 		}
@@ -103,6 +99,15 @@ func tenantListView[T, V any](s *Server, list func(ctx context.Context, tenant s
 		WriteList(w, out, next)
 		return nil
 	}
+}
+
+// tenantAndPage is the tenant a request acts in and the page it asks for.
+func (s *Server) tenantAndPage(r *http.Request) (tenant string, page store.Page, err error) {
+	if tenant, err = s.Tenant(r); err != nil {
+		return "", store.Page{}, err
+	}
+	page, err = Page(r)
+	return tenant, page, err
 }
 
 // tenantAndID is the tenant a request acts in and the {id} in its path.

@@ -54,11 +54,7 @@ func (s *Server) silenceView(r store.Silence) Silence {
 }
 
 func (s *Server) listSilences(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
-	if err != nil {
-		return err
-	}
-	page, err := Page(r)
+	tenant, page, err := s.tenantAndPage(r)
 	if err != nil {
 		return err
 	}
