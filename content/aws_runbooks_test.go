@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	nethttp "net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -32,7 +31,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 const tenant = "acme"
@@ -153,11 +152,7 @@ func newHarness(t *testing.T, responses map[string][]string) *harness {
 func newHarnessWith(t *testing.T, responses map[string][]string, execOpts exec.Options) *harness {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	if err := st.InTx(ctx, func(tx store.Tx) error {
 		return tx.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "ACME", CreatedAt: time.Now().UTC()})
 	}); err != nil {

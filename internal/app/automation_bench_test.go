@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // BenchmarkPipelineRules is what the automation rules cost the pipeline
@@ -32,11 +31,7 @@ func BenchmarkPipelineRules(b *testing.B) {
 	t0 := time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
 	for _, withRules := range []bool{false, true} {
 		b.Run(fmt.Sprintf("rules=%v", withRules), func(b *testing.B) {
-			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "fw.db"), sqlite.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { st.Close() })
+			st := sqlitetest.Open(b)
 			if err := st.InTx(context.Background(), func(tx store.Tx) error {
 				return tx.CreateTenant(context.Background(), store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
 			}); err != nil {

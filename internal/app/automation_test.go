@@ -16,7 +16,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // TestOpsItemHosts: an OpsItem's host references resolve to the
@@ -25,11 +25,7 @@ import (
 func TestOpsItemHosts(t *testing.T) {
 	for name, open := range map[string]func(t *testing.T) store.Store{
 		"sqlite": func(t *testing.T) store.Store {
-			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fw.db"), sqlite.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
+			st := sqlitetest.Open(t)
 			return st
 		},
 		"postgres": func(t *testing.T) store.Store { return postgres.OpenTest(t) },

@@ -2,13 +2,12 @@ package cli
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // tenantStore opens a fresh SQLite store holding tenant acme and returns it
@@ -16,17 +15,14 @@ import (
 func tenantStore(t *testing.T, role store.Role) (store.Store, string) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	now := time.Now().UTC()
 	var secret string
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	err := st.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateTenant(ctx, store.Tenant{ID: "acme", Name: "ACME", CreatedAt: now}); err != nil {
 			return err
 		}
+		var err error
 		_, secret, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "cli", Role: role}, now)
 		return err
 	})

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +20,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 var t0 = time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
@@ -62,11 +61,7 @@ var drivers = []struct {
 	open func(t *testing.T) store.Store
 }{
 	{"sqlite", func(t *testing.T) store.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "f.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
+		st := sqlitetest.Open(t)
 		return st
 	}},
 	{"postgres", func(t *testing.T) store.Store { return postgres.OpenTest(t) }},

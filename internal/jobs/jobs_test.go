@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // drivers opens a fresh store per test on each driver.
@@ -24,11 +23,7 @@ var drivers = []struct {
 	open func(t *testing.T) store.Store
 }{
 	{"sqlite", func(t *testing.T) store.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
+		s := sqlitetest.Open(t)
 		return s
 	}},
 	{"postgres", func(t *testing.T) store.Store { return postgres.OpenTest(t) }},

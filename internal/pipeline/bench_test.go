@@ -3,14 +3,13 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // The pipeline's hot paths against SQLite (bench/intake measures the whole
@@ -19,12 +18,8 @@ import (
 
 func benchStore(b *testing.B) store.Store {
 	b.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "fw.db"), sqlite.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { st.Close() })
-	err = st.InTx(context.Background(), func(tx store.Tx) error {
+	st := sqlitetest.Open(b)
+	err := st.InTx(context.Background(), func(tx store.Tx) error {
 		return tx.CreateTenant(context.Background(), store.Tenant{ID: "acme", Name: "Acme", CreatedAt: t0})
 	})
 	if err != nil {

@@ -2,14 +2,13 @@ package pipeline
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 var t0 = time.Date(2026, 3, 10, 8, 0, 0, 0, time.UTC)
@@ -35,11 +34,7 @@ type harness struct {
 type opener func(t *testing.T) store.Store
 
 func openSQLite(t *testing.T) store.Store {
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "fw.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	return st
 }
 

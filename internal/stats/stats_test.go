@@ -3,12 +3,11 @@ package stats
 import (
 	"context"
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 func TestTitlePattern(t *testing.T) {
@@ -63,12 +62,8 @@ var day = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
 func seedStore(t *testing.T, tenant string, items []seed) store.Store {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	st := sqlitetest.Open(t)
+	err := st.InTx(ctx, func(tx store.Tx) error {
 		if err := tx.CreateTenant(ctx, store.Tenant{ID: tenant, Name: tenant, CreatedAt: day}); err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // The render benchmarks: with 10,000 OpsItems and 100,000 events in the
@@ -37,11 +36,7 @@ var benchStores = []struct {
 	open func(b *testing.B) store.Store
 }{
 	{"sqlite", func(b *testing.B) store.Store {
-		st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "flywheel.db"), sqlite.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { st.Close() })
+		st := sqlitetest.Open(b)
 		return st
 	}},
 	{"postgres", func(b *testing.B) store.Store { return postgres.OpenTest(b) }},

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"context"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // FuzzLivePath feeds arbitrary ?path= values to the live stream's target
@@ -19,11 +17,7 @@ func FuzzLivePath(f *testing.F) {
 		"//evil.example", "/live?path=/live", "/static/style.css", "/opsitems/%2e%2e/x", "/\\x", "", "/approvals#x"} {
 		f.Add(s)
 	}
-	st, err := sqlite.Open(context.Background(), filepath.Join(f.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(f)
 	h, err := New(Options{Store: st})
 	if err != nil {
 		f.Fatal(err)

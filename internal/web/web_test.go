@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
+	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 // env is a UI over a SQLite store holding two tenants, acme and globex,
@@ -34,13 +33,9 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "flywheel.db"), sqlite.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	e := &env{t: t, st: st, now: time.Date(2026, 5, 4, 9, 30, 0, 0, time.UTC), items: map[string]store.OpsItem{}}
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	err := st.InTx(ctx, func(tx store.Tx) error {
 		for _, tn := range []store.Tenant{{ID: "default", Name: "Default tenant"}, {ID: "acme", Name: "Acme Corp"}, {ID: "globex", Name: "Globex"}} {
 			tn.CreatedAt = e.now
 			if err := tx.CreateTenant(ctx, tn); err != nil {
