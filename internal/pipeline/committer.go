@@ -77,6 +77,9 @@ type Work struct {
 	// accepted is when it was stored (monotonic; zero for work read
 	// back from the store).
 	accepted time.Time
+	// deduped is set once the dedup rules were applied to Events (see
+	// Processor.dedup).
+	deduped bool
 }
 
 // size is the number of events w holds, parsed or not (at least 1).

@@ -145,10 +145,17 @@ func (c *Counts) suppress(class string) {
 
 // Process runs events (all of one tenant) through the pipeline inside tx.
 func (en *Engine) Process(ctx context.Context, tx store.Tx, tenant string, evs []event.Event) ([]Outcome, Counts, error) {
+	for i := range evs {
+		en.Dedup.Apply(&evs[i])
+	}
+	return en.processDeduped(ctx, tx, tenant, evs)
+}
+
+// processDeduped is Process for events the dedup rules were applied to.
+func (en *Engine) processDeduped(ctx context.Context, tx store.Tx, tenant string, evs []event.Event) ([]Outcome, Counts, error) {
 	var c Counts
 	out := make([]Outcome, 0, len(evs))
 	for i := range evs {
-		en.Dedup.Apply(&evs[i])
 		o, err := en.one(ctx, tx, tenant, &evs[i], &c)
 		if err != nil {
 			return out, c, fmt.Errorf("event %s (%s): %w", evs[i].Fingerprint, evs[i].Title, err)

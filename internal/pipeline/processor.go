@@ -230,8 +230,9 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 		for !full() {
 			select {
 			case more := <-p.in:
+				rep := p.repeats(more) // before add, which copies the Work it dedups
 				add(more)
-				if p.repeats(more) {
+				if rep {
 					continue
 				}
 				// Something new: process it now, not after the pause.
@@ -586,6 +587,19 @@ const (
 
 var maxLingerCached = time.Second // a variable for tests
 
+// dedup applies the dedup rules to w's events, once: the repeat check,
+// the prefetch and the engine all need the deduplicated fingerprints, and
+// applying a rule keys and hashes every label.
+func (p *Processor) dedup(w *Work) {
+	if w.deduped {
+		return
+	}
+	for j := range w.Events {
+		p.en.Dedup.Apply(&w.Events[j])
+	}
+	w.deduped = true
+}
+
 // repeats reports whether every event of ws repeats an alert the alert
 // cache holds with the same status and severity (what a Prometheus
 // re-sending its firing alerts sends): those may wait for the end of a
@@ -599,9 +613,9 @@ func (p *Processor) repeats(ws []Work) bool {
 		if w.Events == nil {
 			return false
 		}
+		p.dedup(w) // the fingerprint processTx will look up
 		for j := range w.Events {
 			e := &w.Events[j]
-			p.en.Dedup.Apply(e) // as processTx will: the fingerprint it looks up
 			a, ok := p.alerts.get(alertKey{w.Batch.TenantID, e.Fingerprint})
 			if !ok || a.Status != string(e.Status) || a.Severity != string(e.Severity) {
 				return false
@@ -647,8 +661,8 @@ func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, erro
 					w.Events[j].ReceivedAt = w.Batch.ReceivedAt
 				}
 			}
+			p.dedup(w) // the fingerprints the engine will look up
 			for j := range w.Events {
-				p.en.Dedup.Apply(&w.Events[j]) // as Process will: the fingerprint it looks up
 				fps[w.Batch.TenantID] = append(fps[w.Batch.TenantID], w.Events[j].Fingerprint)
 			}
 		}
@@ -668,7 +682,7 @@ func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, erro
 			if !mine[w.Batch.ID] {
 				continue
 			}
-			outs, c, err := p.en.Process(ctx, tx, w.Batch.TenantID, w.Events)
+			outs, c, err := p.en.processDeduped(ctx, tx, w.Batch.TenantID, w.Events)
 			if err != nil {
 				return err
 			}

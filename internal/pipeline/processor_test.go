@@ -9,8 +9,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -344,5 +347,52 @@ func TestNewAlertsGather(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("nothing processed")
+	}
+}
+
+// TestProcessorAppliesDedupRules: deliveries of one alert from two
+// Prometheus replicas (fingerprints that differ by the replica label) are
+// one alert once the processor has applied the dedup rules, whether they
+// meet in one transaction or the second is a repeat of a cached alert.
+func TestProcessorAppliesDedupRules(t *testing.T) {
+	h := newHarnessOn(t, openSQLite(t), ByFingerprint{})
+	reg := content.NewRegistry()
+	reg.Register(dedup.Kind())
+	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"d.yaml": {Data: []byte(`apiVersion: flywheel/v1
+kind: DedupRule
+metadata: {name: ha}
+spec:
+  sources: [alertmanager]
+  ignore_labels: [replica]
+`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.en.Dedup, err = dedup.Compile(set.Items(dedup.KindName)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{TickEvery: time.Hour, ScanEvery: 50 * time.Millisecond})
+	c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{})
+	p.Start(ctx)
+	c.Start(ctx)
+	defer p.Stop(ctx)
+	defer c.Stop(ctx)
+	for round, replicas := range [][]string{{"a", "b"}, {"b", "a", "b"}} {
+		for _, r := range replicas {
+			ev := alert("up-"+r, "firing", t0, map[string]string{"alertname": "Up", "replica": r})
+			body, _ := json.Marshal([]event.Event{ev})
+			if err := c.Submit(ctx, "acme", "test", body, nil, []event.Event{ev}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitFor(t, "all batches processed", func() bool {
+			n, _ := h.st.CountUnprocessedIntake(ctx)
+			return n == 0 && p.Backlog().Load() == 0
+		})
+		stats, err := h.st.NoiseTotals(ctx, "acme", t0.Add(-24*time.Hour), time.Now().Add(time.Hour))
+		if n := len(h.opsItems()); err != nil || n != 1 || stats.Opened != 1 || stats.Deduplicated != stats.Received-1 {
+			t.Fatalf("round %d: %d OpsItems, noise totals %+v %v; want one alert", round, n, stats, err)
+		}
 	}
 }
