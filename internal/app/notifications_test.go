@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"io"
 	"log/slog"
 	"mime"
@@ -219,7 +220,7 @@ func appDB(t *testing.T, driver string) string {
 	base := postgres.TestURL()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		t.Skipf("PostgreSQL not reachable at %s: %v", base, err)
+		testenv.Absent(t, "PostgreSQL not reachable at %s: %v", base, err)
 	}
 	defer conn.Close(ctx)
 	name := fmt.Sprintf("flywheel_app_%d", time.Now().UnixNano())

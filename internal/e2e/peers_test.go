@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -81,7 +82,7 @@ func lookPath(t *testing.T, pkg string, names ...string) string {
 			return p
 		}
 	}
-	t.Skipf("none of %v on PATH: install the Debian package %s (.ci/run does) to run this end-to-end test", names, pkg)
+	testenv.Absent(t, "none of %v on PATH: install the Debian package %s (.ci/run does) to run this end-to-end test", names, pkg)
 	return ""
 }
 

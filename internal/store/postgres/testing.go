@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"os"
 	"testing"
 	"time"
@@ -40,7 +41,7 @@ func OpenTest(t testing.TB) *TestStore {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		t.Skipf("no PostgreSQL at %s (set TEST_DATABASE_URL): %v", url, err)
+		testenv.Absent(t, "no PostgreSQL at %s (set TEST_DATABASE_URL): %v", url, err)
 	}
 	conn.Close(ctx)
 	var b [6]byte

@@ -7,6 +7,7 @@ package browsertest
 import (
 	"context"
 	"fmt"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -33,7 +34,7 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip("no chromium, chromium-browser or google-chrome on PATH; install one (apt-get install chromium) to run the browser test")
+	testenv.Absent(t, "no chromium, chromium-browser or google-chrome on PATH; install one (apt-get install chromium) to run the browser test")
 	return ""
 }
 
