@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -59,6 +60,7 @@ type Committer struct {
 	mu    sync.RWMutex // held for reading by Submit, for writing by Stop
 	shut  bool
 	seq   atomic.Uint64
+	node  uint32 // random per committer: tells replicas' batch IDs apart
 	back  *atomic.Int64
 	start sync.Once
 	// direct is the store's appender when each sender appends its own
@@ -115,7 +117,7 @@ func NewCommitter(st store.Store, out chan<- []Work, backlog *atomic.Int64, o Co
 		o.Clock = time.Now
 	}
 	c := &Committer{st: st, opts: o, in: make(chan *submission, o.MaxQueue), out: out,
-		stop: make(chan struct{}), done: make(chan struct{}), back: backlog}
+		stop: make(chan struct{}), done: make(chan struct{}), back: backlog, node: rand.Uint32()}
 	if ap, ok := st.(store.IntakeAppender); ok && !ap.AppendGroups() {
 		c.direct = ap
 	}
@@ -185,13 +187,17 @@ func (c *Committer) Submit(ctx context.Context, tenant, source string, body []by
 	}
 }
 
-// nextID keeps batch IDs in submission order within this process.
+// nextID keeps batch IDs in submission order within this process, and
+// apart from every other process's: replicas on one database count from
+// the same start in the same millisecond, so the ID ends with this
+// committer's random node number.
 func (c *Committer) nextID(now time.Time) string {
-	// "ib_%013x%08x" without fmt: this runs for every delivery.
-	var b [3 + 13 + 8]byte
+	// "ib_%013x%08x%08x" without fmt: this runs for every delivery.
+	var b [3 + 13 + 8 + 8]byte
 	copy(b[:], "ib_")
 	hexPad(b[3:16], uint64(now.UnixMilli()))
-	hexPad(b[16:], c.seq.Add(1)&0xffffffff)
+	hexPad(b[16:24], c.seq.Add(1)&0xffffffff)
+	hexPad(b[24:], uint64(c.node))
 	return string(b[:])
 }
 

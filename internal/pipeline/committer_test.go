@@ -12,19 +12,32 @@ import (
 )
 
 // Delivery IDs sort in submission order: the millisecond, then a sequence
-// number that wraps at 32 bits.
+// number that wraps at 32 bits, then the committer's node number.
 func TestCommitterIDs(t *testing.T) {
-	c := &Committer{}
+	c := &Committer{node: 0xa1b2c3}
 	at := time.UnixMilli(0x18f2a3b4c5d)
 	c.seq.Store(0xfffffffe)
 	for _, want := range []string{
-		fmt.Sprintf("ib_%013x%08x", at.UnixMilli(), 0xffffffff),
-		fmt.Sprintf("ib_%013x%08x", at.UnixMilli(), 0),
-		fmt.Sprintf("ib_%013x%08x", at.UnixMilli(), 1),
+		fmt.Sprintf("ib_%013x%08x%08x", at.UnixMilli(), 0xffffffff, 0xa1b2c3),
+		fmt.Sprintf("ib_%013x%08x%08x", at.UnixMilli(), 0, 0xa1b2c3),
+		fmt.Sprintf("ib_%013x%08x%08x", at.UnixMilli(), 1, 0xa1b2c3),
 	} {
 		if got := c.nextID(at); got != want {
 			t.Errorf("nextID = %q, want %q", got, want)
 		}
+	}
+}
+
+// Two committers — two replicas on one database — started together and
+// submitting in the same millisecond give different delivery IDs (the
+// same IDs made one replica answer 500 on the primary key).
+func TestCommitterIDsDifferAcrossReplicas(t *testing.T) {
+	var backlog atomic.Int64
+	a := NewCommitter(nil, nil, &backlog, CommitterOptions{})
+	b := NewCommitter(nil, nil, &backlog, CommitterOptions{})
+	at := time.UnixMilli(0x18f2a3b4c5d)
+	if x, y := a.nextID(at), b.nextID(at); x == y {
+		t.Fatalf("two committers gave the same first ID %q", x)
 	}
 }
 

@@ -100,6 +100,15 @@ func (b *backend) Read() sqlstore.Querier { return querier{b.pool} }
 // MigrationLock serialises replicas starting at once.
 func (b *backend) MigrationLock() string { return "SELECT pg_advisory_xact_lock(7243001)" }
 
+// GroupLock serialises replicas correlating into the same group: a
+// transaction-scoped advisory lock on the group's hashed name, so the
+// second replica's look-up waits for the first one's OpsItem to commit
+// and then finds it. Two groups whose names hash alike only wait for each
+// other.
+func (b *backend) GroupLock() string {
+	return "SELECT pg_advisory_xact_lock(hashtextextended($1, 7243002))"
+}
+
 func (b *backend) Begin(ctx context.Context) (sqlstore.TxHandle, error) {
 	tx, err := b.pool.Begin(ctx)
 	if err != nil {

@@ -49,6 +49,12 @@ type Backend interface {
 	// MigrationLock is a statement run first in the migration transaction to
 	// serialise concurrent migrators ("" when the writer is already single).
 	MigrationLock() string
+	// GroupLock is a statement, with a correlation group's name as its one
+	// parameter, that a transaction runs before it looks the group's open
+	// OpsItem up; held to the transaction's end, it makes writers sharing
+	// the database open one OpsItem per group ("" when the writer is
+	// already single).
+	GroupLock() string
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -200,6 +200,17 @@ func (r reader) OpenGroup(ctx context.Context, tenantID, rule, key string, since
 	return o, r.notFound(err, "open group "+rule+"/"+key)
 }
 
+// OpenGroup in a transaction first takes the group's lock where the
+// backend has one (see Backend.GroupLock).
+func (t *tx) OpenGroup(ctx context.Context, tenantID, rule, key string, since time.Time) (store.OpsItem, error) {
+	if lock := t.b.GroupLock(); lock != "" {
+		if _, err := t.h.Exec(ctx, lock, tenantID+"\x1f"+rule+"\x1f"+key); err != nil {
+			return store.OpsItem{}, fmt.Errorf("lock group %s/%s: %w", rule, key, err)
+		}
+	}
+	return t.reader.OpenGroup(ctx, tenantID, rule, key, since)
+}
+
 func (r reader) OpsItemGroups(ctx context.Context, tenantID string, fn func(rule, key string) error) error {
 	rows, err := r.q.Query(ctx, "SELECT DISTINCT rule, group_key FROM opsitems WHERE tenant_id = $1", tenantID)
 	if err != nil {

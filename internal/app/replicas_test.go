@@ -1,0 +1,185 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/client"
+	"github.com/flywheel-ops/flywheel/internal/config"
+)
+
+// startReplicas starts n servers on one PostgreSQL database, each with a
+// data directory of its own, as `flywheel serve --db URL` on n machines.
+// It returns a client per replica, all with the first replica's admin
+// token.
+func startReplicas(t *testing.T, n int) []*client.Client {
+	t.Helper()
+	db := appDB(t, "postgres")
+	var clients []*client.Client
+	var token string
+	for i := 0; i < n; i++ {
+		dir := t.TempDir()
+		a := startApp(t, config.Config{DataDir: dir, DB: db}, &bytes.Buffer{})
+		if i == 0 {
+			b, err := os.ReadFile(filepath.Join(dir, AdminTokenFile))
+			if err != nil {
+				t.Fatal(err)
+			}
+			token = strings.TrimSpace(string(b))
+		}
+		clients = append(clients, client.New("http://"+a.Addr(), token))
+	}
+	return clients
+}
+
+// amAlert is an Alertmanager v4 webhook body with one firing alert.
+func amAlert(alertname, cluster, instance string) map[string]any {
+	labels := map[string]string{"alertname": alertname, "cluster": cluster, "instance": instance, "severity": "critical"}
+	return map[string]any{"version": "4", "receiver": "flywheel", "status": "firing",
+		"groupKey": `{}:{alertname="` + alertname + `"}`, "groupLabels": map[string]string{"alertname": alertname},
+		"commonLabels": labels, "commonAnnotations": map[string]string{}, "externalURL": "http://alertmanager:9093",
+		"alerts": []any{map[string]any{"status": "firing", "labels": labels, "annotations": map[string]string{},
+			"startsAt": "2026-03-10T14:02:17Z", "endsAt": "0001-01-01T00:00:00Z"}}}
+}
+
+// TestReplicasCorrelateAsOne: 40 alerts of one group (one alertname in
+// one cluster, 40 instances), sent alternately to two replicas on one
+// PostgreSQL database, open one OpsItem, as one replica alone does.
+func TestReplicasCorrelateAsOne(t *testing.T) {
+	cs := startReplicas(t, 2)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			body := amAlert("KubePodCrashLooping", "prod-eu", fmt.Sprintf("node-%02d:9100", i))
+			errs <- cs[i%2].Do(ctx, "POST", "/api/v1/intake/alertmanager", body, nil)
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("intake: %v", err)
+		}
+	}
+	waitEvents(t, cs[0], 40)
+	var page struct{ Items []struct{ ID, Title string } }
+	if err := cs[1].Do(ctx, "GET", "/api/v1/opsitems?limit=500", nil, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 1 {
+		t.Fatalf("%d OpsItems for one group sent to two replicas, want 1: %+v", len(page.Items), page.Items)
+	}
+}
+
+// TestReplicasSameBodyConcurrently: the same delivery posted at once to
+// both replicas is answered 2xx by both and stored as one alert.
+func TestReplicasSameBodyConcurrently(t *testing.T) {
+	cs := startReplicas(t, 2)
+	ctx := context.Background()
+	for round := 0; round < 20; round++ {
+		body := amAlert("DiskFull", "prod-eu", fmt.Sprintf("db-%02d:9100", round))
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i := range cs {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				errs[i] = cs[i].Do(ctx, "POST", "/api/v1/intake/alertmanager", body, nil)
+			}(i)
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, replica %d: %v", round, i, err)
+			}
+		}
+	}
+	waitEvents(t, cs[0], 20)
+	var page struct{ Items []struct{ ID, Title string } }
+	if err := cs[0].Do(ctx, "GET", "/api/v1/opsitems?limit=500", nil, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 1 {
+		t.Fatalf("%d OpsItems, want 1: %+v", len(page.Items), page.Items)
+	}
+}
+
+// waitEvents waits until the server lists at least n processed events.
+func waitEvents(t *testing.T, c *client.Client, n int) {
+	t.Helper()
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d events processed", n), func() bool {
+		var page struct{ Items []map[string]any }
+		if err := c.Do(context.Background(), "GET", "/api/v1/events?limit=500", nil, &page); err != nil {
+			t.Fatal(err)
+		}
+		return len(page.Items) >= n
+	})
+}
+
+// TestReplicasFindingStartsOneExecution: a GuardDuty finding delivered to
+// both replicas at once (EventBridge retries to another target, two
+// rules, two regions) opens one OpsItem and starts its rule's runbook
+// once.
+func TestReplicasFindingStartsOneExecution(t *testing.T) {
+	cs := startReplicas(t, 2)
+	ctx := context.Background()
+	raw, err := os.ReadFile(filepath.Join("testdata", "guardduty-ssh-bruteforce.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var finding map[string]any
+	if err := json.Unmarshal(raw, &finding); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range cs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = cs[i].Do(ctx, "POST", "/api/v1/intake/eventbridge", finding, nil)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+	}
+	var execs struct {
+		Items []struct{ ID, Runbook, Status string }
+	}
+	waitFor(t, 30*time.Second, "an execution", func() bool {
+		if err := cs[1].Do(ctx, "GET", "/api/v1/executions?limit=500", nil, &execs); err != nil {
+			t.Fatal(err)
+		}
+		return len(execs.Items) > 0
+	})
+	// Once both deliveries are processed every execution they could
+	// start is stored: a rule's run is enqueued in the transaction that
+	// processes its event.
+	waitEvents(t, cs[0], 2)
+	if err := cs[0].Do(ctx, "GET", "/api/v1/executions?limit=500", nil, &execs); err != nil {
+		t.Fatal(err)
+	}
+	var page struct{ Items []struct{ ID, Title string } }
+	if err := cs[0].Do(ctx, "GET", "/api/v1/opsitems?limit=500&category=security", nil, &page); err != nil {
+		t.Fatal(err)
+	}
+	if len(execs.Items) != 1 || len(page.Items) != 1 {
+		t.Fatalf("%d executions and %d OpsItems for one finding sent to two replicas, want 1 and 1: %+v %+v",
+			len(execs.Items), len(page.Items), execs.Items, page.Items)
+	}
+}
