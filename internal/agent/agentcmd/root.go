@@ -46,7 +46,7 @@ server) and keeps its credential in --state; later starts reuse it.`,
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
 		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "flywheel-agent", version.Version)
+			fmt.Fprintln(cmd.OutOrStdout(), "flywheel-agent", version.String())
 		},
 	})
 	return root
