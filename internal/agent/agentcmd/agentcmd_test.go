@@ -21,6 +21,9 @@ func TestStandaloneUsageErrors(t *testing.T) {
 		{[]string{"--tags", "nokey", "--server", "http://127.0.0.1:1"}, `--tags "nokey" is not KEY=VALUE`},
 		{[]string{"run", "--bundle", filepath.Join(t.TempDir(), "none.bundle"), "--state", t.TempDir()}, "--bundle:"},
 		{[]string{"run", "--log-level", "loud", "--server", "http://127.0.0.1:1"}, `--log-level "loud"`},
+		// flywheel's own arguments, as a self-update re-executes them.
+		{[]string{"agent", "run", "--log-level", "loud", "--server", "http://127.0.0.1:1"}, `--log-level "loud"`},
+		{[]string{"agent", "--tags", "=x", "--server", "http://127.0.0.1:1"}, `--tags "=x" is not KEY=VALUE`},
 	} {
 		root := NewRoot(env)
 		root.SetArgs(tc.args)

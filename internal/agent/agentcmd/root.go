@@ -41,7 +41,20 @@ server) and keeps its credential in --state; later starts reuse it.`,
 		RunE:  f.RunE(&server, lookup),
 	}
 	f.Bind(run.Flags())
-	root.AddCommand(run, &cobra.Command{
+	// "flywheel-agent agent run …" is "flywheel agent run …": a self-update
+	// re-executes the new binary with the old arguments, so either binary
+	// can replace the other in the agent_binaries a server offers.
+	compat := &cobra.Command{
+		Use:    "agent",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE:   f.RunE(&server, lookup),
+	}
+	f.Bind(compat.Flags())
+	compatRun := &cobra.Command{Use: "run", Args: cobra.NoArgs, RunE: f.RunE(&server, lookup)}
+	f.Bind(compatRun.Flags())
+	compat.AddCommand(compatRun)
+	root.AddCommand(run, compat, &cobra.Command{
 		Use:   "version",
 		Short: "Print the version",
 		Args:  cobra.NoArgs,
