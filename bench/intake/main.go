@@ -1,6 +1,6 @@
 // Command intake benchmarks Flywheel's alert intake side by side with
 // Prometheus Alertmanager in one run on one machine: both servers are
-// driven by the same load generator (../shared/tools/alertload) with the
+// driven by the same load generator (bench/alertload) with the
 // same flags, alternating AM, FW, AM, FW, and the program prints both rates,
 // their ratio, both processes' memory with 100,000 distinct open alerts, and
 // Flywheel's intake→OpsItem latency at 1,000 events/s.
@@ -55,7 +55,7 @@ func main() {
 	var o options
 	flag.BoolVar(&o.quick, "quick", false, "smaller totals and one round (a smoke test, not a measurement)")
 	flag.IntVar(&o.rounds, "rounds", 2, "alternating rounds (AM, FW) of the throughput scenarios; the best of each side counts")
-	flag.StringVar(&o.alertloadDir, "alertload", "../shared/tools/alertload", "the alertload module (relative to the repository root, or absolute)")
+	flag.StringVar(&o.alertloadDir, "alertload", "./bench/alertload", "the alertload package (relative to the repository root, or absolute)")
 	flag.BoolVar(&o.keep, "keep", false, "keep the temporary directory (data, logs)")
 	flag.StringVar(&o.jsonOut, "json", "", "also write the JSON result to this file")
 	flag.IntVar(&o.latencyRate, "latency-rate", 1000, "events/s for the latency scenario")
@@ -151,11 +151,7 @@ func run(o options) error {
 	} else if err := command(root, "go", "build", "-o", fwBin, "./cmd/flywheel").Run(); err != nil {
 		return fmt.Errorf("building flywheel: %w", err)
 	}
-	loadDir := o.alertloadDir
-	if !filepath.IsAbs(loadDir) {
-		loadDir = filepath.Join(root, loadDir)
-	}
-	if err := command(root, "go", "build", "-C", loadDir, "-o", loadBin, ".").Run(); err != nil {
+	if err := command(root, "go", "build", "-o", loadBin, o.alertloadDir).Run(); err != nil {
 		return fmt.Errorf("building alertload: %w", err)
 	}
 

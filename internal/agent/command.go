@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
-	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // Why a command's context ends early.
@@ -107,15 +106,15 @@ func (a *Agent) runCommand(cctx, agentCtx context.Context, c wire.Command) {
 	res := wire.Result{OutputBytes: out.total()}
 	switch cause := context.Cause(runCtx); {
 	case runErr != nil && exit == nil:
-		res.Status, res.Error = store.CommandFailed, runErr.Error()
+		res.Status, res.Error = wire.StatusFailed, runErr.Error()
 	case errors.Is(cause, errTimeout):
-		res.Status, res.ExitCode, res.Error = store.CommandTimedOut, exit, fmt.Sprintf("timed out after %s; process group killed", spec.Timeout)
+		res.Status, res.ExitCode, res.Error = wire.StatusTimedOut, exit, fmt.Sprintf("timed out after %s; process group killed", spec.Timeout)
 	case errors.Is(cause, errCancelled), errors.Is(cause, errStopping):
-		res.Status, res.ExitCode, res.Error = store.CommandCancelled, exit, cause.Error()+"; process group killed"
+		res.Status, res.ExitCode, res.Error = wire.StatusCancelled, exit, cause.Error()+"; process group killed"
 	case *exit == 0:
-		res.Status, res.ExitCode = store.CommandSucceeded, exit
+		res.Status, res.ExitCode = wire.StatusSucceeded, exit
 	default:
-		res.Status, res.ExitCode = store.CommandFailed, exit
+		res.Status, res.ExitCode = wire.StatusFailed, exit
 	}
 	code := "none"
 	if exit != nil {
@@ -164,7 +163,7 @@ func (a *Agent) report(ctx context.Context, id string, res wire.Result) {
 // execute starts spec in its own process group, copies its combined output
 // to out, and stops the whole group when ctx ends. exit is nil when the
 // process never started.
-func (a *Agent) execute(ctx context.Context, spec store.CommandSpec, out io.Writer) (exit *int, err error) {
+func (a *Agent) execute(ctx context.Context, spec wire.CommandSpec, out io.Writer) (exit *int, err error) {
 	argv := spec.Argv
 	if len(argv) == 0 {
 		shell := spec.Shell
@@ -232,7 +231,7 @@ func (a *Agent) execute(ctx context.Context, spec store.CommandSpec, out io.Writ
 
 // commandEnv is a minimal environment (the agent's own may hold things a
 // command should not see) plus the command's variables.
-func commandEnv(spec store.CommandSpec) ([]string, error) {
+func commandEnv(spec wire.CommandSpec) ([]string, error) {
 	env := map[string]string{"PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"}
 	if home, user, ok := userEnv(spec.User); ok {
 		env["HOME"], env["USER"], env["LOGNAME"] = home, user, user

@@ -22,9 +22,9 @@ const testAdminToken = "intake-test-admin-token-0123456789"
 
 func fixture(t *testing.T, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "events", rel))
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", rel))
 	if err != nil {
-		t.Fatalf("fixture %s (../shared beside the repository): %v", rel, err)
+		t.Fatalf("fixture %s (testdata/events at the module root): %v", rel, err)
 	}
 	return b
 }

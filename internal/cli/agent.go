@@ -2,10 +2,7 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -14,117 +11,25 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
-	"github.com/flywheel-ops/flywheel/internal/agent"
+	"github.com/flywheel-ops/flywheel/internal/agent/agentcmd"
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // ExitCredentialRejected is the exit code of an agent whose credential or
-// enrollment token the server refused; the systemd unit does not restart
-// on it (RestartPreventExitStatus), since retrying cannot help.
-const ExitCredentialRejected = 3
-
-// agentFlags are `flywheel agent run`'s flags.
-type agentFlags struct {
-	cfg               agent.Config
-	tags              []string
-	logLevel          string
-	noInventory       bool
-	inventoryInterval time.Duration
-	caFile            string
-	bundle            string
-}
-
-func (f *agentFlags) bind(fs *pflag.FlagSet) {
-	fs.StringVar(&f.cfg.EnrollToken, "enroll-token", "", "one-time enrollment token, needed only the first time (env FLYWHEEL_ENROLL_TOKEN)")
-	fs.StringVar(&f.cfg.StateDir, "state", "", "state directory: the agent's credential, kept 0600 (default "+agent.DefaultStateDir+")")
-	fs.StringSliceVar(&f.tags, "tags", nil, "tags sent at enrollment, KEY=VALUE[,KEY=VALUE…]")
-	fs.StringVar(&f.cfg.Hostname, "hostname", "", "host name to report (default the system's)")
-	fs.DurationVar(&f.cfg.Interval, "heartbeat", 0, "heartbeat interval; the server counts missed ones (default the server's agent_heartbeat, 10s)")
-	fs.DurationVar(&f.cfg.PollWait, "poll-wait", 30*time.Second, "how long each long-poll for commands waits")
-	fs.IntVar(&f.cfg.MaxConcurrency, "max-concurrency", 4, "commands run at once at most")
-	fs.IntVar(&f.cfg.OutputCap, "output-cap", 1<<20, "bytes of each command's output sent to the server")
-	fs.DurationVar(&f.inventoryInterval, "inventory-interval", 10*time.Minute, "how often inventory is collected (changes only are sent)")
-	fs.BoolVar(&f.noInventory, "no-inventory", false, "do not report inventory")
-	fs.BoolVar(&f.cfg.SelfUpdate, "self-update", true, "install agent builds the server offers")
-	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
-	fs.StringVar(&f.caFile, "ca-file", "", "PEM CA (or the server's self-signed certificate) https must chain to; kept in the state at enrollment (pinning)")
-	fs.StringVar(&f.bundle, "bundle", "", "enrollment bundle (flywheel agent token create --bundle): server, CA to pin, token; \"-\" reads stdin; ignored once enrolled if the file is gone")
-}
-
-// applyBundle reads the enrollment bundle into cfg: server, token and the
-// CA to pin. Once the agent is enrolled a missing bundle file is fine (its
-// token is spent; the state has all it needs).
-func (f *agentFlags) applyBundle(cmd *cobra.Command, cfg *agent.Config) error {
-	if f.bundle == "" {
-		return nil
-	}
-	var data []byte
-	var err error
-	if f.bundle == "-" {
-		data, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), wire.MaxBundleSize+1))
-	} else {
-		data, err = os.ReadFile(f.bundle)
-		if errors.Is(err, os.ErrNotExist) {
-			if _, serr := agent.LoadState(stateDir(cfg)); serr == nil {
-				return nil
-			}
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("--bundle: %w", err)
-	}
-	b, err := wire.ParseBundle(data)
-	if err != nil {
-		return fmt.Errorf("--bundle %s: %w", f.bundle, err)
-	}
-	if cfg.Server != "" && strings.TrimRight(cfg.Server, "/") != b.Server {
-		return fmt.Errorf("--bundle is for %s, but --server says %s", b.Server, cfg.Server)
-	}
-	cfg.Server = b.Server
-	if cfg.EnrollToken == "" {
-		cfg.EnrollToken = b.Token
-	}
-	if len(cfg.CACert) == 0 && b.CACert != "" {
-		cfg.CACert = []byte(b.CACert)
-	}
-	return nil
-}
-
-func stateDir(cfg *agent.Config) string {
-	if cfg.StateDir != "" {
-		return cfg.StateDir
-	}
-	return agent.DefaultStateDir
-}
-
-// parseTags turns KEY=VALUE items into a map.
-func parseTags(items []string) (map[string]string, error) {
-	if len(items) == 0 {
-		return nil, nil
-	}
-	m := make(map[string]string, len(items))
-	for _, kv := range items {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return nil, fmt.Errorf("--tags %q is not KEY=VALUE", kv)
-		}
-		m[strings.TrimSpace(k)] = strings.TrimSpace(v)
-	}
-	return m, nil
-}
+// enrollment token the server refused (agentcmd.ExitCredentialRejected).
+const ExitCredentialRejected = agentcmd.ExitCredentialRejected
 
 func newAgentCmd(g *globals) *cobra.Command {
-	var f agentFlags
+	var f agentcmd.Flags
 	run := func(cmd *cobra.Command, _ []string) error { return runAgent(cmd, g, &f) }
 	// Bare "flywheel agent" on a machine with no agent state shows help
 	// rather than failing to enroll.
 	runOrHelp := func(cmd *cobra.Command, args []string) error {
 		_, tokenEnv := g.env.Lookup("FLYWHEEL_ENROLL_TOKEN")
-		if _, err := agent.LoadState(agent.DefaultStateDir); err != nil && cmd.Flags().NFlag() == 0 && g.server == "" && !tokenEnv {
+		if !agentcmd.Enrolled() && cmd.Flags().NFlag() == 0 && g.server == "" && !tokenEnv {
 			return cmd.Help()
 		}
 		return run(cmd, args)
@@ -144,7 +49,7 @@ the API with your token.`,
 		Args: cobra.NoArgs,
 		RunE: runOrHelp,
 	}
-	f.bind(cmd.Flags())
+	f.Bind(cmd.Flags())
 	runCmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the host agent (enrolls first when the state directory has no credential)",
@@ -153,58 +58,15 @@ the API with your token.`,
 		Args: cobra.NoArgs,
 		RunE: run,
 	}
-	f.bind(runCmd.Flags())
+	f.Bind(runCmd.Flags())
 	cmd.AddCommand(runCmd, newAgentTokenCmd(g), newAgentListCmd(g), newAgentShowCmd(g), newAgentRevokeCmd(g), newAgentExecCmd(g), newAgentUnmanagedCmd(g))
 	return cmd
 }
 
-func runAgent(cmd *cobra.Command, g *globals, f *agentFlags) error {
-	cfg := f.cfg
-	var err error
-	if cfg.Tags, err = parseTags(f.tags); err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	cfg.Server = g.server
-	if cfg.Server == "" {
-		cfg.Server, _ = g.env.Lookup("FLYWHEEL_SERVER")
-	}
-	if cfg.Server != "" && !strings.Contains(cfg.Server, "://") {
-		cfg.Server = "http://" + cfg.Server
-	}
-	if cfg.EnrollToken == "" {
-		cfg.EnrollToken, _ = g.env.Lookup("FLYWHEEL_ENROLL_TOKEN")
-	}
-	if f.caFile != "" {
-		if cfg.CACert, err = os.ReadFile(f.caFile); err != nil {
-			return &ExitError{Code: 2, Err: fmt.Errorf("--ca-file: %w", err)}
-		}
-	}
-	if err := f.applyBundle(cmd, &cfg); err != nil {
-		return &ExitError{Code: 2, Err: err}
-	}
-	cfg.InventoryInterval = f.inventoryInterval
-	if f.noInventory {
-		cfg.InventoryInterval = -1
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(f.logLevel)); err != nil {
-		return &ExitError{Code: 2, Err: fmt.Errorf("--log-level %q: %v", f.logLevel, err)}
-	}
-	cfg.Logger = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl}))
-	ctx := cmd.Context()
-	a, err := agent.New(ctx, cfg)
-	if errors.Is(err, agent.ErrRejected) {
-		return &ExitError{Code: ExitCredentialRejected, Err: err}
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
-	err = a.Run(ctx)
-	if errors.Is(err, agent.ErrRejected) {
-		return &ExitError{Code: ExitCredentialRejected, Err: err}
+func runAgent(cmd *cobra.Command, g *globals, f *agentcmd.Flags) error {
+	err := f.Run(cmd.Context(), g.server, g.env.Lookup, cmd.InOrStdin(), cmd.ErrOrStderr())
+	if code := agentcmd.ExitCode(err); code > 1 {
+		return &ExitError{Code: code, Err: err}
 	}
 	return err
 }
@@ -231,7 +93,7 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if in.Tags, err = parseTags(tags); err != nil {
+			if in.Tags, err = agentcmd.ParseTags(tags); err != nil {
 				return &ExitError{Code: 2, Err: err}
 			}
 			var out api.CreatedEnrollToken

@@ -76,6 +76,7 @@ func NewRoot(env Env) *cobra.Command {
 		newServeCmd(env),
 		newVersionCmd(),
 		newMigrateCmd(env),
+		newHealthcheckCmd(g),
 		newTenantCmd(g),
 		newTokenCmd(g),
 		newOpsItemCmd(g),

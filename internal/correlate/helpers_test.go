@@ -22,8 +22,9 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/intake/sns"
 )
 
-// fixtureDir holds the shared request bodies of every source.
-const fixtureDir = "../../../shared/fixtures/events"
+// fixtureDir holds the request bodies of every source (testdata/events at
+// the module root).
+const fixtureDir = "../../testdata/events"
 
 var testNow = time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC)
 

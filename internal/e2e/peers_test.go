@@ -74,16 +74,11 @@ func startProc(t *testing.T, name, addr, bin string, args ...string) *proc {
 	return p
 }
 
-// lookPath finds the first of names on PATH, or skips the test.
+// lookPath finds the first of names on PATH, or skips the test (fails it
+// in CI).
 func lookPath(t *testing.T, pkg string, names ...string) string {
 	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	testenv.Absent(t, "none of %v on PATH: install the Debian package %s (.ci/run does) to run this end-to-end test", names, pkg)
-	return ""
+	return testenv.Program(t, pkg, names...)
 }
 
 func freeAddr(t *testing.T) string {

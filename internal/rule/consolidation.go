@@ -14,9 +14,9 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// guardDutyTypes is the catalogue of GuardDuty finding types (a copy of
-// ../shared/reference/guardduty_finding_types.txt, which a test keeps it
-// equal to): one type per line, "#" comments.
+// guardDutyTypes is the catalogue of GuardDuty finding types, taken from
+// the GuardDuty documentation's finding-type list (216 names, retired ones
+// included): one type per line, "#" comments.
 //
 //go:embed guardduty_finding_types.txt
 var guardDutyTypes string

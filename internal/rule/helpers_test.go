@@ -21,8 +21,9 @@ import (
 )
 
 const (
-	fixtureDir = "../../../shared/fixtures/events"
-	typesFile  = "../../../shared/reference/guardduty_finding_types.txt"
+	fixtureDir = "../../testdata/events"
+	// typesFile is the GuardDuty catalogue the package embeds.
+	typesFile = "guardduty_finding_types.txt"
 )
 
 var testNow = time.Date(2026, 3, 11, 12, 0, 0, 0, time.UTC)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 )
 
 // FleetReader holds the queries over host agents, their enrollment tokens,
@@ -209,10 +211,10 @@ type AgentHeartbeat struct {
 const (
 	CommandQueued    = "queued"
 	CommandRunning   = "running"
-	CommandSucceeded = "succeeded"
-	CommandFailed    = "failed"
-	CommandTimedOut  = "timed-out"
-	CommandCancelled = "cancelled"
+	CommandSucceeded = wire.StatusSucceeded
+	CommandFailed    = wire.StatusFailed
+	CommandTimedOut  = wire.StatusTimedOut
+	CommandCancelled = wire.StatusCancelled
 	// CommandLost: the agent stopped running it without a result (it
 	// restarted, or never answered before the deadline).
 	CommandLost = "lost"
@@ -227,20 +229,9 @@ func CommandFinal(status string) bool {
 	return false
 }
 
-// CommandSpec is what to run on an agent.
-type CommandSpec struct {
-	// Argv runs a program directly; Script runs text with Shell (default
-	// /bin/sh). Exactly one is set.
-	Argv   []string `json:"argv,omitempty"`
-	Script string   `json:"script,omitempty"`
-	Shell  string   `json:"shell,omitempty"`
-	// Env adds variables to the agent's environment.
-	Env map[string]string `json:"env,omitempty"`
-	Dir string            `json:"dir,omitempty"`
-	// User runs the command as another user (the agent must be root).
-	User    string        `json:"user,omitempty"`
-	Timeout time.Duration `json:"timeout"`
-}
+// CommandSpec is what to run on an agent: the agent protocol's type, so
+// the agent needs no store code to read it.
+type CommandSpec = wire.CommandSpec
 
 // AgentCommand is a command queued for, running on, or finished by an agent.
 type AgentCommand struct {

@@ -10,6 +10,7 @@ package testenv
 
 import (
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -34,4 +35,17 @@ func Absent(t testing.TB, format string, args ...any) {
 		return
 	}
 	t.Skipf(format, args...)
+}
+
+// Program returns the path of the first of names on PATH, or stops the test
+// with Absent, naming the Debian package pkg that provides it.
+func Program(tb testing.TB, pkg string, names ...string) string {
+	tb.Helper()
+	for _, n := range names {
+		if p, err := exec.LookPath(n); err == nil {
+			return p
+		}
+	}
+	Absent(tb, "none of %v on PATH: install the Debian package %s (.ci/run does)", names, pkg)
+	return ""
 }

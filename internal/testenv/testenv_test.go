@@ -1,6 +1,9 @@
 package testenv
 
 import (
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +53,29 @@ func TestAbsentFailsInCI(t *testing.T) {
 	Absent(r, "no %s", "chromium")
 	if r.failed || !r.skipped {
 		t.Fatalf("outside CI Absent must skip: failed=%v skipped=%v", r.failed, r.skipped)
+	}
+}
+
+// TestProgramAbsentFailsInCI runs a test calling Program for a program no
+// machine has in a child process, with and without CI=true: skipped
+// without, failed with, and the message names the package either way.
+func TestProgramAbsentFailsInCI(t *testing.T) {
+	if os.Getenv("TESTENV_CHILD") == "1" {
+		Program(t, "no-such-package", "flywheel-no-such-program")
+		return
+	}
+	for _, tc := range []struct {
+		ci, want string
+		fail     bool
+	}{
+		{"", "--- SKIP", false},
+		{"true", "--- FAIL", true},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestProgramAbsentFailsInCI$", "-test.v")
+		cmd.Env = append(os.Environ(), "TESTENV_CHILD=1", "CI="+tc.ci, "FLYWHEEL_REQUIRE_SERVICES=")
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != tc.fail || !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "no-such-package") {
+			t.Errorf("CI=%q: err %v, output:\n%s\nwant %s naming the package", tc.ci, err, out, tc.want)
+		}
 	}
 }

@@ -8,13 +8,17 @@
 //
 // a scheme of its own: an agent credential is never accepted as a user's
 // bearer token, nor a user token as an agent credential.
+//
+// The package imports nothing of Flywheel's: the agent binary
+// (cmd/flywheel-agent) is built from internal/agent and this package alone,
+// without the server's store, API, UI or cloud code. The store keeps the
+// types it shares with the protocol (CommandSpec, the command statuses) as
+// aliases of these.
 package wire
 
 import (
 	"encoding/json"
 	"time"
-
-	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // AuthScheme is the Authorization scheme of agent credentials.
@@ -113,9 +117,32 @@ type Poll struct {
 
 // Command is one command for the agent to run.
 type Command struct {
-	ID   string            `json:"id"`
-	Spec store.CommandSpec `json:"spec"`
+	ID   string      `json:"id"`
+	Spec CommandSpec `json:"spec"`
 }
+
+// CommandSpec is what to run on an agent.
+type CommandSpec struct {
+	// Argv runs a program directly; Script runs text with Shell (default
+	// /bin/sh). Exactly one is set.
+	Argv   []string `json:"argv,omitempty"`
+	Script string   `json:"script,omitempty"`
+	Shell  string   `json:"shell,omitempty"`
+	// Env adds variables to the agent's environment.
+	Env map[string]string `json:"env,omitempty"`
+	Dir string            `json:"dir,omitempty"`
+	// User runs the command as another user (the agent must be root).
+	User    string        `json:"user,omitempty"`
+	Timeout time.Duration `json:"timeout"`
+}
+
+// The final statuses an agent reports in a Result.
+const (
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusTimedOut  = "timed-out"
+	StatusCancelled = "cancelled"
+)
 
 // Output is a chunk of a command's combined stdout and stderr. Offset is
 // the byte position of Data in everything the command printed, so a

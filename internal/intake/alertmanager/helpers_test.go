@@ -11,8 +11,9 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/intake"
 )
 
-// fixtureDir is the shared event fixtures, beside the repository clone.
-const fixtureDir = "../../../../shared/fixtures/events"
+// fixtureDir is the event fixtures of every source (testdata/events at the
+// module root).
+const fixtureDir = "../../../testdata/events"
 
 // testNow is the fixed clock: after the v2 fixture's third alert ended
 // (08:44:59Z) and before the other two (09:12:14Z).
@@ -20,13 +21,13 @@ var testNow = time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC)
 
 func testClock() time.Time { return testNow }
 
-// fixture reads a shared fixture; a missing shared/ directory is a setup
+// fixture reads an event fixture; a missing file is a setup
 // error worth a clear message, not a skipped test.
 func fixture(tb testing.TB, name string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, filepath.FromSlash(name)))
 	if err != nil {
-		tb.Fatalf("reading fixture %s: %v (the shared fixtures must be checked out at %s, beside the repository)", name, err, fixtureDir)
+		tb.Fatalf("reading fixture %s: %v (the fixtures are in %s)", name, err, fixtureDir)
 	}
 	return b
 }

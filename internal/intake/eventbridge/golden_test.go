@@ -17,15 +17,15 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the adapter's output")
 
-// fixtureDir is shared/fixtures/events, beside the repository clone.
-const fixtureDir = "../../../../shared/fixtures/events/eventbridge"
+// fixtureDir is testdata/events/eventbridge at the module root.
+const fixtureDir = "../../../testdata/events/eventbridge"
 
 // fixtures returns every EventBridge fixture body by file name.
 func fixtures(tb testing.TB) map[string][]byte {
 	tb.Helper()
 	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
 	if err != nil || len(paths) == 0 {
-		tb.Fatalf("no fixtures in %s (err %v): the shared/ directory must sit beside the repository clone, as it does in CI", fixtureDir, err)
+		tb.Fatalf("no fixtures in %s (err %v)", fixtureDir, err)
 	}
 	out := make(map[string][]byte, len(paths))
 	for _, p := range paths {

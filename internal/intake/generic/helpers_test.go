@@ -11,8 +11,9 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/intake"
 )
 
-// fixtureDir is the shared event fixtures, beside the repository clone.
-const fixtureDir = "../../../../shared/fixtures/events"
+// fixtureDir is the event fixtures of every source (testdata/events at the
+// module root).
+const fixtureDir = "../../../testdata/events"
 
 var testNow = time.Date(2026, 3, 11, 9, 0, 0, 0, time.UTC)
 
@@ -22,7 +23,7 @@ func fixture(tb testing.TB, name string) []byte {
 	tb.Helper()
 	b, err := os.ReadFile(filepath.Join(fixtureDir, filepath.FromSlash(name)))
 	if err != nil {
-		tb.Fatalf("reading fixture %s: %v (the shared fixtures must be checked out at %s, beside the repository)", name, err, fixtureDir)
+		tb.Fatalf("reading fixture %s: %v (the fixtures are in %s)", name, err, fixtureDir)
 	}
 	return b
 }

@@ -28,8 +28,8 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/intake"
 )
 
-// fixtureDir is shared/fixtures/events/cloudwatch, beside the clone.
-const fixtureDir = "../../../../shared/fixtures/events/cloudwatch"
+// fixtureDir is testdata/events/cloudwatch at the module root.
+const fixtureDir = "../../../testdata/events/cloudwatch"
 
 const fixtureTopic = "arn:aws:sns:us-east-1:111122223333:flywheel-cloudwatch-alarms"
 
@@ -37,7 +37,7 @@ func fixtures(tb testing.TB) map[string][]byte {
 	tb.Helper()
 	paths, err := filepath.Glob(filepath.Join(fixtureDir, "*.json"))
 	if err != nil || len(paths) == 0 {
-		tb.Fatalf("no fixtures in %s (err %v): the shared/ directory must sit beside the repository clone, as it does in CI", fixtureDir, err)
+		tb.Fatalf("no fixtures in %s (err %v)", fixtureDir, err)
 	}
 	out := make(map[string][]byte, len(paths))
 	for _, p := range paths {
