@@ -135,12 +135,8 @@ func waitEvents(t *testing.T, c *client.Client, n int) {
 func TestReplicasFindingStartsOneExecution(t *testing.T) {
 	cs := startReplicas(t, 2)
 	ctx := context.Background()
-	raw, err := os.ReadFile(filepath.Join("testdata", "guardduty-ssh-bruteforce.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var finding map[string]any
-	if err := json.Unmarshal(raw, &finding); err != nil {
+	if err := json.Unmarshal(fixture(t, "eventbridge/guardduty-ssh-bruteforce.json"), &finding); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
