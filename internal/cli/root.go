@@ -86,6 +86,7 @@ func NewRoot(env Env) *cobra.Command {
 		newRunbookCmd(g),
 		newAuditCmd(g),
 		newStatsCmd(g),
+		newDoctorCmd(g),
 		newAutomationCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
