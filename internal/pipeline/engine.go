@@ -178,6 +178,12 @@ func eventTime(e *event.Event) time.Time {
 }
 
 func (en *Engine) one(ctx context.Context, tx store.Tx, tenant string, e *event.Event, c *Counts) (Outcome, error) {
+	if event.IsOwn(e.Source) {
+		// Flywheel's own events are processed like any other but are not
+		// the noise it receives: counting them would credit Flywheel
+		// with reducing noise it made.
+		c = &Counts{}
+	}
 	c.Received++
 	t := eventTime(e).UTC()
 	out := Outcome{Fingerprint: e.Fingerprint}
