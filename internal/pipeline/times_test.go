@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/stats"
 )
 
 // TestOpenedAfterHoldTimes: an OpsItem opened when a hold ends is created
@@ -53,5 +55,24 @@ func TestOpenedWithoutHoldTimes(t *testing.T) {
 	o := h.opsItems()[0]
 	if !o.CreatedAt.Equal(ev.ReceivedAt) || !o.FirstEventAt.Equal(t0) {
 		t.Errorf("created_at %s, first_event_at %s; want %s and %s", o.CreatedAt, o.FirstEventAt, ev.ReceivedAt, t0)
+	}
+}
+
+// TestStatsCountHeldOpsItemWhenOpened: an alert from a month ago, replayed
+// and held, is opened now; the last week's flywheel figures count it, by
+// the created_at the OpsItem shows.
+func TestStatsCountHeldOpsItemWhenOpened(t *testing.T) {
+	h := newHarnessOn(t, openSQLite(t), ByFingerprint{P: Params{Hold: 2 * time.Minute}})
+	opened := t0.Add(30 * 24 * time.Hour)
+	ev := alert("replayed", "firing", t0, nil)
+	ev.ReceivedAt = opened.Add(-time.Minute)
+	wantDecisions(t, h.send(ev), DecisionHeld)
+	h.tick(opened)
+	f, err := stats.Compute(context.Background(), h.st, "acme", opened.Add(-7*24*time.Hour), opened.Add(time.Minute), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Opened != 1 {
+		t.Errorf("the last week's figures count %d OpsItems opened, want 1 (created_at %s)", f.Opened, h.opsItems()[0].CreatedAt)
 	}
 }
