@@ -53,6 +53,16 @@ func (r Report) Tasks() []Check {
 	return out
 }
 
+// Find returns the check named name.
+func (r Report) Find(name string) (Check, bool) {
+	for _, c := range r.Checks {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return Check{}, false
+}
+
 // Failed reports whether some check failed.
 func (r Report) Failed() bool {
 	for _, c := range r.Checks {

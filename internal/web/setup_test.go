@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -28,4 +30,48 @@ func TestOverviewShowsSetupTasks(t *testing.T) {
 	if viewer := e.get("/", e.acme); strings.Contains(viewer.body, "Setup tasks") {
 		t.Error("a tenant viewer sees the server's setup tasks")
 	}
+}
+
+const awsRunbooks = `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: block-it}
+spec:
+  steps:
+    - {name: ask, action: approve, with: {message: "Block public access?"}}
+    - {name: block, action: aws, with: {host: bucket}}
+---
+apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: gated}
+spec:
+  steps:
+    - {name: ask, action: approve, with: {message: "Restart the service?"}}
+`
+
+// TestApprovalShowsAWSReadiness: an execution of a runbook with aws steps
+// waiting for approval says, in the inbox and on its page, whether AWS is
+// set up; one without aws steps says nothing about AWS.
+func TestApprovalShowsAWSReadiness(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnvWith(t, awsRunbooks, doctor.New(func(context.Context) doctor.Check {
+		return doctor.Check{Name: "aws", Status: doctor.Todo, Summary: "No AWS credentials are configured, so AWS runbooks (block-it) cannot run.",
+			Fix: "Give the server credentials."}
+	}))
+	ids := map[string]string{}
+	for _, name := range []string{"block-it", "gated"} {
+		res := w.form("/runbooks/"+name+"/run", w.op, "mode", "run")
+		wantStatus(t, res, http.StatusSeeOther)
+		ids[name] = strings.TrimPrefix(res.Header.Get("Location"), "/executions/")
+	}
+	waitFor(t, "both executions in the inbox", func() bool {
+		b := w.get("/approvals", w.op).body
+		return strings.Contains(b, `action="/executions/`+ids["block-it"]+`/approve"`) && strings.Contains(b, `action="/executions/`+ids["gated"]+`/approve"`)
+	})
+	inbox := w.get("/approvals", w.op)
+	wantContains(t, inbox, "AWS: No AWS credentials are configured, so AWS runbooks (block-it) cannot run. Give the server credentials.")
+	if n := strings.Count(inbox.body, "AWS: "); n != 1 {
+		t.Errorf("the inbox shows AWS readiness %d times, want once (block-it only)", n)
+	}
+	wantContains(t, w.get("/executions/"+ids["block-it"], w.op), "AWS: No AWS credentials are configured")
+	wantLacks(t, w.get("/executions/"+ids["gated"], w.op), "AWS: ")
 }

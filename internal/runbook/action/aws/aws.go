@@ -26,6 +26,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
@@ -69,7 +70,9 @@ func (a *AWS) defaultConfig(ctx context.Context, _ action.Input, region string) 
 	if cfg, ok := a.configs[region]; ok {
 		return cfg, nil
 	}
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own logger prints to stderr ("falling back to IMDSv1" on
+	// every machine that is not EC2); its errors reach callers anyway.
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
