@@ -45,7 +45,7 @@ func TestEventSendAndList(t *testing.T) {
 	table := eventually(t, "the sent event, opened", func(out string) bool { return strings.Contains(out, "opened") },
 		append([]string{"event", "list", "--source", "generic:cron"}, conn...)...)
 	lines := strings.Split(strings.TrimSpace(table), "\n")
-	if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "TIME SOURCE STATUS DECISION TITLE REASON" {
+	if len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "RECEIVED OCCURRED SOURCE STATUS DECISION TITLE REASON" {
 		t.Fatalf("event list table:\n%s", table)
 	}
 	for _, want := range []string{"generic:cron", "firing", "opened", "Nightly backup failed"} {
@@ -84,6 +84,22 @@ func TestEventSendAndList(t *testing.T) {
 	out, code = run(t, append([]string{"event", "list", "--opsitem", ev.OpsItemID, "--limit", "1", "--json"}, conn...)...)
 	if err := json.Unmarshal([]byte(out), &evs); code != 0 || err != nil || len(evs) != 1 || evs[0].Status != "resolved" {
 		t.Errorf("event list --limit 1 --json (newest first): exit %d %v\n%s", code, err, out)
+	}
+
+	// An old event sent now is listed first: the list is ordered by when
+	// events were received, the time it shows first; OCCURRED is the
+	// event's own.
+	out, code = run(t, append([]string{"event", "send", "--title", "Replayed from last year", "--resource", "web-09", "--source", "cron",
+		"--timestamp", "2025-01-02T03:04:05Z"}, conn...)...)
+	if code != 0 {
+		t.Fatalf("event send --timestamp: exit %d\n%s", code, out)
+	}
+	table = eventually(t, "the old event, listed", func(out string) bool { return strings.Contains(out, "Replayed from last year") },
+		append([]string{"event", "list", "--source", "generic:cron"}, conn...)...)
+	lines = strings.Split(strings.TrimSpace(table), "\n")
+	if len(lines) < 3 || !strings.Contains(lines[1], "Replayed from last year") || !strings.Contains(lines[1], "2025-01-0") ||
+		strings.Fields(lines[1])[0] < strings.Fields(lines[2])[0] {
+		t.Errorf("the event received last is not first, or its own time is not shown:\n%s", table)
 	}
 }
 

@@ -39,6 +39,12 @@ var isolationCases = map[string]isoCase{
 			}
 		}
 	}},
+	"GET /api/v1/doctor": {check: func(t *testing.T, h *harness, self, other string) {
+		// The server's setup is a platform admin's: a tenant's admin is refused.
+		for _, q := range []string{"", "?tenant=" + other} {
+			h.call("GET", "/api/v1/doctor"+q, h.secret(self+"/admin"), nil).fail(t, 403, "forbidden")
+		}
+	}},
 	"POST /api/v1/tenants": {body: api.TenantInput{ID: "sweep-tenant"}, check: func(t *testing.T, h *harness, self, other string) {
 		before, _ := h.st.GetTenant(context.Background(), other)
 		for _, q := range []string{"", "?tenant=" + other} {

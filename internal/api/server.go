@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -55,6 +56,9 @@ type Options struct {
 	// through this server stops working at once, revoked elsewhere within
 	// the TTL.
 	AuthCacheTTL time.Duration
+	// Doctor runs the setup check of GET /api/v1/doctor; nil answers an
+	// empty report.
+	Doctor *doctor.Doctor
 }
 
 // Route is one registered endpoint.
@@ -87,6 +91,7 @@ type Server struct {
 	fleet *fleet.Service
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir string
+	doctor     *doctor.Doctor
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -127,6 +132,8 @@ func New(o Options) *Server {
 	s.registerRunbooks()
 	s.rules = o.Rules
 	s.registerRules()
+	s.doctor = o.Doctor
+	s.registerDoctor()
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

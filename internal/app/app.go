@@ -24,6 +24,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
@@ -73,6 +74,8 @@ type App struct {
 	runbooks  hostRunbooks // exec, resolving OpsItems' host references
 	rules     *rule.Engine
 	notify    appNotifications
+	checks    []doctor.Checker // the setup check's, gathered while building
+	doctor    *doctor.Doctor
 
 	stopOnce sync.Once
 	stopErr  error
@@ -140,12 +143,13 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	a.api = api.New(api.Options{
+	a.doctor = doctor.New(a.checks...)
+	a.api = api.New(api.Options{Doctor: a.doctor,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules,
 		ContentDir: cfg.ContentDir,
 	})
-	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, ContentDir: cfg.ContentDir,
+	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion})
 	if err != nil {
 		st.Close()

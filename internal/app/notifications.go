@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/notification"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
@@ -11,8 +12,9 @@ import (
 
 // buildNotifications resolves the configured notification channels (their
 // secrets from the environment), refuses content rules that notify a
-// channel the server does not have (file:line), warns about library rules
-// that do, and registers the delivery job. Call it after the job queue is
+// channel the server does not have (file:line), keeps library rules that
+// do as a setup task for `flywheel doctor` and the UI (not a warning at
+// every start: the library is the same on every server), and registers the delivery job. Call it after the job queue is
 // made and before buildRunbooks, whose notify steps may name channels.
 func (a *App) buildNotifications() error {
 	channels, err := notification.Build(a.cfg.Notifications, os.LookupEnv)
@@ -25,8 +27,9 @@ func (a *App) buildNotifications() error {
 	}
 	log := a.log.With("component", "notifications")
 	for _, w := range warnings {
-		log.Warn("a library rule notifies a channel this server does not have; its notifications are recorded as failed", "problem", w)
+		log.Debug("a library rule notifies a channel this server does not have; its notifications are recorded as failed", "problem", w)
 	}
+	a.checks = append(a.checks, doctor.Notifications(warnings))
 	svc := notification.New(notification.Options{Store: a.st, Channels: channels, Settings: a.cfg.Notifications, Logger: log, Clock: a.now,
 		Registerer: a.registry})
 	if err := svc.Register(a.jobs); err != nil {

@@ -2,10 +2,12 @@ package app
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 )
@@ -24,6 +26,9 @@ func (a *App) buildRunbooks() error {
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)
 	}
+	if act, ok := actions.Get("aws"); ok {
+		a.checks = append(a.checks, act.(*aws.AWS).Readiness(aws.ReadinessOptions{Runbooks: awsRunbooks(lib), Clock: a.now}))
+	}
 	x, err := execution.New(execution.Options{
 		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)},
 		Logger: a.log.With("component", "execution"), Clock: a.now,
@@ -36,6 +41,18 @@ func (a *App) buildRunbooks() error {
 	}
 	a.exec, a.runbooks = x, hostRunbooks{x}
 	return nil
+}
+
+// awsRunbooks names the runbooks with aws steps (any tenant's).
+func awsRunbooks(lib *runbook.Library) []string {
+	var names []string
+	for _, rb := range lib.List("") {
+		if rb.UsesAction("aws") && !slices.Contains(names, rb.Name) {
+			names = append(names, rb.Name)
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // Executor returns the runbook executor (automation rules start runbooks

@@ -105,8 +105,10 @@ func newEventListCmd(g *globals, tenant *string) *cobra.Command {
 	)
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List stored events, newest first, with what the pipeline decided",
-		Long: `List stored events, newest first. DECISION is what the pipeline did with
+		Short: "List stored events, newest received first, with what the pipeline decided",
+		Long: `List stored events, the most recently received first: RECEIVED is when
+Flywheel received each one (the order), OCCURRED the event's own time (an
+old event replayed today is received today). DECISION is what the pipeline did with
 each event (opened, attached, updated, resolved, held, transient, suppressed,
 flapping, …) and REASON why: the silence, maintenance window, inhibiting
 alert or correlation rule responsible.`,
@@ -139,9 +141,9 @@ alert or correlation rule responsible.`,
 			}
 			rows := make([][]string, len(items))
 			for i, e := range items {
-				rows[i] = []string{fmtTime(e.OccurredAt), e.Source, e.Status, e.Decision, oneLineText(e.Title, 60), oneLineText(e.Reason, 60)}
+				rows[i] = []string{fmtTime(e.ReceivedAt), fmtTime(e.OccurredAt), e.Source, e.Status, e.Decision, oneLineText(e.Title, 60), oneLineText(e.Reason, 60)}
 			}
-			return printTable(cmd.OutOrStdout(), []string{"TIME", "SOURCE", "STATUS", "DECISION", "TITLE", "REASON"}, rows)
+			return printTable(cmd.OutOrStdout(), []string{"RECEIVED", "OCCURRED", "SOURCE", "STATUS", "DECISION", "TITLE", "REASON"}, rows)
 		},
 	}
 	fl := list.Flags()

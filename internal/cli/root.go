@@ -18,6 +18,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/tlsutil"
+	"github.com/flywheel-ops/flywheel/internal/version"
 )
 
 // Env is what commands read from their surroundings; tests substitute it.
@@ -62,7 +63,9 @@ func NewRoot(env Env) *cobra.Command {
 		Short:         "Flywheel: automated operations — events, OpsItems, runbooks, guardrails",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version.Version,
 	}
+	root.SetVersionTemplate("flywheel {{.Version}}\n")
 	root.SetOut(env.Stdout)
 	root.SetErr(env.Stderr)
 	if env.Stdin != nil {
@@ -87,6 +90,7 @@ func NewRoot(env Env) *cobra.Command {
 		newRunbookCmd(g),
 		newAuditCmd(g),
 		newStatsCmd(g),
+		newDoctorCmd(g),
 		newAutomationCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
@@ -113,16 +117,22 @@ func (g *globals) client() *client.Client {
 	if !strings.Contains(server, "://") {
 		server = "http://" + server
 	}
-	token := g.token
+	token, source := g.token, "--token"
 	if token == "" {
 		token, _ = g.env.Lookup("FLYWHEEL_TOKEN")
+		source = "the environment (FLYWHEEL_TOKEN)"
 	}
 	if token == "" {
-		if b, err := os.ReadFile(filepath.Join(config.DefaultDataDir, app.AdminTokenFile)); err == nil {
+		p := filepath.Join(config.DefaultDataDir, app.AdminTokenFile)
+		source = "pass --token, set FLYWHEEL_TOKEN, or run where " + p + " is"
+		if b, err := os.ReadFile(p); err == nil {
 			token = strings.TrimSpace(string(b))
+			abs, _ := filepath.Abs(p)
+			source = "the file " + abs + " (a local server's admin token; pass --token or set FLYWHEEL_TOKEN for another server)"
 		}
 	}
 	c := client.New(server, token)
+	c.TokenSource = source
 	// https to a server with its own CA (--tls auto): FLYWHEEL_CA_FILE, or
 	// the CA in the default data directory, as for the admin token.
 	ca, _ := g.env.Lookup("FLYWHEEL_CA_FILE")

@@ -18,6 +18,10 @@ type Client struct {
 	BaseURL string
 	Token   string
 	HTTP    *http.Client
+	// TokenSource says where Token came from ("--token", "FLYWHEEL_TOKEN",
+	// a file); a 401 names it, so a token picked up from the wrong place
+	// is found at once.
+	TokenSource string
 }
 
 // New returns a client for baseURL ("http://127.0.0.1:8080").
@@ -31,10 +35,16 @@ type Error struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
 	RequestID string `json:"request_id"`
+	// Hint is the client's own advice (where the token came from on a 401).
+	Hint string `json:"-"`
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code)
+	msg := fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code)
+	if e.Hint != "" {
+		msg += "; " + e.Hint
+	}
+	return msg
 }
 
 // Do sends a request with an optional JSON body and decodes a JSON response
@@ -71,11 +81,15 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		var env struct {
 			Error *Error `json:"error"`
 		}
+		e := &Error{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(data))}
 		if json.Unmarshal(data, &env) == nil && env.Error != nil {
-			env.Error.Status = resp.StatusCode
-			return env.Error
+			e = env.Error
+			e.Status = resp.StatusCode
 		}
-		return &Error{Status: resp.StatusCode, Code: "http", Message: strings.TrimSpace(string(data))}
+		if resp.StatusCode == http.StatusUnauthorized {
+			e.Hint = c.tokenHint()
+		}
+		return e
 	}
 	if out != nil && len(data) > 0 {
 		if raw, ok := out.(*json.RawMessage); ok {
@@ -85,4 +99,17 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 		return json.Unmarshal(data, out)
 	}
 	return nil
+}
+
+// tokenHint says, for a 401, where the token came from.
+func (c *Client) tokenHint() string {
+	switch {
+	case c.Token == "" && c.TokenSource != "":
+		return "no token was sent to " + c.BaseURL + ": " + c.TokenSource
+	case c.Token == "":
+		return "no token was sent to " + c.BaseURL
+	case c.TokenSource != "":
+		return "the token came from " + c.TokenSource + ", and " + c.BaseURL + " does not accept it"
+	}
+	return ""
 }

@@ -134,3 +134,15 @@ func FingerprintOf(source string, kv map[string]string) string {
 	}
 	return hex.EncodeToString(h.Sum(nil)[:8])
 }
+
+// FleetSource is the source of the events Flywheel raises about its own
+// fleet (an agent not reporting, a host without an agent); they reach the
+// pipeline through the generic adapter as "generic:fleet".
+const FleetSource = "fleet"
+
+// IsOwn reports whether source is Flywheel's own: such events are the
+// platform reporting on itself, not signals a monitored system sent, so
+// they are not counted as received noise.
+func IsOwn(source string) bool {
+	return source == FleetSource || source == "generic:"+FleetSource
+}

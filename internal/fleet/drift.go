@@ -15,7 +15,7 @@ import (
 // The "agent not reporting" event: one fingerprint per agent, so the
 // pipeline deduplicates repeats and a resolved event resolves its OpsItem.
 const (
-	EventSource          = "fleet"
+	EventSource          = event.FleetSource
 	NotReportingTitle    = "Agent not reporting"
 	notReportingFPPrefix = "agent-not-reporting:"
 )

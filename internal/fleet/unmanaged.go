@@ -362,7 +362,7 @@ func (s *Service) checkTenantUnmanaged(ctx context.Context, tenant string, since
 // eventHosts are the hosts an event names: host-like resource references
 // and host labels. The fleet's own events and excluded ones name none.
 func (s *Service) eventHosts(e store.Event) []candidate {
-	if e.Source == EventSource || e.Source == "generic:"+EventSource {
+	if event.IsOwn(e.Source) {
 		return nil
 	}
 	if _, excluded := e.Labels[s.opts.Unmanaged.ExcludeTag]; excluded {

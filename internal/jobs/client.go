@@ -131,7 +131,7 @@ func detect(st store.Store) (driverSetup, error) {
 }
 
 func migrate[TTx any](ctx context.Context, drv riverdriver.Driver[TTx], schema string, log *slog.Logger) error {
-	m, err := rivermigrate.New(drv, &rivermigrate.Config{Schema: schema, Logger: log})
+	m, err := rivermigrate.New(drv, &rivermigrate.Config{Schema: schema, Logger: riverLogger(log)})
 	if err != nil {
 		return err
 	}

@@ -212,7 +212,7 @@ func (q *Queue) client() (client, error) {
 	}
 	cooldown := min(100*time.Millisecond, q.opts.PollInterval)
 	cfg := &river.Config{
-		Logger:            q.log,
+		Logger:            riverLogger(q.log),
 		Queues:            map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: q.opts.Workers}},
 		Workers:           q.workers,
 		PeriodicJobs:      periodic,
@@ -251,7 +251,7 @@ func (q *Queue) Start(ctx context.Context) error {
 		return fmt.Errorf("jobs: start: %w", err)
 	}
 	q.started = true
-	q.log.InfoContext(ctx, "job queue started", "driver", q.st.Driver(), "client_id", cl.ID())
+	q.log.DebugContext(ctx, "job queue started", "driver", q.st.Driver(), "client_id", cl.ID())
 	return nil
 }
 

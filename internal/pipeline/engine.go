@@ -178,6 +178,12 @@ func eventTime(e *event.Event) time.Time {
 }
 
 func (en *Engine) one(ctx context.Context, tx store.Tx, tenant string, e *event.Event, c *Counts) (Outcome, error) {
+	if event.IsOwn(e.Source) {
+		// Flywheel's own events are processed like any other but are not
+		// the noise it receives: counting them would credit Flywheel
+		// with reducing noise it made.
+		c = &Counts{}
+	}
 	c.Received++
 	t := eventTime(e).UTC()
 	out := Outcome{Fingerprint: e.Fingerprint}
@@ -193,7 +199,7 @@ func (en *Engine) one(ctx context.Context, tx store.Tx, tenant string, e *event.
 		// The hold ran out before this event (Tick has not caught up):
 		// open first, as Tick would have, so the outcome does not depend on
 		// when Tick runs.
-		if err := en.releaseHold(ctx, tx, a, c); err != nil {
+		if err := en.releaseHold(ctx, tx, a, e.ReceivedAt, c); err != nil {
 			return out, err
 		}
 		if a, err = tx.GetAlert(ctx, tenant, e.Fingerprint); err != nil {
@@ -422,10 +428,14 @@ func (en *Engine) open(ctx context.Context, tx store.Tx, tenant string, e *event
 	if !e.ReceivedAt.IsZero() && e.ReceivedAt.After(now) {
 		now = e.ReceivedAt
 	}
+	first := t // an alert held before it opened: its own time
+	if !e.OccurredAt.IsZero() && e.OccurredAt.Before(t) {
+		first = e.OccurredAt
+	}
 	o := store.OpsItem{
 		ID: store.NewID("oi", now), TenantID: tenant, Title: g.Title, Description: e.Description,
 		Category: g.Category, Severity: string(e.Severity), Status: opsitem.StatusOpen, Source: e.Source,
-		CreatedAt: now, UpdatedAt: now, Rule: g.Rule, GroupKey: g.Key, FirstEventAt: t, LastEventAt: t,
+		CreatedAt: now, UpdatedAt: now, Rule: g.Rule, GroupKey: g.Key, FirstEventAt: first, LastEventAt: t,
 		Resolution: g.Resolve, Flapping: a.Flapping, OperationalData: opsData(e),
 	}
 	if o.Title == "" {
@@ -437,7 +447,9 @@ func (en *Engine) open(ctx context.Context, tx store.Tx, tenant string, e *event
 	if err := tx.CreateOpsItem(ctx, o); err != nil {
 		return o, err
 	}
-	if err := en.timeline(ctx, tx, &o, t, "opened", fmt.Sprintf("opened by %s (rule %s)", e.Title, g.Rule)); err != nil {
+	// The timeline's "opened" is when the OpsItem was opened, as its
+	// created_at; the event's own time is first_event_at.
+	if err := en.timeline(ctx, tx, &o, now, "opened", fmt.Sprintf("opened by %s (rule %s)", e.Title, g.Rule)); err != nil {
 		return o, err
 	}
 	if _, err := audit.Append(ctx, tx, tenant, now, audit.Entry{Actor: "system:pipeline", Action: "opsitem.open",

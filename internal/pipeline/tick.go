@@ -24,7 +24,7 @@ func (en *Engine) Tick(ctx context.Context, tx store.Tx, now time.Time) (map[str
 	}
 	for _, a := range held {
 		c := counts[a.TenantID]
-		if err := en.releaseHold(ctx, tx, a, &c); err != nil {
+		if err := en.releaseHold(ctx, tx, a, now, &c); err != nil {
 			return counts, err
 		}
 		counts[a.TenantID] = c
@@ -65,14 +65,20 @@ func (en *Engine) Tick(ctx context.Context, tx store.Tx, now time.Time) (map[str
 }
 
 // releaseHold opens the OpsItem of an alert whose hold ended while firing.
-func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, c *Counts) error {
+// now is when that happens (Tick's clock, or the receipt of the event that
+// found the hold over): the OpsItem's created_at, while its first event
+// keeps the time the hold ended (first_event_at).
+func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, now time.Time, c *Counts) error {
 	t := a.HeldUntil
 	a.HeldUntil = time.Time{}
 	if a.Status != string(event.StatusFiring) {
 		return tx.PutAlert(ctx, a)
 	}
 	e := event.Event{Source: a.Source, Title: a.Title, Severity: event.Severity(a.Severity), Status: event.StatusFiring,
-		Labels: a.Labels, Fingerprint: a.Fingerprint, OccurredAt: t, ReceivedAt: t, Kind: event.KindAlert}
+		Labels: a.Labels, Fingerprint: a.Fingerprint, OccurredAt: t, ReceivedAt: now, Kind: event.KindAlert}
+	if !a.LastChange.IsZero() && a.LastChange.Before(t) {
+		e.OccurredAt = a.LastChange // the held alert's own time: first_event_at
+	}
 	if err := heldResources(ctx, tx, a, &e); err != nil {
 		return err
 	}

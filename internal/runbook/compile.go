@@ -540,3 +540,14 @@ func fieldErrf(path, format string, args ...any) error {
 }
 
 func fieldErr(path string, err error) error { return &content.FieldError{Field: path, Err: err} }
+
+// UsesAction reports whether a step of rb runs the I/O action name ("aws"),
+// e.g. so an approval can say whether AWS is ready.
+func (rb *Runbook) UsesAction(name string) bool {
+	for _, st := range rb.Steps {
+		if st.Action == name {
+			return true
+		}
+	}
+	return false
+}

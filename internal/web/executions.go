@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -102,6 +103,9 @@ type gateView struct {
 	Approved  []string
 	// Mine: the session may decide.
 	Mine bool
+	// AWS is the server's AWS readiness, for a runbook with aws steps
+	// (nil otherwise): approving it is moot if AWS is not set up.
+	AWS *doctor.Check
 }
 
 func (h *Handler) execution(rq *request) (any, error) {
@@ -140,7 +144,13 @@ func (h *Handler) gate(rq *request, e store.Execution, approvals []store.Approva
 	}
 	p := rq.sess.Principal
 	g := &gateView{Approvers: []string{string(store.RoleOperator)}, Needed: 1}
-	if rb, ok := h.rb.Runbooks().Get(e.TenantID, e.Runbook); ok && e.Seq >= 0 && e.Cursor < len(rb.Steps) {
+	rb, found := h.rb.Runbooks().Get(e.TenantID, e.Runbook)
+	if found && h.doctor != nil && rb.UsesAction("aws") {
+		if c, ok := h.doctor.Run(rq.ctx).Find("aws"); ok {
+			g.AWS = &c
+		}
+	}
+	if found && e.Seq >= 0 && e.Cursor < len(rb.Steps) {
 		st := rb.Steps[e.Cursor]
 		if a, ok := st.Control.(*runbook.Approve); ok {
 			g.Step, g.Approvers, g.Needed = st.Name, a.Approvers, max(a.MinApprovals, 1)

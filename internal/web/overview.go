@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -42,6 +43,8 @@ type overviewData struct {
 	Items     []store.OpsItem
 	OpenURL   string
 	ActiveURL string
+	// Tasks are the setup check's open tasks (platform admins only).
+	Tasks []doctor.Check
 }
 
 // tally counts one status's OpsItems by severity and by category.
@@ -111,6 +114,9 @@ func (h *Handler) overview(rq *request) (any, error) {
 	}
 	scaleBars(d.BySeverity.Rows)
 	scaleBars(d.ByCategory.Rows)
+	if h.doctor != nil && rq.sess.Principal.PlatformAdmin {
+		d.Tasks = h.doctor.Run(rq.ctx).Tasks()
+	}
 	return d, nil
 }
 

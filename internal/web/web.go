@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -49,6 +50,9 @@ type Options struct {
 	// DesiredVersion is the agent version the fleet should run (the
 	// fleet page marks agents that drift from it); "" marks none.
 	DesiredVersion string
+	// Doctor is the server's setup check; platform admins see its open
+	// tasks on the overview. Nil shows none.
+	Doctor *doctor.Doctor
 }
 
 // Handler serves the UI.
@@ -67,6 +71,7 @@ type Handler struct {
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir     string
 	desiredVersion string
+	doctor         *doctor.Doctor
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -95,6 +100,7 @@ func New(o Options) (*Handler, error) {
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
 		rb:      o.Runbooks, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
+		doctor: o.Doctor,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
@@ -68,7 +69,10 @@ type workEnv struct {
 	opTok store.Token
 }
 
-func newWorkEnv(t *testing.T) *workEnv {
+func newWorkEnv(t *testing.T) *workEnv { return newWorkEnvWith(t, workRunbooks, nil) }
+
+// newWorkEnvWith is newWorkEnv with other runbooks and a setup check.
+func newWorkEnvWith(t *testing.T, runbooks string, d *doctor.Doctor) *workEnv {
 	t.Helper()
 	e := newEnv(t)
 	w := &workEnv{env: e}
@@ -81,8 +85,8 @@ func newWorkEnv(t *testing.T) *workEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := startExecutor(t, e.st, workRunbooks)
-	e.h, err = New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Runbooks: x, LiveInterval: 50 * time.Millisecond})
+	x := startExecutor(t, e.st, runbooks)
+	e.h, err = New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Runbooks: x, LiveInterval: 50 * time.Millisecond, Doctor: d})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +98,8 @@ func newWorkEnv(t *testing.T) *workEnv {
 func startExecutor(t *testing.T, st store.Store, runbooks string) *execution.Executor {
 	t.Helper()
 	ctx := context.Background()
-	lookup := func(name string) (action.Action, bool) { return echo{}, name == "echo" }
+	// "aws" steps echo too: pages only need to know a runbook has them.
+	lookup := func(name string) (action.Action, bool) { return echo{}, name == "echo" || name == "aws" }
 	reg := content.NewRegistry()
 	reg.Register(runbook.Kind(lookup))
 	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"rb.yaml": {Data: []byte(runbooks)}}})

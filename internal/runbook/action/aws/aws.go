@@ -26,6 +26,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
@@ -69,7 +70,9 @@ func (a *AWS) defaultConfig(ctx context.Context, _ action.Input, region string) 
 	if cfg, ok := a.configs[region]; ok {
 		return cfg, nil
 	}
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own logger prints to stderr ("falling back to IMDSv1" on
+	// every machine that is not EC2); its errors reach callers anyway.
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logging.Nop{})}
 	if region != "" {
 		opts = append(opts, config.WithRegion(region))
 	}
@@ -212,19 +215,21 @@ func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 	name := c.service + " " + c.operation
 	cfg, err := a.load(ctx, in, c.region)
 	if err != nil {
-		return action.Output{}, fmt.Errorf("aws: %s: configuration: %w", name, err)
+		a.logRaw(in, name, c.region, err)
+		return action.Output{}, &CallError{Sentence: fmt.Sprintf("The server's AWS configuration could not be loaded for %s; the server's log has why.", name), Err: err}
 	}
 	start := time.Now()
 	out, meta, err := c.op.call(ctx, cfg, c.input)
 	elapsed := time.Since(start)
 	if err != nil {
-		o := action.Output{Log: fmt.Sprintf("%s in %s: failed after %s", name, cfg.Region, elapsed.Round(time.Millisecond))}
+		a.logRaw(in, name, cfg.Region, err)
+		ce := explain(err, name, cfg.Region)
+		o := action.Output{Log: fmt.Sprintf("%s in %s: failed after %s: %s", name, cfg.Region, elapsed.Round(time.Millisecond), ce.Sentence)}
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) {
 			o.Values = map[string]any{"error_code": apiErr.ErrorCode()}
-			o.Log += ": " + apiErr.ErrorCode()
 		}
-		return o, fmt.Errorf("aws: %w", err)
+		return o, ce
 	}
 	values, err := outputValues(out)
 	if err != nil {
@@ -236,6 +241,14 @@ func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 		Values: values,
 		Log:    fmt.Sprintf("%s in %s: ok after %s (request %s)", name, cfg.Region, elapsed.Round(time.Millisecond), reqID),
 	}, nil
+}
+
+// logRaw keeps the SDK's own error in the server's log: the step shows
+// the plain sentence of explain.
+func (a *AWS) logRaw(in action.Input, name, region string, err error) {
+	if in.Logger != nil {
+		in.Logger.Warn("aws call failed", "call", name, "region", region, "execution", in.ExecutionID, "step", in.Step, "error", err.Error())
+	}
 }
 
 // outputValues turns an SDK output struct into plain data for expressions:
