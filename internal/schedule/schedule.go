@@ -173,3 +173,12 @@ func Upcoming(s Schedule, t time.Time, n int) []time.Time {
 	}
 	return out
 }
+
+// Once starts once, at At.
+type Once struct{ At time.Time }
+
+// Next implements Schedule.
+func (o Once) Next(t time.Time) (time.Time, bool) { return o.At, o.At.After(t) }
+
+// String renders the instant.
+func (o Once) String() string { return "once " + o.At.UTC().Format(time.RFC3339) }
