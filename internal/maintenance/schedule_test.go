@@ -72,9 +72,15 @@ func TestCronWindowErrors(t *testing.T) {
 		}},
 		{"tasks[0].runbook: is required", func(r *store.MaintenanceWindow) { r.Tasks = []store.MaintenanceTask{{Priority: 1}} }},
 		{"tasks[1].name", func(r *store.MaintenanceWindow) { r.Tasks = []store.MaintenanceTask{{Runbook: "a"}, {Runbook: "a"}} }},
-		{"tasks[0].max_concurrency", func(r *store.MaintenanceWindow) { r.Tasks = []store.MaintenanceTask{{Runbook: "a", MaxConcurrency: "0"}} }},
-		{"tasks[0].cutoff_behavior", func(r *store.MaintenanceWindow) { r.Tasks = []store.MaintenanceTask{{Runbook: "a", CutoffBehavior: "stop"}} }},
-		{"tasks[0].on_failure", func(r *store.MaintenanceWindow) { r.Tasks = []store.MaintenanceTask{{Runbook: "a", OnFailure: "retry"}} }},
+		{"tasks[0].max_concurrency", func(r *store.MaintenanceWindow) {
+			r.Tasks = []store.MaintenanceTask{{Runbook: "a", MaxConcurrency: "0"}}
+		}},
+		{"tasks[0].cutoff_behavior", func(r *store.MaintenanceWindow) {
+			r.Tasks = []store.MaintenanceTask{{Runbook: "a", CutoffBehavior: "stop"}}
+		}},
+		{"tasks[0].on_failure", func(r *store.MaintenanceWindow) {
+			r.Tasks = []store.MaintenanceTask{{Runbook: "a", OnFailure: "retry"}}
+		}},
 		{"needs resource_ids or tags", func(r *store.MaintenanceWindow) {
 			r.Targets = store.MaintenanceTargets{Matchers: []string{`env="prod"`}}
 			r.Tasks = []store.MaintenanceTask{{Runbook: "a"}}
