@@ -32,6 +32,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 	"github.com/flywheel-ops/flywheel/internal/web"
+	"github.com/flywheel-ops/flywheel/internal/windowrun"
 )
 
 // Options configure New.
@@ -45,6 +46,9 @@ type Options struct {
 	// Fleet tunes the host-agent fleet: heartbeat misses, the drift
 	// check, agent builds for self-update.
 	Fleet FleetOptions
+	// WindowTick is how often the leader opens due maintenance window
+	// runs and advances running ones (default 15s; tests lower it).
+	WindowTick time.Duration
 }
 
 // App is a running (or ready to run) Flywheel server.
@@ -73,6 +77,7 @@ type App struct {
 	runbooks  hostRunbooks // exec, resolving OpsItems' host references
 	rules     *rule.Engine
 	notify    appNotifications
+	windows   *windowrun.Runner
 
 	stopOnce sync.Once
 	stopErr  error
@@ -140,10 +145,14 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := a.buildWindows(o.WindowTick); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("maintenance windows: %w", err)
+	}
 	a.api = api.New(api.Options{
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules,
-		ContentDir: cfg.ContentDir,
+		ContentDir: cfg.ContentDir, Windows: a.windows,
 	})
 	ui, err := web.New(web.Options{Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion})
