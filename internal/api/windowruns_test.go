@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -64,7 +65,9 @@ func TestWindowSchedules(t *testing.T) {
 		{func(i *api.MaintenanceWindowInput) { i.Cutoff = "5h" }, "cutoff:"},
 		{func(i *api.MaintenanceWindowInput) { i.Tasks[0].OnFailure = "retry" }, "tasks[0].on_failure"},
 		{func(i *api.MaintenanceWindowInput) { i.Tasks[0].Runbook = "patch-linux" }, `tasks[0].runbook: no runbook \"patch-linux\"`},
-		{func(i *api.MaintenanceWindowInput) { i.Targets = store.MaintenanceTargets{Matchers: []string{`env="prod"`}} }, "needs resource_ids or tags"},
+		{func(i *api.MaintenanceWindowInput) {
+			i.Targets = store.MaintenanceTargets{Matchers: []string{`env="prod"`}}
+		}, "needs resource_ids or tags"},
 	} {
 		bad := in
 		bad.Name = "bad"
@@ -83,4 +86,54 @@ func TestWindowSchedules(t *testing.T) {
 	if n.Schedule.Expression != "30 2 * * *" {
 		t.Errorf("bare string schedule: %+v", n.Schedule)
 	}
+}
+
+func init() {
+	// Another tenant's window, by ID or by name, is not found; ?tenant= is
+	// forbidden.
+	for _, route := range []struct{ method, suffix string }{{"GET", "/next"}, {"GET", "/runs"}, {"POST", "/runs"}} {
+		isolationCases[route.method+" /api/v1/maintenance-windows/{id}"+route.suffix] = isoCase{body: api.WindowRunInput{DryRun: true},
+			check: func(t *testing.T, h *harness, self, other string) {
+				id := canaryWindow(t, h, other)
+				for _, role := range roles {
+					sec := h.secret(self + "/" + string(role))
+					want := 404
+					if route.method == "POST" && role != store.RoleAdmin {
+						want = 403
+					}
+					for _, ref := range []string{id, "canary-window-" + other} {
+						r := h.call(route.method, "/api/v1/maintenance-windows/"+ref+route.suffix, sec, api.WindowRunInput{DryRun: true})
+						if r.Status != want || strings.Contains(string(r.Body), "Canary") {
+							t.Errorf("%s %s %s as %s/%s: %d %s", route.method, ref, route.suffix, self, role, r.Status, r.Body)
+						}
+					}
+					h.call(route.method, "/api/v1/maintenance-windows/"+id+route.suffix+"?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+				}
+				if l, _, _ := h.st.ListWindowRuns(context.Background(), other, "", store.Page{}); len(l) != 0 {
+					t.Errorf("%s's window runs after %s's attempts: %+v", other, self, l)
+				}
+			}}
+	}
+	isolationCases["GET /api/v1/window-runs/{id}"] = isoCase{check: func(t *testing.T, h *harness, self, other string) {
+		id := "wr_canary" + other
+		ctx := context.Background()
+		if _, err := h.st.GetWindowRun(ctx, other, id); err != nil {
+			if err := h.st.InTx(ctx, func(tx store.Tx) error {
+				return tx.CreateWindowRun(ctx, store.WindowRun{ID: id, TenantID: other, WindowID: "mw_canary", WindowName: "canary-run-" + other,
+					Trigger: store.TriggerManual, ScheduledAt: epoch, CutoffAt: epoch, EndsAt: epoch, Status: store.WindowRunSucceeded,
+					CreatedAt: epoch, UpdatedAt: epoch}, []store.WindowRunTarget{{TenantID: other, RunID: id, Task: "t", TargetID: "i-canary", Status: "succeeded"}})
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			r := h.call("GET", "/api/v1/window-runs/"+id, sec, nil)
+			r.fail(t, 404, "not_found")
+			if strings.Contains(string(r.Body), "canary-run") || strings.Contains(string(r.Body), "i-canary") {
+				t.Errorf("404 leaks the run: %s", r.Body)
+			}
+			h.call("GET", "/api/v1/window-runs/"+id+"?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}}
 }
