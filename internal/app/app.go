@@ -46,9 +46,6 @@ type Options struct {
 	// Fleet tunes the host-agent fleet: heartbeat misses, the drift
 	// check, agent builds for self-update.
 	Fleet FleetOptions
-	// WindowTick is how often the leader opens due maintenance window
-	// runs and advances running ones (default 15s; tests lower it).
-	WindowTick time.Duration
 }
 
 // App is a running (or ready to run) Flywheel server.
@@ -145,7 +142,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	if err := a.buildWindows(o.WindowTick); err != nil {
+	if err := a.buildWindows(cfg.MaintenanceTick); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("maintenance windows: %w", err)
 	}
