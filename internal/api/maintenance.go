@@ -32,6 +32,15 @@ type MaintenanceWindowInput struct {
 	Schedule store.MaintenanceSchedule `json:"schedule"`
 	Targets  store.MaintenanceTargets  `json:"targets"`
 	Comment  string                    `json:"comment"`
+	// With a cron or rate schedule (see docs/schedules.md): days after
+	// each cron date, how long each opening lasts, and the dates bounding
+	// the openings. Cutoff and tasks go with any schedule.
+	ScheduleOffset int                     `json:"schedule_offset,omitempty"`
+	Duration       string                  `json:"duration,omitempty"`
+	Cutoff         string                  `json:"cutoff,omitempty"`
+	StartDate      *time.Time              `json:"start_date,omitempty"`
+	EndDate        *time.Time              `json:"end_date,omitempty"`
+	Tasks          []store.MaintenanceTask `json:"tasks,omitempty"`
 }
 
 // MaintenanceWindow is a window as the API shows it: the record, whether
@@ -81,7 +90,7 @@ func (s *Server) createWindow(w http.ResponseWriter, r *http.Request) error {
 	}
 	now := s.now()
 	sched := in.Schedule
-	for _, p := range []**time.Time{&sched.Start, &sched.End} {
+	for _, p := range []**time.Time{&sched.Start, &sched.End, &in.StartDate, &in.EndDate} {
 		if *p != nil {
 			t := (*p).UTC().Truncate(time.Microsecond)
 			*p = &t
@@ -90,6 +99,7 @@ func (s *Server) createWindow(w http.ResponseWriter, r *http.Request) error {
 	rec := store.MaintenanceWindow{
 		ID: store.NewID(maintenance.IDPrefix, now), TenantID: tenant, Name: in.Name, Timezone: in.Timezone,
 		Schedule: sched, Targets: in.Targets, Comment: in.Comment, CreatedBy: Principal(r).Actor(), CreatedAt: now,
+		ScheduleOffset: in.ScheduleOffset, Duration: in.Duration, Cutoff: in.Cutoff, StartDate: in.StartDate, EndDate: in.EndDate, Tasks: in.Tasks,
 	}
 	mw, err := maintenance.FromRecord(rec)
 	if err != nil {
@@ -98,7 +108,10 @@ func (s *Server) createWindow(w http.ResponseWriter, r *http.Request) error {
 	if err := mw.Validate(); err != nil {
 		return BadRequest("%s", errLine(err))
 	}
-	if mw.Schedule.Weekly == nil && !mw.Schedule.End.After(now) {
+	if err := s.checkTaskRunbooks(tenant, mw); err != nil {
+		return err
+	}
+	if mw.Schedule.Weekly == nil && mw.Schedule.Recurring == nil && !mw.Schedule.End.After(now) {
 		return BadRequest("schedule.end: %s is in the past", mw.Schedule.End.Format(time.RFC3339))
 	}
 	rec = mw.Record()
@@ -107,7 +120,7 @@ func (s *Server) createWindow(w http.ResponseWriter, r *http.Request) error {
 			return audit.Entry{}, err
 		}
 		return audit.Entry{Action: "maintenance.create", Target: "maintenance-window/" + rec.ID, Detail: map[string]any{
-			"name": rec.Name, "timezone": rec.Timezone, "schedule": rec.Schedule, "targets": rec.Targets}}, nil
+			"name": rec.Name, "timezone": rec.Timezone, "schedule": rec.Schedule, "targets": rec.Targets, "tasks": len(rec.Tasks)}}, nil
 	})
 	if errors.Is(err, store.ErrConflict) {
 		return Conflict("a maintenance window named %q already exists", rec.Name)

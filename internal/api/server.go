@@ -48,6 +48,9 @@ type Options struct {
 	// Rules are the automation rules content defines, for
 	// GET /api/v1/rules/consolidation; nil leaves that route out.
 	Rules *rule.Rules
+	// Windows runs maintenance windows' tasks (POST …/runs); nil answers
+	// 503 there.
+	Windows WindowService
 	// ContentDir is the user's content directory, where admins may save
 	// drafted automation rules; "" refuses saving.
 	ContentDir string
@@ -92,6 +95,8 @@ type Server struct {
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir string
 	doctor     *doctor.Doctor
+	// windows runs maintenance windows' tasks (nil: POST …/runs is 503).
+	windows WindowService
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -127,6 +132,8 @@ func New(o Options) *Server {
 	s.registerCandidates()
 	s.registerSilences()
 	s.registerMaintenance()
+	s.windows = o.Windows
+	s.registerWindowRuns()
 	s.registerFleet(o.Fleet)
 	s.runbooks = o.Runbooks
 	s.registerRunbooks()

@@ -33,6 +33,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 	"github.com/flywheel-ops/flywheel/internal/web"
+	"github.com/flywheel-ops/flywheel/internal/windowrun"
 )
 
 // Options configure New.
@@ -76,6 +77,7 @@ type App struct {
 	notify    appNotifications
 	checks    []doctor.Checker // the setup check's, gathered while building
 	doctor    *doctor.Doctor
+	windows   *windowrun.Runner
 
 	stopOnce sync.Once
 	stopErr  error
@@ -143,11 +145,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if err := a.buildWindows(cfg.MaintenanceTick); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("maintenance windows: %w", err)
+	}
 	a.doctor = doctor.New(a.checks...)
 	a.api = api.New(api.Options{Doctor: a.doctor,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules,
-		ContentDir: cfg.ContentDir,
+		ContentDir: cfg.ContentDir, Windows: a.windows,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion})

@@ -18,8 +18,8 @@ import (
 func newMaintenanceCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "maintenance",
-		Aliases: []string{"maintenance-window", "mw"},
-		Short:   "Plan maintenance windows that deflect the alerts they cause (see docs/deflection.md)",
+		Aliases: []string{"window", "maintenance-window", "mw"},
+		Short:   "Plan maintenance windows that run tasks and deflect the alerts they cause (see docs/schedules.md)",
 	}
 	var tenant string
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
@@ -30,6 +30,9 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 		duration            time.Duration
 		matchers, resources []string
 		tags                []string
+		expr, cutoff        string
+		startDate, endDate  string
+		taskSpecs           []string
 	)
 	create := &cobra.Command{
 		Use:   "create",
@@ -53,8 +56,38 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 					in.Targets.Tags[k] = v
 				}
 			}
-			oneOff := start != "" || end != "" || cmd.Flags().Changed("duration")
+			for _, spec := range taskSpecs {
+				t, err := parseTaskFlag(spec)
+				if err != nil {
+					return err
+				}
+				in.Tasks = append(in.Tasks, t)
+			}
+			in.Cutoff = cutoff
+			oneOff := start != "" || end != "" || (expr == "" && cmd.Flags().Changed("duration"))
 			switch {
+			case expr != "" && (weekly != "" || start != "" || end != ""):
+				return errors.New("give --schedule, --weekly, or --start with --end or --duration — one of them")
+			case expr != "":
+				if !cmd.Flags().Changed("duration") {
+					return errors.New("--schedule needs --duration, how long each opening lasts")
+				}
+				in.Schedule = store.MaintenanceSchedule{Expression: expr}
+				in.Duration = recurrence.FormatDuration(duration)
+				for _, d := range []struct {
+					name string
+					v    string
+					p    **time.Time
+				}{{"start-date", startDate, &in.StartDate}, {"end-date", endDate, &in.EndDate}} {
+					if d.v == "" {
+						continue
+					}
+					t, err := parseTimeFlag(d.name, d.v)
+					if err != nil {
+						return err
+					}
+					*d.p = &t
+				}
 			case weekly != "" && oneOff:
 				return errors.New("give --weekly, or --start with --end or --duration, not both")
 			case weekly != "":
@@ -108,11 +141,17 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 	f.StringVar(&in.Timezone, "timezone", "", "IANA time zone of --weekly, e.g. Europe/Berlin (default UTC)")
 	f.StringVar(&start, "start", "", "one-off: start, RFC 3339")
 	f.StringVar(&end, "end", "", "one-off: end, RFC 3339")
-	f.DurationVar(&duration, "duration", 0, "one-off: length from --start, e.g. 4h")
+	f.DurationVar(&duration, "duration", 0, "one-off: length from --start; with --schedule: each opening's length, e.g. 4h")
 	f.StringArrayVarP(&matchers, "matcher", "m", nil, `target label matcher, repeatable: 'env="prod"'`)
 	f.StringArrayVar(&resources, "resource", nil, "target resource ID, repeatable: i-123")
 	f.StringArrayVar(&tags, "tag", nil, "target resource tag KEY=VALUE, repeatable")
 	f.StringVarP(&in.Comment, "comment", "c", "", "what the maintenance is")
+	f.StringVar(&expr, "schedule", "", `recurring: cron "30 2 * * 6", "cron(30 23 ? * TUE#3 *)" or "rate(12 hours)"; with --duration`)
+	f.IntVar(&in.ScheduleOffset, "schedule-offset", 0, "with a cron --schedule: open this many days (0-6) after each cron date")
+	f.StringVar(&startDate, "start-date", "", "with --schedule: no opening before this, RFC 3339")
+	f.StringVar(&endDate, "end-date", "", "with --schedule: no opening after this, RFC 3339")
+	f.StringVar(&cutoff, "cutoff", "", "no task starts this long before an opening ends, e.g. 1h")
+	f.StringArrayVar(&taskSpecs, "task", nil, `task, repeatable: "runbook=NAME,priority=1,max_concurrency=2,max_errors=1,cutoff_behavior=cancel,on_failure=continue,param.KEY=VALUE"`)
 
 	list := &cobra.Command{
 		Use:   "list",
@@ -145,10 +184,14 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 	get := getByIDCmd[api.MaintenanceWindow](g, &tenant, "Show one maintenance window", "/api/v1/maintenance-windows")
 	del := deleteEachCmd(g, &tenant, "delete ID…", "Delete maintenance windows", "/api/v1/maintenance-windows", "maintenance window", "deleted")
 	cmd.AddCommand(create, list, get, del)
+	addWindowRunCmds(cmd, g, &tenant)
 	return cmd
 }
 
 func scheduleText(w store.MaintenanceWindow) string {
+	if e := w.Schedule.Expression; e != "" {
+		return e + " for " + w.Duration + " " + w.Timezone
+	}
 	if wk := w.Schedule.Weekly; wk != nil {
 		return strings.Join(wk.Days, ",") + " " + wk.Start + " " + wk.Duration + " " + w.Timezone
 	}

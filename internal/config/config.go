@@ -49,6 +49,9 @@ type Config struct {
 	SNSCertHosts []string `yaml:"sns_cert_hosts" env:"SNS_CERT_HOSTS"`
 	// AuditCheckpointEvery is how often audit chain heads are checkpointed.
 	AuditCheckpointEvery time.Duration `yaml:"audit_checkpoint_every" env:"AUDIT_CHECKPOINT_EVERY"`
+	// MaintenanceTick is how often the leader opens due maintenance window
+	// runs and advances running ones (docs/schedules.md).
+	MaintenanceTick time.Duration `yaml:"maintenance_tick" env:"MAINTENANCE_TICK"`
 
 	// TLS is "auto" (a CA and server certificate generated in DATA/tls on
 	// first start) or "off"; TLSCert and TLSKey serve given files instead.
@@ -168,6 +171,9 @@ func (c Config) WithDefaults() Config {
 	if c.AuditCheckpointEvery == 0 {
 		c.AuditCheckpointEvery = 15 * time.Minute
 	}
+	if c.MaintenanceTick == 0 {
+		c.MaintenanceTick = 15 * time.Second
+	}
 	if c.TLS == "" {
 		c.TLS = TLSOff
 	}
@@ -225,6 +231,9 @@ func (c Config) Validate() error {
 	}
 	if c.AuditCheckpointEvery < time.Second {
 		bad("audit_checkpoint_every", "%s is too short (minimum 1s)", c.AuditCheckpointEvery)
+	}
+	if c.MaintenanceTick < 100*time.Millisecond || c.MaintenanceTick > time.Minute {
+		bad("maintenance_tick", "%s is out of range 100ms..1m", c.MaintenanceTick)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 20 {
 		bad("FLYWHEEL_ADMIN_TOKEN", "must be at least 20 characters")

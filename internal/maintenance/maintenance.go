@@ -26,6 +26,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/matcher"
 	"github.com/flywheel-ops/flywheel/internal/recurrence"
+	"github.com/flywheel-ops/flywheel/internal/schedule"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -37,13 +38,34 @@ const IDPrefix = "mw"
 // that target tags match nothing.
 type TagLookup func(ref event.ResourceRef) map[string]string
 
-// Schedule is when a window is open: Start..End once, or Weekly.
+// Schedule is when a window is open: Start..End once, Weekly, or
+// Recurring (a cron or rate expression with a duration).
 type Schedule struct {
 	// Start (inclusive) and End (exclusive) bound a one-off window.
 	Start, End time.Time
 	// Weekly, when set, makes the window recurring; Start and End are
 	// then unused.
 	Weekly *recurrence.Weekly
+	// Recurring, when set, is a cron or rate schedule with its duration,
+	// cutoff and start and end dates; Start, End and Weekly are unused.
+	Recurring *schedule.Window
+	// Cutoff is how long before an opening's end no task starts (all
+	// forms; Recurring carries its own copy).
+	Cutoff time.Duration
+}
+
+// Plan returns the window's openings as a schedule.Window, whatever form
+// its schedule takes: the runner and `flywheel window next` read it.
+func (w *Window) Plan() schedule.Window {
+	s := w.Schedule
+	switch {
+	case s.Recurring != nil:
+		return *s.Recurring
+	case s.Weekly != nil:
+		return schedule.Window{Schedule: schedule.Weekly{Weekly: *s.Weekly}, Duration: s.Weekly.Duration, Cutoff: s.Cutoff}
+	default:
+		return schedule.Window{Schedule: schedule.Once{At: s.Start}, Duration: s.End.Sub(s.Start), Cutoff: s.Cutoff}
+	}
 }
 
 // Targets say which events a window covers. Each criterion that is set
@@ -60,6 +82,9 @@ type Targets struct {
 
 // Window is one maintenance window.
 type Window struct {
+	// Tasks run on the window's targets at each opening (none: the window
+	// only deflects).
+	Tasks    []Task
 	ID       string
 	TenantID string
 	Name     string
@@ -70,10 +95,16 @@ type Window struct {
 	Comment   string
 	CreatedBy string
 	CreatedAt time.Time
+
+	scheduleOffset int // as given, for Record
 }
 
 // ActiveAt reports whether the window is open at t.
 func (w *Window) ActiveAt(t time.Time) bool {
+	if r := w.Schedule.Recurring; r != nil {
+		_, ok := r.At(t)
+		return ok
+	}
 	if w.Schedule.Weekly != nil {
 		return w.Schedule.Weekly.ActiveAt(t)
 	}
@@ -83,6 +114,10 @@ func (w *Window) ActiveAt(t time.Time) bool {
 // Next returns the period the window is open in at t, or the next one;
 // ok is false when it will not open again.
 func (w *Window) Next(t time.Time) (start, end time.Time, ok bool) {
+	if r := w.Schedule.Recurring; r != nil {
+		o, ok := r.Current(t)
+		return o.Start, o.End, ok
+	}
 	if w.Schedule.Weekly != nil {
 		return w.Schedule.Weekly.Next(t)
 	}
@@ -147,7 +182,9 @@ func (w *Window) Validate() error {
 	case strings.ContainsFunc(name, unicode.IsControl) || strings.TrimSpace(name) != name:
 		errs = append(errs, fmt.Errorf("name: %q has control characters or surrounding space", name))
 	}
-	if s := w.Schedule; s.Weekly == nil {
+	if r := w.Schedule.Recurring; r != nil {
+		errs = append(errs, r.Validate())
+	} else if s := w.Schedule; s.Weekly == nil {
 		switch {
 		case s.Start.IsZero() || s.End.IsZero():
 			errs = append(errs, errors.New("schedule: give start and end for a one-off window, or weekly for a recurring one"))
@@ -172,6 +209,13 @@ func (w *Window) Validate() error {
 			errs = append(errs, errors.New("targets.tags: a tag key is empty"))
 		}
 	}
+	if len(w.Tasks) > 0 && len(t.ResourceIDs) == 0 && len(t.Tags) == 0 {
+		errs = append(errs, errors.New("targets: a window with tasks needs resource_ids or tags to run them on (matchers only deflect)"))
+	}
+	errs = append(errs, validateTasks(w.Tasks)...)
+	if w.Schedule.Cutoff < 0 {
+		errs = append(errs, fmt.Errorf("cutoff: %s is negative", w.Schedule.Cutoff))
+	}
 	return errors.Join(errs...)
 }
 
@@ -186,7 +230,40 @@ func FromRecord(r store.MaintenanceWindow) (*Window, error) {
 	}
 	w.Timezone = loc
 	s := r.Schedule
-	if s.Weekly != nil {
+	if r.Cutoff != "" {
+		if w.Schedule.Cutoff, err = time.ParseDuration(r.Cutoff); err != nil {
+			return nil, fmt.Errorf("cutoff: %q is not a duration such as 1h or 30m", r.Cutoff)
+		}
+	}
+	if s.Expression == "" && (r.Duration != "" || r.ScheduleOffset != 0 || r.StartDate != nil || r.EndDate != nil) {
+		return nil, errors.New("schedule: duration, schedule_offset, start_date and end_date go with a cron or rate schedule")
+	}
+	if s.Expression != "" {
+		if s.Start != nil || s.End != nil || s.Weekly != nil {
+			return nil, errors.New("schedule: give a cron or rate expression, start and end, or weekly — one of them")
+		}
+		plan := schedule.Window{Cutoff: w.Schedule.Cutoff}
+		if r.StartDate != nil {
+			plan.StartDate = *r.StartDate
+		}
+		if r.EndDate != nil {
+			plan.EndDate = *r.EndDate
+		}
+		anchor := plan.StartDate
+		if anchor.IsZero() {
+			anchor = r.CreatedAt
+		}
+		if plan.Schedule, err = schedule.Parse(s.Expression, schedule.Options{Location: loc, OffsetDays: r.ScheduleOffset, Anchor: anchor}); err != nil {
+			return nil, err
+		}
+		if r.Duration == "" {
+			return nil, errors.New("duration: is required with a cron or rate schedule (e.g. 4h)")
+		}
+		if plan.Duration, err = time.ParseDuration(r.Duration); err != nil {
+			return nil, fmt.Errorf("duration: %q is not a duration such as 4h or 90m", r.Duration)
+		}
+		w.Schedule.Recurring, w.scheduleOffset = &plan, r.ScheduleOffset
+	} else if s.Weekly != nil {
 		if s.Start != nil || s.End != nil {
 			return nil, errors.New("schedule: give start and end, or weekly, not both")
 		}
@@ -214,6 +291,9 @@ func FromRecord(r store.MaintenanceWindow) (*Window, error) {
 	if len(ms) == 0 {
 		w.Targets.Matchers = nil
 	}
+	if w.Tasks, err = tasksFromRecord(r.Tasks); err != nil {
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -228,7 +308,23 @@ func (w *Window) Record() store.MaintenanceWindow {
 	if len(w.Targets.Matchers) > 0 {
 		r.Targets.Matchers = w.Targets.Matchers.Strings()
 	}
-	if wk := w.Schedule.Weekly; wk != nil {
+	if w.Schedule.Cutoff != 0 {
+		r.Cutoff = recurrence.FormatDuration(w.Schedule.Cutoff)
+	}
+	r.Tasks = tasksRecord(w.Tasks)
+	if rc := w.Schedule.Recurring; rc != nil {
+		r.Schedule.Expression = rc.Schedule.String()
+		r.Duration = recurrence.FormatDuration(rc.Duration)
+		r.ScheduleOffset = w.scheduleOffset
+		if !rc.StartDate.IsZero() {
+			sd := rc.StartDate
+			r.StartDate = &sd
+		}
+		if !rc.EndDate.IsZero() {
+			ed := rc.EndDate
+			r.EndDate = &ed
+		}
+	} else if wk := w.Schedule.Weekly; wk != nil {
 		rec := wk.Record()
 		rec.Timezone = "" // the window's own
 		r.Schedule.Weekly = &rec

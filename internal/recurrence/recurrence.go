@@ -133,7 +133,7 @@ func (w Weekly) ActiveAt(t time.Time) bool {
 		if !slices.Contains(w.Days, day.Weekday()) {
 			continue
 		}
-		start := wallClock(day.Year(), day.Month(), day.Day(), w.Start, loc)
+		start := WallClock(day.Year(), day.Month(), day.Day(), w.Start, loc)
 		if !t.Before(start) && t.Before(start.Add(w.Duration)) {
 			return true
 		}
@@ -155,7 +155,7 @@ func (w Weekly) Next(t time.Time) (start, end time.Time, ok bool) {
 		if !slices.Contains(w.Days, day.Weekday()) {
 			continue
 		}
-		s := wallClock(day.Year(), day.Month(), day.Day(), w.Start, loc)
+		s := WallClock(day.Year(), day.Month(), day.Day(), w.Start, loc)
 		if e := s.Add(w.Duration); e.After(t) {
 			return s, e, true
 		}
@@ -163,10 +163,30 @@ func (w Weekly) Next(t time.Time) (start, end time.Time, ok bool) {
 	return time.Time{}, time.Time{}, false
 }
 
-// wallClock returns the instant the wall clock in loc shows the time of day
+// NextStart returns the first slot start strictly after t.
+func (w Weekly) NextStart(t time.Time) (time.Time, bool) {
+	if len(w.Days) == 0 || w.Duration <= 0 {
+		return time.Time{}, false
+	}
+	loc := w.loc()
+	y, m, d := t.In(loc).Date()
+	for k := -1; k <= 8; k++ {
+		day := time.Date(y, m, d+k, 0, 0, 0, 0, time.UTC)
+		if !slices.Contains(w.Days, day.Weekday()) {
+			continue
+		}
+		if s := WallClock(day.Year(), day.Month(), day.Day(), w.Start, loc); s.After(t) {
+			return s, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// WallClock returns the instant the wall clock in loc shows the time of day
 // tod on the given date, resolving daylight-saving gaps and overlaps as the
-// package comment describes.
-func wallClock(y int, m time.Month, d int, tod time.Duration, loc *time.Location) time.Time {
+// package comment describes. Package schedule reads cron times with it, so
+// every schedule in Flywheel resolves them the same way.
+func WallClock(y int, m time.Month, d int, tod time.Duration, loc *time.Location) time.Time {
 	naive := time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Add(tod)
 	// Real zones change offset at most once within a day either side.
 	_, before := naive.Add(-24 * time.Hour).In(loc).Zone()

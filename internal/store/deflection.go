@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"time"
 )
 
@@ -105,13 +106,60 @@ type MaintenanceWindow struct {
 	Comment   string              `json:"comment,omitempty"`
 	CreatedBy string              `json:"created_by"`
 	CreatedAt time.Time           `json:"created_at"`
+
+	// ScheduleOffset is how many days after each cron date the window
+	// opens (SSM's schedule_offset, 0..6).
+	ScheduleOffset int `json:"schedule_offset,omitempty"`
+	// Duration is how long a cron or rate window stays open, a Go
+	// duration ("4h"); Cutoff is how long before its end no task starts.
+	Duration string `json:"duration,omitempty"`
+	Cutoff   string `json:"cutoff,omitempty"`
+	// StartDate and EndDate bound a cron or rate window's openings.
+	StartDate *time.Time `json:"start_date,omitempty"`
+	EndDate   *time.Time `json:"end_date,omitempty"`
+	// Tasks are the runbooks the window runs on its targets when it opens.
+	Tasks []MaintenanceTask `json:"tasks,omitempty"`
 }
 
-// MaintenanceSchedule is either one-off (Start and End) or Weekly.
+// MaintenanceSchedule is one-off (Start and End), Weekly, or an Expression:
+// a cron expression (5 fields, or SSM's cron(…)) or rate(…) — see package
+// schedule. In JSON (and YAML) a bare string is an Expression.
 type MaintenanceSchedule struct {
-	Start  *time.Time  `json:"start,omitempty"`
-	End    *time.Time  `json:"end,omitempty"`
-	Weekly *Recurrence `json:"weekly,omitempty"`
+	Start      *time.Time  `json:"start,omitempty"`
+	End        *time.Time  `json:"end,omitempty"`
+	Weekly     *Recurrence `json:"weekly,omitempty"`
+	Expression string      `json:"expression,omitempty"`
+}
+
+// UnmarshalJSON reads the object form or a bare expression string.
+func (s *MaintenanceSchedule) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		*s = MaintenanceSchedule{}
+		return json.Unmarshal(b, &s.Expression)
+	}
+	type plain MaintenanceSchedule
+	return json.Unmarshal(b, (*plain)(s))
+}
+
+// MaintenanceTask is a runbook a window runs on each of its targets.
+type MaintenanceTask struct {
+	// Name is unique within the window; default the runbook's name.
+	Name       string         `json:"name,omitempty"`
+	Runbook    string         `json:"runbook"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	// Priority orders tasks: lower first; equal priorities run together.
+	Priority int `json:"priority"`
+	// MaxConcurrency is how many targets run the task at once, "2" or
+	// "50%" (default 1); MaxErrors how many failed targets it tolerates
+	// before it starts no more (default 0: stop at the first).
+	MaxConcurrency string `json:"max_concurrency,omitempty"`
+	MaxErrors      string `json:"max_errors,omitempty"`
+	// CutoffBehavior is what happens to the task's running targets at the
+	// cutoff: "cancel" or "continue" (the default).
+	CutoffBehavior string `json:"cutoff_behavior,omitempty"`
+	// OnFailure is what a failed task does to the tasks after it: "stop"
+	// (the default: no later priority starts) or "continue".
+	OnFailure string `json:"on_failure,omitempty"`
 }
 
 // MaintenanceTargets say which events a window covers. Every criterion

@@ -44,6 +44,7 @@ type Reader interface {
 	FleetReader
 	RuleReader
 	StatsReader
+	WindowRunReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
@@ -76,6 +77,7 @@ type Tx interface {
 	ExecutionWriter
 	FleetWriter
 	RuleWriter
+	WindowRunWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -92,14 +93,31 @@ func (t *tx) ExpireSilence(ctx context.Context, tenantID, id string, at time.Tim
 	return nil
 }
 
-const windowCols = "id, tenant_id, name, timezone, schedule, targets, ends_at, comment, created_by, created_at"
+const windowCols = "id, tenant_id, name, timezone, schedule, targets, ends_at, comment, created_by, created_at, details"
+
+// windowDetails is the details column: what a window that runs tasks adds.
+type windowDetails struct {
+	ScheduleOffset int                     `json:"schedule_offset,omitempty"`
+	Duration       string                  `json:"duration,omitempty"`
+	Cutoff         string                  `json:"cutoff,omitempty"`
+	StartDate      *time.Time              `json:"start_date,omitempty"`
+	EndDate        *time.Time              `json:"end_date,omitempty"`
+	Tasks          []store.MaintenanceTask `json:"tasks,omitempty"`
+}
 
 func scanWindow(r Row) (store.MaintenanceWindow, error) {
 	var w store.MaintenanceWindow
-	var schedule, targets string
+	var schedule, targets, details string
 	var ends, created int64
-	if err := r.Scan(&w.ID, &w.TenantID, &w.Name, &w.Timezone, &schedule, &targets, &ends, &w.Comment, &w.CreatedBy, &created); err != nil {
+	if err := r.Scan(&w.ID, &w.TenantID, &w.Name, &w.Timezone, &schedule, &targets, &ends, &w.Comment, &w.CreatedBy, &created, &details); err != nil {
 		return w, err
+	}
+	if details != "" {
+		var d windowDetails
+		if err := json.Unmarshal([]byte(details), &d); err != nil {
+			return w, fmt.Errorf("maintenance window %s: details: %w", w.ID, err)
+		}
+		w.ScheduleOffset, w.Duration, w.Cutoff, w.StartDate, w.EndDate, w.Tasks = d.ScheduleOffset, d.Duration, d.Cutoff, d.StartDate, d.EndDate, d.Tasks
 	}
 	w.CreatedAt = fromTS(created)
 	if err := json.Unmarshal([]byte(schedule), &w.Schedule); err != nil {
@@ -109,7 +127,7 @@ func scanWindow(r Row) (store.MaintenanceWindow, error) {
 		return w, fmt.Errorf("maintenance window %s: targets: %w", w.ID, err)
 	}
 	// JSON keeps the instant but not the UTC location; stored times are UTC.
-	for _, p := range []*time.Time{w.Schedule.Start, w.Schedule.End} {
+	for _, p := range []*time.Time{w.Schedule.Start, w.Schedule.End, w.StartDate, w.EndDate} {
 		if p != nil {
 			*p = p.UTC()
 		}
@@ -144,12 +162,29 @@ func (t *tx) CreateMaintenanceWindow(ctx context.Context, w store.MaintenanceWin
 	if err != nil {
 		return err
 	}
+	details := ""
+	d := windowDetails{ScheduleOffset: w.ScheduleOffset, Duration: w.Duration, Cutoff: w.Cutoff, StartDate: w.StartDate, EndDate: w.EndDate, Tasks: w.Tasks}
+	if !reflect.DeepEqual(d, windowDetails{}) {
+		b, err := json.Marshal(d)
+		if err != nil {
+			return err
+		}
+		details = string(b)
+	}
+	// ends_at lets ActiveMaintenanceWindows skip windows that are over: a
+	// one-off's end; a cron or rate window's end date plus a week (the
+	// longest an opening lasts); 0 when it recurs for ever.
 	var ends int64
-	if w.Schedule.Weekly == nil {
+	switch {
+	case w.Schedule.Expression != "":
+		if w.EndDate != nil {
+			ends = ts(w.EndDate.Add(7 * 24 * time.Hour))
+		}
+	case w.Schedule.Weekly == nil:
 		ends = tsPtr(w.Schedule.End)
 	}
-	_, err = t.h.Exec(ctx, "INSERT INTO maintenance_windows ("+windowCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-		w.ID, w.TenantID, w.Name, w.Timezone, string(schedule), string(targets), ends, w.Comment, w.CreatedBy, ts(w.CreatedAt))
+	_, err = t.h.Exec(ctx, "INSERT INTO maintenance_windows ("+windowCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		w.ID, w.TenantID, w.Name, w.Timezone, string(schedule), string(targets), ends, w.Comment, w.CreatedBy, ts(w.CreatedAt), details)
 	return conflict(t.b, err, fmt.Sprintf("maintenance window %s (%q)", w.ID, w.Name))
 }
 

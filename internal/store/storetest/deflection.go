@@ -184,10 +184,18 @@ func testMaintenanceWindows(t *testing.T, s store.Store) {
 	past.Schedule = store.MaintenanceSchedule{Start: &pastStart, End: &pastEnd}
 	foreign := newWindow("globex", 4, "db-upgrade") // same name, other tenant: fine
 	foreign.Schedule = oneOff.Schedule
-	for _, w := range []store.MaintenanceWindow{oneOff, weekly, past, foreign} {
+	// A cron window that runs tasks, ending before t0: its end date
+	// plus a week (its longest opening) is after t0, so it is still active.
+	endDate, startDate := t0.Add(-time.Hour), t0.Add(-30*24*time.Hour)
+	tasks := newWindow("globex", 5, "patching")
+	tasks.Schedule = store.MaintenanceSchedule{Expression: "cron(30 23 ? * TUE#3 *)"}
+	tasks.ScheduleOffset, tasks.Duration, tasks.Cutoff, tasks.StartDate, tasks.EndDate = 2, "4h", "1h", &startDate, &endDate
+	tasks.Tasks = []store.MaintenanceTask{{Name: "patch", Runbook: "patch-linux", Parameters: map[string]any{"reboot": true}, Priority: 1,
+		MaxConcurrency: "2", MaxErrors: "10%", CutoffBehavior: "cancel", OnFailure: "continue"}, {Runbook: "report", Priority: 2}}
+	for _, w := range []store.MaintenanceWindow{oneOff, weekly, past, foreign, tasks} {
 		mustTx(t, s, func(tx store.Tx) error { return tx.CreateMaintenanceWindow(ctx, w) })
 	}
-	for _, want := range []store.MaintenanceWindow{oneOff, weekly, foreign} {
+	for _, want := range []store.MaintenanceWindow{oneOff, weekly, foreign, tasks} {
 		got, err := s.GetMaintenanceWindow(ctx, want.TenantID, want.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -225,6 +233,13 @@ func testMaintenanceWindows(t *testing.T, s store.Store) {
 	}
 	if want := []string{weekly.ID, oneOff.ID}; !reflect.DeepEqual(ids, want) {
 		t.Errorf("ActiveMaintenanceWindows = %v, want %v (the past one-off left out)", ids, want)
+	}
+
+	if active, err := s.ActiveMaintenanceWindows(ctx, "globex", t0); err != nil || len(active) != 2 || active[0].ID != tasks.ID {
+		t.Errorf("ActiveMaintenanceWindows(globex) = %v, %v; want the cron window and the one-off", active, err)
+	}
+	if active, err := s.ActiveMaintenanceWindows(ctx, "globex", t0.Add(8*24*time.Hour)); err != nil || len(active) != 0 {
+		t.Errorf("ActiveMaintenanceWindows(globex) after the end date and a week = %v, %v; want none", active, err)
 	}
 
 	err = s.InTx(ctx, func(tx store.Tx) error { return tx.DeleteMaintenanceWindow(ctx, "globex", oneOff.ID) })

@@ -37,6 +37,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Silences", testSilences},
 		{"SilencePagination", testSilencePagination},
 		{"MaintenanceWindows", testMaintenanceWindows},
+		{"WindowRuns", testWindowRuns},
 		{"Fleet", testFleet},
 		{"UnmanagedHosts", testUnmanagedHosts},
 		{"IntakeBatches", testIntakeBatches},
