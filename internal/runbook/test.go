@@ -74,6 +74,13 @@ func (rb *Runbook) RunTest(ctx context.Context, tc TestSpec) TestResult {
 			res.Outputs[name] = v
 		}
 	}
+	if res.Status == StatusSucceeded {
+		s.Outputs = res.Outputs
+		if ok, why := rb.Verified(ctx, s); !ok {
+			res.Status = StatusIneffective
+			res.Problems = appendIf(res.Problems, tc.Expect.Status != StatusIneffective, why)
+		}
+	}
 	want := tc.Expect.Status
 	if want == "" {
 		want = StatusSucceeded
@@ -317,4 +324,12 @@ func TestSummary(name string, results []TestResult) string {
 		}
 	}
 	return b.String()
+}
+
+// appendIf appends v to list when cond holds.
+func appendIf(list []string, cond bool, v string) []string {
+	if cond {
+		return append(list, v)
+	}
+	return list
 }
