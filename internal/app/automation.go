@@ -27,11 +27,19 @@ func (a *App) buildAutomation() error {
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
-	en := &rule.Engine{Rules: rules, Starter: a.runbooks, Now: a.now, Logger: a.log.With("component", "rules")}
+	en := &rule.Engine{Rules: rules, Starter: a.runbooks, Now: a.now, Logger: a.log.With("component", "rules"),
+		Verifies: a.runbookVerifies}
 	a.engine.Automation = ruleAutomation{en: en, log: a.log.With("component", "rules"), notifications: a.notify.svc}
 	a.exec.SetResults(en)
 	a.rules = en
 	return nil
+}
+
+// runbookVerifies reports whether the tenant's runbook declares verify:
+// only its succeeded runs proved their effect.
+func (a *App) runbookVerifies(tenant, name string) bool {
+	rb, ok := a.runbooks.Runbooks().Get(tenant, name)
+	return ok && rb.Verify != nil
 }
 
 // ruleAutomation is the rule engine as the pipeline's Automation.

@@ -99,6 +99,11 @@ type Engine struct {
 	Now func() time.Time
 	// Logger receives rule expressions that fail on an event; nil discards.
 	Logger *slog.Logger
+	// Verifies reports whether the tenant's runbook declares `verify`, so
+	// that a run of it that succeeded proved its effect; only such runs
+	// earn automation credit (ResolvedBy). Nil counts every succeeded run
+	// as verified.
+	Verifies func(tenant, runbook string) bool
 }
 
 func (en *Engine) now() time.Time {
