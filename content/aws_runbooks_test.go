@@ -199,18 +199,31 @@ func newHarnessWith(t *testing.T, responses map[string][]string, execOpts exec.O
 // run starts a runbook on a new OpsItem and waits for the execution to end.
 func (h *harness) run(t *testing.T, name string, params map[string]any, targets ...string) (store.Execution, store.OpsItem) {
 	t.Helper()
+	return h.runOn(t, true, name, params, targets...)
+}
+
+// runOn is run, on a new OpsItem when withItem, else on none (as a person
+// running a runbook on hosts).
+func (h *harness) runOn(t *testing.T, withItem bool, name string, params map[string]any, targets ...string) (store.Execution, store.OpsItem) {
+	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	o := store.OpsItem{ID: store.NewID("oi", now), TenantID: tenant, Title: "finding for " + name, Category: "security", Severity: "high",
 		Status: "open", Source: "guardduty", CreatedAt: now, UpdatedAt: now}
 	var id string
 	err := h.st.InTx(ctx, func(tx store.Tx) error {
-		if err := tx.CreateOpsItem(ctx, o); err != nil {
-			return err
+		req := runbook.StartRequest{TenantID: tenant, Runbook: name, Parameters: params, Targets: targets,
+			Mode: runbook.ModeAuto, StartedBy: "rule:test", Rule: "test"}
+		if withItem {
+			if err := tx.CreateOpsItem(ctx, o); err != nil {
+				return err
+			}
+			req.OpsItemID = o.ID
+		} else {
+			req.StartedBy, req.Rule = "token:tok_test", ""
 		}
 		var err error
-		id, err = h.x.Start(ctx, tx, runbook.StartRequest{TenantID: tenant, Runbook: name, Parameters: params, OpsItemID: o.ID, Targets: targets,
-			Mode: runbook.ModeAuto, StartedBy: "rule:test", Rule: "test"})
+		id, err = h.x.Start(ctx, tx, req)
 		return err
 	})
 	if err != nil {
@@ -222,8 +235,10 @@ func (h *harness) run(t *testing.T, name string, params map[string]any, targets 
 		if err != nil {
 			t.Fatal(err)
 		}
-		switch e.Status {
-		case runbook.StatusSucceeded, runbook.StatusFailed, runbook.StatusCancelled, runbook.StatusDenied, runbook.StatusTimedOut:
+		if runbook.IsTerminal(e.Status) {
+			if !withItem {
+				return e, store.OpsItem{}
+			}
 			o, err := h.st.GetOpsItem(ctx, tenant, o.ID)
 			if err != nil {
 				t.Fatal(err)

@@ -205,7 +205,37 @@ func networkSection() map[string]any {
 		}
 		list = append(list, map[string]any{"name": ifc.Name, "mac": ifc.HardwareAddr.String(), "up": ifc.Flags&net.FlagUp != 0, "addresses": as})
 	}
-	return map[string]any{"interfaces": list, "ips": ips}
+	return map[string]any{"interfaces": list, "ips": ips, "listening": listeningPorts("/proc/net")}
+}
+
+// listeningPorts reads the TCP ports this host listens on from
+// /proc/net/tcp and tcp6 (state 0A), sorted: the server matches a
+// Prometheus target named 127.0.0.1:<port> to the host whose exporter
+// listens there.
+func listeningPorts(dir string) []int {
+	seen := map[int]bool{}
+	for _, f := range []string{"tcp", "tcp6"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			fs := strings.Fields(line)
+			if len(fs) < 4 || fs[3] != "0A" {
+				continue
+			}
+			_, hexPort, ok := strings.Cut(fs[1], ":")
+			if p, err := strconv.ParseUint(hexPort, 16, 16); ok && err == nil {
+				seen[int(p)] = true
+			}
+		}
+	}
+	ports := make([]int, 0, len(seen))
+	for p := range seen {
+		ports = append(ports, p)
+	}
+	slices.Sort(ports)
+	return ports
 }
 
 // realFS are the filesystem types whose usage matters.

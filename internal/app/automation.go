@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/execution"
@@ -27,11 +28,19 @@ func (a *App) buildAutomation() error {
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
-	en := &rule.Engine{Rules: rules, Starter: a.runbooks, Now: a.now, Logger: a.log.With("component", "rules")}
+	en := &rule.Engine{Rules: rules, Starter: a.runbooks, Now: a.now, Logger: a.log.With("component", "rules"),
+		Verifies: a.runbookVerifies}
 	a.engine.Automation = ruleAutomation{en: en, log: a.log.With("component", "rules"), notifications: a.notify.svc}
 	a.exec.SetResults(en)
 	a.rules = en
 	return nil
+}
+
+// runbookVerifies reports whether the tenant's runbook declares verify:
+// only its succeeded runs proved their effect.
+func (a *App) runbookVerifies(tenant, name string) bool {
+	rb, ok := a.runbooks.Runbooks().Get(tenant, name)
+	return ok && rb.Verify != nil
 }
 
 // ruleAutomation is the rule engine as the pipeline's Automation.
@@ -78,17 +87,18 @@ func (r ruleAutomation) ResolvedBy(ctx context.Context, tx store.Tx, o store.Ops
 	return r.en.ResolvedBy(ctx, tx, &o)
 }
 
-// hostRunbooks is the executor with one addition: a runbook that targets
-// the OpsItem's resources ({from: opsitem}) runs on the inventory's hosts
-// those resources name. Events name hosts loosely — an Alertmanager
-// instance label "web-03:9100" becomes the host reference "web-03" — while
-// the agent reports its host as a resource with its own ID (res_…) and
-// the hostname as its name; a reference that is no resource ID but is a
-// host's name is run on that host. One alert often names its host twice
-// (nodename "web-03", instance "10.0.3.41:9100"): once a reference
-// resolved, host references that match nothing are dropped. When none
-// resolves the executor's own targeting applies (a step on a host without
-// an agent then fails saying so).
+// hostRunbooks is the executor with host resolution in front: events and
+// people name hosts loosely — an Alertmanager instance label
+// "web-03:9100", "127.0.0.1:9100", an IP, an FQDN, an agent ID — while the
+// agent reports its host as a resource with its own ID (res_…). Each
+// target, given or taken from the OpsItem ({from: opsitem}), that is not
+// an inventory resource is resolved to an agent's host (fleet.ResolveHost).
+// One alert often names its host twice (nodename "web-03", instance
+// "10.0.3.41:9100"): host references that resolve to nothing are dropped
+// once another resolved. A runbook that runs commands on hosts (an exec
+// step) is not started when no target is an agent's host: the error wraps
+// runbook.ErrNoTarget and says why, so a rule records that it did not run
+// (no failed execution, nothing for the breaker) and a person gets a 400.
 type hostRunbooks struct {
 	*execution.Executor
 }
@@ -97,66 +107,88 @@ var _ runbook.Starter = hostRunbooks{}
 
 // Start implements runbook.Starter.
 func (h hostRunbooks) Start(ctx context.Context, tx store.Tx, req runbook.StartRequest) (string, error) {
-	if len(req.Targets) == 0 && req.OpsItemID != "" && req.Mode != runbook.ModeSuggest {
-		if rb, ok := h.Runbooks().Get(req.TenantID, req.Runbook); ok && rb.Targets.From == "opsitem" {
-			ids, err := opsItemHosts(ctx, tx, req.TenantID, req.OpsItemID)
-			if err != nil {
-				return "", err
-			}
-			req.Targets = ids
+	rb, ok := h.Runbooks().Get(req.TenantID, req.Runbook)
+	if !ok || req.Mode == runbook.ModeSuggest || !rb.NeedsAgent() {
+		return h.Executor.Start(ctx, tx, req)
+	}
+	var refs []store.OpsItemResource
+	given := len(req.Targets) > 0
+	switch {
+	case given:
+		for _, id := range req.Targets {
+			refs = append(refs, store.OpsItemResource{Type: fleet.ResourceTypeHost, ID: id})
 		}
+	case req.OpsItemID != "" && rb.Targets.From == "opsitem":
+		var err error
+		if refs, err = tx.ListOpsItemResources(ctx, req.TenantID, req.OpsItemID); err != nil {
+			return "", err
+		}
+	default:
+		return h.Executor.Start(ctx, tx, req)
+	}
+	ids, why, err := resolveTargets(ctx, tx, req.TenantID, refs, given)
+	if err != nil {
+		return "", err
+	}
+	if len(why) > 0 && (given || len(ids) == 0) {
+		return "", fmt.Errorf("%w: %w: runbook %s runs commands on hosts, and %s", execution.ErrInvalid, runbook.ErrNoTarget, rb.Name, strings.Join(why, "; "))
+	}
+	if ids != nil {
+		req.Targets = ids
 	}
 	return h.Executor.Start(ctx, tx, req)
 }
 
-// opsItemHosts returns the OpsItem's resources as target IDs, host
-// references resolved to inventory hosts by name; nil when none needed
-// resolving (the executor's own targeting then applies unchanged).
-func opsItemHosts(ctx context.Context, tx store.Tx, tenant, opsItemID string) ([]string, error) {
-	rs, err := tx.ListOpsItemResources(ctx, tenant, opsItemID)
-	if err != nil {
-		return nil, err
-	}
-	ids := make([]string, 0, len(rs))
-	resolved := false
-	for _, r := range rs {
-		id, inInventory, err := hostByName(ctx, tx, tenant, r)
+// resolveTargets maps the targets of a runbook that needs an agent to
+// inventory resource IDs: a resource ID stays; a host reference becomes
+// its agent's host, or is dropped with the reason why it did not resolve.
+// With given false (the OpsItem's resources) it returns nil IDs when
+// nothing changed, so the executor's own targeting applies unchanged.
+func resolveTargets(ctx context.Context, tx store.Tx, tenant string, refs []store.OpsItemResource, given bool) ([]string, []string, error) {
+	ids := make([]string, 0, len(refs))
+	var why []string
+	changed := false
+	for _, r := range refs {
+		if r.ID == execution.LocalTarget {
+			ids = append(ids, r.ID)
+			continue
+		}
+		if res, err := tx.GetResource(ctx, tenant, r.ID); err == nil && (res.AgentID != "" || !fleet.IsHostType(res.Type)) {
+			ids = append(ids, r.ID)
+			continue
+		} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
+		}
+		if !fleet.IsHostType(r.Type) {
+			ids = append(ids, r.ID)
+			continue
+		}
+		res, err := fleet.ResolveHost(ctx, tx, tenant, r.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		switch {
-		case id != r.ID:
-			resolved = true
-		case !inInventory && r.Type == fleet.ResourceTypeHost:
-			continue // an unknown name of a host, maybe of one resolved
+		if !res.Resolved() {
+			why = append(why, "host "+res.Reason+" (no agent runs on it)")
+			changed = true
+			continue
 		}
-		ids = append(ids, id)
+		changed = changed || res.ResourceID != r.ID
+		ids = append(ids, res.ResourceID)
 	}
-	if !resolved {
-		return nil, nil
+	if !given && !changed {
+		return nil, nil, nil
 	}
-	return ids, nil
+	return dedupe(ids), why, nil
 }
 
-// hostByName returns the ID of the inventory resource r names: r.ID when
-// it is one, else the one host whose name is r.ID (a host reference);
-// else r.ID, not in the inventory.
-func hostByName(ctx context.Context, tx store.Tx, tenant string, r store.OpsItemResource) (string, bool, error) {
-	if _, err := tx.GetResource(ctx, tenant, r.ID); err == nil {
-		return r.ID, true, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return "", false, err
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	out := ids[:0]
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
 	}
-	if r.Type != fleet.ResourceTypeHost {
-		return r.ID, false, nil
-	}
-	hosts, _, err := tx.ListResources(ctx, tenant, store.ResourceFilter{Type: fleet.ResourceTypeHost, Name: r.ID}, store.Page{Limit: 2})
-	if err != nil {
-		return "", false, err
-	}
-	if len(hosts) != 1 {
-		// None, or two hosts of that name: no guessing which.
-		return r.ID, false, nil
-	}
-	return hosts[0].ID, true, nil
+	return out
 }

@@ -19,9 +19,10 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
-// TestOpsItemHosts: an OpsItem's host references resolve to the
-// inventory's hosts by name; unknown names of hosts are dropped once one
-// resolved; without any resolved, the executor's own targeting stays.
+// TestOpsItemHosts: an OpsItem's host references resolve to agents' hosts
+// (fleet.ResolveHost); unknown names of hosts are dropped, each with the
+// reason; a host resource no agent runs on does not resolve; without any
+// change, the executor's own targeting stays (nil).
 func TestOpsItemHosts(t *testing.T) {
 	for name, open := range map[string]func(t *testing.T) store.Store{
 		"sqlite": func(t *testing.T) store.Store {
@@ -57,10 +58,11 @@ func testOpsItemHosts(t *testing.T, st store.Store) {
 			}
 		}
 		for _, r := range []store.Resource{
-			{ID: "res_web1", TenantID: "acme", Type: "host", Name: "web-1"},
-			{ID: "res_twin_a", TenantID: "acme", Type: "host", Name: "twin"},
-			{ID: "res_twin_b", TenantID: "acme", Type: "host", Name: "twin"},
-			{ID: "res_other", TenantID: "globex", Type: "host", Name: "db-1"},
+			{ID: "res_web1", TenantID: "acme", Type: "host", Name: "web-1", AgentID: "agt_web1"},
+			{ID: "res_twin_a", TenantID: "acme", Type: "host", Name: "twin", AgentID: "agt_twin_a"},
+			{ID: "res_twin_b", TenantID: "acme", Type: "host", Name: "twin", AgentID: "agt_twin_b"},
+			{ID: "res_noagent", TenantID: "acme", Type: "host", Name: "db-9"},
+			{ID: "res_other", TenantID: "globex", Type: "host", Name: "db-1", AgentID: "agt_other"},
 			{ID: "i-0123456789abcdef0", TenantID: "acme", Type: "ec2-instance", Name: "web-2"},
 		} {
 			r.CreatedAt, r.UpdatedAt = now, now
@@ -75,6 +77,8 @@ func testOpsItemHosts(t *testing.T, st store.Store) {
 			item(tx, "oi_unknown", host("web-9"), host("10.0.3.42")),
 			item(tx, "oi_twins", host("twin")),
 			item(tx, "oi_tenant", host("db-1")),
+			item(tx, "oi_noagent", host("res_noagent")),
+			item(tx, "oi_resolved", host("res_web1")),
 		)
 	})
 	if err != nil {
@@ -83,22 +87,29 @@ func testOpsItemHosts(t *testing.T, st store.Store) {
 	for _, tc := range []struct {
 		id   string
 		want []string
+		why  string
 	}{
-		{"oi_named", []string{"res_web1"}},
-		{"oi_ids", []string{"i-0123456789abcdef0", "res_web1"}},
-		{"oi_unknown", nil},
-		{"oi_twins", nil},  // two hosts of that name: no guess
-		{"oi_tenant", nil}, // another tenant's host is not found
+		{"oi_named", []string{"res_web1"}, `"10.0.3.41" is not the hostname`},
+		// An EC2 instance no agent reports as its own is no host to run on.
+		{"oi_ids", []string{"res_web1"}, `"i-0123456789abcdef0" is not the hostname`},
+		{"oi_unknown", []string{}, `"web-9" is not the hostname`},
+		{"oi_twins", []string{}, `"twin" matches 2 agents' hosts`}, // no guess
+		{"oi_tenant", []string{}, `"db-1" is not`},                  // another tenant's host is not found
+		{"oi_noagent", []string{}, `"res_noagent" is not`},
+		{"oi_resolved", nil, ""}, // nothing to change
 	} {
-		var got []string
+		var got, why []string
 		err := st.InTx(ctx, func(tx store.Tx) error {
-			var err error
-			got, err = opsItemHosts(ctx, tx, "acme", tc.id)
+			refs, err := tx.ListOpsItemResources(ctx, "acme", tc.id)
+			if err != nil {
+				return err
+			}
+			got, why, err = resolveTargets(ctx, tx, "acme", refs, false)
 			return err
 		})
 		slices.Sort(got)
-		if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("%s: %q, %v; want %q", tc.id, got, err, tc.want)
+		if err != nil || !slices.Equal(got, tc.want) || (got == nil) != (tc.want == nil) || !strings.Contains(strings.Join(why, "\n"), tc.why) || (tc.why == "" && len(why) > 0) {
+			t.Errorf("%s: %q %q, %v; want %q and a reason %q", tc.id, got, why, err, tc.want, tc.why)
 		}
 	}
 }

@@ -292,6 +292,41 @@ spec:
 	})
 }
 
+// TestVerifyIneffective: a runbook whose steps all ran but whose verify
+// condition is false ends ineffective, with the verification's message,
+// its outputs kept; one that verifies succeeds; a dry run is not judged.
+func TestVerifyIneffective(t *testing.T) {
+	t.Parallel()
+	forEachDriver(t, func(t *testing.T, st store.Store) {
+		acts := newActions(&fake{name: "measure", fn: func(_ context.Context, in action.Input) (action.Output, error) {
+			return action.Output{Values: map[string]any{"used": in.With["used"]}}, nil
+		}})
+		lib := library(t, acts, `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: clean}
+spec:
+  parameters: [{name: used, type: int}]
+  outputs: {used_after: int(steps.measure.outputs.used)}
+  verify: {condition: outputs.used_after < 80, message: the volume is still above 80%}
+  steps:
+    - {name: measure, action: measure, with: {used: "${{ params.used }}"}}
+`)
+		n := startNode(t, st, lib, acts, nodeOpts{})
+		id := start(t, st, n.x, runbook.StartRequest{Runbook: "clean", Parameters: map[string]any{"used": 93}})
+		e := waitStatus(t, st, id, runbook.TerminalStatuses...)
+		if e.Status != runbook.StatusIneffective || e.Error != "not verified: the volume is still above 80%" || !strings.Contains(string(e.Outputs), `"used_after":93`) {
+			t.Errorf("unverified run: %s %q outputs %s", e.Status, e.Error, e.Outputs)
+		}
+		if recs := auditOf(t, st, id); countActions(recs, "execution.end") != 1 || recs[len(recs)-1].Result != "ineffective: not verified: the volume is still above 80%" {
+			t.Errorf("audit of the end: %+v", recs[len(recs)-1])
+		}
+		ok := start(t, st, n.x, runbook.StartRequest{Runbook: "clean", Parameters: map[string]any{"used": 60}})
+		if e := waitStatus(t, st, ok, runbook.TerminalStatuses...); e.Status != runbook.StatusSucceeded {
+			t.Errorf("verified run: %s %q", e.Status, e.Error)
+		}
+	})
+}
+
 func TestDryRunRunsNothing(t *testing.T) {
 	t.Parallel()
 	forEachDriver(t, func(t *testing.T, st store.Store) {

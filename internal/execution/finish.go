@@ -259,6 +259,15 @@ func (x *Executor) finish(ctx context.Context, tx store.Tx, s *state, status, er
 			e.Outputs = b
 		}
 	}
+	// A run that did every step but did not fix the problem is
+	// ineffective, not succeeded. Dry runs prove nothing either way.
+	if status == runbook.StatusSucceeded && s.rb != nil && s.rb.Verify != nil && !e.DryRun {
+		out, _ := decodeMap(e.Outputs)
+		s.scope.Outputs = out
+		if ok, why := s.rb.Verified(ctx, &s.scope); !ok {
+			status, errMsg = runbook.StatusIneffective, why
+		}
+	}
 	if err := tx.PutExecutionSteps(ctx, rows); err != nil {
 		return err
 	}

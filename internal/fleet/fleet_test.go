@@ -58,17 +58,17 @@ func (s *sink) got() []event.Event {
 
 var drivers = []struct {
 	name string
-	open func(t *testing.T) store.Store
+	open func(t testing.TB) store.Store
 }{
-	{"sqlite", func(t *testing.T) store.Store {
+	{"sqlite", func(t testing.TB) store.Store {
 		st := sqlitetest.Open(t)
 		return st
 	}},
-	{"postgres", func(t *testing.T) store.Store { return postgres.OpenTest(t) }},
+	{"postgres", func(t testing.TB) store.Store { return postgres.OpenTest(t) }},
 }
 
 // enrolled creates tenant acme and enrolls an agent on host through svc.
-func enrolled(t *testing.T, st store.Store, svc *fleet.Service, host string) fleet.Agent {
+func enrolled(t testing.TB, st store.Store, svc *fleet.Service, host string) fleet.Agent {
 	t.Helper()
 	ctx := context.Background()
 	var secret string

@@ -29,6 +29,10 @@ func UnmanagedFingerprint(host string) string { return unmanagedFPPrefix + host 
 // name them.
 var HostResourceTypes = []string{ResourceTypeHost, "ec2-instance", "aws.ec2.instance"}
 
+// IsHostType reports whether resources of type t are hosts an agent could
+// run on.
+func IsHostType(t string) bool { return hostType(t) }
+
 func hostType(t string) bool {
 	for _, h := range HostResourceTypes {
 		if strings.EqualFold(t, h) {

@@ -46,6 +46,11 @@ const (
 	// DecisionFailed: the rule's runbook could not start (a parameter
 	// failed to evaluate, or the starter refused).
 	DecisionFailed Decision = "failed"
+	// DecisionNoTarget: the rule's runbook runs commands on hosts and none
+	// of the OpsItem's hosts has an agent (or a name matched two hosts):
+	// nothing ran, the OpsItem's timeline says why, and neither the
+	// breaker, the rate limit nor the cool-down counts it.
+	DecisionNoTarget Decision = "no-target"
 	// DecisionSet: the rule changed the OpsItem's category or severity.
 	DecisionSet Decision = "set"
 	// DecisionSuppressed: the rule marked the OpsItem suppressed.
@@ -99,6 +104,11 @@ type Engine struct {
 	Now func() time.Time
 	// Logger receives rule expressions that fail on an event; nil discards.
 	Logger *slog.Logger
+	// Verifies reports whether the tenant's runbook declares `verify`, so
+	// that a run of it that succeeded proved its effect; only such runs
+	// earn automation credit (ResolvedBy). Nil counts every succeeded run
+	// as verified.
+	Verifies func(tenant, runbook string) bool
 }
 
 func (en *Engine) now() time.Time {
@@ -233,6 +243,9 @@ func (a *applier) apply(ctx context.Context, m Match) error {
 		if eff.Decision == DecisionSuggested || eff.Decision == DecisionBreakerOpen {
 			action = "suggest"
 		}
+		if eff.Decision == DecisionNoTarget {
+			return nil
+		}
 	}
 	if r.Notify != nil {
 		eff := Effect{Decision: DecisionNotified, Notify: &Notification{Channel: r.Notify.Channel, Message: m.Message, OpsItemID: a.o.ID}}
@@ -337,6 +350,11 @@ func (a *applier) runbook(ctx context.Context, r *Rule, m Match, st store.RuleSt
 	}
 
 	id, err := a.start(ctx, r, m, mode)
+	if errors.Is(err, runbook.ErrNoTarget) {
+		// Not the runbook's failure: there is nowhere to run it.
+		eff.Decision, eff.Reason = DecisionNoTarget, err.Error()
+		return eff, a.record(ctx, r, eff, true)
+	}
 	if err != nil {
 		// A runbook that cannot start is a failed run: the breaker counts
 		// it, so a rule naming a missing runbook stops itself.
@@ -378,7 +396,10 @@ func (a *applier) record(ctx context.Context, r *Rule, eff Effect, note bool) er
 	a.effects = append(a.effects, eff)
 	if note {
 		msg := fmt.Sprintf("rule %s matched but is %s: %s", r.Name, eff.Decision, eff.Reason)
-		if eff.Decision == DecisionFailed {
+		switch eff.Decision {
+		case DecisionNoTarget:
+			msg = fmt.Sprintf("rule %s did not run runbook %s: %s", r.Name, r.Runbook, strings.TrimPrefix(eff.Reason, "invalid request: no target to run on: "))
+		case DecisionFailed:
 			msg = fmt.Sprintf("rule %s could not start runbook %s: %s", r.Name, r.Runbook, eff.Reason)
 		}
 		if err := a.timeline(ctx, r, "rule", msg); err != nil {
@@ -387,7 +408,7 @@ func (a *applier) record(ctx context.Context, r *Rule, eff Effect, note bool) er
 	}
 	result := "ok"
 	switch eff.Decision {
-	case DecisionRateLimited, DecisionBreakerOpen, DecisionLoopGuarded:
+	case DecisionRateLimited, DecisionBreakerOpen, DecisionLoopGuarded, DecisionNoTarget:
 		result = "skipped: " + eff.Reason
 	case DecisionFailed:
 		result = "failed: " + eff.Reason

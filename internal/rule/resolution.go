@@ -3,6 +3,7 @@ package rule
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -42,11 +43,16 @@ const maxExecutionsLooked = 50
 
 // ResolvedBy answers the pipeline when o's alerts have cleared and it is
 // about to resolve o: was it fixed by automation? It returns
-// ResolvedByRule(name) when an execution that rule started on o (not a
-// nested one, not a dry run) succeeded and no person acted on o — nobody
-// wrote on its timeline (a note, an acknowledgement, a status change, a
-// runbook run by hand, an approval); otherwise "", and the pipeline
-// resolves it as itself. The newest such execution names the rule.
+// ResolvedByRule(name) only when a verified run preceded the resolution
+// within o's current lifetime: an execution that rule started on o (not a
+// nested one, not a dry run) succeeded, its runbook declares `verify` (so
+// succeeded means the fix was measured to take; see Engine.Verifies), it
+// ended after o last (re)opened, and no person acted on o — nobody wrote
+// on its timeline (a note, an acknowledgement, a status change, a runbook
+// run by hand, an approval). Otherwise "", and the pipeline resolves it as
+// itself: an ineffective run, a run blocked by its cool-down, or a run
+// from before a reopening earns no credit. The newest such execution
+// names the rule.
 //
 // It costs one indexed query for an OpsItem without executions, which is
 // most of them.
@@ -58,24 +64,41 @@ func (en *Engine) ResolvedBy(ctx context.Context, tx store.Tx, o *store.OpsItem)
 	if err != nil {
 		return "", err
 	}
-	rule := ""
+	var cands []store.Execution
 	for _, x := range exs {
-		if x.Rule != "" && x.ParentID == "" && !x.DryRun && x.Status == runbook.StatusSucceeded {
-			rule = x.Rule
-			break
+		if x.Rule != "" && x.ParentID == "" && !x.DryRun && x.Status == runbook.StatusSucceeded && en.verifies(o.TenantID, x.Runbook) {
+			cands = append(cands, x)
 		}
 	}
-	if rule == "" {
+	if len(cands) == 0 {
 		return "", nil
 	}
 	tl, err := tx.ListTimeline(ctx, o.TenantID, o.ID)
 	if err != nil {
 		return "", err
 	}
+	var opened time.Time
 	for _, e := range tl {
 		if IsPerson(e.Actor) {
 			return "", nil
 		}
+		if e.Kind == "reopened" && e.At.After(opened) {
+			opened = e.At
+		}
 	}
-	return ResolvedByRule(rule), nil
+	for _, x := range cands {
+		if !x.EndedAt.Before(opened) {
+			return ResolvedByRule(x.Rule), nil
+		}
+	}
+	return "", nil
+}
+
+// verifies reports whether a run of the tenant's runbook that succeeded
+// was verified.
+func (en *Engine) verifies(tenant, rb string) bool {
+	if en.Verifies == nil {
+		return true
+	}
+	return en.Verifies(tenant, rb)
 }

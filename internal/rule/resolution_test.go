@@ -100,5 +100,35 @@ func TestResolvedBy(t *testing.T) {
 			t.Errorf("a person wrote on its timeline: %q", by)
 		}
 
+		// A cleanup that freed nothing is ineffective: a person then
+		// fixing it by hand outside Flywheel earns the rule no credit.
+		ineffective := h.opsItem("acme", "oi_ineffective")
+		exec(ineffective, "disk-cleanup", runbook.StatusIneffective, nil)
+		if by := resolvedBy(ineffective); by != "" {
+			t.Errorf("an ineffective run: %q", by)
+		}
+
+		// A run that ended before the OpsItem reopened (the rule then
+		// blocked by its cool-down ran nothing) earns no credit for the
+		// new lifetime; a run after the reopening does.
+		reopened := h.opsItem("acme", "oi_reopened")
+		exec(reopened, "disk-cleanup", runbook.StatusSucceeded, func(e *store.Execution) { e.EndedAt = h.now.Add(time.Minute) })
+		h.tx(func(tx store.Tx) error {
+			return tx.AddTimeline(ctx, store.TimelineEntry{ID: store.NewID("tl", h.now), TenantID: "acme", OpsItemID: reopened.ID,
+				At: h.now.Add(10 * time.Minute), Kind: "reopened", Message: "fired again", Actor: "system:pipeline"})
+		})
+		if by := resolvedBy(reopened); by != "" {
+			t.Errorf("only a run from before the reopening: %q", by)
+		}
+		exec(reopened, "disk-cleanup", runbook.StatusSucceeded, func(e *store.Execution) { e.EndedAt = h.now.Add(11 * time.Minute) })
+		if by := resolvedBy(reopened); by != "automation:rule:disk-cleanup" {
+			t.Errorf("a verified run after the reopening: %q", by)
+		}
+
+		// A runbook without verify proves nothing: no credit.
+		h.en.Verifies = func(tenant, rb string) bool { return rb != "disk-cleanup" }
+		if by := resolvedBy(fixed); by != "" {
+			t.Errorf("a succeeded run of a runbook without verify: %q", by)
+		}
 	})
 }

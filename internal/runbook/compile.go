@@ -1,6 +1,7 @@
 package runbook
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -28,10 +29,37 @@ type Runbook struct {
 	MaxConcurrency  Limit
 	MaxErrors       Limit
 	Outputs         map[string]*Expr
-	Steps           []*Step
-	Tests           []TestSpec
+	// Verify is nil when the runbook declares no verification.
+	Verify *Verify
+	Steps  []*Step
+	Tests  []TestSpec
 
 	index map[string]int
+}
+
+// Verify is a compiled verification (see VerifySpec).
+type Verify struct {
+	Condition *Expr
+	Message   string
+}
+
+// Verified evaluates the verification in s, whose Outputs hold the
+// runbook's outputs. It returns true when the runbook declares none; when
+// the condition is false or fails, the reason why the run is ineffective.
+func (rb *Runbook) Verified(ctx context.Context, s *Scope) (bool, string) {
+	if rb.Verify == nil {
+		return true, ""
+	}
+	ok, err := rb.Verify.Condition.EvalBool(ctx, s)
+	switch {
+	case err != nil:
+		return false, fmt.Sprintf("verification %s could not be evaluated: %v", rb.Verify.Condition, err)
+	case ok:
+		return true, ""
+	case rb.Verify.Message != "":
+		return false, "not verified: " + rb.Verify.Message
+	}
+	return false, "not verified: " + rb.Verify.Condition.String() + " is false"
 }
 
 // Step is a compiled step.
@@ -254,6 +282,23 @@ func Compile(s *Spec, actions ActionLookup) (*Runbook, error) {
 		}
 		errs = append(errs, c.checkRefs(e, path)...)
 		rb.Outputs[name] = e
+	}
+	if v := s.Verify; v != nil {
+		e, err := compileExprIn(v.Condition, boolValue, verifyEnv)
+		switch {
+		case strings.TrimSpace(v.Condition) == "":
+			errs = append(errs, fieldErrf("verify.condition", "is required"))
+		case err != nil:
+			errs = append(errs, fieldErr("verify.condition", err))
+		default:
+			errs = append(errs, c.checkRefs(e, "verify.condition")...)
+			for _, o := range e.outputRefs {
+				if _, ok := s.Outputs[o]; !ok {
+					errs = append(errs, fieldErrf("verify.condition", "reads outputs.%s, which the runbook does not declare", o))
+				}
+			}
+			rb.Verify = &Verify{Condition: e, Message: v.Message}
+		}
 	}
 	errs = append(errs, c.checkTests(rb)...)
 	if len(errs) > 0 {

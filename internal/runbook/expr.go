@@ -27,7 +27,8 @@ import (
 //	opsitem    the OpsItem the execution works on: id, title, severity, status, …
 //	execution  id, runbook, version, started_by, dry_run, targets
 //
-// and, in a wait_for condition, probe (probe.outputs.<key>).
+// and, in a wait_for condition, probe (probe.outputs.<key>); in a verify
+// condition, outputs (the runbook's outputs by name).
 var scopeVars = []string{"params", "steps", "target", "opsitem", "execution"}
 
 // MaxCost bounds one evaluation, in CEL cost units: a runbook expression
@@ -54,8 +55,9 @@ func newEnv(extra ...string) (*cel.Env, error) {
 }
 
 var (
-	baseEnv  = sync.OnceValues(func() (*cel.Env, error) { return newEnv() })
-	probeEnv = sync.OnceValues(func() (*cel.Env, error) { return newEnv("probe") })
+	baseEnv   = sync.OnceValues(func() (*cel.Env, error) { return newEnv() })
+	probeEnv  = sync.OnceValues(func() (*cel.Env, error) { return newEnv("probe") })
+	verifyEnv = sync.OnceValues(func() (*cel.Env, error) { return newEnv("outputs") })
 )
 
 // Expr is one compiled CEL expression.
@@ -65,6 +67,8 @@ type Expr struct {
 	// refs are the step names and parameter names it reads
 	// (steps.<name>, params.<name>), for load-time checks.
 	stepRefs, paramRefs []string
+	// outputRefs are the outputs.<name> a verify condition reads.
+	outputRefs []string
 }
 
 // String returns the expression's source.
@@ -82,15 +86,20 @@ const (
 // cel-go can panic on odd input (a bytes map key folded as a constant);
 // that is an error in the expression, not a crash of the loader.
 func compileExpr(src string, kind exprKind, probe bool) (e *Expr, err error) {
+	envFn := baseEnv
+	if probe {
+		envFn = probeEnv
+	}
+	return compileExprIn(src, kind, envFn)
+}
+
+// compileExprIn is compileExpr in the environment envFn makes.
+func compileExprIn(src string, kind exprKind, envFn func() (*cel.Env, error)) (e *Expr, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			e, err = nil, fmt.Errorf("cannot be compiled: %v", p)
 		}
 	}()
-	envFn := baseEnv
-	if probe {
-		envFn = probeEnv
-	}
 	env, err := envFn()
 	if err != nil {
 		return nil, fmt.Errorf("CEL environment: %w", err)
@@ -110,7 +119,7 @@ func compileExpr(src string, kind exprKind, probe bool) (e *Expr, err error) {
 		return nil, err
 	}
 	e = &Expr{src: src, prg: prg}
-	e.stepRefs, e.paramRefs = references(checked.NativeRep())
+	e.stepRefs, e.paramRefs, e.outputRefs = references(checked.NativeRep())
 	return e, nil
 }
 
@@ -118,7 +127,7 @@ func compileExpr(src string, kind exprKind, probe bool) (e *Expr, err error) {
 // selections, so a misspelt step or parameter fails at load rather than on
 // every run. A comprehension that rebinds either variable turns the check
 // off for it.
-func references(a *ast.AST) (stepRefs, paramRefs []string) {
+func references(a *ast.AST) (stepRefs, paramRefs, outputRefs []string) {
 	shadow := map[string]bool{}
 	ast.PreOrderVisit(a.Expr(), ast.NewExprVisitor(func(e ast.Expr) {
 		switch e.Kind() {
@@ -136,6 +145,8 @@ func references(a *ast.AST) (stepRefs, paramRefs []string) {
 				stepRefs = append(stepRefs, s.FieldName())
 			case "params":
 				paramRefs = append(paramRefs, s.FieldName())
+			case "outputs":
+				outputRefs = append(outputRefs, s.FieldName())
 			}
 		}
 	}))
@@ -145,7 +156,10 @@ func references(a *ast.AST) (stepRefs, paramRefs []string) {
 	if shadow["params"] {
 		paramRefs = nil
 	}
-	return stepRefs, paramRefs
+	if shadow["outputs"] {
+		outputRefs = nil
+	}
+	return stepRefs, paramRefs, outputRefs
 }
 
 // Scope is what expressions see during an execution.
@@ -158,6 +172,8 @@ type Scope struct {
 	Execution map[string]any
 	// Probe is set in a wait_for condition.
 	Probe map[string]any
+	// Outputs are the runbook's outputs, in a verify condition.
+	Outputs map[string]any
 }
 
 func (s *Scope) activation() map[string]any {
@@ -169,7 +185,7 @@ func (s *Scope) activation() map[string]any {
 	}
 	return map[string]any{
 		"params": nz(s.Params), "steps": nz(s.Steps), "target": nz(s.Target),
-		"opsitem": nz(s.OpsItem), "execution": nz(s.Execution), "probe": nz(s.Probe),
+		"opsitem": nz(s.OpsItem), "execution": nz(s.Execution), "probe": nz(s.Probe), "outputs": nz(s.Outputs),
 	}
 }
 

@@ -6,6 +6,7 @@ package runbook
 
 import (
 	"context"
+	"errors"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -48,4 +49,21 @@ type StartRequest struct {
 // commit together.
 type Starter interface {
 	Start(ctx context.Context, tx store.Tx, req StartRequest) (executionID string, err error)
+}
+
+// ErrNoTarget is wrapped by a Starter's error when none of the runbook's
+// targets can be run on — a host no agent runs on, a name matching two
+// hosts. Nothing was started: a rule records that it did not run (and
+// why) instead of a failed run, and the circuit breaker does not count it.
+var ErrNoTarget = errors.New("no target to run on")
+
+// NeedsAgent reports whether the runbook runs commands on hosts (an exec
+// step), which only a host with an agent can do.
+func (rb *Runbook) NeedsAgent() bool {
+	for _, s := range rb.Steps {
+		if s.Action == "exec" {
+			return true
+		}
+	}
+	return false
 }

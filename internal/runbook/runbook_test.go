@@ -245,6 +245,12 @@ func TestValidationErrors(t *testing.T) {
 			`spec.tests[0].mocks.b: there is no step "b"`},
 		{"unknown field", "  steps:\n    - {name: a, action: exec, retry: {max: 1}}\n",
 			`rb.yaml:6: field "retry" not found`},
+		{"verify undeclared output", "  outputs: {ok: 'true'}\n  verify: {condition: outputs.fixed}\n  steps:\n    - {name: a, action: exec}\n",
+			`spec.verify.condition: reads outputs.fixed, which the runbook does not declare`},
+		{"verify not bool", "  verify: {condition: '1 + 2'}\n  steps:\n    - {name: a, action: exec}\n",
+			`spec.verify.condition: must be a bool, not int`},
+		{"verify empty", "  verify: {message: fixed}\n  steps:\n    - {name: a, action: exec}\n",
+			`spec.verify.condition: is required`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := load(t, head+tc.spec)
@@ -410,5 +416,50 @@ spec:
 	}
 	if s := runbook.TestSummary(rb.Name, res); !strings.Contains(s, "ok   Runbook restart: healthy") || !strings.Contains(s, "FAIL Runbook restart: wrong expectations") {
 		t.Errorf("summary:\n%s", s)
+	}
+}
+
+// TestVerify: a run whose verify condition is false ends ineffective
+// with the verification's message; one whose condition holds succeeds.
+func TestVerify(t *testing.T) {
+	t.Parallel()
+	rb := mustRunbook(t, `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: clean}
+spec:
+  parameters: [{name: target, type: int, default: 80}]
+  outputs: {used: steps.measure.outputs.used}
+  verify: {condition: outputs.used < params.target, message: the volume is still above its target}
+  steps:
+    - {name: measure, action: http, with: {url: "http://disk/used"}}
+  tests:
+    - name: below
+      mocks: {measure: {outputs: {used: 71}}}
+      expect: {outputs: {used: 71}}
+    - name: still full
+      mocks: {measure: {outputs: {used: 93}}}
+      expect: {status: ineffective}
+    - name: wrongly expected to succeed
+      mocks: {measure: {outputs: {used: 93}}}
+`)
+	if rb.Verify == nil {
+		t.Fatal("verify not compiled")
+	}
+	res := rb.RunTests(context.Background())
+	if !res[0].Passed() || !res[1].Passed() {
+		t.Errorf("passing tests failed:\n%s", runbook.TestSummary(rb.Name, res))
+	}
+	got := strings.Join(res[2].Problems, "\n")
+	for _, want := range []string{"not verified: the volume is still above its target", "status ineffective, want succeeded"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("problems lack %q:\n%s", want, got)
+		}
+	}
+	ok, why := rb.Verified(context.Background(), &runbook.Scope{Params: map[string]any{"target": int64(80)}, Outputs: map[string]any{"used": int64(93)}})
+	if ok || why != "not verified: the volume is still above its target" {
+		t.Errorf("Verified = %v, %q", ok, why)
+	}
+	if ok, _ := rb.Verified(context.Background(), &runbook.Scope{Params: map[string]any{"target": int64(80)}, Outputs: map[string]any{"used": int64(50)}}); !ok {
+		t.Error("50 < 80 not verified")
 	}
 }

@@ -28,13 +28,29 @@ type Spec struct {
 	EstimateMinutes int `yaml:"estimate_minutes"`
 	// Outputs are CEL expressions evaluated when the execution succeeds.
 	Outputs map[string]string `yaml:"outputs"`
-	Steps   []StepSpec        `yaml:"steps"`
+	// Verify says how a run proves its effect: a condition over the
+	// outputs, checked when every step has run. False ends the execution
+	// as ineffective instead of succeeded.
+	Verify *VerifySpec `yaml:"verify"`
+	Steps  []StepSpec  `yaml:"steps"`
 	// Tests run offline (`flywheel content test`).
 	Tests []TestSpec `yaml:"tests"`
 
 	// compiled is set by the kind's Validate, so content loads compile
 	// each runbook once.
 	compiled *Runbook
+}
+
+// VerifySpec is a runbook's verification. The re-check itself is a step
+// (a measure after the fix, a wait then a probe); Condition reads its
+// result, usually through an output.
+type VerifySpec struct {
+	// Condition is a CEL bool over outputs, params, steps, opsitem and
+	// execution; true means the fix took.
+	Condition string `yaml:"condition"`
+	// Message says what was not fixed, for the OpsItem (default: the
+	// condition's source).
+	Message string `yaml:"message"`
 }
 
 // ParamSpec declares one parameter.

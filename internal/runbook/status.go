@@ -12,14 +12,17 @@ const (
 	StatusCancelled       = "cancelled"
 	StatusDenied          = "denied"
 	StatusTimedOut        = "timed_out"
+	// StatusIneffective: every step ran, but the runbook's verify
+	// condition found the problem not fixed (see Verify).
+	StatusIneffective = "ineffective"
 )
 
 // ExecutionStatuses lists every execution status.
 var ExecutionStatuses = []string{StatusPending, StatusWaitingApproval, StatusRunning, StatusSucceeded,
-	StatusFailed, StatusCancelled, StatusDenied, StatusTimedOut}
+	StatusFailed, StatusCancelled, StatusDenied, StatusTimedOut, StatusIneffective}
 
 // TerminalStatuses are the statuses an execution ends in.
-var TerminalStatuses = []string{StatusSucceeded, StatusFailed, StatusCancelled, StatusDenied, StatusTimedOut}
+var TerminalStatuses = []string{StatusSucceeded, StatusFailed, StatusCancelled, StatusDenied, StatusTimedOut, StatusIneffective}
 
 // IsTerminal reports whether an execution status is final.
 func IsTerminal(status string) bool { return slices.Contains(TerminalStatuses, status) }

@@ -57,7 +57,7 @@ func (rb *Runbook) RunTest(ctx context.Context, tc TestSpec) TestResult {
 	}
 	s := &Scope{Params: params, OpsItem: item, Steps: map[string]any{},
 		Execution: map[string]any{"id": "test", "runbook": rb.Name, "version": int64(rb.Version), "started_by": "test",
-			"rule": "", "mode": string(ModeAuto), "dry_run": false, "opsitem_id": item["id"], "targets": ids, "parent_id": ""}}
+			"rule": "", "mode": string(ModeAuto), "dry_run": false, "opsitem_id": opsItemID(item), "targets": ids, "parent_id": ""}}
 	for _, st := range rb.Steps {
 		s.Steps[st.Name] = map[string]any{"status": StatusPending, "outputs": map[string]any{}, "error": ""}
 	}
@@ -72,6 +72,13 @@ func (rb *Runbook) RunTest(ctx context.Context, tc TestSpec) TestResult {
 				break
 			}
 			res.Outputs[name] = v
+		}
+	}
+	if res.Status == StatusSucceeded {
+		s.Outputs = res.Outputs
+		if ok, why := rb.Verified(ctx, s); !ok {
+			res.Status = StatusIneffective
+			res.Problems = appendIf(res.Problems, tc.Expect.Status != StatusIneffective, why)
 		}
 	}
 	want := tc.Expect.Status
@@ -317,4 +324,21 @@ func TestSummary(name string, results []TestResult) string {
 		}
 	}
 	return b.String()
+}
+
+// appendIf appends v to list when cond holds.
+func appendIf(list []string, cond bool, v string) []string {
+	if cond {
+		return append(list, v)
+	}
+	return list
+}
+
+// opsItemID is the test OpsItem's id, "" without one (as an execution
+// without an OpsItem has).
+func opsItemID(item map[string]any) any {
+	if id, ok := item["id"]; ok {
+		return id
+	}
+	return ""
 }

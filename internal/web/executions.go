@@ -39,7 +39,7 @@ func (h *Handler) executionRows(ctx context.Context, tenant string, f store.Exec
 
 // executionStatuses are the statuses the executions list filters by.
 var executionStatuses = []string{runbook.StatusPending, runbook.StatusWaitingApproval, runbook.StatusRunning,
-	runbook.StatusSucceeded, runbook.StatusFailed, runbook.StatusCancelled, runbook.StatusDenied, runbook.StatusTimedOut}
+	runbook.StatusSucceeded, runbook.StatusIneffective, runbook.StatusFailed, runbook.StatusCancelled, runbook.StatusDenied, runbook.StatusTimedOut}
 
 // executionsData is the executions list.
 type executionsData struct {
