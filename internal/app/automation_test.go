@@ -94,7 +94,7 @@ func testOpsItemHosts(t *testing.T, st store.Store) {
 		{"oi_ids", []string{"res_web1"}, `"i-0123456789abcdef0" is not the hostname`},
 		{"oi_unknown", []string{}, `"web-9" is not the hostname`},
 		{"oi_twins", []string{}, `"twin" matches 2 agents' hosts`}, // no guess
-		{"oi_tenant", []string{}, `"db-1" is not`},                  // another tenant's host is not found
+		{"oi_tenant", []string{}, `"db-1" is not`},                 // another tenant's host is not found
 		{"oi_noagent", []string{}, `"res_noagent" is not`},
 		{"oi_resolved", nil, ""}, // nothing to change
 	} {
