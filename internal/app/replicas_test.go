@@ -73,9 +73,9 @@ func TestReplicasCorrelateAsOne(t *testing.T) {
 			t.Fatalf("intake: %v", err)
 		}
 	}
-	waitEvents(t, cs[0], 40)
+	waitEvents(t, cs[0], "alertmanager", 40)
 	var page struct{ Items []struct{ ID, Title string } }
-	if err := cs[1].Do(ctx, "GET", "/api/v1/opsitems?limit=500", nil, &page); err != nil {
+	if err := cs[1].Do(ctx, "GET", "/api/v1/opsitems?limit=500&category=monitoring", nil, &page); err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Items) != 1 {
@@ -106,9 +106,9 @@ func TestReplicasSameBodyConcurrently(t *testing.T) {
 			}
 		}
 	}
-	waitEvents(t, cs[0], 20)
+	waitEvents(t, cs[0], "alertmanager", 20)
 	var page struct{ Items []struct{ ID, Title string } }
-	if err := cs[0].Do(ctx, "GET", "/api/v1/opsitems?limit=500", nil, &page); err != nil {
+	if err := cs[0].Do(ctx, "GET", "/api/v1/opsitems?limit=500&category=monitoring", nil, &page); err != nil {
 		t.Fatal(err)
 	}
 	if len(page.Items) != 1 {
@@ -116,12 +116,13 @@ func TestReplicasSameBodyConcurrently(t *testing.T) {
 	}
 }
 
-// waitEvents waits until the server lists at least n processed events.
-func waitEvents(t *testing.T, c *client.Client, n int) {
+// waitEvents waits until the server lists at least n processed events
+// from source.
+func waitEvents(t *testing.T, c *client.Client, source string, n int) {
 	t.Helper()
-	waitFor(t, 30*time.Second, fmt.Sprintf("%d events processed", n), func() bool {
+	waitFor(t, 30*time.Second, fmt.Sprintf("%d events from %s processed", n, source), func() bool {
 		var page struct{ Items []map[string]any }
-		if err := c.Do(context.Background(), "GET", "/api/v1/events?limit=500", nil, &page); err != nil {
+		if err := c.Do(context.Background(), "GET", "/api/v1/events?limit=500&source="+source, nil, &page); err != nil {
 			t.Fatal(err)
 		}
 		return len(page.Items) >= n
@@ -166,7 +167,7 @@ func TestReplicasFindingStartsOneExecution(t *testing.T) {
 	// Once both deliveries are processed every execution they could
 	// start is stored: a rule's run is enqueued in the transaction that
 	// processes its event.
-	waitEvents(t, cs[0], 2)
+	waitEvents(t, cs[0], "guardduty", 2)
 	if err := cs[0].Do(ctx, "GET", "/api/v1/executions?limit=500", nil, &execs); err != nil {
 		t.Fatal(err)
 	}
