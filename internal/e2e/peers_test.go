@@ -23,6 +23,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 )
 
 // logBuffer collects a process's output; safe to read while it writes.
@@ -73,16 +74,11 @@ func startProc(t *testing.T, name, addr, bin string, args ...string) *proc {
 	return p
 }
 
-// lookPath finds the first of names on PATH, or skips the test.
+// lookPath finds the first of names on PATH, or skips the test (fails it
+// in CI: internal/testenv).
 func lookPath(t *testing.T, pkg string, names ...string) string {
 	t.Helper()
-	for _, n := range names {
-		if p, err := exec.LookPath(n); err == nil {
-			return p
-		}
-	}
-	t.Skipf("none of %v on PATH: install the Debian package %s (.ci/run does) to run this end-to-end test", names, pkg)
-	return ""
+	return testenv.Program(t, pkg, names...)
 }
 
 func freeAddr(t *testing.T) string {
