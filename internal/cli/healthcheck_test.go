@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -43,9 +44,42 @@ func TestHealthcheck(t *testing.T) {
 	if out, err := run(map[string]string{"FLYWHEEL_ADDR": "0.0.0.0:" + port}); err != nil || !strings.Contains(out, "http://127.0.0.1:"+port+"/healthz") {
 		t.Errorf("FLYWHEEL_ADDR: %q, %v", out, err)
 	}
-	_, err = run(map[string]string{"FLYWHEEL_ADDR": closed})
+	start := time.Now()
+	_, err = run(map[string]string{"FLYWHEEL_ADDR": closed}, "--wait", "600ms")
 	var ee *ExitError
 	if !errors.As(err, &ee) || ee.Code != 1 || !strings.Contains(err.Error(), "unhealthy") {
 		t.Errorf("closed port: %v, want exit 1 unhealthy", err)
+	}
+	if d := time.Since(start); d < 600*time.Millisecond {
+		t.Errorf("--wait 600ms gave up after %s", d)
+	}
+
+	// --wait outlasts a server that starts late.
+	late, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lateAddr := late.Addr().String()
+	late.Close()
+	started := make(chan *httptest.Server, 1)
+	go func() {
+		time.Sleep(500 * time.Millisecond)
+		l, err := net.Listen("tcp", lateAddr)
+		if err != nil {
+			started <- nil
+			return
+		}
+		s := httptest.NewUnstartedServer(api.New(api.Options{Store: st}))
+		s.Listener.Close()
+		s.Listener = l
+		s.Start()
+		started <- s
+	}()
+	out, err := run(nil, "--server", "http://"+lateAddr, "--wait", "10s")
+	if s := <-started; s != nil {
+		s.Close()
+	}
+	if err != nil {
+		t.Errorf("--wait for a late server: %q, %v", out, err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"io"
 	"log/slog"
 	"net"
@@ -24,6 +23,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 )
 
 // logBuffer collects a process's output; safe to read while it writes.
@@ -75,7 +75,7 @@ func startProc(t *testing.T, name, addr, bin string, args ...string) *proc {
 }
 
 // lookPath finds the first of names on PATH, or skips the test (fails it
-// in CI).
+// in CI: internal/testenv).
 func lookPath(t *testing.T, pkg string, names ...string) string {
 	t.Helper()
 	return testenv.Program(t, pkg, names...)

@@ -1,4 +1,4 @@
-// Package event defines Flywheel's one normalized signal model (DESIGN.md §2).
+// Package event defines Flywheel's one normalized signal model.
 //
 // Every intake adapter turns its source format into []Event; everything after
 // intake (dedup, deflection, correlation, rules) reads only this type, so a new

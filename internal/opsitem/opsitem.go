@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// Categories are the nine areas of DESIGN.md §1.
+// Categories are the nine areas Flywheel covers (docs/ui.md, Areas).
 var Categories = []string{
 	"security", "guardrails", "monitoring", "deployment", "patching",
 	"backup", "service", "operations", "finance",

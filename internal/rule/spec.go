@@ -98,8 +98,8 @@ type CircuitBreaker struct {
 	Failures int `yaml:"failures"`
 }
 
-// Defaults for fields a rule leaves out. Every automated action is bounded
-// (DESIGN.md §5), so a rule cannot turn its rate limit or breaker off, only
+// Defaults for fields a rule leaves out. Every automated action is bounded,
+// so a rule cannot turn its rate limit or breaker off, only
 // widen them.
 const (
 	DefaultRateMax  = 10

@@ -1,5 +1,5 @@
-// Package stats computes the flywheel metrics (DESIGN.md §1, "the loop that
-// joins them"): events received against OpsItems opened, the share of
+// Package stats computes the flywheel metrics (the loop that joins the nine
+// areas): events received against OpsItems opened, the share of
 // OpsItems automation resolved, time to resolve, the time OpsItems spent in
 // people's hands and the hours automation saved, per area; and the
 // automation candidates — recurring OpsItems people resolved by hand — with

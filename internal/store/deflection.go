@@ -46,7 +46,7 @@ type DeflectionWriter interface {
 	DeleteMaintenanceWindow(ctx context.Context, tenantID, id string) error
 }
 
-// Silence mutes matching events for a time (DESIGN.md §2, deflection). The
+// Silence mutes matching events for a time (deflection). The
 // record holds matchers as text; package silence parses and evaluates them.
 type Silence struct {
 	ID       string `json:"id"`

@@ -276,7 +276,7 @@ type AgentCommandFilter struct {
 	Status  string
 }
 
-// Resource is an inventory item (DESIGN.md §2): a host the agent reports,
+// Resource is an inventory item: a host the agent reports,
 // later EC2 instances, volumes, buckets… with a stable ID, a type, tags and
 // a JSON configuration snapshot.
 type Resource struct {

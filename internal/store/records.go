@@ -52,7 +52,7 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 }
 
-// OpsItem is an aggregated operational problem (DESIGN.md §2).
+// OpsItem is an aggregated operational problem.
 type OpsItem struct {
 	ID          string     `json:"id"`
 	TenantID    string     `json:"tenant"`

@@ -1,6 +1,7 @@
 package kinds
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -65,5 +66,33 @@ func TestDocExamples(t *testing.T) {
 	if def.Spec.(*TenantSpec).DisplayName != "In-house" || len(def.Overrides) != 1 ||
 		def.Overrides[0].Source != content.BuiltinName {
 		t.Errorf("the override example did not replace the built-in default tenant: %+v", def)
+	}
+}
+
+// TestDocListsEveryKind keeps the "Kinds" table of docs/content.md equal to
+// the kinds the loader registers: a kind added without its row, or a row
+// for a kind that does not exist, fails.
+func TestDocListsEveryKind(t *testing.T) {
+	t.Parallel()
+	text, err := os.ReadFile(docPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(text), "\n### Kinds\n")
+	if !ok {
+		t.Fatalf(`%s has no "### Kinds" section`, docPage)
+	}
+	table, _, _ = strings.Cut(table, "\n#")
+	var documented []string
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 3 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
+			continue
+		}
+		documented = append(documented, strings.Trim(strings.TrimSpace(cells[1]), "`"))
+	}
+	slices.Sort(documented)
+	if got := NewRegistry().Kinds(); !slices.Equal(documented, got) {
+		t.Errorf("%s lists kinds %v; the loader registers %v", docPage, documented, got)
 	}
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 )
 
 // DefaultTestURL is the local server CI provides.
@@ -33,7 +34,8 @@ type TestStore struct {
 func (s *TestStore) Schema() string { return s.schema }
 
 // OpenTest opens a store in a fresh schema for t. It skips the test only
-// when no PostgreSQL server answers at TestURL (CI always has one).
+// when no PostgreSQL server answers at TestURL, and fails then in CI
+// (internal/testenv).
 func OpenTest(t testing.TB) *TestStore {
 	t.Helper()
 	url := TestURL()

@@ -7,11 +7,9 @@ package browsertest
 import (
 	"context"
 	"fmt"
-	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,19 +21,16 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 )
 
 // findChromium returns the browser binary, skipping the test only when
-// there is none (CI installs Debian's chromium).
+// there is none, and failing then in CI (internal/testenv; CI installs
+// Debian's chromium).
 func findChromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	testenv.Absent(t, "no chromium, chromium-browser or google-chrome on PATH; install one (apt-get install chromium) to run the browser test")
-	return ""
+	return testenv.Program(t, "chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 }
 
 // screenshotDir is where the browser test saves its screenshots:
