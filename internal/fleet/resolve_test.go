@@ -36,7 +36,10 @@ func TestResolveHost(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			res := func(a fleet.Agent) string { r, _ := fleet.AgentOfTarget(a.ID); return "res_" + strings.TrimPrefix(r, "agt_") }
+			res := func(a fleet.Agent) string {
+				r, _ := fleet.AgentOfTarget(a.ID)
+				return "res_" + strings.TrimPrefix(r, "agt_")
+			}
 			web := enrolled(t, st, svc, "web-1.example.com")
 			inv(web, map[string]any{"network": map[string]any{"ips": []string{"10.0.0.7", "2001:db8::7"}, "listening": []int{22, 9100}},
 				"cloud": map[string]any{"provider": "aws", "instance_id": "i-0aaa12345678"}})
@@ -69,7 +72,7 @@ func TestResolveHost(t *testing.T) {
 				"db-1.example.com:9100": res(db) + " short name", "pg.internal": res(db) + " alias",
 				"postgres-primary:9187": res(db) + " alias",
 				"web-9":                 `"web-9" is not the hostname`, "10.0.0.99:9100": `"10.0.0.99:9100" is not the hostname`,
-				"127.0.0.1:22":          "matches 2 agents' hosts", "127.0.0.1": "loopback address without a port",
+				"127.0.0.1:22": "matches 2 agents' hosts", "127.0.0.1": "loopback address without a port",
 				"127.0.0.1:8080": "no agent's host listens on port 8080", "": "no host named",
 			} {
 				r, err := fleet.ResolveHost(ctx, st, "acme", ref)
