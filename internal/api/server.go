@@ -47,6 +47,9 @@ type Options struct {
 	// Rules are the automation rules content defines, for
 	// GET /api/v1/rules/consolidation; nil leaves that route out.
 	Rules *rule.Rules
+	// Breakers resets rules' circuit breakers (the rule engine), for
+	// POST /api/v1/rules/{name}/breaker/reset; nil leaves that route out.
+	Breakers BreakerResetter
 	// ContentDir is the user's content directory, where admins may save
 	// drafted automation rules; "" refuses saving.
 	ContentDir string
@@ -82,7 +85,8 @@ type Server struct {
 	// runbooks serves runbooks and executions (nil: no such routes).
 	runbooks RunbookService
 	// rules are content's automation rules (nil: no /api/v1/rules routes).
-	rules *rule.Rules
+	rules    *rule.Rules
+	breakers BreakerResetter
 	auth  *authCache
 	fleet *fleet.Service
 	// contentDir receives drafted rules ("" when the server has none).
@@ -126,6 +130,7 @@ func New(o Options) *Server {
 	s.runbooks = o.Runbooks
 	s.registerRunbooks()
 	s.rules = o.Rules
+	s.breakers = o.Breakers
 	s.registerRules()
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another

@@ -5,6 +5,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"regexp"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -205,6 +207,64 @@ func TestRuleBreakerThroughExecutor(t *testing.T) {
 	}
 	if slices.ContainsFunc(rel.Timeline, func(e store.TimelineEntry) bool { return strings.Contains(e.Message, "breaker-open") }) {
 		t.Errorf("ns-a's breaker held the rule back on ns-bb: %+v", rel.Timeline)
+	}
+	var breakers api.List[api.BreakerView]
+	waitFor(t, 30*time.Second, "both groups' breakers open", func() bool {
+		if err := c.Do(ctx, "GET", "/api/v1/rules/breakers", nil, &breakers); err != nil {
+			t.Fatal(err)
+		}
+		return len(breakers.Items) == 2 && breakers.Items[0].Open && breakers.Items[1].Open
+	})
+
+	// The CLI lists them; the API resets ns-a's; the CLI resets the rest.
+	bin := flywheelBinary(t)
+	cli := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append(args, "--server", base, "--token", testAdminToken)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("flywheel %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if out := cli("rule", "breaker", "list"); !regexp.MustCompile(`always-broken\s+ns-a\s+open since `).MatchString(out) ||
+		!regexp.MustCompile(`always-broken\s+ns-bb\s+open since `).MatchString(out) {
+		t.Errorf("rule breaker list:\n%s", out)
+	}
+	var res api.BreakerResetResult
+	if err := c.Do(ctx, "POST", "/api/v1/rules/always-broken/breaker/reset", api.BreakerReset{Group: "ns-a"}, &res); err != nil || res.Closed != 1 {
+		t.Fatalf("API reset of ns-a: %+v, %v", res, err)
+	}
+	if err := c.Do(ctx, "GET", "/api/v1/opsitems/"+breaker.ID, nil, &breaker); err != nil || breaker.Status != "resolved" || breaker.ResolvedBy == "" ||
+		strings.HasPrefix(breaker.ResolvedBy, "automation:") {
+		t.Errorf("ns-a's breaker OpsItem after the reset: %s by %q (%v)", breaker.Status, breaker.ResolvedBy, err)
+	}
+	if out := cli("rule", "breaker", "reset", "always-broken"); !strings.Contains(out, "rule always-broken: 1 breaker(s) reset") {
+		t.Errorf("rule breaker reset:\n%s", out)
+	}
+	if out := cli("rule", "breaker", "list"); !strings.Contains(out, "no breaker is open") {
+		t.Errorf("after the resets:\n%s", out)
+	}
+	if err := c.Do(ctx, "POST", "/api/v1/rules/no-such-rule/breaker/reset", nil, nil); err == nil || !strings.Contains(err.Error(), `rule "no-such-rule" not found`) {
+		t.Errorf("reset of an unknown rule: %v", err)
+	}
+	var audit api.List[store.AuditRecord]
+	if err := c.Do(ctx, "GET", "/api/v1/audit?action=rule.breaker&limit=50", nil, &audit); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range audit.Items {
+		actions = append(actions, r.Actor+" "+r.Action)
+	}
+	for _, want := range []string{"rule.breaker.reset", "rule.breaker.close"} {
+		n := 0
+		for _, a := range actions {
+			if strings.HasSuffix(a, want) && !strings.HasPrefix(a, "rule:") {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%d %s records by a person, want 2: %q", n, want, actions)
+		}
 	}
 }
 

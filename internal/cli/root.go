@@ -87,6 +87,7 @@ func NewRoot(env Env) *cobra.Command {
 		newAuditCmd(g),
 		newStatsCmd(g),
 		newAutomationCmd(g),
+		newRuleCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
 	)
