@@ -87,8 +87,8 @@ type Server struct {
 	// rules are content's automation rules (nil: no /api/v1/rules routes).
 	rules    *rule.Rules
 	breakers BreakerResetter
-	auth  *authCache
-	fleet *fleet.Service
+	auth     *authCache
+	fleet    *fleet.Service
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir string
 }
