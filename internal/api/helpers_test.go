@@ -30,6 +30,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/intake"
+	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
@@ -169,8 +170,9 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 	}
 	h.intake = &fakeIntake{}
 	h.runbooks = newHarnessRunbooks(t, st)
+	rules := harnessRules(t)
 	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake, Runbooks: h.runbooks.x,
-		Rules: harnessRules(t)})
+		Rules: rules, Breakers: &rule.Engine{Rules: rules, Now: h.clock.Now}})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Count on a shallow copy: net/http inspects its own request's
 		// Body after the handler to decide whether to drain or close.

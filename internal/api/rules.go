@@ -1,8 +1,12 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strings"
+
+	"github.com/flywheel-ops/flywheel/internal/audit"
 
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -13,6 +17,114 @@ func (s *Server) registerRules() {
 		return
 	}
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/rules/consolidation", MinRole: store.RoleViewer}, s.consolidation)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/rules/breakers", MinRole: store.RoleViewer}, s.listBreakers)
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/rules/{name}/breaker/reset", MinRole: store.RoleOperator}, s.resetBreaker)
+}
+
+// BreakerResetter resets a rule's circuit breakers; *rule.Engine is one.
+type BreakerResetter interface {
+	ResetBreaker(ctx context.Context, tx store.Tx, tenant, rule, group, actor string) (int, error)
+}
+
+// BreakerView is one rule's circuit breaker for one target group.
+type BreakerView struct {
+	Rule string `json:"rule"`
+	// Group is the target group ("" for the rule's whole tenant).
+	Group    string `json:"group,omitempty"`
+	Failures int    `json:"failures"`
+	Open     bool   `json:"open"`
+	// OpenedAt and OpsItemID are set while it is open.
+	OpenedAt  string `json:"opened_at,omitempty"`
+	OpsItemID string `json:"opsitem_id,omitempty"`
+}
+
+// BreakerReset is the body of POST /api/v1/rules/{name}/breaker/reset.
+type BreakerReset struct {
+	// Group resets one target group's breaker; empty resets them all.
+	Group string `json:"group,omitempty"`
+}
+
+// BreakerResetResult says how many breakers a reset closed or cleared.
+type BreakerResetResult struct {
+	Rule   string `json:"rule"`
+	Group  string `json:"group,omitempty"`
+	Closed int    `json:"closed"`
+}
+
+// listBreakers is GET /api/v1/rules/breakers: the tenant's breakers that
+// are open or have counted failures.
+func (s *Server) listBreakers(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	list, err := Breakers(r.Context(), s.st, tenant)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, List[BreakerView]{Items: list})
+	return nil
+}
+
+// Breakers lists a tenant's breakers that are open or have failures.
+func Breakers(ctx context.Context, st store.Reader, tenant string) ([]BreakerView, error) {
+	sts, err := st.ListRuleStates(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := []BreakerView{}
+	for _, rs := range sts {
+		if rs.Failures == 0 && !rs.BreakerOpen() {
+			continue
+		}
+		name, group := rule.SplitStateKey(rs.Rule)
+		v := BreakerView{Rule: name, Group: group, Failures: rs.Failures, Open: rs.BreakerOpen(), OpsItemID: rs.BreakerOpsItemID}
+		if v.Open {
+			v.OpenedAt = rs.BreakerOpenedAt.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// resetBreaker is POST /api/v1/rules/{name}/breaker/reset: a person closes
+// a rule's breaker for one target group, or all of them. Audited as
+// rule.breaker.reset, and each breaker it closes as rule.breaker.close.
+func (s *Server) resetBreaker(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	if s.breakers == nil {
+		return NotFound("this server runs no automation rules")
+	}
+	name := r.PathValue("name")
+	if _, ok := s.rules.ForTenant(tenant).Rule(name); !ok {
+		return NotFound("rule %q not found", name)
+	}
+	var in BreakerReset
+	if r.ContentLength != 0 {
+		if err := DecodeJSON(r, &in); err != nil {
+			return err
+		}
+	}
+	if err := maxLen("group", in.Group, 512); err != nil {
+		return err
+	}
+	if strings.ContainsAny(in.Group, "\n\r") {
+		return BadRequest("group: must be one line")
+	}
+	res := BreakerResetResult{Rule: name, Group: in.Group}
+	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
+		n, err := s.breakers.ResetBreaker(ctx, tx, tenant, name, in.Group, Principal(r).Actor())
+		res.Closed = n
+		return audit.Entry{Action: "rule.breaker.reset", Target: "rule/" + name, Detail: map[string]any{"group": in.Group, "closed": n}}, err
+	})
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, res)
+	return nil
 }
 
 // ConsolidationView is GET /api/v1/rules/consolidation: how the rules the

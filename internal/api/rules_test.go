@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/rule"
+	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // tenantRule routes GuardDuty's Recon findings to notify-escalate for one
@@ -42,7 +44,50 @@ func harnessRules(t *testing.T) *rule.Rules {
 	return rs
 }
 
+// openBreaker stores an open breaker of tenant's rule recon-<tenant> for
+// target group g.
+func openBreaker(t *testing.T, h *harness, tenant, g string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := h.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.PutRuleState(ctx, store.RuleState{TenantID: tenant, Rule: "recon-" + tenant + "@" + g, Failures: 3,
+			BreakerOpenedAt: h.clock.Now(), UpdatedAt: h.clock.Now()})
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func init() {
+	isolationCases["GET /api/v1/rules/breakers"] = isoCase{check: func(t *testing.T, h *harness, self, other string) {
+		openBreaker(t, h, other, "res_secret_"+other)
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			var l api.List[api.BreakerView]
+			h.call("GET", "/api/v1/rules/breakers", sec, nil).ok(t, 200, &l)
+			for _, b := range l.Items {
+				if b.Group == "res_secret_"+other || b.Rule == "recon-"+other {
+					t.Errorf("%s %s sees %s's breaker %+v", self, role, other, b)
+				}
+			}
+			h.call("GET", "/api/v1/rules/breakers?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}}
+	isolationCases["POST /api/v1/rules/{name}/breaker/reset"] = isoCase{body: api.BreakerReset{Group: "res_x"}, check: func(t *testing.T, h *harness, self, other string) {
+		openBreaker(t, h, other, "res_theirs")
+		sec := h.secret(self + "/operator")
+		h.call("POST", "/api/v1/rules/recon-"+other+"/breaker/reset", sec, api.BreakerReset{Group: "res_theirs"}).fail(t, 404, "not_found")
+		h.call("POST", "/api/v1/rules/recon-"+other+"/breaker/reset?tenant="+other, sec, api.BreakerReset{Group: "res_theirs"}).fail(t, 403, "forbidden")
+		h.call("POST", "/api/v1/rules/recon-"+self+"/breaker/reset", h.secret(self+"/viewer"), nil).fail(t, 403, "forbidden")
+		if st, err := h.st.GetRuleState(context.Background(), other, "recon-"+other+"@res_theirs"); err != nil || !st.BreakerOpen() {
+			t.Errorf("%s's breaker after %s's attempts: %+v, %v", other, self, st, err)
+		}
+		openBreaker(t, h, self, "res_mine")
+		var res api.BreakerResetResult
+		h.call("POST", "/api/v1/rules/recon-"+self+"/breaker/reset", sec, api.BreakerReset{Group: "res_mine"}).ok(t, 200, &res)
+		if res.Closed != 1 {
+			t.Errorf("own reset closed %d", res.Closed)
+		}
+	}}
 	isolationCases["GET /api/v1/rules/consolidation"] = isoCase{check: func(t *testing.T, h *harness, self, other string) {
 		for _, role := range roles {
 			sec := h.secret(self + "/" + string(role))

@@ -33,6 +33,7 @@ spec:
   version: 4
   parameters: [{name: note, default: "", description: Free text}, {name: level, type: int, default: 1}]
   outputs: {seen: steps.look.outputs.with.note}
+  verify: {condition: outputs.seen != "broken", message: the host still looks broken}
   steps:
     - {name: look, action: noop, with: {note: "${{ params.note }}"}}
 ---

@@ -51,6 +51,9 @@ type Options struct {
 	// Windows runs maintenance windows' tasks (POST …/runs); nil answers
 	// 503 there.
 	Windows WindowService
+	// Breakers resets rules' circuit breakers (the rule engine), for
+	// POST /api/v1/rules/{name}/breaker/reset; nil leaves that route out.
+	Breakers BreakerResetter
 	// ContentDir is the user's content directory, where admins may save
 	// drafted automation rules; "" refuses saving.
 	ContentDir string
@@ -89,9 +92,10 @@ type Server struct {
 	// runbooks serves runbooks and executions (nil: no such routes).
 	runbooks RunbookService
 	// rules are content's automation rules (nil: no /api/v1/rules routes).
-	rules *rule.Rules
-	auth  *authCache
-	fleet *fleet.Service
+	rules    *rule.Rules
+	breakers BreakerResetter
+	auth     *authCache
+	fleet    *fleet.Service
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir string
 	doctor     *doctor.Doctor
@@ -138,6 +142,7 @@ func New(o Options) *Server {
 	s.runbooks = o.Runbooks
 	s.registerRunbooks()
 	s.rules = o.Rules
+	s.breakers = o.Breakers
 	s.registerRules()
 	s.doctor = o.Doctor
 	s.registerDoctor()

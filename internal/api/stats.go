@@ -63,6 +63,15 @@ func (s *Server) Estimator() stats.Estimator {
 	return stats.LibraryEstimator(s.runbooks.Runbooks())
 }
 
+// Verifier says which runbooks verify their effect (stats.Verifier); nil
+// without runbooks.
+func (s *Server) Verifier() stats.Verifier {
+	if s.runbooks == nil {
+		return nil
+	}
+	return stats.LibraryVerifier(s.runbooks.Runbooks())
+}
+
 func (s *Server) flywheelStats(w http.ResponseWriter, r *http.Request) error {
 	tenant, err := s.Tenant(r)
 	if err != nil {
@@ -83,8 +92,8 @@ func (s *Server) flywheelStats(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx, est := r.Context(), s.Estimator()
-	f, err := stats.Compute(ctx, s.st, tenant, from, to, est)
+	ctx, est, ver := r.Context(), s.Estimator(), s.Verifier()
+	f, err := stats.Compute(ctx, s.st, tenant, from, to, est, ver)
 	if err != nil {
 		return err
 	}
@@ -95,7 +104,7 @@ func (s *Server) flywheelStats(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, t := range tenants {
-			tf, err := stats.Compute(ctx, s.st, t.ID, from, to, est)
+			tf, err := stats.Compute(ctx, s.st, t.ID, from, to, est, ver)
 			if err != nil {
 				return err
 			}

@@ -29,6 +29,12 @@ func TestFlywheelStats(t *testing.T) {
 			if err := tx.CreateOpsItem(ctx, o); err != nil {
 				return err
 			}
+			if i == 0 { // the rule's verified run
+				if err := tx.CreateExecution(ctx, store.Execution{ID: "ex_stats", TenantID: acme, Runbook: "check-host", Status: "succeeded",
+					OpsItemID: o.ID, Rule: "disk-cleanup", StartedBy: "rule:disk-cleanup", CreatedAt: created, UpdatedAt: resolved}); err != nil {
+					return err
+				}
+			}
 		}
 		for tenant, n := range map[string]int64{acme: 40, globex: 9} {
 			if err := tx.AddNoise(ctx, store.NoiseBucket{TenantID: tenant, Minute: now.Add(-90 * time.Minute).Truncate(time.Minute), Received: n, Opened: 2}); err != nil {
@@ -48,11 +54,11 @@ func TestFlywheelStats(t *testing.T) {
 		t.Errorf("default period %s – %s, step %d s, %d points; want the 7 days to %s in 6 h steps", got.From, got.To, got.StepSeconds, len(got.Series), to)
 	}
 	if got.Received != 40 || got.Resolved != 2 || got.ResolvedByAutomation != 1 || got.AutomationShare != 0.5 ||
-		got.HumanMinutes != 20 || got.HumanHoursSaved != 20.0/60 || got.CreditedFromHistory != 1 {
+		got.HumanMinutes != 20 || got.HumanHoursSaved != 20.0/60 || got.CreditedFromHistory != 1 || got.VerifiedRuns != 1 || got.CreditWithheld != 0 {
 		t.Errorf("acme figures: %+v", got.Flywheel.Outcomes)
 	}
 	// The handler answers what stats.Compute computes.
-	want, err := stats.Compute(ctx, h.st, acme, got.From, got.To, h.srv.Estimator())
+	want, err := stats.Compute(ctx, h.st, acme, got.From, got.To, h.srv.Estimator(), h.srv.Verifier())
 	if err != nil {
 		t.Fatal(err)
 	}

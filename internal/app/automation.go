@@ -29,7 +29,12 @@ func (a *App) buildAutomation() error {
 		return fmt.Errorf("rules: %w", err)
 	}
 	en := &rule.Engine{Rules: rules, Starter: a.runbooks, Now: a.now, Logger: a.log.With("component", "rules"),
-		Verifies: a.runbookVerifies}
+		Verifies: a.runbookVerifies, TargetGroup: a.targetGroup}
+	if svc := a.notify.svc; svc != nil {
+		en.Notify = func(ctx context.Context, tx store.Tx, tenant, rule string, n rule.Notification) error {
+			return svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: n.OpsItemID, Rule: rule, Channel: n.Channel, Message: n.Message})
+		}
+	}
 	a.engine.Automation = ruleAutomation{en: en, log: a.log.With("component", "rules"), notifications: a.notify.svc}
 	a.exec.SetResults(en)
 	a.rules = en
@@ -41,6 +46,41 @@ func (a *App) buildAutomation() error {
 func (a *App) runbookVerifies(tenant, name string) bool {
 	rb, ok := a.runbooks.Runbooks().Get(tenant, name)
 	return ok && rb.Verify != nil
+}
+
+// targetGroup is the target group a rule's run of runbook name on o would
+// run on: the rule's targets, else o's resources, host references resolved
+// to agents' hosts as hostRunbooks resolves them (rule.TargetGroup of the
+// IDs).
+func (a *App) targetGroup(ctx context.Context, tx store.Tx, tenant, name string, o *store.OpsItem, targets []string) (string, error) {
+	if rb, ok := a.runbooks.Runbooks().Get(tenant, name); !ok || !rb.NeedsAgent() {
+		if len(targets) > 0 {
+			return rule.TargetGroup(targets), nil
+		}
+		return rule.OpsItemGroup(ctx, tx, tenant, o.ID)
+	}
+	var refs []store.OpsItemResource
+	given := len(targets) > 0
+	if given {
+		for _, id := range targets {
+			refs = append(refs, store.OpsItemResource{Type: fleet.ResourceTypeHost, ID: id})
+		}
+	} else {
+		var err error
+		if refs, err = tx.ListOpsItemResources(ctx, tenant, o.ID); err != nil {
+			return "", err
+		}
+	}
+	ids, _, err := resolveTargets(ctx, tx, tenant, refs, given)
+	if err != nil {
+		return "", err
+	}
+	if ids == nil {
+		for _, r := range refs {
+			ids = append(ids, r.ID)
+		}
+	}
+	return rule.TargetGroup(ids), nil
 }
 
 // ruleAutomation is the rule engine as the pipeline's Automation.

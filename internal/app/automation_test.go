@@ -5,7 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -124,10 +126,10 @@ func firstErr(errs ...error) error {
 }
 
 // TestRuleBreakerThroughExecutor: the server's executor reports how the
-// runs a rule started end to the rule engine — after two failed runs the
-// rule's breaker opens (an OpsItem says so) and the next match is only a
-// suggestion. Posted alerts go the whole way: intake, pipeline, rule,
-// execution on the job queue, result.
+// runs a rule started end to the rule engine — a failed run opens the
+// rule's breaker for its target group (an OpsItem says so), and the rule
+// still runs for other groups. Posted alerts go the whole way: intake,
+// pipeline, rule, execution on the job queue, result.
 func TestRuleBreakerThroughExecutor(t *testing.T) {
 	contentDir := t.TempDir()
 	for name, doc := range breakerContent {
@@ -173,13 +175,13 @@ func TestRuleBreakerThroughExecutor(t *testing.T) {
 		}
 		return l.Items
 	}
-	for _, ns := range []string{"ns-a", "ns-bb"} {
-		id := fire(ns)
-		waitFor(t, 60*time.Second, "the rule's run on "+ns+" failed", func() bool {
-			exs := executions(id)
-			return len(exs) == 1 && exs[0].Status == "failed" && exs[0].Rule == "always-broken"
-		})
-	}
+	// The first failure on ns-a opens the breaker for ns-a only
+	// (failures: 1)...
+	idA := fire("ns-a")
+	waitFor(t, 60*time.Second, "the rule's run on ns-a failed", func() bool {
+		exs := executions(idA)
+		return len(exs) == 1 && exs[0].Status == "failed" && exs[0].Rule == "always-broken"
+	})
 	var breaker store.OpsItem
 	waitFor(t, 30*time.Second, "breaker OpsItem", func() bool {
 		var l api.List[store.OpsItem]
@@ -187,25 +189,82 @@ func TestRuleBreakerThroughExecutor(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, o := range l.Items {
-			if o.Title == "Automation rule always-broken disabled after 2 failures" {
+			if o.Title == "Automation rule always-broken disabled for ns-a after 1 failures" {
 				breaker = o
 			}
 		}
 		return breaker.ID != ""
 	})
-	// Open, it suggests instead of running.
-	id := fire("ns-ccc")
+	// ... so the same rule still runs for another target group.
+	idB := fire("ns-bb")
+	waitFor(t, 60*time.Second, "the rule's run on ns-bb", func() bool {
+		exs := executions(idB)
+		return len(exs) == 1 && exs[0].Rule == "always-broken"
+	})
 	var rel api.Related
-	waitFor(t, 30*time.Second, "suggestion on the third OpsItem", func() bool {
-		if err := c.Do(ctx, "GET", "/api/v1/opsitems/"+id+"/related", nil, &rel); err != nil {
+	if err := c.Do(ctx, "GET", "/api/v1/opsitems/"+idB+"/related", nil, &rel); err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(rel.Timeline, func(e store.TimelineEntry) bool { return strings.Contains(e.Message, "breaker-open") }) {
+		t.Errorf("ns-a's breaker held the rule back on ns-bb: %+v", rel.Timeline)
+	}
+	var breakers api.List[api.BreakerView]
+	waitFor(t, 30*time.Second, "both groups' breakers open", func() bool {
+		if err := c.Do(ctx, "GET", "/api/v1/rules/breakers", nil, &breakers); err != nil {
 			t.Fatal(err)
 		}
-		return slices.ContainsFunc(rel.Timeline, func(e store.TimelineEntry) bool {
-			return strings.Contains(e.Message, "rule always-broken matched but is breaker-open")
-		})
+		return len(breakers.Items) == 2 && breakers.Items[0].Open && breakers.Items[1].Open
 	})
-	if exs := executions(id); len(exs) != 0 {
-		t.Errorf("the breaker is open, yet %d executions started: %+v", len(exs), exs)
+
+	// The CLI lists them; the API resets ns-a's; the CLI resets the rest.
+	bin := flywheelBinary(t)
+	cli := func(args ...string) string {
+		t.Helper()
+		out, err := exec.Command(bin, append(args, "--server", base, "--token", testAdminToken)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("flywheel %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if out := cli("rule", "breaker", "list"); !regexp.MustCompile(`always-broken\s+ns-a\s+open since `).MatchString(out) ||
+		!regexp.MustCompile(`always-broken\s+ns-bb\s+open since `).MatchString(out) {
+		t.Errorf("rule breaker list:\n%s", out)
+	}
+	var res api.BreakerResetResult
+	if err := c.Do(ctx, "POST", "/api/v1/rules/always-broken/breaker/reset", api.BreakerReset{Group: "ns-a"}, &res); err != nil || res.Closed != 1 {
+		t.Fatalf("API reset of ns-a: %+v, %v", res, err)
+	}
+	if err := c.Do(ctx, "GET", "/api/v1/opsitems/"+breaker.ID, nil, &breaker); err != nil || breaker.Status != "resolved" || breaker.ResolvedBy == "" ||
+		strings.HasPrefix(breaker.ResolvedBy, "automation:") {
+		t.Errorf("ns-a's breaker OpsItem after the reset: %s by %q (%v)", breaker.Status, breaker.ResolvedBy, err)
+	}
+	if out := cli("rule", "breaker", "reset", "always-broken"); !strings.Contains(out, "rule always-broken: 1 breaker(s) reset") {
+		t.Errorf("rule breaker reset:\n%s", out)
+	}
+	if out := cli("rule", "breaker", "list"); !strings.Contains(out, "no breaker is open") {
+		t.Errorf("after the resets:\n%s", out)
+	}
+	if err := c.Do(ctx, "POST", "/api/v1/rules/no-such-rule/breaker/reset", nil, nil); err == nil || !strings.Contains(err.Error(), `rule "no-such-rule" not found`) {
+		t.Errorf("reset of an unknown rule: %v", err)
+	}
+	var audit api.List[store.AuditRecord]
+	if err := c.Do(ctx, "GET", "/api/v1/audit?action=rule.breaker&limit=50", nil, &audit); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range audit.Items {
+		actions = append(actions, r.Actor+" "+r.Action)
+	}
+	for _, want := range []string{"rule.breaker.reset", "rule.breaker.close"} {
+		n := 0
+		for _, a := range actions {
+			if strings.HasSuffix(a, want) && !strings.HasPrefix(a, "rule:") {
+				n++
+			}
+		}
+		if n != 2 {
+			t.Errorf("%d %s records by a person, want 2: %q", n, want, actions)
+		}
 	}
 }
 
@@ -226,6 +285,6 @@ metadata: {name: always-broken}
 spec:
   when: event.labels[?"alertname"].orValue("") == "AlwaysBroken"
   then: {runbook: always-fails, mode: auto}
-  circuit_breaker: {failures: 2}
+  circuit_breaker: {failures: 1}
 `,
 }

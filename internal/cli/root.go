@@ -92,6 +92,7 @@ func NewRoot(env Env) *cobra.Command {
 		newStatsCmd(g),
 		newDoctorCmd(g),
 		newAutomationCmd(g),
+		newRuleCmd(g),
 		newContentCmd(),
 		newReplayCmd(),
 	)

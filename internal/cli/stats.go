@@ -77,6 +77,11 @@ func printFlywheel(w io.Writer, s api.FlywheelStats) error {
 		{"time to resolve, p90", durationText(s.TimeToResolve.P90Seconds)},
 		{"human minutes", mins(s.HumanMinutes)},
 		{"human hours saved", hours(s.HumanHoursSaved)},
+		{"automated runs verified", strconv.FormatInt(s.VerifiedRuns, 10)},
+		{"automated runs ineffective", strconv.FormatInt(s.IneffectiveRuns, 10)},
+		{"automated runs failed", strconv.FormatInt(s.FailedRuns, 10)},
+		{"resolutions credited to automation", strconv.FormatInt(s.ResolvedByAutomation, 10)},
+		{"credit withheld (no verified run)", strconv.FormatInt(s.CreditWithheld, 10)},
 	})
 	if err != nil {
 		return err

@@ -191,7 +191,9 @@ func fireAndClear(t *testing.T, fw *flywheel, cond *condition, deadline time.Tim
 	if err := fw.admin.Do(ctx, "GET", "/api/v1/opsitems/"+item.ID+"/related", nil, &rel); err != nil {
 		t.Fatal(err)
 	}
-	host, _, _ := strings.Cut(cond.addr, ":")
+	// The target listens on loopback: its host reference keeps the port,
+	// which is what tells the host (see fleet.ResolveHost).
+	host := cond.addr
 	if len(rel.Resources) == 0 || rel.Resources[0] != (store.OpsItemResource{Type: "host", ID: host}) {
 		t.Errorf("OpsItem resources = %+v, want the target's host %s", rel.Resources, host)
 	}

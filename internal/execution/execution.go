@@ -41,11 +41,13 @@ type TargetResolver interface {
 	ResolveTargets(ctx context.Context, tx store.Tx, tenant string, sel runbook.TargetSpec) ([]Target, error)
 }
 
-// ResultRecorder hears how executions that an automation rule started
-// ended; the rule engine's circuit breaker counts them (*rule.Engine is
-// one). It is called in the transaction that records the end.
+// ResultRecorder hears how top-level executions that are not dry runs
+// ended — succeeded, ineffective, failed or timed out — whoever started
+// them; the rule engine's circuit breaker and escalation use them
+// (*rule.Engine is one). It is called in the transaction that records the
+// end, with the execution as it ends.
 type ResultRecorder interface {
-	RecordResult(ctx context.Context, tx store.Tx, tenant, rule string, succeeded bool) error
+	RecordResult(ctx context.Context, tx store.Tx, e store.Execution) error
 }
 
 // Options configure an Executor. Zero values take the defaults noted.

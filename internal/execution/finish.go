@@ -283,12 +283,12 @@ func (x *Executor) finish(ctx context.Context, tx store.Tx, s *state, status, er
 		map[string]any{"runbook": e.Runbook, "status": status, "error": clip(errMsg, 500)}); err != nil {
 		return err
 	}
-	// The rule that started it counts real outcomes only: not denials,
-	// cancellations or dry runs, nor a nested run (its parent reports).
-	if r := x.opts.Results; r != nil && e.Rule != "" && e.ParentID == "" && !e.DryRun &&
-		(status == runbook.StatusSucceeded || status == runbook.StatusFailed || status == runbook.StatusTimedOut) {
-		if err := r.RecordResult(ctx, tx, e.TenantID, e.Rule, status == runbook.StatusSucceeded); err != nil {
-			return fmt.Errorf("record result for rule %s: %w", e.Rule, err)
+	// Rules hear real outcomes only: not denials, cancellations or dry
+	// runs, nor a nested run (its parent reports).
+	if r := x.opts.Results; r != nil && e.ParentID == "" && !e.DryRun &&
+		(status == runbook.StatusSucceeded || status == runbook.StatusFailed || status == runbook.StatusTimedOut || status == runbook.StatusIneffective) {
+		if err := r.RecordResult(ctx, tx, *e); err != nil {
+			return fmt.Errorf("record result of %s (rule %q): %w", e.ID, e.Rule, err)
 		}
 	}
 	msg := fmt.Sprintf("Runbook %s %s (execution %s)", e.Runbook, status, e.ID)

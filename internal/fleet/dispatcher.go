@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -45,11 +46,11 @@ func (d *Dispatcher) Dispatch(ctx context.Context, target action.Target, cmd exe
 	s := d.Service
 	agentID, ok := AgentOfTarget(target.ID)
 	if !ok {
-		return exec.Result{}, fmt.Errorf("target %q is not an agent's host", target.ID)
+		return exec.Result{}, fmt.Errorf("%w: %q is not an agent's host", runbook.ErrTargetUnavailable, target.ID)
 	}
 	cred, err := s.st.AgentCredential(ctx, agentID)
 	if errors.Is(err, store.ErrNotFound) {
-		return exec.Result{}, fmt.Errorf("target %q: %w", target.ID, ErrAgentGone)
+		return exec.Result{}, fmt.Errorf("%w: %q: %w", runbook.ErrTargetUnavailable, target.ID, ErrAgentGone)
 	}
 	if err != nil {
 		return exec.Result{}, err
@@ -57,7 +58,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, target action.Target, cmd exe
 	tenant := cred.TenantID
 	if d.TenantOf != nil {
 		if t := d.TenantOf(ctx); t != "" && t != tenant {
-			return exec.Result{}, fmt.Errorf("target %q: %w", target.ID, ErrAgentGone)
+			return exec.Result{}, fmt.Errorf("%w: %q: %w", runbook.ErrTargetUnavailable, target.ID, ErrAgentGone)
 		}
 	}
 	actor := d.Actor
@@ -68,7 +69,9 @@ func (d *Dispatcher) Dispatch(ctx context.Context, target action.Target, cmd exe
 	var c store.AgentCommand
 	err = s.st.InTx(ctx, func(tx store.Tx) error {
 		var err error
-		if c, err = s.NewCommand(ctx, tx, tenant, agentID, spec, actor); err != nil {
+		if c, err = s.NewCommand(ctx, tx, tenant, agentID, spec, actor); errors.Is(err, ErrAgentGone) {
+			return fmt.Errorf("%w: %q: %w", runbook.ErrTargetUnavailable, target.ID, err)
+		} else if err != nil {
 			return err
 		}
 		_, err = audit.Append(ctx, tx, tenant, s.now(), audit.Entry{Actor: actor, Action: "command.create", Target: "command/" + c.ID,
@@ -86,8 +89,16 @@ func (d *Dispatcher) Dispatch(ctx context.Context, target action.Target, cmd exe
 			bg := context.WithoutCancel(ctx)
 			_ = s.st.InTx(bg, func(tx store.Tx) error { _, err := s.CancelCommand(bg, tx, tenant, c.ID); return err })
 			s.Queued(agentID)
+			if done.Status == store.CommandQueued {
+				// The agent never picked it up: the host, not the runbook.
+				return exec.Result{}, fmt.Errorf("%w: the agent of %q did not pick the command up: %w", runbook.ErrTargetUnavailable, target.ID, err)
+			}
 		}
 		return exec.Result{}, err
+	}
+	if done.Status == store.CommandLost || (done.Status != store.CommandSucceeded && done.StartedAt == nil && done.ExitCode == nil) {
+		r, err := resultOf(done)
+		return r, fmt.Errorf("%w: %w", runbook.ErrTargetUnavailable, err)
 	}
 	return resultOf(done)
 }

@@ -109,6 +109,15 @@ type Engine struct {
 	// earn automation credit (ResolvedBy). Nil counts every succeeded run
 	// as verified.
 	Verifies func(tenant, runbook string) bool
+	// Notify delivers a notification the engine raises itself, outside
+	// Apply's effects (an escalation when a run ends ineffective), in tx.
+	// Nil: escalations are not notified (they are still on the OpsItem).
+	Notify func(ctx context.Context, tx store.Tx, tenant, rule string, n Notification) error
+	// TargetGroup returns the target group a rule's run on OpsItem o with
+	// targets would run on (see TargetGroup), so that the breaker checked
+	// before the run is the one its result counts toward. Nil: the group
+	// of targets, else of o's resources.
+	TargetGroup func(ctx context.Context, tx store.Tx, tenant, runbook string, o *store.OpsItem, targets []string) (string, error)
 }
 
 func (en *Engine) now() time.Time {
@@ -141,7 +150,7 @@ func (en *Engine) OnEvent(ctx context.Context, tx store.Tx, tenant string, ev *e
 	if ev == nil || ev.Status != event.StatusFiring {
 		return nil, nil
 	}
-	return en.Apply(ctx, tx, tenant, ev, o)
+	return en.apply(ctx, tx, tenant, ev, o, decision)
 }
 
 // Apply evaluates the tenant's rules for ev on o and carries out every
@@ -162,6 +171,12 @@ func (en *Engine) OnEvent(ctx context.Context, tx store.Tx, tenant string, ev *e
 // cannot stall the pipeline. Time is the event's (ReceivedAt, else
 // OccurredAt), so replays decide the same.
 func (en *Engine) Apply(ctx context.Context, tx store.Tx, tenant string, ev *event.Event, o *store.OpsItem) ([]Effect, error) {
+	return en.apply(ctx, tx, tenant, ev, o, "")
+}
+
+// apply is Apply for an event the pipeline decided on (decision
+// "reopened": the OpsItem came back after it resolved).
+func (en *Engine) apply(ctx context.Context, tx store.Tx, tenant string, ev *event.Event, o *store.OpsItem, decision string) ([]Effect, error) {
 	if en.Rules == nil || o == nil || opsitem.IsClosed(o.Status) {
 		return nil, nil
 	}
@@ -169,7 +184,7 @@ func (en *Engine) Apply(ctx context.Context, tx store.Tx, tenant string, ev *eve
 	for _, err := range errs {
 		en.logger().Debug("rule condition failed", "tenant", tenant, "opsitem", o.ID, "err", err)
 	}
-	a := applier{en: en, tx: tx, tenant: tenant, ev: ev, o: o, at: eventTime(ev, en)}
+	a := applier{en: en, tx: tx, tenant: tenant, ev: ev, o: o, at: eventTime(ev, en), reopened: decision == "reopened"}
 	for _, m := range matches {
 		if err := a.apply(ctx, m); err != nil {
 			return a.effects, fmt.Errorf("rule %s: %w", m.Rule.Name, err)
@@ -200,6 +215,8 @@ type applier struct {
 	o       *store.OpsItem
 	at      time.Time
 	effects []Effect
+	// reopened: the event reopened the OpsItem (it came back).
+	reopened bool
 }
 
 func actor(r *Rule) string { return "rule:" + r.Name }
@@ -212,13 +229,29 @@ func (a *applier) apply(ctx context.Context, m Match) error {
 	if !r.Acts() {
 		return nil
 	}
-	if reason, err := a.guarded(ctx, r); err != nil || reason != "" {
-		if err != nil {
+	reason, cooling, err := a.guarded(ctx, r)
+	if err != nil {
+		return err
+	}
+	if reason != "" {
+		if err := a.record(ctx, r, Effect{Decision: DecisionLoopGuarded, Reason: reason, Runbook: r.Runbook, Mode: r.Mode}, a.reopened && cooling); err != nil {
 			return err
 		}
-		return a.record(ctx, r, Effect{Decision: DecisionLoopGuarded, Reason: reason, Runbook: r.Runbook, Mode: r.Mode}, false)
+		// The problem came back within the cool-down of a run: that run
+		// did not last, and nothing runs now. A person has to look.
+		if a.reopened && cooling && r.Runbook != "" {
+			if err := a.en.escalate(ctx, a.tx, a.tenant, r, a.o.ID, EscalateBlocked, "it came back within the cool-down of the rule's last run ("+reason+")", ""); err != nil {
+				return err
+			}
+			return a.reload(ctx)
+		}
+		return nil
 	}
-	st, err := a.tx.LockRuleState(ctx, a.tenant, r.Name, a.at)
+	group, err := a.group(ctx, r, m)
+	if err != nil {
+		return err
+	}
+	st, err := a.tx.LockRuleState(ctx, a.tenant, stateKey(r.Name, group), a.at)
 	if err != nil {
 		return err
 	}
@@ -235,7 +268,7 @@ func (a *applier) apply(ctx context.Context, m Match) error {
 
 	action, execID := "notify", ""
 	if r.Runbook != "" {
-		eff, err := a.runbook(ctx, r, m, st)
+		eff, err := a.runbook(ctx, r, m, group, st)
 		if err != nil {
 			return err
 		}
@@ -299,30 +332,69 @@ func (a *applier) classify(ctx context.Context, r *Rule) error {
 	return nil
 }
 
-// guarded returns why the loop guard stops r from acting, or "".
-func (a *applier) guarded(ctx context.Context, r *Rule) (string, error) {
+// guarded returns why the loop guard stops r from acting, or "", and
+// whether it is the cool-down after an earlier run.
+func (a *applier) guarded(ctx context.Context, r *Rule) (string, bool, error) {
 	if a.ev != nil && a.ev.Labels[LabelExecutionRule] == r.Name {
-		return "the event comes from an execution this rule started (label " + LabelExecutionRule + ")", nil
+		return "the event comes from an execution this rule started (label " + LabelExecutionRule + ")", false, nil
 	}
 	if r.Cooldown <= 0 {
-		return "", nil
+		return "", false, nil
 	}
 	last, err := a.tx.LastRuleRun(ctx, a.tenant, r.Name, a.o.ID)
 	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	if a.at.Sub(last.At) < r.Cooldown {
+		return fmt.Sprintf("acted on this OpsItem at %s (cool-down %s)", last.At.Format(time.RFC3339), r.Cooldown), true, nil
+	}
+	return "", false, nil
+}
+
+// reload reads the OpsItem again after an escalation changed it in the
+// store, so the caller's copy (which the pipeline may store) has it.
+func (a *applier) reload(ctx context.Context) error {
+	o, err := a.tx.GetOpsItem(ctx, a.tenant, a.o.ID)
+	if err != nil {
+		return err
+	}
+	*a.o = o
+	return nil
+}
+
+// group is the target group r's run for m would run on.
+func (a *applier) group(ctx context.Context, r *Rule, m Match) (string, error) {
+	if r.Runbook == "" {
 		return "", nil
 	}
+	if a.en.TargetGroup != nil {
+		return a.en.TargetGroup(ctx, a.tx, a.tenant, r.Runbook, a.o, m.Targets)
+	}
+	if len(m.Targets) > 0 {
+		return TargetGroup(m.Targets), nil
+	}
+	return OpsItemGroup(ctx, a.tx, a.tenant, a.o.ID)
+}
+
+// OpsItemGroup is the target group of an OpsItem's resources, as they are.
+func OpsItemGroup(ctx context.Context, tx store.Tx, tenant, opsItemID string) (string, error) {
+	rs, err := tx.ListOpsItemResources(ctx, tenant, opsItemID)
 	if err != nil {
 		return "", err
 	}
-	if a.at.Sub(last.At) < r.Cooldown {
-		return fmt.Sprintf("acted on this OpsItem at %s (cool-down %s)", last.At.Format(time.RFC3339), r.Cooldown), nil
+	ids := make([]string, len(rs))
+	for i, res := range rs {
+		ids[i] = res.ID
 	}
-	return "", nil
+	return TargetGroup(ids), nil
 }
 
 // runbook starts, suggests or declines the rule's runbook, and records
 // the decision.
-func (a *applier) runbook(ctx context.Context, r *Rule, m Match, st store.RuleState) (Effect, error) {
+func (a *applier) runbook(ctx context.Context, r *Rule, m Match, group string, st store.RuleState) (Effect, error) {
 	eff := Effect{Runbook: r.Runbook, Mode: r.Mode, Parameters: m.Parameters, Targets: m.Targets}
 	if len(m.Errors) > 0 {
 		// The rule's expressions failed on this event: its inputs would be
@@ -345,6 +417,12 @@ func (a *applier) runbook(ctx context.Context, r *Rule, m Match, st store.RuleSt
 		if err := a.record(ctx, r, eff, true); err != nil {
 			return eff, err
 		}
+		if err := a.en.escalate(ctx, a.tx, a.tenant, r, a.o.ID, EscalateBlocked, "the rule's circuit breaker is open: "+eff.Reason, ""); err != nil {
+			return eff, err
+		}
+		if err := a.reload(ctx); err != nil {
+			return eff, err
+		}
 	default:
 		eff.Decision = DecisionRan
 	}
@@ -362,7 +440,7 @@ func (a *applier) runbook(ctx context.Context, r *Rule, m Match, st store.RuleSt
 		if err := a.record(ctx, r, eff, true); err != nil {
 			return eff, err
 		}
-		return eff, a.en.countResult(ctx, a.tx, a.tenant, r, st, false, a.at)
+		return eff, a.en.countResult(ctx, a.tx, a.tenant, r, group, st, false, a.at)
 	}
 	eff.ExecutionID = id
 	if eff.Decision == DecisionBreakerOpen {

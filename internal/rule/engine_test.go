@@ -2,6 +2,7 @@ package rule_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -132,7 +133,22 @@ func (h *harness) on(tenant string, ev *event.Event, o *store.OpsItem) []rule.Ef
 
 func (h *harness) result(tenant, name string, ok bool) {
 	h.t.Helper()
-	h.tx(func(tx store.Tx) error { return h.en.RecordResult(context.Background(), tx, tenant, name, ok) })
+	status := runbook.StatusFailed
+	if ok {
+		status = runbook.StatusSucceeded
+	}
+	h.record(store.Execution{ID: "ex_r", TenantID: tenant, Rule: name, Runbook: "disk-cleanup", Status: status,
+		Targets: json.RawMessage(`[{"id":"web-1"},{"id":"i-1"}]`)})
+}
+
+// itemGroup is the target group of the harness's OpsItems (their
+// resources): a rule's breaker for them is kept as "<rule>@"+itemGroup.
+const itemGroup = "i-1,web-1"
+
+// record reports how e ended to the engine.
+func (h *harness) record(e store.Execution) {
+	h.t.Helper()
+	h.tx(func(tx store.Tx) error { return h.en.RecordResult(context.Background(), tx, e) })
 }
 
 func decisions(effs []rule.Effect) []string {
@@ -305,22 +321,22 @@ func testCircuitBreaker(t *testing.T, open opener) {
 	o := h.opsItem("acme", "oi_1")
 	wantDecisions(t, h.on("acme", h.fire(nil), &o), "disk-cleanup:ran")
 	h.result("acme", "disk-cleanup", false)
-	if st, err := h.st.GetRuleState(ctx, "acme", "disk-cleanup"); err != nil || st.Failures != 1 || st.BreakerOpen() {
+	if st, err := h.st.GetRuleState(ctx, "acme", "disk-cleanup@"+itemGroup); err != nil || st.Failures != 1 || st.BreakerOpen() {
 		t.Fatalf("after one failure: %+v, %v", st, err)
 	}
 	h.now = h.now.Add(time.Minute)
 	h.result("acme", "disk-cleanup", false)
-	st, err := h.st.GetRuleState(ctx, "acme", "disk-cleanup")
+	st, err := h.st.GetRuleState(ctx, "acme", "disk-cleanup@"+itemGroup)
 	if err != nil || st.Failures != 2 || !st.BreakerOpen() || st.BreakerOpsItemID == "" {
 		t.Fatalf("after two failures: %+v, %v", st, err)
 	}
 	b, err := h.st.GetOpsItem(ctx, "acme", st.BreakerOpsItemID)
-	if err != nil || b.Title != "Automation rule disk-cleanup disabled after 2 failures" || b.Status != "open" ||
+	if err != nil || b.Title != "Automation rule disk-cleanup disabled for i-1,web-1 after 2 failures" || b.Status != "open" ||
 		b.Category != "operations" || b.Severity != "high" {
 		t.Fatalf("breaker OpsItem = %+v, %v", b, err)
 	}
 	// Another tenant's breaker is its own.
-	if _, err := h.st.GetRuleState(ctx, "globex", "disk-cleanup"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := h.st.GetRuleState(ctx, "globex", "disk-cleanup@"+itemGroup); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("globex state: %v", err)
 	}
 
@@ -331,9 +347,15 @@ func testCircuitBreaker(t *testing.T, open opener) {
 	if n := len(h.starter.reqs); n != 2 || h.starter.reqs[1].Mode != runbook.ModeSuggest {
 		t.Errorf("while the breaker is open: %+v, want the run suggested", h.starter.reqs[1:])
 	}
-	if tl := h.timeline("acme", "oi_2"); len(tl) != 1 || !strings.HasPrefix(tl[0], "rule: rule disk-cleanup matched but is breaker-open: its circuit breaker opened at") ||
-		!strings.HasSuffix(tl[0], "after 2 failed runs (OpsItem "+b.ID+")") {
+	// ... and, blocked, the OpsItem is escalated for a person.
+	if tl := h.timeline("acme", "oi_2"); len(tl) != 2 || !strings.HasPrefix(tl[0], "rule: rule disk-cleanup matched but is breaker-open: its circuit breaker opened at") ||
+		!strings.HasSuffix(tl[0], "after 2 failed runs (OpsItem "+b.ID+")") ||
+		!strings.HasPrefix(tl[1], "escalated: needs a person: rule disk-cleanup's automation was blocked: the rule's circuit breaker is open") ||
+		!strings.HasSuffix(tl[1], "severity high → critical") {
 		t.Errorf("timeline = %q", tl)
+	}
+	if o2.Severity != "critical" || !strings.Contains(string(o2.OperationalData), `"needs_human":{`) {
+		t.Errorf("blocked OpsItem: severity %s, data %s", o2.Severity, o2.OperationalData)
 	}
 	// A further failure (an approved run) neither reopens nor duplicates.
 	h.result("acme", "disk-cleanup", false)
@@ -346,7 +368,7 @@ func testCircuitBreaker(t *testing.T, open opener) {
 	// the rate limit).
 	h.now = h.now.Add(time.Hour)
 	h.result("acme", "disk-cleanup", true)
-	if st, _ := h.st.GetRuleState(ctx, "acme", "disk-cleanup"); st.Failures != 0 || st.BreakerOpen() {
+	if st, _ := h.st.GetRuleState(ctx, "acme", "disk-cleanup@"+itemGroup); st.Failures != 0 || st.BreakerOpen() {
 		t.Errorf("after a success: %+v", st)
 	}
 	if b, _ := h.st.GetOpsItem(ctx, "acme", b.ID); b.Status != "resolved" || b.ResolvedBy != "automation:rule:disk-cleanup" {
@@ -358,11 +380,17 @@ func testCircuitBreaker(t *testing.T, open opener) {
 	// A person resets it too.
 	h.result("acme", "disk-cleanup", false)
 	h.result("acme", "disk-cleanup", false)
-	h.tx(func(tx store.Tx) error { return h.en.ResetBreaker(ctx, tx, "acme", "disk-cleanup", "token:tok_1") })
-	if st, _ := h.st.GetRuleState(ctx, "acme", "disk-cleanup"); st.Failures != 0 || st.BreakerOpen() {
+	h.tx(func(tx store.Tx) error {
+		_, err := h.en.ResetBreaker(ctx, tx, "acme", "disk-cleanup", "", "token:tok_1")
+		return err
+	})
+	if st, _ := h.st.GetRuleState(ctx, "acme", "disk-cleanup@"+itemGroup); st.Failures != 0 || st.BreakerOpen() {
 		t.Errorf("after reset: %+v", st)
 	}
-	h.tx(func(tx store.Tx) error { return h.en.ResetBreaker(ctx, tx, "acme", "never-ran", "token:tok_1") })
+	h.tx(func(tx store.Tx) error {
+		_, err := h.en.ResetBreaker(ctx, tx, "acme", "never-ran", "", "token:tok_1")
+		return err
+	})
 
 	var breaker []string
 	for _, a := range h.auditActions("acme") {
@@ -449,9 +477,9 @@ spec:
 	if tl := h.timeline("acme", "oi_3"); len(tl) != 1 || !strings.HasPrefix(tl[0], "rule: rule bad-param could not start runbook restart-service: rule bad-param: spec.then.parameters.unit: no such key: unit") {
 		t.Errorf("timeline = %q", tl)
 	}
-	if _, err := h.st.GetRuleState(ctx, "acme", "bad-param"); err != nil {
+	if _, err := h.st.GetRuleState(ctx, "acme", "bad-param@"+itemGroup); err != nil {
 		t.Errorf("state: %v", err)
-	} else if st, _ := h.st.GetRuleState(ctx, "acme", "bad-param"); st.Failures != 0 {
+	} else if st, _ := h.st.GetRuleState(ctx, "acme", "bad-param@"+itemGroup); st.Failures != 0 {
 		t.Errorf("a parameter error counted as a failed run: %+v", st)
 	}
 
@@ -461,7 +489,7 @@ spec:
 	o4 := h.opsItem("acme", "oi_4")
 	effs = h.on("acme", h.fire(map[string]string{"alertname": "Compromised"}), &o4)
 	wantDecisions(t, effs, "approve-isolate:failed")
-	if st, _ := h.st.GetRuleState(ctx, "acme", "approve-isolate"); !st.BreakerOpen() {
+	if st, _ := h.st.GetRuleState(ctx, "acme", "approve-isolate@i-1"); !st.BreakerOpen() {
 		t.Errorf("breaker after a refused start: %+v", st)
 	}
 	// The breaker stops auto runs only: an approval-mode rule still asks.

@@ -37,6 +37,7 @@ type Rule struct {
 	CircuitBreaker CircuitBreaker
 	Cooldown       time.Duration
 	Stop           bool
+	Escalate       Escalate
 
 	c     *compiled
 	tests []TestSpec
@@ -85,7 +86,7 @@ func Compile(items []content.Item) (*Rules, error) {
 			Priority: spec.Priority, When: spec.When, Runbook: t.Runbook, Mode: t.Mode,
 			Parameters: maps.Clone(t.Parameters), Targets: t.Targets, Set: t.Set, Notify: notify, Suppress: t.Suppress,
 			RateLimit: spec.RateLimit, CircuitBreaker: spec.CircuitBreaker, Cooldown: spec.Cooldown, Stop: spec.Stop,
-			c: c, tests: spec.Tests,
+			Escalate: spec.Escalate, c: c, tests: spec.Tests,
 		})
 	}
 	if len(errs) > 0 {

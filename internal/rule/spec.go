@@ -42,6 +42,10 @@ type Spec struct {
 	// Stop ends evaluation at this rule when it matches: lower rules are
 	// not tried.
 	Stop bool `yaml:"stop"`
+	// Escalate says what happens when automation is not enough: the rule's
+	// run was ineffective (its verify failed), or the rule was blocked (by
+	// its cool-down or breaker) on an OpsItem that came back.
+	Escalate Escalate `yaml:"escalate"`
 	// Tests are offline checks (`flywheel content test`): an event and an
 	// OpsItem in, whether the rule matches among all the rules, and what it
 	// would pass the runbook.
@@ -74,6 +78,16 @@ type Then struct {
 type SetFields struct {
 	Category string `yaml:"category"`
 	Severity string `yaml:"severity"`
+}
+
+// Escalate is what a rule does when its automation is not enough.
+type Escalate struct {
+	// Severity the OpsItem is raised to (default critical); "none" keeps
+	// it as it is.
+	Severity string `yaml:"severity"`
+	// Channel is notified (default: then.notify.channel; none: no
+	// notification).
+	Channel string `yaml:"channel"`
 }
 
 // Notify is a notification request.
@@ -242,6 +256,12 @@ func compileSpec(s *Spec) (*compiled, error) {
 	}
 	if s.CircuitBreaker.Failures < 1 {
 		fail("circuit_breaker.failures", fmt.Errorf("%d: at least 1 (every automated action is bounded; raise it instead of turning the breaker off)", s.CircuitBreaker.Failures))
+	}
+	if sev := s.Escalate.Severity; sev != "" && sev != "none" && !event.Severity(sev).Valid() {
+		fail("escalate.severity", fmt.Errorf("%q is not none or one of %s", sev, strings.Join(opsitem.Severities, ", ")))
+	}
+	if ch := s.Escalate.Channel; ch != "" && !validName(ch) {
+		fail("escalate.channel", fmt.Errorf("%q is not a channel name (letters, digits, '.', '_', '-')", ch))
 	}
 	if s.Cooldown < 0 || (s.Cooldown > 0 && s.Cooldown < minDuration) {
 		fail("cooldown", fmt.Errorf("%s is not 0 or at least %s", s.Cooldown, minDuration))

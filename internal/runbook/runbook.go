@@ -57,6 +57,12 @@ type Starter interface {
 // why) instead of a failed run, and the circuit breaker does not count it.
 var ErrNoTarget = errors.New("no target to run on")
 
+// ErrTargetUnavailable is wrapped by the error of an I/O step on a target
+// that could not be reached: no agent runs on it, its agent is gone or
+// revoked, or it never picked the command up. The failure is the
+// target's, not the runbook's: a rule's circuit breaker does not count it.
+var ErrTargetUnavailable = errors.New("target unavailable")
+
 // NeedsAgent reports whether the runbook runs commands on hosts (an exec
 // step), which only a host with an agent can do.
 func (rb *Runbook) NeedsAgent() bool {

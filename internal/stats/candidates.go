@@ -51,7 +51,7 @@ func Candidates(ctx context.Context, st store.Reader, tenant string, from, to ti
 	if err := CheckPeriod(from, to); err != nil {
 		return nil, err
 	}
-	items, err := loadItems(ctx, st, tenant, from, to, nil)
+	items, err := loadItems(ctx, st, tenant, from, to, nil, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,11 @@ const MaxPeriod = 400 * 24 * time.Hour
 // a person, as the runbook declares (estimate_minutes); 0 when unknown.
 type Estimator func(tenant, runbook string) int
 
+// Verifier reports whether a tenant's runbook declares `verify`, so that
+// a run of it that succeeded proved its effect; nil counts every succeeded
+// run as verified.
+type Verifier func(tenant, runbook string) bool
+
 // Resolution classes of an OpsItem, from its resolved_by.
 const (
 	ByAutomation = "automation" // resolved_by "automation:…" (a rule's runbook fixed it)
@@ -89,6 +94,17 @@ type Outcomes struct {
 	CreditedFromHistory  int64 `json:"credited_from_history"`
 	CreditedFromEstimate int64 `json:"credited_from_estimate"`
 	Uncredited           int64 `json:"uncredited"`
+	// VerifiedRuns counts the runs rules started on these OpsItems that
+	// succeeded and proved their effect (their runbook's verify held);
+	// IneffectiveRuns those whose verify found the problem not fixed;
+	// FailedRuns those that failed or timed out.
+	VerifiedRuns    int64 `json:"verified_runs"`
+	IneffectiveRuns int64 `json:"ineffective_runs"`
+	FailedRuns      int64 `json:"failed_runs"`
+	// CreditWithheld counts resolutions a rule was named for
+	// (automation:rule:…) without a verified run of it on the OpsItem:
+	// counted as resolved by the pipeline, with no hours saved.
+	CreditWithheld int64 `json:"credit_withheld"`
 }
 
 // Area is one of the nine areas' outcomes.
@@ -145,11 +161,14 @@ type item struct {
 	human     int64 // seconds in a person's hands, settled at to
 	estimate  int   // minutes: the estimate of the runbook a rule ran on it
 	byRunbook []store.OpsItemRunbook
+	// Runs rules started on it: verified, ineffective, failed.
+	verified, ineffective, failed int64
 }
 
 // Compute returns the flywheel metrics of a tenant's period [from, to);
-// est may be nil (no runbook estimates).
-func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.Time, est Estimator) (Flywheel, error) {
+// est may be nil (no runbook estimates), ver nil (every succeeded run
+// counts as verified).
+func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.Time, est Estimator, ver Verifier) (Flywheel, error) {
 	if err := CheckPeriod(from, to); err != nil {
 		return Flywheel{}, err
 	}
@@ -184,7 +203,7 @@ func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.
 	if from.Before(histFrom) {
 		histFrom = from
 	}
-	items, err := loadItems(ctx, st, tenant, histFrom, to, est)
+	items, err := loadItems(ctx, st, tenant, histFrom, to, est, ver)
 	if err != nil {
 		return f, err
 	}
@@ -198,17 +217,30 @@ func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.
 			a = &Outcomes{}
 			areas[o.Category] = a
 		}
-		if !o.CreatedAt.Before(from) && o.CreatedAt.Before(to) {
+		created := !o.CreatedAt.Before(from) && o.CreatedAt.Before(to)
+		if created {
 			a.Opened++
 			f.Series[int(o.CreatedAt.Sub(from)/step)].Opened++
 		}
-		if o.ResolvedAt == nil || o.ResolvedAt.Before(from) || !o.ResolvedAt.Before(to) {
+		resolved := o.ResolvedAt != nil && !o.ResolvedAt.Before(from) && o.ResolvedAt.Before(to)
+		if created || resolved {
+			a.VerifiedRuns += it.verified
+			a.IneffectiveRuns += it.ineffective
+			a.FailedRuns += it.failed
+		}
+		if !resolved {
 			continue
 		}
 		a.Resolved++
 		ttr[o.Category] = append(ttr[o.Category], int64(o.ResolvedAt.Sub(o.CreatedAt)/time.Second))
 		a.HumanMinutes += float64(it.human) / 60
-		switch ResolvedBy(o.ResolvedBy) {
+		by := ResolvedBy(o.ResolvedBy)
+		if by == ByAutomation && strings.HasPrefix(o.ResolvedBy, "automation:rule:") && it.verified == 0 {
+			// Credit only follows a verified run.
+			a.CreditWithheld++
+			by = ByPipeline
+		}
+		switch by {
 		case ByAutomation:
 			a.ResolvedByAutomation++
 			if m, ok := medians[Signature(o.Category, o.Title)]; ok {
@@ -245,7 +277,7 @@ func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.
 // loadItems reads the OpsItems created or resolved in [from, to) with
 // their signature, settled in-hands time and, for automated resolutions,
 // the estimate of the runbook a rule ran on them.
-func loadItems(ctx context.Context, st store.Reader, tenant string, from, to time.Time, est Estimator) ([]item, error) {
+func loadItems(ctx context.Context, st store.Reader, tenant string, from, to time.Time, est Estimator, ver Verifier) ([]item, error) {
 	var items []item
 	err := st.ScanOpsItemsActive(ctx, tenant, from, to, func(o store.OpsItem) error {
 		items = append(items, item{o: o, human: o.HumanSecondsAt(to)})
@@ -265,12 +297,22 @@ func loadItems(ctx context.Context, st store.Reader, tenant string, from, to tim
 	for i := range items {
 		it := &items[i]
 		it.byRunbook = byID[it.o.ID]
-		if est == nil || ResolvedBy(it.o.ResolvedBy) != ByAutomation {
-			continue
-		}
 		for _, r := range it.byRunbook {
-			if r.Rule != "" && !r.DryRun && r.Status == "succeeded" {
-				it.estimate = max(it.estimate, est(tenant, r.Runbook))
+			if r.Rule == "" || r.DryRun {
+				continue
+			}
+			switch r.Status {
+			case runbook.StatusSucceeded:
+				if ver == nil || ver(tenant, r.Runbook) {
+					it.verified++
+					if est != nil && ResolvedBy(it.o.ResolvedBy) == ByAutomation {
+						it.estimate = max(it.estimate, est(tenant, r.Runbook))
+					}
+				}
+			case runbook.StatusIneffective:
+				it.ineffective++
+			case runbook.StatusFailed, runbook.StatusTimedOut:
+				it.failed++
 			}
 		}
 	}
@@ -306,6 +348,10 @@ func (o *Outcomes) add(x Outcomes) {
 	o.CreditedFromHistory += x.CreditedFromHistory
 	o.CreditedFromEstimate += x.CreditedFromEstimate
 	o.Uncredited += x.Uncredited
+	o.VerifiedRuns += x.VerifiedRuns
+	o.IneffectiveRuns += x.IneffectiveRuns
+	o.FailedRuns += x.FailedRuns
+	o.CreditWithheld += x.CreditWithheld
 }
 
 // finish fills in the share and the time-to-resolve distribution.
@@ -345,6 +391,18 @@ func categoryTitle(c string) string {
 		return t
 	}
 	return c
+}
+
+// LibraryVerifier reads from a runbook library which runbooks declare
+// verify; nil without one.
+func LibraryVerifier(lib *runbook.Library) Verifier {
+	if lib == nil {
+		return nil
+	}
+	return func(tenant, name string) bool {
+		rb, ok := lib.Get(tenant, name)
+		return ok && rb.Verify != nil
+	}
 }
 
 // LibraryEstimator reads estimates from a runbook library; nil without one.

@@ -55,6 +55,7 @@ type seed struct {
 	created, resolved   time.Duration // from the period's start; resolved 0: open
 	human               int64
 	ruleRunbook         string // a runbook a rule ran on it, successfully
+	ruleStatus          string // how that run ended, when not succeeded
 }
 
 var day = time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
@@ -82,7 +83,11 @@ func seedStore(t *testing.T, tenant string, items []seed) store.Store {
 				return err
 			}
 			if s.ruleRunbook != "" {
-				x := store.Execution{ID: store.NewID("ex", at), TenantID: tenant, Runbook: s.ruleRunbook, Status: "succeeded", OpsItemID: o.ID,
+				status := s.ruleStatus
+				if status == "" {
+					status = "succeeded"
+				}
+				x := store.Execution{ID: store.NewID("ex", at.Add(time.Duration(i))), TenantID: tenant, Runbook: s.ruleRunbook, Status: status, OpsItemID: o.ID,
 					Rule: "r-" + s.ruleRunbook, StartedBy: "rule:r-" + s.ruleRunbook, CreatedAt: at, UpdatedAt: at}
 				if err := tx.CreateExecution(ctx, x); err != nil {
 					return err
@@ -105,9 +110,9 @@ func seedStore(t *testing.T, tenant string, items []seed) store.Store {
 var daySeeds = []seed{
 	{title: "Disk almost full on web-01", category: "monitoring", by: "token:tok_1", created: -10 * 24 * time.Hour, resolved: -10*24*time.Hour + time.Hour, human: 600},
 	{title: "Disk almost full on web-02", category: "monitoring", by: "token:tok_1", created: -5 * 24 * time.Hour, resolved: -5*24*time.Hour + time.Hour, human: 1200},
-	{title: "Disk almost full on web-07", category: "monitoring", by: "automation:rule:disk-cleanup", created: 2 * time.Hour, resolved: 2*time.Hour + 10*time.Minute},
+	{title: "Disk almost full on web-07", category: "monitoring", by: "automation:rule:disk-cleanup", created: 2 * time.Hour, resolved: 2*time.Hour + 10*time.Minute, ruleRunbook: "disk-cleanup"},
 	{title: "GuardDuty: i-0abc123 talks to a C2 server", category: "security", by: "automation:rule:r-isolate", created: 3 * time.Hour, resolved: 3*time.Hour + 30*time.Minute, ruleRunbook: "isolate-ec2-instance"},
-	{title: "Certificate expires", category: "monitoring", by: "automation:rule:renew", created: 4 * time.Hour, resolved: 4*time.Hour + time.Minute},
+	{title: "Certificate expires", category: "monitoring", by: "automation:rule:renew", created: 4 * time.Hour, resolved: 4*time.Hour + time.Minute, ruleRunbook: "renew-cert"},
 	{title: "Replication lag on db-2", category: "service", by: "token:tok_2", created: 5 * time.Hour, resolved: 6 * time.Hour, human: 1800},
 	{title: "CPU high on api-4", category: "monitoring", by: "system:pipeline", created: 7 * time.Hour, resolved: 7*time.Hour + 2*time.Minute},
 	{title: "Backup failed on db-2", category: "backup", created: 8 * time.Hour},
@@ -122,7 +127,7 @@ func TestCompute(t *testing.T) {
 		}
 		return 0
 	}
-	f, err := Compute(context.Background(), st, "acme", day, day.Add(24*time.Hour), est)
+	f, err := Compute(context.Background(), st, "acme", day, day.Add(24*time.Hour), est, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,13 +186,49 @@ func TestCompute(t *testing.T) {
 	}
 
 	// Without estimates the isolation is uncredited.
-	f, err = Compute(context.Background(), st, "acme", day, day.Add(24*time.Hour), nil)
+	f, err = Compute(context.Background(), st, "acme", day, day.Add(24*time.Hour), nil, nil)
 	if err != nil || f.Uncredited != 2 || f.CreditedFromEstimate != 0 {
 		t.Errorf("without estimates: uncredited %d, from estimate %d, %v", f.Uncredited, f.CreditedFromEstimate, err)
 	}
 	for _, bad := range [][2]time.Time{{day, day}, {day, day.Add(-time.Hour)}, {day, day.Add(MaxPeriod + time.Hour)}} {
-		if _, err := Compute(context.Background(), st, "acme", bad[0], bad[1], nil); err == nil {
+		if _, err := Compute(context.Background(), st, "acme", bad[0], bad[1], nil, nil); err == nil {
 			t.Errorf("period %s – %s: no error", bad[0], bad[1])
 		}
+	}
+}
+
+// TestIneffectiveRunEarnsNoCredit: a cleanup that ran but did not fix the
+// disk (ineffective), then a person freed it, is no automated resolution
+// and saves no hours; a resolution naming a rule without a verified run of
+// it is withheld; runs of a runbook without verify are not verified. The
+// figures count verified, ineffective and failed runs.
+func TestIneffectiveRunEarnsNoCredit(t *testing.T) {
+	t.Parallel()
+	st := seedStore(t, "acme", []seed{
+		{title: "Disk almost full on web-01", category: "monitoring", by: "token:tok_1", created: -3 * 24 * time.Hour, resolved: -3*24*time.Hour + time.Hour, human: 900},
+		// Ineffective, then the alert cleared once a person removed the file.
+		{title: "Disk almost full on web-02", category: "monitoring", by: "system:pipeline", created: time.Hour, resolved: 2 * time.Hour, ruleRunbook: "disk-cleanup", ruleStatus: "ineffective"},
+		// Named for the rule, but its only run was ineffective.
+		{title: "Disk almost full on web-03", category: "monitoring", by: "automation:rule:disk-cleanup", created: 3 * time.Hour, resolved: 4 * time.Hour, ruleRunbook: "disk-cleanup", ruleStatus: "ineffective"},
+		// Verified: credited from history (15 min).
+		{title: "Disk almost full on web-04", category: "monitoring", by: "automation:rule:disk-cleanup", created: 5 * time.Hour, resolved: 6 * time.Hour, ruleRunbook: "disk-cleanup"},
+		// Succeeded, but its runbook has no verify: not verified, no credit.
+		{title: "Service down on api-1", category: "service", by: "automation:rule:restart", created: 7 * time.Hour, resolved: 8 * time.Hour, ruleRunbook: "restart-unverified"},
+		{title: "Service down on api-2", category: "service", created: 9 * time.Hour, ruleRunbook: "restart-unverified", ruleStatus: "failed"},
+	})
+	ver := func(_, rb string) bool { return rb == "disk-cleanup" }
+	f, err := Compute(context.Background(), st, "acme", day, day.Add(24*time.Hour), func(string, string) int { return 20 }, ver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := f.Outcomes
+	if o.ResolvedByAutomation != 1 || o.CreditWithheld != 2 || o.ResolvedByPipeline != 3 || o.Resolved != 4 {
+		t.Errorf("resolutions: automation %d, withheld %d, pipeline %d of %d; want 1, 2, 3 of 4", o.ResolvedByAutomation, o.CreditWithheld, o.ResolvedByPipeline, o.Resolved)
+	}
+	if math.Abs(o.HumanHoursSaved-0.25) > 1e-9 || o.CreditedFromHistory != 1 || o.CreditedFromEstimate != 0 {
+		t.Errorf("hours saved %v (history %d, estimate %d), want 0.25 from the one verified cleanup", o.HumanHoursSaved, o.CreditedFromHistory, o.CreditedFromEstimate)
+	}
+	if o.VerifiedRuns != 1 || o.IneffectiveRuns != 2 || o.FailedRuns != 1 || math.Abs(o.AutomationShare-0.25) > 1e-9 {
+		t.Errorf("runs: verified %d, ineffective %d, failed %d, share %v; want 1, 2, 1, 0.25", o.VerifiedRuns, o.IneffectiveRuns, o.FailedRuns, o.AutomationShare)
 	}
 }

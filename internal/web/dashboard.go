@@ -89,7 +89,7 @@ func (h *Handler) dashboard(rq *request) (any, error) {
 		return nil, err
 	}
 	d := dashboardData{Periods: opts, Period: key}
-	f, err := stats.Compute(rq.ctx, h.st, rq.tenantID(), from, to, h.estimator())
+	f, err := stats.Compute(rq.ctx, h.st, rq.tenantID(), from, to, h.estimator(), h.verifier())
 	if err != nil {
 		return nil, fmt.Errorf("flywheel stats: %w", err)
 	}
@@ -106,6 +106,13 @@ func (h *Handler) estimator() stats.Estimator {
 		return nil
 	}
 	return stats.LibraryEstimator(h.rb.Runbooks())
+}
+
+func (h *Handler) verifier() stats.Verifier {
+	if h.rb == nil {
+		return nil
+	}
+	return stats.LibraryVerifier(h.rb.Runbooks())
 }
 
 func stepLabel(d time.Duration) string {

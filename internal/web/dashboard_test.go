@@ -45,6 +45,18 @@ func seedFlywheel(t *testing.T, e *env) {
 			if err := tx.CreateOpsItem(ctx, o); err != nil {
 				return err
 			}
+			if by == "automation:rule:disk-cleanup" || i == 6 {
+				// The rule's run: verified where it resolved the OpsItem,
+				// ineffective on one the pipeline resolved.
+				status := "succeeded"
+				if i == 6 {
+					status = "ineffective"
+				}
+				if err := tx.CreateExecution(ctx, store.Execution{ID: store.NewID("ex", created), TenantID: tenant, Runbook: "disk-cleanup", Status: status,
+					OpsItemID: o.ID, Rule: "disk-cleanup", StartedBy: "rule:disk-cleanup", CreatedAt: created, UpdatedAt: resolved}); err != nil {
+					return err
+				}
+			}
 			if err := tx.AddNoise(ctx, store.NoiseBucket{TenantID: tenant, Minute: created.Truncate(time.Minute), Received: int64(10 + i), Opened: 1,
 				Suppressed: map[string]int64{"silence": 2}}); err != nil {
 				return err
@@ -92,6 +104,7 @@ func TestDashboardMatchesAPI(t *testing.T) {
 			"received": float64(st.Received), "noise-reduction": st.NoiseReduction, "opened": float64(st.Opened),
 			"automation-share": st.AutomationShare, "ttr-median": float64(st.TimeToResolve.MedianSeconds),
 			"human-minutes": st.HumanMinutes, "hours-saved": st.HumanHoursSaved,
+			"verified-runs": float64(st.VerifiedRuns), "credited": float64(st.ResolvedByAutomation),
 		}
 		got := map[string]float64{}
 		for _, f := range figureRE.FindAllStringSubmatch(page.body, -1) {
@@ -101,6 +114,15 @@ func TestDashboardMatchesAPI(t *testing.T) {
 			got["ttr-p90"] = parseFloat(t, p[1])
 		}
 		want["ttr-p90"] = float64(st.TimeToResolve.P90Seconds)
+		for _, sub := range []struct {
+			id string
+			v  int64
+		}{{"ineffective-runs", st.IneffectiveRuns}, {"credit-withheld", st.CreditWithheld}} {
+			if m := regexp.MustCompile(`<data id="fig-` + sub.id + `" value="([^"]*)">`).FindStringSubmatch(page.body); m != nil {
+				got[sub.id] = parseFloat(t, m[1])
+			}
+			want[sub.id] = float64(sub.v)
+		}
 		for k, w := range want {
 			if g, ok := got[k]; !ok || g != w {
 				t.Errorf("%s: page %s = %v (shown: %v), API %v", period, k, g, ok, w)
@@ -122,7 +144,8 @@ func TestDashboardMatchesAPI(t *testing.T) {
 				}
 			}
 		}
-		if period == "30d" && (st.Received == 0 || st.ResolvedByAutomation == 0 || st.HumanMinutes == 0 || st.HumanHoursSaved == 0) {
+		if period == "30d" && (st.Received == 0 || st.ResolvedByAutomation == 0 || st.HumanMinutes == 0 || st.HumanHoursSaved == 0 ||
+			st.VerifiedRuns == 0 || st.IneffectiveRuns != 1) {
 			t.Errorf("30d: the seed should give every figure a value: %+v", st.Outcomes)
 		}
 	}

@@ -29,6 +29,7 @@ var _ Runbooks = (*execution.Executor)(nil)
 
 func (h *Handler) runbookRoutes() {
 	h.page("GET /runbooks", "runbooks", h.runbooks)
+	h.action("POST /rules/{name}/breaker/reset", store.RoleOperator, h.resetBreaker)
 	h.page("GET /runbooks/{name}", "runbook", h.runbook)
 	h.action("POST /runbooks/{name}/run", store.RoleOperator, h.runRunbook)
 	h.livePage("GET /executions", "executions", h.executions, "list")
@@ -46,12 +47,24 @@ func (h *Handler) runbooks(rq *request) (any, error) {
 	if h.rb == nil {
 		return nil, errNoRunbooks
 	}
-	var out []runbook.Summary
+	d := &runbooksData{CanReset: rq.canAct() && h.brk != nil}
 	for _, rb := range h.rb.Runbooks().List(rq.tenantID()) {
-		out = append(out, rb.Summary())
+		d.Runbooks = append(d.Runbooks, rb.Summary())
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out, nil
+	sort.Slice(d.Runbooks, func(i, j int) bool { return d.Runbooks[i].Name < d.Runbooks[j].Name })
+	var err error
+	if d.Breakers, err = h.breakers(rq); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// runbooksData is the runbooks page: the runbooks, and the rules' circuit
+// breakers that are open or counting failures.
+type runbooksData struct {
+	Runbooks []runbook.Summary
+	Breakers []breakerRow
+	CanReset bool
 }
 
 // runbookData is the runbook page: the runbook, its steps and the run form.

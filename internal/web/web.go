@@ -42,6 +42,9 @@ type Options struct {
 	// Runbooks runs and decides runbook executions; without it the
 	// runbook, execution and approval pages are absent.
 	Runbooks Runbooks
+	// Breakers resets rules' circuit breakers (the rule engine); nil: the
+	// runbooks page lists open breakers without a Reset button.
+	Breakers BreakerResetter
 	// LiveInterval is how often live pages look for changes; default 1s.
 	LiveInterval time.Duration
 	// ContentDir is the user's content directory, where admins may save
@@ -67,6 +70,7 @@ type Handler struct {
 	static  *assets
 	origins *http.CrossOriginProtection
 	rb      Runbooks
+	brk     BreakerResetter
 	live    *liveHub
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir     string
@@ -99,7 +103,7 @@ func New(o Options) (*Handler, error) {
 		st: o.Store, log: o.Logger, now: o.Clock, secure: o.Secure,
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
-		rb:      o.Runbooks, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
+		rb:      o.Runbooks, brk: o.Breakers, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
 		doctor: o.Doctor,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

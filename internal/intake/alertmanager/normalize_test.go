@@ -51,6 +51,11 @@ func TestInstanceRef(t *testing.T) {
 		{"i-0abc12345def67890:9100", event.ResourceRef{Type: "ec2-instance", ID: "i-0abc12345def67890"}},
 		{"https://status.example.com/healthz", event.ResourceRef{Type: "url", ID: "https://status.example.com/healthz"}},
 		{"tcp://db.example.com:5432", event.ResourceRef{Type: "url", ID: "tcp://db.example.com:5432"}},
+		// A loopback target keeps its port: the exporter's port tells the host.
+		{"127.0.0.1:9100", event.ResourceRef{Type: "host", ID: "127.0.0.1:9100"}},
+		{"localhost:9100", event.ResourceRef{Type: "host", ID: "localhost:9100"}},
+		{"[::1]:9100", event.ResourceRef{Type: "host", ID: "[::1]:9100"}},
+		{"127.0.0.1", event.ResourceRef{Type: "host", ID: "127.0.0.1"}},
 	}
 	for _, c := range cases {
 		if got := instanceRef(c.in); got != c.want {

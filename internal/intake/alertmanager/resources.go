@@ -1,6 +1,7 @@
 package alertmanager
 
 import (
+	"net"
 	"strings"
 
 	"github.com/flywheel-ops/flywheel/internal/event"
@@ -89,7 +90,22 @@ func instanceRef(v string) event.ResourceRef {
 	if isEC2InstanceID(host) { // EC2 service discovery relabelled to the instance id
 		return event.ResourceRef{Type: "ec2-instance", ID: host}
 	}
+	if host != v && isLoopback(host) {
+		// Prometheus's label for a target on its own machine: the address
+		// names no host, the port is what tells which exporter (and so
+		// which agent's host) it is; fleet.ResolveHost reads it.
+		return event.ResourceRef{Type: "host", ID: v}
+	}
 	return event.ResourceRef{Type: "host", ID: host}
+}
+
+// isLoopback reports whether host is a loopback name or address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // hostOf strips a port and IPv6 brackets and a trailing root dot:

@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+
+	"github.com/spf13/cobra"
+
+	"github.com/flywheel-ops/flywheel/internal/api"
+)
+
+// newRuleCmd is `flywheel rule`: automation rules' runtime state (their
+// definitions are content: `flywheel content`).
+func newRuleCmd(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:     "rule",
+		Aliases: []string{"rules"},
+		Short:   "Automation rules' state: circuit breakers (see docs/rules.md)",
+	}
+	var tenant string
+	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
+	breaker := &cobra.Command{
+		Use:   "breaker",
+		Short: "List and reset rules' circuit breakers (per rule and target group)",
+	}
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "List the breakers that are open or have counted failures",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out api.List[api.BreakerView]
+			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/rules/breakers", tenant, nil), nil, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out.Items)
+			}
+			if len(out.Items) == 0 {
+				fmt.Fprintln(cmd.OutOrStdout(), "no breaker is open or counting failures")
+				return nil
+			}
+			rows := make([][]string, len(out.Items))
+			for i, b := range out.Items {
+				state := "closed"
+				if b.Open {
+					state = "open since " + b.OpenedAt
+				}
+				group := b.Group
+				if group == "" {
+					group = "(all targets)"
+				}
+				rows[i] = []string{b.Rule, group, state, strconv.Itoa(b.Failures), b.OpsItemID}
+			}
+			return printTable(cmd.OutOrStdout(), []string{"RULE", "TARGET GROUP", "STATE", "FAILURES", "OPSITEM"}, rows)
+		},
+	}
+	var group string
+	reset := &cobra.Command{
+		Use:   "reset RULE",
+		Short: "Close a rule's breaker for one target group (--group) or all of them; audited",
+		Example: `  flywheel rule breaker reset disk-cleanup
+  flywheel rule breaker reset disk-cleanup --group res_06h0abc`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var out api.BreakerResetResult
+			path := tenantPath("/api/v1/rules/"+url.PathEscape(args[0])+"/breaker/reset", tenant, nil)
+			if err := g.client().Do(cmd.Context(), "POST", path, api.BreakerReset{Group: group}, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out)
+			}
+			switch {
+			case out.Closed == 0:
+				fmt.Fprintf(cmd.OutOrStdout(), "rule %s: no breaker to reset\n", out.Rule)
+			default:
+				fmt.Fprintf(cmd.OutOrStdout(), "rule %s: %d breaker(s) reset\n", out.Rule, out.Closed)
+			}
+			return nil
+		},
+	}
+	reset.Flags().StringVar(&group, "group", "", "the target group (as `rule breaker list` shows it); default every group")
+	breaker.AddCommand(list, reset)
+	cmd.AddCommand(breaker)
+	return cmd
+}
