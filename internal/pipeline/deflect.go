@@ -23,8 +23,12 @@ type StoreDeflector struct {
 	// TTL bounds how stale the cached sets may be (default 1s).
 	TTL time.Duration
 	// Tags looks up inventory tags for maintenance-window tag targets; nil
-	// means tag targets never match.
+	// means tag targets never match unless TagsIn is set.
 	Tags maintenance.TagLookup
+	// TagsIn, when Tags is nil, looks up a resource's tags in the
+	// transaction the event is processed in (the app resolves host names
+	// to the inventory's hosts).
+	TagsIn func(ctx context.Context, r store.Reader, tenant string, ref event.ResourceRef) map[string]string
 	// Logger reports rows that could not be compiled (nil: not reported).
 	Logger *slog.Logger
 
@@ -56,7 +60,11 @@ func (d *StoreDeflector) Deflect(ctx context.Context, r store.Reader, tenant str
 		}
 	}
 	if sets.windows.Len() > 0 {
-		if w, ok := sets.windows.Match(e, at, d.Tags); ok {
+		tags := d.Tags
+		if tags == nil && d.TagsIn != nil {
+			tags = func(ref event.ResourceRef) map[string]string { return d.TagsIn(ctx, r, tenant, ref) }
+		}
+		if w, ok := sets.windows.Match(e, at, tags); ok {
 			return "maintenance", fmt.Sprintf("%s (%s)", w.Name, w.ID), nil
 		}
 	}
