@@ -30,7 +30,9 @@ const schedulesPage = "../../docs/schedules.md"
 // heldJobs keeps the jobs the executor enqueues; none runs in this test.
 type heldJobs struct{}
 
-func (heldJobs) InsertTx(context.Context, store.Tx, river.JobArgs, *river.InsertOpts) error { return nil }
+func (heldJobs) InsertTx(context.Context, store.Tx, river.JobArgs, *river.InsertOpts) error {
+	return nil
+}
 
 // TestSchedulesDocExamples loads the YAML examples of docs/schedules.md as
 // content (a window and its two runbooks), runs the page's `flywheel window
@@ -169,5 +171,3 @@ func TestSchedulesDocExamples(t *testing.T) {
 		}
 	}
 }
-
-
