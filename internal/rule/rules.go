@@ -28,13 +28,13 @@ type Rule struct {
 	// Schedule and Timezone are set for a scheduled rule (When is then
 	// empty): it runs on Schedule, not on events.
 	Schedule, Timezone string
-	Runbook    string
-	Mode       runbook.Mode
-	Parameters map[string]string
-	Targets    string
-	Set        SetFields
-	Notify     *Notify
-	Suppress   bool
+	Runbook            string
+	Mode               runbook.Mode
+	Parameters         map[string]string
+	Targets            string
+	Set                SetFields
+	Notify             *Notify
+	Suppress           bool
 
 	RateLimit      RateLimit
 	CircuitBreaker CircuitBreaker

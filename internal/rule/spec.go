@@ -186,10 +186,10 @@ func Kind() content.Kind {
 type compiled struct {
 	when     *program          // nil for a scheduled rule
 	schedule schedule.Schedule // set for a scheduled rule
-	params  map[string]*program
-	names   []string // parameter names, sorted
-	targets *program // nil: the runbook's own targeting
-	message *program // nil: the OpsItem's title
+	params   map[string]*program
+	names    []string // parameter names, sorted
+	targets  *program // nil: the runbook's own targeting
+	message  *program // nil: the OpsItem's title
 }
 
 // compileSpec validates s and compiles its expressions. Its errors are
