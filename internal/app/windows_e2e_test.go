@@ -348,20 +348,7 @@ func TestWindowResumesAfterKill(t *testing.T) {
 	addr := freeAddr(t)
 	server := "http://" + addr
 	startServer := func() *agentProc {
-		p := &agentProc{cmd: exec.Command(bin, "serve", "--addr", addr, "--data", dataDir, "--content", contentDir), out: &syncBuffer{}, exited: make(chan struct{})}
-		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-		p.cmd.Env = append(os.Environ(), "FLYWHEEL_MAINTENANCE_TICK=200ms")
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() { p.err = p.cmd.Wait(); close(p.exited) }()
-		t.Cleanup(func() {
-			p.cmd.Process.Kill()
-			<-p.exited
-			if t.Failed() {
-				t.Logf("server output:\n%s", p.out)
-			}
-		})
+		p := startProc(t, bin, []string{"FLYWHEEL_MAINTENANCE_TICK=200ms"}, "serve", "--addr", addr, "--data", dataDir, "--content", contentDir)
 		waitFor(t, 30*time.Second, "server healthy", func() bool {
 			return client.New(server, "").Do(context.Background(), "GET", "/healthz", nil, nil) == nil
 		})
