@@ -5,10 +5,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -126,5 +128,22 @@ func TestSpecScheduleYAML(t *testing.T) {
 	}
 	if s, err := decode("schedule: {start: 2026-01-01T00:00:00Z, end: 2026-01-02T00:00:00Z}\n"); err != nil || s.Schedule.Start == nil {
 		t.Errorf("one-off form: %+v %v", s.Schedule, err)
+	}
+}
+
+// TestCheckTaskRunbooks: a content window's task must name a runbook the
+// content defines.
+func TestCheckTaskRunbooks(t *testing.T) {
+	t.Parallel()
+	reg := content.NewRegistry()
+	reg.Register(Kind())
+	reg.Register(content.Kind{Name: "Runbook", New: func() any { return new(map[string]any) }})
+	reg.RegisterCheck(CheckTaskRunbooks)
+	win := "apiVersion: flywheel/v1\nkind: MaintenanceWindow\nmetadata: {name: w}\nspec:\n  schedule: \"0 2 * * *\"\n  duration: 1h\n" +
+		"  targets: {tags: {a: b}}\n  tasks: [{runbook: patch}, {runbook: missing, name: m}]\n"
+	rb := "apiVersion: flywheel/v1\nkind: Runbook\nmetadata: {name: patch}\nspec: {}\n"
+	_, err := content.Load(reg, content.Source{Name: "ops", FS: fstest.MapFS{"w.yaml": {Data: []byte(win)}, "rb.yaml": {Data: []byte(rb)}}})
+	if err == nil || !strings.Contains(err.Error(), `spec.tasks[1].runbook: no Runbook named "missing"`) || strings.Contains(err.Error(), `"patch"`) {
+		t.Errorf("load: %v", err)
 	}
 }
