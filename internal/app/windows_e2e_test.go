@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -329,6 +330,47 @@ func TestWindowOnRealAgents(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), run.ID) || !strings.Contains(string(out), "failed") {
 		t.Errorf("window history: %v\n%s", err, out)
 	}
+
+	// A window closed by its schedule (1 January only), run now through
+	// the CLI: its task runs on the hosts, and while it runs an alert from
+	// one of them is deflected by it. (patch-night, still open, goes first.)
+	if err := c.Do(ctx, "DELETE", "/api/v1/maintenance-windows/"+w.ID, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	adhoc := windowAt("adhoc", "sched", start, task("notify", 1, records, nil))
+	adhoc.Schedule, adhoc.StartDate = store.MaintenanceSchedule{Expression: "0 3 1 1 *"}, nil
+	adhoc.Tasks[0].MaxConcurrency = "3"
+	if err := c.Do(ctx, "POST", "/api/v1/maintenance-windows", adhoc, nil); err != nil {
+		t.Fatal(err)
+	}
+	out, err = exec.Command(bin, "window", "run", "adhoc", "--now", "--server", server, "--token", admin).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "started") {
+		t.Fatalf("window run --now: %v\n%s", err, out)
+	}
+	postHostDown(t, c, "sched-host-3:9100")
+	waitFor(t, 30*time.Second, "the alert deflected by the run asked for now", func() bool {
+		var l api.List[store.Event]
+		if err := c.Do(ctx, "GET", "/api/v1/events?limit=100", nil, &l); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range l.Items {
+			if strings.Contains(e.Reason, "maintenance") && strings.Contains(e.Reason, "adhoc") {
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, 60*time.Second, "the manual run ended", func() bool {
+		d, ok := windowRunOf(t, c, "adhoc")
+		run = d
+		return ok && d.EndedAt != nil
+	})
+	if run.Trigger != store.TriggerManual || run.Status != store.WindowRunSucceeded || run.StartedBy == "" {
+		t.Errorf("manual run: %+v", run.WindowRun)
+	}
+	if n := len(spans(readRecords(t, records), "notify")); n != 3 {
+		t.Errorf("the manual run's task ran on %d hosts, want 3", n)
+	}
 }
 
 // TestWindowResumesAfterKill: a real server process is killed with
@@ -424,11 +466,12 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// postHostDown posts an Alertmanager alert, firing now, about instance.
+// postHostDown posts an Alertmanager alert, firing now, about instance
+// (one alert per instance).
 func postHostDown(t *testing.T, c *client.Client, instance string) {
 	t.Helper()
 	labels := map[string]string{"alertname": "NodeRebooting", "instance": instance, "job": "node", "severity": "critical"}
-	alert := map[string]any{"status": "firing", "labels": labels, "fingerprint": "5ced0000000000a1",
+	alert := map[string]any{"status": "firing", "labels": labels, "fingerprint": fmt.Sprintf("%x", sha256.Sum256([]byte(instance)))[:16],
 		"annotations": map[string]string{"summary": "Host is rebooting."},
 		"startsAt":    time.Now().UTC().Format(time.RFC3339Nano), "endsAt": "0001-01-01T00:00:00Z"}
 	body := map[string]any{"version": "4", "receiver": "flywheel", "status": "firing", "groupKey": `{}:{alertname="NodeRebooting"}`,

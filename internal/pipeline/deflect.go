@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -106,7 +107,16 @@ func (d *StoreDeflector) sets(ctx context.Context, r store.Reader, tenant string
 	// not switch off a tenant's others.
 	var errS, errW error
 	s.silences, errS = silence.Compile(sil)
-	s.windows, errW = maintenance.Compile(win)
+	var runs []store.WindowRun
+	if slices.ContainsFunc(win, func(w store.MaintenanceWindow) bool { return len(w.Tasks) > 0 }) {
+		// Windows that run tasks are open during their runs asked for now.
+		recent, _, err := r.ListWindowRuns(ctx, tenant, "", store.Page{Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		runs = maintenance.ManualRuns(recent, at)
+	}
+	s.windows, errW = maintenance.CompileWithRuns(win, runs)
 	if err := errors.Join(errS, errW); err != nil && d.Logger != nil {
 		d.Logger.Warn("skipping invalid silences or maintenance windows", "tenant", tenant, "error", err)
 	}
