@@ -131,9 +131,16 @@ func (s *syncBuffer) String() string {
 
 func startAgentProc(t *testing.T, bin string, args ...string) *agentProc {
 	t.Helper()
-	p := &agentProc{cmd: exec.Command(bin, append([]string{"agent", "run"}, args...)...), out: &syncBuffer{}, exited: make(chan struct{})}
+	return startProc(t, bin, []string{"FLYWHEEL_TOKEN=", "FLYWHEEL_SERVER="}, append([]string{"agent", "run"}, args...)...)
+}
+
+// startProc starts bin with args and env added to the test's environment;
+// it is killed at cleanup, and its output logged if the test failed.
+func startProc(t *testing.T, bin string, env []string, args ...string) *agentProc {
+	t.Helper()
+	p := &agentProc{cmd: exec.Command(bin, args...), out: &syncBuffer{}, exited: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	p.cmd.Env = append(os.Environ(), "FLYWHEEL_TOKEN=", "FLYWHEEL_SERVER=")
+	p.cmd.Env = append(os.Environ(), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +149,7 @@ func startAgentProc(t *testing.T, bin string, args ...string) *agentProc {
 		p.cmd.Process.Kill()
 		<-p.exited
 		if t.Failed() {
-			t.Logf("agent %v output:\n%s", args, p.out)
+			t.Logf("%v output:\n%s", args, p.out)
 		}
 	})
 	return p

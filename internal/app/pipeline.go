@@ -82,7 +82,7 @@ func engineFrom(set *content.Set) (*pipeline.Engine, error) {
 	}
 	return &pipeline.Engine{
 		Correlator: corr,
-		Deflector:  &pipeline.StoreDeflector{},
+		Deflector:  &pipeline.StoreDeflector{TagsIn: inventoryTags},
 		Inhibitor:  pipeline.NewRuleInhibitor(inh),
 		Dedup:      dd,
 	}, nil

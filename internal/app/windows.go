@@ -1,7 +1,12 @@
 package app
 
 import (
+	"context"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/event"
+	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/store"
 
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
@@ -13,7 +18,7 @@ import (
 // runbook executor.
 func (a *App) buildWindows(tick time.Duration) error {
 	r, err := windowrun.New(windowrun.Options{Store: a.st, Starter: a.exec, Canceller: a.exec,
-		Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)}, Queue: a.jobs,
+		Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)}, Queue: a.jobs, Rules: a.rules,
 		Logger: a.log.With("component", "maintenance"), Clock: a.now, TickEvery: tick})
 	if err != nil {
 		return err
@@ -27,3 +32,21 @@ func (a *App) buildWindows(tick time.Duration) error {
 
 // Windows returns the maintenance window runner.
 func (a *App) Windows() *windowrun.Runner { return a.windows }
+
+// inventoryTags returns the inventory tags of the resource an event names,
+// so maintenance windows that target tags deflect their hosts' alerts: by
+// resource ID, or for a host by its name when exactly one host has it (as
+// an Alertmanager instance label names it, port stripped by intake).
+func inventoryTags(ctx context.Context, r store.Reader, tenant string, ref event.ResourceRef) map[string]string {
+	if res, err := r.GetResource(ctx, tenant, ref.ID); err == nil {
+		return res.Tags
+	}
+	if ref.Type != fleet.ResourceTypeHost {
+		return nil
+	}
+	hosts, _, err := r.ListResources(ctx, tenant, store.ResourceFilter{Type: fleet.ResourceTypeHost, Name: ref.ID}, store.Page{Limit: 2})
+	if err != nil || len(hosts) != 1 {
+		return nil
+	}
+	return hosts[0].Tags
+}

@@ -1,6 +1,7 @@
 package maintenance
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -120,4 +121,23 @@ func Kind() content.Kind {
 			return nil
 		},
 	}
+}
+
+// CheckTaskRunbooks is a cross-document check: every task of a window in
+// content names a Runbook the set defines.
+func CheckTaskRunbooks(set *content.Set) error {
+	var errs []error
+	for _, it := range set.Items(KindName) {
+		spec, ok := it.Spec.(*Spec)
+		if !ok {
+			continue
+		}
+		for i, t := range spec.Tasks {
+			if t.Runbook != "" && !set.Defined("Runbook", t.Runbook) {
+				errs = append(errs, &content.Error{Origin: it.Origin,
+					Msg: fmt.Sprintf("%s %q: spec.tasks[%d].runbook: no Runbook named %q", KindName, it.Name, i, t.Runbook)})
+			}
+		}
+	}
+	return errors.Join(errs...)
 }

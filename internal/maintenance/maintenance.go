@@ -95,12 +95,23 @@ type Window struct {
 	Comment   string
 	CreatedBy string
 	CreatedAt time.Time
+	// Manual are the periods of runs asked for on demand (`flywheel window
+	// run --now`): the window is open during them too.
+	Manual []Period
 
 	scheduleOffset int // as given, for Record
 }
 
+// Period is a span of time, start inclusive, end exclusive.
+type Period struct{ Start, End time.Time }
+
 // ActiveAt reports whether the window is open at t.
 func (w *Window) ActiveAt(t time.Time) bool {
+	for _, p := range w.Manual {
+		if !t.Before(p.Start) && t.Before(p.End) {
+			return true
+		}
+	}
 	if r := w.Schedule.Recurring; r != nil {
 		_, ok := r.At(t)
 		return ok

@@ -5,10 +5,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -126,5 +129,61 @@ func TestSpecScheduleYAML(t *testing.T) {
 	}
 	if s, err := decode("schedule: {start: 2026-01-01T00:00:00Z, end: 2026-01-02T00:00:00Z}\n"); err != nil || s.Schedule.Start == nil {
 		t.Errorf("one-off form: %+v %v", s.Schedule, err)
+	}
+}
+
+// TestCheckTaskRunbooks: a content window's task must name a runbook the
+// content defines.
+func TestCheckTaskRunbooks(t *testing.T) {
+	t.Parallel()
+	reg := content.NewRegistry()
+	reg.Register(Kind())
+	reg.Register(content.Kind{Name: "Runbook", New: func() any { return new(map[string]any) }})
+	reg.RegisterCheck(CheckTaskRunbooks)
+	win := "apiVersion: flywheel/v1\nkind: MaintenanceWindow\nmetadata: {name: w}\nspec:\n  schedule: \"0 2 * * *\"\n  duration: 1h\n" +
+		"  targets: {tags: {a: b}}\n  tasks: [{runbook: patch}, {runbook: missing, name: m}]\n"
+	rb := "apiVersion: flywheel/v1\nkind: Runbook\nmetadata: {name: patch}\nspec: {}\n"
+	_, err := content.Load(reg, content.Source{Name: "ops", FS: fstest.MapFS{"w.yaml": {Data: []byte(win)}, "rb.yaml": {Data: []byte(rb)}}})
+	if err == nil || !strings.Contains(err.Error(), `spec.tasks[1].runbook: no Runbook named "missing"`) || strings.Contains(err.Error(), `"patch"`) {
+		t.Errorf("load: %v", err)
+	}
+}
+
+// TestManualRunsOpenTheWindow: a run asked for now opens its window for
+// its duration, as an opening of its schedule does; scheduled and missed
+// runs, ended ones and other windows' runs do not.
+func TestManualRunsOpenTheWindow(t *testing.T) {
+	t.Parallel()
+	rec := store.MaintenanceWindow{ID: "mw_1", Name: "adhoc", Schedule: store.MaintenanceSchedule{Expression: "0 3 1 1 *"}, Duration: "1h",
+		Targets: store.MaintenanceTargets{ResourceIDs: []string{"i-1"}}, Tasks: []store.MaintenanceTask{{Runbook: "patch"}}}
+	at := rfc(t, "2026-05-04T10:00:00Z")
+	run := func(id, window, trigger, status string, start time.Time) store.WindowRun {
+		return store.WindowRun{ID: id, WindowID: window, Trigger: trigger, Status: status, ScheduledAt: start, EndsAt: start.Add(time.Hour)}
+	}
+	recent := []store.WindowRun{
+		run("wr_4", "mw_1", store.TriggerManual, store.WindowRunRunning, at.Add(-10*time.Minute)),
+		run("wr_3", "mw_2", store.TriggerManual, store.WindowRunRunning, at.Add(-10*time.Minute)),
+		run("wr_2", "mw_1", store.TriggerSchedule, store.WindowRunMissed, at.Add(-5*time.Minute)),
+		run("wr_1", "mw_1", store.TriggerManual, store.WindowRunSucceeded, at.Add(-2*time.Hour)),
+	}
+	manual := ManualRuns(recent, at)
+	if len(manual) != 2 || manual[0].ID != "wr_4" || manual[1].ID != "wr_3" {
+		t.Fatalf("ManualRuns = %+v", manual)
+	}
+	set, err := CompileWithRuns([]store.MaintenanceWindow{rec}, manual)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &event.Event{Resources: []event.ResourceRef{{ID: "i-1"}}}
+	if _, ok := set.Match(e, at, nil); !ok {
+		t.Error("not open during its manual run")
+	}
+	if _, ok := set.Match(e, at.Add(50*time.Minute), nil); ok {
+		t.Error("open after its manual run's end")
+	}
+	if plain, _ := Compile([]store.MaintenanceWindow{rec}); plain.Len() != 1 {
+		t.Fatal("compile")
+	} else if _, ok := plain.Match(e, at, nil); ok {
+		t.Error("open without the run: the schedule is closed on 4 May")
 	}
 }

@@ -35,6 +35,33 @@ func Compile(records []store.MaintenanceWindow) (*Set, error) {
 	return NewSet(out), errors.Join(errs...)
 }
 
+// ManualRuns lists the runs a Set needs to know of: among a tenant's recent
+// runs (newest first), the manual ones not yet over at at.
+func ManualRuns(runs []store.WindowRun, at time.Time) []store.WindowRun {
+	var out []store.WindowRun
+	for _, r := range runs {
+		if r.Trigger == store.TriggerManual && r.EndsAt.After(at) && r.Status != store.WindowRunMissed {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// CompileWithRuns is Compile, with each window also open for the manual
+// runs of it given (a run asked for now opens its window, as a scheduled
+// opening does, so the work it does never pages).
+func CompileWithRuns(records []store.MaintenanceWindow, runs []store.WindowRun) (*Set, error) {
+	s, err := Compile(records)
+	for _, r := range runs {
+		for _, w := range s.windows {
+			if w.ID == r.WindowID && r.Trigger == store.TriggerManual {
+				w.Manual = append(w.Manual, Period{Start: r.ScheduledAt, End: r.EndsAt})
+			}
+		}
+	}
+	return s, err
+}
+
 // Len returns the number of windows in the set.
 func (s *Set) Len() int { return len(s.windows) }
 

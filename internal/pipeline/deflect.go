@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,8 +24,12 @@ type StoreDeflector struct {
 	// TTL bounds how stale the cached sets may be (default 1s).
 	TTL time.Duration
 	// Tags looks up inventory tags for maintenance-window tag targets; nil
-	// means tag targets never match.
+	// means tag targets never match unless TagsIn is set.
 	Tags maintenance.TagLookup
+	// TagsIn, when Tags is nil, looks up a resource's tags in the
+	// transaction the event is processed in (the app resolves host names
+	// to the inventory's hosts).
+	TagsIn func(ctx context.Context, r store.Reader, tenant string, ref event.ResourceRef) map[string]string
 	// Logger reports rows that could not be compiled (nil: not reported).
 	Logger *slog.Logger
 
@@ -56,7 +61,11 @@ func (d *StoreDeflector) Deflect(ctx context.Context, r store.Reader, tenant str
 		}
 	}
 	if sets.windows.Len() > 0 {
-		if w, ok := sets.windows.Match(e, at, d.Tags); ok {
+		tags := d.Tags
+		if tags == nil && d.TagsIn != nil {
+			tags = func(ref event.ResourceRef) map[string]string { return d.TagsIn(ctx, r, tenant, ref) }
+		}
+		if w, ok := sets.windows.Match(e, at, tags); ok {
 			return "maintenance", fmt.Sprintf("%s (%s)", w.Name, w.ID), nil
 		}
 	}
@@ -98,7 +107,16 @@ func (d *StoreDeflector) sets(ctx context.Context, r store.Reader, tenant string
 	// not switch off a tenant's others.
 	var errS, errW error
 	s.silences, errS = silence.Compile(sil)
-	s.windows, errW = maintenance.Compile(win)
+	var runs []store.WindowRun
+	if slices.ContainsFunc(win, func(w store.MaintenanceWindow) bool { return len(w.Tasks) > 0 }) {
+		// Windows that run tasks are open during their runs asked for now.
+		recent, _, err := r.ListWindowRuns(ctx, tenant, "", store.Page{Limit: 50})
+		if err != nil {
+			return nil, err
+		}
+		runs = maintenance.ManualRuns(recent, at)
+	}
+	s.windows, errW = maintenance.CompileWithRuns(win, runs)
 	if err := errors.Join(errS, errW); err != nil && d.Logger != nil {
 		d.Logger.Warn("skipping invalid silences or maintenance windows", "tenant", tenant, "error", err)
 	}

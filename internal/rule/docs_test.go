@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
@@ -52,7 +53,7 @@ func TestDocExamples(t *testing.T) {
 			}
 		}
 	}
-	if len(fsys) != 4 || len(want) == 0 {
+	if len(fsys) != 5 || len(want) == 0 {
 		t.Fatalf("found %d yaml examples and %d expected errors; has the page changed?", len(fsys), len(want))
 	}
 	set, err := content.Load(docRegistry(), content.Builtin(), content.Source{Name: "ops", FS: fsys})
@@ -65,6 +66,12 @@ func TestDocExamples(t *testing.T) {
 	}
 	if _, ok := rs.Rule("broken"); ok {
 		t.Error("the broken example compiled")
+	}
+	// weekly-disk-report runs Mondays 07:00 in Berlin, whatever the season.
+	if sc := rs.Scheduled(); len(sc) != 1 || sc[0].Name != "weekly-disk-report" {
+		t.Errorf("scheduled rules of the page: %v", sc)
+	} else if next, ok := sc[0].NextRun(time.Date(2026, 3, 27, 0, 0, 0, 0, time.UTC)); !ok || !next.Equal(time.Date(2026, 3, 30, 5, 0, 0, 0, time.UTC)) {
+		t.Errorf("weekly-disk-report next runs at %s, want Monday 30 March 07:00 CEST", next)
 	}
 	// The examples' own tests pass (and there are some).
 	tests := 0

@@ -24,14 +24,17 @@ type Rule struct {
 
 	Priority int
 	// When, Parameters, Targets are the expressions' source text.
-	When       string
-	Runbook    string
-	Mode       runbook.Mode
-	Parameters map[string]string
-	Targets    string
-	Set        SetFields
-	Notify     *Notify
-	Suppress   bool
+	When string
+	// Schedule and Timezone are set for a scheduled rule (When is then
+	// empty): it runs on Schedule, not on events.
+	Schedule, Timezone string
+	Runbook            string
+	Mode               runbook.Mode
+	Parameters         map[string]string
+	Targets            string
+	Set                SetFields
+	Notify             *Notify
+	Suppress           bool
 
 	RateLimit      RateLimit
 	CircuitBreaker CircuitBreaker
@@ -83,7 +86,7 @@ func Compile(items []content.Item) (*Rules, error) {
 		}
 		all = append(all, &Rule{
 			Name: it.Name, Description: it.Description, Tenant: it.Tenant, Origin: it.Origin,
-			Priority: spec.Priority, When: spec.When, Runbook: t.Runbook, Mode: t.Mode,
+			Priority: spec.Priority, When: spec.When.Expr, Schedule: spec.When.Schedule, Timezone: spec.When.Timezone, Runbook: t.Runbook, Mode: t.Mode,
 			Parameters: maps.Clone(t.Parameters), Targets: t.Targets, Set: t.Set, Notify: notify, Suppress: t.Suppress,
 			RateLimit: spec.RateLimit, CircuitBreaker: spec.CircuitBreaker, Cooldown: spec.Cooldown, Stop: spec.Stop,
 			Escalate: spec.Escalate, c: c, tests: spec.Tests,
@@ -174,7 +177,7 @@ func (rs *Rules) Evaluate(ev *event.Event, o *store.OpsItem) ([]Match, []error) 
 // Evaluate could match it at all. It runs no CEL and allocates nothing.
 func (rs *Rules) Admits(ev *event.Event) bool {
 	for _, r := range rs.rules {
-		if r.c.when.guard.admits(ev) {
+		if r.c.when != nil && r.c.when.guard.admits(ev) {
 			return true
 		}
 	}
@@ -190,6 +193,9 @@ func (rs *Rules) evaluate(ev *event.Event, o *store.OpsItem, guarded bool) ([]Ma
 		errs []error
 	)
 	for _, r := range rs.rules {
+		if r.c.when == nil {
+			continue // scheduled: runs on its schedule, not on events
+		}
 		if guarded && !r.c.when.guard.admits(ev) {
 			continue
 		}

@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"cel.dev/cel-go/cel"
+	"gopkg.in/yaml.v3"
 
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/recurrence"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/schedule"
 )
 
 // KindName is the content kind of automation rules.
@@ -27,8 +30,9 @@ const RunbookKind = "Runbook"
 type Spec struct {
 	// Priority orders rules, highest first; ties go by name.
 	Priority int `yaml:"priority"`
-	// When is a CEL bool over `event` and `opsitem`.
-	When string `yaml:"when"`
+	// When is a CEL bool over `event` and `opsitem`, or a schedule:
+	// `when: {schedule: "cron(0 7 ? * MON *)", timezone: Europe/Berlin}`.
+	When When `yaml:"when"`
 	// Then is what the rule does when it matches.
 	Then Then `yaml:"then"`
 	// RateLimit bounds how often the rule acts, per tenant.
@@ -51,6 +55,49 @@ type Spec struct {
 	// would pass the runbook.
 	Tests []TestSpec `yaml:"tests"`
 }
+
+// When is a rule's trigger: a CEL condition over each event (written as
+// the string itself), or a schedule (written as a mapping) on which the
+// rule runs its runbook without an event — recurring checks and reports.
+type When struct {
+	Expr string
+	// Schedule is a cron or rate expression (package schedule); Timezone
+	// the IANA zone its times are read in (default UTC).
+	Schedule string
+	Timezone string
+}
+
+// UnmarshalYAML reads a scalar as the CEL condition and a mapping as a
+// schedule, refusing unknown keys.
+func (w *When) UnmarshalYAML(n *yaml.Node) error {
+	*w = When{}
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&w.Expr)
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: when is a CEL condition or {schedule, timezone}", n.Line)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		var dst *string
+		switch k.Value {
+		case "schedule":
+			dst = &w.Schedule
+		case "timezone":
+			dst = &w.Timezone
+		default:
+			return fmt.Errorf("line %d: field %s not found in when (schedule, timezone)", k.Line, k.Value)
+		}
+		if err := v.Decode(dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ScheduleAnchor is what rate schedules of rules count from: rate(1 hour)
+// fires on the hour (UTC).
+var ScheduleAnchor = time.Unix(0, 0).UTC()
 
 // Then is a rule's actions. At least one is set.
 type Then struct {
@@ -151,11 +198,12 @@ func Kind() content.Kind {
 
 // compiled is a spec's compiled expressions.
 type compiled struct {
-	when    *program
-	params  map[string]*program
-	names   []string // parameter names, sorted
-	targets *program // nil: the runbook's own targeting
-	message *program // nil: the OpsItem's title
+	when     *program          // nil for a scheduled rule
+	schedule schedule.Schedule // set for a scheduled rule
+	params   map[string]*program
+	names    []string // parameter names, sorted
+	targets  *program // nil: the runbook's own targeting
+	message  *program // nil: the OpsItem's title
 }
 
 // compileSpec validates s and compiles its expressions. Its errors are
@@ -170,10 +218,31 @@ func compileSpec(s *Spec) (*compiled, error) {
 			errs = append(errs, &content.FieldError{Field: field, Err: e})
 		}
 	}
-	if s.When == "" {
-		fail("when", errors.New(`is required (a CEL condition; "true" matches everything)`))
-	} else {
-		p, err := compile(s.When, cel.BoolType)
+	switch {
+	case s.When.Schedule != "":
+		loc, err := recurrence.LoadLocation(s.When.Timezone)
+		if err != nil {
+			fail("when.timezone", err)
+			loc = time.UTC
+		}
+		c.schedule, err = schedule.Parse(s.When.Schedule, schedule.Options{Location: loc, Anchor: ScheduleAnchor})
+		fail("when.schedule", err)
+		t := &s.Then
+		if t.Runbook == "" {
+			fail("then.runbook", errors.New("is required with when.schedule: a scheduled rule runs a runbook"))
+		}
+		if t.Mode == runbook.ModeSuggest {
+			fail("then.mode", errors.New("suggest needs an OpsItem; a scheduled rule runs in auto or approval mode"))
+		}
+		if t.Set != (SetFields{}) || t.Notify != nil || t.Suppress {
+			fail("then", errors.New("a scheduled rule has no OpsItem to set, notify about or suppress; it runs a runbook"))
+		}
+	case s.When.Timezone != "":
+		fail("when.timezone", errors.New("goes with when.schedule"))
+	case s.When.Expr == "":
+		fail("when", errors.New(`is required (a CEL condition; "true" matches everything; or {schedule: …})`))
+	default:
+		p, err := compile(s.When.Expr, cel.BoolType)
 		fail("when", err)
 		c.when = p
 	}

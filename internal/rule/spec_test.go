@@ -25,7 +25,7 @@ func TestSpecErrors(t *testing.T) {
 		{
 			name: "no when",
 			spec: "  then: {suppress: true}\n",
-			want: []string{`ops/r.yaml:5: spec.when: is required (a CEL condition; "true" matches everything)`},
+			want: []string{`ops/r.yaml:5: spec.when: is required (a CEL condition; "true" matches everything; or {schedule: …})`},
 		},
 		{
 			name: "then does nothing",

@@ -42,6 +42,8 @@ func (h *Handler) deflectionRoutes() {
 	h.page("GET /maintenance", "maintenance", h.maintenance)
 	h.action("POST /maintenance", store.RoleOperator, h.createWindow)
 	h.action("POST /maintenance/{id}/delete", store.RoleOperator, h.deleteWindow)
+	h.page("GET /maintenance/{id}", "window", h.windowPage)
+	h.page("GET /maintenance/runs/{id}", "windowrun", h.windowRunPage)
 }
 
 func (h *Handler) silencesData(rq *request) (*silencesData, error) {

@@ -42,8 +42,17 @@ type Canceller interface {
 	Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error)
 }
 
+// RuleScheduler fires the scheduled automation rules of a tenant that are
+// due; *rule.Engine is one. The tick runs it, so rules and windows share
+// one scheduler on the leader.
+type RuleScheduler interface {
+	FireScheduled(ctx context.Context, st store.Store, tenant string, now time.Time) (int, error)
+}
+
 // Options configure a Runner.
 type Options struct {
+	// Rules fires scheduled rules (optional).
+	Rules RuleScheduler
 	Store store.Store
 	// Starter starts the tasks' runbooks (the executor).
 	Starter runbook.Starter
@@ -122,7 +131,8 @@ func (r *Runner) Register(q *jobs.Queue) error {
 		&river.PeriodicJobOpts{ID: TickArgs{}.Kind(), RunOnStart: true}))
 }
 
-// Tick opens the runs that are due and advances every active run.
+// Tick fires the scheduled rules that are due, opens the window runs that
+// are due and advances every active run.
 func (r *Runner) Tick(ctx context.Context) error {
 	now := r.now()
 	var errs []error
@@ -133,6 +143,11 @@ func (r *Runner) Tick(ctx context.Context) error {
 			return err
 		}
 		for _, t := range tenants {
+			if r.o.Rules != nil {
+				if _, err := r.o.Rules.FireScheduled(ctx, r.st, t.ID, now); err != nil {
+					errs = append(errs, err)
+				}
+			}
 			recs, err := r.st.ActiveMaintenanceWindows(ctx, t.ID, now)
 			if err != nil {
 				errs = append(errs, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
@@ -56,12 +57,20 @@ type fixture struct {
 
 func newFixture(t *testing.T, at time.Time) *fixture {
 	t.Helper()
-	st := sqlitetest.Open(t)
+	return newFixtureOn(t, sqlitetest.Open(t), at, true)
+}
+
+// newFixtureOn builds a runner (its own executor: a "replica") over st,
+// creating the tenant when first.
+func newFixtureOn(t *testing.T, st store.Store, at time.Time, first bool) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	if err := st.InTx(ctx, func(tx store.Tx) error {
-		return tx.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "ACME", CreatedAt: at})
-	}); err != nil {
-		t.Fatal(err)
+	if first {
+		if err := st.InTx(ctx, func(tx store.Tx) error {
+			return tx.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "ACME", CreatedAt: at})
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	lookup := func(name string) (action.Action, bool) { return noop{}, name == "noop" }
 	reg := content.NewRegistry()
@@ -389,3 +398,47 @@ func TestStartNowAndDryRun(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// TestReplicasOpenOneRun: two replicas' runners on one PostgreSQL database
+// tick at the same moments, many times over; the window opens once and
+// each target starts once, whichever replica gets there.
+func TestReplicasOpenOneRun(t *testing.T) {
+	t.Parallel()
+	st := postgres.OpenTest(t)
+	at := rfc(t, "2026-03-29T00:00:00+01:00")
+	a := newFixtureOn(t, st, at, true)
+	b := newFixtureOn(t, st, at, false)
+	w := a.window(store.MaintenanceWindow{Name: "nightly", Timezone: "Europe/Berlin",
+		Schedule: store.MaintenanceSchedule{Expression: "30 2 * * *"}, Duration: "2h",
+		Targets: store.MaintenanceTargets{ResourceIDs: []string{"h1", "h2", "h3", "h4"}},
+		Tasks:   []store.MaintenanceTask{{Runbook: "patch", MaxConcurrency: "3"}}})
+	now := rfc(t, "2026-03-29T03:30:00+02:00") // 02:30 skipped: 03:30 CEST
+	a.clk.set(now)
+	b.clk.set(now)
+	for i := 0; i < 5; i++ {
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for j, f := range []*fixture{a, b} {
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[j] = f.r.Tick(context.Background()) }()
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	runs := a.runs(w.ID)
+	if len(runs) != 1 {
+		t.Fatalf("%d runs of one opening", len(runs))
+	}
+	rows := a.rows(runs[0].ID)
+	if got := states(rows); got != "patch/h1=running patch/h2=running patch/h3=running patch/h4=pending" {
+		t.Errorf("rows: %s", got)
+	}
+	l, _, err := st.ListExecutions(context.Background(), tenant, store.ExecutionFilter{}, store.Page{Limit: 100})
+	if err != nil || len(l) != 3 {
+		t.Errorf("%d executions started (%v), want 3: one per running target", len(l), err)
+	}
+}
