@@ -400,7 +400,10 @@ func newAgentShowCmd(g *globals) *cobra.Command {
 			if err := g.client().Do(cmd.Context(), "GET", agentPath("/api/v1/agents/"+url.PathEscape(args[0]), tenant), nil, &a); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), a)
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), a)
+			}
+			return printAgent(cmd.OutOrStdout(), a)
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")

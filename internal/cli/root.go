@@ -92,7 +92,7 @@ func NewRoot(env Env) *cobra.Command {
 		newDoctorCmd(g),
 		newAutomationCmd(g),
 		newContentCmd(),
-		newReplayCmd(),
+		newReplayCmd(g),
 	)
 	return root
 }
