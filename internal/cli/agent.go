@@ -439,7 +439,7 @@ func newAgentExecCmd(g *globals) *cobra.Command {
 		Use:   "exec AGENT_ID [-- PROGRAM ARGS…]",
 		Short: "Run a command on an agent (operator) and, with --wait, print its output and exit with its code",
 		Example: `  flywheel agent exec agt_… --wait -- df -h /
-  flywheel agent exec agt_… --script 'systemctl restart nginx' --timeout 1m --wait`,
+  flywheel agent exec agt_… --script 'df -h / | tail -1' --timeout 1m --wait`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in.Argv = args[1:]

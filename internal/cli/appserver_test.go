@@ -15,8 +15,9 @@ import (
 
 // appServer starts a whole Flywheel server in-process on a loopback port
 // with a fresh data directory and returns a function running a flywheel
-// command against it as the platform admin (stdout, stderr, exit code).
-func appServer(t *testing.T) (run func(args ...string) (string, string, int), dataDir string) {
+// command against it as the platform admin (stdout, stderr, exit code),
+// and the server's URL.
+func appServer(t *testing.T) (run func(args ...string) (string, string, int), url string) {
 	t.Helper()
 	dir := t.TempDir()
 	a, err := app.New(context.Background(), app.Options{Config: config.Config{DataDir: dir, Addr: "127.0.0.1:0"}, Out: io.Discard})
@@ -37,5 +38,5 @@ func appServer(t *testing.T) (run func(args ...string) (string, string, int), da
 		code := Execute(context.Background(), args, Env{Stdout: &out, Stderr: &errOut,
 			Lookup: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 		return out.String(), errOut.String(), code
-	}, dir
+	}, env["FLYWHEEL_SERVER"]
 }

@@ -111,16 +111,17 @@ func newRunbookCmd(g *globals) *cobra.Command {
 	run := &cobra.Command{
 		Use:   "run NAME",
 		Short: "Run a runbook; prints the execution ID (or, with --wait, how it ended)",
-		Example: `  flywheel runbook run disk-cleanup --param mount=/var --target res_web1
-  flywheel runbook run restart-service --opsitem oi_… --param service=nginx --wait`,
+		Example: `  flywheel runbook run disk-cleanup --param mountpoint=/var --param report_only=true --target res_… --wait
+  flywheel runbook run restart-service --opsitem oi_… --param unit=nginx.service --approval`,
 		Args: cobra.ExactArgs(1),
 		RunE: runFn(false),
 	}
 	dry := &cobra.Command{
-		Use:   "dry-run NAME",
-		Short: "Resolve parameters and targets and render every step, running nothing",
-		Args:  cobra.ExactArgs(1),
-		RunE:  runFn(true),
+		Use:     "dry-run NAME",
+		Short:   "Resolve parameters and targets and render every step, running nothing",
+		Example: `  flywheel runbook dry-run disk-cleanup --param mountpoint=/var --target res_…`,
+		Args:    cobra.ExactArgs(1),
+		RunE:    runFn(true),
 	}
 	for _, c := range []*cobra.Command{run, dry} {
 		c.Flags().StringArrayVarP(&params, "param", "p", nil, "parameter NAME=VALUE, repeatable (lists: a,b or JSON)")
