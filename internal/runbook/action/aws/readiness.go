@@ -77,6 +77,7 @@ func (a *AWS) checkCredentials(ctx context.Context, runbooks []string) doctor.Ch
 	cfg, err := a.load(ctx, action.Input{}, "")
 	if err != nil {
 		c.Status, c.Summary = doctor.Fail, "The server's AWS configuration could not be loaded, so "+uses+" cannot run."
+		c.Brief = "The server's AWS configuration could not be loaded, so AWS steps will fail."
 		c.Details = []string{err.Error()}
 		c.Fix = "Fix the shared config or credentials file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)."
 		return c
@@ -93,15 +94,18 @@ func (a *AWS) checkCredentials(ctx context.Context, runbooks []string) doctor.Ch
 			c.Status = doctor.Todo
 			c.Summary = "No AWS credentials are configured, so " + uses + " cannot run; their approvals would wait for nothing."
 			c.Fix = "Give the server credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE), or an instance or task role."
+			c.Brief = "No AWS credentials are configured on this server, so AWS steps will fail."
 			return c
 		}
 		c.Status, c.Summary = doctor.Fail, "AWS credentials do not work: "+ce.Sentence
+		c.Brief = "AWS does not accept the server's credentials, so AWS steps will fail."
 		c.Details = []string{err.Error()}
 		return c
 	}
 	c.Status = doctor.OK
 	c.Account = deref(id.Account)
 	c.Summary = fmt.Sprintf("AWS credentials work for account %s.", c.Account)
+	c.Brief = "The server's AWS credentials work."
 	c.Details = []string{fmt.Sprintf("account %s: works (%s)", c.Account, deref(id.Arn))}
 	if defaultRegion == "" {
 		c.Details = append(c.Details, "no default region: steps that name no region fail (the library's rules pass the event's)")
