@@ -85,6 +85,10 @@ func TestEventSendAndList(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &evs); code != 0 || err != nil || len(evs) != 1 || evs[0].Status != "resolved" {
 		t.Errorf("event list --limit 1 --json (newest first): exit %d %v\n%s", code, err, out)
 	}
+	out, code = run(t, append([]string{"event", "list", "--opsitem", ev.OpsItemID, "--limit", "1"}, conn...)...)
+	if code != 0 || !strings.Contains(out, "showing the first 1; more exist: raise --limit (e.g. --limit 2)") {
+		t.Errorf("event list --limit 1 does not say more exist: exit %d\n%s", code, out)
+	}
 
 	// An old event sent now is listed first: the list is ordered by when
 	// events were received, the time it shows first; OCCURRED is the

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -328,6 +329,28 @@ type StepLog struct {
 	EndedAt   time.Time `json:"ended_at,omitzero"`
 	Log       string    `json:"log"`
 	Error     string    `json:"error,omitempty"`
+	// Stdout and Stderr are what a command step printed (its outputs'
+	// stdout and stderr, as kept: the tail when truncated).
+	Stdout string `json:"stdout,omitempty"`
+	Stderr string `json:"stderr,omitempty"`
+}
+
+// commandOutput reads stdout and stderr from a step's outputs, when they
+// are strings (an exec step's).
+func commandOutput(outputs json.RawMessage) (stdout, stderr string) {
+	if len(outputs) == 0 {
+		return "", ""
+	}
+	var o struct {
+		Stdout any `json:"stdout"`
+		Stderr any `json:"stderr"`
+	}
+	if json.Unmarshal(outputs, &o) != nil {
+		return "", ""
+	}
+	stdout, _ = o.Stdout.(string)
+	stderr, _ = o.Stderr.(string)
+	return stdout, stderr
 }
 
 func (s *Server) executionLogs(w http.ResponseWriter, r *http.Request) error {
@@ -350,8 +373,10 @@ func (s *Server) executionLogs(w http.ResponseWriter, r *http.Request) error {
 		if (step != "" && row.Name != step) || (target != "" && row.TargetID != target) || (row.Log == "" && row.Error == "") {
 			continue
 		}
-		out = append(out, StepLog{Seq: row.Seq, Step: row.Name, Target: row.TargetID, Status: row.Status, Attempt: row.Attempt,
-			StartedAt: row.StartedAt, EndedAt: row.EndedAt, Log: row.Log, Error: row.Error})
+		sl := StepLog{Seq: row.Seq, Step: row.Name, Target: row.TargetID, Status: row.Status, Attempt: row.Attempt,
+			StartedAt: row.StartedAt, EndedAt: row.EndedAt, Log: row.Log, Error: row.Error}
+		sl.Stdout, sl.Stderr = commandOutput(row.Outputs)
+		out = append(out, sl)
 	}
 	WriteList(w, out, "")
 	return nil

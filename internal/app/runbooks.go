@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"fmt"
 	"slices"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
+	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // buildRunbooks makes the I/O actions (exec steps run on hosts through the
@@ -27,7 +29,8 @@ func (a *App) buildRunbooks() error {
 		return fmt.Errorf("runbooks: %w", err)
 	}
 	if act, ok := actions.Get("aws"); ok {
-		a.checks = append(a.checks, act.(*aws.AWS).Readiness(aws.ReadinessOptions{Runbooks: awsRunbooks(lib), Clock: a.now}))
+		a.checks = append(a.checks, act.(*aws.AWS).Readiness(aws.ReadinessOptions{Runbooks: awsRunbooks(lib), Clock: a.now,
+			Accounts: a.awsAccountsSeen}))
 	}
 	x, err := execution.New(execution.Options{
 		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)},
@@ -41,6 +44,47 @@ func (a *App) buildRunbooks() error {
 	}
 	a.exec, a.runbooks = x, hostRunbooks{x}
 	return nil
+}
+
+// accountsScan bounds how many of each tenant's newest events the AWS
+// check reads for the accounts findings come from.
+const accountsScan = 500
+
+// awsAccountsSeen returns the AWS accounts named by the "account" label of
+// each tenant's newest events (EventBridge and SNS intake set it), with the
+// tenants each was seen in.
+func (a *App) awsAccountsSeen(ctx context.Context) (map[string][]string, error) {
+	seen := map[string][]string{}
+	page := store.Page{Limit: store.MaxPageLimit}
+	for {
+		tenants, next, err := a.st.ListTenants(ctx, page)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range tenants {
+			evPage := store.Page{Limit: store.MaxPageLimit}
+			for n := 0; n < accountsScan; {
+				evs, evNext, err := a.st.ListEvents(ctx, t.ID, store.EventFilter{}, evPage)
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range evs {
+					if acct := e.Labels["account"]; acct != "" && !slices.Contains(seen[acct], t.ID) {
+						seen[acct] = append(seen[acct], t.ID)
+					}
+				}
+				n += len(evs)
+				if evNext == "" {
+					break
+				}
+				evPage.Cursor = evNext
+			}
+		}
+		if next == "" {
+			return seen, nil
+		}
+		page.Cursor = next
+	}
 }
 
 // awsRunbooks names the runbooks with aws steps (any tenant's).

@@ -262,7 +262,10 @@ func newAgentShowCmd(g *globals) *cobra.Command {
 			if err := g.client().Do(cmd.Context(), "GET", agentPath("/api/v1/agents/"+url.PathEscape(args[0]), tenant), nil, &a); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), a)
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), a)
+			}
+			return printAgent(cmd.OutOrStdout(), a)
 		},
 	}
 	cmd.Flags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
@@ -298,7 +301,7 @@ func newAgentExecCmd(g *globals) *cobra.Command {
 		Use:   "exec AGENT_ID [-- PROGRAM ARGS…]",
 		Short: "Run a command on an agent (operator) and, with --wait, print its output and exit with its code",
 		Example: `  flywheel agent exec agt_… --wait -- df -h /
-  flywheel agent exec agt_… --script 'systemctl restart nginx' --timeout 1m --wait`,
+  flywheel agent exec agt_… --script 'df -h / | tail -1' --timeout 1m --wait`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in.Argv = args[1:]

@@ -51,8 +51,11 @@ func TestAgentCommands(t *testing.T) {
 		!strings.Contains(out, "env=prod,role=web") {
 		t.Errorf("agent list: %s", out)
 	}
-	if out, _ := run("agent", "show", er.AgentID); !strings.Contains(out, `"hostname": "web-7"`) {
-		t.Errorf("agent show: %s", out)
+	if out, _ := run("--json", "agent", "show", er.AgentID); !strings.Contains(out, `"hostname": "web-7"`) {
+		t.Errorf("agent show --json: %s", out)
+	}
+	if out, _ := run("agent", "show", er.AgentID); !strings.Contains(out, "Host:") || !strings.Contains(out, "web-7") || !strings.Contains(out, "State:") || strings.Contains(out, `"hostname"`) {
+		t.Errorf("agent show (human): %s", out)
 	}
 	if out, code := run("agent", "exec", er.AgentID, "--", "uptime"); code != 0 || !strings.HasPrefix(out, "cmd_") {
 		t.Errorf("agent exec: %d %s", code, out)

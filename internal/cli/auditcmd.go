@@ -74,28 +74,27 @@ func newAuditCmd(g *globals) *cobra.Command {
 	verify.Flags().StringVar(&tenant, "tenant", "", "verify only this tenant")
 
 	var actor, action, target string
+	var limit int
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List audit records, newest first (through the API)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			q := url.Values{"limit": {"100"}}
+			q := url.Values{}
 			for k, v := range map[string]string{"tenant": tenant, "actor": actor, "action": action, "target": target} {
 				if v != "" {
 					q.Set(k, v)
 				}
 			}
-			var page struct {
-				Items []store.AuditRecord `json:"items"`
+			if limit < 1 {
+				return fmt.Errorf("--limit %d: must be at least 1", limit)
 			}
-			if err := g.client().Do(cmd.Context(), "GET", "/api/v1/audit?"+q.Encode(), nil, &page); err != nil {
-				return err
+			items, err := listUpTo[store.AuditRecord](cmd, g, "/api/v1/audit", q, limit)
+			if err != nil || g.json {
+				return orJSON(cmd, items, err)
 			}
-			if g.json {
-				return printJSON(cmd.OutOrStdout(), page.Items)
-			}
-			rows := make([][]string, len(page.Items))
-			for i, a := range page.Items {
+			rows := make([][]string, len(items))
+			for i, a := range items {
 				rows[i] = []string{strconv.FormatInt(a.Seq, 10), fmtTime(a.Time), a.Actor, a.Action, a.Target, a.Result}
 			}
 			return printTable(cmd.OutOrStdout(), []string{"SEQ", "TIME", "ACTOR", "ACTION", "TARGET", "RESULT"}, rows)
@@ -105,6 +104,7 @@ func newAuditCmd(g *globals) *cobra.Command {
 	list.Flags().StringVar(&actor, "actor", "", "only records of this actor (token:tok_…, system:pipeline)")
 	list.Flags().StringVar(&action, "action", "", "only actions starting with this (silence.)")
 	list.Flags().StringVar(&target, "target", "", "only targets starting with this (opsitem/oi_…)")
+	list.Flags().IntVar(&limit, "limit", 100, "show at most this many records")
 	cmd.AddCommand(verify, list)
 	return cmd
 }

@@ -86,7 +86,7 @@ func newDraftCmd(g *globals, tenant *string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "draft",
 		Short: "Print a Rule (mode suggest) drafted from a candidate or an OpsItem",
-		Example: `  flywheel automation draft --candidate cand_4f1c2a9b0e11 > ops/rules/nginx.yaml
+		Example: `  flywheel automation draft --candidate cand_… --runbook restart-service > ops/rules/nginx.yaml
   flywheel automation draft --opsitem oi_… --runbook restart-service --output ops/rules/nginx.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

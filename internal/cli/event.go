@@ -159,10 +159,14 @@ alert or correlation rule responsible.`,
 	return list
 }
 
-// listUpTo pages through a list endpoint until it has n items.
+// listUpTo pages through a list endpoint until it has n items. When it
+// stops with more left, it says so on stderr (but for --json, whose
+// readers are programs), naming the flag that shows more: a list never
+// ends silently at its limit.
 func listUpTo[T any](cmd *cobra.Command, g *globals, path string, q url.Values, n int) ([]T, error) {
 	all := []T{}
 	c := g.client()
+	more := false
 	for len(all) < n {
 		q.Set("limit", strconv.Itoa(min(n-len(all), store.MaxPageLimit)))
 		var page api.List[T]
@@ -170,10 +174,13 @@ func listUpTo[T any](cmd *cobra.Command, g *globals, path string, q url.Values, 
 			return nil, err
 		}
 		all = append(all, page.Items...)
-		if page.NextCursor == "" {
+		if more = page.NextCursor != ""; !more {
 			break
 		}
 		q.Set("cursor", page.NextCursor)
+	}
+	if more && !g.json {
+		fmt.Fprintf(cmd.ErrOrStderr(), "showing the first %d; more exist: raise --limit (e.g. --limit %d) or narrow the filters\n", len(all), 2*n)
 	}
 	return all, nil
 }

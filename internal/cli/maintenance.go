@@ -42,7 +42,7 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 --matcher (labels), --resource (resource IDs, any of them) and --tag
 (inventory tags of the event's resource, all of them).`,
 		Example: `  flywheel maintenance create --name db-patching --weekly 'sat,sun 02:00 4h' --timezone Europe/Berlin --tag patch-group=db
-  flywheel maintenance create --name web-deploy --start 2026-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'`,
+  flywheel maintenance create --name web-deploy --start 2030-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources}

@@ -62,7 +62,10 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 			if err := g.client().Do(cmd.Context(), "GET", withTenant("/api/v1/opsitems/"+url.PathEscape(args[0]), url.Values{}), nil, &o); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), o)
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), o)
+			}
+			return printOpsItem(cmd.OutOrStdout(), o)
 		},
 	}
 	var in api.OpsItemInput
@@ -75,7 +78,10 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 			if err := g.client().Do(cmd.Context(), "POST", withTenant("/api/v1/opsitems", url.Values{}), in, &o); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), o)
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), o)
+			}
+			return printOpsItem(cmd.OutOrStdout(), o)
 		},
 	}
 	create.Flags().StringVar(&in.Title, "title", "", "title (required)")
@@ -104,7 +110,10 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 			if err := g.client().Do(cmd.Context(), "PATCH", withTenant("/api/v1/opsitems/"+url.PathEscape(args[0]), url.Values{}), p, &o); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), o)
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), o)
+			}
+			return printOpsItem(cmd.OutOrStdout(), o)
 		},
 	}
 	update.Flags().StringVar(&title, "title", "", "new title")

@@ -39,8 +39,17 @@ func TestOpsItemHandlingCommands(t *testing.T) {
 		t.Errorf("second resolve: %v", err)
 	}
 	out, err = run("opsitem", "get", o.ID)
+	for _, want := range []string{"ID:", o.ID, "Status:", "resolved", "Assignee:", "dana", "Acknowledged:", "Resolved:"} {
+		if err != nil || !strings.Contains(out, want) {
+			t.Errorf("get (human) lacks %q: %v\n%s", want, err, out)
+		}
+	}
+	if strings.HasPrefix(strings.TrimSpace(out), "{") {
+		t.Errorf("get prints JSON without --json:\n%s", out)
+	}
+	out, err = run("--json", "opsitem", "get", o.ID)
 	if err != nil || json.Unmarshal([]byte(out), &o) != nil {
-		t.Fatalf("get: %v\n%s", err, out)
+		t.Fatalf("get --json: %v\n%s", err, out)
 	}
 	if o.Status != "resolved" || o.Assignee != "dana" || o.AcknowledgedAt == nil || !strings.HasPrefix(o.ResolvedBy, "token:") {
 		t.Errorf("after the commands: %+v", o)

@@ -10,11 +10,11 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/replay"
 )
 
-func newReplayCmd() *cobra.Command {
+func newReplayCmd(g *globals) *cobra.Command {
 	var input, dir string
 	cmd := &cobra.Command{
 		Use:   "replay --input FILE [--content DIR]",
-		Short: "Backtest content on a recorded event stream; prints a JSON report",
+		Short: "Backtest content on a recorded event stream; prints a report (--json: as JSON)",
 		Long: "Feeds FILE (NDJSON, one intake body per line: an Alertmanager webhook unless the line is\n" +
 			"{\"source\": NAME, \"body\": {...}}) through the same pipeline as the server, in event time,\n" +
 			"against a scratch database, with the built-in content and DIR's. Touches no live data.\n" +
@@ -36,7 +36,10 @@ func newReplayCmd() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("replay %s: %w", input, err)
 			}
-			return printJSON(cmd.OutOrStdout(), rep)
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), rep)
+			}
+			return printReplay(cmd.OutOrStdout(), rep)
 		},
 	}
 	cmd.Flags().StringVar(&input, "input", "", "NDJSON file of recorded intake bodies (required)")

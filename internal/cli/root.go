@@ -94,7 +94,7 @@ func NewRoot(env Env) *cobra.Command {
 		newAutomationCmd(g),
 		newRuleCmd(g),
 		newContentCmd(),
-		newReplayCmd(),
+		newReplayCmd(g),
 	)
 	return root
 }

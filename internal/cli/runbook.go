@@ -88,7 +88,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 			}
 			if wait && !dry {
 				var err error
-				if ex, err = waitExecution(cmd.Context(), g, path, ex.ID); err != nil {
+				if ex, err = waitExecution(cmd.Context(), g, path, ex.ID, cmd.ErrOrStderr()); err != nil {
 					return err
 				}
 			}
@@ -111,16 +111,17 @@ func newRunbookCmd(g *globals) *cobra.Command {
 	run := &cobra.Command{
 		Use:   "run NAME",
 		Short: "Run a runbook; prints the execution ID (or, with --wait, how it ended)",
-		Example: `  flywheel runbook run disk-cleanup --param mount=/var --target res_web1
-  flywheel runbook run restart-service --opsitem oi_… --param service=nginx --wait`,
+		Example: `  flywheel runbook run disk-cleanup --param mountpoint=/var --param report_only=true --target res_… --wait
+  flywheel runbook run restart-service --opsitem oi_… --param unit=nginx.service --approval`,
 		Args: cobra.ExactArgs(1),
 		RunE: runFn(false),
 	}
 	dry := &cobra.Command{
-		Use:   "dry-run NAME",
-		Short: "Resolve parameters and targets and render every step, running nothing",
-		Args:  cobra.ExactArgs(1),
-		RunE:  runFn(true),
+		Use:     "dry-run NAME",
+		Short:   "Resolve parameters and targets and render every step, running nothing",
+		Example: `  flywheel runbook dry-run disk-cleanup --param mountpoint=/var --target res_…`,
+		Args:    cobra.ExactArgs(1),
+		RunE:    runFn(true),
 	}
 	for _, c := range []*cobra.Command{run, dry} {
 		c.Flags().StringArrayVarP(&params, "param", "p", nil, "parameter NAME=VALUE, repeatable (lists: a,b or JSON)")
@@ -142,7 +143,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 				if err := g.client().Do(cmd.Context(), "GET", path("/api/v1/executions/"+url.PathEscape(args[0]), nil), nil, &ex); err != nil || g.json {
 					return orJSON(cmd, ex, err)
 				}
-				return printExecution(cmd.OutOrStdout(), ex, false)
+				return printExecution(cmd.OutOrStdout(), ex, ex.DryRun)
 			}
 			q := url.Values{}
 			for k, v := range map[string]string{"status": f.Status, "runbook": f.Runbook, "opsitem": f.OpsItemID, "tenant": tenant} {
@@ -156,7 +157,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 			}
 			rows := make([][]string, len(items))
 			for i, e := range items {
-				rows[i] = []string{e.ID, e.Runbook, e.Status, e.StartedBy, e.OpsItemID, fmtTime(e.CreatedAt), duration(e), clipLine(e.Error, 60)}
+				rows[i] = []string{e.ID, e.Runbook, statusText(e), e.StartedBy, orDash(e.OpsItemID), fmtTime(e.CreatedAt), duration(e), clipLine(e.Error, 60)}
 			}
 			return printTable(cmd.OutOrStdout(), []string{"ID", "RUNBOOK", "STATUS", "STARTED BY", "OPSITEM", "CREATED", "TOOK", "ERROR"}, rows)
 		},
@@ -191,6 +192,11 @@ func newRunbookCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(w, "==> %s: %s (attempt %d)\n", head, s.Status, s.Attempt)
 				if s.Log != "" {
 					fmt.Fprint(w, strings.TrimRight(s.Log, "\n")+"\n")
+				}
+				for _, o := range []struct{ name, text string }{{"stdout", s.Stdout}, {"stderr", s.Stderr}} {
+					if o.text != "" {
+						fmt.Fprintf(w, "--- %s\n%s\n", o.name, strings.TrimRight(o.text, "\n"))
+					}
 				}
 				if s.Error != "" {
 					fmt.Fprintf(w, "error: %s\n", s.Error)
@@ -228,14 +234,18 @@ func newRunbookCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-// waitExecution polls until the execution ends or waits for approval.
-func waitExecution(ctx context.Context, g *globals, path func(string, url.Values) string, id string) (api.ExecutionView, error) {
+// waitExecution polls until the execution ends or waits for approval,
+// writing each step's progress to progress as it changes ("[2/5] verify:
+// running", then "succeeded"), so a long run is not silent.
+func waitExecution(ctx context.Context, g *globals, path func(string, url.Values) string, id string, progress io.Writer) (api.ExecutionView, error) {
 	var ex api.ExecutionView
 	delay := 200 * time.Millisecond
+	seen := map[string]string{} // step row → last status shown
 	for {
 		if err := g.client().Do(ctx, "GET", path("/api/v1/executions/"+url.PathEscape(id), nil), nil, &ex); err != nil {
 			return ex, err
 		}
+		showProgress(progress, ex, seen)
 		if runbook.IsTerminal(ex.Status) || ex.Status == runbook.StatusWaitingApproval {
 			return ex, nil
 		}
@@ -246,6 +256,43 @@ func waitExecution(ctx context.Context, g *globals, path func(string, url.Values
 		}
 		delay = min(delay*2, 2*time.Second)
 	}
+}
+
+// showProgress writes the steps whose status changed since the last poll.
+// Pending steps are not news; a step that went by between two polls is
+// shown at its latest status.
+func showProgress(w io.Writer, ex api.ExecutionView, seen map[string]string) {
+	total := 0
+	for _, s := range ex.Steps {
+		if s.TargetID == "" {
+			total = max(total, s.Index+1)
+		}
+	}
+	for _, s := range ex.Steps {
+		key := fmt.Sprintf("%d/%s", s.Seq, s.TargetID)
+		if s.Status == runbook.StatusPending || seen[key] == s.Status {
+			continue
+		}
+		seen[key] = s.Status
+		name := s.Name
+		if s.TargetID != "" {
+			name += " [" + s.TargetID + "]"
+		}
+		line := fmt.Sprintf("[%d/%d] %s: %s", s.Index+1, total, name, s.Status)
+		if s.Error != "" {
+			line += ": " + clipLine(s.Error, 100)
+		}
+		fmt.Fprintln(w, line)
+	}
+}
+
+// statusText is an execution's status, marked when it was a dry run (it
+// rendered its steps and ran nothing).
+func statusText(e store.Execution) string {
+	if e.DryRun {
+		return e.Status + " (dry run)"
+	}
+	return e.Status
 }
 
 func duration(e store.Execution) string {

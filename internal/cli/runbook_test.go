@@ -15,6 +15,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -39,16 +40,26 @@ spec:
 // runbookServer serves the API with a real executor and job queue on a
 // fresh SQLite store; run executes a flywheel command against it.
 func runbookServer(t *testing.T) func(args ...string) (string, error) {
+	run := runbookServerWith(t, cliRunbooks, nil)
+	return func(args ...string) (string, error) {
+		out, _, err := run(args...)
+		return out, err
+	}
+}
+
+// runbookServerWith is runbookServer over other runbooks and I/O actions;
+// its run returns stderr too.
+func runbookServerWith(t *testing.T, runbooks string, actions func(string) (action.Action, bool)) func(args ...string) (string, string, error) {
 	t.Helper()
 	ctx := context.Background()
 	st, secret := tenantStore(t, store.RoleOperator)
 	reg := content.NewRegistry()
-	reg.Register(runbook.Kind(nil))
-	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"rb.yaml": {Data: []byte(cliRunbooks)}}})
+	reg.Register(runbook.Kind(actions))
+	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"rb.yaml": {Data: []byte(runbooks)}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	lib, err := runbook.NewLibrary(set, nil)
+	lib, err := runbook.NewLibrary(set, actions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +67,7 @@ func runbookServer(t *testing.T) func(args ...string) (string, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := execution.New(execution.Options{Store: st, Queue: q, Runbooks: lib})
+	x, err := execution.New(execution.Options{Store: st, Queue: q, Runbooks: lib, Actions: actions})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +84,12 @@ func runbookServer(t *testing.T) func(args ...string) (string, error) {
 	})
 	srv := httptest.NewServer(api.New(api.Options{Store: st, Runbooks: x}))
 	t.Cleanup(srv.Close)
-	return func(args ...string) (string, error) {
+	return func(args ...string) (string, string, error) {
 		var out, errOut bytes.Buffer
 		root := NewRoot(Env{Stdout: &out, Stderr: &errOut, Lookup: func(string) (string, bool) { return "", false }})
 		root.SetArgs(append([]string{"--server", srv.URL, "--token", secret}, args...))
 		err := root.ExecuteContext(ctx)
-		return out.String(), err
+		return out.String(), errOut.String(), err
 	}
 }
 

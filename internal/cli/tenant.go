@@ -22,7 +22,10 @@ func newTenantCmd(g *globals) *cobra.Command {
 			if err := g.client().Do(cmd.Context(), "POST", "/api/v1/tenants", in, &t); err != nil {
 				return err
 			}
-			return printJSON(cmd.OutOrStdout(), t)
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), t)
+			}
+			return printTenant(cmd.OutOrStdout(), t)
 		},
 	}
 	create.Flags().StringVar(&in.Name, "name", "", "display name")

@@ -35,6 +35,12 @@ type Check struct {
 	Details []string `json:"details,omitempty"`
 	// Fix says what to do about it, when there is something to do.
 	Fix string `json:"fix,omitempty"`
+	// Brief is one sentence safe to show any tenant's users: it names no
+	// other tenant's data (Summary and Details may, for platform admins).
+	Brief string `json:"brief,omitempty"`
+	// Account is, for the aws check, the AWS account the server's
+	// credentials belong to ("" when they do not work).
+	Account string `json:"account,omitempty"`
 }
 
 // Report is every check's outcome.

@@ -136,7 +136,7 @@ func (en *Engine) fireIfDue(ctx context.Context, tx store.Tx, tenant string, r *
 		if err := record("rule."+string(DecisionFailed), "failed: "+err.Error(), ""); err != nil {
 			return false, err
 		}
-		return false, en.countResult(ctx, tx, tenant, r, state, false, now)
+		return false, en.countResult(ctx, tx, tenant, r, "", state, false, now)
 	}
 	return true, record("rule."+string(DecisionRan), "ok", id)
 }

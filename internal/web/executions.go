@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -105,7 +106,28 @@ type gateView struct {
 	Mine bool
 	// AWS is the server's AWS readiness, for a runbook with aws steps
 	// (nil otherwise): approving it is moot if AWS is not set up.
-	AWS *doctor.Check
+	AWS *awsReadiness
+}
+
+// awsReadiness is what an approver of an AWS runbook sees: the setup
+// check's tenant-safe sentence, and whether the credentials can act in
+// the account the execution names.
+type awsReadiness struct {
+	OK       bool
+	Sentence string
+}
+
+// awsGate describes AWS readiness for execution e from the setup check c.
+func awsGate(c doctor.Check, e store.Execution) *awsReadiness {
+	r := &awsReadiness{OK: c.Status != doctor.Fail && c.Account != "", Sentence: c.Brief}
+	var p struct {
+		Account string `json:"account"`
+	}
+	if json.Unmarshal(e.Parameters, &p) == nil && p.Account != "" && c.Account != "" && p.Account != c.Account {
+		r.OK = false
+		r.Sentence += " They are for another AWS account than this execution's (" + p.Account + "), so AWS will refuse it."
+	}
+	return r
 }
 
 func (h *Handler) execution(rq *request) (any, error) {
@@ -147,7 +169,7 @@ func (h *Handler) gate(rq *request, e store.Execution, approvals []store.Approva
 	rb, found := h.rb.Runbooks().Get(e.TenantID, e.Runbook)
 	if found && h.doctor != nil && rb.UsesAction("aws") {
 		if c, ok := h.doctor.Run(rq.ctx).Find("aws"); ok {
-			g.AWS = &c
+			g.AWS = awsGate(c, e)
 		}
 	}
 	if found && e.Seq >= 0 && e.Cursor < len(rb.Steps) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/flywheel-ops/flywheel/internal/doctor"
@@ -36,6 +37,7 @@ const awsRunbooks = `apiVersion: flywheel/v1
 kind: Runbook
 metadata: {name: block-it}
 spec:
+  parameters: [{name: account, type: string, default: ""}]
   steps:
     - {name: ask, action: approve, with: {message: "Block public access?"}}
     - {name: block, action: aws, with: {host: bucket}}
@@ -50,28 +52,44 @@ spec:
 
 // TestApprovalShowsAWSReadiness: an execution of a runbook with aws steps
 // waiting for approval says, in the inbox and on its page, whether AWS is
-// set up; one without aws steps says nothing about AWS.
+// set up — in the check's tenant-safe sentence, never the admin summary
+// naming other tenants' accounts — and when the credentials are for
+// another account than the execution's; one without aws steps says
+// nothing about AWS.
 func TestApprovalShowsAWSReadiness(t *testing.T) {
 	t.Parallel()
+	check := doctor.Check{Name: "aws", Status: doctor.Todo, Summary: "No AWS credentials are configured, so AWS runbooks (block-it) cannot run.",
+		Details: []string{"account 999988887777 (findings in tenant globex): no credentials"},
+		Brief:   "No AWS credentials are configured on this server, so AWS steps will fail.", Fix: "Give the server credentials."}
+	var mu sync.Mutex
 	w := newWorkEnvWith(t, awsRunbooks, doctor.New(func(context.Context) doctor.Check {
-		return doctor.Check{Name: "aws", Status: doctor.Todo, Summary: "No AWS credentials are configured, so AWS runbooks (block-it) cannot run.",
-			Fix: "Give the server credentials."}
+		mu.Lock()
+		defer mu.Unlock()
+		return check
 	}))
-	ids := map[string]string{}
-	for _, name := range []string{"block-it", "gated"} {
-		res := w.form("/runbooks/"+name+"/run", w.op, "mode", "run")
+	start := func(name string, kv ...string) string {
+		res := w.form("/runbooks/"+name+"/run", w.op, append([]string{"mode", "run"}, kv...)...)
 		wantStatus(t, res, http.StatusSeeOther)
-		ids[name] = strings.TrimPrefix(res.Header.Get("Location"), "/executions/")
+		id := strings.TrimPrefix(res.Header.Get("Location"), "/executions/")
+		waitFor(t, name+" in the inbox", func() bool {
+			return strings.Contains(w.get("/approvals", w.op).body, `action="/executions/`+id+`/approve"`)
+		})
+		return id
 	}
-	waitFor(t, "both executions in the inbox", func() bool {
-		b := w.get("/approvals", w.op).body
-		return strings.Contains(b, `action="/executions/`+ids["block-it"]+`/approve"`) && strings.Contains(b, `action="/executions/`+ids["gated"]+`/approve"`)
-	})
+	blockIt, gated := start("block-it", "p.account", "111122223333"), start("gated")
 	inbox := w.get("/approvals", w.op)
-	wantContains(t, inbox, "AWS: No AWS credentials are configured, so AWS runbooks (block-it) cannot run. Give the server credentials.")
+	wantContains(t, inbox, "AWS: No AWS credentials are configured on this server, so AWS steps will fail.")
+	wantLacks(t, inbox, "999988887777", "globex")
 	if n := strings.Count(inbox.body, "AWS: "); n != 1 {
 		t.Errorf("the inbox shows AWS readiness %d times, want once (block-it only)", n)
 	}
-	wantContains(t, w.get("/executions/"+ids["block-it"], w.op), "AWS: No AWS credentials are configured")
-	wantLacks(t, w.get("/executions/"+ids["gated"], w.op), "AWS: ")
+	wantContains(t, w.get("/executions/"+blockIt, w.op), "AWS: No AWS credentials are configured on this server")
+	wantLacks(t, w.get("/executions/"+gated, w.op), "AWS: ")
+
+	mu.Lock()
+	check = doctor.Check{Name: "aws", Status: doctor.OK, Account: "444455556666", Brief: "The server's AWS credentials work.",
+		Summary: "AWS credentials work for account 444455556666."}
+	mu.Unlock()
+	wantContains(t, w.get("/executions/"+blockIt, w.op),
+		"AWS: The server&#39;s AWS credentials work. They are for another AWS account than this execution&#39;s (111122223333), so AWS will refuse it.")
 }

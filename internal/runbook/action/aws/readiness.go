@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +28,10 @@ type ReadinessOptions struct {
 	Timeout time.Duration
 	// Clock returns the current time; default time.Now.
 	Clock func() time.Time
+	// Accounts returns the AWS accounts Flywheel has seen (in findings'
+	// "account" label), each with the tenants it was seen in; nil: none.
+	// The check says, per account, whether the credentials act there.
+	Accounts func(ctx context.Context) (map[string][]string, error)
 }
 
 // Readiness returns the doctor check of the credentials the aws action
@@ -54,6 +60,7 @@ func (a *AWS) Readiness(o ReadinessOptions) doctor.Checker {
 		if now := o.Clock(); at.IsZero() || now.Sub(at) >= o.Every || now.Before(at) {
 			ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 			last = a.checkCredentials(ctx, o.Runbooks)
+			last = perAccount(ctx, last, o.Accounts)
 			cancel()
 			at = now
 		}
@@ -70,6 +77,7 @@ func (a *AWS) checkCredentials(ctx context.Context, runbooks []string) doctor.Ch
 	cfg, err := a.load(ctx, action.Input{}, "")
 	if err != nil {
 		c.Status, c.Summary = doctor.Fail, "The server's AWS configuration could not be loaded, so "+uses+" cannot run."
+		c.Brief = "The server's AWS configuration could not be loaded, so AWS steps will fail."
 		c.Details = []string{err.Error()}
 		c.Fix = "Fix the shared config or credentials file (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE)."
 		return c
@@ -86,19 +94,60 @@ func (a *AWS) checkCredentials(ctx context.Context, runbooks []string) doctor.Ch
 			c.Status = doctor.Todo
 			c.Summary = "No AWS credentials are configured, so " + uses + " cannot run; their approvals would wait for nothing."
 			c.Fix = "Give the server credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (AWS_PROFILE), or an instance or task role."
+			c.Brief = "No AWS credentials are configured on this server, so AWS steps will fail."
 			return c
 		}
 		c.Status, c.Summary = doctor.Fail, "AWS credentials do not work: "+ce.Sentence
+		c.Brief = "AWS does not accept the server's credentials, so AWS steps will fail."
 		c.Details = []string{err.Error()}
 		return c
 	}
 	c.Status = doctor.OK
-	c.Summary = fmt.Sprintf("AWS credentials work for account %s.", deref(id.Account))
-	c.Details = []string{fmt.Sprintf("account %s: %s", deref(id.Account), deref(id.Arn))}
+	c.Account = deref(id.Account)
+	c.Summary = fmt.Sprintf("AWS credentials work for account %s.", c.Account)
+	c.Brief = "The server's AWS credentials work."
+	c.Details = []string{fmt.Sprintf("account %s: works (%s)", c.Account, deref(id.Arn))}
 	if defaultRegion == "" {
 		c.Details = append(c.Details, "no default region: steps that name no region fail (the library's rules pass the event's)")
 	} else {
 		c.Details = append(c.Details, "default region "+defaultRegion)
+	}
+	return c
+}
+
+// perAccount adds a line per account Flywheel has seen in findings: the
+// one the credentials belong to works; any other is a setup task, because
+// the aws action acts with the server's one set of credentials and AWS
+// refuses it in another account.
+func perAccount(ctx context.Context, c doctor.Check, accounts func(context.Context) (map[string][]string, error)) doctor.Check {
+	if accounts == nil {
+		return c
+	}
+	seen, err := accounts(ctx)
+	if err != nil {
+		c.Details = append(c.Details, "the accounts seen in findings could not be read: "+err.Error())
+		return c
+	}
+	c.Details = append([]string(nil), c.Details...)
+	var others []string
+	for _, acct := range slices.Sorted(maps.Keys(seen)) {
+		if acct == c.Account {
+			continue
+		}
+		others = append(others, acct)
+		why := "no credentials"
+		if c.Account != "" {
+			why = "the credentials are for " + c.Account + "; remediations there will be refused"
+		} else if c.Status == doctor.Fail {
+			why = "the credentials do not work"
+		}
+		c.Details = append(c.Details, fmt.Sprintf("account %s (findings in tenant %s): %s", acct, strings.Join(seen[acct], ", "), why))
+	}
+	if len(others) > 0 && c.Status == doctor.OK {
+		c.Status = doctor.Todo
+		c.Summary = fmt.Sprintf("AWS credentials work for account %s only; findings come from %d other account(s) (%s) where AWS runbooks cannot act.",
+			c.Account, len(others), strings.Join(others, ", "))
+		c.Fix = "The aws step action acts with the server's one set of credentials: remediating in another account needs a Flywheel server holding that account's credentials."
 	}
 	return c
 }

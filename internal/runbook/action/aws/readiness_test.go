@@ -52,11 +52,13 @@ func TestReadiness(t *testing.T) {
 	none := sdkaws.CredentialsProviderFunc(func(context.Context) (sdkaws.Credentials, error) {
 		return sdkaws.Credentials{}, errors.New("no EC2 IMDS role found")
 	})
+	var accounts func(context.Context) (map[string][]string, error)
 	check := func(rt nethttp.RoundTripper, creds sdkaws.CredentialsProvider, region string, clock func() time.Time) doctor.Checker {
 		a := aws.New(aws.Options{LoadConfig: func(context.Context, action.Input, string) (sdkaws.Config, error) {
 			return sdkaws.Config{Region: region, Credentials: sdkaws.NewCredentialsCache(creds), HTTPClient: &nethttp.Client{Transport: rt}, RetryMaxAttempts: 1}, nil
 		}})
-		return a.Readiness(aws.ReadinessOptions{Runbooks: []string{"block-s3-public-access", "isolate-ec2-instance"}, Every: time.Minute, Clock: clock})
+		return a.Readiness(aws.ReadinessOptions{Runbooks: []string{"block-s3-public-access", "isolate-ec2-instance"}, Every: time.Minute, Clock: clock,
+			Accounts: accounts})
 	}
 
 	now := time.Date(2026, 5, 4, 9, 0, 0, 0, time.UTC)
@@ -100,5 +102,21 @@ func TestReadiness(t *testing.T) {
 	if c.Status != doctor.Todo || !strings.Contains(c.Summary, "No AWS credentials are configured") ||
 		!strings.Contains(c.Summary, "block-s3-public-access, isolate-ec2-instance") || c.Fix == "" {
 		t.Errorf("no credentials: %+v", c)
+	}
+
+	// Per account: findings from the credentials' account and another.
+	accounts = func(context.Context) (map[string][]string, error) {
+		return map[string][]string{"111122223333": {"acme"}, "444455556666": {"acme", "globex"}}, nil
+	}
+	c = check(ok, static, "us-east-1", clock)(t.Context())
+	details := strings.Join(c.Details, "\n")
+	if c.Status != doctor.Todo || c.Account != "111122223333" || !strings.Contains(c.Summary, "other account(s) (444455556666)") ||
+		!strings.Contains(details, "account 111122223333: works") ||
+		!strings.Contains(details, "account 444455556666 (findings in tenant acme, globex): the credentials are for 111122223333; remediations there will be refused") {
+		t.Errorf("two accounts, credentials for one: %+v", c)
+	}
+	c = check(&replay{}, none, "us-east-1", clock)(t.Context())
+	if c.Status != doctor.Todo || !strings.Contains(strings.Join(c.Details, "\n"), "account 444455556666 (findings in tenant acme, globex): no credentials") {
+		t.Errorf("no credentials, per account: %+v", c)
 	}
 }
