@@ -30,7 +30,7 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 		duration            time.Duration
 		matchers, resources []string
 		tags                []string
-		expr, cutoff        string
+		expr, cutoff, group string
 		startDate, endDate  string
 		taskSpecs           []string
 	)
@@ -45,7 +45,7 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
   flywheel maintenance create --name web-deploy --start 2026-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources}
+			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources, Group: group}
 			if len(tags) > 0 {
 				in.Targets.Tags = map[string]string{}
 				for _, kv := range tags {
@@ -145,6 +145,7 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 	f.StringArrayVarP(&matchers, "matcher", "m", nil, `target label matcher, repeatable: 'env="prod"'`)
 	f.StringArrayVar(&resources, "resource", nil, "target resource ID, repeatable: i-123")
 	f.StringArrayVar(&tags, "tag", nil, "target resource tag KEY=VALUE, repeatable")
+	f.StringVar(&group, "group", "", "target resource group (content kind ResourceGroup)")
 	f.StringVarP(&in.Comment, "comment", "c", "", "what the maintenance is")
 	f.StringVar(&expr, "schedule", "", `recurring: cron "30 2 * * 6", "cron(30 23 ? * TUE#3 *)" or "rate(12 hours)"; with --duration`)
 	f.IntVar(&in.ScheduleOffset, "schedule-offset", 0, "with a cron --schedule: open this many days (0-6) after each cron date")

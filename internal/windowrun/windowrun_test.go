@@ -442,3 +442,59 @@ func TestReplicasOpenOneRun(t *testing.T) {
 		t.Errorf("%d executions started (%v), want 3: one per running target", len(l), err)
 	}
 }
+
+// TestGroupTargets: a window targeting a resource group runs on its
+// members — listed ones and those its tags select — narrowed by the
+// window's tags when it has both.
+func TestGroupTargets(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, rfc(t, "2026-03-01T12:00:00Z"))
+	ctx := context.Background()
+	reg := content.NewRegistry()
+	reg.Register(runbook.GroupKind())
+	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"g.yaml": {Data: []byte(`apiVersion: flywheel/v1
+kind: ResourceGroup
+metadata: {name: web}
+spec: {resources: [h-listed], tags: {role: web}, types: [host]}
+`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.r.o.Targets = execution.InventoryTargets{Groups: runbook.NewGroups(set)}
+	if err := f.st.InTx(ctx, func(tx store.Tx) error {
+		for id, tags := range map[string]map[string]string{"h-a": {"role": "web", "zone": "a"}, "h-b": {"role": "web", "zone": "b"}, "h-db": {"role": "db", "zone": "a"}} {
+			if err := tx.PutResource(ctx, store.Resource{ID: id, TenantID: tenant, Type: "host", Name: id, Tags: tags, CreatedAt: f.clk.now(), UpdatedAt: f.clk.now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		targets store.MaintenanceTargets
+		want    string
+	}{
+		{store.MaintenanceTargets{Group: "web"}, "h-a,h-b,h-listed"},
+		{store.MaintenanceTargets{Group: "web", Tags: map[string]string{"zone": "a"}}, "h-a"},
+		{store.MaintenanceTargets{Group: "web", ResourceIDs: []string{"h-b", "h-db"}}, "h-b"},
+	} {
+		rec := store.MaintenanceWindow{Name: "w", Schedule: store.MaintenanceSchedule{Expression: "0 3 * * *"}, Duration: "1h",
+			Targets: tc.targets, Tasks: []store.MaintenanceTask{{Runbook: "patch"}}}
+		rec.TenantID = tenant
+		w, err := maintenance.FromRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := f.r.DryRun(ctx, w)
+		if err != nil || strings.Join(plan.Targets, ",") != tc.want {
+			t.Errorf("%+v: targets %v (%v), want %s", tc.targets, plan.Targets, err, tc.want)
+		}
+	}
+	rec := store.MaintenanceWindow{Name: "w", TenantID: tenant, Schedule: store.MaintenanceSchedule{Expression: "0 3 * * *"}, Duration: "1h",
+		Targets: store.MaintenanceTargets{Group: "nope"}, Tasks: []store.MaintenanceTask{{Runbook: "patch"}}}
+	w, _ := maintenance.FromRecord(rec)
+	if _, err := f.r.DryRun(ctx, w); err == nil || !strings.Contains(err.Error(), `targets.group: no resource group "nope"`) {
+		t.Errorf("unknown group: %v", err)
+	}
+}
