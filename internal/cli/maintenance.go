@@ -37,12 +37,16 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a maintenance window",
-		Long: `Create a maintenance window: recurring (--weekly) or one-off (--start with
---end or --duration), covering the events that every given target selects:
---matcher (labels), --resource (resource IDs, any of them) and --tag
-(inventory tags of the event's resource, all of them).`,
+		Long: `Create a maintenance window: on a cron or rate --schedule with --duration,
+recurring (--weekly) or one-off (--start with --end or --duration), covering
+the events that every given target selects: --matcher (labels), --resource
+(resource IDs, any of them), --tag (inventory tags of the event's resource,
+all of them) and --group (a resource group). With --task it also runs
+runbooks on its targets when it opens (see docs/schedules.md).`,
 		Example: `  flywheel maintenance create --name db-patching --weekly 'sat,sun 02:00 4h' --timezone Europe/Berlin --tag patch-group=db
-  flywheel maintenance create --name web-deploy --start 2026-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'`,
+  flywheel maintenance create --name web-deploy --start 2026-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'
+  flywheel window create --name patch-web --schedule 'cron(30 23 ? * TUE#3 *)' --schedule-offset 2 --timezone Europe/Berlin \
+    --duration 4h --cutoff 1h --tag patch-group=web --task name=patch,runbook=apt-upgrade,priority=1,max_concurrency=2,max_errors=1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources, Group: group}
