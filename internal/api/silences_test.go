@@ -237,7 +237,7 @@ func TestMaintenanceWindowValidation(t *testing.T) {
 		{"end before start", api.MaintenanceWindowInput{Name: "x", Targets: targets, Schedule: store.MaintenanceSchedule{Start: &end, End: &start}}, "schedule.end:"},
 		{"in the past", api.MaintenanceWindowInput{Name: "x", Targets: targets, Schedule: store.MaintenanceSchedule{Start: ptr(epoch.Add(-2 * time.Hour)), End: ptr(epoch.Add(-time.Hour))}}, "schedule.end: 2025-03-14T08:26:53Z is in the past"},
 		{"bad weekly", api.MaintenanceWindowInput{Name: "x", Targets: targets, Schedule: store.MaintenanceSchedule{Weekly: &store.Recurrence{Days: []string{"sat"}, Start: "2am", Duration: "4h"}}}, `schedule.weekly.start: time of day "2am"`},
-		{"no targets", api.MaintenanceWindowInput{Name: "x", Schedule: weekly}, "targets: set at least one of matchers, resource_ids or tags"},
+		{"no targets", api.MaintenanceWindowInput{Name: "x", Schedule: weekly}, "targets: set at least one of matchers, resource_ids, tags or group"},
 		{"bad matcher", api.MaintenanceWindowInput{Name: "x", Schedule: weekly, Targets: store.MaintenanceTargets{Matchers: []string{`env=~"(prod"`}}}, "targets.matchers[0]: bad matcher `env=~\"(prod\"`"},
 		{"matches everything", api.MaintenanceWindowInput{Name: "x", Schedule: weekly, Targets: store.MaintenanceTargets{Matchers: []string{`env!="dev"`}}}, "would cover every event"},
 	} {

@@ -67,7 +67,7 @@ func TestWindowSchedules(t *testing.T) {
 		{func(i *api.MaintenanceWindowInput) { i.Tasks[0].Runbook = "patch-linux" }, `tasks[0].runbook: no runbook \"patch-linux\"`},
 		{func(i *api.MaintenanceWindowInput) {
 			i.Targets = store.MaintenanceTargets{Matchers: []string{`env="prod"`}}
-		}, "needs resource_ids or tags"},
+		}, "needs resource_ids, tags or a group"},
 	} {
 		bad := in
 		bad.Name = "bad"

@@ -19,6 +19,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/intake/sns"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/replay"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -82,7 +83,7 @@ func engineFrom(set *content.Set) (*pipeline.Engine, error) {
 	}
 	return &pipeline.Engine{
 		Correlator: corr,
-		Deflector:  &pipeline.StoreDeflector{TagsIn: inventoryTags},
+		Deflector:  &pipeline.StoreDeflector{TagsIn: inventoryTags, GroupIn: groupMember(runbook.NewGroups(set))},
 		Inhibitor:  pipeline.NewRuleInhibitor(inh),
 		Dedup:      dd,
 	}, nil

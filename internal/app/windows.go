@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/event"
@@ -33,20 +34,42 @@ func (a *App) buildWindows(tick time.Duration) error {
 // Windows returns the maintenance window runner.
 func (a *App) Windows() *windowrun.Runner { return a.windows }
 
-// inventoryTags returns the inventory tags of the resource an event names,
-// so maintenance windows that target tags deflect their hosts' alerts: by
-// resource ID, or for a host by its name when exactly one host has it (as
-// an Alertmanager instance label names it, port stripped by intake).
-func inventoryTags(ctx context.Context, r store.Reader, tenant string, ref event.ResourceRef) map[string]string {
+// inventoryResource is the inventory resource an event names: by resource
+// ID, or for a host by its name when exactly one host has it (an
+// Alertmanager instance label names it, port stripped by intake).
+func inventoryResource(ctx context.Context, r store.Reader, tenant string, ref event.ResourceRef) (store.Resource, bool) {
 	if res, err := r.GetResource(ctx, tenant, ref.ID); err == nil {
-		return res.Tags
+		return res, true
 	}
 	if ref.Type != fleet.ResourceTypeHost {
-		return nil
+		return store.Resource{}, false
 	}
 	hosts, _, err := r.ListResources(ctx, tenant, store.ResourceFilter{Type: fleet.ResourceTypeHost, Name: ref.ID}, store.Page{Limit: 2})
 	if err != nil || len(hosts) != 1 {
-		return nil
+		return store.Resource{}, false
 	}
-	return hosts[0].Tags
+	return hosts[0], true
+}
+
+// inventoryTags returns the inventory tags of the resource an event names,
+// so maintenance windows that target tags deflect their hosts' alerts.
+func inventoryTags(ctx context.Context, r store.Reader, tenant string, ref event.ResourceRef) map[string]string {
+	res, _ := inventoryResource(ctx, r, tenant, ref)
+	return res.Tags
+}
+
+// groupMember reports whether the resource an event names is in a
+// resource group: listed in it, or selected by its types and tags.
+func groupMember(groups runbook.Groups) func(ctx context.Context, r store.Reader, tenant, group string, ref event.ResourceRef) bool {
+	return func(ctx context.Context, r store.Reader, tenant, group string, ref event.ResourceRef) bool {
+		g, ok := groups.Get(tenant, group)
+		if !ok {
+			return false
+		}
+		res, known := inventoryResource(ctx, r, tenant, ref)
+		if slices.Contains(g.Resources, ref.ID) || known && slices.Contains(g.Resources, res.ID) {
+			return true
+		}
+		return known && g.Selects(res.Type, res.Tags)
+	}
 }

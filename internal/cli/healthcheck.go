@@ -24,8 +24,8 @@ http://127.0.0.1:8080. No token is needed. With --wait it keeps probing
 until the server answers or the time is up, for scripts that have just
 started one.`,
 		Example: `  flywheel healthcheck
-  flywheel healthcheck --server http://127.0.0.1:9090 --timeout 2s
-  flywheel serve & flywheel healthcheck --wait 30s`,
+  flywheel healthcheck --timeout 2s
+  flywheel healthcheck --wait 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			c := g.client()

@@ -30,22 +30,25 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 		duration            time.Duration
 		matchers, resources []string
 		tags                []string
-		expr, cutoff        string
+		expr, cutoff, group string
 		startDate, endDate  string
 		taskSpecs           []string
 	)
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a maintenance window",
-		Long: `Create a maintenance window: recurring (--weekly) or one-off (--start with
---end or --duration), covering the events that every given target selects:
---matcher (labels), --resource (resource IDs, any of them) and --tag
-(inventory tags of the event's resource, all of them).`,
+		Long: `Create a maintenance window: on a cron or rate --schedule with --duration,
+recurring (--weekly) or one-off (--start with --end or --duration), covering
+the events that every given target selects: --matcher (labels), --resource
+(resource IDs, any of them), --tag (inventory tags of the event's resource,
+all of them) and --group (a resource group). With --task it also runs
+runbooks on its targets when it opens (see docs/schedules.md).`,
 		Example: `  flywheel maintenance create --name db-patching --weekly 'sat,sun 02:00 4h' --timezone Europe/Berlin --tag patch-group=db
-  flywheel maintenance create --name web-deploy --start 2030-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'`,
+  flywheel maintenance create --name web-deploy --start 2030-05-01T20:00:00Z --duration 1h --resource i-123 --resource i-456 --matcher 'alertname!="InstanceDown"'
+  flywheel maintenance create --name patch-web --schedule 'cron(30 23 ? * TUE#3 *)' --schedule-offset 2 --timezone Europe/Berlin --duration 4h --cutoff 1h --tag patch-group=web --task name=diagnose,runbook=collect-host-diagnostics,priority=1,max_concurrency=2,max_errors=1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources}
+			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources, Group: group}
 			if len(tags) > 0 {
 				in.Targets.Tags = map[string]string{}
 				for _, kv := range tags {
@@ -145,6 +148,7 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 	f.StringArrayVarP(&matchers, "matcher", "m", nil, `target label matcher, repeatable: 'env="prod"'`)
 	f.StringArrayVar(&resources, "resource", nil, "target resource ID, repeatable: i-123")
 	f.StringArrayVar(&tags, "tag", nil, "target resource tag KEY=VALUE, repeatable")
+	f.StringVar(&group, "group", "", "target resource group (content kind ResourceGroup)")
 	f.StringVarP(&in.Comment, "comment", "c", "", "what the maintenance is")
 	f.StringVar(&expr, "schedule", "", `recurring: cron "30 2 * * 6", "cron(30 23 ? * TUE#3 *)" or "rate(12 hours)"; with --duration`)
 	f.IntVar(&in.ScheduleOffset, "schedule-offset", 0, "with a cron --schedule: open this many days (0-6) after each cron date")

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -84,7 +85,10 @@ func TestSchedulesDocExamples(t *testing.T) {
 		t.Fatal("the page's window patch-web did not load")
 	}
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	clock := func() time.Time { return now }
+	var at atomic.Int64 // the injected clock; the test moves it on
+	at.Store(now.UnixNano())
+	clock := func() time.Time { return time.Unix(0, at.Load()).UTC() }
+
 	fromYAML := it.Spec.(*maintenance.Spec).Record("", "acme", "patch-web", "", now)
 
 	st, secret := tenantStore(t, store.RoleAdmin)
@@ -169,5 +173,38 @@ func TestSchedulesDocExamples(t *testing.T) {
 		if !checked[want] {
 			t.Errorf("the page has no %s example the test recognises", want)
 		}
+	}
+
+	// At its first opening the window runs as the page says: patch on two
+	// of the three web hosts at once, check waiting for it.
+	at.Store(time.Date(2026, 3, 19, 22, 30, 0, 0, time.UTC).UnixNano())
+	if err := runner.Tick(ctx); err != nil {
+		t.Fatal(err)
+	}
+	out, err := run("window", "history", "patch-web")
+	if err != nil || !strings.Contains(out, "schedule") || !strings.Contains(out, "running") {
+		t.Fatalf("history at the opening: %v\n%s", err, out)
+	}
+	runs, _, _ := st.ListWindowRuns(ctx, "acme", "", store.Page{})
+	out, err = run("window", "show-run", runs[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, pending := 0, 0 // as show-run prints them
+	for _, l := range strings.Split(out, "\n") {
+		switch f := strings.Fields(l); {
+		case len(f) >= 4 && f[1] == "patch" && f[3] == "running":
+			running++
+		case len(f) >= 4 && f[3] == "pending":
+			pending++
+		}
+	}
+	rows, _ := st.ListWindowRunTargets(ctx, "acme", runs[0].ID)
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Task+"/"+r.TargetID+"="+r.Status)
+	}
+	if want := "patch/res_web1=running patch/res_web2=running patch/res_web3=pending check/res_web1=pending check/res_web2=pending check/res_web3=pending"; strings.Join(got, " ") != want || running != 2 || pending != 4 {
+		t.Errorf("at the first opening: %s\nshow-run:\n%s", strings.Join(got, " "), out)
 	}
 }

@@ -49,8 +49,8 @@ func addWindowRunCmds(cmd *cobra.Command, g *globals, tenant *string) {
 	run := &cobra.Command{
 		Use:   "run NAME --now",
 		Short: "Run a window's tasks now (admin); --dry-run shows the targets and tasks instead",
-		Example: `  flywheel window run db-patching --now --dry-run
-  flywheel window run db-patching --now`,
+		Example: `  flywheel window run patch-web --now --dry-run
+  flywheel window run patch-web --now`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if !now {

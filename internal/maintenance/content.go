@@ -87,6 +87,7 @@ type SpecTargets struct {
 	Matchers    []string          `yaml:"matchers"`
 	ResourceIDs []string          `yaml:"resource_ids"`
 	Tags        map[string]string `yaml:"tags"`
+	Group       string            `yaml:"group"`
 }
 
 // Record converts the spec to a store record for tenant.
@@ -123,9 +124,9 @@ func Kind() content.Kind {
 	}
 }
 
-// CheckTaskRunbooks is a cross-document check: every task of a window in
-// content names a Runbook the set defines.
-func CheckTaskRunbooks(set *content.Set) error {
+// CheckRefs is a cross-document check: every task of a window in content
+// names a Runbook the set defines, and its targets.group a ResourceGroup.
+func CheckRefs(set *content.Set) error {
 	var errs []error
 	for _, it := range set.Items(KindName) {
 		spec, ok := it.Spec.(*Spec)
@@ -137,6 +138,10 @@ func CheckTaskRunbooks(set *content.Set) error {
 				errs = append(errs, &content.Error{Origin: it.Origin,
 					Msg: fmt.Sprintf("%s %q: spec.tasks[%d].runbook: no Runbook named %q", KindName, it.Name, i, t.Runbook)})
 			}
+		}
+		if g := spec.Targets.Group; g != "" && !set.Defined("ResourceGroup", g) {
+			errs = append(errs, &content.Error{Origin: it.Origin,
+				Msg: fmt.Sprintf("%s %q: spec.targets.group: no ResourceGroup named %q", KindName, it.Name, g)})
 		}
 	}
 	return errors.Join(errs...)

@@ -38,6 +38,11 @@ const IDPrefix = "mw"
 // that target tags match nothing.
 type TagLookup func(ref event.ResourceRef) map[string]string
 
+// GroupLookup reports whether the resource an event names is a member of
+// a resource group. A nil GroupLookup means no membership is known, so
+// windows that target a group match nothing.
+type GroupLookup func(group string, ref event.ResourceRef) bool
+
 // Schedule is when a window is open: Start..End once, Weekly, or
 // Recurring (a cron or rate expression with a duration).
 type Schedule struct {
@@ -78,6 +83,9 @@ type Targets struct {
 	// Tags match when one of the event's resources carries every one of
 	// them, as the TagLookup reports.
 	Tags map[string]string
+	// Group matches when one of the event's resources is a member of the
+	// resource group, as the GroupLookup reports.
+	Group string
 }
 
 // Window is one maintenance window.
@@ -141,12 +149,12 @@ func (w *Window) Next(t time.Time) (start, end time.Time, ok bool) {
 // Matches reports whether the window's targets cover e, whatever the time.
 func (w *Window) Matches(e *event.Event, tags TagLookup) bool {
 	var labels map[string]string
-	return w.matches(e, &labels, tags)
+	return w.matches(e, &labels, tags, nil)
 }
 
 // matches is Matches with the event's labels computed at most once across
 // the windows of a Set.
-func (w *Window) matches(e *event.Event, labels *map[string]string, tags TagLookup) bool {
+func (w *Window) matches(e *event.Event, labels *map[string]string, tags TagLookup, groups GroupLookup) bool {
 	t := &w.Targets
 	if len(t.Matchers) > 0 {
 		if *labels == nil {
@@ -163,6 +171,11 @@ func (w *Window) matches(e *event.Event, labels *map[string]string, tags TagLook
 	}
 	if len(t.Tags) > 0 {
 		if tags == nil || !slices.ContainsFunc(e.Resources, func(r event.ResourceRef) bool { return hasTags(tags(r), t.Tags) }) {
+			return false
+		}
+	}
+	if t.Group != "" {
+		if groups == nil || !slices.ContainsFunc(e.Resources, func(r event.ResourceRef) bool { return groups(t.Group, r) }) {
 			return false
 		}
 	}
@@ -205,9 +218,9 @@ func (w *Window) Validate() error {
 	}
 	t := w.Targets
 	switch {
-	case len(t.Matchers) == 0 && len(t.ResourceIDs) == 0 && len(t.Tags) == 0:
-		errs = append(errs, errors.New("targets: set at least one of matchers, resource_ids or tags (a window must not cover every event)"))
-	case len(t.ResourceIDs) == 0 && len(t.Tags) == 0 && t.Matchers.MatchesEmpty():
+	case len(t.Matchers) == 0 && len(t.ResourceIDs) == 0 && len(t.Tags) == 0 && t.Group == "":
+		errs = append(errs, errors.New("targets: set at least one of matchers, resource_ids, tags or group (a window must not cover every event)"))
+	case len(t.ResourceIDs) == 0 && len(t.Tags) == 0 && t.Group == "" && t.Matchers.MatchesEmpty():
 		errs = append(errs, fmt.Errorf("targets.matchers: %s would cover every event; add one that requires a value", t.Matchers))
 	}
 	for i, id := range t.ResourceIDs {
@@ -220,8 +233,11 @@ func (w *Window) Validate() error {
 			errs = append(errs, errors.New("targets.tags: a tag key is empty"))
 		}
 	}
-	if len(w.Tasks) > 0 && len(t.ResourceIDs) == 0 && len(t.Tags) == 0 {
-		errs = append(errs, errors.New("targets: a window with tasks needs resource_ids or tags to run them on (matchers only deflect)"))
+	if len(w.Tasks) > 0 && len(t.ResourceIDs) == 0 && len(t.Tags) == 0 && t.Group == "" {
+		errs = append(errs, errors.New("targets: a window with tasks needs resource_ids, tags or a group to run them on (matchers only deflect)"))
+	}
+	if g := t.Group; g != "" && (len(g) > 128 || strings.TrimSpace(g) != g) {
+		errs = append(errs, fmt.Errorf("targets.group: %q is not a resource group name", g))
 	}
 	errs = append(errs, validateTasks(w.Tasks)...)
 	if w.Schedule.Cutoff < 0 {
@@ -298,7 +314,7 @@ func FromRecord(r store.MaintenanceWindow) (*Window, error) {
 	if err != nil {
 		return nil, fmt.Errorf("targets.matchers%w", err)
 	}
-	w.Targets = Targets{Matchers: ms, ResourceIDs: r.Targets.ResourceIDs, Tags: r.Targets.Tags}
+	w.Targets = Targets{Matchers: ms, ResourceIDs: r.Targets.ResourceIDs, Tags: r.Targets.Tags, Group: r.Targets.Group}
 	if len(ms) == 0 {
 		w.Targets.Matchers = nil
 	}
@@ -312,7 +328,7 @@ func FromRecord(r store.MaintenanceWindow) (*Window, error) {
 func (w *Window) Record() store.MaintenanceWindow {
 	r := store.MaintenanceWindow{
 		ID: w.ID, TenantID: w.TenantID, Name: w.Name, Timezone: zoneName(w.Timezone),
-		Targets:   store.MaintenanceTargets{ResourceIDs: w.Targets.ResourceIDs, Tags: w.Targets.Tags},
+		Targets:   store.MaintenanceTargets{ResourceIDs: w.Targets.ResourceIDs, Tags: w.Targets.Tags, Group: w.Targets.Group},
 		Comment:   w.Comment,
 		CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
 	}

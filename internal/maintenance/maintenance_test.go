@@ -193,7 +193,7 @@ func TestValidateAndRecord(t *testing.T) {
 		{"end before start", func(r *store.MaintenanceWindow) {
 			r.Schedule = store.MaintenanceSchedule{Start: &end, End: &start}
 		}, "schedule.end: 2026-02-01T10:00:00Z is not after schedule.start 2026-02-01T12:00:00Z"},
-		{"no targets", func(r *store.MaintenanceWindow) { r.Targets = store.MaintenanceTargets{} }, "targets: set at least one of matchers, resource_ids or tags"},
+		{"no targets", func(r *store.MaintenanceWindow) { r.Targets = store.MaintenanceTargets{} }, "targets: set at least one of matchers, resource_ids, tags or group"},
 		{"matchers cover everything", func(r *store.MaintenanceWindow) {
 			r.Targets = store.MaintenanceTargets{Matchers: []string{`env!="prod"`}}
 		}, `targets.matchers: {env!="prod"} would cover every event`},

@@ -84,7 +84,7 @@ func TestCronWindowErrors(t *testing.T) {
 		{"tasks[0].on_failure", func(r *store.MaintenanceWindow) {
 			r.Tasks = []store.MaintenanceTask{{Runbook: "a", OnFailure: "retry"}}
 		}},
-		{"needs resource_ids or tags", func(r *store.MaintenanceWindow) {
+		{"needs resource_ids, tags or a group", func(r *store.MaintenanceWindow) {
 			r.Targets = store.MaintenanceTargets{Matchers: []string{`env="prod"`}}
 			r.Tasks = []store.MaintenanceTask{{Runbook: "a"}}
 		}},
@@ -132,19 +132,20 @@ func TestSpecScheduleYAML(t *testing.T) {
 	}
 }
 
-// TestCheckTaskRunbooks: a content window's task must name a runbook the
-// content defines.
-func TestCheckTaskRunbooks(t *testing.T) {
+// TestCheckRefs: a content window's task must name a runbook the content
+// defines, and its targets.group a resource group.
+func TestCheckRefs(t *testing.T) {
 	t.Parallel()
 	reg := content.NewRegistry()
 	reg.Register(Kind())
 	reg.Register(content.Kind{Name: "Runbook", New: func() any { return new(map[string]any) }})
-	reg.RegisterCheck(CheckTaskRunbooks)
+	reg.RegisterCheck(CheckRefs)
 	win := "apiVersion: flywheel/v1\nkind: MaintenanceWindow\nmetadata: {name: w}\nspec:\n  schedule: \"0 2 * * *\"\n  duration: 1h\n" +
-		"  targets: {tags: {a: b}}\n  tasks: [{runbook: patch}, {runbook: missing, name: m}]\n"
+		"  targets: {tags: {a: b}, group: nowhere}\n  tasks: [{runbook: patch}, {runbook: missing, name: m}]\n"
 	rb := "apiVersion: flywheel/v1\nkind: Runbook\nmetadata: {name: patch}\nspec: {}\n"
 	_, err := content.Load(reg, content.Source{Name: "ops", FS: fstest.MapFS{"w.yaml": {Data: []byte(win)}, "rb.yaml": {Data: []byte(rb)}}})
-	if err == nil || !strings.Contains(err.Error(), `spec.tasks[1].runbook: no Runbook named "missing"`) || strings.Contains(err.Error(), `"patch"`) {
+	if err == nil || !strings.Contains(err.Error(), `spec.tasks[1].runbook: no Runbook named "missing"`) || strings.Contains(err.Error(), `"patch"`) ||
+		!strings.Contains(err.Error(), `spec.targets.group: no ResourceGroup named "nowhere"`) {
 		t.Errorf("load: %v", err)
 	}
 }
@@ -185,5 +186,30 @@ func TestManualRunsOpenTheWindow(t *testing.T) {
 		t.Fatal("compile")
 	} else if _, ok := plain.Match(e, at, nil); ok {
 		t.Error("open without the run: the schedule is closed on 4 May")
+	}
+}
+
+// TestGroupTarget: a window targeting a resource group covers the events
+// of its members, as the GroupLookup reports; without one, none.
+func TestGroupTarget(t *testing.T) {
+	t.Parallel()
+	w := mustWindow(t, store.MaintenanceWindow{Name: "w", Targets: store.MaintenanceTargets{Group: "web"},
+		Schedule: store.MaintenanceSchedule{Weekly: &store.Recurrence{Days: []string{"daily"}, Start: "00:00", Duration: "24h"}}})
+	set := NewSet([]*Window{w})
+	members := func(group string, ref event.ResourceRef) bool { return group == "web" && ref.ID == "web-1" }
+	at := rfc(t, "2026-05-04T10:00:00Z")
+	in := &event.Event{Resources: []event.ResourceRef{{Type: "host", ID: "web-1"}}}
+	out := &event.Event{Resources: []event.ResourceRef{{Type: "host", ID: "db-1"}}}
+	if _, ok := set.MatchIn(in, at, nil, members); !ok {
+		t.Error("a member's event is not covered")
+	}
+	if _, ok := set.MatchIn(out, at, nil, members); ok {
+		t.Error("a non-member's event is covered")
+	}
+	if _, ok := set.Match(in, at, nil); ok {
+		t.Error("covered without a group lookup")
+	}
+	if back := w.Record(); back.Targets.Group != "web" {
+		t.Errorf("record: %+v", back.Targets)
 	}
 }

@@ -67,9 +67,14 @@ func (s *Set) Len() int { return len(s.windows) }
 
 // Match returns the first window that is open at at and covers e.
 func (s *Set) Match(e *event.Event, at time.Time, tags TagLookup) (*Window, bool) {
+	return s.MatchIn(e, at, tags, nil)
+}
+
+// MatchIn is Match with resource group membership known too.
+func (s *Set) MatchIn(e *event.Event, at time.Time, tags TagLookup, groups GroupLookup) (*Window, bool) {
 	var labels map[string]string // computed once, if some window needs it
 	for _, w := range s.windows {
-		if w.ActiveAt(at) && w.matches(e, &labels, tags) {
+		if w.ActiveAt(at) && w.matches(e, &labels, tags, groups) {
 			return w, true
 		}
 	}

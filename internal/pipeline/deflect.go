@@ -30,6 +30,9 @@ type StoreDeflector struct {
 	// transaction the event is processed in (the app resolves host names
 	// to the inventory's hosts).
 	TagsIn func(ctx context.Context, r store.Reader, tenant string, ref event.ResourceRef) map[string]string
+	// GroupIn reports whether a resource is a member of a resource group,
+	// for windows that target one; nil: group targets never match.
+	GroupIn func(ctx context.Context, r store.Reader, tenant, group string, ref event.ResourceRef) bool
 	// Logger reports rows that could not be compiled (nil: not reported).
 	Logger *slog.Logger
 
@@ -65,7 +68,11 @@ func (d *StoreDeflector) Deflect(ctx context.Context, r store.Reader, tenant str
 		if tags == nil && d.TagsIn != nil {
 			tags = func(ref event.ResourceRef) map[string]string { return d.TagsIn(ctx, r, tenant, ref) }
 		}
-		if w, ok := sets.windows.Match(e, at, tags); ok {
+		var groups maintenance.GroupLookup
+		if d.GroupIn != nil {
+			groups = func(group string, ref event.ResourceRef) bool { return d.GroupIn(ctx, r, tenant, group, ref) }
+		}
+		if w, ok := sets.windows.MatchIn(e, at, tags, groups); ok {
 			return "maintenance", fmt.Sprintf("%s (%s)", w.Name, w.ID), nil
 		}
 	}

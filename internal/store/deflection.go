@@ -172,4 +172,7 @@ type MaintenanceTargets struct {
 	ResourceIDs []string `json:"resource_ids,omitempty"`
 	// Tags match when one of the event's resources carries all of them.
 	Tags map[string]string `json:"tags,omitempty"`
+	// Group matches when one of the event's resources is a member of the
+	// resource group (content kind ResourceGroup).
+	Group string `json:"group,omitempty"`
 }

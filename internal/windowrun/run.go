@@ -21,26 +21,37 @@ const maxTargets = 10_000
 var ErrNoTasks = errors.New("the window has no tasks")
 
 // Targets resolves the window's targets to resource IDs: its resource IDs
-// in the order given, or the resources carrying its tags (narrowed to its
-// resource IDs when it has both), by ID.
+// in the order given, or the resources carrying its tags or in its
+// resource group (each criterion given narrows the others), by ID.
 func (r *Runner) Targets(ctx context.Context, tx store.Tx, w *maintenance.Window) ([]string, error) {
 	ids := slices.Clone(w.Targets.ResourceIDs)
-	if len(w.Targets.Tags) > 0 {
+	narrowed := len(ids) > 0
+	for _, sel := range []struct {
+		field string
+		spec  runbook.TargetSpec
+		set   bool
+	}{
+		{"targets.tags", runbook.TargetSpec{Tags: w.Targets.Tags}, len(w.Targets.Tags) > 0},
+		{"targets.group", runbook.TargetSpec{Group: w.Targets.Group}, w.Targets.Group != ""},
+	} {
+		if !sel.set {
+			continue
+		}
 		if r.o.Targets == nil {
-			return nil, errors.New("targets.tags: no inventory to resolve tags with")
+			return nil, fmt.Errorf("%s: no inventory to resolve it with", sel.field)
 		}
-		ts, err := r.o.Targets.ResolveTargets(ctx, tx, w.TenantID, runbook.TargetSpec{Tags: w.Targets.Tags})
+		ts, err := r.o.Targets.ResolveTargets(ctx, tx, w.TenantID, sel.spec)
 		if err != nil {
-			return nil, fmt.Errorf("targets.tags: %w", err)
+			return nil, fmt.Errorf("%s: %w", sel.field, err)
 		}
-		var tagged []string
+		var picked []string
 		for _, t := range ts {
-			if len(ids) == 0 || slices.Contains(ids, t.ID) {
-				tagged = append(tagged, t.ID)
+			if !narrowed || slices.Contains(ids, t.ID) {
+				picked = append(picked, t.ID)
 			}
 		}
-		sort.Strings(tagged)
-		ids = tagged
+		sort.Strings(picked)
+		ids, narrowed = picked, true
 	}
 	ids = slices.Compact(ids)
 	if len(ids) > maxTargets {

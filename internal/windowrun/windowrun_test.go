@@ -442,3 +442,105 @@ func TestReplicasOpenOneRun(t *testing.T) {
 		t.Errorf("%d executions started (%v), want 3: one per running target", len(l), err)
 	}
 }
+
+// TestGroupTargets: a window targeting a resource group runs on its
+// members — listed ones and those its tags select — narrowed by the
+// window's tags when it has both.
+func TestGroupTargets(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, rfc(t, "2026-03-01T12:00:00Z"))
+	ctx := context.Background()
+	reg := content.NewRegistry()
+	reg.Register(runbook.GroupKind())
+	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"g.yaml": {Data: []byte(`apiVersion: flywheel/v1
+kind: ResourceGroup
+metadata: {name: web}
+spec: {resources: [h-listed], tags: {role: web}, types: [host]}
+`)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.r.o.Targets = execution.InventoryTargets{Groups: runbook.NewGroups(set)}
+	if err := f.st.InTx(ctx, func(tx store.Tx) error {
+		for id, tags := range map[string]map[string]string{"h-a": {"role": "web", "zone": "a"}, "h-b": {"role": "web", "zone": "b"}, "h-db": {"role": "db", "zone": "a"}} {
+			if err := tx.PutResource(ctx, store.Resource{ID: id, TenantID: tenant, Type: "host", Name: id, Tags: tags, CreatedAt: f.clk.now(), UpdatedAt: f.clk.now()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		targets store.MaintenanceTargets
+		want    string
+	}{
+		{store.MaintenanceTargets{Group: "web"}, "h-a,h-b,h-listed"},
+		{store.MaintenanceTargets{Group: "web", Tags: map[string]string{"zone": "a"}}, "h-a"},
+		{store.MaintenanceTargets{Group: "web", ResourceIDs: []string{"h-b", "h-db"}}, "h-b"},
+	} {
+		rec := store.MaintenanceWindow{Name: "w", Schedule: store.MaintenanceSchedule{Expression: "0 3 * * *"}, Duration: "1h",
+			Targets: tc.targets, Tasks: []store.MaintenanceTask{{Runbook: "patch"}}}
+		rec.TenantID = tenant
+		w, err := maintenance.FromRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := f.r.DryRun(ctx, w)
+		if err != nil || strings.Join(plan.Targets, ",") != tc.want {
+			t.Errorf("%+v: targets %v (%v), want %s", tc.targets, plan.Targets, err, tc.want)
+		}
+	}
+	rec := store.MaintenanceWindow{Name: "w", TenantID: tenant, Schedule: store.MaintenanceSchedule{Expression: "0 3 * * *"}, Duration: "1h",
+		Targets: store.MaintenanceTargets{Group: "nope"}, Tasks: []store.MaintenanceTask{{Runbook: "patch"}}}
+	w, _ := maintenance.FromRecord(rec)
+	if _, err := f.r.DryRun(ctx, w); err == nil || !strings.Contains(err.Error(), `targets.group: no resource group "nope"`) {
+		t.Errorf("unknown group: %v", err)
+	}
+}
+
+// firedRules records the scheduled-rule calls of a tick.
+type firedRules struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (f *firedRules) FireScheduled(_ context.Context, _ store.Store, tenant string, now time.Time) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, tenant+"@"+now.UTC().Format(time.RFC3339))
+	return 0, nil
+}
+
+// TestWeeklyAndOneOffWindowsRun: the weekly and one-off forms open runs
+// as the cron form does (the weekly slot across the Berlin spring change),
+// and each tick fires the tenant's scheduled rules at the injected time.
+func TestWeeklyAndOneOffWindowsRun(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, rfc(t, "2026-03-27T12:00:00+01:00"))
+	rules := &firedRules{}
+	f.r.o.Rules = rules
+	weekly := f.window(store.MaintenanceWindow{Name: "sundays", Timezone: "Europe/Berlin",
+		Schedule: store.MaintenanceSchedule{Weekly: &store.Recurrence{Days: []string{"sun"}, Start: "02:30", Duration: "2h"}}, Cutoff: "30m",
+		Targets: store.MaintenanceTargets{ResourceIDs: []string{"h1"}}, Tasks: []store.MaintenanceTask{{Runbook: "patch"}}})
+	start, end := rfc(t, "2026-03-28T10:00:00Z"), rfc(t, "2026-03-28T11:00:00Z")
+	once := f.window(store.MaintenanceWindow{Name: "once", Schedule: store.MaintenanceSchedule{Start: &start, End: &end},
+		Targets: store.MaintenanceTargets{ResourceIDs: []string{"h2"}}, Tasks: []store.MaintenanceTask{{Runbook: "report"}}})
+	f.tick("2026-03-28T10:00:00Z")
+	if runs := f.runs(once.ID); len(runs) != 1 || !runs[0].CutoffAt.Equal(end) || states(f.rows(runs[0].ID)) != "report/h2=running" {
+		t.Errorf("one-off: %+v", runs)
+	}
+	f.tick("2026-03-29T03:29:00+02:00")
+	if runs := f.runs(weekly.ID); len(runs) != 0 {
+		t.Fatalf("weekly opened early: %+v", runs)
+	}
+	// 02:30 does not exist that Sunday: 03:30 CEST.
+	f.tick("2026-03-29T03:30:00+02:00")
+	runs := f.runs(weekly.ID)
+	if len(runs) != 1 || !runs[0].ScheduledAt.Equal(rfc(t, "2026-03-29T03:30:00+02:00")) || !runs[0].CutoffAt.Equal(rfc(t, "2026-03-29T05:00:00+02:00")) {
+		t.Fatalf("weekly: %+v", runs)
+	}
+	if got := strings.Join(rules.calls, " "); got != "acme@2026-03-28T10:00:00Z acme@2026-03-29T01:29:00Z acme@2026-03-29T01:30:00Z" {
+		t.Errorf("scheduled rules fired for %s", got)
+	}
+}

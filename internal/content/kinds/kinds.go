@@ -41,7 +41,7 @@ func Register(reg *content.Registry) {
 	// A rule naming a runbook that exists nowhere (library or user
 	// content) fails at load, not as a failed run on the first incident.
 	reg.RegisterCheck(rule.CheckRunbookRefs)
-	reg.RegisterCheck(maintenance.CheckTaskRunbooks)
+	reg.RegisterCheck(maintenance.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.
