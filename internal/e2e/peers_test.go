@@ -23,6 +23,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 )
 
 // logBuffer collects a process's output; safe to read while it writes.
@@ -81,7 +82,7 @@ func lookPath(t *testing.T, pkg string, names ...string) string {
 			return p
 		}
 	}
-	t.Skipf("none of %v on PATH: install the Debian package %s (.ci/run does) to run this end-to-end test", names, pkg)
+	testenv.Unavailable(t, "none of %v on PATH: install the Debian package %s (.ci/run does) to run this end-to-end test", names, pkg)
 	return ""
 }
 
