@@ -487,6 +487,14 @@ func TestRevokeWorldOpenIngressRuns(t *testing.T) {
   </ipPermissions></item>
   <item><groupId>sg-0ssh</groupId><groupName>ssh</groupName><vpcId>vpc-0aa</vpcId><ipPermissions>
     <item><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort><ipRanges><item><cidrIp>203.0.113.0/24</cidrIp></item><item><cidrIp>0.0.0.0/0</cidrIp><description>temporary</description></item></ipRanges></item>
+  </ipPermissions></item></securityGroupInfo>`),
+			// The re-read after the revocations: only the narrower rules left.
+			ec2Response("DescribeSecurityGroups", `<securityGroupInfo>
+  <item><groupId>sg-0web</groupId><groupName>web</groupName><vpcId>vpc-0aa</vpcId><ipPermissions>
+    <item><ipProtocol>tcp</ipProtocol><fromPort>8080</fromPort><toPort>8080</toPort><ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges></item>
+  </ipPermissions></item>
+  <item><groupId>sg-0ssh</groupId><groupName>ssh</groupName><vpcId>vpc-0aa</vpcId><ipPermissions>
+    <item><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort><ipRanges><item><cidrIp>203.0.113.0/24</cidrIp></item></ipRanges></item>
   </ipPermissions></item></securityGroupInfo>`)},
 		"ec2 RevokeSecurityGroupIngress": {ec2Response("RevokeSecurityGroupIngress", `<return>true</return>`)},
 	})
@@ -495,7 +503,8 @@ func TestRevokeWorldOpenIngressRuns(t *testing.T) {
 	if e.Status != runbook.StatusSucceeded {
 		t.Fatalf("execution %s: %s\nsteps: %v", e.Status, e.Error, h.steps(t, e))
 	}
-	expectOps(t, h, e, "ec2 DescribeInstances", "ec2 DescribeSecurityGroups", "ec2 RevokeSecurityGroupIngress", "ec2 RevokeSecurityGroupIngress")
+	expectOps(t, h, e, "ec2 DescribeInstances", "ec2 DescribeSecurityGroups", "ec2 RevokeSecurityGroupIngress", "ec2 RevokeSecurityGroupIngress",
+		"ec2 DescribeSecurityGroups")
 	expectForm(t, h.aws.call(t, "ec2 DescribeSecurityGroups", 0), map[string]string{"GroupId.1": "sg-0web", "GroupId.2": "sg-0ssh"})
 	web := h.aws.call(t, "ec2 RevokeSecurityGroupIngress", 0)
 	expectForm(t, web, map[string]string{"GroupId": "sg-0web", "IpPermissions.1.IpProtocol": "tcp", "IpPermissions.1.FromPort": "443",
@@ -511,7 +520,7 @@ func TestRevokeWorldOpenIngressRuns(t *testing.T) {
 	if len(revoked) != 2 || revoked[1].(map[string]any)["group_id"] != "sg-0ssh" {
 		t.Errorf("revoked on the OpsItem: %s", jsonOf(revoked))
 	}
-	if out := decode(t, e.Outputs); out["found"] != float64(2) {
+	if out := decode(t, e.Outputs); out["found"] != float64(2) || out["still_open"] != float64(0) {
 		t.Errorf("outputs = %s", jsonOf(out))
 	}
 }
