@@ -315,6 +315,11 @@ func TestIsolateEC2InstanceRuns(t *testing.T) {
     <groupSet><item><groupId>sg-0web</groupId><groupName>web</groupName></item><item><groupId>sg-0ssh</groupId><groupName>ssh</groupName></item></groupSet>
     <blockDeviceMapping><item><deviceName>/dev/xvda</deviceName><ebs><volumeId>vol-0root</volumeId><status>attached</status></ebs></item>
       <item><deviceName>/dev/xvdb</deviceName><ebs><volumeId>vol-0data</volumeId><status>attached</status></ebs></item></blockDeviceMapping>
+  </item></instancesSet></item></reservationSet>`),
+			// The re-read after ModifyInstanceAttribute: only the isolation group.
+			ec2Response("DescribeInstances", `<reservationSet><item><reservationId>r-1</reservationId><ownerId>111122223333</ownerId>
+  <instancesSet><item><instanceId>i-0123456789abcdef0</instanceId><vpcId>vpc-0aa</vpcId><instanceState><code>16</code><name>running</name></instanceState>
+    <groupSet><item><groupId>sg-0iso</groupId><groupName>flywheel-isolation</groupName></item></groupSet>
   </item></instancesSet></item></reservationSet>`)},
 		// Not there yet; then the group just created, with the egress
 		// rule every new group gets.
@@ -337,7 +342,7 @@ func TestIsolateEC2InstanceRuns(t *testing.T) {
 		t.Fatalf("execution %s: %s\nsteps: %v", e.Status, e.Error, h.steps(t, e))
 	}
 	expectOps(t, h, e, "ec2 DescribeInstances", "ec2 DescribeSecurityGroups", "ec2 CreateSecurityGroup", "ec2 DescribeSecurityGroups",
-		"ec2 RevokeSecurityGroupEgress", "ec2 ModifyInstanceAttribute", "ec2 CreateSnapshots", "ec2 CreateTags")
+		"ec2 RevokeSecurityGroupEgress", "ec2 ModifyInstanceAttribute", "ec2 DescribeInstances", "ec2 CreateSnapshots", "ec2 CreateTags")
 	for _, c := range h.aws.calls {
 		if c.region != "us-east-1" {
 			t.Errorf("%s went to region %q", c.op, c.region)
@@ -361,7 +366,7 @@ func TestIsolateEC2InstanceRuns(t *testing.T) {
 	}
 
 	out := decode(t, e.Outputs)
-	if jsonOf(out) != `{"isolation_group":"sg-0iso","previous_groups":["sg-0web","sg-0ssh"],"snapshots":["snap-0aaa","snap-0bbb"]}` {
+	if jsonOf(out) != `{"isolated":true,"isolation_group":"sg-0iso","previous_groups":["sg-0web","sg-0ssh"],"snapshots":["snap-0aaa","snap-0bbb"]}` {
 		t.Errorf("outputs = %s", jsonOf(out))
 	}
 	iso := decode(t, o.OperationalData)["isolation"].(map[string]any)
@@ -461,7 +466,9 @@ func TestBlockS3PublicAccessRuns(t *testing.T) {
 		h := newHarness(t, map[string][]string{"s3 PutPublicAccessBlock": {" "},
 			"s3 GetPublicAccessBlock": {strings.Replace(on, "<RestrictPublicBuckets>true", "<RestrictPublicBuckets>false", 1)}})
 		e, _ := h.run(t, "block-s3-public-access", map[string]any{"bucket": "leaky-bucket"})
-		if e.Status != runbook.StatusFailed || !strings.Contains(e.Error, "not fully on") {
+		// The re-read shows a setting still off: ineffective, not
+		// succeeded (nor a failure the rule's breaker would count).
+		if e.Status != runbook.StatusIneffective || !strings.Contains(e.Error, "not verified: Block Public Access is not fully on") {
 			t.Errorf("execution %s: %q", e.Status, e.Error)
 		}
 	})
@@ -480,6 +487,14 @@ func TestRevokeWorldOpenIngressRuns(t *testing.T) {
   </ipPermissions></item>
   <item><groupId>sg-0ssh</groupId><groupName>ssh</groupName><vpcId>vpc-0aa</vpcId><ipPermissions>
     <item><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort><ipRanges><item><cidrIp>203.0.113.0/24</cidrIp></item><item><cidrIp>0.0.0.0/0</cidrIp><description>temporary</description></item></ipRanges></item>
+  </ipPermissions></item></securityGroupInfo>`),
+			// The re-read after the revocations: only the narrower rules left.
+			ec2Response("DescribeSecurityGroups", `<securityGroupInfo>
+  <item><groupId>sg-0web</groupId><groupName>web</groupName><vpcId>vpc-0aa</vpcId><ipPermissions>
+    <item><ipProtocol>tcp</ipProtocol><fromPort>8080</fromPort><toPort>8080</toPort><ipRanges><item><cidrIp>10.0.0.0/8</cidrIp></item></ipRanges></item>
+  </ipPermissions></item>
+  <item><groupId>sg-0ssh</groupId><groupName>ssh</groupName><vpcId>vpc-0aa</vpcId><ipPermissions>
+    <item><ipProtocol>tcp</ipProtocol><fromPort>22</fromPort><toPort>22</toPort><ipRanges><item><cidrIp>203.0.113.0/24</cidrIp></item></ipRanges></item>
   </ipPermissions></item></securityGroupInfo>`)},
 		"ec2 RevokeSecurityGroupIngress": {ec2Response("RevokeSecurityGroupIngress", `<return>true</return>`)},
 	})
@@ -488,7 +503,8 @@ func TestRevokeWorldOpenIngressRuns(t *testing.T) {
 	if e.Status != runbook.StatusSucceeded {
 		t.Fatalf("execution %s: %s\nsteps: %v", e.Status, e.Error, h.steps(t, e))
 	}
-	expectOps(t, h, e, "ec2 DescribeInstances", "ec2 DescribeSecurityGroups", "ec2 RevokeSecurityGroupIngress", "ec2 RevokeSecurityGroupIngress")
+	expectOps(t, h, e, "ec2 DescribeInstances", "ec2 DescribeSecurityGroups", "ec2 RevokeSecurityGroupIngress", "ec2 RevokeSecurityGroupIngress",
+		"ec2 DescribeSecurityGroups")
 	expectForm(t, h.aws.call(t, "ec2 DescribeSecurityGroups", 0), map[string]string{"GroupId.1": "sg-0web", "GroupId.2": "sg-0ssh"})
 	web := h.aws.call(t, "ec2 RevokeSecurityGroupIngress", 0)
 	expectForm(t, web, map[string]string{"GroupId": "sg-0web", "IpPermissions.1.IpProtocol": "tcp", "IpPermissions.1.FromPort": "443",
@@ -504,7 +520,7 @@ func TestRevokeWorldOpenIngressRuns(t *testing.T) {
 	if len(revoked) != 2 || revoked[1].(map[string]any)["group_id"] != "sg-0ssh" {
 		t.Errorf("revoked on the OpsItem: %s", jsonOf(revoked))
 	}
-	if out := decode(t, e.Outputs); out["found"] != float64(2) {
+	if out := decode(t, e.Outputs); out["found"] != float64(2) || out["still_open"] != float64(0) {
 		t.Errorf("outputs = %s", jsonOf(out))
 	}
 }

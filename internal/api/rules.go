@@ -27,16 +27,7 @@ type BreakerResetter interface {
 }
 
 // BreakerView is one rule's circuit breaker for one target group.
-type BreakerView struct {
-	Rule string `json:"rule"`
-	// Group is the target group ("" for the rule's whole tenant).
-	Group    string `json:"group,omitempty"`
-	Failures int    `json:"failures"`
-	Open     bool   `json:"open"`
-	// OpenedAt and OpsItemID are set while it is open.
-	OpenedAt  string `json:"opened_at,omitempty"`
-	OpsItemID string `json:"opsitem_id,omitempty"`
-}
+type BreakerView = rule.Breaker
 
 // BreakerReset is the body of POST /api/v1/rules/{name}/breaker/reset.
 type BreakerReset struct {
@@ -58,33 +49,12 @@ func (s *Server) listBreakers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	list, err := Breakers(r.Context(), s.st, tenant)
+	list, err := rule.ListBreakers(r.Context(), s.st, tenant)
 	if err != nil {
 		return err
 	}
 	WriteJSON(w, http.StatusOK, List[BreakerView]{Items: list})
 	return nil
-}
-
-// Breakers lists a tenant's breakers that are open or have failures.
-func Breakers(ctx context.Context, st store.Reader, tenant string) ([]BreakerView, error) {
-	sts, err := st.ListRuleStates(ctx, tenant)
-	if err != nil {
-		return nil, err
-	}
-	out := []BreakerView{}
-	for _, rs := range sts {
-		if rs.Failures == 0 && !rs.BreakerOpen() {
-			continue
-		}
-		name, group := rule.SplitStateKey(rs.Rule)
-		v := BreakerView{Rule: name, Group: group, Failures: rs.Failures, Open: rs.BreakerOpen(), OpsItemID: rs.BreakerOpsItemID}
-		if v.Open {
-			v.OpenedAt = rs.BreakerOpenedAt.UTC().Format("2006-01-02T15:04:05Z")
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // resetBreaker is POST /api/v1/rules/{name}/breaker/reset: a person closes

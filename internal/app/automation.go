@@ -71,7 +71,7 @@ func (a *App) targetGroup(ctx context.Context, tx store.Tx, tenant, name string,
 			return "", err
 		}
 	}
-	ids, _, err := resolveTargets(ctx, tx, tenant, refs, given)
+	ids, _, err := a.runbooks.resolveTargets(ctx, tx, tenant, refs, given)
 	if err != nil {
 		return "", err
 	}
@@ -141,6 +141,9 @@ func (r ruleAutomation) ResolvedBy(ctx context.Context, tx store.Tx, o store.Ops
 // (no failed execution, nothing for the breaker) and a person gets a 400.
 type hostRunbooks struct {
 	*execution.Executor
+	// hosts resolves host references, each tenant's index of agent hosts
+	// kept briefly (fleet.Resolver).
+	hosts *fleet.Resolver
 }
 
 var _ runbook.Starter = hostRunbooks{}
@@ -166,7 +169,7 @@ func (h hostRunbooks) Start(ctx context.Context, tx store.Tx, req runbook.StartR
 	default:
 		return h.Executor.Start(ctx, tx, req)
 	}
-	ids, why, err := resolveTargets(ctx, tx, req.TenantID, refs, given)
+	ids, why, err := h.resolveTargets(ctx, tx, req.TenantID, refs, given)
 	if err != nil {
 		return "", err
 	}
@@ -184,7 +187,7 @@ func (h hostRunbooks) Start(ctx context.Context, tx store.Tx, req runbook.StartR
 // its agent's host, or is dropped with the reason why it did not resolve.
 // With given false (the OpsItem's resources) it returns nil IDs when
 // nothing changed, so the executor's own targeting applies unchanged.
-func resolveTargets(ctx context.Context, tx store.Tx, tenant string, refs []store.OpsItemResource, given bool) ([]string, []string, error) {
+func (h hostRunbooks) resolveTargets(ctx context.Context, tx store.Tx, tenant string, refs []store.OpsItemResource, given bool) ([]string, []string, error) {
 	ids := make([]string, 0, len(refs))
 	var why []string
 	changed := false
@@ -203,7 +206,7 @@ func resolveTargets(ctx context.Context, tx store.Tx, tenant string, refs []stor
 			ids = append(ids, r.ID)
 			continue
 		}
-		res, err := fleet.ResolveHost(ctx, tx, tenant, r.ID)
+		res, err := h.hosts.Resolve(ctx, tx, tenant, r.ID)
 		if err != nil {
 			return nil, nil, err
 		}

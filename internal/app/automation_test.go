@@ -106,7 +106,7 @@ func testOpsItemHosts(t *testing.T, st store.Store) {
 			if err != nil {
 				return err
 			}
-			got, why, err = resolveTargets(ctx, tx, "acme", refs, false)
+			got, why, err = hostRunbooks{}.resolveTargets(ctx, tx, "acme", refs, false)
 			return err
 		})
 		slices.Sort(got)

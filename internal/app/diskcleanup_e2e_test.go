@@ -17,6 +17,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 )
 
 // TestDiskCleanupOnRealAgent is the acceptance test of automation rules on
@@ -24,13 +25,14 @@ import (
 // agent's host opens an OpsItem; the built-in disk-cleanup rule runs the
 // disk-cleanup runbook on that host, through the real agent process, in
 // the same transaction that opened the OpsItem; the runbook's before/after
-// figures and the files it removed land on the OpsItem; when the alert
-// resolves, the OpsItem is resolved by automation.
+// figures and the files it removed land on the OpsItem; the volume ends
+// below its target (verified), and when the alert resolves, the OpsItem is
+// resolved by automation.
 //
-// The test's content directory overrides the library's rule (same name),
-// with the rule docs/agent.md shows, only to point the runbook at a
-// temporary log directory and to leave the machine's journal and package
-// cache alone.
+// Nothing overrides the library: the volume is a small one of the test's
+// own, and the agent is enrolled with the cleanup_log_dirs tag naming the
+// log directory on it, as docs/agent.md shows. (With real node_exporter,
+// Prometheus and Alertmanager: internal/e2e.TestRemediationProvesItsEffect.)
 func TestDiskCleanupOnRealAgent(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs an agent process")
@@ -60,17 +62,16 @@ func testDiskCleanup(t *testing.T, db string) {
 
 	// A log directory as /var/log looks after a while: live logs, old
 	// rotated ones, a recent rotated one; beside it, things that must
-	// survive: an old archive outside the directory, and a link to it
-	// from inside.
-	root := t.TempDir()
+	// survive: an old archive on another volume, and a link to it from
+	// inside.
+	root := testenv.Volume(t, 16)
 	logDir := filepath.Join(root, "log")
-	outside := filepath.Join(root, "elsewhere")
+	outside := t.TempDir()
 	old := time.Now().Add(-30 * 24 * time.Hour)
 	files := map[string]bool{ // path under root → removed
 		"log/syslog": false, "log/app/app.log": false, "log/syslog.3.gz": false, // live, and rotated but recent
 		"log/syslog.1": true, "log/syslog.2.gz": true, "log/app/app.log.1": true, "log/auth.log-20260101": true,
 		"log/nginx/access.log.4.xz": true,
-		"elsewhere/archive.gz":      false,
 	}
 	for rel, removed := range files {
 		p := filepath.Join(root, rel)
@@ -80,37 +81,27 @@ func testDiskCleanup(t *testing.T, db string) {
 		if err := os.WriteFile(p, bytes.Repeat([]byte("log line\n"), 1000), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if removed || strings.HasPrefix(rel, "elsewhere/") || rel == "log/syslog" {
+		if removed || rel == "log/syslog" {
 			if err := os.Chtimes(p, old, old); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
+	archive := filepath.Join(outside, "archive.gz")
+	if err := os.WriteFile(archive, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(archive, old, old); err != nil {
+		t.Fatal(err)
+	}
 	link := filepath.Join(logDir, "archive.gz")
-	if err := os.Symlink(filepath.Join(outside, "archive.gz"), link); err != nil {
+	if err := os.Symlink(archive, link); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chtimes(logDir, old, old); err != nil {
-		t.Fatal(err)
-	}
-	// The alert is about the volume the log directory is on.
-	out, err := exec.Command("df", "-P", logDir).Output()
-	if err != nil {
-		t.Fatalf("df: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	fields := strings.Fields(lines[len(lines)-1])
-	mount := fields[len(fields)-1]
+	mount := root
 
-	contentDir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(contentDir, "rules"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(contentDir, "rules", "disk-cleanup.yaml"), docsDiskRule(t, logDir), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	dataDir := t.TempDir()
-	a := startApp(t, config.Config{DataDir: dataDir, ContentDir: contentDir, DB: db}, &bytes.Buffer{})
+	a := startApp(t, config.Config{DataDir: dataDir, DB: db}, &bytes.Buffer{})
 	server := "http://" + a.Addr()
 	adminFile, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
 	if err != nil {
@@ -131,7 +122,7 @@ func testDiskCleanup(t *testing.T, db string) {
 		t.Fatalf("token create output %q: %v", tokOut, err)
 	}
 	startAgentProc(t, bin, "--server", server, "--enroll-token", tok.Token, "--state", t.TempDir(),
-		"--hostname", hostname, "--heartbeat", "500ms", "--poll-wait", "5s")
+		"--hostname", hostname, "--heartbeat", "500ms", "--poll-wait", "5s", "--tags", "cleanup_log_dirs="+logDir)
 	var agent api.AgentView
 	waitFor(t, 60*time.Second, "agent reporting with its host resource", func() bool {
 		for _, ag := range agentsOf(t, c) {
@@ -188,7 +179,7 @@ func testDiskCleanup(t *testing.T, db string) {
 	}
 	var params map[string]any
 	_ = json.Unmarshal(ex.Parameters, &params)
-	if params["mountpoint"] != mount || params["log_dir"] != logDir || params["journal"] != false || params["report_only"] != false {
+	if params["mountpoint"] != mount || params["log_dir"] != "/var/log" || params["report_only"] != false {
 		t.Errorf("parameters %s", ex.Parameters)
 	}
 
@@ -203,21 +194,27 @@ func testDiskCleanup(t *testing.T, db string) {
 		if cv.AgentID != agent.ID || cv.Status != "succeeded" {
 			continue
 		}
-		switch {
-		case strings.Contains(cv.Spec.Script, "df -Pk"):
+		switch sc := cv.Spec.Script; {
+		case strings.Contains(sc, "df -Pk \"$MOUNT\" | awk"):
 			ran = append(ran, "measure")
-		case strings.Contains(cv.Spec.Script, "find \"$LOG_DIR\""):
+		case strings.Contains(sc, "$TAG_DIRS"):
 			ran = append(ran, "rotated_logs")
 			if !strings.Contains(cv.Output, filepath.Join(logDir, "syslog.1")) {
 				t.Errorf("the agent's rotated_logs output does not list syslog.1: %q", cv.Output)
 			}
-		case strings.Contains(cv.Spec.Script, "apt-get"):
+		case strings.Contains(sc, "journalctl"):
+			ran = append(ran, "journal")
+		case strings.Contains(sc, "apt-get"):
 			ran = append(ran, "package_cache")
+		case strings.Contains(sc, "/var/crash"):
+			ran = append(ran, "core_dumps")
+		case strings.Contains(sc, "largest files"):
+			ran = append(ran, "diagnose")
 		}
 	}
 	slices.Sort(ran)
-	if !slices.Equal(ran, []string{"measure", "measure", "rotated_logs"}) {
-		t.Errorf("commands the agent ran for the runbook: %v, want two measures and the rotated logs (journal and package cache turned off)", ran)
+	if want := []string{"core_dumps", "journal", "measure", "measure", "package_cache", "rotated_logs"}; !slices.Equal(ran, want) {
+		t.Errorf("commands the agent ran for the runbook: %v, want %v (no diagnosis: the volume ends below its target)", ran, want)
 	}
 
 	// The old rotated logs are gone; the live logs, the recent rotated
@@ -228,8 +225,10 @@ func testDiskCleanup(t *testing.T, db string) {
 			t.Errorf("%s: removed %v, want %v (%v)", rel, gone, removed, err)
 		}
 	}
-	if _, err := os.Lstat(link); err != nil {
-		t.Errorf("the link inside the log dir: %v", err)
+	for _, p := range []string{link, archive} {
+		if _, err := os.Lstat(p); err != nil {
+			t.Errorf("the link inside the log dir, or what it points to: %v", err)
+		}
 	}
 
 	// Before, after and what was removed are on the OpsItem.
@@ -259,7 +258,7 @@ func testDiskCleanup(t *testing.T, db string) {
 	}
 	slices.Sort(wantRemoved)
 	slices.Sort(dc.RemovedFiles)
-	if dc.Host != agent.ResourceID || dc.Mountpoint != mount || !slices.Equal(dc.RemovedFiles, wantRemoved) || dc.Journal != "not run" {
+	if dc.Host != agent.ResourceID || dc.Mountpoint != mount || !slices.Equal(dc.RemovedFiles, wantRemoved) || !strings.HasPrefix(dc.Journal, "skipped: ") {
 		t.Errorf("disk_cleanup on the OpsItem: %+v\nwant removed %q", dc, wantRemoved)
 	}
 	t.Logf("on the OpsItem: before %q, after %q, removed %d files", dc.Before, dc.After, len(dc.RemovedFiles))
@@ -293,26 +292,42 @@ func testDiskCleanup(t *testing.T, db string) {
 	if o.ResolvedBy != "automation:rule:disk-cleanup" {
 		t.Errorf("resolved by %q, want automation:rule:disk-cleanup", o.ResolvedBy)
 	}
-}
 
-// docsDiskRule returns the rule docs/agent.md shows for the end-to-end
-// run, its log directory replaced by logDir.
-func docsDiskRule(t *testing.T, logDir string) []byte {
-	t.Helper()
-	page, err := os.ReadFile(filepath.Join("..", "..", "docs", "agent.md"))
-	if err != nil {
+	// By hand, as docs/agent.md shows: report only, the host by its name,
+	// no OpsItem; it lists what would go and removes nothing.
+	keep := filepath.Join(logDir, "syslog.9.gz")
+	if err := os.WriteFile(keep, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	const head = "```yaml\n# ops/rules/disk-cleanup.yaml\n"
-	i := strings.Index(string(page), head)
-	if i < 0 {
-		t.Fatal("docs/agent.md has no ops/rules/disk-cleanup.yaml example")
+	if err := os.Chtimes(keep, old, old); err != nil {
+		t.Fatal(err)
 	}
-	doc, _, ok := strings.Cut(string(page[i+len(head):]), "```")
-	if !ok || !strings.Contains(doc, `'"/srv/app/logs"'`) {
-		t.Fatalf("the docs' disk-cleanup rule does not set log_dir to /srv/app/logs:\n%s", doc)
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, append(append([]string{"runbook", "run", "disk-cleanup"}, args...), "--server", server, "--token", admin)...)
+		cmd.Env = append(os.Environ(), "FLYWHEEL_TOKEN=", "FLYWHEEL_SERVER=")
+		out, err := cmd.CombinedOutput()
+		return string(out), err
 	}
-	return []byte(strings.Replace(doc, `'"/srv/app/logs"'`, `'"`+logDir+`"'`, 1))
+	out, err := run("--target", hostname, "-p", "report_only=true", "-p", "mountpoint="+mount, "--wait", "--json")
+	if err != nil {
+		t.Fatalf("runbook run by host name: %v\n%s", err, out)
+	}
+	var byHand api.ExecutionView
+	if err := json.Unmarshal([]byte(out), &byHand); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	_ = json.Unmarshal(byHand.Targets, &targets)
+	if byHand.Status != "succeeded" || len(targets) != 1 || targets[0].ID != agent.ResourceID || !strings.Contains(string(byHand.Outputs), keep) {
+		t.Errorf("report only by host name: %s on %s, outputs %s", byHand.Status, byHand.Targets, byHand.Outputs)
+	}
+	if _, err := os.Stat(keep); err != nil {
+		t.Errorf("report only removed %s: %v", keep, err)
+	}
+	// A host no agent runs on is refused, saying why; nothing runs.
+	out, err = run("--target", "web-nowhere", "-p", "report_only=true", "--wait")
+	if err == nil || !strings.Contains(out, `"web-nowhere" is not the hostname`) || strings.Contains(out, "succeeded") {
+		t.Errorf("a host without an agent: %v\n%s", err, out)
+	}
 }
 
 // postAlert posts an Alertmanager v4 webhook with one

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
@@ -13,6 +14,10 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
+
+// hostIndexTTL is how long host resolution keeps a tenant's index of agent
+// hosts (their names, addresses and listening ports).
+const hostIndexTTL = 30 * time.Second
 
 // buildRunbooks makes the I/O actions (exec steps run on hosts through the
 // fleet's agents), compiles the content's runbooks and builds the executor,
@@ -42,7 +47,7 @@ func (a *App) buildRunbooks() error {
 	if err := x.Register(a.jobs); err != nil {
 		return err
 	}
-	a.exec, a.runbooks = x, hostRunbooks{x}
+	a.exec, a.runbooks = x, hostRunbooks{Executor: x, hosts: &fleet.Resolver{TTL: hostIndexTTL, Now: a.now}}
 	return nil
 }
 

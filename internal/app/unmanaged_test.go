@@ -2,7 +2,8 @@ package app
 
 import (
 	"context"
-	"strings"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,49 +12,78 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// TestUnmanagedHostOpsItem: an Alertmanager alert about web-03:9100, a host
-// no agent runs on, leads through the pipeline to one "Host without an
-// agent" OpsItem (deployment, low); when an agent on web-03 enrolls, the
-// OpsItem resolves by itself and the host leaves the unmanaged list.
+// TestUnmanagedHostOpsItem: Alertmanager alerts naming hosts no agent runs
+// on — one of them by its address and its name in the same alert — lead
+// through the pipeline to one "Hosts without an agent" OpsItem (deployment,
+// low) listing each host once, not one OpsItem per host; when an agent on
+// web-03 enrolls, web-03 leaves the list and the OpsItem stays open for the
+// others.
 func TestUnmanagedHostOpsItem(t *testing.T) {
 	a, c, _ := fleetApp(t, FleetOptions{UnmanagedEvery: 200 * time.Millisecond})
 	ctx := context.Background()
 	now := time.Now().UTC().Format(time.RFC3339)
-	labels := map[string]string{"alertname": "NodeDown", "instance": "web-03:9100", "job": "node", "severity": "critical"}
-	body := map[string]any{"version": "4", "receiver": "flywheel", "status": "firing", "groupKey": `{}:{alertname="NodeDown"}`,
-		"groupLabels": map[string]string{"alertname": "NodeDown"}, "commonLabels": labels, "commonAnnotations": map[string]string{},
-		"externalURL": "http://alertmanager:9093", "alerts": []any{map[string]any{"status": "firing", "labels": labels,
-			"annotations": map[string]string{}, "startsAt": now, "endsAt": "0001-01-01T00:00:00Z", "fingerprint": "0123456789abcdef"}}}
+	var alerts []any
+	for i, l := range []map[string]string{
+		{"alertname": "NodeDown", "instance": "10.0.3.41:9100", "nodename": "web-03", "job": "node", "severity": "critical"},
+		{"alertname": "NodeDown", "instance": "web-04:9100", "job": "node", "severity": "critical"},
+		{"alertname": "DiskFull", "instance": "web-05.example.com:9100", "job": "node", "severity": "critical"},
+	} {
+		alerts = append(alerts, map[string]any{"status": "firing", "labels": l, "annotations": map[string]string{}, "startsAt": now,
+			"endsAt": "0001-01-01T00:00:00Z", "fingerprint": fmt.Sprintf("012345678%07d", i)})
+	}
+	body := map[string]any{"version": "4", "receiver": "flywheel", "status": "firing", "groupKey": `{}:{job="node"}`,
+		"groupLabels": map[string]string{"job": "node"}, "commonLabels": map[string]string{"job": "node"}, "commonAnnotations": map[string]string{},
+		"externalURL": "http://alertmanager:9093", "alerts": alerts}
 	if err := c.Do(ctx, "POST", "/api/v1/intake/alertmanager", body, nil); err != nil {
 		t.Fatal(err)
 	}
 
-	var item store.OpsItem
-	waitFor(t, 60*time.Second, "a Host without an agent OpsItem", func() bool {
+	hosts := func() []string {
+		var l api.List[store.UnmanagedHost]
+		if err := c.Do(ctx, "GET", "/api/v1/fleet/unmanaged", nil, &l); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, h := range l.Items {
+			out = append(out, h.Host)
+		}
+		slices.Sort(out)
+		return out
+	}
+	summaries := func() []store.OpsItem {
 		var l api.List[store.OpsItem]
 		if err := c.Do(ctx, "GET", "/api/v1/opsitems?category=deployment&limit=100", nil, &l); err != nil {
 			t.Fatal(err)
 		}
-		for _, it := range l.Items {
-			if strings.HasPrefix(it.Title, "Host without an agent: web-03") {
-				item = it
-				return true
-			}
+		return l.Items
+	}
+	var related api.Related
+	waitFor(t, 60*time.Second, "the Hosts without an agent OpsItem listing three hosts", func() bool {
+		items := summaries()
+		if len(items) != 1 {
+			return false
 		}
-		return false
+		if err := c.Do(ctx, "GET", "/api/v1/opsitems/"+items[0].ID+"/related", nil, &related); err != nil {
+			t.Fatal(err)
+		}
+		return len(related.Resources) == 3
 	})
-	if item.Severity != "low" || item.Category != "deployment" || item.Status != "open" {
+	items := summaries()
+	item := items[0]
+	if item.Title != "Hosts without an agent" || item.Severity != "low" || item.Status != "open" {
 		t.Errorf("OpsItem = %+v", item)
 	}
-	var hosts api.List[store.UnmanagedHost]
-	if err := c.Do(ctx, "GET", "/api/v1/fleet/unmanaged", nil, &hosts); err != nil {
-		t.Fatal(err)
+	var listed []string
+	for _, r := range related.Resources {
+		listed = append(listed, r.ID)
 	}
-	if len(hosts.Items) != 1 || hosts.Items[0].Host != "web-03" || hosts.Items[0].Source != "event alertmanager" {
-		t.Fatalf("unmanaged = %+v", hosts.Items)
+	slices.Sort(listed)
+	if want := []string{"web-03", "web-04", "web-05.example.com"}; !slices.Equal(listed, want) || !slices.Equal(hosts(), want) {
+		t.Fatalf("OpsItem lists %v, unmanaged %v; want %v (10.0.3.41 is web-03)", listed, hosts(), want)
 	}
 
-	// An agent on web-03 enrolls.
+	// An agent on web-03 enrolls: it leaves the list, the OpsItem stays
+	// open for the other two.
 	var tok api.CreatedEnrollToken
 	if err := c.Do(ctx, "POST", "/api/v1/enrollment-tokens", api.EnrollTokenInput{}, &tok); err != nil {
 		t.Fatal(err)
@@ -61,16 +91,8 @@ func TestUnmanagedHostOpsItem(t *testing.T) {
 	if _, err := a.Fleet().Enroll(ctx, wire.EnrollRequest{Token: tok.Token, Host: wire.Host{Hostname: "web-03", Version: "v1", OS: "linux", Arch: "amd64"}}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 60*time.Second, "the OpsItem resolving", func() bool {
-		if err := c.Do(ctx, "GET", "/api/v1/opsitems/"+item.ID, nil, &item); err != nil {
-			t.Fatal(err)
-		}
-		return item.Status == "resolved"
-	})
-	if err := c.Do(ctx, "GET", "/api/v1/fleet/unmanaged", nil, &hosts); err != nil {
-		t.Fatal(err)
-	}
-	if len(hosts.Items) != 0 {
-		t.Errorf("still unmanaged: %+v", hosts.Items)
+	waitFor(t, 60*time.Second, "web-03 leaving the unmanaged hosts", func() bool { return slices.Equal(hosts(), []string{"web-04", "web-05.example.com"}) })
+	if items := summaries(); len(items) != 1 || items[0].ID != item.ID || items[0].Status != "open" {
+		t.Errorf("after web-03's agent enrolled: %+v", items)
 	}
 }

@@ -44,7 +44,7 @@ func newRuleCmd(g *globals) *cobra.Command {
 			for i, b := range out.Items {
 				state := "closed"
 				if b.Open {
-					state = "open since " + b.OpenedAt
+					state = "open since " + fmtTimePtr(b.OpenedAt)
 				}
 				group := b.Group
 				if group == "" {

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -64,6 +66,60 @@ type HostReader interface {
 // on that port. Two hosts matching is no match (no guessing which); so is
 // none: Reason says which.
 func ResolveHost(ctx context.Context, r HostReader, tenant, ref string) (Resolution, error) {
+	return (*Resolver)(nil).Resolve(ctx, r, tenant, ref)
+}
+
+// Resolver is ResolveHost with each tenant's index of agent hosts (read
+// only when a reference is not an ID or an exact hostname) kept for TTL:
+// reading every host resource with its inventory for each alert naming an
+// unknown host would cost a storm of such alerts dearly. A host enrolled
+// within the TTL is found by its hostname at once, by its other names once
+// the index is read again. A nil *Resolver keeps nothing.
+type Resolver struct {
+	TTL time.Duration
+	Now func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cachedIndex
+}
+
+type cachedIndex struct {
+	idx *hostIndex
+	at  time.Time
+}
+
+// maxCachedTenants bounds the tenants a Resolver keeps an index for.
+const maxCachedTenants = 1000
+
+func (rv *Resolver) index(ctx context.Context, r HostReader, tenant string) (*hostIndex, error) {
+	if rv == nil || rv.TTL <= 0 {
+		return loadHostIndex(ctx, r, tenant)
+	}
+	now := time.Now
+	if rv.Now != nil {
+		now = rv.Now
+	}
+	rv.mu.Lock()
+	c, ok := rv.cache[tenant]
+	rv.mu.Unlock()
+	if ok && now().Sub(c.at) < rv.TTL {
+		return c.idx, nil
+	}
+	idx, err := loadHostIndex(ctx, r, tenant)
+	if err != nil {
+		return nil, err
+	}
+	rv.mu.Lock()
+	if rv.cache == nil || len(rv.cache) >= maxCachedTenants {
+		rv.cache = map[string]cachedIndex{}
+	}
+	rv.cache[tenant] = cachedIndex{idx: idx, at: now()}
+	rv.mu.Unlock()
+	return idx, nil
+}
+
+// Resolve is ResolveHost through the resolver's cache.
+func (rv *Resolver) Resolve(ctx context.Context, r HostReader, tenant, ref string) (Resolution, error) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" {
 		return Resolution{Reason: "no host named"}, nil
@@ -93,7 +149,7 @@ func ResolveHost(ctx context.Context, r HostReader, tenant, ref string) (Resolut
 	} else if len(rs) == 1 && rs[0].AgentID != "" {
 		return Resolution{ResourceID: rs[0].ID, AgentID: rs[0].AgentID, By: "hostname"}, nil
 	}
-	idx, err := loadHostIndex(ctx, r, tenant)
+	idx, err := rv.index(ctx, r, tenant)
 	if err != nil {
 		return Resolution{}, err
 	}

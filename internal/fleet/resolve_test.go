@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
@@ -119,4 +120,39 @@ func FuzzResolveHost(f *testing.F) {
 			t.Fatalf("ResolveHost(%q) = %+v", ref, r)
 		}
 	})
+}
+
+// TestResolverKeepsIndex: a Resolver reads a tenant's index of agent
+// hosts once per TTL; a host whose address appears within the TTL is found
+// by that address only once the index is read again, by its hostname at
+// once (that lookup needs no index).
+func TestResolverKeepsIndex(t *testing.T) {
+	t.Parallel()
+	st := drivers[0].open(t)
+	clk := newClock()
+	svc, err := fleet.New(fleet.Options{Store: st, Clock: clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rv := &fleet.Resolver{TTL: time.Minute, Now: clk.now}
+	enrolled(t, st, svc, "web-1")
+	if r, err := rv.Resolve(ctx, st, "acme", "10.0.0.9"); err != nil || r.Resolved() {
+		t.Fatalf("before: %+v, %v", r, err)
+	}
+	db := enrolled(t, st, svc, "db-1")
+	raw, _ := json.Marshal(map[string]any{"ips": []string{"10.0.0.9"}})
+	if err := svc.Inventory(ctx, db, wire.Inventory{Full: true, Sections: map[string]json.RawMessage{"network": raw}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := rv.Resolve(ctx, st, "acme", "10.0.0.9"); r.Resolved() {
+		t.Errorf("within the TTL the kept index was not used: %+v", r)
+	}
+	if r, _ := rv.Resolve(ctx, st, "acme", "db-1"); !r.Resolved() {
+		t.Errorf("by hostname within the TTL: %+v", r)
+	}
+	clk.advance(2 * time.Minute)
+	if r, _ := rv.Resolve(ctx, st, "acme", "10.0.0.9"); !r.Resolved() || r.By != "ip" {
+		t.Errorf("after the TTL: %+v", r)
+	}
 }

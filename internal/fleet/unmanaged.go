@@ -44,7 +44,7 @@ func hostType(t string) bool {
 
 // Labels of events that name a host (Prometheus's instance label carries a
 // port, stripped).
-var hostLabels = []string{"instance", "host", "hostname", "instance_id", "instance-id"}
+var hostLabels = []string{"instance", "host", "hostname", "nodename", "instance_id", "instance-id"}
 
 // Tags of resources and agents that give further names of a host.
 var hostTags = []string{"hostname", "ip", "private_ip", "public_ip", "instance_id", "instance-id", "ec2:instance-id"}
@@ -397,7 +397,36 @@ func (s *Service) eventHosts(e store.Event) []candidate {
 			out = append(out, candidate{host: h, kind: kind, source: "event " + e.Source, typ: ResourceTypeHost})
 		}
 	}
-	return out
+	return mergeNames(out)
+}
+
+// mergeNames makes the hosts one event names one host: an alert about
+// "10.0.3.41:9100" with nodename "web-03" is about one machine, known by
+// its name (a hostname is preferred to an address or an instance ID) with
+// the others as aliases, so it is reported once and an agent known by any
+// of the names covers it.
+func mergeNames(cs []candidate) []candidate {
+	if len(cs) < 2 {
+		return cs
+	}
+	primary := 0
+	for i, c := range cs {
+		if c.kind == "hostname" {
+			primary = i
+			break
+		}
+	}
+	m := cs[primary]
+	seen := map[string]bool{m.host: true}
+	for _, c := range cs {
+		for _, h := range append([]string{c.host}, c.aliases...) {
+			if !seen[h] {
+				seen[h] = true
+				m.aliases = append(m.aliases, h)
+			}
+		}
+	}
+	return []candidate{m}
 }
 
 // reportedNames reads the IPs and the cloud instance ID an agent's

@@ -325,3 +325,39 @@ func (en *Engine) closeBreaker(ctx context.Context, tx store.Tx, st store.RuleSt
 }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// Breaker is one rule's circuit breaker for one target group, as the API,
+// the CLI and the UI list it.
+type Breaker struct {
+	Rule string `json:"rule"`
+	// Group is the target group ("" for the rule's whole tenant).
+	Group    string `json:"group,omitempty"`
+	Failures int    `json:"failures"`
+	Open     bool   `json:"open"`
+	// OpenedAt and OpsItemID are set while it is open.
+	OpenedAt  *time.Time `json:"opened_at,omitempty"`
+	OpsItemID string     `json:"opsitem_id,omitempty"`
+}
+
+// ListBreakers lists a tenant's breakers that are open or counting
+// failures, by rule and group.
+func ListBreakers(ctx context.Context, r store.RuleReader, tenant string) ([]Breaker, error) {
+	sts, err := r.ListRuleStates(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := []Breaker{}
+	for _, st := range sts {
+		if st.Failures == 0 && !st.BreakerOpen() {
+			continue
+		}
+		name, group := SplitStateKey(st.Rule)
+		b := Breaker{Rule: name, Group: group, Failures: st.Failures, Open: st.BreakerOpen(), OpsItemID: st.BreakerOpsItemID}
+		if b.Open {
+			at := st.BreakerOpenedAt.UTC()
+			b.OpenedAt = &at
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}

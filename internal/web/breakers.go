@@ -16,30 +16,26 @@ type BreakerResetter interface {
 
 var _ BreakerResetter = (*rule.Engine)(nil)
 
-// breakerRow is one rule's breaker for one target group.
+// breakerRow is one rule's breaker for one target group, as shown.
 type breakerRow struct {
-	Rule, Group, OpenedAt, OpsItemID string
-	Failures                         int
-	Open                             bool
+	rule.Breaker
+	// OpenedAt is when it opened, for display ("" when closed).
+	OpenedAt string
 }
 
 // breakers lists the tenant's breakers that are open or counting failures.
 func (h *Handler) breakers(rq *request) ([]breakerRow, error) {
-	sts, err := h.st.ListRuleStates(rq.ctx, rq.tenantID())
+	bs, err := rule.ListBreakers(rq.ctx, h.st, rq.tenantID())
 	if err != nil {
-		return nil, fmt.Errorf("list rule states: %w", err)
+		return nil, fmt.Errorf("list rule breakers: %w", err)
 	}
 	var out []breakerRow
-	for _, st := range sts {
-		if st.Failures == 0 && !st.BreakerOpen() {
-			continue
+	for _, b := range bs {
+		row := breakerRow{Breaker: b}
+		if b.OpenedAt != nil {
+			row.OpenedAt = b.OpenedAt.Format("2006-01-02 15:04 UTC")
 		}
-		name, group := rule.SplitStateKey(st.Rule)
-		b := breakerRow{Rule: name, Group: group, Failures: st.Failures, Open: st.BreakerOpen(), OpsItemID: st.BreakerOpsItemID}
-		if b.Open {
-			b.OpenedAt = st.BreakerOpenedAt.UTC().Format("2006-01-02 15:04 UTC")
-		}
-		out = append(out, b)
+		out = append(out, row)
 	}
 	return out, nil
 }
