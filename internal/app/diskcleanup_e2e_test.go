@@ -302,15 +302,19 @@ func testDiskCleanup(t *testing.T, db string) {
 	if err := os.Chtimes(keep, old, old); err != nil {
 		t.Fatal(err)
 	}
-	run := func(args ...string) (string, error) {
+	// run returns stdout and stderr apart: --wait reports each step's
+	// progress on stderr, and --json's document is stdout alone.
+	run := func(args ...string) (string, string, error) {
 		cmd := exec.Command(bin, append(append([]string{"runbook", "run", "disk-cleanup"}, args...), "--server", server, "--token", admin)...)
 		cmd.Env = append(os.Environ(), "FLYWHEEL_TOKEN=", "FLYWHEEL_SERVER=")
-		out, err := cmd.CombinedOutput()
-		return string(out), err
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.String(), stderr.String(), err
 	}
-	out, err := run("--target", hostname, "-p", "report_only=true", "-p", "mountpoint="+mount, "--wait", "--json")
+	out, progress, err := run("--target", hostname, "-p", "report_only=true", "-p", "mountpoint="+mount, "--wait", "--json")
 	if err != nil {
-		t.Fatalf("runbook run by host name: %v\n%s", err, out)
+		t.Fatalf("runbook run by host name: %v\n%s%s", err, out, progress)
 	}
 	var byHand api.ExecutionView
 	if err := json.Unmarshal([]byte(out), &byHand); err != nil {
@@ -324,7 +328,8 @@ func testDiskCleanup(t *testing.T, db string) {
 		t.Errorf("report only removed %s: %v", keep, err)
 	}
 	// A host no agent runs on is refused, saying why; nothing runs.
-	out, err = run("--target", "web-nowhere", "-p", "report_only=true", "--wait")
+	out, progress, err = run("--target", "web-nowhere", "-p", "report_only=true", "--wait")
+	out += progress
 	if err == nil || !strings.Contains(out, `"web-nowhere" is not the hostname`) || strings.Contains(out, "succeeded") {
 		t.Errorf("a host without an agent: %v\n%s", err, out)
 	}
