@@ -119,6 +119,18 @@ func TestReadmeTour(t *testing.T) {
 			t.Errorf("the tour's output lacks %q", want)
 		}
 	}
+	// The tour's alerts name hosts no agent runs on (by name and by
+	// address): one summary OpsItem lists them, not one OpsItem per host.
+	// (The event list shows each host's own event; the OpsItem list only
+	// the summary.)
+	for _, line := range strings.Split(got, "\n") {
+		if strings.Contains(line, "Host without an agent:") && !strings.Contains(line, "generic:fleet") {
+			t.Errorf("the tour opened a per-host OpsItem: %s", line)
+		}
+	}
+	if !strings.Contains(got, "Hosts without an agent") {
+		t.Errorf("the tour's OpsItems do not list the hosts without an agent")
+	}
 	if t.Failed() {
 		t.Logf("tour output:\n%s\n--- flywheel.log:\n%s", got, log)
 	}
