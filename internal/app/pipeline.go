@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
@@ -95,7 +96,11 @@ func correlatorFrom(set *content.Set) (pipeline.Correlator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("correlation rules: %w", err)
 	}
-	return pipeline.NewRuleCorrelator(rules), nil
+	apps, err := application.Compile(set.Items(application.KindName))
+	if err != nil {
+		return nil, fmt.Errorf("applications: %w", err)
+	}
+	return pipeline.NewRuleCorrelator(rules.WithApplications(apps)), nil
 }
 
 // ReplayOptions builds what `flywheel replay` needs: the built-in content

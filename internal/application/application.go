@@ -162,7 +162,9 @@ func cycle(deps map[string][]string, name string) []string {
 
 // App is one compiled application.
 type App struct {
-	Name        string
+	Name string
+	// Tenant is the tenant the application belongs to; "" is every tenant.
+	Tenant      string
 	Environment string
 	Criticality string
 	Owners      []string
@@ -194,7 +196,7 @@ func Compile(items []content.Item) (*Catalog, error) {
 			errs = append(errs, fmt.Errorf("%s: %s %q: %w", it.Origin, KindName, it.Name, err))
 			continue
 		}
-		a := &App{Name: it.Name, Environment: spec.Environment, Criticality: spec.Criticality,
+		a := &App{Name: it.Name, Tenant: it.Tenant, Environment: spec.Environment, Criticality: spec.Criticality,
 			Owners: slices.Clone(spec.Owners), DependsOn: slices.Clone(spec.DependsOn), sel: sel}
 		c.apps = append(c.apps, a)
 		c.byName[a.Name] = a
@@ -228,15 +230,15 @@ func (c *Catalog) Get(name string) (*App, bool) {
 	return a, ok
 }
 
-// Of returns the application e belongs to: the first by name whose
-// selectors match it.
-func (c *Catalog) Of(e *event.Event) (*App, bool) {
+// Of returns the application a tenant's event e belongs to: the first by
+// name, of the tenant's own and the shared ones, whose selectors match it.
+func (c *Catalog) Of(tenant string, e *event.Event) (*App, bool) {
 	if c.Len() == 0 {
 		return nil, false
 	}
 	labels := matcher.EventLabels(e)
 	for _, a := range c.apps {
-		if a.matches(e, labels) {
+		if (a.Tenant == "" || a.Tenant == tenant) && a.matches(e, labels) {
 			return a, true
 		}
 	}

@@ -69,7 +69,7 @@ func TestCatalog(t *testing.T) {
 		{map[string]string{"app.kubernetes.io/name": "storefront"}, "storefront"},
 		{map[string]string{"service": "billing"}, ""},
 	} {
-		a, ok := c.Of(&event.Event{Labels: tc.labels})
+		a, ok := c.Of("", &event.Event{Labels: tc.labels})
 		got := ""
 		if ok {
 			got = a.Name
