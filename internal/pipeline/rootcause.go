@@ -62,7 +62,8 @@ func RootCauseOf(o store.OpsItem) (RootCause, bool) {
 
 // considerRootCause makes e, placed in group g, o's root cause when it
 // ranks above the current one. Only firing events are candidates. When
-// the new root cause is further upstream, the group takes its key: every
+// the new root cause is further upstream, the group takes its key and its
+// title: every
 // application linked to the root cause finds the OpsItem through its
 // links, so dependants that fired before their dependency, and their
 // siblings that fire after, end up together.
@@ -74,6 +75,9 @@ func considerRootCause(o *store.OpsItem, e *event.Event, g Group, t time.Time) {
 	cur, ok := RootCauseOf(*o)
 	if ok && rank > cur.Rank && g.Rule == o.Rule {
 		o.GroupKey = g.Key
+		if g.Title != "" {
+			o.Title = g.Title // titled by its probable root cause
+		}
 	}
 	if ok && (cur.Fingerprint == e.Fingerprint || rank < cur.Rank ||
 		(rank == cur.Rank && e.Severity.Rank() <= event.Severity(cur.Severity).Rank())) {

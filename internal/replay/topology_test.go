@@ -174,6 +174,9 @@ func TestTopologyJoinReasons(t *testing.T) {
 	if acc == nil {
 		t.Fatal("no accounts OpsItem")
 	}
+	if acc.Title != "PostgresDown in db-1" {
+		t.Errorf("accounts OpsItem title %q, want its root cause's (PostgresDown in db-1), though a checkout alert opened it", acc.Title)
+	}
 	want := map[string]string{
 		// The checkout alert fired first; the database joined its
 		// OpsItem, became its root cause and gave it its key.
@@ -185,6 +188,7 @@ func TestTopologyJoinReasons(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, j := range acc.Joins {
+		t.Logf("%s %s: %s", j.At.Format(time.TimeOnly), j.Title, j.Reason)
 		w, ok := want[j.Title]
 		if !ok {
 			t.Errorf("unexpected join %s: %s", j.Title, j.Reason)
