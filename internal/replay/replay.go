@@ -159,6 +159,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return rep, nil
 }
 
+// Events parses the input as Run does, without replaying it: the events
+// in event-time order (for learning from history, internal/correlate/learn).
+func Events(ctx context.Context, o Options) ([]event.Event, error) { return readEvents(ctx, o) }
+
 // readEvents parses every line with its adapter and orders the events by
 // event time (stable, so a line's own order is kept for equal times).
 func readEvents(ctx context.Context, o Options) ([]event.Event, error) {
