@@ -105,10 +105,13 @@ func correlatorFrom(set *content.Set) (pipeline.Correlator, error) {
 
 // ReplayOptions builds what `flywheel replay` needs: the built-in content
 // plus dir (if any), the intake adapters and an engine built from them.
-func ReplayOptions(dir string) (replay.Options, error) {
+// More directories load after dir, in order (a drafted rule on top).
+func ReplayOptions(dir string, more ...string) (replay.Options, error) {
 	sources := []content.Source{content.Builtin()}
-	if dir != "" {
-		sources = append(sources, content.Dir(dir))
+	for _, d := range append([]string{dir}, more...) {
+		if d != "" {
+			sources = append(sources, content.Dir(d))
+		}
 	}
 	set, err := content.Load(kinds.NewRegistry(), sources...)
 	if err != nil {
