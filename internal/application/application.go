@@ -48,7 +48,7 @@ type Spec struct {
 // Selector picks events by their labels (Alertmanager matchers over the
 // event's labels, as silences use: `service="orders"`,
 // `app.kubernetes.io/name=~"orders-.*"`), by AWS tags (the event's
-// `tag:KEY` labels) or by resource id (an event's resources, or its
+// `tag:KEY` labels; inventory tags are not consulted yet) or by resource id (an event's resources, or its
 // `instance` label without the port). All parts given must match.
 type Selector struct {
 	Matchers []string          `yaml:"matchers"`
