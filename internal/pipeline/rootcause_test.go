@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +62,78 @@ func TestConsiderRootCause(t *testing.T) {
 	if err := json.Unmarshal(o.OperationalData, &d); err != nil || d["runbook_url"] != "https://wiki/x" {
 		t.Errorf("operational data %s: the other facts were lost", o.OperationalData)
 	}
+}
+
+// topology correlates by a fixed table: each fingerprint's application
+// group, rank and links, as correlate.Rules gives them for Applications.
+type topology map[string]Group
+
+func (tp topology) Correlate(_ string, e *event.Event) (Group, error) {
+	g := tp[e.Fingerprint]
+	g.Rule, g.Title, g.Category, g.Params = "services", e.Title, "monitoring", tp.params()
+	return g, nil
+}
+
+func (tp topology) Params(string) (Params, bool) { return tp.params(), true }
+
+func (topology) params() Params {
+	return Params{Window: 5 * time.Minute, MaxSpan: 4 * time.Hour, Resolve: "all"}
+}
+
+// TestDependencyJoinsThroughProcessor: through the Processor's batched
+// transactions, on both stores: a dependant's alert opens an OpsItem, the
+// database it depends on joins it and becomes its root cause (the OpsItem
+// takes the database's key), and another dependant of the database, not
+// linked to the first, joins it through the database.
+func TestDependencyJoinsThroughProcessor(t *testing.T) {
+	runBoth(t, func(t *testing.T, open opener) {
+		tp := topology{
+			"checkout": {Key: "app:checkout", Why: "same application checkout",
+				Links: []Link{{Key: "app:db", Why: "application checkout depends on db"}}},
+			"db": {Key: "app:db", Rank: 2, Why: "same application db",
+				Links: []Link{{Key: "app:checkout", Why: "application checkout depends on db"}, {Key: "app:profile", Why: "application profile depends on db"}}},
+			"profile": {Key: "app:profile", Why: "same application profile",
+				Links: []Link{{Key: "app:db", Why: "application profile depends on db"}}},
+		}
+		h := newHarnessOn(t, open(t), tp)
+		ctx := context.Background()
+		p := NewProcessor(h.st, h.en, jsonParser, ProcessorOptions{TickEvery: 50 * time.Millisecond, ScanEvery: 50 * time.Millisecond})
+		c := NewCommitter(h.st, p.Input(), p.Backlog(), CommitterOptions{})
+		p.Start(ctx)
+		c.Start(ctx)
+		evs := []event.Event{alert("checkout", "firing", t0, nil), alert("db", "firing", t0.Add(20*time.Second), nil),
+			alert("profile", "firing", t0.Add(time.Minute), nil)}
+		evs[1].Severity = event.SeverityMedium
+		body, _ := json.Marshal(evs)
+		if err := c.Submit(ctx, "acme", "test", body, nil, evs); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the batch processed", func() bool {
+			n, _ := h.st.CountUnprocessedIntake(ctx)
+			return n == 0 && p.Backlog().Load() == 0
+		})
+		if err := c.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Stop(ctx); err != nil {
+			t.Fatal(err)
+		}
+		items := h.opsItems()
+		if len(items) != 1 {
+			t.Fatalf("%d OpsItems, want 1: %+v", len(items), items)
+		}
+		o := items[0]
+		rc, _ := RootCauseOf(o)
+		if rc.Fingerprint != "db" || o.GroupKey != "app:db" || o.Title != "DiskFull db" {
+			t.Errorf("root cause %q, key %s, title %q; want the database's", rc.Fingerprint, o.GroupKey, o.Title)
+		}
+		ms, err := h.st.ListOpsItemMembers(ctx, "acme", o.ID)
+		if err != nil || len(ms) != 3 {
+			t.Errorf("members %+v %v, want all three", ms, err)
+		}
+		evsStored, _, err := h.st.ListEvents(ctx, "acme", store.EventFilter{Fingerprint: "profile"}, store.Page{Limit: 5})
+		if err != nil || len(evsStored) != 1 || !strings.HasPrefix(evsStored[0].Reason, "application profile depends on db, 1m0s after DiskFull db") {
+			t.Errorf("profile's join: %+v %v", evsStored, err)
+		}
+	})
 }
