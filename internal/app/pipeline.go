@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
@@ -95,15 +96,22 @@ func correlatorFrom(set *content.Set) (pipeline.Correlator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("correlation rules: %w", err)
 	}
-	return pipeline.NewRuleCorrelator(rules), nil
+	apps, err := application.Compile(set.Items(application.KindName))
+	if err != nil {
+		return nil, fmt.Errorf("applications: %w", err)
+	}
+	return pipeline.NewRuleCorrelator(rules.WithApplications(apps)), nil
 }
 
 // ReplayOptions builds what `flywheel replay` needs: the built-in content
 // plus dir (if any), the intake adapters and an engine built from them.
-func ReplayOptions(dir string) (replay.Options, error) {
+// More directories load after dir, in order (a drafted rule on top).
+func ReplayOptions(dir string, more ...string) (replay.Options, error) {
 	sources := []content.Source{content.Builtin()}
-	if dir != "" {
-		sources = append(sources, content.Dir(dir))
+	for _, d := range append([]string{dir}, more...) {
+		if d != "" {
+			sources = append(sources, content.Dir(d))
+		}
 	}
 	set, err := content.Load(kinds.NewRegistry(), sources...)
 	if err != nil {

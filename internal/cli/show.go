@@ -128,5 +128,26 @@ func printReplay(w io.Writer, r replay.Report) error {
 		}
 		rows[i] = []string{o.Severity, o.Category, status, orDash(o.Rule), strconv.Itoa(len(o.Fingerprints)), oneLineText(o.Title, 70)}
 	}
-	return printTable(w, []string{"SEVERITY", "AREA", "STATUS", "RULE", "ALERTS", "TITLE"}, rows)
+	if err := printTable(w, []string{"SEVERITY", "AREA", "STATUS", "RULE", "ALERTS", "TITLE"}, rows); err != nil {
+		return err
+	}
+	// Why the OpsItems that joined several alerts did.
+	const shown = 3
+	for _, o := range r.OpsItems {
+		if len(o.Joins) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s\n", oneLineText(o.Title, 100))
+		if o.RootCause != nil {
+			fmt.Fprintf(w, "  probable root cause: %s (%s)\n", o.RootCause.Title, o.RootCause.Severity)
+		}
+		for i, j := range o.Joins {
+			if i == shown {
+				fmt.Fprintf(w, "  … and %d more joins (--json lists them)\n", len(o.Joins)-shown)
+				break
+			}
+			fmt.Fprintf(w, "  joined %s: %s\n", j.Title, oneLineText(j.Reason, 140))
+		}
+	}
+	return nil
 }

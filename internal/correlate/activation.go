@@ -14,7 +14,7 @@ import (
 // eventFields are the fields expressions see on `event`, in display order.
 var eventFields = [...]string{
 	"source", "kind", "severity", "status", "title", "description",
-	"labels", "annotations", "resources", "fingerprint",
+	"labels", "annotations", "resources", "fingerprint", "application",
 }
 
 const (
@@ -28,6 +28,7 @@ const (
 	fAnnotations
 	fResources
 	fFingerprint
+	fApplication
 	nFields
 )
 
@@ -53,6 +54,8 @@ func fieldIndex(name string) int {
 		return fResources
 	case "fingerprint":
 		return fFingerprint
+	case "application":
+		return fApplication
 	}
 	return -1
 }
@@ -69,6 +72,13 @@ var _ interpreter.Activation = (*activation)(nil)
 
 func newActivation(e *event.Event) *activation { return &activation{ev: eventVal{e: e}} }
 
+// withApplication sets what event.application reads: the name of the
+// declared Application the event belongs to, or "".
+func (a *activation) withApplication(name string) *activation {
+	a.ev.app = name
+	return a
+}
+
 func (a *activation) ResolveName(name string) (any, bool) {
 	if name == "event" {
 		return &a.ev, true
@@ -84,6 +94,7 @@ func (a *activation) Parent() interpreter.Activation { return nil }
 // on a materialized map.
 type eventVal struct {
 	e      *event.Event
+	app    string // event.application
 	fields [nFields]ref.Val
 }
 
@@ -126,6 +137,8 @@ func (v *eventVal) field(i int) ref.Val {
 		f = types.NewRefValList(adapter, rs)
 	case fFingerprint:
 		f = types.String(e.Fingerprint)
+	case fApplication:
+		f = types.String(v.app)
 	}
 	v.fields[i] = f
 	return f

@@ -9,6 +9,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
@@ -39,7 +40,7 @@ func TestDocExamples(t *testing.T) {
 			}
 		}
 	}
-	if len(fsys) != 4 || len(want) == 0 {
+	if len(fsys) != 5 || len(want) == 0 {
 		t.Fatalf("found %d yaml examples and %d expected errors; has the page changed?", len(fsys), len(want))
 	}
 	set, err := content.Load(kinds.NewRegistry(), content.Builtin(), content.Source{Name: "ops", FS: fsys})
@@ -49,6 +50,21 @@ func TestDocExamples(t *testing.T) {
 	rs, err := correlate.Compile(set.Items(correlate.KindName))
 	if err != nil {
 		t.Fatal(err)
+	}
+	cat, err := application.Compile(set.Items(application.KindName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs = rs.WithApplications(cat)
+
+	// shop.yaml: the order service's alerts and its database's are one
+	// group, whatever their names and hosts; the database ranks higher.
+	web := alert("HTTPErrorRateHigh", "eu-1", "web-01:8080", event.SeverityMedium)
+	web.Labels["service"] = "orders"
+	dbe := alert("PostgresDown", "eu-1", "db-orders-01:9187", event.SeverityCritical)
+	if w, d := match(t, rs, &web), match(t, rs, &dbe); w.Application != "orders" || d.Application != "orders-db" ||
+		d.Rank != 1 || len(w.Links) != 1 || w.Links[0].GroupKey != d.GroupKey || w.Links[0].Why != "application orders depends on orders-db" {
+		t.Errorf("shop: web %+v, db %+v", w, d)
 	}
 
 	// payments-postgres: the data team's PostgreSQL alerts of a cluster are

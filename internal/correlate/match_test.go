@@ -30,7 +30,7 @@ func TestMatchFixtures(t *testing.T) {
 		"alertmanager/webhook-v4-resolved.json": {{prom, fs, "monitoring", 2 * time.Minute}, {prom, fs, "monitoring", 2 * time.Minute}},
 		"alertmanager/v2-postable-alerts.json": {
 			{prom, "KubeDeploymentReplicasMismatch in prod-euw1 (payments)", "monitoring", 2 * time.Minute},
-			{prom, "HTTPErrorRateHigh in prod-euw1 (payments)", "monitoring", 0}, // critical: no hold
+			{"services", "HTTPErrorRateHigh in prod-euw1 (payments)", "monitoring", 0}, // a service label: critical, no hold
 			{prom, "KubePodCrashLooping in prod-euw1 (payments)", "monitoring", 2 * time.Minute},
 		},
 		"cloudwatch/sns-alarm-notification.json":         {{"cloudwatch-alarms", "prod-web-03-cpu-utilization-high", "monitoring", 0}},

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/event"
 )
@@ -40,6 +42,8 @@ type Rule struct {
 	// HoldSeverities limits Hold to these severities (empty: all); use
 	// HoldFor rather than Hold to ask about one event.
 	HoldSeverities []event.Severity
+	// Applications: events of a declared Application group by it.
+	Applications bool
 
 	c *compiled
 }
@@ -67,6 +71,23 @@ type Rules struct {
 	rules   []*Rule // in match order
 	byName  map[string]*Rule
 	tenants map[string]*Rules // each tenant's view: its own rules and the shared ones
+	apps    *application.Catalog
+	tenant  string // the view's tenant ("" for the shared set)
+}
+
+// WithApplications returns the rule set seeing the applications of c: a
+// tenant's events read their application as event.application, and rules
+// with `applications: true` group them by it.
+func (rs *Rules) WithApplications(c *application.Catalog) *Rules {
+	out := *rs
+	out.apps = c
+	out.tenants = make(map[string]*Rules, len(rs.tenants))
+	for t, v := range rs.tenants {
+		vv := *v
+		vv.apps, vv.tenant = c, t
+		out.tenants[t] = &vv
+	}
+	return &out
 }
 
 // Compile compiles correlation rule items (content.Set.Items(KindName))
@@ -96,7 +117,7 @@ func Compile(items []content.Item) (*Rules, error) {
 			Priority: spec.Priority, Filter: spec.Filter, GroupBy: slices.Clone(spec.GroupBy),
 			Window: spec.Window, MaxSpan: spec.MaxSpan, Hold: spec.Hold, Resolve: spec.Resolve,
 			Flapping: spec.Flapping, HoldSeverities: slices.Clone(spec.HoldSeverities),
-			TitleExpr: spec.Title, FixedCategory: spec.Category, c: c,
+			TitleExpr: spec.Title, FixedCategory: spec.Category, Applications: spec.Applications, c: c,
 		})
 	}
 	if len(errs) > 0 {
@@ -148,6 +169,12 @@ func (rs *Rules) ForTenant(tenant string) *Rules {
 	if v, ok := rs.tenants[tenant]; ok {
 		return v
 	}
+	if rs.apps.Len() > 0 && rs.tenant != tenant {
+		// The shared rules, seeing the tenant's applications.
+		v := *rs
+		v.tenant = tenant
+		return &v
+	}
 	return rs
 }
 
@@ -175,6 +202,26 @@ type Match struct {
 	// failed counted as false, a group_by value that failed as "". The
 	// match stands; log them so the rule's author can fix the rule.
 	EvalErrors []error
+	// Application is the declared Application the event belongs to, or "".
+	Application string
+	// Why says what the event shares with the group's other members, for
+	// the join's record: "same application orders", "same orders / eu-1".
+	Why string
+	// Links are other groups of the same rule the event joins when one is
+	// open and its own is not: the groups of applications linked to the
+	// event's by a dependency, upstream first, nearest first.
+	Links []Link
+	// Rank is how far upstream the event is: the number of applications
+	// that depend on its own, directly or not. The member of an OpsItem
+	// with the highest rank (then severity, then the earliest) is its
+	// probable root cause.
+	Rank int
+}
+
+// Link is another group an event may join, and why.
+type Link struct {
+	GroupKey string
+	Why      string
 }
 
 // Match returns the first rule whose filter holds for e, and e's group
@@ -185,6 +232,11 @@ func (rs *Rules) Match(e *event.Event) (Match, error) {
 		return Match{}, errors.New("correlate: Match of a nil event")
 	}
 	act := newActivation(e)
+	var app *application.App
+	if a, ok := rs.apps.Of(rs.tenant, e); ok {
+		app = a
+		act.withApplication(a.Name)
+	}
 	var errs []error
 	for _, r := range rs.rules {
 		if f := r.c.filter; f != nil {
@@ -201,8 +253,16 @@ func (rs *Rules) Match(e *event.Event) (Match, error) {
 			}
 		}
 		m := Match{Rule: r}
-		m.GroupValues, errs = r.groupValues(act, e, errs)
-		m.GroupKey = groupKey(r.Name, m.GroupValues)
+		if app != nil {
+			m.Application = app.Name
+		}
+		if app != nil && r.Applications {
+			rs.byApplication(&m, app)
+		} else {
+			m.GroupValues, errs = r.groupValues(act, e, errs)
+			m.GroupKey = groupKey(r.Name, m.GroupValues)
+			m.Why = why(m.GroupValues, len(r.c.groupBy) == 0)
+		}
 		m.EvalErrors = errs
 		return m, nil
 	}
@@ -222,6 +282,55 @@ func (r *Rule) groupValues(act *activation, e *event.Event, errs []error) ([]str
 		vals[i] = v
 	}
 	return vals, errs
+}
+
+// byApplication groups m's event by its application and links it to the
+// groups of the applications it depends on and that depend on it.
+func (rs *Rules) byApplication(m *Match, app *application.App) {
+	name := m.Rule.Name
+	m.GroupValues = []string{"application", app.Name}
+	m.GroupKey = groupKey(name, m.GroupValues)
+	m.Why = "same application " + app.Name
+	up, down := rs.apps.Upstream(app.Name), rs.apps.Downstream(app.Name)
+	m.Rank = len(down)
+	for _, l := range []struct {
+		dist map[string]int
+		why  func(other string) string
+	}{
+		{up, func(o string) string { return "application " + app.Name + " depends on " + o }},
+		{down, func(o string) string { return "application " + o + " depends on " + app.Name }},
+	} {
+		others := make([]string, 0, len(l.dist))
+		for o := range l.dist {
+			others = append(others, o)
+		}
+		slices.SortFunc(others, func(a, b string) int { return cmp.Or(cmp.Compare(l.dist[a], l.dist[b]), cmp.Compare(a, b)) })
+		for _, o := range others {
+			w := l.why(o)
+			if d := l.dist[o]; d > 1 {
+				w += fmt.Sprintf(" (through %d dependencies)", d)
+			}
+			m.Links = append(m.Links, Link{GroupKey: groupKey(name, []string{"application", o}), Why: w})
+		}
+	}
+}
+
+// why describes a group by its values: "same orders / eu-1", or "same
+// alert" for a group by fingerprint.
+func why(values []string, byFingerprint bool) string {
+	if byFingerprint {
+		return "same alert"
+	}
+	var vs []string
+	for _, v := range values {
+		if v != "" {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return "same group"
+	}
+	return "same " + strings.Join(vs, " / ")
 }
 
 // groupKey hashes the rule name and values, each length-prefixed so that

@@ -47,6 +47,10 @@ type Spec struct {
 	HoldSeverities []event.Severity `yaml:"hold_severities"`
 	// Flapping marks an alert flapping after too many state changes.
 	Flapping Flapping `yaml:"flapping"`
+	// Applications: an event of a declared Application groups by its
+	// application instead of group_by, and joins the open group of an
+	// application linked to its own by a dependency (see Match.Links).
+	Applications bool `yaml:"applications"`
 }
 
 // Resolve is when a group's OpsItem resolves.

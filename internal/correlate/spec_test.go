@@ -29,12 +29,12 @@ func TestSpecErrors(t *testing.T) {
 		{
 			name: "misspelt event field",
 			spec: "  filter: event.lables.team == \"db\"\n",
-			want: []string{`ops/r.yaml:6: spec.filter: event has no field "lables"; did you mean "labels"? (fields: source, kind, severity, status, title, description, labels, annotations, resources, fingerprint)`},
+			want: []string{`ops/r.yaml:6: spec.filter: event has no field "lables"; did you mean "labels"? (fields: source, kind, severity, status, title, description, labels, annotations, resources, fingerprint, application)`},
 		},
 		{
 			name: "misspelt field in optional select",
 			spec: "  title: event.?titel.orValue(\"x\")\n",
-			want: []string{`ops/r.yaml:6: spec.title: event has no field "titel"; did you mean "title"? (fields: source, kind, severity, status, title, description, labels, annotations, resources, fingerprint)`},
+			want: []string{`ops/r.yaml:6: spec.title: event has no field "titel"; did you mean "title"? (fields: source, kind, severity, status, title, description, labels, annotations, resources, fingerprint, application)`},
 		},
 		{
 			name: "filter not a bool",

@@ -49,6 +49,20 @@ type Group struct {
 	Title    string
 	Category string
 	Params
+	// Why says what an event shares with the group, for the join's record.
+	Why string
+	// Links are other groups of the rule the event joins when its own is
+	// not open (applications linked by a dependency), in order.
+	Links []Link
+	// Rank is how far upstream the event is; the member with the highest
+	// rank, then severity, then the earliest, is the probable root cause.
+	Rank int
+}
+
+// Link is another group an event may join, and why.
+type Link struct {
+	Key string
+	Why string
 }
 
 // Params are a correlation rule's timing and resolution settings.
@@ -304,10 +318,11 @@ func (en *Engine) firing(ctx context.Context, tx store.Tx, tenant string, e *eve
 		out.Decision, out.Reason = DecisionHeld, "still in its hold until "+a.HeldUntil.Format(time.RFC3339)
 		return nil
 	}
-	if o, ok, err := en.openGroup(ctx, tx, tenant, g, t); err != nil {
+	if o, why, ok, err := en.joinGroup(ctx, tx, tenant, g, t); err != nil {
 		return err
 	} else if ok {
-		out.Decision, out.Reason, out.OpsItemID = DecisionAttached, "group "+g.Rule, o.ID
+		out.Decision, out.Reason, out.OpsItemID = DecisionAttached, joinReason(why, g.Rule, o, t), o.ID
+		considerRootCause(&o, e, g, t)
 		if err := en.attach(ctx, tx, &o, e, t, a, true); err != nil {
 			return err
 		}
@@ -438,6 +453,7 @@ func (en *Engine) open(ctx context.Context, tx store.Tx, tenant string, e *event
 		CreatedAt: now, UpdatedAt: now, Rule: g.Rule, GroupKey: g.Key, FirstEventAt: first, LastEventAt: t,
 		Resolution: g.Resolve, Flapping: a.Flapping, OperationalData: opsData(e),
 	}
+	considerRootCause(&o, e, g, t)
 	if o.Title == "" {
 		o.Title = e.Title
 	}

@@ -91,16 +91,18 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, n
 		// event; keep it (the stored state lacks resources and annotations).
 		g.Rule, g.Key, g.Params = a.Rule, a.GroupKey, p
 	}
-	o, ok, err := en.openGroup(ctx, tx, a.TenantID, g, t)
+	o, why, ok, err := en.joinGroup(ctx, tx, a.TenantID, g, t)
 	if err != nil {
 		return err
 	}
-	decision := DecisionAttached
+	decision, reason := DecisionAttached, ""
 	if ok {
+		reason = "still firing after its hold; " + joinReason(why, g.Rule, o, t)
+		considerRootCause(&o, &e, g, t)
 		err = en.attach(ctx, tx, &o, &e, t, &a, true)
 	} else {
 		o, err = en.open(ctx, tx, a.TenantID, &e, t, g, &a)
-		decision = DecisionOpened
+		decision, reason = DecisionOpened, fmt.Sprintf("still firing after its hold (rule %s)", g.Rule)
 		c.Opened++
 	}
 	if err != nil {
@@ -112,7 +114,7 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, n
 	if err := tx.PutAlert(ctx, a); err != nil {
 		return err
 	}
-	out := Outcome{Fingerprint: a.Fingerprint, Decision: DecisionOpened, Reason: fmt.Sprintf("still firing after its hold (rule %s)", g.Rule), OpsItemID: a.OpsItemID}
+	out := Outcome{Fingerprint: a.Fingerprint, Decision: decision, Reason: reason, OpsItemID: a.OpsItemID}
 	return en.storeEvent(ctx, tx, a.TenantID, &e, &out)
 }
 

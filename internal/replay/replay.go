@@ -63,6 +63,20 @@ type OpsItem struct {
 	Rule         string   `json:"rule,omitempty"`
 	Flapping     bool     `json:"flapping,omitempty"`
 	Fingerprints []string `json:"fingerprints"`
+	// RootCause is the probable root cause: the member most upstream in
+	// the application dependency graph, else the most severe, earliest.
+	RootCause *pipeline.RootCause `json:"root_cause,omitempty"`
+	// Joins say why each member joined after the first: what it shares
+	// with the group and how long after the group's first event it came.
+	Joins []Join `json:"joins,omitempty"`
+}
+
+// Join is one event joining an OpsItem's group.
+type Join struct {
+	At          time.Time `json:"at"`
+	Fingerprint string    `json:"fingerprint"`
+	Title       string    `json:"title"`
+	Reason      string    `json:"reason"`
 }
 
 type envelope struct {
@@ -145,6 +159,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return rep, nil
 }
 
+// Events parses the input as Run does, without replaying it: the events
+// in event-time order (for learning from history, internal/correlate/learn).
+func Events(ctx context.Context, o Options) ([]event.Event, error) { return readEvents(ctx, o) }
+
 // readEvents parses every line with its adapter and orders the events by
 // event time (stable, so a line's own order is kept for equal times).
 func readEvents(ctx context.Context, o Options) ([]event.Event, error) {
@@ -217,6 +235,12 @@ func collect(ctx context.Context, st store.Store) ([]OpsItem, error) {
 				r.Fingerprints = append(r.Fingerprints, m.Fingerprint)
 			}
 			sort.Strings(r.Fingerprints)
+			if rc, ok := pipeline.RootCauseOf(o); ok {
+				r.RootCause = &rc
+			}
+			if r.Joins, err = joins(ctx, st, o.ID); err != nil {
+				return nil, err
+			}
 			out = append(out, r)
 		}
 		if next == "" {
@@ -229,4 +253,35 @@ func collect(ctx context.Context, st store.Store) ([]OpsItem, error) {
 		out[i], out[j] = out[j], out[i]
 	}
 	return out, nil
+}
+
+// joins lists the events that joined an OpsItem's group, oldest first,
+// with the pipeline's reason: one per fingerprint (its first join).
+func joins(ctx context.Context, st store.Store, id string) ([]Join, error) {
+	var out []Join
+	seen := map[string]bool{}
+	cursor := ""
+	for {
+		evs, next, err := st.ListEvents(ctx, Tenant, store.EventFilter{OpsItemID: id, Decision: pipeline.DecisionAttached},
+			store.Page{Limit: store.MaxPageLimit, Cursor: cursor})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			out = append(out, Join{At: e.OccurredAt, Fingerprint: e.Fingerprint, Title: e.Title, Reason: e.Reason})
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
+	firsts := out[:0]
+	for _, j := range out {
+		if !seen[j.Fingerprint] {
+			seen[j.Fingerprint] = true
+			firsts = append(firsts, j)
+		}
+	}
+	return firsts, nil
 }

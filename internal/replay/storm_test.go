@@ -138,18 +138,24 @@ func stormIncidents() []incident {
 // stormLines renders the incidents as Alertmanager webhook notifications:
 // one at start, re-notifications every resend interval, one at resolution.
 func stormLines() ([][]byte, error) {
+	return renderLines(stormIncidents(), stormStart.Add(2*time.Hour))
+}
+
+// renderLines renders incidents as Alertmanager webhook notifications;
+// alerts still firing are re-notified until horizon.
+func renderLines(incidents []incident, horizon time.Time) ([][]byte, error) {
 	type note struct {
 		at time.Time
 		a  amAlert
 	}
 	var notes []note
-	for _, in := range stormIncidents() {
+	for _, in := range incidents {
 		a := amAlert{Status: "firing", Labels: in.labels, Annotations: map[string]string{"summary": in.labels["alertname"] + " on " + in.labels["instance"]},
 			StartsAt: in.start, EndsAt: time.Time{}, Fingerprint: fp(in.labels)}
 		notes = append(notes, note{in.start, a})
 		for t := in.start.Add(in.resendEv); in.end.IsZero() || t.Before(in.end); t = t.Add(in.resendEv) {
 			notes = append(notes, note{t, a})
-			if in.end.IsZero() && t.After(stormStart.Add(2*time.Hour)) {
+			if in.end.IsZero() && t.After(horizon) {
 				break
 			}
 		}

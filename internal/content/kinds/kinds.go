@@ -9,6 +9,7 @@
 package kinds
 
 import (
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
@@ -22,7 +23,7 @@ import (
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
-	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind(),
+	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind(), application.Kind(),
 		// Runbook steps are checked against the I/O actions themselves
 		// (names and inputs); built with default options, they only
 		// validate here, never run.
@@ -42,6 +43,7 @@ func Register(reg *content.Registry) {
 	// content) fails at load, not as a failed run on the first incident.
 	reg.RegisterCheck(rule.CheckRunbookRefs)
 	reg.RegisterCheck(maintenance.CheckRefs)
+	reg.RegisterCheck(application.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.
