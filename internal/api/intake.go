@@ -28,7 +28,7 @@ func (s *Server) registerIntake() {
 	if s.intake == nil {
 		return
 	}
-	s.Handle(Route{Method: "POST", Pattern: "/api/v1/intake/{source}", MinRole: store.RoleOperator}, func(w http.ResponseWriter, r *http.Request) error {
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/intake/{source}", MinRole: store.RoleIntake}, func(w http.ResponseWriter, r *http.Request) error {
 		src := r.PathValue("source")
 		if src == "alertmanager-v2" {
 			return NotFound("no intake source %q (Prometheus posts to /api/v2/alerts)", src)
@@ -36,7 +36,7 @@ func (s *Server) registerIntake() {
 		return s.acceptIntake(w, r, src)
 	})
 	// Alertmanager-compatible API, so Prometheus can send straight to Flywheel.
-	s.Handle(Route{Method: "POST", Pattern: "/api/v2/alerts", MinRole: store.RoleOperator}, func(w http.ResponseWriter, r *http.Request) error {
+	s.Handle(Route{Method: "POST", Pattern: "/api/v2/alerts", MinRole: store.RoleIntake}, func(w http.ResponseWriter, r *http.Request) error {
 		return s.acceptIntake(w, r, "alertmanager-v2")
 	})
 }

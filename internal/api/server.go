@@ -72,6 +72,9 @@ type Route struct {
 	Method  string
 	Pattern string // stdlib ServeMux pattern path, e.g. /api/v1/opsitems/{id}
 	// MinRole is the least role allowed; "" means no authentication.
+	// store.RoleIntake marks the intake endpoints: intake tokens and
+	// operators and admins may call them (see auth.Principal.Allows); no
+	// other route admits an intake token.
 	MinRole store.Role
 	// PlatformAdmin restricts the route to platform admins.
 	PlatformAdmin bool
@@ -298,8 +301,11 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 	}
 	if (rt.PlatformAdmin && !p.PlatformAdmin) || !p.Allows(rt.MinRole) {
 		need := string(rt.MinRole)
-		if rt.PlatformAdmin {
+		switch {
+		case rt.PlatformAdmin:
 			need = "platform admin"
+		case rt.MinRole == store.RoleIntake:
+			need = "intake (or operator)"
 		}
 		s.auditDenied(r, p, "needs "+need)
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this action needs the " + need + " role; the token has " + string(p.Role)}

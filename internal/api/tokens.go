@@ -45,8 +45,11 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if err := required("name", in.Name); err != nil {
 		return err
 	}
-	if in.Role.Rank() == 0 {
-		return BadRequest("role %q is not one of viewer, operator, admin", in.Role)
+	if !in.Role.Valid() {
+		return BadRequest("role %q is not one of intake, viewer, operator, admin", in.Role)
+	}
+	if in.PlatformAdmin && in.Role != store.RoleAdmin {
+		return BadRequest("platform_admin needs the admin role, not %s", in.Role)
 	}
 	if in.PlatformAdmin && !Principal(r).PlatformAdmin {
 		return Forbidden("only a platform admin may create a platform-admin token")

@@ -1,7 +1,9 @@
 // Package auth issues and checks API tokens. A token's secret is shown once
 // at creation and stored only as its SHA-256; each token belongs to one
-// tenant and carries a role (viewer < operator < admin) and, for operators
-// of the platform itself, the platform-admin flag that crosses tenants.
+// tenant and carries a role (viewer < operator < admin, or intake for
+// senders, which may only post events), permissions granted beyond the
+// role (host-commands), and, for operators of the platform itself, the
+// platform-admin flag that crosses tenants.
 package auth
 
 import (
@@ -39,8 +41,16 @@ type Principal struct {
 // Actor names the principal in audit records.
 func (p Principal) Actor() string { return "token:" + p.TokenID }
 
-// Allows reports whether the principal's role is at least min.
-func (p Principal) Allows(min store.Role) bool { return p.Role.Rank() >= min.Rank() }
+// Allows reports whether the principal's role reaches min. A route whose
+// least role is intake (the intake endpoints) admits intake tokens and
+// operators and admins (who may send events by hand); any other route
+// admits the roles ranked at least min, never intake.
+func (p Principal) Allows(min store.Role) bool {
+	if min == store.RoleIntake {
+		return p.Role == store.RoleIntake || p.Role.Rank() >= store.RoleOperator.Rank()
+	}
+	return min.Rank() > 0 && p.Role.Rank() >= min.Rank()
+}
 
 // NewSecret returns a fresh secret.
 func NewSecret() string {
@@ -103,8 +113,11 @@ type NewToken struct {
 // Issue stores a new token in tx and returns it with its secret, which is
 // never retrievable again.
 func Issue(ctx context.Context, tx store.Tx, n NewToken, now time.Time) (store.Token, string, error) {
-	if n.Role.Rank() == 0 {
-		return store.Token{}, "", fmt.Errorf("role %q is not one of viewer, operator, admin", n.Role)
+	if !n.Role.Valid() {
+		return store.Token{}, "", fmt.Errorf("role %q is not one of intake, viewer, operator, admin", n.Role)
+	}
+	if n.PlatformAdmin && n.Role != store.RoleAdmin {
+		return store.Token{}, "", fmt.Errorf("a platform-admin token must have the admin role, not %s", n.Role)
 	}
 	secret := n.Secret
 	if secret == "" {

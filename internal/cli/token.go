@@ -45,7 +45,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&in.Name, "name", "", "what the token is for (required)")
-	create.Flags().StringVar(&role, "role", "viewer", "viewer, operator or admin")
+	create.Flags().StringVar(&role, "role", "viewer", "intake (senders: may only post events), viewer, operator or admin")
 	create.Flags().BoolVar(&in.PlatformAdmin, "platform-admin", false, "may act across tenants")
 	create.Flags().StringVar(&in.ExpiresIn, "expires-in", "", "lifetime, e.g. 720h (default: no expiry)")
 	list := &cobra.Command{

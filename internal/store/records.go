@@ -13,16 +13,27 @@ type Tenant struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// Role is what a token may do within its tenant.
+// Role is what a token may do within its tenant. Viewer, operator and
+// admin are ordered (each may do what the one below it may); intake stands
+// apart: a sender's token, it may post events to the intake endpoints and
+// nothing else, not even read.
 type Role string
 
 const (
+	RoleIntake   Role = "intake"
 	RoleViewer   Role = "viewer"
 	RoleOperator Role = "operator"
 	RoleAdmin    Role = "admin"
 )
 
-// Rank orders roles; 0 for an unknown role.
+// Roles lists every role, intake first.
+var Roles = []Role{RoleIntake, RoleViewer, RoleOperator, RoleAdmin}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return r == RoleIntake || r.Rank() > 0 }
+
+// Rank orders the reading roles; 0 for intake (outside the order: it
+// reaches no route a rank admits) and for an unknown role.
 func (r Role) Rank() int {
 	switch r {
 	case RoleViewer:
