@@ -131,3 +131,38 @@ func TestIntakeTokenOnlySends(t *testing.T) {
 	h.call("POST", "/api/v1/tokens?tenant=acme", h.secret(platform), api.TokenInput{Name: "x", Role: store.RoleIntake, PlatformAdmin: true}).
 		fail(t, 400, "bad_request", "platform_admin needs the admin role")
 }
+
+// TestPlatformAdminTokensHidden: a tenant admin neither lists nor revokes
+// platform-admin tokens, in its own tenant either; a platform admin does.
+func TestPlatformAdminTokensHidden(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var pa, own api.CreatedToken
+	h.call("POST", "/api/v1/tokens?tenant=acme", h.secret(platform), api.TokenInput{Name: "msp-ops", Role: store.RoleAdmin, PlatformAdmin: true}).ok(t, 201, &pa)
+	h.call("POST", "/api/v1/tokens?tenant=platform", h.secret(platform), api.TokenInput{Name: "platform-tenant-admin", Role: store.RoleAdmin}).ok(t, 201, &own)
+	for _, c := range []struct{ who, tenant, victim string }{
+		{h.secret("acme/admin"), acme, pa.ID},
+		{own.Secret, platform, h.cred(platform).ID},
+	} {
+		var l api.List[store.Token]
+		h.call("GET", "/api/v1/tokens?limit=500", c.who, nil).ok(t, 200, &l)
+		if len(l.Items) == 0 {
+			t.Fatalf("%s admin lists no tokens", c.tenant)
+		}
+		for _, tok := range l.Items {
+			if tok.PlatformAdmin {
+				t.Errorf("%s admin lists platform-admin token %s", c.tenant, tok.ID)
+			}
+		}
+		h.call("DELETE", "/api/v1/tokens/"+c.victim, c.who, nil).fail(t, 403, "forbidden", "platform-admin token")
+	}
+	// Both still work; the platform admin sees and revokes them.
+	h.call("GET", "/api/v1/opsitems", pa.Secret, nil).ok(t, 200, nil)
+	var l api.List[store.Token]
+	h.call("GET", "/api/v1/tokens?tenant=acme&limit=500", h.secret(platform), nil).ok(t, 200, &l)
+	if !slices.ContainsFunc(l.Items, func(t store.Token) bool { return t.ID == pa.ID }) {
+		t.Errorf("the platform admin does not list %s", pa.ID)
+	}
+	h.call("DELETE", "/api/v1/tokens/"+pa.ID+"?tenant=acme", h.secret(platform), nil).ok(t, 204, nil)
+	h.call("GET", "/api/v1/opsitems", pa.Secret, nil).fail(t, 401, "unauthenticated", "revoked")
+}

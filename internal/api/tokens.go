@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
@@ -12,7 +13,7 @@ import (
 )
 
 func (s *Server) registerTokens() {
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/tokens", MinRole: store.RoleAdmin}, tenantList(s, s.st.ListTokens))
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/tokens", MinRole: store.RoleAdmin}, s.listTokens)
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/tokens", MinRole: store.RoleAdmin}, s.createToken)
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/tokens/{id}", MinRole: store.RoleAdmin}, s.revokeToken)
 }
@@ -82,10 +83,50 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// listTokens lists the tenant's tokens; platform-admin tokens only to a
+// platform admin (a tenant admin neither sees nor revokes the credentials
+// that govern every tenant).
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	list := s.st.ListTokens
+	if !Principal(r).PlatformAdmin {
+		list = func(ctx context.Context, tenant string, page store.Page) ([]store.Token, string, error) {
+			items, next, err := s.st.ListTokens(ctx, tenant, page)
+			return slices.DeleteFunc(items, func(t store.Token) bool { return t.PlatformAdmin }), next, err
+		}
+	}
+	return tenantList(s, list)(w, r)
+}
+
+// findToken looks token id up among the tenant's tokens.
+func findToken(ctx context.Context, rd store.Reader, tenant, id string) (store.Token, error) {
+	page := store.Page{Limit: store.MaxPageLimit}
+	for {
+		items, next, err := rd.ListTokens(ctx, tenant, page)
+		if err != nil {
+			return store.Token{}, err
+		}
+		if i := slices.IndexFunc(items, func(t store.Token) bool { return t.ID == id }); i >= 0 {
+			return items[i], nil
+		}
+		if next == "" {
+			return store.Token{}, store.ErrNotFound
+		}
+		page.Cursor = next
+	}
+}
+
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
+	}
+	if !Principal(r).PlatformAdmin {
+		switch t, err := findToken(r.Context(), s.st, tenant, id); {
+		case err == nil && t.PlatformAdmin:
+			return Forbidden("only a platform admin may revoke a platform-admin token")
+		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
 	}
 	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
 		if err := tx.RevokeToken(ctx, tenant, id, s.now()); err != nil {
