@@ -88,6 +88,9 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 		WriteJSON(w, res.Control.Status, map[string]string{"type": res.Control.Type, "message": res.Control.Message})
 		return nil
 	}
+	if err := reserved(res.Events); err != nil {
+		return err
+	}
 	hb := headerJSON(hdr)
 	switch err := s.intake.Submit(r.Context(), tenant, source, body, hb, res.Events); {
 	case errors.Is(err, pipeline.ErrOverloaded), errors.Is(err, pipeline.ErrStopped):
@@ -103,6 +106,22 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 	out = append(out, `{"accepted":`...)
 	out = strconv.AppendInt(out, int64(len(res.Events)), 10)
 	_, _ = w.Write(append(out, "}\n"...))
+	return nil
+}
+
+// reserved refuses a delivery with an event only Flywheel may raise: its
+// own sources (fleet) and fingerprint namespaces (agent-not-reporting:, …).
+// A sender that could post them could fire or resolve what Flywheel
+// reports about its own fleet.
+func reserved(evs []event.Event) error {
+	for i, ev := range evs {
+		if event.IsOwn(ev.Source) {
+			return BadRequest("event %d: source %q is reserved for Flywheel's own events", i, ev.Source)
+		}
+		if ns := event.OwnNamespace(ev.Fingerprint); ns != "" {
+			return BadRequest("event %d: fingerprint %q is in Flywheel's own namespace %q", i, clipDetail(ev.Fingerprint, 80), ns)
+		}
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -145,4 +146,28 @@ const FleetSource = "fleet"
 // they are not counted as received noise.
 func IsOwn(source string) bool {
 	return source == FleetSource || source == "generic:"+FleetSource
+}
+
+// The fingerprint namespaces of the events Flywheel raises itself. Intake
+// refuses a sender's event with a fingerprint in one of them, so no sender
+// can fire, repeat or resolve what Flywheel reports about its own fleet.
+const (
+	NotReportingPrefix   = "agent-not-reporting:"
+	ServiceStoppedPrefix = "service-stopped:"
+	UnmanagedPrefix      = "host-without-agent:"
+	AgentIdentityPrefix  = "agent-identity:"
+)
+
+// ownPrefixes lists the namespaces above.
+var ownPrefixes = []string{NotReportingPrefix, ServiceStoppedPrefix, UnmanagedPrefix, AgentIdentityPrefix}
+
+// OwnNamespace returns the namespace of Flywheel's own that fingerprint is
+// in, or "".
+func OwnNamespace(fingerprint string) string {
+	for _, p := range ownPrefixes {
+		if len(fingerprint) >= len(p) && strings.EqualFold(fingerprint[:len(p)], p) {
+			return p
+		}
+	}
+	return ""
 }

@@ -1,0 +1,57 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/client"
+	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// TestIntakeReservedSources posts, with an intake token, events that only
+// Flywheel may raise — source fleet, fingerprints in its own namespaces —
+// to the real server: each delivery is a 400 naming the problem and
+// nothing is stored; an ordinary event from the same token is accepted.
+func TestIntakeReservedSources(t *testing.T) {
+	a := startApp(t, config.Config{DataDir: t.TempDir(), AdminToken: testAdminToken}, &bytes.Buffer{})
+	base := "http://" + a.Addr()
+	admin := client.New(base, testAdminToken)
+	var tok api.CreatedToken
+	if err := admin.Do(context.Background(), "POST", "/api/v1/tokens", api.TokenInput{Name: "sender", Role: store.RoleIntake}, &tok); err != nil {
+		t.Fatal(err)
+	}
+	send := func(source, body string) (int, string) {
+		req, _ := http.NewRequest("POST", base+"/api/v1/intake/"+source, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tok.Secret)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return resp.StatusCode, b.String()
+	}
+	for _, c := range []struct{ source, body, want string }{
+		{"generic", `{"source":"fleet","title":"Agent not reporting: web-01","status":"resolved"}`, `source \"generic:fleet\" is reserved`},
+		{"generic", `[{"title":"ok"},{"title":"x","fingerprint":"agent-not-reporting:ag_1","status":"resolved"}]`, `event 1: fingerprint \"agent-not-reporting:ag_1\" is in Flywheel's own namespace`},
+		{"generic", `{"title":"x","fingerprint":"Host-Without-Agent:web-09"}`, `own namespace \"host-without-agent:\"`},
+		{"generic", `{"title":"x","fingerprint":"service-stopped:ag_1:nginx.service"}`, `own namespace \"service-stopped:\"`},
+	} {
+		if code, body := send(c.source, c.body); code != 400 || !strings.Contains(body, c.want) {
+			t.Errorf("%s %s: %d %s; want 400 with %s", c.source, c.body, code, body, c.want)
+		}
+	}
+	if n, _ := a.Store().CountUnprocessedIntake(context.Background()); n != 0 {
+		t.Errorf("refused deliveries were stored: %d", n)
+	}
+	if code, body := send("generic", `{"source":"nagios","title":"disk full on web-01"}`); code != 200 {
+		t.Errorf("an ordinary event: %d %s", code, body)
+	}
+}
