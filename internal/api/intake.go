@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -90,6 +91,14 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 	}
 	if err := reserved(res.Events); err != nil {
 		return err
+	}
+	sender := Principal(r).Actor()
+	for i := range res.Events {
+		// A copy: adapters may share one label map between events.
+		labels := make(map[string]string, len(res.Events[i].Labels)+1)
+		maps.Copy(labels, res.Events[i].Labels)
+		labels[event.SenderLabel] = sender
+		res.Events[i].Labels = labels
 	}
 	hb := headerJSON(hdr)
 	switch err := s.intake.Submit(r.Context(), tenant, source, body, hb, res.Events); {

@@ -403,7 +403,7 @@ func (s *Server) decideExecution(approve bool) HandlerFunc {
 			return err
 		}
 		p := Principal(r)
-		by := execution.Approver{Actor: p.Actor(), Role: p.Role}
+		by := execution.Approver{Actor: p.Actor(), Name: p.TokenName, Role: p.Role}
 		decide := s.runbooks.Approve
 		if !approve {
 			decide = s.runbooks.Deny

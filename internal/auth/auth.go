@@ -32,7 +32,9 @@ var (
 
 // Principal is an authenticated caller.
 type Principal struct {
-	TokenID       string
+	TokenID string
+	// TokenName is the token's name (approval gates may name it).
+	TokenName     string
 	TenantID      string
 	Role          store.Role
 	PlatformAdmin bool
@@ -94,7 +96,7 @@ func Authenticate(ctx context.Context, r store.Reader, secret string, now time.T
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		return Principal{}, t, ErrExpired
 	}
-	return Principal{TokenID: t.ID, TenantID: t.TenantID, Role: t.Role, PlatformAdmin: t.PlatformAdmin}, t, nil
+	return Principal{TokenID: t.ID, TokenName: t.Name, TenantID: t.TenantID, Role: t.Role, PlatformAdmin: t.PlatformAdmin}, t, nil
 }
 
 // NewToken describes a token to issue.

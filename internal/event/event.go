@@ -148,6 +148,12 @@ func IsOwn(source string) bool {
 	return source == FleetSource || source == "generic:"+FleetSource
 }
 
+// SenderLabel is the label intake sets on every event a sender posts: the
+// actor of the token that sent it ("token:<id>"), whatever the payload
+// said. Four-eyes approval reads it: a token may not approve what its own
+// event set off.
+const SenderLabel = "flywheel_sender"
+
 // The fingerprint namespaces of the events Flywheel raises itself. Intake
 // refuses a sender's event with a fingerprint in one of them, so no sender
 // can fire, repeat or resolve what Flywheel reports about its own fleet.
