@@ -61,12 +61,14 @@ var routeRoles = map[string]string{
 	"POST /api/v1/maintenance-windows/{id}/runs": "AP",
 	"GET /api/v1/window-runs/{id}":               "VOAP",
 
-	"POST /api/v1/enrollment-tokens":    "AP",
-	"GET /api/v1/enrollment-tokens":     "AP",
-	"GET /api/v1/agents":                "VOAP",
-	"GET /api/v1/agents/{id}":           "VOAP",
-	"DELETE /api/v1/agents/{id}":        "AP",
-	"POST /api/v1/agents/{id}/commands": "OAP",
+	"POST /api/v1/enrollment-tokens": "AP",
+	"GET /api/v1/enrollment-tokens":  "AP",
+	"GET /api/v1/agents":             "VOAP",
+	"GET /api/v1/agents/{id}":        "VOAP",
+	"DELETE /api/v1/agents/{id}":     "AP",
+	// Host commands need the host-commands permission, an admin's by
+	// role; an operator only when granted (TestHostCommandsPermission).
+	"POST /api/v1/agents/{id}/commands": "AP",
 	"GET /api/v1/commands":              "VOAP",
 	"GET /api/v1/commands/{id}":         "VOAP",
 	"DELETE /api/v1/commands/{id}":      "OAP",

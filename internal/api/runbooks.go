@@ -201,6 +201,11 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request, tenant s
 			return err
 		}
 	}
+	if p := Principal(r); !in.DryRun && !p.Can(store.PermHostCommands) && s.runbooks.Runbooks().RunsOnHosts(tenant, rb) {
+		e := needPermission(store.PermHostCommands, p)
+		e.Message = "runbook " + rb.Name + " runs commands on hosts; " + e.Message
+		return e
+	}
 	req := runbook.StartRequest{TenantID: tenant, Runbook: rb.Name, Parameters: in.Parameters, Targets: in.Targets,
 		OpsItemID: in.OpsItem, DryRun: in.DryRun, Mode: runbook.ModeAuto, StartedBy: Principal(r).Actor()}
 	if in.Approval {

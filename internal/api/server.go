@@ -78,6 +78,9 @@ type Route struct {
 	MinRole store.Role
 	// PlatformAdmin restricts the route to platform admins.
 	PlatformAdmin bool
+	// Permission, when set, is needed besides MinRole (see
+	// auth.Principal.Can): host-commands for running commands on hosts.
+	Permission store.Permission
 }
 
 // Server serves the API.
@@ -310,7 +313,17 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 		s.auditDenied(r, p, "needs "+need)
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this action needs the " + need + " role; the token has " + string(p.Role)}
 	}
+	if rt.Permission != "" && !p.Can(rt.Permission) {
+		s.auditDenied(r, p, "needs permission "+string(rt.Permission))
+		return needPermission(rt.Permission, p)
+	}
 	return nil
+}
+
+// needPermission is the 403 of a principal without permission perm.
+func needPermission(perm store.Permission, p auth.Principal) *Error {
+	return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this action needs the " + string(perm) +
+		" permission: admins hold it, other tokens when created with --allow " + string(perm) + "; the token has role " + string(p.Role) + " without it"}
 }
 
 // bearer takes the token from "Authorization: Bearer TOKEN", or from HTTP

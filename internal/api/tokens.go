@@ -25,6 +25,8 @@ type TokenInput struct {
 	PlatformAdmin bool       `json:"platform_admin"`
 	// ExpiresIn is a Go duration ("720h"); empty means no expiry.
 	ExpiresIn string `json:"expires_in"`
+	// Allow grants permissions beyond the role ("host-commands").
+	Allow []store.Permission `json:"allow,omitempty"`
 }
 
 // CreatedToken is the response to POST /api/v1/tokens: the only time the
@@ -52,6 +54,17 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	if in.PlatformAdmin && in.Role != store.RoleAdmin {
 		return BadRequest("platform_admin needs the admin role, not %s", in.Role)
 	}
+	if len(in.Allow) > len(store.Permissions) {
+		return BadRequest("allow: %d permissions given; there are %d", len(in.Allow), len(store.Permissions))
+	}
+	for _, p := range in.Allow {
+		if !p.Valid() {
+			return BadRequest("allow: %q is not one of %v", clipDetail(string(p), 64), store.Permissions)
+		}
+		if in.Role != store.RoleOperator && in.Role != store.RoleAdmin {
+			return BadRequest("allow: %s needs the operator or admin role, not %s", p, in.Role)
+		}
+	}
 	if in.PlatformAdmin && !Principal(r).PlatformAdmin {
 		return Forbidden("only a platform admin may create a platform-admin token")
 	}
@@ -68,13 +81,13 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 	var out CreatedToken
 	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
 		t, secret, err := auth.Issue(ctx, tx, auth.NewToken{TenantID: tenant, Name: in.Name, Role: in.Role,
-			PlatformAdmin: in.PlatformAdmin, ExpiresAt: exp, CreatedBy: Principal(r).Actor()}, now)
+			PlatformAdmin: in.PlatformAdmin, Permissions: in.Allow, ExpiresAt: exp, CreatedBy: Principal(r).Actor()}, now)
 		if err != nil {
 			return audit.Entry{}, err
 		}
 		out = CreatedToken{Token: t, Secret: secret}
 		return audit.Entry{Action: "token.create", Target: "token/" + t.ID,
-			Detail: map[string]any{"name": t.Name, "role": t.Role, "platform_admin": t.PlatformAdmin}}, nil
+			Detail: map[string]any{"name": t.Name, "role": t.Role, "platform_admin": t.PlatformAdmin, "permissions": t.Permissions}}, nil
 	})
 	if err != nil {
 		return err

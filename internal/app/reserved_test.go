@@ -55,3 +55,44 @@ func TestIntakeReservedSources(t *testing.T) {
 		t.Errorf("an ordinary event: %d %s", code, body)
 	}
 }
+
+// TestHostCommandRunbooks runs built-in runbooks by hand on the real
+// server: one with exec steps (restart-service) needs the host-commands
+// permission unless it is a dry run; one without (collect-diagnostics-
+// and-escalate, which nests a notifying runbook) does not.
+func TestHostCommandRunbooks(t *testing.T) {
+	a := startApp(t, config.Config{DataDir: t.TempDir(), AdminToken: testAdminToken}, &bytes.Buffer{})
+	base := "http://" + a.Addr()
+	admin := client.New(base, testAdminToken)
+	ctx := context.Background()
+	var plain, granted api.CreatedToken
+	if err := admin.Do(ctx, "POST", "/api/v1/tokens", api.TokenInput{Name: "on-call", Role: store.RoleOperator}, &plain); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Do(ctx, "POST", "/api/v1/tokens", api.TokenInput{Name: "runner", Role: store.RoleOperator,
+		Allow: []store.Permission{store.PermHostCommands}}, &granted); err != nil {
+		t.Fatal(err)
+	}
+	restart := api.RunInput{Parameters: map[string]any{"unit": "nginx"}, Targets: []string{"web-01"}}
+	err := client.New(base, plain.Secret).Do(ctx, "POST", "/api/v1/runbooks/restart-service/executions", restart, nil)
+	if err == nil || !strings.Contains(err.Error(), "runbook restart-service runs commands on hosts") || !strings.Contains(err.Error(), "403") {
+		t.Errorf("operator without host-commands: %v", err)
+	}
+	dry := restart
+	dry.DryRun = true
+	if err := client.New(base, plain.Secret).Do(ctx, "POST", "/api/v1/runbooks/restart-service/executions", dry, nil); err != nil && strings.Contains(err.Error(), "403") {
+		t.Errorf("a dry run: %v", err)
+	}
+	for _, c := range []struct {
+		secret, runbook string
+		in              api.RunInput
+	}{
+		{granted.Secret, "restart-service", restart},
+		{testAdminToken, "restart-service", restart},
+		{plain.Secret, "collect-diagnostics-and-escalate", api.RunInput{Parameters: map[string]any{"reason": "x"}}},
+	} {
+		if err := client.New(base, c.secret).Do(ctx, "POST", "/api/v1/runbooks/"+c.runbook+"/executions", c.in, nil); err != nil && strings.Contains(err.Error(), "403") {
+			t.Errorf("%s: %v", c.runbook, err)
+		}
+	}
+}

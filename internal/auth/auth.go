@@ -14,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,17 @@ type Principal struct {
 	TenantID      string
 	Role          store.Role
 	PlatformAdmin bool
+	// Permissions are the token's grants beyond its role.
+	Permissions []store.Permission
+}
+
+// Can reports whether the principal holds permission perm: admins hold
+// host-commands by their role, other roles when their token was granted it.
+func (p Principal) Can(perm store.Permission) bool {
+	if perm == store.PermHostCommands && p.Role == store.RoleAdmin {
+		return true
+	}
+	return slices.Contains(p.Permissions, perm)
 }
 
 // Actor names the principal in audit records.
@@ -96,7 +108,8 @@ func Authenticate(ctx context.Context, r store.Reader, secret string, now time.T
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		return Principal{}, t, ErrExpired
 	}
-	return Principal{TokenID: t.ID, TokenName: t.Name, TenantID: t.TenantID, Role: t.Role, PlatformAdmin: t.PlatformAdmin}, t, nil
+	return Principal{TokenID: t.ID, TokenName: t.Name, TenantID: t.TenantID, Role: t.Role, PlatformAdmin: t.PlatformAdmin,
+		Permissions: t.Permissions}, t, nil
 }
 
 // NewToken describes a token to issue.
@@ -105,8 +118,10 @@ type NewToken struct {
 	Name          string
 	Role          store.Role
 	PlatformAdmin bool
-	ExpiresAt     *time.Time
-	CreatedBy     string
+	// Permissions are granted beyond the role (store.Permissions).
+	Permissions []store.Permission
+	ExpiresAt   *time.Time
+	CreatedBy   string
 	// Secret, when set, is used instead of a generated one (the admin token
 	// from FLYWHEEL_ADMIN_TOKEN).
 	Secret string
@@ -121,13 +136,21 @@ func Issue(ctx context.Context, tx store.Tx, n NewToken, now time.Time) (store.T
 	if n.PlatformAdmin && n.Role != store.RoleAdmin {
 		return store.Token{}, "", fmt.Errorf("a platform-admin token must have the admin role, not %s", n.Role)
 	}
+	for _, p := range n.Permissions {
+		if !p.Valid() {
+			return store.Token{}, "", fmt.Errorf("permission %q is not one of %v", p, store.Permissions)
+		}
+		if n.Role == store.RoleIntake || n.Role == store.RoleViewer {
+			return store.Token{}, "", fmt.Errorf("permission %s needs the operator or admin role, not %s", p, n.Role)
+		}
+	}
 	secret := n.Secret
 	if secret == "" {
 		secret = NewSecret()
 	}
 	t := store.Token{
 		ID: store.NewID("tok", now), TenantID: n.TenantID, Name: n.Name, Role: n.Role,
-		PlatformAdmin: n.PlatformAdmin, Prefix: Prefix(secret), CreatedAt: now, CreatedBy: n.CreatedBy, ExpiresAt: n.ExpiresAt,
+		PlatformAdmin: n.PlatformAdmin, Permissions: slices.Compact(slices.Sorted(slices.Values(n.Permissions))), Prefix: Prefix(secret), CreatedAt: now, CreatedBy: n.CreatedBy, ExpiresAt: n.ExpiresAt,
 	}
 	if err := tx.CreateToken(ctx, t, HashSecret(secret)); err != nil {
 		return store.Token{}, "", err

@@ -57,9 +57,17 @@ func runbookServer(t *testing.T) func(args ...string) (string, error) {
 func runbookServerWith(t *testing.T, runbooks string, actions func(string) (action.Action, bool)) func(args ...string) (string, string, error) {
 	t.Helper()
 	ctx := context.Background()
-	st, secret := tenantStore(t, store.RoleOperator)
+	st, _ := tenantStore(t, store.RoleOperator)
+	var secret string
 	err := st.InTx(ctx, func(tx store.Tx) error {
-		_, _, err := auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "second operator", Role: store.RoleOperator, Secret: secondOperator}, time.Now())
+		// The operator running runbooks may run them on hosts.
+		_, s, err := auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "runner", Role: store.RoleOperator,
+			Permissions: []store.Permission{store.PermHostCommands}}, time.Now())
+		if err != nil {
+			return err
+		}
+		secret = s
+		_, _, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "second operator", Role: store.RoleOperator, Secret: secondOperator}, time.Now())
 		return err
 	})
 	if err != nil {

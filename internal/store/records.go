@@ -46,12 +46,36 @@ func (r Role) Rank() int {
 	return 0
 }
 
+// Permission is something a token may do beyond its role, granted per
+// token (AWS IAM's separate SendCommand permission is the model).
+type Permission string
+
+// PermHostCommands runs commands and scripts on hosts: POST
+// /api/v1/agents/{id}/commands, and runbooks run by hand that run commands
+// on their targets. Admins hold it by their role.
+const PermHostCommands Permission = "host-commands"
+
+// Permissions lists every permission.
+var Permissions = []Permission{PermHostCommands}
+
+// Valid reports whether p is one of Permissions.
+func (p Permission) Valid() bool {
+	for _, q := range Permissions {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
 // Token is an API credential. Its secret is never stored, only its hash.
 type Token struct {
 	ID       string `json:"id"`
 	TenantID string `json:"tenant"`
 	Name     string `json:"name"`
 	Role     Role   `json:"role"`
+	// Permissions are granted beyond the role.
+	Permissions []Permission `json:"permissions,omitempty"`
 	// PlatformAdmin tokens act across tenants.
 	PlatformAdmin bool `json:"platform_admin,omitempty"`
 	// Prefix is the first characters of the secret, to recognise it.
