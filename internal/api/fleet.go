@@ -77,6 +77,8 @@ func fleetError(err error) error {
 		return NotFound("%v", err)
 	case errors.Is(err, fleet.ErrNeedFull):
 		return Conflict("%v", err)
+	case errors.Is(err, fleet.ErrIdentity):
+		return Forbidden("%v", err)
 	}
 	return err
 }
