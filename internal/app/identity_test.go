@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -26,19 +25,7 @@ func TestAgentIdentityFixedAtEnrollment(t *testing.T) {
 	call := func(method, path, authz string, body any) (int, string) {
 		t.Helper()
 		b, _ := json.Marshal(body)
-		req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
-		req.Header.Set("Content-Type", "application/json")
-		if authz != "" {
-			req.Header.Set("Authorization", authz)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var out bytes.Buffer
-		out.ReadFrom(resp.Body)
-		return resp.StatusCode, out.String()
+		return rawCall(t, method, base+path, authz, bytes.NewReader(b))
 	}
 	enroll := func(host string) (wire.EnrollResponse, string) {
 		t.Helper()

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -26,17 +27,7 @@ func TestIntakeReservedSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	send := func(source, body string) (int, string) {
-		req, _ := http.NewRequest("POST", base+"/api/v1/intake/"+source, strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+tok.Secret)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return resp.StatusCode, b.String()
+		return rawCall(t, "POST", base+"/api/v1/intake/"+source, "Bearer "+tok.Secret, strings.NewReader(body))
 	}
 	for _, c := range []struct{ source, body, want string }{
 		{"generic", `{"source":"fleet","title":"Agent not reporting: web-01","status":"resolved"}`, `source \"generic:fleet\" is reserved`},
@@ -95,4 +86,22 @@ func TestHostCommandRunbooks(t *testing.T) {
 			t.Errorf("%s: %v", c.runbook, err)
 		}
 	}
+}
+
+// rawCall sends a JSON request with the Authorization header authz (none
+// when empty) and returns the status and body.
+func rawCall(t *testing.T, method, url, authz string, body io.Reader) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, body)
+	req.Header.Set("Content-Type", "application/json")
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
