@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -93,14 +92,10 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 		return err
 	}
 	sender := Principal(r).Actor()
-	for i := range res.Events {
-		// A copy: adapters may share one label map between events.
-		labels := make(map[string]string, len(res.Events[i].Labels)+1)
-		maps.Copy(labels, res.Events[i].Labels)
-		labels[event.SenderLabel] = sender
-		res.Events[i].Labels = labels
-	}
-	hb := headerJSON(hdr)
+	event.StampSender(res.Events, sender)
+	// The sender is stored with the delivery too, so a delivery parsed again
+	// from the store (after a restart, on another replica) is stamped alike.
+	hb := withSender(headerJSON(hdr), sender)
 	switch err := s.intake.Submit(r.Context(), tenant, source, body, hb, res.Events); {
 	case errors.Is(err, pipeline.ErrOverloaded), errors.Is(err, pipeline.ErrStopped):
 		w.Header().Set("Retry-After", "1")
@@ -204,6 +199,19 @@ func flatHeader(h http.Header) map[string]string {
 		out[k] = strings.Join(v, ",")
 	}
 	return out
+}
+
+// SenderHeader is the stored header naming the token that sent a delivery
+// (never taken from the request: keptHeaders does not list it).
+const SenderHeader = "X-Flywheel-Sender"
+
+// withSender adds the sender to a delivery's stored header.
+func withSender(hb json.RawMessage, sender string) json.RawMessage {
+	m := map[string]string{}
+	_ = json.Unmarshal(hb, &m)
+	m[SenderHeader] = sender
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // HeaderFromJSON rebuilds a stored delivery's header.

@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -42,8 +44,26 @@ func TestIntakeReservedSources(t *testing.T) {
 	if n, _ := a.Store().CountUnprocessedIntake(context.Background()); n != 0 {
 		t.Errorf("refused deliveries were stored: %d", n)
 	}
-	if code, body := send("generic", `{"source":"nagios","title":"disk full on web-01"}`); code != 200 {
-		t.Errorf("an ordinary event: %d %s", code, body)
+	// The sender's own flywheel_sender label is replaced by its token.
+	if code, body := send("generic", `{"source":"nagios","title":"disk full on web-01","labels":{"flywheel_sender":"token:tok_someone_else"}}`); code != 200 {
+		t.Fatalf("an ordinary event: %d %s", code, body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var l struct{ Items []store.Event }
+		if err := admin.Do(context.Background(), "GET", "/api/v1/events?source=generic:nagios", nil, &l); err != nil {
+			t.Fatal(err)
+		}
+		if len(l.Items) > 0 {
+			if got := l.Items[0].Labels[event.SenderLabel]; got != "token:"+tok.ID {
+				t.Errorf("stored event's %s = %q, want token:%s", event.SenderLabel, got, tok.ID)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the ordinary event was not stored within 10s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -154,6 +154,19 @@ func IsOwn(source string) bool {
 // event set off.
 const SenderLabel = "flywheel_sender"
 
+// StampSender sets SenderLabel to sender on every event, on a copy of its
+// labels (adapters may share one map between events).
+func StampSender(evs []Event, sender string) {
+	for i := range evs {
+		labels := make(map[string]string, len(evs[i].Labels)+1)
+		for k, v := range evs[i].Labels {
+			labels[k] = v
+		}
+		labels[SenderLabel] = sender
+		evs[i].Labels = labels
+	}
+}
+
 // The fingerprint namespaces of the events Flywheel raises itself. Intake
 // refuses a sender's event with a fingerprint in one of them, so no sender
 // can fire, repeat or resolve what Flywheel reports about its own fleet.
