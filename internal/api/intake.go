@@ -120,7 +120,7 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 func reserved(evs []event.Event) error {
 	for i, ev := range evs {
 		if event.IsOwn(ev.Source) {
-			return BadRequest("event %d: source %q is reserved for Flywheel's own events", i, ev.Source)
+			return BadRequest("event %d: source %q is reserved for Flywheel's own events", i, clipDetail(ev.Source, 80))
 		}
 		if ns := event.OwnNamespace(ev.Fingerprint); ns != "" {
 			return BadRequest("event %d: fingerprint %q is in Flywheel's own namespace %q", i, clipDetail(ev.Fingerprint, 80), ns)

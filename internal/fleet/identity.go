@@ -128,9 +128,10 @@ func inventoryHostname(sections map[string]json.RawMessage) string {
 	return h.Hostname
 }
 
+// clipName bounds a claimed name for messages and events, as valid UTF-8.
 func clipName(s string) string {
 	if len(s) > maxHostField {
-		return s[:maxHostField]
+		s = s[:maxHostField]
 	}
-	return s
+	return strings.ToValidUTF8(s, "")
 }
