@@ -415,6 +415,15 @@ func (a *Agent) inventoryLoop(ctx context.Context) error {
 	for {
 		sections := map[string]json.RawMessage{}
 		for k, v := range a.cfg.Collect(ctx) {
+			if h, ok := v.(map[string]any); ok && k == "host" && a.host.Hostname != "" {
+				// The agent reports the hostname it enrolled with (the server
+				// refuses another: identity is fixed at enrollment), and the
+				// operating system's own name beside it when it differs.
+				if osName, ok := h["hostname"].(string); ok && osName != a.host.Hostname {
+					h["os_hostname"] = osName
+				}
+				h["hostname"] = a.host.Hostname
+			}
 			raw, err := json.Marshal(v)
 			if err == nil {
 				sections[k] = raw

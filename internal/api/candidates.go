@@ -128,6 +128,9 @@ type DraftRuleInput struct {
 	Runbook   string    `json:"runbook,omitempty"`
 	From      time.Time `json:"from,omitzero"`
 	To        time.Time `json:"to,omitzero"`
+	// AllTenants saves the rule for every tenant (no metadata.tenant);
+	// only a platform admin may. Otherwise the rule is the tenant's.
+	AllTenants bool `json:"all_tenants,omitempty"`
 }
 
 // SavedRule is the answer of POST /api/v1/automation/rules.
@@ -148,6 +151,9 @@ func (s *Server) saveDraftRule(w http.ResponseWriter, r *http.Request) error {
 	}
 	if (in.Candidate == "") == (in.OpsItem == "") {
 		return BadRequest("give one of candidate and opsitem")
+	}
+	if in.AllTenants && !Principal(r).PlatformAdmin {
+		return Forbidden("only a platform admin may save a rule for every tenant (all_tenants); without it the rule is tenant %s's", tenant)
 	}
 	ctx := r.Context()
 	var d stats.Draft
@@ -183,6 +189,9 @@ func (s *Server) saveDraftRule(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
+	if in.AllTenants {
+		d.Tenant = ""
+	}
 	if s.contentDir == "" {
 		return Conflict("the server has no content directory to save rules in (start it with --content DIR); download the rule instead")
 	}
@@ -195,7 +204,7 @@ func (s *Server) saveDraftRule(w http.ResponseWriter, r *http.Request) error {
 		y, _ := d.YAML()
 		saved = SavedRule{Name: d.Name(), Path: path, YAML: string(y)}
 		return audit.Entry{Action: "automation.rule.save", Target: "rule/" + d.Name(), Result: "ok",
-			Detail: map[string]any{"path": path, "runbook": d.Runbook, "candidate": in.Candidate, "opsitem": in.OpsItem}}, nil
+			Detail: map[string]any{"path": path, "runbook": d.Runbook, "candidate": in.Candidate, "opsitem": in.OpsItem, "rule_tenant": d.Tenant}}, nil
 	})
 	if err != nil {
 		if saved.Path != "" {

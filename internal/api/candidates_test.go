@@ -94,6 +94,19 @@ func TestAutomationCandidates(t *testing.T) {
 
 	dir := t.TempDir()
 	srv := api.New(api.Options{Store: h.st, Clock: h.clock.Now, ContentDir: dir})
+	postAs := func(secret, query string, in api.DraftRuleInput) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/v1/automation/rules"+query, strings.NewReader(mustJSON(t, in)))
+		req.Header.Set("Authorization", "Bearer "+secret)
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		srv.ServeHTTP(rec, req)
+		return rec
+	}
+	// Only a platform admin saves a rule for every tenant.
+	if rec := postAs(admin, "", api.DraftRuleInput{Candidate: c.ID, AllTenants: true}); rec.Code != http.StatusForbidden ||
+		!strings.Contains(rec.Body.String(), "only a platform admin may save a rule for every tenant") {
+		t.Errorf("tenant admin saving for every tenant: %d %s", rec.Code, rec.Body)
+	}
 	post := func(in api.DraftRuleInput) *httptest.ResponseRecorder {
 		req := httptest.NewRequest("POST", "/api/v1/automation/rules", strings.NewReader(mustJSON(t, in)))
 		req.Header.Set("Authorization", "Bearer "+admin)
@@ -108,8 +121,8 @@ func TestAutomationCandidates(t *testing.T) {
 	}
 	path := filepath.Join(dir, "rules", "auto-nginx-down-on-web.yaml")
 	saved, err := os.ReadFile(path)
-	if err != nil || !strings.Contains(string(saved), "runbook: restart-service") {
-		t.Fatalf("saved file: %v\n%s", err, saved)
+	if err != nil || !strings.Contains(string(saved), "runbook: restart-service") || !strings.Contains(string(saved), "\n  tenant: acme\n") {
+		t.Fatalf("saved file (want the runbook and metadata.tenant acme): %v\n%s", err, saved)
 	}
 	if recs := h.auditOf(acme); recs[len(recs)-1].Action != "automation.rule.save" || recs[len(recs)-1].Target != "rule/auto-nginx-down-on-web" {
 		t.Errorf("last audit record: %+v", recs[len(recs)-1])
@@ -119,5 +132,13 @@ func TestAutomationCandidates(t *testing.T) {
 	}
 	if again, _ := os.ReadFile(path); string(again) != string(saved) {
 		t.Error("the second save changed the file")
+	}
+	// A platform admin may save one for every tenant: no metadata.tenant.
+	os.Remove(path)
+	if rec := postAs(h.secret(platform), "?tenant=acme", api.DraftRuleInput{Candidate: c.ID, AllTenants: true}); rec.Code != http.StatusCreated {
+		t.Fatalf("platform admin saving for every tenant: %d %s", rec.Code, rec.Body)
+	}
+	if all, err := os.ReadFile(path); err != nil || strings.Contains(string(all), "tenant:") || !strings.Contains(string(all), "runbook: restart-service") {
+		t.Errorf("rule for every tenant: %v\n%s", err, all)
 	}
 }

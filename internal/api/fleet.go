@@ -34,7 +34,7 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents", MinRole: store.RoleViewer}, tenantListView(s, s.st.ListAgents, s.agentView))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleViewer}, tenantGet(s, "agent", s.st.GetAgent, s.agentView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleAdmin}, s.revokeAgent)
-	s.Handle(Route{Method: "POST", Pattern: "/api/v1/agents/{id}/commands", MinRole: store.RoleOperator}, s.createCommand)
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/agents/{id}/commands", MinRole: store.RoleOperator, Permission: store.PermHostCommands}, s.createCommand)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/commands", MinRole: store.RoleViewer}, s.listCommands)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/commands/{id}", MinRole: store.RoleViewer}, s.getCommand)
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/commands/{id}", MinRole: store.RoleOperator}, s.cancelCommand)
@@ -77,6 +77,8 @@ func fleetError(err error) error {
 		return NotFound("%v", err)
 	case errors.Is(err, fleet.ErrNeedFull):
 		return Conflict("%v", err)
+	case errors.Is(err, fleet.ErrIdentity):
+		return Forbidden("%v", err)
 	}
 	return err
 }
@@ -229,6 +231,9 @@ func (s *Server) createCommand(w http.ResponseWriter, r *http.Request) error {
 	var in CommandInput
 	if err := DecodeJSON(r, &in); err != nil {
 		return err
+	}
+	if in.User != "" && !Principal(r).Allows(store.RoleAdmin) {
+		return Forbidden("running as user %q (another user than the agent's own) needs the admin role; the token has %s", clipDetail(in.User, 64), Principal(r).Role)
 	}
 	spec := store.CommandSpec{Argv: in.Argv, Script: in.Script, Shell: in.Shell, Env: in.Env, Dir: in.Dir, User: in.User}
 	if in.Timeout != "" {

@@ -162,7 +162,7 @@ func TestFleetEnrollment(t *testing.T) {
 func TestFleetCommands(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	op := h.secret("acme/operator")
+	op := h.hostOperator(acme)
 	a := h.enroll(acme, "db-1", nil)
 
 	h.call("POST", "/api/v1/agents/"+a.AgentID+"/commands", h.secret("acme/viewer"), api.CommandInput{Argv: []string{"true"}}).fail(t, 403, "forbidden")
@@ -487,5 +487,56 @@ func TestFleetAgentCannotReachOtherTenant(t *testing.T) {
 	c, err := h.st.GetAgentCommand(context.Background(), globex, theirs.command)
 	if err != nil || c.Status != store.CommandQueued || c.Output != "" {
 		t.Errorf("globex's command = %+v, %v", c, err)
+	}
+}
+
+// hostOperator creates an operator token of tenant granted host-commands
+// and returns its secret.
+func (h *harness) hostOperator(tenant string) string {
+	h.t.Helper()
+	var tok api.CreatedToken
+	h.call("POST", "/api/v1/tokens", h.secret(tenant+"/admin"), api.TokenInput{Name: "runner", Role: store.RoleOperator,
+		Allow: []store.Permission{store.PermHostCommands}}).ok(h.t, http.StatusCreated, &tok)
+	if len(tok.Permissions) != 1 || tok.Permissions[0] != store.PermHostCommands {
+		h.t.Fatalf("created token %+v", tok.Token)
+	}
+	return tok.Secret
+}
+
+// TestHostCommandsPermission: running a command on a host needs the
+// host-commands permission (admins hold it, an operator when granted), and
+// running it as another user than the agent's own needs admin.
+func TestHostCommandsPermission(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	a := h.enroll(acme, "db-1", nil)
+	path := "/api/v1/agents/" + a.AgentID + "/commands"
+	cmd := api.CommandInput{Argv: []string{"uptime"}}
+	h.call("POST", path, h.secret("acme/operator"), cmd).fail(t, 403, "forbidden", "needs the host-commands permission", "--allow host-commands")
+	granted := h.hostOperator(acme)
+	h.call("POST", path, granted, cmd).ok(t, http.StatusCreated, nil)
+	h.call("POST", path, h.secret("acme/admin"), cmd).ok(t, http.StatusCreated, nil)
+	asRoot := api.CommandInput{Argv: []string{"uptime"}, User: "root"}
+	h.call("POST", path, granted, asRoot).fail(t, 403, "forbidden", `running as user "root"`, "needs the admin role")
+	var c api.CommandView
+	h.call("POST", path, h.secret("acme/admin"), asRoot).ok(t, http.StatusCreated, &c)
+	if c.Spec.User != "root" {
+		t.Errorf("admin's command runs as %q", c.Spec.User)
+	}
+	// Grants are checked: only known permissions, only for operators and admins.
+	admin := h.secret("acme/admin")
+	h.call("POST", "/api/v1/tokens", admin, api.TokenInput{Name: "x", Role: store.RoleOperator, Allow: []store.Permission{"root"}}).
+		fail(t, 400, "bad_request", `allow: "root" is not one of [host-commands]`)
+	h.call("POST", "/api/v1/tokens", admin, api.TokenInput{Name: "x", Role: store.RoleViewer, Allow: []store.Permission{store.PermHostCommands}}).
+		fail(t, 400, "bad_request", "needs the operator or admin role")
+	// The refusals are audited.
+	denied := 0
+	for _, rec := range h.auditOf(acme) {
+		if strings.HasPrefix(rec.Result, "denied") && rec.Target == path {
+			denied++
+		}
+	}
+	if denied != 2 {
+		t.Errorf("%d denied audit records for %s, want 2", denied, path)
 	}
 }

@@ -115,7 +115,7 @@ type harness struct {
 	intake   *fakeIntake
 	// runbooks is the runbook service (runbooks_test.go).
 	runbooks *harnessRunbooks
-	// creds by key: "<tenant>/<role>", "<tenant>/revoked",
+	// creds by key: "<tenant>/<role>" (roles, and "<tenant>/intake"), "<tenant>/revoked",
 	// "<tenant>/expired" (both admin role) and "platform".
 	creds map[string]cred
 }
@@ -150,6 +150,9 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 				if _, err := issue(tenant+"/"+string(role), auth.NewToken{TenantID: tenant, Role: role}); err != nil {
 					return err
 				}
+			}
+			if _, err := issue(tenant+"/intake", auth.NewToken{TenantID: tenant, Role: store.RoleIntake}); err != nil {
+				return err
 			}
 			if _, err := issue(tenant+"/expired", auth.NewToken{TenantID: tenant, Role: store.RoleAdmin, ExpiresAt: &past}); err != nil {
 				return err

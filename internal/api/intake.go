@@ -28,7 +28,7 @@ func (s *Server) registerIntake() {
 	if s.intake == nil {
 		return
 	}
-	s.Handle(Route{Method: "POST", Pattern: "/api/v1/intake/{source}", MinRole: store.RoleOperator}, func(w http.ResponseWriter, r *http.Request) error {
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/intake/{source}", MinRole: store.RoleIntake}, func(w http.ResponseWriter, r *http.Request) error {
 		src := r.PathValue("source")
 		if src == "alertmanager-v2" {
 			return NotFound("no intake source %q (Prometheus posts to /api/v2/alerts)", src)
@@ -36,7 +36,7 @@ func (s *Server) registerIntake() {
 		return s.acceptIntake(w, r, src)
 	})
 	// Alertmanager-compatible API, so Prometheus can send straight to Flywheel.
-	s.Handle(Route{Method: "POST", Pattern: "/api/v2/alerts", MinRole: store.RoleOperator}, func(w http.ResponseWriter, r *http.Request) error {
+	s.Handle(Route{Method: "POST", Pattern: "/api/v2/alerts", MinRole: store.RoleIntake}, func(w http.ResponseWriter, r *http.Request) error {
 		return s.acceptIntake(w, r, "alertmanager-v2")
 	})
 }
@@ -88,7 +88,14 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 		WriteJSON(w, res.Control.Status, map[string]string{"type": res.Control.Type, "message": res.Control.Message})
 		return nil
 	}
-	hb := headerJSON(hdr)
+	if err := reserved(res.Events); err != nil {
+		return err
+	}
+	sender := Principal(r).Actor()
+	event.StampSender(res.Events, sender)
+	// The sender is stored with the delivery too, so a delivery parsed again
+	// from the store (after a restart, on another replica) is stamped alike.
+	hb := withSender(headerJSON(hdr), sender)
 	switch err := s.intake.Submit(r.Context(), tenant, source, body, hb, res.Events); {
 	case errors.Is(err, pipeline.ErrOverloaded), errors.Is(err, pipeline.ErrStopped):
 		w.Header().Set("Retry-After", "1")
@@ -103,6 +110,22 @@ func (s *Server) acceptIntake(w http.ResponseWriter, r *http.Request, source str
 	out = append(out, `{"accepted":`...)
 	out = strconv.AppendInt(out, int64(len(res.Events)), 10)
 	_, _ = w.Write(append(out, "}\n"...))
+	return nil
+}
+
+// reserved refuses a delivery with an event only Flywheel may raise: its
+// own sources (fleet) and fingerprint namespaces (agent-not-reporting:, …).
+// A sender that could post them could fire or resolve what Flywheel
+// reports about its own fleet.
+func reserved(evs []event.Event) error {
+	for i, ev := range evs {
+		if event.IsOwn(ev.Source) {
+			return BadRequest("event %d: source %q is reserved for Flywheel's own events", i, clipDetail(ev.Source, 80))
+		}
+		if ns := event.OwnNamespace(ev.Fingerprint); ns != "" {
+			return BadRequest("event %d: fingerprint %q is in Flywheel's own namespace %q", i, clipDetail(ev.Fingerprint, 80), ns)
+		}
+	}
 	return nil
 }
 
@@ -176,6 +199,19 @@ func flatHeader(h http.Header) map[string]string {
 		out[k] = strings.Join(v, ",")
 	}
 	return out
+}
+
+// SenderHeader is the stored header naming the token that sent a delivery
+// (never taken from the request: keptHeaders does not list it).
+const SenderHeader = "X-Flywheel-Sender"
+
+// withSender adds the sender to a delivery's stored header.
+func withSender(hb json.RawMessage, sender string) json.RawMessage {
+	m := map[string]string{}
+	_ = json.Unmarshal(hb, &m)
+	m[SenderHeader] = sender
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // HeaderFromJSON rebuilds a stored delivery's header.

@@ -201,6 +201,11 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request, tenant s
 			return err
 		}
 	}
+	if p := Principal(r); !in.DryRun && !p.Can(store.PermHostCommands) && s.runbooks.Runbooks().RunsOnHosts(tenant, rb) {
+		e := needPermission(store.PermHostCommands, p)
+		e.Message = "runbook " + rb.Name + " runs commands on hosts; " + e.Message
+		return e
+	}
 	req := runbook.StartRequest{TenantID: tenant, Runbook: rb.Name, Parameters: in.Parameters, Targets: in.Targets,
 		OpsItemID: in.OpsItem, DryRun: in.DryRun, Mode: runbook.ModeAuto, StartedBy: Principal(r).Actor()}
 	if in.Approval {
@@ -403,7 +408,7 @@ func (s *Server) decideExecution(approve bool) HandlerFunc {
 			return err
 		}
 		p := Principal(r)
-		by := execution.Approver{Actor: p.Actor(), Role: p.Role}
+		by := execution.Approver{Actor: p.Actor(), Name: p.TokenName, Role: p.Role}
 		decide := s.runbooks.Approve
 		if !approve {
 			decide = s.runbooks.Deny

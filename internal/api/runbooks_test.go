@@ -218,9 +218,13 @@ func TestRunbookAPI(t *testing.T) {
 			h.call("POST", "/api/v1/opsitems/"+item.ID+"/runbooks/approve-then-act", op, nil).ok(t, http.StatusCreated, &ex)
 			ex = h.waitExecution(t, viewer, ex.ID, runbook.StatusWaitingApproval)
 			h.call("POST", "/api/v1/executions/"+ex.ID+"/approve", viewer, api.DecisionInput{Comment: "yes"}).fail(t, http.StatusForbidden, "forbidden")
-			h.call("POST", "/api/v1/executions/"+ex.ID+"/approve", op, api.DecisionInput{Comment: "go ahead"}).ok(t, http.StatusOK, &ex)
+			// Four eyes: the operator who started it may not approve it.
+			h.call("POST", "/api/v1/executions/"+ex.ID+"/approve", op, api.DecisionInput{Comment: "mine"}).
+				fail(t, http.StatusForbidden, "forbidden", "four eyes", "started this execution")
+			admin := h.secret("acme/admin")
+			h.call("POST", "/api/v1/executions/"+ex.ID+"/approve", admin, api.DecisionInput{Comment: "go ahead"}).ok(t, http.StatusOK, &ex)
 			ex = h.waitExecution(t, viewer, ex.ID, runbook.StatusSucceeded)
-			if len(ex.Approvals) != 1 || ex.Approvals[0].Approver != h.cred("acme/operator").Actor() || ex.Approvals[0].Comment != "go ahead" ||
+			if len(ex.Approvals) != 1 || ex.Approvals[0].Approver != h.cred("acme/admin").Actor() || ex.Approvals[0].Comment != "go ahead" ||
 				string(ex.Steps[1].Inputs) != `{"on":"disk full on web-1"}` {
 				t.Errorf("approved execution %+v", ex)
 			}
@@ -264,7 +268,11 @@ func TestRunbookAPI(t *testing.T) {
 			}
 			want := []string{
 				"api.post " + h.cred("acme/viewer").Actor() + " denied: needs operator",
-				"execution.approve " + h.cred("acme/operator").Actor() + " ok",
+				// The self-approval: refused by the executor and by the API.
+				"execution.approve " + h.cred("acme/operator").Actor() + " denied: not an approver",
+				"api.post " + h.cred("acme/operator").Actor() + " denied: not an approver: four eyes: " + h.cred("acme/operator").Actor() +
+					" started this execution, so another principal must approve",
+				"execution.approve " + h.cred("acme/admin").Actor() + " ok",
 				"execution.deny " + h.cred("acme/admin").Actor() + " ok",
 				"execution.cancel " + h.cred("acme/operator").Actor() + " ok",
 			}

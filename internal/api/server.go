@@ -72,9 +72,15 @@ type Route struct {
 	Method  string
 	Pattern string // stdlib ServeMux pattern path, e.g. /api/v1/opsitems/{id}
 	// MinRole is the least role allowed; "" means no authentication.
+	// store.RoleIntake marks the intake endpoints: intake tokens and
+	// operators and admins may call them (see auth.Principal.Allows); no
+	// other route admits an intake token.
 	MinRole store.Role
 	// PlatformAdmin restricts the route to platform admins.
 	PlatformAdmin bool
+	// Permission, when set, is needed besides MinRole (see
+	// auth.Principal.Can): host-commands for running commands on hosts.
+	Permission store.Permission
 }
 
 // Server serves the API.
@@ -298,13 +304,26 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 	}
 	if (rt.PlatformAdmin && !p.PlatformAdmin) || !p.Allows(rt.MinRole) {
 		need := string(rt.MinRole)
-		if rt.PlatformAdmin {
+		switch {
+		case rt.PlatformAdmin:
 			need = "platform admin"
+		case rt.MinRole == store.RoleIntake:
+			need = "intake (or operator)"
 		}
 		s.auditDenied(r, p, "needs "+need)
 		return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this action needs the " + need + " role; the token has " + string(p.Role)}
 	}
+	if rt.Permission != "" && !p.Can(rt.Permission) {
+		s.auditDenied(r, p, "needs permission "+string(rt.Permission))
+		return needPermission(rt.Permission, p)
+	}
 	return nil
+}
+
+// needPermission is the 403 of a principal without permission perm.
+func needPermission(perm store.Permission, p auth.Principal) *Error {
+	return &Error{Status: http.StatusForbidden, Code: "forbidden", Message: "this action needs the " + string(perm) +
+		" permission: admins hold it, other tokens when created with --allow " + string(perm) + "; the token has role " + string(p.Role) + " without it"}
 }
 
 // bearer takes the token from "Authorization: Bearer TOKEN", or from HTTP

@@ -58,7 +58,11 @@ func (a *App) buildPipeline() error {
 		if !ok {
 			return nil, fmt.Errorf("no adapter %q", b.Source)
 		}
-		res, err := ad.Parse(ctx, intake.Request{Body: b.Body, Header: api.HeaderFromJSON(b.Header)})
+		hdr := api.HeaderFromJSON(b.Header)
+		res, err := ad.Parse(ctx, intake.Request{Body: b.Body, Header: hdr})
+		if sender := hdr.Get(api.SenderHeader); sender != "" {
+			event.StampSender(res.Events, sender)
+		}
 		return res.Events, err
 	}
 	a.processor = pipeline.NewProcessor(a.st, a.engine, parse, pipeline.ProcessorOptions{Logger: a.log, Clock: a.now})

@@ -1,7 +1,9 @@
 // Package auth issues and checks API tokens. A token's secret is shown once
 // at creation and stored only as its SHA-256; each token belongs to one
-// tenant and carries a role (viewer < operator < admin) and, for operators
-// of the platform itself, the platform-admin flag that crosses tenants.
+// tenant and carries a role (viewer < operator < admin, or intake for
+// senders, which may only post events), permissions granted beyond the
+// role (host-commands), and, for operators of the platform itself, the
+// platform-admin flag that crosses tenants.
 package auth
 
 import (
@@ -12,6 +14,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,17 +33,38 @@ var (
 
 // Principal is an authenticated caller.
 type Principal struct {
-	TokenID       string
+	TokenID string
+	// TokenName is the token's name (approval gates may name it).
+	TokenName     string
 	TenantID      string
 	Role          store.Role
 	PlatformAdmin bool
+	// Permissions are the token's grants beyond its role.
+	Permissions []store.Permission
+}
+
+// Can reports whether the principal holds permission perm: admins hold
+// host-commands by their role, other roles when their token was granted it.
+func (p Principal) Can(perm store.Permission) bool {
+	if perm == store.PermHostCommands && p.Role == store.RoleAdmin {
+		return true
+	}
+	return slices.Contains(p.Permissions, perm)
 }
 
 // Actor names the principal in audit records.
 func (p Principal) Actor() string { return "token:" + p.TokenID }
 
-// Allows reports whether the principal's role is at least min.
-func (p Principal) Allows(min store.Role) bool { return p.Role.Rank() >= min.Rank() }
+// Allows reports whether the principal's role reaches min. A route whose
+// least role is intake (the intake endpoints) admits intake tokens and
+// operators and admins (who may send events by hand); any other route
+// admits the roles ranked at least min, never intake.
+func (p Principal) Allows(min store.Role) bool {
+	if min == store.RoleIntake {
+		return p.Role == store.RoleIntake || p.Role.Rank() >= store.RoleOperator.Rank()
+	}
+	return min.Rank() > 0 && p.Role.Rank() >= min.Rank()
+}
 
 // NewSecret returns a fresh secret.
 func NewSecret() string {
@@ -84,7 +108,8 @@ func Authenticate(ctx context.Context, r store.Reader, secret string, now time.T
 	if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		return Principal{}, t, ErrExpired
 	}
-	return Principal{TokenID: t.ID, TenantID: t.TenantID, Role: t.Role, PlatformAdmin: t.PlatformAdmin}, t, nil
+	return Principal{TokenID: t.ID, TokenName: t.Name, TenantID: t.TenantID, Role: t.Role, PlatformAdmin: t.PlatformAdmin,
+		Permissions: t.Permissions}, t, nil
 }
 
 // NewToken describes a token to issue.
@@ -93,8 +118,10 @@ type NewToken struct {
 	Name          string
 	Role          store.Role
 	PlatformAdmin bool
-	ExpiresAt     *time.Time
-	CreatedBy     string
+	// Permissions are granted beyond the role (store.Permissions).
+	Permissions []store.Permission
+	ExpiresAt   *time.Time
+	CreatedBy   string
 	// Secret, when set, is used instead of a generated one (the admin token
 	// from FLYWHEEL_ADMIN_TOKEN).
 	Secret string
@@ -103,8 +130,19 @@ type NewToken struct {
 // Issue stores a new token in tx and returns it with its secret, which is
 // never retrievable again.
 func Issue(ctx context.Context, tx store.Tx, n NewToken, now time.Time) (store.Token, string, error) {
-	if n.Role.Rank() == 0 {
-		return store.Token{}, "", fmt.Errorf("role %q is not one of viewer, operator, admin", n.Role)
+	if !n.Role.Valid() {
+		return store.Token{}, "", fmt.Errorf("role %q is not one of intake, viewer, operator, admin", n.Role)
+	}
+	if n.PlatformAdmin && n.Role != store.RoleAdmin {
+		return store.Token{}, "", fmt.Errorf("a platform-admin token must have the admin role, not %s", n.Role)
+	}
+	for _, p := range n.Permissions {
+		if !p.Valid() {
+			return store.Token{}, "", fmt.Errorf("permission %q is not one of %v", p, store.Permissions)
+		}
+		if n.Role == store.RoleIntake || n.Role == store.RoleViewer {
+			return store.Token{}, "", fmt.Errorf("permission %s needs the operator or admin role, not %s", p, n.Role)
+		}
 	}
 	secret := n.Secret
 	if secret == "" {
@@ -112,7 +150,7 @@ func Issue(ctx context.Context, tx store.Tx, n NewToken, now time.Time) (store.T
 	}
 	t := store.Token{
 		ID: store.NewID("tok", now), TenantID: n.TenantID, Name: n.Name, Role: n.Role,
-		PlatformAdmin: n.PlatformAdmin, Prefix: Prefix(secret), CreatedAt: now, CreatedBy: n.CreatedBy, ExpiresAt: n.ExpiresAt,
+		PlatformAdmin: n.PlatformAdmin, Permissions: slices.Compact(slices.Sorted(slices.Values(n.Permissions))), Prefix: Prefix(secret), CreatedAt: now, CreatedBy: n.CreatedBy, ExpiresAt: n.ExpiresAt,
 	}
 	if err := tx.CreateToken(ctx, t, HashSecret(secret)); err != nil {
 		return store.Token{}, "", err

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
@@ -37,6 +38,10 @@ spec:
     - {name: verify, action: assert, with: {that: "true"}}
 `
 
+// secondOperator is the secret of the second acme operator token
+// runbookServerWith issues: the other pair of eyes approvals need.
+const secondOperator = "fw_second_operator_of_the_runbook_tests"
+
 // runbookServer serves the API with a real executor and job queue on a
 // fresh SQLite store; run executes a flywheel command against it.
 func runbookServer(t *testing.T) func(args ...string) (string, error) {
@@ -52,7 +57,22 @@ func runbookServer(t *testing.T) func(args ...string) (string, error) {
 func runbookServerWith(t *testing.T, runbooks string, actions func(string) (action.Action, bool)) func(args ...string) (string, string, error) {
 	t.Helper()
 	ctx := context.Background()
-	st, secret := tenantStore(t, store.RoleOperator)
+	st, _ := tenantStore(t, store.RoleOperator)
+	var secret string
+	err := st.InTx(ctx, func(tx store.Tx) error {
+		// The operator running runbooks may run them on hosts.
+		_, s, err := auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "runner", Role: store.RoleOperator,
+			Permissions: []store.Permission{store.PermHostCommands}}, time.Now())
+		if err != nil {
+			return err
+		}
+		secret = s
+		_, _, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "second operator", Role: store.RoleOperator, Secret: secondOperator}, time.Now())
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg := content.NewRegistry()
 	reg.Register(runbook.Kind(actions))
 	set, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"rb.yaml": {Data: []byte(runbooks)}}})
@@ -142,7 +162,11 @@ func TestRunbookCommands(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if out, err := run("runbook", "approve", id, "-c", "fine"); err != nil || !strings.Contains(out, "approved") {
+	// Four eyes: who ran it does not approve it; a second operator does.
+	if _, err := run("runbook", "approve", id, "-c", "mine"); err == nil || !strings.Contains(err.Error(), "four eyes") {
+		t.Errorf("self-approval: %v", err)
+	}
+	if out, err := run("--token", secondOperator, "runbook", "approve", id, "-c", "fine"); err != nil || !strings.Contains(out, "approved") {
 		t.Errorf("approve: %v %s", err, out)
 	}
 	for {

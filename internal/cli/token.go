@@ -23,12 +23,17 @@ func newTokenCmd(g *globals) *cobra.Command {
 	}
 	var in api.TokenInput
 	var role string
+	var allow []string
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Create a token; its secret is printed once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in.Role = store.Role(role)
+			in.Allow = nil
+			for _, p := range allow {
+				in.Allow = append(in.Allow, store.Permission(p))
+			}
 			var out api.CreatedToken
 			path := "/api/v1/tokens"
 			if q := tq().Encode(); q != "" {
@@ -45,8 +50,9 @@ func newTokenCmd(g *globals) *cobra.Command {
 		},
 	}
 	create.Flags().StringVar(&in.Name, "name", "", "what the token is for (required)")
-	create.Flags().StringVar(&role, "role", "viewer", "viewer, operator or admin")
+	create.Flags().StringVar(&role, "role", "viewer", "intake (senders: may only post events), viewer, operator or admin")
 	create.Flags().BoolVar(&in.PlatformAdmin, "platform-admin", false, "may act across tenants")
+	create.Flags().StringSliceVar(&allow, "allow", nil, "grant a permission beyond the role: host-commands (run commands on hosts; admins hold it)")
 	create.Flags().StringVar(&in.ExpiresIn, "expires-in", "", "lifetime, e.g. 720h (default: no expiry)")
 	list := &cobra.Command{
 		Use:   "list",
@@ -63,7 +69,11 @@ func newTokenCmd(g *globals) *cobra.Command {
 				if t.RevokedAt != nil {
 					state = "revoked"
 				}
-				rows[i] = []string{t.ID, t.Name, string(t.Role), t.Prefix + "…", state, fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt)}
+				role := string(t.Role)
+				for _, p := range t.Permissions {
+					role += "+" + string(p)
+				}
+				rows[i] = []string{t.ID, t.Name, role, t.Prefix + "…", state, fmtTimePtr(t.ExpiresAt), fmtTimePtr(t.LastUsedAt)}
 			}
 			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "ROLE", "PREFIX", "STATE", "EXPIRES", "LAST USED"}, rows)
 		},

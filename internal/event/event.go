@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -145,4 +146,47 @@ const FleetSource = "fleet"
 // they are not counted as received noise.
 func IsOwn(source string) bool {
 	return source == FleetSource || source == "generic:"+FleetSource
+}
+
+// SenderLabel is the label intake sets on every event a sender posts: the
+// actor of the token that sent it ("token:<id>"), whatever the payload
+// said. Four-eyes approval reads it: a token may not approve what its own
+// event set off.
+const SenderLabel = "flywheel_sender"
+
+// StampSender sets SenderLabel to sender on every event, on a copy of its
+// labels (adapters may share one map between events).
+func StampSender(evs []Event, sender string) {
+	for i := range evs {
+		labels := make(map[string]string, len(evs[i].Labels)+1)
+		for k, v := range evs[i].Labels {
+			labels[k] = v
+		}
+		labels[SenderLabel] = sender
+		evs[i].Labels = labels
+	}
+}
+
+// The fingerprint namespaces of the events Flywheel raises itself. Intake
+// refuses a sender's event with a fingerprint in one of them, so no sender
+// can fire, repeat or resolve what Flywheel reports about its own fleet.
+const (
+	NotReportingPrefix   = "agent-not-reporting:"
+	ServiceStoppedPrefix = "service-stopped:"
+	UnmanagedPrefix      = "host-without-agent:"
+	AgentIdentityPrefix  = "agent-identity:"
+)
+
+// ownPrefixes lists the namespaces above.
+var ownPrefixes = []string{NotReportingPrefix, ServiceStoppedPrefix, UnmanagedPrefix, AgentIdentityPrefix}
+
+// OwnNamespace returns the namespace of Flywheel's own that fingerprint is
+// in, or "".
+func OwnNamespace(fingerprint string) string {
+	for _, p := range ownPrefixes {
+		if len(fingerprint) >= len(p) && strings.EqualFold(fingerprint[:len(p)], p) {
+			return p
+		}
+	}
+	return ""
 }

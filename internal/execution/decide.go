@@ -5,15 +5,60 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // Approver is who decides on an approval: the actor as audit records name
-// it ("token:<id>") and the caller's role.
+// it ("token:<id>"), the token's name (gates may list "name:<name>") and
+// the caller's role.
 type Approver struct {
 	Actor string
+	Name  string
 	Role  store.Role
+}
+
+// maxParentWalk bounds the walk from a nested execution to the one a
+// principal started (nesting is bounded well below it).
+const maxParentWalk = 32
+
+// ownExecution says why actor may not approve e ("" when it may): four
+// eyes. The principal that started the execution — or the execution it is
+// nested in — may not approve it, nor may a token whose event is on the
+// OpsItem an automation rule started it for (the sender would approve what
+// its own event set off).
+func (x *Executor) ownExecution(ctx context.Context, tx store.Tx, e store.Execution, actor string) (string, error) {
+	root := e
+	for i := 0; root.ParentID != "" && i < maxParentWalk; i++ {
+		p, err := tx.GetExecution(ctx, root.TenantID, root.ParentID)
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+		root = p
+	}
+	if root.StartedBy == actor {
+		if root.ID != e.ID {
+			return "started execution " + root.ID + ", which this one is nested in", nil
+		}
+		return "started this execution", nil
+	}
+	if root.Rule == "" || root.OpsItemID == "" {
+		return "", nil
+	}
+	evs, _, err := tx.ListEvents(ctx, root.TenantID, store.EventFilter{OpsItemID: root.OpsItemID}, store.Page{Limit: store.MaxPageLimit})
+	if err != nil {
+		return "", err
+	}
+	for _, ev := range evs {
+		if ev.Labels[event.SenderLabel] == actor {
+			return fmt.Sprintf("sent event %s, on which rule %s started this execution", ev.ID, root.Rule), nil
+		}
+	}
+	return "", nil
 }
 
 // startGate is the approval an execution started in approval mode waits
@@ -71,9 +116,19 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 			}
 			gate, stepName = a, st.Name
 		}
-		if !gate.Allows(by.Actor, by.Role) {
+		if !gate.Allows(by.Actor, by.Role) && !gate.Allows("name:"+by.Name, by.Role) {
 			refused = map[string]any{"step": stepName, "approvers": gate.Approvers}
 			return fmt.Errorf("%w: the approvers of this gate are %v", ErrNotApprover, gate.Approvers)
+		}
+		if approve {
+			why, err := x.ownExecution(ctx, tx, e, by.Actor)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				refused = map[string]any{"step": stepName, "four_eyes": why}
+				return fmt.Errorf("%w: four eyes: %s %s, so another principal must approve", ErrNotApprover, by.Actor, why)
+			}
 		}
 		now := x.now()
 		err = tx.AddApproval(ctx, store.Approval{TenantID: tenant, ExecutionID: id, Seq: e.Seq, Step: stepName, Approver: by.Actor,
@@ -85,7 +140,8 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 			return err
 		}
 		if err := x.audit(ctx, tx, e, by.Actor, "execution."+decision, "", map[string]any{"step": stepName, "seq": e.Seq,
-			"comment": clip(comment, 200)}); err != nil {
+			"comment": clip(comment, 200), "runbook": e.Runbook, "parameters": clip(string(e.Parameters), 2000),
+			"opsitem": e.OpsItemID, "started_by": e.StartedBy}); err != nil {
 			return err
 		}
 		line := fmt.Sprintf("%s by %s", verb, by.Actor)

@@ -17,7 +17,7 @@ import (
 const (
 	EventSource          = event.FleetSource
 	NotReportingTitle    = "Agent not reporting"
-	notReportingFPPrefix = "agent-not-reporting:"
+	notReportingFPPrefix = event.NotReportingPrefix
 )
 
 // NotReportingFingerprint is the fingerprint of agent's not-reporting event.

@@ -173,6 +173,7 @@ type Service struct {
 
 	hub  *hub
 	beat *beats
+	ids  *enrolledIDs
 	bins *binaries
 	m    *metrics
 
@@ -195,7 +196,7 @@ func New(o Options) (*Service, error) {
 	if err := o.validate(); err != nil {
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
-	s := &Service{st: o.Store, opts: o, log: o.Logger, hub: newHub(), beat: newBeats(),
+	s := &Service{st: o.Store, opts: o, log: o.Logger, hub: newHub(), beat: newBeats(), ids: newEnrolledIDs(),
 		bins: &binaries{dir: o.Binaries}, m: newMetrics(o.Registerer), stop: make(chan struct{}), done: make(chan struct{})}
 	return s, nil
 }

@@ -114,9 +114,10 @@ func TestCheck(t *testing.T) {
 			ctx := context.Background()
 			a := enrolled(t, st, svc, "web-1")
 			b := enrolled(t, st, svc, "web-2")
+			names := map[string]string{a.ID: "web-1", b.ID: "web-2"} // as enrolled
 			beat := func(ag fleet.Agent) {
 				t.Helper()
-				if _, err := svc.Heartbeat(ctx, ag, wire.Heartbeat{Host: wire.Host{Hostname: "h-" + ag.ID, Version: "v1"}, StartedAt: t0, Interval: 10 * time.Second}); err != nil {
+				if _, err := svc.Heartbeat(ctx, ag, wire.Heartbeat{Host: wire.Host{Hostname: names[ag.ID], Version: "v1"}, StartedAt: t0, Interval: 10 * time.Second}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -142,7 +143,7 @@ func TestCheck(t *testing.T) {
 			}
 			evs := sk.got()
 			if len(evs) != 1 || evs[0].Status != event.StatusFiring || evs[0].Fingerprint != fleet.NotReportingFingerprint(a.ID) ||
-				evs[0].Kind != event.KindHealth || !strings.Contains(evs[0].Title, "h-"+a.ID) || sk.tenant[0] != "acme" {
+				evs[0].Kind != event.KindHealth || !strings.Contains(evs[0].Title, "web-1") || sk.tenant[0] != "acme" {
 				t.Fatalf("events = %+v", evs)
 			}
 			// Raised once, not on every check.

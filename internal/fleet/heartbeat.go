@@ -50,6 +50,16 @@ func (s *Service) Heartbeat(ctx context.Context, a Agent, hb wire.Heartbeat) (wi
 	if len(hb.Update) > 1024 {
 		hb.Update = hb.Update[:1024]
 	}
+	ag, err := s.enrolledHost(ctx, a)
+	if errors.Is(err, store.ErrNotFound) {
+		return wire.HeartbeatResponse{}, fmt.Errorf("%w: %s", ErrAgentGone, a.ID)
+	}
+	if err != nil {
+		return wire.HeartbeatResponse{}, err
+	}
+	if err := s.checkIdentity(ctx, ag, hb.Hostname, "heartbeat"); err != nil {
+		return wire.HeartbeatResponse{}, err
+	}
 	now := s.now()
 	rec := store.AgentHeartbeat{AgentID: a.ID, At: now, Hostname: hb.Hostname, Version: hb.Version, OS: hb.OS, Arch: hb.Arch,
 		StartedAt: hb.StartedAt.UTC().Truncate(time.Microsecond), Interval: hb.Interval,

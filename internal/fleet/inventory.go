@@ -57,6 +57,9 @@ func (s *Service) Inventory(ctx context.Context, a Agent, inv wire.Inventory) er
 	if err != nil {
 		return err
 	}
+	if err := s.checkIdentity(ctx, ag, inventoryHostname(inv.Sections), "inventory"); err != nil {
+		return err
+	}
 	cur, created, err := s.hostConfig(ctx, ag)
 	if err != nil {
 		return err

@@ -20,7 +20,7 @@ const RequiredServicesTag = "required-services"
 // ServiceStoppedFingerprint is the fingerprint of the "service stopped"
 // event of unit on agent.
 func ServiceStoppedFingerprint(agentID, unit string) string {
-	return "service-stopped:" + agentID + ":" + unit
+	return event.ServiceStoppedPrefix + agentID + ":" + unit
 }
 
 // RequiredServices parses the agent's required-services tag; without one

@@ -18,7 +18,7 @@ import (
 // resolved event resolves its OpsItem when an agent for the host enrolls.
 const (
 	UnmanagedTitle    = "Host without an agent"
-	unmanagedFPPrefix = "host-without-agent:"
+	unmanagedFPPrefix = event.UnmanagedPrefix
 )
 
 // UnmanagedFingerprint is the fingerprint of host's "without an agent" event.

@@ -386,7 +386,7 @@ func (c *compiler) compileStep(i int, ss StepSpec) (*Step, []error) {
 		errs = append(errs, fieldErrf(path+".on_failure", "%q is not abort, continue or goto:<step>", of))
 	}
 
-	st.PerTarget = ss.Action == "exec"
+	st.PerTarget = ss.Action == ActionExec
 	if ss.PerTarget != nil {
 		if *ss.PerTarget && control {
 			errs = append(errs, fieldErrf(path+".per_target", "%s steps run once, not per target", ss.Action))

@@ -58,8 +58,8 @@ type WaitFor struct {
 // Approve pauses the execution until MinApprovals distinct approvers
 // allowed by Approvers approve, any of them denies, or Timeout passes.
 type Approve struct {
-	// Approvers are roles ("operator" means operator or admin) or token
-	// IDs ("token:tok_…").
+	// Approvers are roles ("operator" means operator or admin), token
+	// IDs ("token:tok_…") or token names ("name:oncall-lead").
 	Approvers    []string
 	MinApprovals int
 	Timeout      time.Duration
@@ -325,9 +325,10 @@ func (c *compiler) compileControl(st *Step, with map[string]any, path string) []
 			a.Approvers = []string{string(store.RoleOperator)}
 		}
 		for i, who := range a.Approvers {
-			if store.Role(who).Rank() == 0 && !strings.HasPrefix(who, "token:") && !strings.HasPrefix(who, "tok_") {
+			if store.Role(who).Rank() == 0 && !strings.HasPrefix(who, "token:") && !strings.HasPrefix(who, "tok_") &&
+				(!strings.HasPrefix(who, "name:") || len(who) == len("name:")) {
 				errs = append(errs, fieldErrf(fmt.Sprintf("%s.approvers[%d]", wp, i),
-					"%q is neither a role (viewer, operator, admin) nor a token (token:<id>)", who))
+					"%q is neither a role (viewer, operator, admin) nor a token (token:<id>, name:<token name>)", who))
 			}
 		}
 		if a.MinApprovals == 0 {

@@ -67,7 +67,7 @@ var ErrTargetUnavailable = errors.New("target unavailable")
 // step), which only a host with an agent can do.
 func (rb *Runbook) NeedsAgent() bool {
 	for _, s := range rb.Steps {
-		if s.Action == "exec" {
+		if s.Action == ActionExec {
 			return true
 		}
 	}

@@ -26,6 +26,10 @@ type Draft struct {
 	Example string
 	// From says where the draft came from, for its description.
 	From string
+	// Tenant is the tenant the rule is for (metadata.tenant): the tenant
+	// whose OpsItems it was drafted from. "" is every tenant, which only a
+	// platform admin may save.
+	Tenant string
 }
 
 // ruleDoc is a Rule document in field order.
@@ -39,6 +43,7 @@ type ruleDoc struct {
 type ruleMeta struct {
 	Name        string `yaml:"name"`
 	Description string `yaml:"description"`
+	Tenant      string `yaml:"tenant,omitempty"`
 }
 
 type ruleSpec struct {
@@ -153,7 +158,8 @@ func celLiteral(v any) string {
 func (d Draft) YAML() ([]byte, error) {
 	doc := ruleDoc{APIVersion: "flywheel/v1", Kind: "Rule",
 		Metadata: ruleMeta{Name: d.Name(), Description: fmt.Sprintf("Drafted by Flywheel from %s (%q in %s) and the %s runbook people ran by hand. "+
-			"Review the condition and the parameters; mode suggest asks for approval before each run.", d.From, d.TitlePattern, d.Category, d.Runbook)},
+			"Review the condition and the parameters; mode suggest asks for approval before each run.", d.From, d.TitlePattern, d.Category, d.Runbook),
+			Tenant: d.Tenant},
 		Spec: ruleSpec{When: d.When(), Then: ruleThen{Runbook: d.Runbook, Mode: "suggest"}}}
 	if len(d.Parameters) > 0 {
 		doc.Spec.Then.Parameters = map[string]string{}

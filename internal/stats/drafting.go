@@ -61,7 +61,8 @@ func draftFrom(ctx context.Context, st store.Reader, tenant, pattern, category s
 		}
 		runbook = handRunbooks[0]
 	}
-	d := Draft{TitlePattern: pattern, Category: category, Runbook: runbook, From: from}
+	// The rule is for the tenant whose OpsItems it was drafted from.
+	d := Draft{TitlePattern: pattern, Category: category, Runbook: runbook, From: from, Tenant: tenant}
 	if len(examples) > 0 {
 		d.Example = examples[0].Title
 	}

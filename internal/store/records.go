@@ -13,16 +13,27 @@ type Tenant struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// Role is what a token may do within its tenant.
+// Role is what a token may do within its tenant. Viewer, operator and
+// admin are ordered (each may do what the one below it may); intake stands
+// apart: a sender's token, it may post events to the intake endpoints and
+// nothing else, not even read.
 type Role string
 
 const (
+	RoleIntake   Role = "intake"
 	RoleViewer   Role = "viewer"
 	RoleOperator Role = "operator"
 	RoleAdmin    Role = "admin"
 )
 
-// Rank orders roles; 0 for an unknown role.
+// Roles lists every role, intake first.
+var Roles = []Role{RoleIntake, RoleViewer, RoleOperator, RoleAdmin}
+
+// Valid reports whether r is one of Roles.
+func (r Role) Valid() bool { return r == RoleIntake || r.Rank() > 0 }
+
+// Rank orders the reading roles; 0 for intake (outside the order: it
+// reaches no route a rank admits) and for an unknown role.
 func (r Role) Rank() int {
 	switch r {
 	case RoleViewer:
@@ -35,12 +46,36 @@ func (r Role) Rank() int {
 	return 0
 }
 
+// Permission is something a token may do beyond its role, granted per
+// token (AWS IAM's separate SendCommand permission is the model).
+type Permission string
+
+// PermHostCommands runs commands and scripts on hosts: POST
+// /api/v1/agents/{id}/commands, and runbooks run by hand that run commands
+// on their targets. Admins hold it by their role.
+const PermHostCommands Permission = "host-commands"
+
+// Permissions lists every permission.
+var Permissions = []Permission{PermHostCommands}
+
+// Valid reports whether p is one of Permissions.
+func (p Permission) Valid() bool {
+	for _, q := range Permissions {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}
+
 // Token is an API credential. Its secret is never stored, only its hash.
 type Token struct {
 	ID       string `json:"id"`
 	TenantID string `json:"tenant"`
 	Name     string `json:"name"`
 	Role     Role   `json:"role"`
+	// Permissions are granted beyond the role.
+	Permissions []Permission `json:"permissions,omitempty"`
 	// PlatformAdmin tokens act across tenants.
 	PlatformAdmin bool `json:"platform_admin,omitempty"`
 	// Prefix is the first characters of the secret, to recognise it.

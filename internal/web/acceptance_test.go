@@ -79,13 +79,19 @@ func newAcceptance(t *testing.T) *acceptance {
 // call is an API request with the admin token; out receives the JSON answer.
 func (x *acceptance) call(method, path string, body, out any) {
 	x.t.Helper()
+	x.callAs(x.token, method, path, body, out)
+}
+
+// callAs is call with another token.
+func (x *acceptance) callAs(token, method, path string, body, out any) {
+	x.t.Helper()
 	var rd io.Reader
 	if body != nil {
 		j, _ := json.Marshal(body)
 		rd = bytes.NewReader(j)
 	}
 	req, _ := http.NewRequest(method, x.b.Base+path, rd)
-	req.Header.Set("Authorization", "Bearer "+x.token)
+	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -194,8 +200,12 @@ func TestAcceptance(t *testing.T) {
 	// The approvals inbox: a gated execution started through the API
 	// appears on the open inbox, and is approved there.
 	b.Do("open the inbox", chromedp.Navigate(b.Base+"/approvals"), chromedp.WaitVisible(chromedp.ID("live-inbox")))
+	// Started by an on-call operator, approved in the browser by the admin:
+	// four eyes.
+	var oncall api.CreatedToken
+	x.call("POST", "/api/v1/tokens", api.TokenInput{Name: "on-call", Role: store.RoleOperator}, &oncall)
 	var ex api.ExecutionView
-	x.call("POST", "/api/v1/opsitems/"+strings.TrimPrefix(opsItemPath, "/opsitems/")+"/runbooks/ui-gated-restart", api.RunInput{}, &ex)
+	x.callAs(oncall.Secret, "POST", "/api/v1/opsitems/"+strings.TrimPrefix(opsItemPath, "/opsitems/")+"/runbooks/ui-gated-restart", api.RunInput{}, &ex)
 	b.Do("the pending approval appears", chromedp.WaitVisible(chromedp.ID("comment-"+ex.ID)))
 	if msg := b.Text("#live-inbox"); !strings.Contains(msg, "Restart checkout on shop-01?") || !strings.Contains(msg, title) {
 		t.Errorf("inbox shows:\n%s", msg)

@@ -104,6 +104,9 @@ type gateView struct {
 	Approved  []string
 	// Mine: the session may decide.
 	Mine bool
+	// Own: the session started the execution, so another principal
+	// decides (four eyes).
+	Own bool
 	// AWS is the server's AWS readiness, for a runbook with aws steps
 	// (nil otherwise): approving it is moot if AWS is not set up.
 	AWS *awsReadiness
@@ -179,10 +182,13 @@ func (h *Handler) gate(rq *request, e store.Execution, approvals []store.Approva
 			if a.Message != nil {
 				g.Message = fmt.Sprint(st.Source.With["message"])
 			}
-			g.Mine = a.Allows(p.Actor(), p.Role)
+			g.Mine = a.Allows(p.Actor(), p.Role) || a.Allows("name:"+p.TokenName, p.Role)
 		}
 	} else {
 		g.Mine = p.Allows(store.RoleOperator)
+	}
+	if e.StartedBy == p.Actor() {
+		g.Mine, g.Own = false, true // four eyes: another principal approves
 	}
 	for _, a := range approvals {
 		if a.Seq == e.Seq && a.Decision == "approve" {
@@ -208,7 +214,7 @@ func (h *Handler) decide(verb string) actionFunc {
 			return "", errBadRequest("The comment is longer than 4096 bytes.")
 		}
 		p := rq.sess.Principal
-		by := execution.Approver{Actor: p.Actor(), Role: p.Role}
+		by := execution.Approver{Actor: p.Actor(), Name: p.TokenName, Role: p.Role}
 		var err error
 		switch verb {
 		case "approve":

@@ -168,6 +168,9 @@ func (h *Handler) runRunbook(rq *request) (string, error) {
 	if rq.PostFormValue("approval") == "on" {
 		req.Mode = runbook.ModeApproval
 	}
+	if p := rq.sess.Principal; !req.DryRun && !p.Can(store.PermHostCommands) && h.rb.Runbooks().RunsOnHosts(req.TenantID, rb) {
+		return "", errForbidden("Runbook " + rb.Name + " runs commands on hosts, which needs the host-commands permission: admins hold it, other tokens when created with --allow host-commands. A dry run needs no permission.")
+	}
 	var id string
 	now := h.now()
 	err = h.st.InTx(rq.ctx, func(tx store.Tx) error {

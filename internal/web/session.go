@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // Sessions.
@@ -60,6 +61,9 @@ func (h *Handler) session(r *http.Request) (*session, error) {
 	p, tok, err := auth.Authenticate(r.Context(), h.st, secret, h.now())
 	if err != nil {
 		return nil, err
+	}
+	if !p.Allows(store.RoleViewer) {
+		return nil, auth.ErrInvalid // an intake token reads nothing, here neither
 	}
 	return &session{secret: secret, Principal: p, TokenName: tok.Name, CSRF: sessionCSRF(secret)}, nil
 }
@@ -170,6 +174,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		}
 		h.log.Info("UI login failed", "reason", err.Error())
 		h.renderLogin(w, r, http.StatusUnauthorized, next, msg)
+		return
+	}
+	if !p.Allows(store.RoleViewer) {
+		h.log.Info("UI login refused", "reason", "role "+string(p.Role), "token_id", p.TokenID)
+		h.renderLogin(w, r, http.StatusForbidden, next, "That is an intake token: it can only send events. Log in with a viewer, operator or admin token.")
 		return
 	}
 	h.log.Info("UI login", "token_id", p.TokenID, "tenant", p.TenantID)

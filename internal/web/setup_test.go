@@ -72,7 +72,7 @@ func TestApprovalShowsAWSReadiness(t *testing.T) {
 		wantStatus(t, res, http.StatusSeeOther)
 		id := strings.TrimPrefix(res.Header.Get("Location"), "/executions/")
 		waitFor(t, name+" in the inbox", func() bool {
-			return strings.Contains(w.get("/approvals", w.op).body, `action="/executions/`+id+`/approve"`)
+			return strings.Contains(w.get("/approvals", w.op2).body, `action="/executions/`+id+`/approve"`)
 		})
 		return id
 	}

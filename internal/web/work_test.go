@@ -67,6 +67,9 @@ type workEnv struct {
 	*env
 	op    string // acme operator secret
 	opTok store.Token
+	// op2 is a second acme operator, the other pair of eyes an approval
+	// needs.
+	op2 string
 }
 
 func newWorkEnv(t *testing.T) *workEnv { return newWorkEnvWith(t, workRunbooks, nil) }
@@ -80,6 +83,10 @@ func newWorkEnvWith(t *testing.T, runbooks string, d *doctor.Doctor) *workEnv {
 	err := e.st.InTx(ctx, func(tx store.Tx) error {
 		var err error
 		w.opTok, w.op, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "acme operator", Role: store.RoleOperator}, e.now)
+		if err != nil {
+			return err
+		}
+		_, w.op2, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "acme second operator", Role: store.RoleOperator}, e.now)
 		return err
 	})
 	if err != nil {
@@ -272,12 +279,15 @@ func TestRunbookPages(t *testing.T) {
 	wantStatus(t, gated, http.StatusSeeOther)
 	id := strings.TrimPrefix(gated.Header.Get("Location"), "/executions/")
 	waitFor(t, "the gated execution in the inbox", func() bool {
-		return strings.Contains(w.get("/approvals", w.op).body, `action="/executions/`+id+`/approve"`)
+		return strings.Contains(w.get("/approvals", w.op2).body, `action="/executions/`+id+`/approve"`)
 	})
-	inbox := w.get("/approvals", w.op)
+	inbox := w.get("/approvals", w.op2)
 	wantContains(t, inbox, "Restart the service?", `<label for="comment-`+id+`">`)
 	wantLacks(t, w.get("/approvals", w.acme), `action="/executions/`+id+`/approve"`) // a viewer cannot decide
-	dec := w.form("/executions/"+id+"/approve", w.op, "comment", "go ahead", "back", "approvals")
+	// Four eyes: who started it cannot approve it.
+	wantLacks(t, w.get("/approvals", w.op), `<label for="comment-`+id+`">`)
+	wantStatus(t, w.form("/executions/"+id+"/approve", w.op, "comment", "mine"), http.StatusForbidden)
+	dec := w.form("/executions/"+id+"/approve", w.op2, "comment", "go ahead", "back", "approvals")
 	wantStatus(t, dec, http.StatusSeeOther)
 	if loc := dec.Header.Get("Location"); loc != "/approvals" {
 		t.Errorf("approve redirects to %q", loc)
@@ -311,9 +321,10 @@ func TestRunbookPages(t *testing.T) {
 	gated = w.form("/runbooks/gated/run", w.op, "mode", "run")
 	id = strings.TrimPrefix(gated.Header.Get("Location"), "/executions/")
 	waitFor(t, "the second gated execution to wait", func() bool {
-		return strings.Contains(w.get("/executions/"+id, w.op).body, `action="/executions/`+id+`/deny"`)
+		return strings.Contains(w.get("/executions/"+id, w.op2).body, `action="/executions/`+id+`/deny"`)
 	})
-	wantStatus(t, w.form("/executions/"+id+"/deny", w.op, "comment", "not now"), http.StatusSeeOther)
+	wantContains(t, w.get("/executions/"+id, w.op), "You started this execution, so another approver decides (four eyes).")
+	wantStatus(t, w.form("/executions/"+id+"/deny", w.op2, "comment", "not now"), http.StatusSeeOther)
 	wantContains(t, w.get("/executions/"+id, w.op), `<p class="badges"><span class="badge ex-denied">denied</span>`, "not now")
 }
 

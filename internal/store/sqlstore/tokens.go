@@ -3,20 +3,27 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-const tokenCols = "id, tenant_id, name, role, platform_admin, prefix, created_at, created_by, expires_at, revoked_at, last_used_at"
+const tokenCols = "id, tenant_id, name, role, platform_admin, prefix, created_at, created_by, expires_at, revoked_at, last_used_at, permissions"
 
 func scanToken(r Row) (store.Token, error) {
 	var t store.Token
 	var role string
 	var pa int
 	var created, expires, revoked, used int64
-	err := r.Scan(&t.ID, &t.TenantID, &t.Name, &role, &pa, &t.Prefix, &created, &t.CreatedBy, &expires, &revoked, &used)
+	var perms string
+	err := r.Scan(&t.ID, &t.TenantID, &t.Name, &role, &pa, &t.Prefix, &created, &t.CreatedBy, &expires, &revoked, &used, &perms)
 	t.Role = store.Role(role)
+	for p := range strings.SplitSeq(perms, ",") {
+		if p != "" {
+			t.Permissions = append(t.Permissions, store.Permission(p))
+		}
+	}
 	t.PlatformAdmin = pa != 0
 	t.CreatedAt = fromTS(created)
 	t.ExpiresAt, t.RevokedAt, t.LastUsedAt = fromTSPtr(expires), fromTSPtr(revoked), fromTSPtr(used)
@@ -37,9 +44,13 @@ func (r reader) ListTokens(ctx context.Context, tenantID string, page store.Page
 }
 
 func (t *tx) CreateToken(ctx context.Context, tk store.Token, hash string) error {
-	_, err := t.h.Exec(ctx, "INSERT INTO tokens ("+tokenCols+", secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+	perms := make([]string, len(tk.Permissions))
+	for i, p := range tk.Permissions {
+		perms[i] = string(p)
+	}
+	_, err := t.h.Exec(ctx, "INSERT INTO tokens ("+tokenCols+", secret_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
 		tk.ID, tk.TenantID, tk.Name, string(tk.Role), boolInt(tk.PlatformAdmin), tk.Prefix, ts(tk.CreatedAt), tk.CreatedBy,
-		tsPtr(tk.ExpiresAt), tsPtr(tk.RevokedAt), tsPtr(tk.LastUsedAt), hash)
+		tsPtr(tk.ExpiresAt), tsPtr(tk.RevokedAt), tsPtr(tk.LastUsedAt), strings.Join(perms, ","), hash)
 	return conflict(t.b, err, "token "+tk.ID)
 }
 

@@ -116,7 +116,8 @@ func testTokens(t *testing.T, s store.Store) {
 	mkTenant(t, s, "acme")
 	mkTenant(t, s, "globex")
 	exp := t0.Add(time.Hour)
-	tk := store.Token{ID: store.NewID("tok", t0), TenantID: "acme", Name: "ci", Role: store.RoleOperator, Prefix: "fw_abcd", CreatedAt: t0, ExpiresAt: &exp}
+	tk := store.Token{ID: store.NewID("tok", t0), TenantID: "acme", Name: "ci", Role: store.RoleOperator, Prefix: "fw_abcd", CreatedAt: t0, ExpiresAt: &exp,
+		Permissions: []store.Permission{store.PermHostCommands}}
 	mustTx(t, s, func(tx store.Tx) error { return tx.CreateToken(ctx, tk, "hash-1") })
 	admin := store.Token{ID: store.NewID("tok", t0.Add(time.Millisecond)), TenantID: "globex", Name: "root", Role: store.RoleAdmin, PlatformAdmin: true, Prefix: "fw_zzzz", CreatedAt: t0}
 	mustTx(t, s, func(tx store.Tx) error { return tx.CreateToken(ctx, admin, "hash-2") })
@@ -125,10 +126,11 @@ func testTokens(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.ID != tk.ID || got.Role != store.RoleOperator || got.PlatformAdmin || got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil {
+	if got.ID != tk.ID || got.Role != store.RoleOperator || got.PlatformAdmin || got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) || got.RevokedAt != nil ||
+		len(got.Permissions) != 1 || got.Permissions[0] != store.PermHostCommands {
 		t.Errorf("TokenByHash = %+v", got)
 	}
-	if got, _ := s.TokenByHash(ctx, "hash-2"); !got.PlatformAdmin {
+	if got, _ := s.TokenByHash(ctx, "hash-2"); !got.PlatformAdmin || got.Permissions != nil {
 		t.Errorf("platform admin flag lost: %+v", got)
 	}
 	if _, err := s.TokenByHash(ctx, "hash-x"); !errors.Is(err, store.ErrNotFound) {
