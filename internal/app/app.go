@@ -28,6 +28,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -75,6 +76,7 @@ type App struct {
 	runbooks  hostRunbooks // exec, resolving OpsItems' host references
 	rules     *rule.Engine
 	notify    appNotifications
+	outbound  *outbound.Guard  // outbound_allow: what webhooks and http steps may reach
 	checks    []doctor.Checker // the setup check's, gathered while building
 	doctor    *doctor.Doctor
 	windows   *windowrun.Runner
@@ -102,11 +104,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	guard, err := outbound.New(cfg.OutboundAllow)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg.DB, sqlite.Options{IntakeSync: cfg.IntakeSync})
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry()}
+	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry(), outbound: guard}
 	if err := a.loadContent(); err != nil {
 		st.Close()
 		return nil, err

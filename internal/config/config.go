@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 )
 
 // Config is everything `flywheel serve` needs.
@@ -47,6 +49,10 @@ type Config struct {
 	// SNSCertHosts overrides the hosts SNS signing certificates may come
 	// from (default: sns.<region>.amazonaws.com).
 	SNSCertHosts []string `yaml:"sns_cert_hosts" env:"SNS_CERT_HOSTS"`
+	// OutboundAllow lists the IPs and CIDR prefixes outbound requests
+	// (webhook and Slack notifications, runbook http steps) may reach
+	// although they are loopback, private or link-local (docs/hardening.md).
+	OutboundAllow []string `yaml:"outbound_allow" env:"OUTBOUND_ALLOW"`
 	// AuditCheckpointEvery is how often audit chain heads are checkpointed.
 	AuditCheckpointEvery time.Duration `yaml:"audit_checkpoint_every" env:"AUDIT_CHECKPOINT_EVERY"`
 	// MaintenanceTick is how often the leader opens due maintenance window
@@ -249,6 +255,11 @@ func (c Config) Validate() error {
 	case "on", "off":
 	default:
 		bad("unmanaged_hosts", "%q is not on or off", c.UnmanagedHosts)
+	}
+	for _, a := range c.OutboundAllow {
+		if _, err := outbound.ParsePrefix(a); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	errs = append(errs, c.Notifications.Validate()...)
 	return errors.Join(errs...)
