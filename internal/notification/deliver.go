@@ -195,6 +195,9 @@ func (s *Service) inputs(ctx context.Context, a Args, typ string) map[string]any
 	}
 	text := fmt.Sprintf("%s\nOpsItem %s · rule %s", a.Message, a.OpsItemID, a.Rule)
 	switch typ {
+	case notify.ChannelSlack:
+		// Event text must not page a channel or dress up a link.
+		subject, text = slackEscape(subject), slackEscape(text)
 	case notify.ChannelWebhook:
 		return map[string]any{"channel": a.Channel, "payload": map[string]any{
 			"kind": "flywheel.notification", "id": a.ID, "tenant": a.Tenant, "rule": a.Rule, "channel": a.Channel,

@@ -28,6 +28,9 @@ import (
 
 const tenant = "acme"
 
+// hostile is event text with Slack control sequences.
+const hostile = "lag <!channel> @here <https://evil.example|click> &"
+
 // loopback lets the tests' receivers, on 127.0.0.1, be reached: the
 // default guard refuses them (TestDeliveryGuard).
 var loopback, _ = outbound.New([]string{"127.0.0.0/8", "::1"})
@@ -132,7 +135,7 @@ func testDelivery(t *testing.T, st store.Store) {
 		if err := svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: "oi_flaky", Rule: "page-web", Channel: "flaky", Message: "web-03 / is 91% full"}); err != nil {
 			return err
 		}
-		if err := svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: "oi_refused", Rule: "dba", Channel: "refusing", Message: "lag"}); err != nil {
+		if err := svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: "oi_refused", Rule: "dba", Channel: "refusing", Message: hostile}); err != nil {
 			return err
 		}
 		// Configured nowhere: recorded as failed in this transaction.
@@ -186,7 +189,8 @@ func testDelivery(t *testing.T, st store.Store) {
 	if n := len(refusing.got()); n != 1 {
 		t.Errorf("refusing receiver got %d posts, want 1 (a 400 is not retried)", n)
 	}
-	if text, _ := refusing.got()[0]["text"].(string); text != "*[medium] Replication lag*\nlag\nOpsItem oi_refused · rule dba" {
+	if text, _ := refusing.got()[0]["text"].(string); text != "*[medium] Replication lag*\nlag &lt;!channel&gt; @\u2060here &lt;https://evil.example|click&gt; &amp;\nOpsItem oi_refused · rule dba" {
+		// The event's Slack control sequences arrive escaped.
 		t.Errorf("slack text %q", text)
 	}
 	var msgs []string
