@@ -162,7 +162,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		ContentDir: cfg.ContentDir, Windows: a.windows,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)
@@ -173,9 +173,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 
 // routes splits API paths from UI paths, by prefix: each side's own mux
 // routes (and cleans) the path, so a request is matched against routes
-// once, not twice.
+// once, not twice. Under TLS every response carries HSTS.
 func (a *App) routes(ui http.Handler) http.Handler {
+	tls := a.cfg.TLSMode() != config.TLSOff
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tls {
+			// Browsers that reached the server over HTTPS once refuse
+			// plain HTTP to it for a year (no includeSubDomains: other
+			// services may share the domain).
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		switch p := r.URL.Path; {
 		case strings.HasPrefix(p, "/api/"), p == "/api", p == "/healthz", p == "/readyz", p == "/metrics":
 			a.api.ServeHTTP(w, r)

@@ -85,6 +85,7 @@ func newWorkEnvWith(t *testing.T, runbooks string, d *doctor.Doctor) *workEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	openSessions(t, e.st, e.now, w.op)
 	x := startExecutor(t, e.st, runbooks)
 	e.h, err = New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Runbooks: x, LiveInterval: 50 * time.Millisecond, Doctor: d})
 	if err != nil {
@@ -135,7 +136,7 @@ func startExecutor(t *testing.T, st store.Store, runbooks string) *execution.Exe
 // form posts a form as secret's session, with its CSRF token.
 func (w *workEnv) form(path, secret string, kv ...string) response {
 	w.t.Helper()
-	f := url.Values{csrfField: {sessionCSRF(secret)}}
+	f := url.Values{csrfField: {csrfFor(secret)}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		f.Add(kv[i], kv[i+1])
 	}
