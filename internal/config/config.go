@@ -92,6 +92,10 @@ type Config struct {
 	// AgentBinaries holds agent builds flywheel-<os>-<arch> offered to
 	// outdated agents (default DATA/agent-binaries).
 	AgentBinaries string `yaml:"agent_binaries" env:"AGENT_BINARIES"`
+	// AgentUpdateKey is the ed25519 key (PEM) that signs the builds
+	// offered to agents, created on first start (default
+	// DATA/agent-update.key); agents pin it at enrollment.
+	AgentUpdateKey string `yaml:"agent_update_key" env:"AGENT_UPDATE_KEY"`
 	// AgentRequiredServices are the systemd units that must run on hosts
 	// whose agent has no required-services tag.
 	AgentRequiredServices []string `yaml:"agent_required_services" env:"AGENT_REQUIRED_SERVICES"`
