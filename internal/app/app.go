@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -48,6 +49,9 @@ type Options struct {
 	// Fleet tunes the host-agent fleet: heartbeat misses, the drift
 	// check, agent builds for self-update.
 	Fleet FleetOptions
+	// BodyTimeout is how long a request's body may take to arrive
+	// (default 1m; tests shorten it).
+	BodyTimeout time.Duration
 }
 
 // App is a running (or ready to run) Flywheel server.
@@ -65,21 +69,22 @@ type App struct {
 	caPEM    []byte      // the CA agents pin (tls auto)
 	serveErr chan error
 
-	content   *content.Set
-	engine    *pipeline.Engine
-	processor *pipeline.Processor
-	committer *pipeline.Committer
-	intake    intakeService
-	jobs      *jobs.Queue
-	fleet     *fleet.Service
-	exec      *execution.Executor
-	runbooks  hostRunbooks // exec, resolving OpsItems' host references
-	rules     *rule.Engine
-	notify    appNotifications
-	outbound  *outbound.Guard  // outbound_allow: what webhooks and http steps may reach
-	checks    []doctor.Checker // the setup check's, gathered while building
-	doctor    *doctor.Doctor
-	windows   *windowrun.Runner
+	content     *content.Set
+	engine      *pipeline.Engine
+	processor   *pipeline.Processor
+	committer   *pipeline.Committer
+	intake      intakeService
+	jobs        *jobs.Queue
+	fleet       *fleet.Service
+	exec        *execution.Executor
+	runbooks    hostRunbooks // exec, resolving OpsItems' host references
+	rules       *rule.Engine
+	notify      appNotifications
+	bodyTimeout time.Duration
+	outbound    *outbound.Guard  // outbound_allow: what webhooks and http steps may reach
+	checks      []doctor.Checker // the setup check's, gathered while building
+	doctor      *doctor.Doctor
+	windows     *windowrun.Runner
 
 	stopOnce sync.Once
 	stopErr  error
@@ -112,7 +117,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry(), outbound: guard}
+	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry(), outbound: guard,
+		bodyTimeout: o.BodyTimeout}
 	if err := a.loadContent(); err != nil {
 		st.Close()
 		return nil, err
@@ -209,9 +215,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.ln = ln
 	a.srv = &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           withDeadlines(a.handler, cmp.Or(a.bodyTimeout, defaultBodyTimeout)),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
