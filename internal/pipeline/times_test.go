@@ -68,7 +68,7 @@ func TestStatsCountHeldOpsItemWhenOpened(t *testing.T) {
 	ev.ReceivedAt = opened.Add(-time.Minute)
 	wantDecisions(t, h.send(ev), DecisionHeld)
 	h.tick(opened)
-	f, err := stats.Compute(context.Background(), h.st, "acme", opened.Add(-7*24*time.Hour), opened.Add(time.Minute), nil)
+	f, err := stats.Compute(context.Background(), h.st, "acme", opened.Add(-7*24*time.Hour), opened.Add(time.Minute), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
