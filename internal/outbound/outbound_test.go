@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flywheel-ops/flywheel/internal/mdtest"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 )
 
@@ -133,4 +134,20 @@ func FuzzParsePrefix(f *testing.F) {
 			t.Fatalf("ParsePrefix(%q) = %v, not a valid masked prefix", s, p)
 		}
 	})
+}
+
+// TestDocMessage: the refusal docs/hardening.md shows is the one a
+// request to 127.0.0.1 gets.
+func TestDocMessage(t *testing.T) {
+	t.Parallel()
+	err := (&outbound.Guard{}).Check(netip.MustParseAddr("127.0.0.1"))
+	for _, b := range mdtest.Blocks(t, "../../docs/hardening.md") {
+		if b.Lang == "" && strings.HasPrefix(b.Text(), "outbound request to") {
+			if got := strings.TrimSpace(b.Text()); got != err.Error() {
+				t.Errorf("docs/hardening.md:%d shows\n%s\nthe guard says\n%s", b.Line, got, err)
+			}
+			return
+		}
+	}
+	t.Error("docs/hardening.md shows no refusal message")
 }
