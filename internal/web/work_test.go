@@ -443,3 +443,48 @@ func TestWorkPagesChecks(t *testing.T) {
 		t.Errorf("%d of %d responses were pages", pages, len(responses))
 	}
 }
+
+// TestLiveStreamsPerSession: 300 live streams opened by one session get
+// their session's share and 429 beyond it, and another tenant's stream
+// still opens; closing streams frees the session's share.
+func TestLiveStreamsPerSession(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	srv := httptest.NewServer(w.h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func(secret string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
+		req.AddCookie(sessionCookieFor(secret))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	codes := map[int]int{}
+	var held []*http.Response
+	for range 300 {
+		res := open(w.acme)
+		codes[res.StatusCode]++
+		if res.StatusCode == http.StatusOK {
+			held = append(held, res)
+		} else {
+			res.Body.Close()
+		}
+	}
+	if codes[http.StatusOK] != maxLiveStreamsPerSession || codes[http.StatusTooManyRequests] != 300-maxLiveStreamsPerSession {
+		t.Errorf("300 streams from one session: %v, want %d opened and the rest 429", codes, maxLiveStreamsPerSession)
+	}
+	if res := open(w.globex); res.StatusCode != http.StatusOK {
+		t.Errorf("another tenant's stream: %d, want 200", res.StatusCode)
+	}
+	held[0].Body.Close()
+	waitFor(t, "the closed stream's share freed", func() bool {
+		res := open(w.acme)
+		defer res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+}
