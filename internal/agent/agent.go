@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -80,7 +81,11 @@ type Config struct {
 	// state and used on every later start: the agent stays pinned to the
 	// server it enrolled with. Ignored when HTTPClient is set.
 	CACert []byte
-	Logger *slog.Logger
+	// Insecure allows plain http:// to a server that is not on loopback,
+	// where the agent's credential and commands cross the network in
+	// clear (--insecure).
+	Insecure bool
+	Logger   *slog.Logger
 }
 
 // DefaultStateDir is where a packaged agent keeps its state.
@@ -145,6 +150,9 @@ func (c Config) validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			errs = append(errs, fmt.Errorf("server %q must be an http:// or https:// URL", c.Server))
 		}
+	}
+	if err := checkPlainHTTP(c.Server, c.Insecure); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Interval < 100*time.Millisecond || c.Interval > time.Hour {
 		errs = append(errs, fmt.Errorf("heartbeat interval %s must be from 100ms to 1h", c.Interval))
@@ -227,6 +235,9 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		if cfg.Server != "" && cfg.Server != st.Server {
 			return nil, fmt.Errorf("agent: enrolled with %s, not %s; to move it, remove %s/%s and enroll again", st.Server, cfg.Server, cfg.StateDir, StateFile)
 		}
+		if err := checkPlainHTTP(st.Server, cfg.Insecure); err != nil {
+			return nil, fmt.Errorf("agent: %w", err)
+		}
 		a.st = st
 		if string(cfg.CACert) != st.CACert {
 			// A new --ca-file replaces the pin (the state is root's alone).
@@ -271,7 +282,7 @@ func (a *Agent) enroll(ctx context.Context) (State, error) {
 		err := c.do(ctx, "POST", wire.PathEnroll, req, &resp)
 		if err == nil {
 			st := State{Server: a.cfg.Server, AgentID: resp.AgentID, Secret: resp.Secret, TenantID: resp.TenantID,
-				ResourceID: resp.ResourceID, EnrolledAt: time.Now().UTC(), CACert: string(a.cfg.CACert)}
+				ResourceID: resp.ResourceID, EnrolledAt: time.Now().UTC(), CACert: string(a.cfg.CACert), UpdateKey: resp.UpdateKey}
 			if err := SaveState(a.cfg.StateDir, st); err != nil {
 				return st, fmt.Errorf("agent: enrolled as %s but could not save the credential: %w", resp.AgentID, err)
 			}
@@ -446,4 +457,19 @@ func newInstance() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// checkPlainHTTP refuses an http:// server that is not on loopback unless
+// insecure: the agent's secret and the commands it runs would cross the
+// network in clear.
+func checkPlainHTTP(server string, insecure bool) error {
+	u, err := url.Parse(server)
+	if server == "" || err != nil || u.Scheme != "http" || insecure {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); strings.EqualFold(host, "localhost") || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("server %s is plain http:// on another host: the agent's credential and commands would cross the network in clear; use https://, or --insecure behind a trusted network", server)
 }

@@ -25,6 +25,10 @@ type State struct {
 	// CACert is the PEM the agent pins https connections to ("": the
 	// system's roots).
 	CACert string `json:"ca_cert,omitempty"`
+	// UpdateKey is the server's ed25519 public key for agent builds
+	// (base64), pinned at enrollment: self-updates install only builds
+	// signed with it.
+	UpdateKey string `json:"update_key,omitempty"`
 	// Update records a self-update in flight (set before re-executing the
 	// new binary) or the last one's outcome.
 	Update *UpdateState `json:"update,omitempty"`

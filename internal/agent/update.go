@@ -2,7 +2,9 @@ package agent
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -69,6 +71,9 @@ func (a *Agent) install(ctx context.Context, u wire.Update) error {
 	if len(u.SHA256) != 64 {
 		return fmt.Errorf("the server offered no valid SHA-256 (%q)", u.SHA256)
 	}
+	if err := verifyBuild(a.st.UpdateKey, u); err != nil {
+		return err
+	}
 	a.log.Info("self-update: downloading", "from", a.cfg.Version, "to", u.Version, "sha256", u.SHA256)
 	next := exe + ".new"
 	if err := a.download(ctx, u, next); err != nil {
@@ -102,6 +107,24 @@ func (a *Agent) install(ctx context.Context, u wire.Update) error {
 	}
 	a.log.Info("self-update installed; restarting", "binary", exe, "to", u.Version)
 	close(a.restart)
+	return nil
+}
+
+// verifyBuild checks an offered build's signature against the key pinned
+// at enrollment, before anything is downloaded; download then checks the
+// file against the SHA-256 the signature covers.
+func verifyBuild(pinned string, u wire.Update) error {
+	if pinned == "" {
+		return errors.New("no update key was pinned at enrollment (the agent enrolled with an older server); enroll it again to allow self-updates")
+	}
+	pub, err := base64.StdEncoding.DecodeString(pinned)
+	if err != nil || len(pub) != ed25519.PublicKeySize {
+		return errors.New("the update key pinned at enrollment is not an ed25519 public key")
+	}
+	sig, err := base64.StdEncoding.DecodeString(u.Signature)
+	if err != nil || !ed25519.Verify(ed25519.PublicKey(pub), wire.UpdateMessage(u.SHA256), sig) {
+		return fmt.Errorf("the build's signature does not verify against the key pinned at enrollment; not installing sha256 %s", u.SHA256)
+	}
 	return nil
 }
 

@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -20,6 +22,8 @@ type Error struct {
 	Status  int    `json:"-"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter is sent as Retry-After with a 429 or 503 (default 1s).
+	RetryAfter time.Duration `json:"-"`
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -82,7 +86,9 @@ func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="flywheel", Basic realm="flywheel"`)
 	}
 	if e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable {
-		if w.Header().Get("Retry-After") == "" {
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(e.RetryAfter.Seconds())+1))
+		} else if w.Header().Get("Retry-After") == "" {
 			w.Header().Set("Retry-After", "1")
 		}
 	}

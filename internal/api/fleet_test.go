@@ -250,6 +250,24 @@ func TestFleetCommands(t *testing.T) {
 	}
 }
 
+// TestFleetInventoryDepth: a 9,000-level inventory section is refused
+// with a 400 naming the bound, and nothing is stored.
+func TestFleetInventoryDepth(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	a := h.enroll(acme, "deep-1", nil)
+	deep := json.RawMessage(strings.Repeat("[", 9000) + strings.Repeat("]", 9000))
+	a.call("PUT", wire.PathInventory, wire.Inventory{Full: true, Sections: map[string]json.RawMessage{"os": deep}}).
+		fail(t, 400, "bad_request", "nests 9000 levels deep, more than 16")
+	var l api.List[store.Resource]
+	h.call("GET", "/api/v1/resources?type=host", h.secret("acme/viewer"), nil).ok(t, 200, &l)
+	for _, r := range l.Items {
+		if strings.Contains(string(r.Config), "[[[") {
+			t.Errorf("the deep section was stored: %.80s", r.Config)
+		}
+	}
+}
+
 func TestFleetInventory(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)

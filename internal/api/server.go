@@ -6,6 +6,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -62,6 +63,13 @@ type Options struct {
 	// through this server stops working at once, revoked elsewhere within
 	// the TTL.
 	AuthCacheTTL time.Duration
+	// AuthFailBurst is how many failed authentications a client IP may
+	// make at once before getting 429 (one more per 3s; default 20;
+	// negative: no limit).
+	AuthFailBurst int
+	// DeniedAuditBurst is how many denied calls of one principal are
+	// audited at once (one more per 10s; default 10; negative: all).
+	DeniedAuditBurst int
 	// Doctor runs the setup check of GET /api/v1/doctor; nil answers an
 	// empty report.
 	Doctor *doctor.Doctor
@@ -101,7 +109,11 @@ type Server struct {
 	rules    *rule.Rules
 	breakers BreakerResetter
 	auth     *authCache
-	fleet    *fleet.Service
+	// authFails limits failed authentications per client IP; deniedAudit
+	// the audit records of denied calls per principal (limits.go).
+	authFails, deniedAudit *limiter
+	limitMetrics           *limitMetrics
+	fleet                  *fleet.Service
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir string
 	doctor     *doctor.Doctor
@@ -128,7 +140,9 @@ func New(o Options) *Server {
 		// Stored times have microsecond resolution; answer with what is stored.
 		st: o.Store, log: o.Logger, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, limit: o.BodyLimit, ready: o.Ready,
 		mux: http.NewServeMux(), metrics: newHTTPMetrics(o.Registerer), gather: o.Gatherer, intake: o.Intake,
-		auth: newAuthCache(o.AuthCacheTTL),
+		auth:      newAuthCache(o.AuthCacheTTL),
+		authFails: newLimiter(cmp.Or(o.AuthFailBurst, authFailBurst), authFailEvery), deniedAudit: newLimiter(cmp.Or(o.DeniedAuditBurst, deniedBurst), deniedEvery),
+		limitMetrics: newLimitMetrics(o.Registerer),
 	}
 	s.registerHealth()
 	s.registerTenants()
@@ -285,12 +299,22 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 	now := s.now()
 	p, ok := s.auth.get(secret, now)
 	if !ok {
+		// A valid token seen lately (cached) passes even from a throttled
+		// address; anything else waits until its failures drain.
+		ip := clientIP(r)
+		if full, retry := s.authFails.empty(ip, now); full {
+			s.limitMetrics.authThrottled.Inc()
+			return throttled(retry)
+		}
 		var tok store.Token
 		var err error
 		p, tok, err = auth.Authenticate(r.Context(), s.st, secret, now)
 		if err != nil {
 			switch err {
 			case auth.ErrInvalid, auth.ErrRevoked, auth.ErrExpired:
+				if s.authFails.allow(ip, now) {
+					s.log.Info("API authentication failed", "ip", ip, "reason", err.Error(), "path", cut(r.URL.Path, maxAuditText))
+				}
 				return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Message: err.Error()}
 			}
 			return err

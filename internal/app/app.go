@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -28,6 +29,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -47,6 +49,9 @@ type Options struct {
 	// Fleet tunes the host-agent fleet: heartbeat misses, the drift
 	// check, agent builds for self-update.
 	Fleet FleetOptions
+	// BodyTimeout is how long a request's body may take to arrive
+	// (default 1m; tests shorten it).
+	BodyTimeout time.Duration
 }
 
 // App is a running (or ready to run) Flywheel server.
@@ -64,20 +69,22 @@ type App struct {
 	caPEM    []byte      // the CA agents pin (tls auto)
 	serveErr chan error
 
-	content   *content.Set
-	engine    *pipeline.Engine
-	processor *pipeline.Processor
-	committer *pipeline.Committer
-	intake    intakeService
-	jobs      *jobs.Queue
-	fleet     *fleet.Service
-	exec      *execution.Executor
-	runbooks  hostRunbooks // exec, resolving OpsItems' host references
-	rules     *rule.Engine
-	notify    appNotifications
-	checks    []doctor.Checker // the setup check's, gathered while building
-	doctor    *doctor.Doctor
-	windows   *windowrun.Runner
+	content     *content.Set
+	engine      *pipeline.Engine
+	processor   *pipeline.Processor
+	committer   *pipeline.Committer
+	intake      intakeService
+	jobs        *jobs.Queue
+	fleet       *fleet.Service
+	exec        *execution.Executor
+	runbooks    hostRunbooks // exec, resolving OpsItems' host references
+	rules       *rule.Engine
+	notify      appNotifications
+	bodyTimeout time.Duration
+	outbound    *outbound.Guard  // outbound_allow: what webhooks and http steps may reach
+	checks      []doctor.Checker // the setup check's, gathered while building
+	doctor      *doctor.Doctor
+	windows     *windowrun.Runner
 
 	stopOnce sync.Once
 	stopErr  error
@@ -102,11 +109,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
+	guard, err := outbound.New(cfg.OutboundAllow)
+	if err != nil {
+		return nil, err
+	}
 	st, err := openStore(ctx, cfg.DB, sqlite.Options{IntakeSync: cfg.IntakeSync})
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry()}
+	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry(), outbound: guard,
+		bodyTimeout: o.BodyTimeout}
 	if err := a.loadContent(); err != nil {
 		st.Close()
 		return nil, err
@@ -156,7 +168,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		ContentDir: cfg.ContentDir, Windows: a.windows,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)
@@ -167,9 +179,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 
 // routes splits API paths from UI paths, by prefix: each side's own mux
 // routes (and cleans) the path, so a request is matched against routes
-// once, not twice.
+// once, not twice. Under TLS every response carries HSTS.
 func (a *App) routes(ui http.Handler) http.Handler {
+	tls := a.cfg.TLSMode() != config.TLSOff
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tls {
+			// Browsers that reached the server over HTTPS once refuse
+			// plain HTTP to it for a year (no includeSubDomains: other
+			// services may share the domain).
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		switch p := r.URL.Path; {
 		case strings.HasPrefix(p, "/api/"), p == "/api", p == "/healthz", p == "/readyz", p == "/metrics":
 			a.api.ServeHTTP(w, r)
@@ -196,9 +215,9 @@ func (a *App) Start(ctx context.Context) error {
 	}
 	a.ln = ln
 	a.srv = &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		Handler:           withDeadlines(a.handler, cmp.Or(a.bodyTimeout, defaultBodyTimeout)),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

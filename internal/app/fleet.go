@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -43,6 +44,10 @@ type FleetOptions struct {
 // directory.
 const AgentBinariesDir = "agent-binaries"
 
+// AgentUpdateKeyFile is the default file of the key that signs agent
+// builds, in the data directory.
+const AgentUpdateKeyFile = "agent-update.key"
+
 // buildFleet makes the fleet service and schedules its drift check on the
 // leader; its "agent not reporting" events go through the intake pipeline.
 // The server's TLS is set up first: enrollment bundles carry its CA.
@@ -71,6 +76,14 @@ func (a *App) buildFleet(o FleetOptions) error {
 	if o.AgentBinaries == "" {
 		o.AgentBinaries = filepath.Join(a.cfg.DataDir, AgentBinariesDir)
 	}
+	keyPath := cmp.Or(a.cfg.AgentUpdateKey, filepath.Join(a.cfg.DataDir, AgentUpdateKeyFile))
+	updateKey, created, err := fleet.LoadUpdateKey(keyPath)
+	if err != nil {
+		return err
+	}
+	if created {
+		a.log.Info("created the key that signs agent builds; agents pin it at enrollment (replicas must share it)", "path", keyPath)
+	}
 	// On SQLite this process is the only server on its database: work is
 	// always queued here and wakes a waiting poll at once, so polls need
 	// not look in the store while they wait. With PostgreSQL replicas they
@@ -83,7 +96,7 @@ func (a *App) buildFleet(o FleetOptions) error {
 		Store: a.st, Logger: a.log.With("component", "fleet"), Clock: a.now, Sink: fleetSink{a.intake},
 		Misses: o.Misses, FlushEvery: o.FlushEvery, DesiredVersion: o.DesiredVersion, Binaries: o.AgentBinaries,
 		Recheck: recheck, Registerer: a.registry, Interval: a.cfg.AgentHeartbeat, RequiredServices: a.cfg.AgentRequiredServices,
-		CACert:    a.caPEM,
+		CACert: a.caPEM, UpdateKey: updateKey,
 		Unmanaged: fleet.UnmanagedOptions{Disabled: a.cfg.UnmanagedHosts == "off", ExcludeTag: a.cfg.UnmanagedExcludeTag, Every: o.UnmanagedEvery},
 	})
 	if err != nil {

@@ -31,7 +31,7 @@ func (a *App) buildNotifications() error {
 	}
 	a.checks = append(a.checks, doctor.Notifications(warnings))
 	svc := notification.New(notification.Options{Store: a.st, Channels: channels, Settings: a.cfg.Notifications, Logger: log, Clock: a.now,
-		Registerer: a.registry})
+		Registerer: a.registry, Outbound: a.outbound})
 	if err := svc.Register(a.jobs); err != nil {
 		return err
 	}

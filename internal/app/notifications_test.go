@@ -280,6 +280,9 @@ func testRuleNotificationsDelivered(t *testing.T, db string) {
 	}
 	dir := t.TempDir()
 	cfg.DataDir, cfg.Addr, cfg.ContentDir, cfg.DB = dir, "127.0.0.1:0", contentDir, db
+	// The receivers are on 127.0.0.1, which the outbound guard refuses
+	// unless allow-listed.
+	cfg.OutboundAllow = []string{"127.0.0.1"}
 	logs := &syncBuffer{}
 	a, err := New(context.Background(), Options{Config: cfg, Out: &bytes.Buffer{},
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,5 +260,48 @@ func TestServeTLSFilesWithCA(t *testing.T) {
 		TLSCA: filepath.Join(t.TempDir(), "none.crt")}, Out: &bytes.Buffer{}})
 	if err == nil || !strings.Contains(err.Error(), "tls_ca") {
 		t.Errorf("missing CA file: %v", err)
+	}
+}
+
+// TestSessionCookieSecureUnderTLSAuto: under --tls auto, logging in to the
+// UI sets a Secure session cookie, and responses carry HSTS.
+func TestSessionCookieSecureUnderTLSAuto(t *testing.T) {
+	dir := t.TempDir()
+	a := tlsApp(t, config.Config{DataDir: dir, TLS: "auto"})
+	c := pinnedHTTP(t, filepath.Join(dir, TLSDir, tlsutil.CACertFile))
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	form, err := c.Get(a.URL() + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	form.Body.Close()
+	if hsts := form.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(hsts, "max-age=") {
+		t.Errorf("GET /login over TLS: Strict-Transport-Security %q", hsts)
+	}
+	var nonce *http.Cookie
+	for _, ck := range form.Cookies() {
+		if ck.Name == "flywheel_login" {
+			nonce = ck
+		}
+	}
+	if nonce == nil || !nonce.Secure {
+		t.Fatalf("login nonce cookie %+v: want Secure", nonce)
+	}
+	req, _ := http.NewRequest("POST", a.URL()+"/login", strings.NewReader(url.Values{"token": {readAdminToken(t, dir)}, "csrf": {nonce.Value}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(nonce)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var sess *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "flywheel_session" {
+			sess = ck
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || sess == nil || !sess.Secure || !sess.HttpOnly {
+		t.Fatalf("login over TLS: %s, session cookie %+v: want Secure and HttpOnly", resp.Status, sess)
 	}
 }

@@ -95,7 +95,14 @@ func Authenticate(ctx context.Context, r store.Reader, secret string, now time.T
 	if secret == "" {
 		return Principal{}, store.Token{}, ErrInvalid
 	}
-	t, err := r.TokenByHash(ctx, HashSecret(secret))
+	return AuthenticateHash(ctx, r, HashSecret(secret), now)
+}
+
+// AuthenticateHash resolves a token by its secret's hash (HashSecret) to a
+// principal, with Authenticate's checks: the UI's server-side sessions
+// keep the hash, never the secret.
+func AuthenticateHash(ctx context.Context, r store.Reader, hash string, now time.Time) (Principal, store.Token, error) {
+	t, err := r.TokenByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return Principal{}, t, ErrInvalid
 	}

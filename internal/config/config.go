@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 )
 
 // Config is everything `flywheel serve` needs.
@@ -47,6 +49,10 @@ type Config struct {
 	// SNSCertHosts overrides the hosts SNS signing certificates may come
 	// from (default: sns.<region>.amazonaws.com).
 	SNSCertHosts []string `yaml:"sns_cert_hosts" env:"SNS_CERT_HOSTS"`
+	// OutboundAllow lists the IPs and CIDR prefixes outbound requests
+	// (webhook and Slack notifications, runbook http steps) may reach
+	// although they are loopback, private or link-local (docs/hardening.md).
+	OutboundAllow []string `yaml:"outbound_allow" env:"OUTBOUND_ALLOW"`
 	// AuditCheckpointEvery is how often audit chain heads are checkpointed.
 	AuditCheckpointEvery time.Duration `yaml:"audit_checkpoint_every" env:"AUDIT_CHECKPOINT_EVERY"`
 	// MaintenanceTick is how often the leader opens due maintenance window
@@ -86,6 +92,10 @@ type Config struct {
 	// AgentBinaries holds agent builds flywheel-<os>-<arch> offered to
 	// outdated agents (default DATA/agent-binaries).
 	AgentBinaries string `yaml:"agent_binaries" env:"AGENT_BINARIES"`
+	// AgentUpdateKey is the ed25519 key (PEM) that signs the builds
+	// offered to agents, created on first start (default
+	// DATA/agent-update.key); agents pin it at enrollment.
+	AgentUpdateKey string `yaml:"agent_update_key" env:"AGENT_UPDATE_KEY"`
 	// AgentRequiredServices are the systemd units that must run on hosts
 	// whose agent has no required-services tag.
 	AgentRequiredServices []string `yaml:"agent_required_services" env:"AGENT_REQUIRED_SERVICES"`
@@ -249,6 +259,11 @@ func (c Config) Validate() error {
 	case "on", "off":
 	default:
 		bad("unmanaged_hosts", "%q is not on or off", c.UnmanagedHosts)
+	}
+	for _, a := range c.OutboundAllow {
+		if _, err := outbound.ParsePrefix(a); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	errs = append(errs, c.Notifications.Validate()...)
 	return errors.Join(errs...)

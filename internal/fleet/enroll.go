@@ -2,7 +2,9 @@ package fleet
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
@@ -171,6 +173,9 @@ func (s *Service) Enroll(ctx context.Context, req wire.EnrollRequest) (wire.Enro
 			return err
 		}
 		resp = wire.EnrollResponse{AgentID: id, Secret: secret, TenantID: et.TenantID, ResourceID: a.ResourceID}
+		if s.opts.UpdateKey != nil {
+			resp.UpdateKey = base64.StdEncoding.EncodeToString(s.opts.UpdateKey.Public().(ed25519.PublicKey))
+		}
 		return nil
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ package fleet
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -73,6 +74,9 @@ type Options struct {
 	// each optionally with a flywheel-<os>-<arch>.sha256 beside it; ""
 	// disables self-update.
 	Binaries string
+	// UpdateKey signs the builds offered to agents, whose public half
+	// agents pin at enrollment; nil: agents are offered no build.
+	UpdateKey ed25519.PrivateKey
 	// Interval is the heartbeat interval the server gives agents that were
 	// not started with one of their own (0: agents keep theirs).
 	Interval time.Duration

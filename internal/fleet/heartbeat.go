@@ -2,6 +2,8 @@ package fleet
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sync"
@@ -74,10 +76,11 @@ func (s *Service) Heartbeat(ctx context.Context, a Agent, hb wire.Heartbeat) (wi
 	s.beat.mu.Unlock()
 
 	resp := wire.HeartbeatResponse{ServerTime: now, DesiredVersion: s.opts.DesiredVersion, Interval: s.opts.Interval}
-	if s.Outdated(hb.Version) {
+	if s.Outdated(hb.Version) && s.opts.UpdateKey != nil {
 		if b, ok := s.bins.lookup(hb.OS, hb.Arch); ok {
 			resp.Update = &wire.Update{Version: s.opts.DesiredVersion, URL: wire.PathBinary + "?os=" + hb.OS + "&arch=" + hb.Arch,
-				SHA256: b.sha256, Size: b.size}
+				SHA256: b.sha256, Size: b.size,
+				Signature: base64.StdEncoding.EncodeToString(ed25519.Sign(s.opts.UpdateKey, wire.UpdateMessage(b.sha256)))}
 		}
 	}
 	return resp, nil

@@ -21,6 +21,10 @@ const (
 	maxSections    = 64
 	maxInventory   = 8 << 20
 	maxSectionName = 64
+	// maxInventoryDepth bounds the nesting of a section (objects and
+	// arrays): real sections are a few levels deep; a deeply nested one
+	// would cost every later reader (API, UI tables) its depth in stack.
+	maxInventoryDepth = 16
 )
 
 var sectionName = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
@@ -43,6 +47,9 @@ func (s *Service) Inventory(ctx context.Context, a Agent, inv wire.Inventory) er
 		}
 		if !json.Valid(v) {
 			return invalidf("section %q is not valid JSON", name)
+		}
+		if d := jsonDepth(v); d > maxInventoryDepth {
+			return invalidf("section %q nests %d levels deep, more than %d", name, d, maxInventoryDepth)
 		}
 		size += len(v)
 	}
@@ -127,4 +134,31 @@ func hostResource(a store.Agent, config json.RawMessage, now time.Time) store.Re
 	tags["agent"] = a.ID
 	return store.Resource{ID: a.ResourceID, TenantID: a.TenantID, Type: ResourceTypeHost, Name: a.Hostname, Tags: tags,
 		Config: config, AgentID: a.ID, CreatedAt: now, UpdatedAt: now}
+}
+
+// jsonDepth is how deeply valid JSON nests objects and arrays (a scalar:
+// 0, {} or []: 1).
+func jsonDepth(b []byte) int {
+	depth, deepest, inString, escaped := 0, 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
 }

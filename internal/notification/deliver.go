@@ -14,6 +14,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -25,8 +26,11 @@ type Options struct {
 	// Channels are the server's channels (Build).
 	Channels map[string]notify.Channel
 	// Notify sends; it must know Channels (notify.Options.Channels).
-	// Nil: one built from Channels and Settings.Timeout.
+	// Nil: one built from Channels, Settings.Timeout and Outbound.
 	Notify *notify.Notify
+	// Outbound guards webhook and Slack addresses (outbound_allow); nil
+	// refuses every loopback, private and link-local address.
+	Outbound *outbound.Guard
 	// Settings: timeout, attempts, backoff (config.Notifications, with
 	// defaults applied).
 	Settings config.Notifications
@@ -52,7 +56,7 @@ type Service struct {
 func New(o Options) *Service {
 	o.Settings = o.Settings.WithDefaults()
 	if o.Notify == nil {
-		o.Notify = notify.New(notify.Options{Channels: o.Channels, ChannelsKnown: true, Timeout: o.Settings.Timeout})
+		o.Notify = notify.New(notify.Options{Channels: o.Channels, ChannelsKnown: true, Timeout: o.Settings.Timeout, Outbound: o.Outbound})
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -166,13 +170,13 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 	}
 	if !notify.Permanent(err) && job.Attempt < job.MaxAttempts {
 		s.log.WarnContext(ctx, "rule notification not delivered; retrying", "tenant", a.Tenant, "rule", a.Rule, "channel", a.Channel,
-			"opsitem", a.OpsItemID, "attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", err)
+			"opsitem", a.OpsItemID, "attempt", job.Attempt, "max_attempts", job.MaxAttempts, "err", err, "reply", notify.Reply(err))
 		s.metrics.retries.WithLabelValues(a.Channel).Inc()
 		return err
 	}
 	o.retried = !notify.Permanent(err)
 	s.log.WarnContext(ctx, "rule notification failed", "tenant", a.Tenant, "rule", a.Rule, "channel", a.Channel,
-		"opsitem", a.OpsItemID, "attempt", job.Attempt, "err", err)
+		"opsitem", a.OpsItemID, "attempt", job.Attempt, "err", err, "reply", notify.Reply(err))
 	s.record(ctx, a, o)
 	s.metrics.outcomes.WithLabelValues(a.Channel, "failed").Inc()
 	return river.JobCancel(err)
@@ -191,6 +195,9 @@ func (s *Service) inputs(ctx context.Context, a Args, typ string) map[string]any
 	}
 	text := fmt.Sprintf("%s\nOpsItem %s · rule %s", a.Message, a.OpsItemID, a.Rule)
 	switch typ {
+	case notify.ChannelSlack:
+		// Event text must not page a channel or dress up a link.
+		subject, text = slackEscape(subject), slackEscape(text)
 	case notify.ChannelWebhook:
 		return map[string]any{"channel": a.Channel, "payload": map[string]any{
 			"kind": "flywheel.notification", "id": a.ID, "tenant": a.Tenant, "rule": a.Rule, "channel": a.Channel,

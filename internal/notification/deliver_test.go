@@ -20,12 +20,20 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/notification"
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
 
 const tenant = "acme"
+
+// hostile is event text with Slack control sequences.
+const hostile = "lag <!channel> @here <https://evil.example|click> &"
+
+// loopback lets the tests' receivers, on 127.0.0.1, be reached: the
+// default guard refuses them (TestDeliveryGuard).
+var loopback, _ = outbound.New([]string{"127.0.0.0/8", "::1"})
 
 var drivers = map[string]func(t *testing.T) store.Store{
 	"sqlite": func(t *testing.T) store.Store {
@@ -101,7 +109,8 @@ func testDelivery(t *testing.T, st store.Store) {
 	logs := &bytes.Buffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	reg := prometheus.NewPedanticRegistry()
-	svc := notification.New(notification.Options{Store: st, Channels: channels, Settings: settings, Logger: log, Registerer: reg})
+	svc := notification.New(notification.Options{Store: st, Channels: channels, Settings: settings, Logger: log, Registerer: reg,
+		Outbound: loopback})
 	q, err := jobs.New(ctx, st, jobs.Options{Logger: log, PollInterval: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +135,7 @@ func testDelivery(t *testing.T, st store.Store) {
 		if err := svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: "oi_flaky", Rule: "page-web", Channel: "flaky", Message: "web-03 / is 91% full"}); err != nil {
 			return err
 		}
-		if err := svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: "oi_refused", Rule: "dba", Channel: "refusing", Message: "lag"}); err != nil {
+		if err := svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: "oi_refused", Rule: "dba", Channel: "refusing", Message: hostile}); err != nil {
 			return err
 		}
 		// Configured nowhere: recorded as failed in this transaction.
@@ -180,7 +189,8 @@ func testDelivery(t *testing.T, st store.Store) {
 	if n := len(refusing.got()); n != 1 {
 		t.Errorf("refusing receiver got %d posts, want 1 (a 400 is not retried)", n)
 	}
-	if text, _ := refusing.got()[0]["text"].(string); text != "*[medium] Replication lag*\nlag\nOpsItem oi_refused · rule dba" {
+	if text, _ := refusing.got()[0]["text"].(string); text != "*[medium] Replication lag*\nlag &lt;!channel&gt; @\u2060here &lt;https://evil.example|click&gt; &amp;\nOpsItem oi_refused · rule dba" {
+		// The event's Slack control sequences arrive escaped.
 		t.Errorf("slack text %q", text)
 	}
 	var msgs []string
@@ -190,7 +200,7 @@ func testDelivery(t *testing.T, st store.Store) {
 	joined := strings.Join(msgs, "\n")
 	for _, want := range []string{
 		"Notification to refusing (slack) for rule dba refused, not retried: notify: refusing: POST http://127.0.0.1:",
-		": status 400: Bad Request",
+		": status 400 Bad Request",
 		`Notification for rule dba not sent: "pager" is not a notification channel configured on this server (configured: flaky, refusing)`,
 	} {
 		if !strings.Contains(joined, want) {

@@ -587,7 +587,8 @@ const (
 
 var maxLingerCached = time.Second // a variable for tests
 
-// dedup applies the dedup rules to w's events, once: the repeat check,
+// dedup bounds w's events' fields (event.Bound) and applies the dedup
+// rules to them, once: the repeat check,
 // the prefetch and the engine all need the deduplicated fingerprints, and
 // applying a rule keys and hashes every label.
 func (p *Processor) dedup(w *Work) {
@@ -595,6 +596,8 @@ func (p *Processor) dedup(w *Work) {
 		return
 	}
 	for j := range w.Events {
+		// Bounded before anything keys on it or stores it.
+		event.Bound(&w.Events[j])
 		p.en.Dedup.Apply(&w.Events[j])
 	}
 	w.deduped = true

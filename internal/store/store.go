@@ -45,6 +45,7 @@ type Reader interface {
 	RuleReader
 	StatsReader
 	WindowRunReader
+	SessionReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
@@ -78,12 +79,13 @@ type Tx interface {
 	FleetWriter
 	RuleWriter
 	WindowRunWriter
+	SessionWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 
 	CreateToken(ctx context.Context, t Token, hash string) error
-	// RevokeToken marks a token revoked; ErrNotFound when the tenant has no
-	// such live token.
+	// RevokeToken marks a token revoked and deletes its UI sessions;
+	// ErrNotFound when the tenant has no such live token.
 	RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error
 	TouchToken(ctx context.Context, id string, at time.Time) error
 

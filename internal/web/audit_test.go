@@ -16,11 +16,11 @@ func TestAuditPage(t *testing.T) {
 	admin := sessionCookieFor(e.admin)
 	// Two silences and an expiry make three records in acme's chain.
 	for _, c := range []string{"first", "second"} {
-		f := url.Values{csrfField: {sessionCSRF(e.admin)}, "matchers": {`alertname="X"`}, "duration": {"2h"}, "comment": {c}}
+		f := url.Values{csrfField: {csrfFor(e.admin)}, "matchers": {`alertname="X"`}, "duration": {"2h"}, "comment": {c}}
 		wantStatus(t, e.post("/silences?tenant=acme", f, admin), http.StatusSeeOther)
 	}
 	sils, _, _ := e.st.ListSilences(context.Background(), "acme", store.SilenceFilter{Now: e.now}, store.Page{})
-	wantStatus(t, e.post("/silences/"+sils[0].ID+"/expire?tenant=acme", url.Values{csrfField: {sessionCSRF(e.admin)}}, admin), http.StatusSeeOther)
+	wantStatus(t, e.post("/silences/"+sils[0].ID+"/expire?tenant=acme", url.Values{csrfField: {csrfFor(e.admin)}}, admin), http.StatusSeeOther)
 
 	page := e.get("/audit?tenant=acme", e.admin)
 	wantStatus(t, page, http.StatusOK)

@@ -149,6 +149,7 @@ func seedBench(b *testing.B, st store.Store) benchEnv {
 			b.Fatal(err)
 		}
 	}
+	openSessions(b, st, t0.Add(30*24*time.Hour), env.secret)
 	h, err := New(Options{Store: st, Clock: func() time.Time { return t0.Add(30 * 24 * time.Hour) }})
 	if err != nil {
 		b.Fatal(err)

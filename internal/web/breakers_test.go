@@ -39,7 +39,7 @@ func TestBreakerResetButton(t *testing.T) {
 	if viewer := w.get("/runbooks", w.acme); strings.Contains(viewer.body, "breaker/reset") {
 		t.Error("a viewer sees the Reset button")
 	}
-	res := w.post("/rules/disk-cleanup/breaker/reset", url.Values{csrfField: {sessionCSRF(w.op)}, "group": {"res_web1"}}, op)
+	res := w.post("/rules/disk-cleanup/breaker/reset", url.Values{csrfField: {csrfFor(w.op)}, "group": {"res_web1"}}, op)
 	wantStatus(t, res, http.StatusSeeOther)
 	if st, _ := w.st.GetRuleState(ctx, "acme", "disk-cleanup@res_web1"); st.BreakerOpen() || st.Failures != 0 {
 		t.Errorf("after Reset: %+v", st)

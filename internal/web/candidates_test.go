@@ -95,7 +95,7 @@ func TestCandidatesPage(t *testing.T) {
 	e.h = h
 	wantContains(t, e.get("/candidates/"+id+"/rule?tenant=acme", e.admin), "Save to the content directory")
 	wantLacks(t, e.get("/candidates/"+id+"/rule", e.acme), "Save to the content directory") // a viewer
-	save := url.Values{"candidate": {id}, "period": {"30d"}, csrfField: {sessionCSRF(e.admin)}}
+	save := url.Values{"candidate": {id}, "period": {"30d"}, csrfField: {csrfFor(e.admin)}}
 	res := e.post("/automation/rules?tenant=acme", save, sessionCookieFor(e.admin))
 	if res.StatusCode != http.StatusSeeOther || !strings.Contains(res.Header.Get("Location"), "saved=") {
 		t.Fatalf("save: %d %s\n%s", res.StatusCode, res.Header.Get("Location"), excerpt(res.body))
@@ -109,6 +109,6 @@ func TestCandidatesPage(t *testing.T) {
 		t.Errorf("audit: %+v", recs)
 	}
 	wantStatus(t, e.post("/automation/rules?tenant=acme", save, sessionCookieFor(e.admin)), http.StatusConflict)
-	viewer := url.Values{"candidate": {id}, csrfField: {sessionCSRF(e.acme)}}
+	viewer := url.Values{"candidate": {id}, csrfField: {csrfFor(e.acme)}}
 	wantStatus(t, e.post("/automation/rules", viewer, sessionCookieFor(e.acme)), http.StatusForbidden)
 }

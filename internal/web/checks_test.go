@@ -35,7 +35,7 @@ func everyResponse(t *testing.T, e *env, check func(t *testing.T, name string, r
 	check(t, "bad login", e.login("fw_wrong", "/"))
 	check(t, "good login", e.login(e.acme, "/"))
 	check(t, "forged logout", e.post("/logout", url.Values{csrfField: {"x"}}, sessionCookieFor(e.acme)))
-	check(t, "logout", e.post("/logout", url.Values{csrfField: {sessionCSRF(e.acme)}}, sessionCookieFor(e.acme)))
+	check(t, "logout", e.post("/logout", url.Values{csrfField: {csrfFor(e.acme)}}, sessionCookieFor(e.acme)))
 	check(t, "POST to a page", e.post("/opsitems", url.Values{}, sessionCookieFor(e.acme)))
 }
 

@@ -30,7 +30,7 @@ func TestSilencesPage(t *testing.T) {
 	e := newEnv(t)
 	admin := sessionCookieFor(e.admin)
 	form := func(kv ...string) url.Values {
-		v := url.Values{csrfField: {sessionCSRF(e.admin)}}
+		v := url.Values{csrfField: {csrfFor(e.admin)}}
 		for i := 0; i+1 < len(kv); i += 2 {
 			v.Set(kv[i], kv[i+1])
 		}
@@ -63,7 +63,7 @@ func TestSilencesPage(t *testing.T) {
 		wantStatus(t, res, http.StatusBadRequest)
 		wantContains(t, res, `<p class="alert" role="alert" id="silence-problem">`)
 	}
-	wantStatus(t, e.post("/silences", url.Values{"matchers": {"a=\"b\""}, "duration": {"2h"}, "comment": {"x"}, csrfField: {sessionCSRF(e.acme)}},
+	wantStatus(t, e.post("/silences", url.Values{"matchers": {"a=\"b\""}, "duration": {"2h"}, "comment": {"x"}, csrfField: {csrfFor(e.acme)}},
 		sessionCookieFor(e.acme)), http.StatusForbidden)
 
 	id := silenceRowRE.FindStringSubmatch(list.body)[1]
@@ -81,7 +81,7 @@ func TestMaintenancePage(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	admin := sessionCookieFor(e.admin)
-	form := url.Values{csrfField: {sessionCSRF(e.admin)}, "name": {"db-patching"}, "start": {"2026-05-04T22:00"}, "timezone": {"Europe/Berlin"},
+	form := url.Values{csrfField: {csrfFor(e.admin)}, "name": {"db-patching"}, "start": {"2026-05-04T22:00"}, "timezone": {"Europe/Berlin"},
 		"duration": {"4h"}, "matchers": {"cluster=\"eu-1\""}, "comment": {"kernel updates"}}
 	wantStatus(t, e.post("/maintenance?tenant=acme", form, admin), http.StatusSeeOther)
 	list := e.get("/maintenance?tenant=acme", e.admin)
@@ -94,14 +94,14 @@ func TestMaintenancePage(t *testing.T) {
 	res := e.post("/maintenance?tenant=acme", form, admin)
 	wantStatus(t, res, http.StatusBadRequest)
 	wantContains(t, res, "already exists")
-	bad := url.Values{csrfField: {sessionCSRF(e.admin)}, "name": {"x"}, "start": {"2026-05-04T22:00"}, "timezone": {"Mars/Olympus"}, "duration": {"1h"}, "matchers": {"job=\"x\""}}
+	bad := url.Values{csrfField: {csrfFor(e.admin)}, "name": {"x"}, "start": {"2026-05-04T22:00"}, "timezone": {"Mars/Olympus"}, "duration": {"1h"}, "matchers": {"job=\"x\""}}
 	wantContains(t, e.post("/maintenance?tenant=acme", bad, admin), "is not an IANA zone name")
 	bad.Set("timezone", "UTC")
 	bad.Set("start", "2020-01-01T00:00")
 	wantContains(t, e.post("/maintenance?tenant=acme", bad, admin), "end in the past")
 
 	id := windowRowRE.FindStringSubmatch(list.body)[1]
-	wantStatus(t, e.post("/maintenance/"+id+"/delete?tenant=acme", url.Values{csrfField: {sessionCSRF(e.admin)}}, admin), http.StatusSeeOther)
+	wantStatus(t, e.post("/maintenance/"+id+"/delete?tenant=acme", url.Values{csrfField: {csrfFor(e.admin)}}, admin), http.StatusSeeOther)
 	wantContains(t, e.get("/maintenance?tenant=acme", e.admin), "No maintenance windows.")
 	if a := lastAudit(t, e); a != "maintenance.delete" {
 		t.Errorf("audit action %q", a)

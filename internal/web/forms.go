@@ -35,7 +35,7 @@ func (h *Handler) action(pattern string, min store.Role, fn actionFunc) {
 		if !h.parseForm(w, r) {
 			return
 		}
-		if !validCSRF(sess.secret, r.PostFormValue(csrfField)) {
+		if !validCSRF(sess.id, r.PostFormValue(csrfField)) {
 			h.renderError(w, r, sess, errForbidden("This form has expired or did not come from this site; reload the page and try again."))
 			return
 		}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -27,6 +28,10 @@ type liveHub struct {
 	interval time.Duration
 	pages    map[string]livePageEntry // by mux pattern
 	slots    chan struct{}
+
+	mu        sync.Mutex
+	bySession map[string]int // open streams per session id
+	byTenant  map[string]int // per tenant of the session's token
 }
 
 type livePageEntry struct {
@@ -38,16 +43,49 @@ type livePageEntry struct {
 // Bounds of the live streams: how many at once, and how long one lasts
 // before the browser reconnects (EventSource does so by itself).
 const (
-	maxLiveStreams  = 256
-	liveStreamLimit = 10 * time.Minute
-	liveKeepalive   = 15 * time.Second
+	maxLiveStreams = 256
+	// A session (any number of tabs) and a tenant hold at most these many
+	// of them: one user's tabs, or one tenant's users, cannot take the
+	// streams everyone else needs.
+	maxLiveStreamsPerSession = 8
+	maxLiveStreamsPerTenant  = 64
+	liveStreamLimit          = 10 * time.Minute
+	liveKeepalive            = 15 * time.Second
 )
 
 func newLiveHub(interval time.Duration) *liveHub {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	return &liveHub{interval: interval, pages: map[string]livePageEntry{}, slots: make(chan struct{}, maxLiveStreams)}
+	return &liveHub{interval: interval, pages: map[string]livePageEntry{}, slots: make(chan struct{}, maxLiveStreams),
+		bySession: map[string]int{}, byTenant: map[string]int{}}
+}
+
+// acquire counts a stream for a session and tenant, or says which bound
+// it would pass ("" when counted; release it after).
+func (l *liveHub) acquire(session, tenant string) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.bySession[session] >= maxLiveStreamsPerSession:
+		return "too many live pages open in this session; close some tabs"
+	case l.byTenant[tenant] >= maxLiveStreamsPerTenant:
+		return "too many live pages open for this tenant; try again later"
+	}
+	l.bySession[session]++
+	l.byTenant[tenant]++
+	return ""
+}
+
+func (l *liveHub) release(session, tenant string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.bySession[session]--; l.bySession[session] <= 0 {
+		delete(l.bySession, session)
+	}
+	if l.byTenant[tenant]--; l.byTenant[tenant] <= 0 {
+		delete(l.byTenant, tenant)
+	}
 }
 
 // livePage registers a page whose regions update live.
@@ -134,7 +172,8 @@ type liveEvent struct {
 
 // liveStream serves GET /live: server-sent events for one page.
 func (h *Handler) liveStream(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.session(r); err != nil {
+	sess, err := h.session(r)
+	if err != nil {
 		http.Error(w, "not logged in", http.StatusUnauthorized)
 		return
 	}
@@ -144,6 +183,12 @@ func (h *Handler) liveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, pe.Message, pe.Status)
 		return
 	}
+	if msg := h.live.acquire(sess.id, sess.Principal.TenantID); msg != "" {
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, msg, http.StatusTooManyRequests)
+		return
+	}
+	defer h.live.release(sess.id, sess.Principal.TenantID)
 	select {
 	case h.live.slots <- struct{}{}:
 		defer func() { <-h.live.slots }()
@@ -157,6 +202,8 @@ func (h *Handler) liveStream(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
 		return
 	}
+	// The stream outlives the server's per-request write deadline.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")
 	hd.Set("X-Accel-Buffering", "no")

@@ -1,10 +1,12 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"net/http"
 	"net/url"
@@ -17,32 +19,38 @@ import (
 
 // Sessions.
 //
-// The session cookie holds the API token's secret (base64url-encoded, so
-// any secret survives cookie syntax), HttpOnly, SameSite=Strict, Path=/.
-// Each request authenticates it again through auth.Authenticate, so a
-// revoked or expired token ends the session on the next request, and the UI
-// keeps no session state: any replica, before or after a restart, serves it.
+// A UI session is server-side: logging in with an API token stores a
+// session (store.UISession) under the SHA-256 of a random 256-bit id, and
+// the cookie (HttpOnly, SameSite=Strict, Path=/, Secure under TLS) holds
+// only that id — never the token. Every request looks the session up and
+// its token again: the session ends after sessionIdle without a request,
+// sessionMaxAge after login, at logout (the row is deleted), and as soon as
+// its token is revoked or expires (revoking deletes the token's sessions).
+// The store is shared, so any replica, before or after a restart, serves
+// it.
 //
 // CSRF. Every POST form carries a token. For a session it is an HMAC keyed
-// by the session's secret: only someone holding the cookie can compute it,
-// and like the session it needs no server-side state or shared key, so a
-// form rendered by one replica posts to another. (A per-process random key
-// would break every open form on restart and across replicas.) The login
-// form, which has no session yet, uses a double-submit nonce in its own
-// SameSite=Strict cookie. SameSite=Strict and net/http's
-// CrossOriginProtection (Sec-Fetch-Site / Origin checks, see web.go) stand
-// behind both.
+// by the session's id: only someone holding the cookie can compute it, and
+// it needs no other server-side state or shared key, so a form rendered by
+// one replica posts to another. The login form, which has no session yet,
+// uses a double-submit nonce in its own SameSite=Strict cookie.
+// SameSite=Strict and net/http's CrossOriginProtection (Sec-Fetch-Site /
+// Origin checks, see web.go) stand behind both.
 const (
 	sessionCookie = "flywheel_session"
 	loginCookie   = "flywheel_login"
 	csrfField     = "csrf"
 	sessionMaxAge = 12 * time.Hour
-	formLimit     = 64 << 10
+	sessionIdle   = 2 * time.Hour
+	// sessionTouch: a session's last activity is written at most this
+	// often (not on every request).
+	sessionTouch = time.Minute
+	formLimit    = 64 << 10
 )
 
 // session is a logged-in user.
 type session struct {
-	secret    string
+	id        string // the cookie's random id (keys the CSRF token)
 	Principal auth.Principal
 	// TokenName is the token's display name.
 	TokenName string
@@ -50,44 +58,99 @@ type session struct {
 	CSRF string
 }
 
-var errNoSession = errors.New("not logged in")
+var (
+	errNoSession      = errors.New("not logged in")
+	errSessionExpired = errors.New("session expired")
+)
 
 // session authenticates the request's session cookie.
 func (h *Handler) session(r *http.Request) (*session, error) {
-	secret, ok := cookieSecret(r)
+	id, ok := cookieSessionID(r)
 	if !ok {
 		return nil, errNoSession
 	}
-	p, tok, err := auth.Authenticate(r.Context(), h.st, secret, h.now())
+	ctx, now := r.Context(), h.now()
+	s, err := h.st.GetUISession(ctx, hashSessionID(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errSessionExpired
+	}
 	if err != nil {
+		return nil, err
+	}
+	if !now.Before(s.CreatedAt.Add(sessionMaxAge)) || !now.Before(s.LastSeenAt.Add(sessionIdle)) {
+		h.endSession(ctx, s.IDHash)
+		return nil, errSessionExpired
+	}
+	p, tok, err := auth.AuthenticateHash(ctx, h.st, s.TokenHash, now)
+	if err != nil {
+		if errors.Is(err, auth.ErrRevoked) || errors.Is(err, auth.ErrExpired) || errors.Is(err, auth.ErrInvalid) {
+			h.endSession(ctx, s.IDHash)
+		}
 		return nil, err
 	}
 	if !p.Allows(store.RoleViewer) {
 		return nil, auth.ErrInvalid // an intake token reads nothing, here neither
 	}
-	return &session{secret: secret, Principal: p, TokenName: tok.Name, CSRF: sessionCSRF(secret)}, nil
+	if now.Sub(s.LastSeenAt) >= sessionTouch {
+		if err := h.st.InTx(ctx, func(tx store.Tx) error { return tx.TouchUISession(ctx, s.IDHash, now) }); err != nil {
+			h.log.Warn("UI session activity not recorded", "err", err)
+		}
+	}
+	return &session{id: id, Principal: p, TokenName: tok.Name, CSRF: sessionCSRF(id)}, nil
 }
 
-// encodeSecret is the session cookie's value for a secret.
-func encodeSecret(secret string) string { return base64.RawURLEncoding.EncodeToString([]byte(secret)) }
+// startSession authenticates an API token's secret and stores a new
+// session for it, returning the session's id (the cookie's value).
+// Sessions past their bounds are pruned on the way.
+func startSession(ctx context.Context, st store.Store, secret string, now time.Time) (auth.Principal, string, error) {
+	p, _, err := auth.Authenticate(ctx, st, secret, now)
+	if err != nil {
+		return p, "", err
+	}
+	var b [32]byte
+	_, _ = rand.Read(b[:])
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	err = st.InTx(ctx, func(tx store.Tx) error {
+		if _, err := tx.PruneUISessions(ctx, now.Add(-sessionMaxAge), now.Add(-sessionIdle)); err != nil {
+			return err
+		}
+		return tx.CreateUISession(ctx, store.UISession{IDHash: hashSessionID(id), TenantID: p.TenantID, TokenID: p.TokenID,
+			TokenHash: auth.HashSecret(strings.TrimSpace(secret)), CreatedAt: now, LastSeenAt: now})
+	})
+	return p, id, err
+}
 
-func cookieSecret(r *http.Request) (string, bool) {
+// endSession deletes a session (logout, expiry).
+func (h *Handler) endSession(ctx context.Context, idHash string) {
+	ctx = context.WithoutCancel(ctx)
+	if err := h.st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteUISession(ctx, idHash) }); err != nil {
+		h.log.Warn("UI session not deleted", "err", err)
+	}
+}
+
+func hashSessionID(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return hex.EncodeToString(sum[:])
+}
+
+// cookieSessionID returns the session cookie's id when it has the form of
+// one (43 base64url characters).
+func cookieSessionID(r *http.Request) (string, bool) {
 	c, err := r.Cookie(sessionCookie)
-	if err != nil || c.Value == "" {
+	if err != nil || len(c.Value) != 43 {
 		return "", false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || len(b) == 0 {
+	if _, err := base64.RawURLEncoding.DecodeString(c.Value); err != nil {
 		return "", false
 	}
-	return string(b), true
+	return c.Value, true
 }
 
 // sessionFailed sends a request without a valid session to the login page.
 func (h *Handler) sessionFailed(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.Is(err, errNoSession):
-	case errors.Is(err, auth.ErrInvalid), errors.Is(err, auth.ErrRevoked), errors.Is(err, auth.ErrExpired):
+	case errors.Is(err, auth.ErrInvalid), errors.Is(err, auth.ErrRevoked), errors.Is(err, auth.ErrExpired), errors.Is(err, errSessionExpired):
 		h.log.Info("UI session ended", "reason", err.Error(), "path", r.URL.Path)
 		h.setCookie(w, sessionCookie, "", "/", -1)
 	default:
@@ -101,8 +164,8 @@ func (h *Handler) sessionFailed(w http.ResponseWriter, r *http.Request, err erro
 	http.Redirect(w, r, target, http.StatusSeeOther)
 }
 
-func sessionCSRF(secret string) string {
-	m := hmac.New(sha256.New, []byte(secret))
+func sessionCSRF(id string) string {
+	m := hmac.New(sha256.New, []byte(id))
 	m.Write([]byte("flywheel ui csrf v1"))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
@@ -160,7 +223,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	secret := strings.TrimSpace(r.PostFormValue("token"))
-	p, _, err := auth.Authenticate(r.Context(), h.st, secret, h.now())
+	p, id, err := startSession(r.Context(), h.st, secret, h.now())
 	if err != nil {
 		msg := "That token is not valid."
 		switch {
@@ -177,13 +240,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.Allows(store.RoleViewer) {
+		h.endSession(r.Context(), hashSessionID(id))
 		h.log.Info("UI login refused", "reason", "role "+string(p.Role), "token_id", p.TokenID)
 		h.renderLogin(w, r, http.StatusForbidden, next, "That is an intake token: it can only send events. Log in with a viewer, operator or admin token.")
 		return
 	}
 	h.log.Info("UI login", "token_id", p.TokenID, "tenant", p.TenantID)
 	h.setCookie(w, loginCookie, "", "/login", -1)
-	h.setCookie(w, sessionCookie, encodeSecret(secret), "/", sessionMaxAge)
+	h.setCookie(w, sessionCookie, id, "/", sessionMaxAge)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
@@ -193,20 +257,23 @@ func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
 	if !h.parseForm(w, r) {
 		return
 	}
-	secret, ok := cookieSecret(r)
-	if ok && !validCSRF(secret, r.PostFormValue(csrfField)) {
+	id, ok := cookieSessionID(r)
+	if ok && !validCSRF(id, r.PostFormValue(csrfField)) {
 		h.renderError(w, r, nil, errForbidden("The form's security token did not match; reload the page and try again."))
 		return
+	}
+	if ok {
+		h.endSession(r.Context(), hashSessionID(id))
 	}
 	h.setCookie(w, sessionCookie, "", "/", -1)
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }
 
 // validCSRF reports whether a form's CSRF token belongs to the session
-// secret. Later logged-in actions (acknowledge, approve, run) check it
+// id. Later logged-in actions (acknowledge, approve, run) check it
 // before acting, as logout does.
-func validCSRF(secret, token string) bool {
-	return hmac.Equal([]byte(sessionCSRF(secret)), []byte(token))
+func validCSRF(id, token string) bool {
+	return hmac.Equal([]byte(sessionCSRF(id)), []byte(token))
 }
 
 // parseForm reads a bounded form body.

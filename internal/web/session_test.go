@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -186,11 +187,11 @@ func TestLogout(t *testing.T) {
 	e := newEnv(t)
 	sess := cookie(e.login(e.acme, "/").Response, sessionCookie)
 	page := e.do(withCookie(httpGet("/"), sess))
-	csrf := sessionCSRF(e.acme)
+	csrf := sessionCSRF(sess.Value)
 	wantContains(t, page, `name="csrf" value="`+csrf+`"`)
 
 	// Wrong or missing CSRF token: refused, session kept.
-	for _, token := range []string{"", "forged", sessionCSRF(e.globex)} {
+	for _, token := range []string{"", "forged", csrfFor(e.globex)} {
 		res := e.post("/logout", url.Values{csrfField: {token}}, sess)
 		wantStatus(t, res, http.StatusForbidden)
 		if cookie(res.Response, sessionCookie) != nil {
@@ -206,6 +207,13 @@ func TestLogout(t *testing.T) {
 	}
 	if c := cookie(res.Response, sessionCookie); c == nil || c.MaxAge >= 0 {
 		t.Errorf("logout did not clear the cookie: %+v", c)
+	}
+	// The session is gone on the server: the old cookie, replayed, is no
+	// session.
+	replay := e.do(withCookie(httpGet("/"), sess))
+	wantStatus(t, replay, http.StatusSeeOther)
+	if loc := replay.Header.Get("Location"); !strings.HasPrefix(loc, "/login") {
+		t.Errorf("a logged-out session's cookie led to %q", loc)
 	}
 	// GET /logout is not a way to log out.
 	wantStatus(t, e.get("/logout", e.acme), http.StatusMethodNotAllowed)
@@ -229,4 +237,53 @@ func formRequest(path string, form url.Values) *http.Request {
 	r := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return r
+}
+
+// TestSessionServerSide: the cookie holds a random session id, not the
+// token; the store keeps only hashes; the session ends after sessionIdle
+// without a request and sessionMaxAge after login even when active, and a
+// second login gets another id.
+func TestSessionServerSide(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	c := cookie(e.login(e.acme, "/").Response, sessionCookie)
+	if c == nil || len(c.Value) != 43 || strings.Contains(c.Value, e.acme) || c.MaxAge != int(sessionMaxAge/time.Second) {
+		t.Fatalf("session cookie %+v: want a 43-character random id, not the token", c)
+	}
+	stored, err := e.st.GetUISession(context.Background(), hashSessionID(c.Value))
+	if err != nil || stored.TokenID != e.acmeToken.ID || stored.IDHash == c.Value || strings.Contains(stored.TokenHash, e.acme) {
+		t.Fatalf("stored session %+v, %v", stored, err)
+	}
+	if other := cookie(e.login(e.acme, "/").Response, sessionCookie); other == nil || other.Value == c.Value {
+		t.Errorf("a second login reused the session id")
+	}
+	get := func() int { return e.do(withCookie(httpGet("/opsitems"), c)).StatusCode }
+
+	// Active every 90 minutes: alive past the idle bound, until the
+	// absolute one.
+	start := e.now
+	for e.now.Sub(start) < sessionMaxAge-2*time.Hour {
+		e.now = e.now.Add(90 * time.Minute)
+		if code := get(); code != http.StatusOK {
+			t.Fatalf("active session ended after %s: %d", e.now.Sub(start), code)
+		}
+	}
+	e.now = start.Add(sessionMaxAge)
+	if code := get(); code != http.StatusSeeOther {
+		t.Errorf("session alive at its absolute bound: %d", code)
+	}
+	if _, err := e.st.GetUISession(context.Background(), hashSessionID(c.Value)); err == nil {
+		t.Error("the expired session is still stored")
+	}
+
+	// Idle: a new session, left alone past sessionIdle.
+	c = cookie(e.login(e.acme, "/").Response, sessionCookie)
+	e.now = e.now.Add(sessionIdle - time.Second)
+	if code := get(); code != http.StatusOK {
+		t.Fatalf("session ended before its idle bound: %d", code)
+	}
+	e.now = e.now.Add(sessionIdle)
+	if code := get(); code != http.StatusSeeOther {
+		t.Errorf("idle session alive after %s: %d", sessionIdle, code)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -72,6 +73,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	openSessions(t, st, e.now, e.acme, e.globex, e.admin)
 	e.h, err = New(Options{Store: st, Clock: func() time.Time { return e.now }})
 	if err != nil {
 		t.Fatal(err)
@@ -130,9 +132,39 @@ func (e *env) login(secret, next string) response {
 	return e.post("/login", url.Values{"token": {secret}, csrfField: {nonce.Value}, "next": {next}}, nonce)
 }
 
-func sessionCookieFor(secret string) *http.Cookie {
-	return &http.Cookie{Name: sessionCookie, Value: encodeSecret(secret)}
+// testSessions maps the tests' token secrets to the ids of the UI
+// sessions openSessions stored for them.
+var testSessions sync.Map
+
+// openSessions logs each secret in (a stored session, as the login form
+// makes) at now, for sessionCookieFor and csrfFor.
+func openSessions(tb testing.TB, st store.Store, now time.Time, secrets ...string) {
+	tb.Helper()
+	for _, secret := range secrets {
+		_, id, err := startSession(context.Background(), st, secret, now)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		testSessions.Store(secret, id)
+	}
 }
+
+func sessionID(secret string) string {
+	id, ok := testSessions.Load(secret)
+	if !ok {
+		panic("no session opened for this token (openSessions)")
+	}
+	return id.(string)
+}
+
+// sessionCookieFor is the cookie of the session openSessions opened for
+// secret.
+func sessionCookieFor(secret string) *http.Cookie {
+	return &http.Cookie{Name: sessionCookie, Value: sessionID(secret)}
+}
+
+// csrfFor is the CSRF token of the forms of secret's session.
+func csrfFor(secret string) string { return sessionCSRF(sessionID(secret)) }
 
 func cookie(res *http.Response, name string) *http.Cookie {
 	for _, c := range res.Cookies() {

@@ -92,6 +92,7 @@ func newWorkEnvWith(t *testing.T, runbooks string, d *doctor.Doctor) *workEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	openSessions(t, e.st, e.now, w.op)
 	x := startExecutor(t, e.st, runbooks)
 	e.h, err = New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Runbooks: x, LiveInterval: 50 * time.Millisecond, Doctor: d})
 	if err != nil {
@@ -142,7 +143,7 @@ func startExecutor(t *testing.T, st store.Store, runbooks string) *execution.Exe
 // form posts a form as secret's session, with its CSRF token.
 func (w *workEnv) form(path, secret string, kv ...string) response {
 	w.t.Helper()
-	f := url.Values{csrfField: {sessionCSRF(secret)}}
+	f := url.Values{csrfField: {csrfFor(secret)}}
 	for i := 0; i+1 < len(kv); i += 2 {
 		f.Add(kv[i], kv[i+1])
 	}
@@ -452,4 +453,49 @@ func TestWorkPagesChecks(t *testing.T) {
 	if pages != len(responses) {
 		t.Errorf("%d of %d responses were pages", pages, len(responses))
 	}
+}
+
+// TestLiveStreamsPerSession: 300 live streams opened by one session get
+// their session's share and 429 beyond it, and another tenant's stream
+// still opens; closing streams frees the session's share.
+func TestLiveStreamsPerSession(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	srv := httptest.NewServer(w.h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	open := func(secret string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
+		req.AddCookie(sessionCookieFor(secret))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
+	codes := map[int]int{}
+	var held []*http.Response
+	for range 300 {
+		res := open(w.acme)
+		codes[res.StatusCode]++
+		if res.StatusCode == http.StatusOK {
+			held = append(held, res)
+		} else {
+			res.Body.Close()
+		}
+	}
+	if codes[http.StatusOK] != maxLiveStreamsPerSession || codes[http.StatusTooManyRequests] != 300-maxLiveStreamsPerSession {
+		t.Errorf("300 streams from one session: %v, want %d opened and the rest 429", codes, maxLiveStreamsPerSession)
+	}
+	if res := open(w.globex); res.StatusCode != http.StatusOK {
+		t.Errorf("another tenant's stream: %d, want 200", res.StatusCode)
+	}
+	held[0].Body.Close()
+	waitFor(t, "the closed stream's share freed", func() bool {
+		res := open(w.acme)
+		defer res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
 }

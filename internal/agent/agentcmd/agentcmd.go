@@ -83,6 +83,7 @@ func (f *Flags) Bind(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.noInventory, "no-inventory", false, "do not report inventory")
 	fs.BoolVar(&f.cfg.SelfUpdate, "self-update", true, "install agent builds the server offers")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	fs.BoolVar(&f.cfg.Insecure, "insecure", false, "allow a plain http:// server on another host (credential and commands in clear)")
 	fs.StringVar(&f.caFile, "ca-file", "", "PEM CA (or the server's self-signed certificate) https must chain to; kept in the state at enrollment (pinning)")
 	fs.StringVar(&f.bundle, "bundle", "", "enrollment bundle (flywheel agent token create --bundle): server, CA to pin, token; \"-\" reads stdin; ignored once enrolled if the file is gone")
 }

@@ -18,6 +18,7 @@ package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -70,6 +71,10 @@ type EnrollResponse struct {
 	Secret     string `json:"secret"`
 	TenantID   string `json:"tenant"`
 	ResourceID string `json:"resource_id"`
+	// UpdateKey is the server's ed25519 public key for agent builds
+	// (base64): the agent pins it and installs only builds signed with
+	// it (UpdateMessage).
+	UpdateKey string `json:"update_key,omitempty"`
 }
 
 // Heartbeat says the agent is alive.
@@ -106,6 +111,15 @@ type Update struct {
 	URL    string `json:"url"`
 	SHA256 string `json:"sha256"`
 	Size   int64  `json:"size"`
+	// Signature is the ed25519 signature of UpdateMessage(SHA256) with the
+	// key the agent pinned at enrollment (base64).
+	Signature string `json:"signature,omitempty"`
+}
+
+// UpdateMessage is what an agent build's signature signs: a fixed
+// context and the build's SHA-256 (hex, lower case).
+func UpdateMessage(sha256Hex string) []byte {
+	return []byte("flywheel agent build v1 sha256:" + strings.ToLower(sha256Hex))
 }
 
 // Poll is the long-poll's answer: commands to start and running ones to

@@ -61,6 +61,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, err
 		}
 		b.lock = lock
+		if err := ownerOnly(path); err != nil {
+			lock.Close()
+			return nil, err
+		}
 		b.writer = openDB(dsn(path, false))
 		b.writer.SetMaxOpenConns(1)
 		b.writer.SetMaxIdleConns(1)
@@ -119,6 +123,26 @@ func dsn(path string, readOnly bool) string {
 		q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	}
 	return "file:" + path + "?" + q.Encode()
+}
+
+// ownerOnly creates the database file 0600 if it is missing, and makes it
+// and its WAL and shared-memory files 0600 if they exist, whatever the
+// directory's mode and the umask: SQLite creates the WAL and -shm files
+// with the database file's mode.
+func ownerOnly(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("database file %s: %w", p, err)
+		}
+	}
+	return nil
 }
 
 func lockFile(path string) (*os.File, error) {

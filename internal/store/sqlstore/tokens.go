@@ -62,7 +62,8 @@ func (t *tx) RevokeToken(ctx context.Context, tenantID, id string, at time.Time)
 	if n == 0 {
 		return fmt.Errorf("token %s: %w", id, store.ErrNotFound)
 	}
-	return nil
+	_, err = t.h.Exec(ctx, "DELETE FROM ui_sessions WHERE token_id = $1", id)
+	return err
 }
 
 func (t *tx) TouchToken(ctx context.Context, id string, at time.Time) error {

@@ -53,6 +53,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RuleStateLockOrder", testRuleStateLockOrder},
 		{"Stats", testStats},
 		{"AuditSearch", testAuditSearch},
+		{"UISessions", testUISessions},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
 )
@@ -33,9 +34,12 @@ const (
 
 // Options configure the http action.
 type Options struct {
-	// Client sends the requests. Nil: a client on http.DefaultTransport.
-	// Its CheckRedirect is replaced per step (follow_redirects).
+	// Client sends the requests. Nil: Outbound's client. Its
+	// CheckRedirect is replaced per step (follow_redirects).
 	Client *nethttp.Client
+	// Outbound guards the addresses steps reach when Client is nil; nil
+	// refuses every loopback, private and link-local address.
+	Outbound *outbound.Guard
 	// Timeout applies to steps that set none. Default 30s.
 	Timeout time.Duration
 	// MaxResponse bytes of a response body are kept when a step sets no
@@ -48,7 +52,7 @@ type Options struct {
 // WithDefaults returns o with zero fields set to their defaults.
 func (o Options) WithDefaults() Options {
 	if o.Client == nil {
-		o.Client = &nethttp.Client{Transport: nethttp.DefaultTransport}
+		o.Client = o.Outbound.Client()
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout

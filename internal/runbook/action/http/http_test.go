@@ -9,12 +9,18 @@ import (
 	nethttp "net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/http"
 )
+
+// loopback lets the tests' servers, on 127.0.0.1, be reached: the default
+// guard refuses them (TestGuard).
+var loopback, _ = outbound.New([]string{"127.0.0.0/8", "::1"})
 
 func input(with map[string]any) action.Input {
 	return action.Input{With: with, ExecutionID: "ex-1", Step: "s", Attempt: 1, Logger: slog.New(slog.DiscardHandler), Now: time.Now}
@@ -29,7 +35,7 @@ func serve(t *testing.T, h nethttp.HandlerFunc) *httptest.Server {
 
 func run(t *testing.T, with map[string]any) (action.Output, error) {
 	t.Helper()
-	return http.New(http.Options{}).Run(t.Context(), input(with))
+	return http.New(http.Options{Outbound: loopback}).Run(t.Context(), input(with))
 }
 
 func TestGetJSON(t *testing.T) {
@@ -184,7 +190,7 @@ func TestTimeout(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := http.New(http.Options{}).Run(ctx, input(map[string]any{"url": srv.URL})); !errors.Is(err, context.Canceled) {
+	if _, err := http.New(http.Options{Outbound: loopback}).Run(ctx, input(map[string]any{"url": srv.URL})); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }
@@ -248,5 +254,26 @@ func TestValidate(t *testing.T) {
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
 			t.Errorf("%v: error %v, want %q", tc.with, err, tc.want)
 		}
+	}
+}
+
+// TestGuard: the default outbound guard refuses a step's request to
+// 127.0.0.1 (a runbook url parameter pointing there included); an
+// allow-listed server redirecting to the cloud metadata address is refused
+// at the redirect, before any connection to it.
+func TestGuard(t *testing.T) {
+	t.Parallel()
+	var hits atomic.Int32
+	srv := serve(t, func(w nethttp.ResponseWriter, r *nethttp.Request) {
+		hits.Add(1)
+		nethttp.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", nethttp.StatusFound)
+	})
+	_, err := http.New(http.Options{}).Run(t.Context(), input(map[string]any{"url": srv.URL + "/x"}))
+	if !outbound.Refused(err) || !strings.Contains(err.Error(), "loopback") || hits.Load() != 0 {
+		t.Errorf("default guard: %v (%d requests served), want a loopback refusal", err, hits.Load())
+	}
+	_, err = http.New(http.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{"url": srv.URL + "/x", "follow_redirects": true}))
+	if !outbound.Refused(err) || !strings.Contains(err.Error(), "169.254.169.254 refused: it is a link-local") || hits.Load() != 1 {
+		t.Errorf("redirect to the metadata address: %v (%d requests served), want refused at the redirect", err, hits.Load())
 	}
 }

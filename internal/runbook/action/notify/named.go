@@ -3,11 +3,13 @@ package notify
 import (
 	"errors"
 	"fmt"
+	nethttp "net/http"
 	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
 
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
 )
@@ -108,22 +110,40 @@ func (n *Notify) channelNames() string {
 	return "configured: " + strings.Join(names, ", ")
 }
 
-// StatusError is a webhook's non-2xx answer.
+// StatusError is a webhook's non-2xx answer. Its message, which reaches
+// OpsItem timelines and execution logs that viewers read, does not quote
+// the reply: a receiver's body can hold anything (an internal service's
+// page); Reply, its short start, is for the server's log.
 type StatusError struct {
 	Where string // scheme://host, never the path (a credential)
 	Code  int
-	Reply string // the start of the response body
+	Reply string // the start of the response body (excerpt: at most 120 B)
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("POST %s: status %d: %s", e.Where, e.Code, e.Reply)
+	return fmt.Sprintf("POST %s: status %d %s", e.Where, e.Code, nethttp.StatusText(e.Code))
+}
+
+// Reply returns the start of a webhook's refusing reply in err, for the
+// server's log, or "".
+func Reply(err error) string {
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Reply
+	}
+	return ""
 }
 
 // Permanent reports whether a failed delivery would fail again the same
 // way, so retrying is pointless: the receiver refused it (a 4xx other
-// than 408 and 429, an SMTP 5xx reply) or the message is invalid. Network
+// than 408 and 429, an SMTP 5xx reply), the outbound guard refused its
+// address, or the message is invalid. Network
 // errors, timeouts, 5xx answers and SMTP 4xx replies are worth retrying.
 func Permanent(err error) bool {
+	if outbound.Refused(err) {
+		// The address is refused until the configuration changes.
+		return true
+	}
 	var se *StatusError
 	if errors.As(err, &se) {
 		return se.Code >= 400 && se.Code < 500 && se.Code != 408 && se.Code != 429

@@ -18,7 +18,7 @@ func TestNamedChannels(t *testing.T) {
 	slack, gotSlack := hook(t, 200, "ok")
 	web, gotWeb := hook(t, 202, "")
 	smtp := startSMTP(t, &smtpServer{})
-	n := notify.New(notify.Options{ChannelsKnown: true, Channels: map[string]notify.Channel{
+	n := notify.New(notify.Options{Outbound: loopback, ChannelsKnown: true, Channels: map[string]notify.Channel{
 		"ops-slack": {Type: notify.ChannelSlack, URL: slack.URL + "/services/T0/B0/SECRET1"},
 		"oncall":    {Type: notify.ChannelWebhook, URL: web.URL + "/hook/SECRET2", Headers: map[string]string{"Authorization": "Bearer SECRET3"}},
 		"dba-mail": {Type: notify.ChannelEmail, To: []string{"dba@example.com"},
@@ -103,7 +103,7 @@ func TestPermanent(t *testing.T) {
 		}
 	}
 	srv, _ := hook(t, 400, "invalid_payload")
-	_, err := notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{"channel": "slack", "url": srv.URL + "/x", "text": "t"}))
+	_, err := notify.New(notify.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{"channel": "slack", "url": srv.URL + "/x", "text": "t"}))
 	var se *notify.StatusError
 	if !errors.As(err, &se) || se.Code != 400 || se.Reply != "invalid_payload" || !notify.Permanent(err) {
 		t.Errorf("400: %v", err)
@@ -114,7 +114,7 @@ func TestPermanent(t *testing.T) {
 		t.Errorf("a 400 from Run is not marked permanent for the executor: %v", err)
 	}
 	srv503, _ := hook(t, 503, "busy")
-	_, err = notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{"channel": "slack", "url": srv503.URL + "/x", "text": "t"}))
+	_, err = notify.New(notify.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{"channel": "slack", "url": srv503.URL + "/x", "text": "t"}))
 	if err == nil || action.IsPermanent(err) {
 		t.Errorf("503: %v, want a failure worth retrying", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
 )
@@ -31,8 +32,11 @@ const defaultTimeout = 30 * time.Second
 
 // Options configure the notify action.
 type Options struct {
-	// HTTPClient posts webhooks. Nil: a client on http.DefaultTransport.
+	// HTTPClient posts webhooks. Nil: Outbound's client.
 	HTTPClient *nethttp.Client
+	// Outbound guards webhook addresses when HTTPClient is nil; nil
+	// refuses every loopback, private and link-local address.
+	Outbound *outbound.Guard
 	// Timeout applies to steps that set none. Default 30s.
 	Timeout time.Duration
 	// SMTP holds the server's mail settings; a step's own inputs override
@@ -50,7 +54,7 @@ type Options struct {
 // WithDefaults returns o with zero fields set to their defaults.
 func (o Options) WithDefaults() Options {
 	if o.HTTPClient == nil {
-		o.HTTPClient = &nethttp.Client{Transport: nethttp.DefaultTransport}
+		o.HTTPClient = o.Outbound.Client()
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = defaultTimeout
@@ -190,11 +194,11 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// excerpt is the start of a response, for an error message.
+// excerpt is the start of a response, one line, for the server's log.
 func excerpt(b []byte) string {
-	s := strings.TrimSpace(strings.ToValidUTF8(string(b), "?"))
-	if len(s) > 200 {
-		s = s[:200] + "…"
+	s := strings.Join(strings.Fields(strings.ToValidUTF8(string(b), "?")), " ")
+	if r := []rune(s); len(r) > 120 {
+		s = string(r[:120]) + "…"
 	}
 	return s
 }

@@ -10,9 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
 )
+
+// loopback lets the tests' receivers, on 127.0.0.1, be reached: the
+// default guard refuses them (TestWebhookGuard).
+var loopback, _ = outbound.New([]string{"127.0.0.0/8", "::1"})
 
 func input(with map[string]any) action.Input {
 	return action.Input{
@@ -51,7 +56,7 @@ func hook(t *testing.T, status int, reply string) (*httptest.Server, <-chan rece
 func TestWebhookDefaultPayload(t *testing.T) {
 	t.Parallel()
 	srv, got := hook(t, 204, "")
-	out, err := notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{
+	out, err := notify.New(notify.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{
 		"channel": "webhook",
 		"url":     srv.URL + "/hooks/T0K3N",
 		"headers": map[string]any{"Authorization": "Bearer s3cret"},
@@ -80,7 +85,7 @@ func TestWebhookPayload(t *testing.T) {
 	t.Parallel()
 	srv, got := hook(t, 200, "")
 	payload := map[string]any{"event": "remediated", "details": map[string]any{"freed_bytes": 4096, "paths": []any{"/var/log"}}}
-	if _, err := notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{"channel": "webhook", "url": srv.URL, "payload": payload})); err != nil {
+	if _, err := notify.New(notify.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{"channel": "webhook", "url": srv.URL, "payload": payload})); err != nil {
 		t.Fatal(err)
 	}
 	if g := <-got; !equalJSON(g.body, payload) {
@@ -92,7 +97,7 @@ func TestSlack(t *testing.T) {
 	t.Parallel()
 	srv, got := hook(t, 200, "ok")
 	blocks := []any{map[string]any{"type": "section", "text": map[string]any{"type": "mrkdwn", "text": "*web-03*: disk cleaned"}}}
-	out, err := notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{
+	out, err := notify.New(notify.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{
 		"channel": "slack",
 		"url":     srv.URL + "/services/T000/B000/XXXX",
 		"text":    "web-03: disk cleaned",
@@ -112,14 +117,15 @@ func TestSlack(t *testing.T) {
 func TestWebhookFailure(t *testing.T) {
 	t.Parallel()
 	srv, _ := hook(t, 404, "no_service")
-	out, err := notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{"channel": "slack", "url": srv.URL + "/services/T/B/SECRET", "text": "x"}))
-	if err == nil || !strings.Contains(err.Error(), "status 404: no_service") || strings.Contains(err.Error(), "SECRET") {
+	out, err := notify.New(notify.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{"channel": "slack", "url": srv.URL + "/services/T/B/SECRET", "text": "x"}))
+	if err == nil || !strings.Contains(err.Error(), "status 404 Not Found") || strings.Contains(err.Error(), "SECRET") ||
+		strings.Contains(err.Error(), "no_service") || notify.Reply(err) != "no_service" {
 		t.Errorf("err = %v", err)
 	}
 	if out.Values["status"] != 404 {
 		t.Errorf("values = %v", out.Values)
 	}
-	_, err = notify.New(notify.Options{}).Run(t.Context(), input(map[string]any{"channel": "webhook", "url": "http://127.0.0.1:1/hook/SECRET", "text": "x"}))
+	_, err = notify.New(notify.Options{Outbound: loopback}).Run(t.Context(), input(map[string]any{"channel": "webhook", "url": "http://127.0.0.1:1/hook/SECRET", "text": "x"}))
 	if err == nil || strings.Contains(err.Error(), "SECRET") {
 		t.Errorf("connection error: %v", err)
 	}
@@ -173,4 +179,32 @@ func equalJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
+}
+
+// TestWebhookGuard: a webhook to 127.0.0.1 is refused by the default
+// outbound guard — nothing is posted, the refusal is permanent and names
+// the address and the option — and delivered once outbound_allow lists it.
+func TestWebhookGuard(t *testing.T) {
+	t.Parallel()
+	srv, got := hook(t, 204, "")
+	for _, channel := range []string{"webhook", "slack"} {
+		with := map[string]any{"channel": channel, "url": srv.URL + "/hook/SECRET", "text": "x"}
+		_, err := notify.New(notify.Options{}).Run(t.Context(), input(with))
+		if !outbound.Refused(err) || !notify.Permanent(err) || !strings.Contains(err.Error(), "127.0.0.1 refused: it is a loopback address") ||
+			!strings.Contains(err.Error(), "outbound_allow") || strings.Contains(err.Error(), "SECRET") {
+			t.Errorf("%s to 127.0.0.1 by default: %v, want a permanent loopback refusal", channel, err)
+		}
+		select {
+		case r := <-got:
+			t.Fatalf("%s: the refused webhook was posted: %v", channel, r)
+		default:
+		}
+		allowed, _ := outbound.New([]string{"127.0.0.1"})
+		if _, err := notify.New(notify.Options{Outbound: allowed}).Run(t.Context(), input(with)); err != nil {
+			t.Errorf("%s allow-listed: %v", channel, err)
+		}
+		if r := <-got; r.path != "/hook/SECRET" {
+			t.Errorf("%s allow-listed: posted to %q", channel, r.path)
+		}
+	}
 }

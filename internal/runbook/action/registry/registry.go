@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
@@ -21,9 +22,12 @@ import (
 // Options configure every action.
 type Options struct {
 	Exec exec.Options
-	// HTTPClient is shared by http and notify's webhooks. Nil: a client on
-	// http.DefaultTransport.
+	// HTTPClient is shared by http and notify's webhooks. Nil: Outbound's
+	// client.
 	HTTPClient *nethttp.Client
+	// Outbound is the server's outbound guard (outbound_allow); nil
+	// refuses every loopback, private and link-local address.
+	Outbound *outbound.Guard
 	// SMTP is the server's mail settings for notify's email channel.
 	SMTP notify.SMTPOptions
 	// Channels are the server's named notification channels; with
@@ -43,7 +47,7 @@ type Registry struct {
 func New(o Options) *Registry {
 	client := o.HTTPClient
 	if client == nil {
-		client = &nethttp.Client{Transport: nethttp.DefaultTransport}
+		client = o.Outbound.Client()
 	}
 	r := &Registry{actions: map[string]action.Action{}}
 	for _, a := range []action.Action{
