@@ -92,7 +92,7 @@ func newWorkEnvWith(t *testing.T, runbooks string, d *doctor.Doctor) *workEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	openSessions(t, e.st, e.now, w.op)
+	openSessions(t, e.st, e.now, w.op, w.op2)
 	x := startExecutor(t, e.st, runbooks)
 	e.h, err = New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Runbooks: x, LiveInterval: 50 * time.Millisecond, Doctor: d})
 	if err != nil {
