@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"time"
@@ -10,6 +12,7 @@ import (
 
 func (s *Server) registerEvents() {
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/events", MinRole: store.RoleViewer}, s.listEvents)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/events/{id}/raw", MinRole: store.RoleViewer}, s.eventRaw)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/opsitems/{id}/related", MinRole: store.RoleViewer}, s.opsItemRelated)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/stats/noise", MinRole: store.RoleViewer}, s.noiseStats)
 }
@@ -51,7 +54,47 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// The list never carries raw payloads (GET /api/v1/events/{id}/raw
+	// does, one at a time), and stops short of maxListBytes: the next
+	// cursor then continues after the last event sent.
+	size := 0
+	for i := range items {
+		items[i].Raw = nil
+		b, err := json.Marshal(items[i])
+		if err != nil {
+			return err
+		}
+		if size += len(b) + 1; size > maxListBytes && i > 0 {
+			items, next = items[:i], store.EventCursor(items[i-1])
+			break
+		}
+	}
 	WriteList(w, items, next)
+	return nil
+}
+
+// maxListBytes bounds a list response's items.
+const maxListBytes = 4 << 20
+
+// eventRaw answers one event's raw payload, as the source sent it.
+func (s *Server) eventRaw(w http.ResponseWriter, r *http.Request) error {
+	tenant, id, err := s.tenantAndID(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.st.GetEvent(r.Context(), tenant, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return NotFound("event %q not found", id)
+	} else if err != nil {
+		return err
+	}
+	raw := e.Raw
+	if len(raw) == 0 || !json.Valid(raw) {
+		raw = json.RawMessage("null")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(bytes.ToValidUTF8(raw, []byte("\ufffd")))
 	return nil
 }
 

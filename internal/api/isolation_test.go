@@ -205,6 +205,21 @@ var isolationCases = map[string]isoCase{
 			h.call("GET", "/api/v1/events?tenant="+other, sec, nil).fail(t, 403, "forbidden")
 		}
 	}},
+	"GET /api/v1/events/{id}/raw": {check: func(t *testing.T, h *harness, self, other string) {
+		theirs, _, err := h.st.ListEvents(context.Background(), other, store.EventFilter{}, store.Page{Limit: store.MaxPageLimit})
+		if err != nil || len(theirs) == 0 {
+			t.Fatalf("%s has no events (%v)", other, err)
+		}
+		own, _, _ := h.st.ListEvents(context.Background(), self, store.EventFilter{}, store.Page{Limit: 1})
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			for _, e := range theirs {
+				h.call("GET", "/api/v1/events/"+e.ID+"/raw", sec, nil).fail(t, 404, "not_found")
+				h.call("GET", "/api/v1/events/"+e.ID+"/raw?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+			}
+			h.call("GET", "/api/v1/events/"+own[0].ID+"/raw", sec, nil).ok(t, 200, nil)
+		}
+	}},
 	"GET /api/v1/opsitems/{id}/related": {check: func(t *testing.T, h *harness, self, other string) {
 		for _, role := range roles {
 			sec := h.secret(self + "/" + string(role))

@@ -160,7 +160,11 @@ type EventReader interface {
 	CountUnprocessedIntake(ctx context.Context) (int64, error)
 	IntakeProcessed(ctx context.Context, id string) (bool, error)
 
+	// ListEvents lists a tenant's events newest first; a page's cursor is
+	// EventCursor of its last event.
 	ListEvents(ctx context.Context, tenantID string, f EventFilter, page Page) ([]Event, string, error)
+	// GetEvent returns one of a tenant's events, its raw payload included.
+	GetEvent(ctx context.Context, tenantID, id string) (Event, error)
 	GetAlert(ctx context.Context, tenantID, fingerprint string) (Alert, error)
 	// GetAlerts returns the alerts of a tenant with these fingerprints, in
 	// no particular order; fingerprints without one are left out.
@@ -290,3 +294,8 @@ type EventWriter interface {
 	// (none when it resolves).
 	SetInhibitKeys(ctx context.Context, tenantID, fingerprint string, keys []string) error
 }
+
+// EventCursor is the cursor of a ListEvents page ending with e: a caller
+// that keeps only part of a page (to bound a response's bytes) continues
+// after the last event it kept.
+func EventCursor(e Event) string { return e.ID }

@@ -82,6 +82,11 @@ func scanEvent(r Row) (store.Event, error) {
 	return e, err
 }
 
+func (r reader) GetEvent(ctx context.Context, tenantID, id string) (store.Event, error) {
+	e, err := scanEvent(r.q.QueryRow(ctx, "SELECT "+eventCols+" FROM events WHERE tenant_id = $1 AND id = $2", tenantID, id))
+	return e, r.notFound(err, "event "+id)
+}
+
 func (r reader) ListEvents(ctx context.Context, tenantID string, f store.EventFilter, page store.Page) ([]store.Event, string, error) {
 	var w where
 	w.add("tenant_id = ?", tenantID)
@@ -101,7 +106,7 @@ func (r reader) ListEvents(ctx context.Context, tenantID string, f store.EventFi
 	}
 	return listPage(ctx, r.q, eventCols, "events", "id", w, page,
 		func(rows Rows) (store.Event, error) { return scanEvent(rows) },
-		func(e store.Event) string { return e.ID })
+		store.EventCursor)
 }
 
 const alertCols = "tenant_id, fingerprint, source, title, severity, status, labels, first_seen, last_seen, last_change, occurrences, opsitem_id, changes, flapping, held_until, rule, group_key, suppressed, source_updated_at"

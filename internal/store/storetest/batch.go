@@ -224,6 +224,23 @@ func testInsertEvents(t *testing.T, s store.Store) {
 	if !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("duplicate events: %v, want ErrConflict", err)
 	}
+	// GetEvent: one event, raw included; not another tenant's.
+	if g, err := s.GetEvent(ctx, "acme", es[7].ID); err != nil || g.ID != es[7].ID || string(g.Raw) != `{"x":1}` || g.Labels["i"] != "7" {
+		t.Errorf("GetEvent = %+v, %v", g, err)
+	}
+	mkTenant(t, s, "globex")
+	if _, err := s.GetEvent(ctx, "globex", es[7].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetEvent from another tenant: %v, want ErrNotFound", err)
+	}
+	// A page continues after EventCursor of any event it kept.
+	page, _, err := s.ListEvents(ctx, "acme", store.EventFilter{}, store.Page{Limit: 5})
+	if err != nil || len(page) != 5 {
+		t.Fatalf("page: %d, %v", len(page), err)
+	}
+	rest, _, err := s.ListEvents(ctx, "acme", store.EventFilter{}, store.Page{Limit: 5, Cursor: store.EventCursor(page[2])})
+	if err != nil || len(rest) != 5 || rest[0].ID != page[3].ID {
+		t.Errorf("after EventCursor(page[2]): %d events starting %v, want page[3] %s", len(rest), rest, page[3].ID)
+	}
 }
 
 // testAuditBatch covers records a transaction chains itself: after an
