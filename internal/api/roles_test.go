@@ -39,6 +39,7 @@ var routeRoles = map[string]string{
 	"POST /api/v2/alerts":          "IOAP",
 
 	"GET /api/v1/events":                          "VOAP",
+	"GET /api/v1/events/{id}/raw":                 "VOAP",
 	"GET /api/v1/opsitems/{id}/related":           "VOAP",
 	"GET /api/v1/stats/noise":                     "VOAP",
 	"GET /api/v1/stats/flywheel":                  "VOAP",
