@@ -58,6 +58,10 @@ func TestIntakeReservedSources(t *testing.T) {
 			if got := l.Items[0].Labels[event.SenderLabel]; got != "token:"+tok.ID {
 				t.Errorf("stored event's %s = %q, want token:%s", event.SenderLabel, got, tok.ID)
 			}
+			// Its fingerprint is in its source's namespace.
+			if fp := l.Items[0].Fingerprint; !strings.HasPrefix(fp, "generic:nagios/") || len(fp) <= len("generic:nagios/") {
+				t.Errorf("stored event's fingerprint %q is not in its source's namespace", fp)
+			}
 			break
 		}
 		if time.Now().After(deadline) {

@@ -40,6 +40,15 @@ func (a *App) buildRunbooks() error {
 	x, err := execution.New(execution.Options{
 		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)},
 		Logger: a.log.With("component", "execution"), Clock: a.now,
+		RuleApprovers: func(tenant, name string) []string {
+			if a.rules == nil || a.rules.Rules == nil { // built after the executor
+				return nil
+			}
+			if r, ok := a.rules.Rules.ForTenant(tenant).Rule(name); ok {
+				return r.Approvers
+			}
+			return nil
+		},
 	})
 	if err != nil {
 		return err

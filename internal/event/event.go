@@ -154,10 +154,17 @@ func IsOwn(source string) bool {
 // event set off.
 const SenderLabel = "flywheel_sender"
 
-// StampSender sets SenderLabel to sender on every event, on a copy of its
-// labels (adapters may share one map between events).
+// StampSender marks events as a sender's (the token's actor): it sets
+// SenderLabel on every event, on a copy of its labels (adapters may share
+// one map between events), and namespaces each fingerprint by the event's
+// source ("<source>/<fingerprint>"), so a sender of one source cannot
+// repeat or resolve another source's problems by posting their
+// fingerprints. Tenants are apart already: every dedup key is per tenant.
 func StampSender(evs []Event, sender string) {
 	for i := range evs {
+		if fp, src := evs[i].Fingerprint, evs[i].Source; fp != "" && !strings.HasPrefix(fp, src+"/") {
+			evs[i].Fingerprint = src + "/" + fp
+		}
 		labels := make(map[string]string, len(evs[i].Labels)+1)
 		for k, v := range evs[i].Labels {
 			labels[k] = v

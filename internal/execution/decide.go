@@ -65,6 +65,17 @@ func (x *Executor) ownExecution(ctx context.Context, tx store.Tx, e store.Execut
 // for before its first step.
 var startGate = &runbook.Approve{Approvers: []string{string(store.RoleOperator)}, MinApprovals: 1}
 
+// StartGate is the gate at the start of e (started in approval mode): the
+// approvers its rule names, or operators.
+func (x *Executor) StartGate(e store.Execution) *runbook.Approve {
+	if e.Rule != "" && x.opts.RuleApprovers != nil {
+		if who := x.opts.RuleApprovers(e.TenantID, e.Rule); len(who) > 0 {
+			return &runbook.Approve{Approvers: who, MinApprovals: 1}
+		}
+	}
+	return startGate
+}
+
 // Approve records by's approval of the gate the execution waits at; once
 // the gate has its minimum of distinct approvals the execution goes on.
 func (x *Executor) Approve(ctx context.Context, tenant, id string, by Approver, comment string) (store.Execution, error) {
@@ -106,7 +117,7 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 		if err != nil {
 			return err
 		}
-		gate, stepName := startGate, ""
+		gate, stepName := x.StartGate(e), ""
 		var st *runbook.Step
 		if e.Seq >= 0 {
 			st = s.rb.Steps[e.Cursor]

@@ -84,6 +84,10 @@ type Options struct {
 	// ApprovalTimeout bounds the wait of an execution started in approval
 	// mode.
 	ApprovalTimeout time.Duration // default 24h
+	// RuleApprovers returns who may approve the start of an execution the
+	// named rule started in approval or suggest mode (the rule's
+	// then.approvers); nil or an empty answer leaves it to operators.
+	RuleApprovers func(tenant, rule string) []string
 }
 
 func (o Options) withDefaults() Options {

@@ -35,7 +35,12 @@ func TestFourEyes(t *testing.T) {
 	forEachDriver(t, func(t *testing.T, st store.Store) {
 		counter := &fake{name: "counter"}
 		acts := newActions(counter)
-		n := startNode(t, st, library(t, acts, fourEyes), acts, nodeOpts{})
+		n := startNode(t, st, library(t, acts, fourEyes), acts, nodeOpts{ruleApprovers: func(tenant, rule string) []string {
+			if rule == "secops-only" {
+				return []string{"name:secops"}
+			}
+			return nil
+		}})
 		ctx := context.Background()
 		alice := execution.Approver{Actor: "token:tok_alice", Name: "alice", Role: store.RoleAdmin}
 		bob := execution.Approver{Actor: "token:tok_bob", Name: "bob", Role: store.RoleOperator}
@@ -109,5 +114,20 @@ func TestFourEyes(t *testing.T) {
 		if e := waitStatus(t, st, id, runbook.TerminalStatuses...); e.Status != runbook.StatusSucceeded {
 			t.Fatalf("after the named approval: %+v", e)
 		}
+
+		// A rule naming its approvers: in approval mode, only they approve
+		// the start; an operator the rule does not name is refused.
+		id = start(t, st, n.x, runbook.StartRequest{Runbook: "four-eyes", StartedBy: "rule:secops-only", Rule: "secops-only", Mode: runbook.ModeApproval})
+		if _, err := n.x.Approve(ctx, tenant, id, bob, ""); !errors.Is(err, execution.ErrNotApprover) || !strings.Contains(err.Error(), "name:secops") {
+			t.Fatalf("an operator the rule does not name: %v", err)
+		}
+		secops := execution.Approver{Actor: "token:tok_secops", Name: "secops", Role: store.RoleOperator}
+		if _, err := n.x.Approve(ctx, tenant, id, secops, "start"); err != nil {
+			t.Fatalf("the rule's approver: %v", err)
+		}
+		waitFor(t, "the runbook's own gate", func() bool {
+			e, _ := st.GetExecution(ctx, tenant, id)
+			return e.Status == runbook.StatusWaitingApproval && e.Seq >= 0
+		})
 	})
 }

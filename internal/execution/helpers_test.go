@@ -133,6 +133,8 @@ type nodeOpts struct {
 	leaseTTL time.Duration
 	slice    time.Duration
 	workers  int
+	// ruleApprovers is Options.RuleApprovers.
+	ruleApprovers func(tenant, rule string) []string
 }
 
 // startNode builds an executor on st with its own job queue and starts it;
@@ -149,7 +151,7 @@ func startNode(t testing.TB, st store.Store, lib *runbook.Library, acts actions,
 		t.Fatal(err)
 	}
 	x, err := execution.New(execution.Options{Store: st, Queue: q, Runbooks: lib, Actions: acts.lookup, Logger: logger(),
-		LeaseTTL: o.leaseTTL, RecoverEvery: o.leaseTTL, Slice: o.slice})
+		LeaseTTL: o.leaseTTL, RecoverEvery: o.leaseTTL, Slice: o.slice, RuleApprovers: o.ruleApprovers})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,12 @@ type Rule struct {
 	Mode               runbook.Mode
 	Parameters         map[string]string
 	Targets            string
-	Set                SetFields
-	Notify             *Notify
-	Suppress           bool
+	// Approvers may approve a run in approval or suggest mode (empty:
+	// operators).
+	Approvers []string
+	Set       SetFields
+	Notify    *Notify
+	Suppress  bool
 
 	RateLimit      RateLimit
 	CircuitBreaker CircuitBreaker
@@ -87,7 +90,7 @@ func Compile(items []content.Item) (*Rules, error) {
 		all = append(all, &Rule{
 			Name: it.Name, Description: it.Description, Tenant: it.Tenant, Origin: it.Origin,
 			Priority: spec.Priority, When: spec.When.Expr, Schedule: spec.When.Schedule, Timezone: spec.When.Timezone, Runbook: t.Runbook, Mode: t.Mode,
-			Parameters: maps.Clone(t.Parameters), Targets: t.Targets, Set: t.Set, Notify: notify, Suppress: t.Suppress,
+			Parameters: maps.Clone(t.Parameters), Targets: t.Targets, Approvers: slices.Clone(t.Approvers), Set: t.Set, Notify: notify, Suppress: t.Suppress,
 			RateLimit: spec.RateLimit, CircuitBreaker: spec.CircuitBreaker, Cooldown: spec.Cooldown, Stop: spec.Stop,
 			Escalate: spec.Escalate, c: c, tests: spec.Tests,
 		})

@@ -113,6 +113,10 @@ type Then struct {
 	// own targeting; empty (or an empty list) leaves it to the runbook,
 	// whose `targets: {from: opsitem}` runs it on the OpsItem's resources.
 	Targets string `yaml:"targets"`
+	// Approvers may approve the start of a run in approval or suggest
+	// mode: roles, token IDs (token:<id>) or token names (name:<name>);
+	// default operator. Four eyes holds whatever they name.
+	Approvers []string `yaml:"approvers"`
 	// Set changes the OpsItem's category or severity.
 	Set SetFields `yaml:"set"`
 	// Notify asks for a notification (the application delivers it).
@@ -172,6 +176,7 @@ const (
 const (
 	minDuration   = time.Second
 	maxParameters = 64
+	maxApprovers  = 20
 )
 
 var paramName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -265,6 +270,17 @@ func compileSpec(s *Spec) (*compiled, error) {
 		if t.Suppress {
 			fail("then.suppress", errors.New("cannot be combined with runbook: a suppressed OpsItem is noise, nothing runs for it"))
 		}
+		if len(t.Approvers) > 0 && t.Mode == runbook.ModeAuto {
+			fail("then.approvers", errors.New("is set but mode auto asks no one: use approval or suggest"))
+		}
+		if len(t.Approvers) > maxApprovers {
+			fail("then.approvers", fmt.Errorf("has %d entries; at most %d", len(t.Approvers), maxApprovers))
+		}
+		for i, who := range t.Approvers {
+			if !runbook.ValidApprover(who) {
+				fail(fmt.Sprintf("then.approvers[%d]", i), errors.New(runbook.ApproverProblem(who)))
+			}
+		}
 	} else {
 		if t.Mode != "" {
 			fail("then.mode", errors.New("is set but runbook is not"))
@@ -274,6 +290,9 @@ func compileSpec(s *Spec) (*compiled, error) {
 		}
 		if t.Targets != "" {
 			fail("then.targets", errors.New("is set but runbook is not"))
+		}
+		if len(t.Approvers) > 0 {
+			fail("then.approvers", errors.New("is set but runbook is not"))
 		}
 	}
 	if len(t.Parameters) > maxParameters {

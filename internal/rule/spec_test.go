@@ -65,6 +65,15 @@ func TestSpecErrors(t *testing.T) {
 			},
 		},
 		{
+			name: "approvers: not for auto, only roles and tokens",
+			spec: "  when: \"true\"\n  then:\n    runbook: disk-cleanup\n    mode: auto\n    approvers: [root, \"name:\"]\n",
+			want: []string{
+				`ops/r.yaml:10: spec.then.approvers: is set but mode auto asks no one: use approval or suggest`,
+				`ops/r.yaml:10: spec.then.approvers[0]: "root" is neither a role (viewer, operator, admin) nor a token (token:<id>, name:<token name>)`,
+				`ops/r.yaml:10: spec.then.approvers[1]: "name:" is neither a role (viewer, operator, admin) nor a token (token:<id>, name:<token name>)`,
+			},
+		},
+		{
 			name: "runbook fields without runbook",
 			spec: "  when: \"true\"\n  then:\n    mode: auto\n    parameters: {a: '1'}\n    targets: '[\"i-1\"]'\n    suppress: true\n",
 			want: []string{

@@ -66,6 +66,18 @@ type Approve struct {
 	Message      *Value
 }
 
+// ValidApprover reports whether who names approvers: a role (viewer,
+// operator, admin), a token ID (token:<id>) or a token name (name:<name>).
+func ValidApprover(who string) bool {
+	return store.Role(who).Rank() > 0 || strings.HasPrefix(who, "token:") || strings.HasPrefix(who, "tok_") ||
+		(strings.HasPrefix(who, "name:") && len(who) > len("name:"))
+}
+
+// ApproverProblem says why who is not a valid approver.
+func ApproverProblem(who string) string {
+	return fmt.Sprintf("%q is neither a role (viewer, operator, admin) nor a token (token:<id>, name:<token name>)", who)
+}
+
 // Allows reports whether a caller with this actor and role may decide.
 func (a *Approve) Allows(actor string, role store.Role) bool {
 	for _, who := range a.Approvers {
@@ -325,10 +337,8 @@ func (c *compiler) compileControl(st *Step, with map[string]any, path string) []
 			a.Approvers = []string{string(store.RoleOperator)}
 		}
 		for i, who := range a.Approvers {
-			if store.Role(who).Rank() == 0 && !strings.HasPrefix(who, "token:") && !strings.HasPrefix(who, "tok_") &&
-				(!strings.HasPrefix(who, "name:") || len(who) == len("name:")) {
-				errs = append(errs, fieldErrf(fmt.Sprintf("%s.approvers[%d]", wp, i),
-					"%q is neither a role (viewer, operator, admin) nor a token (token:<id>, name:<token name>)", who))
+			if !ValidApprover(who) {
+				errs = append(errs, fieldErrf(fmt.Sprintf("%s.approvers[%d]", wp, i), "%s", ApproverProblem(who)))
 			}
 		}
 		if a.MinApprovals == 0 {

@@ -184,6 +184,13 @@ func (h *Handler) gate(rq *request, e store.Execution, approvals []store.Approva
 			}
 			g.Mine = a.Allows(p.Actor(), p.Role) || a.Allows("name:"+p.TokenName, p.Role)
 		}
+	} else if sg, ok := h.rb.(interface {
+		StartGate(store.Execution) *runbook.Approve
+	}); ok {
+		// The start gate: the approvers the starting rule names.
+		a := sg.StartGate(e)
+		g.Approvers = a.Approvers
+		g.Mine = a.Allows(p.Actor(), p.Role) || a.Allows("name:"+p.TokenName, p.Role)
 	} else {
 		g.Mine = p.Allows(store.RoleOperator)
 	}

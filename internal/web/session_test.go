@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 func TestLoginGoodToken(t *testing.T) {
@@ -285,5 +288,34 @@ func TestSessionServerSide(t *testing.T) {
 	e.now = e.now.Add(sessionIdle)
 	if code := get(); code != http.StatusSeeOther {
 		t.Errorf("idle session alive after %s: %d", sessionIdle, code)
+	}
+}
+
+// TestLoginIntakeToken: a sender's intake token reads nothing, in the UI
+// neither: its login is refused, and a session cookie holding it is no
+// session.
+func TestLoginIntakeToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	var secret string
+	err := e.st.InTx(context.Background(), func(tx store.Tx) error {
+		var err error
+		_, secret, err = auth.Issue(context.Background(), tx, auth.NewToken{TenantID: "acme", Name: "prometheus", Role: store.RoleIntake}, e.now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := e.login(secret, "/")
+	wantStatus(t, res, http.StatusForbidden)
+	wantContains(t, res, "That is an intake token: it can only send events.", `role="alert"`)
+	if cookie(res.Response, sessionCookie) != nil {
+		t.Error("the intake token got a session cookie")
+	}
+	openSessions(t, e.st, e.now, secret) // a session stored for it anyway
+	page := e.do(withCookie(httpGet("/opsitems"), sessionCookieFor(secret)))
+	wantStatus(t, page, http.StatusSeeOther)
+	if loc := page.Header.Get("Location"); loc != "/login?next=%2Fopsitems" {
+		t.Errorf("an intake session cookie leads to %q", loc)
 	}
 }
