@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/auth"
@@ -259,10 +260,14 @@ func TestFleetInventoryDepth(t *testing.T) {
 	deep := json.RawMessage(strings.Repeat("[", 9000) + strings.Repeat("]", 9000))
 	a.call("PUT", wire.PathInventory, wire.Inventory{Full: true, Sections: map[string]json.RawMessage{"os": deep}}).
 		fail(t, 400, "bad_request", "nests 9000 levels deep, more than 16")
+	// Invalid UTF-8 in a string is valid JSON to encoding/json, but would
+	// reach JSON responses as stored: refused too.
+	a.call("PUT", wire.PathInventory, wire.Inventory{Full: true, Sections: map[string]json.RawMessage{"os": json.RawMessage("\"deb\xffian\"")}}).
+		fail(t, 400, "bad_request", "not valid UTF-8")
 	var l api.List[store.Resource]
 	h.call("GET", "/api/v1/resources?type=host", h.secret("acme/viewer"), nil).ok(t, 200, &l)
 	for _, r := range l.Items {
-		if strings.Contains(string(r.Config), "[[[") {
+		if strings.Contains(string(r.Config), "[[[") || !utf8.Valid(r.Config) {
 			t.Errorf("the deep section was stored: %.80s", r.Config)
 		}
 	}

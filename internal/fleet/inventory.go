@@ -8,6 +8,7 @@ import (
 	"maps"
 	"regexp"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -47,6 +48,11 @@ func (s *Service) Inventory(ctx context.Context, a Agent, inv wire.Inventory) er
 		}
 		if !json.Valid(v) {
 			return invalidf("section %q is not valid JSON", name)
+		}
+		if !utf8.Valid(v) {
+			// Stored as sent and served raw (GET /api/v1/resources):
+			// JSON responses never carry invalid UTF-8.
+			return invalidf("section %q is not valid UTF-8", name)
 		}
 		if d := jsonDepth(v); d > maxInventoryDepth {
 			return invalidf("section %q nests %d levels deep, more than %d", name, d, maxInventoryDepth)
