@@ -25,7 +25,7 @@ func TestAgentIdentityFixedAtEnrollment(t *testing.T) {
 	call := func(method, path, authz string, body any) (int, string) {
 		t.Helper()
 		b, _ := json.Marshal(body)
-		return rawCall(t, method, base+path, authz, bytes.NewReader(b))
+		return rawCall(t, method, base+path, authz, "application/json", bytes.NewReader(b))
 	}
 	enroll := func(host string) (wire.EnrollResponse, string) {
 		t.Helper()

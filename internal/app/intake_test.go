@@ -31,16 +31,7 @@ func fixture(t *testing.T, rel string) []byte {
 
 func post(t *testing.T, url, contentType string, body io.Reader) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequest("POST", url, body)
-	req.Header.Set("Authorization", "Bearer "+testAdminToken)
-	req.Header.Set("Content-Type", contentType)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return rawCall(t, "POST", url, "Bearer "+testAdminToken, contentType, body)
 }
 
 func waitOpsItems(t *testing.T, c *client.Client, q string, n int) []store.OpsItem {

@@ -29,7 +29,7 @@ func TestIntakeReservedSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	send := func(source, body string) (int, string) {
-		return rawCall(t, "POST", base+"/api/v1/intake/"+source, "Bearer "+tok.Secret, strings.NewReader(body))
+		return rawCall(t, "POST", base+"/api/v1/intake/"+source, "Bearer "+tok.Secret, "application/json", strings.NewReader(body))
 	}
 	for _, c := range []struct{ source, body, want string }{
 		{"generic", `{"source":"fleet","title":"Agent not reporting: web-01","status":"resolved"}`, `source \"generic:fleet\" is reserved`},
@@ -112,12 +112,12 @@ func TestHostCommandRunbooks(t *testing.T) {
 	}
 }
 
-// rawCall sends a JSON request with the Authorization header authz (none
-// when empty) and returns the status and body.
-func rawCall(t *testing.T, method, url, authz string, body io.Reader) (int, string) {
+// rawCall sends a request with the Authorization header authz (none when
+// empty) and returns the status and body.
+func rawCall(t *testing.T, method, url, authz, contentType string, body io.Reader) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, body)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	if authz != "" {
 		req.Header.Set("Authorization", authz)
 	}
