@@ -33,12 +33,16 @@ var routeRoles = map[string]string{
 	"POST /api/v1/opsitems/{id}/assign":      "OAP",
 	"POST /api/v1/opsitems/{id}/notes":       "OAP",
 	"POST /api/v1/opsitems/{id}/resolve":     "OAP",
+	"POST /api/v1/opsitems/{id}/merge":       "OAP",
+	"POST /api/v1/opsitems/{id}/split":       "OAP",
+	"GET /api/v1/correlation/candidates":     "VOAP",
 
 	// Senders: intake tokens, and people sending by hand.
 	"POST /api/v1/intake/{source}": "IOAP",
 	"POST /api/v2/alerts":          "IOAP",
 
 	"GET /api/v1/events":                          "VOAP",
+	"GET /api/v1/events/{id}/raw":                 "VOAP",
 	"GET /api/v1/opsitems/{id}/related":           "VOAP",
 	"GET /api/v1/stats/noise":                     "VOAP",
 	"GET /api/v1/stats/flywheel":                  "VOAP",
