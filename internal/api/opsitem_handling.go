@@ -119,46 +119,40 @@ func (s *Server) registerOpsItemRegroup() {
 }
 
 func (s *Server) mergeOpsItems(w http.ResponseWriter, r *http.Request) error {
-	tenant, id, err := s.tenantAndID(r)
-	if err != nil {
-		return err
-	}
 	var in MergeInput
-	if err := DecodeJSON(r, &in); err != nil {
-		return err
-	}
-	var out store.OpsItem
-	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		o, e, err := opsitem.Merge(ctx, tx, tenant, id, in.From, Principal(r).Actor(), s.now())
-		out = o
-		return e, err
+	return s.regroup(w, r, &in, http.StatusOK, func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error) {
+		return opsitem.Merge(ctx, tx, tenant, id, in.From, Principal(r).Actor(), s.now())
 	})
-	if err := handlingError(err, id); err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, out)
-	return nil
 }
 
 func (s *Server) splitOpsItem(w http.ResponseWriter, r *http.Request) error {
+	var in SplitInput
+	return s.regroup(w, r, &in, http.StatusCreated, func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error) {
+		return opsitem.Split(ctx, tx, tenant, id, in.Fingerprint, Principal(r).Actor(), s.now())
+	})
+}
+
+// regroup decodes the body into in, runs op on the OpsItem {id} with its
+// audit entry, and answers the OpsItem op returns with status.
+func (s *Server) regroup(w http.ResponseWriter, r *http.Request, in any, status int,
+	op func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error)) error {
 	tenant, id, err := s.tenantAndID(r)
 	if err != nil {
 		return err
 	}
-	var in SplitInput
-	if err := DecodeJSON(r, &in); err != nil {
+	if err := DecodeJSON(r, in); err != nil {
 		return err
 	}
 	var out store.OpsItem
 	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		o, e, err := opsitem.Split(ctx, tx, tenant, id, in.Fingerprint, Principal(r).Actor(), s.now())
+		o, e, err := op(ctx, tx, tenant, id)
 		out = o
 		return e, err
 	})
 	if err := handlingError(err, id); err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusCreated, out)
+	WriteJSON(w, status, out)
 	return nil
 }
 
