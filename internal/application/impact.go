@@ -86,3 +86,18 @@ func (c *Catalog) longestPath(name string, down map[string]int) []string {
 	}
 	return path
 }
+
+// For lists the applications a tenant sees, its own and the shared ones,
+// by name.
+func (c *Catalog) For(tenant string) []*App {
+	if c == nil {
+		return nil
+	}
+	var out []*App
+	for _, a := range c.apps {
+		if a.Tenant == "" || a.Tenant == tenant {
+			out = append(out, a)
+		}
+	}
+	return out
+}
