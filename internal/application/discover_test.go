@@ -53,7 +53,7 @@ func TestPropose(t *testing.T) {
 		ev("alertname", "PodCrash", "app.kubernetes.io/name", "Search API"),
 		ev("alertname", "X", "tag:Application", "payroll"),
 		ev("alertname", "Y", "service", "orders"), // orders is declared
-		ev("alertname", "Z"),                      // names no service
+		ev("alertname", "Z"), // names no service
 	}
 	ps := application.Propose(c, "acme", evs)
 	var got []string
