@@ -1,14 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
+	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // harnessApps: two shared applications (orders depends on orders-db) and
@@ -51,6 +54,20 @@ func harnessApps(t *testing.T) *application.Catalog {
 }
 
 func init() {
+	isolationCases["GET /api/v1/applications/proposals"] = isoCase{check: func(t *testing.T, h *harness, self, other string) {
+		seedServiceEvent(t, h, other, "secret-"+other)
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			var l api.List[application.Proposal]
+			h.call("GET", "/api/v1/applications/proposals", sec, nil).ok(t, 200, &l)
+			for _, p := range l.Items {
+				if strings.Contains(p.Value+p.YAML, other) {
+					t.Errorf("%s is proposed %s's service: %+v", self, other, p)
+				}
+			}
+			h.call("GET", "/api/v1/applications/proposals?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}}
 	isolationCases["GET /api/v1/applications"] = isoCase{check: func(t *testing.T, h *harness, self, other string) {
 		for _, role := range roles {
 			sec := h.secret(self + "/" + string(role))
@@ -100,4 +117,41 @@ func TestApplicationsAPI(t *testing.T) {
 		t.Errorf("orders-db: %+v", db)
 	}
 	h.call("GET", "/api/v1/applications/acme-ledger", h.secret("globex/viewer"), nil).fail(t, 404, "not_found", "acme-ledger")
+}
+
+// seedServiceEvent stores an event of tenant labelled service=svc, an hour ago.
+func seedServiceEvent(t *testing.T, h *harness, tenant, svc string) {
+	t.Helper()
+	ctx, at := context.Background(), h.clock.Now().Add(-time.Hour)
+	err := h.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.InsertEvent(ctx, store.Event{ID: store.NewID("ev", at), TenantID: tenant, Source: "alertmanager", Fingerprint: "fp-" + svc,
+			Kind: "alert", Severity: "high", Status: "firing", Title: "HTTP5xx", OccurredAt: at, ReceivedAt: at,
+			Labels: map[string]string{"alertname": "HTTP5xx", "service": svc}, Decision: "opened"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestApplicationProposals: a service seen in the tenant's events that no
+// application selects is proposed with a drafted Application of the
+// tenant; a declared one is not; another tenant's events propose nothing.
+func TestApplicationProposals(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	seedServiceEvent(t, h, acme, "billing")
+	seedServiceEvent(t, h, acme, "orders") // declared
+	seedServiceEvent(t, h, globex, "payroll")
+	var l api.List[application.Proposal]
+	h.call("GET", "/api/v1/applications/proposals", h.secret("acme/viewer"), nil).ok(t, 200, &l)
+	if len(l.Items) != 1 || l.Items[0].Name != "billing" || l.Items[0].Events != 1 ||
+		!strings.Contains(l.Items[0].YAML, `tenant: "acme"`) || !strings.Contains(l.Items[0].YAML, `matchers: ["service=\"billing\""]`) {
+		t.Fatalf("acme's proposals: %+v", l.Items)
+	}
+	// A period before the events proposes nothing.
+	h.call("GET", "/api/v1/applications/proposals?to="+h.clock.Now().Add(-2*time.Hour).Format(time.RFC3339), h.secret("acme/viewer"), nil).ok(t, 200, &l)
+	if len(l.Items) != 0 {
+		t.Errorf("proposals before the events: %+v", l.Items)
+	}
+	h.call("GET", "/api/v1/applications/proposals?from=nonsense", h.secret("acme/viewer"), nil).fail(t, 400, "bad_request", "from")
 }

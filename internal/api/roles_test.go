@@ -37,6 +37,7 @@ var routeRoles = map[string]string{
 	"POST /api/v1/opsitems/{id}/split":       "OAP",
 	"GET /api/v1/correlation/candidates":     "VOAP",
 	"GET /api/v1/applications":               "VOAP",
+	"GET /api/v1/applications/proposals":     "VOAP",
 	"GET /api/v1/applications/{id}":          "VOAP",
 
 	// Senders: intake tokens, and people sending by hand.
