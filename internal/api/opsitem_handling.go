@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/correlate/learn"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -76,10 +77,101 @@ func handlingError(err error, id string) error {
 		if ie.Conflict {
 			return Conflict("%s", ie.Msg)
 		}
+		if ie.NotFound {
+			return NotFound("%s", ie.Msg)
+		}
 		return BadRequest("%s", ie.Msg)
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return NotFound("opsitem %q not found", id)
 	}
 	return err
+}
+
+// MergeInput is the body of POST /api/v1/opsitems/{id}/merge: the OpsItems
+// whose members move into {id}.
+type MergeInput struct {
+	From []string `json:"from"`
+}
+
+// SplitInput is the body of POST /api/v1/opsitems/{id}/split: the member
+// alert to move into a new OpsItem.
+type SplitInput struct {
+	Fingerprint string `json:"fingerprint"`
+}
+
+// CorrelationCandidate is one entry of GET /api/v1/correlation/candidates.
+type CorrelationCandidate struct {
+	A          string  `json:"a"`
+	B          string  `json:"b"`
+	Merges     int     `json:"merges"`
+	CoOccurred int     `json:"co_occurred"`
+	Lift       float64 `json:"lift,omitempty"`
+	Why        string  `json:"why"`
+	RuleName   string  `json:"rule_name"`
+	Rule       string  `json:"rule"`
+}
+
+func (s *Server) registerOpsItemRegroup() {
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/opsitems/{id}/merge", MinRole: store.RoleOperator}, s.mergeOpsItems)
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/opsitems/{id}/split", MinRole: store.RoleOperator}, s.splitOpsItem)
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/correlation/candidates", MinRole: store.RoleViewer}, s.correlationCandidates)
+}
+
+func (s *Server) mergeOpsItems(w http.ResponseWriter, r *http.Request) error {
+	var in MergeInput
+	return s.regroup(w, r, &in, http.StatusOK, func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error) {
+		return opsitem.Merge(ctx, tx, tenant, id, in.From, Principal(r).Actor(), s.now())
+	})
+}
+
+func (s *Server) splitOpsItem(w http.ResponseWriter, r *http.Request) error {
+	var in SplitInput
+	return s.regroup(w, r, &in, http.StatusCreated, func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error) {
+		return opsitem.Split(ctx, tx, tenant, id, in.Fingerprint, Principal(r).Actor(), s.now())
+	})
+}
+
+// regroup decodes the body into in, runs op on the OpsItem {id} with its
+// audit entry, and answers the OpsItem op returns with status.
+func (s *Server) regroup(w http.ResponseWriter, r *http.Request, in any, status int,
+	op func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error)) error {
+	tenant, id, err := s.tenantAndID(r)
+	if err != nil {
+		return err
+	}
+	if err := DecodeJSON(r, in); err != nil {
+		return err
+	}
+	var out store.OpsItem
+	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
+		o, e, err := op(ctx, tx, tenant, id)
+		out = o
+		return e, err
+	})
+	if err := handlingError(err, id); err != nil {
+		return err
+	}
+	WriteJSON(w, status, out)
+	return nil
+}
+
+// correlationCandidates lists correlation candidates learnt from people's
+// merges and splits (learn.Candidates with the default five merges).
+func (s *Server) correlationCandidates(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	ms, err := opsitem.LearnedMerges(r.Context(), s.st, tenant)
+	if err != nil {
+		return err
+	}
+	out := []CorrelationCandidate{}
+	for _, c := range learn.Candidates(nil, ms, learn.Options{}, nil) {
+		out = append(out, CorrelationCandidate{A: c.A, B: c.B, Merges: c.Merges, CoOccurred: c.CoOccurred, Lift: c.Lift,
+			Why: c.Why(), RuleName: c.RuleName, Rule: c.Rule})
+	}
+	WriteList(w, out, "")
+	return nil
 }

@@ -16,6 +16,7 @@ func (s *Server) registerOpsItems() {
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/opsitems/{id}", MinRole: store.RoleViewer}, s.getOpsItem)
 	s.Handle(Route{Method: "PATCH", Pattern: "/api/v1/opsitems/{id}", MinRole: store.RoleOperator}, s.updateOpsItem)
 	s.registerOpsItemHandling()
+	s.registerOpsItemRegroup()
 }
 
 // OpsItemFilter reads the list filters from the query string, validating them.

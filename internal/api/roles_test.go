@@ -33,6 +33,12 @@ var routeRoles = map[string]string{
 	"POST /api/v1/opsitems/{id}/assign":      "OAP",
 	"POST /api/v1/opsitems/{id}/notes":       "OAP",
 	"POST /api/v1/opsitems/{id}/resolve":     "OAP",
+	"POST /api/v1/opsitems/{id}/merge":       "OAP",
+	"POST /api/v1/opsitems/{id}/split":       "OAP",
+	"GET /api/v1/correlation/candidates":     "VOAP",
+	"GET /api/v1/applications":               "VOAP",
+	"GET /api/v1/applications/proposals":     "VOAP",
+	"GET /api/v1/applications/{id}":          "VOAP",
 
 	// Senders: intake tokens, and people sending by hand.
 	"POST /api/v1/intake/{source}": "IOAP",

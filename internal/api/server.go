@@ -9,6 +9,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -55,6 +56,9 @@ type Options struct {
 	// Breakers resets rules' circuit breakers (the rule engine), for
 	// POST /api/v1/rules/{name}/breaker/reset; nil leaves that route out.
 	Breakers BreakerResetter
+	// Applications are the applications content declares, for
+	// GET /api/v1/applications (nil: none).
+	Applications *application.Catalog
 	// ContentDir is the user's content directory, where admins may save
 	// drafted automation rules; "" refuses saving.
 	ContentDir string
@@ -107,6 +111,7 @@ type Server struct {
 	runbooks RunbookService
 	// rules are content's automation rules (nil: no /api/v1/rules routes).
 	rules    *rule.Rules
+	apps     *application.Catalog
 	breakers BreakerResetter
 	auth     *authCache
 	// authFails limits failed authentications per client IP; deniedAudit
@@ -166,6 +171,8 @@ func New(o Options) *Server {
 	s.registerRules()
 	s.doctor = o.Doctor
 	s.registerDoctor()
+	s.apps = o.Applications
+	s.registerApplications()
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"io"
 	"log/slog"
 	"net"
@@ -162,7 +163,12 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("maintenance windows: %w", err)
 	}
 	a.doctor = doctor.New(a.checks...)
-	a.api = api.New(api.Options{Doctor: a.doctor,
+	apps, err := application.Compile(a.content.Items(application.KindName))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("applications: %w", err)
+	}
+	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
 		ContentDir: cfg.ContentDir, Windows: a.windows,

@@ -11,10 +11,10 @@ import (
 )
 
 // handlingCmds are a person's actions on an OpsItem: ack, assign, note,
-// resolve (POST /api/v1/opsitems/{id}/…). Each prints the OpsItem after
+// resolve, merge, split (POST /api/v1/opsitems/{id}/…). Each prints the OpsItem after
 // the change, as a summary line or JSON with --json.
 func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cobra.Command {
-	post := func(cmd *cobra.Command, id, path string, in api.HandlingInput) error {
+	post := func(cmd *cobra.Command, id, path string, in any) error {
 		var o store.OpsItem
 		p := withTenant("/api/v1/opsitems/"+url.PathEscape(id)+"/"+path, url.Values{})
 		if err := g.client().Do(cmd.Context(), "POST", p, in, &o); err != nil {
@@ -76,7 +76,23 @@ func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cob
 	for _, c := range []*cobra.Command{ack, assign, resolve} {
 		c.Flags().StringVar(&comment, "comment", "", "comment for the timeline")
 	}
-	return []*cobra.Command{ack, assign, note, resolve}
+	merge := &cobra.Command{
+		Use:   "merge TARGET SOURCE...",
+		Short: "Merge OpsItems: move the member alerts of each SOURCE into TARGET and close the sources as merged",
+		Args:  cobra.MinimumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return post(cmd, args[0], "merge", api.MergeInput{From: args[1:]})
+		},
+	}
+	split := &cobra.Command{
+		Use:   "split ID FINGERPRINT",
+		Short: "Split a member alert out of an OpsItem into a new OpsItem (printed)",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return post(cmd, args[0], "split", api.SplitInput{Fingerprint: args[1]})
+		},
+	}
+	return []*cobra.Command{ack, assign, note, resolve, merge, split}
 }
 
 func orDash(s string) string {

@@ -63,3 +63,40 @@ func TestOpsItemHandlingCommands(t *testing.T) {
 		t.Errorf("list --assignee nobody: %v\n%s", err, out)
 	}
 }
+
+// TestOpsItemMergeSplitCommands: merge closes the sources into the target
+// through the API; split names what is wrong when the alert is no member.
+func TestOpsItemMergeSplitCommands(t *testing.T) {
+	t.Parallel()
+	run := runbookServer(t)
+	create := func(title string) store.OpsItem {
+		t.Helper()
+		out, err := run("--json", "opsitem", "create", "--title", title)
+		var o store.OpsItem
+		if err != nil || json.Unmarshal([]byte(out), &o) != nil || o.ID == "" {
+			t.Fatalf("create: %v\n%s", err, out)
+		}
+		return o
+	}
+	target, a, b := create("Database down"), create("API errors"), create("Probe failing")
+	out, err := run("opsitem", "merge", target.ID, a.ID, b.ID)
+	if err != nil || !strings.Contains(out, target.ID+" open") {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	for _, s := range []store.OpsItem{a, b} {
+		out, err := run("--json", "opsitem", "get", s.ID)
+		var o store.OpsItem
+		if err != nil || json.Unmarshal([]byte(out), &o) != nil || o.Status != "resolved" {
+			t.Errorf("source %s after merge: %v\n%s", s.ID, err, out)
+		}
+	}
+	if _, err := run("opsitem", "merge", target.ID, a.ID); err == nil || !strings.Contains(err.Error(), "resolved") {
+		t.Errorf("merging a closed source: %v", err)
+	}
+	if _, err := run("opsitem", "merge", target.ID); err == nil {
+		t.Errorf("merge without a source succeeded")
+	}
+	if _, err := run("opsitem", "split", target.ID, "fp-none"); err == nil || !strings.Contains(err.Error(), "not a member") {
+		t.Errorf("split of a non-member: %v", err)
+	}
+}

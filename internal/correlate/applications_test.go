@@ -2,6 +2,7 @@ package correlate_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -77,6 +78,12 @@ func TestApplications(t *testing.T) {
 	web := match(t, rs.ForTenant("t"), alert("HTTP5xx", "web", "east"))
 	if db.Rank != 2 || m1.Rank != 1 || web.Rank != 0 {
 		t.Errorf("ranks db %d api %d web %d, want 2 1 0", db.Rank, m1.Rank, web.Rank)
+	}
+	// Impact: db (medium by default) has two dependants, one step more
+	// urgent; the path runs from web down to it.
+	if db.Impact == nil || db.Impact.Priority != "P2" || strings.Join(db.Impact.Path, ">") != "web>api>db" ||
+		web.Impact == nil || web.Impact.Priority != "P3" || web.Impact.Dependants != 0 {
+		t.Errorf("impacts db %+v web %+v", db.Impact, web.Impact)
 	}
 	var keys, whys []string
 	for _, l := range web.Links {

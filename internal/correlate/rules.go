@@ -204,6 +204,8 @@ type Match struct {
 	EvalErrors []error
 	// Application is the declared Application the event belongs to, or "".
 	Application string
+	// Impact is that application's impact (nil without one).
+	Impact *application.Impact
 	// Why says what the event shares with the group's other members, for
 	// the join's record: "same application orders", "same orders / eu-1".
 	Why string
@@ -255,6 +257,9 @@ func (rs *Rules) Match(e *event.Event) (Match, error) {
 		m := Match{Rule: r}
 		if app != nil {
 			m.Application = app.Name
+			if im, ok := rs.apps.ImpactOf(app.Name); ok {
+				m.Impact = &im
+			}
 		}
 		if app != nil && r.Applications {
 			rs.byApplication(&m, app)

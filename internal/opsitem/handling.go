@@ -56,6 +56,8 @@ type Action struct {
 type InvalidError struct {
 	Msg      string
 	Conflict bool
+	// NotFound: an OpsItem the action names does not exist (404).
+	NotFound bool
 }
 
 func (e *InvalidError) Error() string { return e.Msg }

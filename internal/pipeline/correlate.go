@@ -44,7 +44,7 @@ func (c *RuleCorrelator) Correlate(tenant string, e *event.Event) (Group, error)
 	r := m.Rule
 	p := paramsOf(r)
 	p.Hold = r.HoldFor(e)
-	g := Group{Rule: r.Name, Key: m.GroupKey, Title: r.Title(e), Category: r.Category(e), Params: p, Why: m.Why, Rank: m.Rank}
+	g := Group{Rule: r.Name, Key: m.GroupKey, Title: r.Title(e), Category: r.Category(e), Params: p, Why: m.Why, Rank: m.Rank, Impact: m.Impact}
 	for _, l := range m.Links {
 		g.Links = append(g.Links, Link{Key: l.GroupKey, Why: l.Why})
 	}

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/event"
@@ -57,6 +58,9 @@ type Group struct {
 	// Rank is how far upstream the event is; the member with the highest
 	// rank, then severity, then the earliest, is the probable root cause.
 	Rank int
+	// Impact is the event's application's impact (nil without one); an
+	// OpsItem keeps its members' most urgent (see ImpactOf).
+	Impact *application.Impact
 }
 
 // Link is another group an event may join, and why.

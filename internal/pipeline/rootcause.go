@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -71,6 +72,7 @@ func considerRootCause(o *store.OpsItem, e *event.Event, g Group, t time.Time) {
 	if e.Status != event.StatusFiring {
 		return
 	}
+	considerImpact(o, g.Impact)
 	rank := g.Rank
 	cur, ok := RootCauseOf(*o)
 	if ok && rank > cur.Rank && g.Rule == o.Rule {
@@ -96,6 +98,40 @@ func considerRootCause(o *store.OpsItem, e *event.Event, g Group, t time.Time) {
 	d["root_cause"] = RootCause{Fingerprint: e.Fingerprint, Title: title, Severity: string(e.Severity), Rank: rank, At: t}
 	b, err := json.Marshal(d)
 	if err == nil {
+		o.OperationalData = b
+	}
+}
+
+// ImpactOf reads an OpsItem's impact from its operational data ("impact"):
+// the most urgent impact of its firing members' applications.
+func ImpactOf(o store.OpsItem) (application.Impact, bool) {
+	var d struct {
+		Impact *application.Impact `json:"impact"`
+	}
+	if len(o.OperationalData) == 0 || json.Unmarshal(o.OperationalData, &d) != nil || d.Impact == nil {
+		return application.Impact{}, false
+	}
+	return *d.Impact, true
+}
+
+// considerImpact keeps im as o's impact when it is more urgent than the
+// current one (then has more dependants).
+func considerImpact(o *store.OpsItem, im *application.Impact) {
+	if im == nil {
+		return
+	}
+	if cur, ok := ImpactOf(*o); ok {
+		a, b := application.PriorityRank(im.Priority), application.PriorityRank(cur.Priority)
+		if a < b || a == b && im.Dependants <= cur.Dependants {
+			return
+		}
+	}
+	d := map[string]any{}
+	if len(o.OperationalData) > 0 {
+		_ = json.Unmarshal(o.OperationalData, &d) // not an object: start over
+	}
+	d["impact"] = im
+	if b, err := json.Marshal(d); err == nil {
 		o.OperationalData = b
 	}
 }

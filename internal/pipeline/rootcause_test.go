@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -88,9 +89,9 @@ func (topology) params() Params {
 func TestDependencyJoinsThroughProcessor(t *testing.T) {
 	runBoth(t, func(t *testing.T, open opener) {
 		tp := topology{
-			"checkout": {Key: "app:checkout", Why: "same application checkout",
+			"checkout": {Key: "app:checkout", Why: "same application checkout", Impact: &application.Impact{Application: "checkout", Priority: "P3", Path: []string{"checkout"}},
 				Links: []Link{{Key: "app:db", Why: "application checkout depends on db"}}},
-			"db": {Key: "app:db", Rank: 2, Why: "same application db",
+			"db": {Key: "app:db", Rank: 2, Why: "same application db", Impact: &application.Impact{Application: "db", Criticality: "high", Dependants: 2, Priority: "P1", Path: []string{"checkout", "db"}},
 				Links: []Link{{Key: "app:checkout", Why: "application checkout depends on db"}, {Key: "app:profile", Why: "application profile depends on db"}}},
 			"profile": {Key: "app:profile", Why: "same application profile",
 				Links: []Link{{Key: "app:db", Why: "application profile depends on db"}}},
@@ -127,6 +128,9 @@ func TestDependencyJoinsThroughProcessor(t *testing.T) {
 		if rc.Fingerprint != "db" || o.GroupKey != "app:db" || o.Title != "DiskFull db" {
 			t.Errorf("root cause %q, key %s, title %q; want the database's", rc.Fingerprint, o.GroupKey, o.Title)
 		}
+		if im, ok := ImpactOf(o); !ok || im.Application != "db" || im.Priority != "P1" || strings.Join(im.Path, ">") != "checkout>db" {
+			t.Errorf("impact %+v, want the database's (P1, checkout>db)", im)
+		}
 		ms, err := h.st.ListOpsItemMembers(ctx, "acme", o.ID)
 		if err != nil || len(ms) != 3 {
 			t.Errorf("members %+v %v, want all three", ms, err)
@@ -136,4 +140,27 @@ func TestDependencyJoinsThroughProcessor(t *testing.T) {
 			t.Errorf("profile's join: %+v %v", evsStored, err)
 		}
 	})
+}
+
+// TestConsiderImpact: an OpsItem keeps its most urgent member's impact
+// (then the one with more dependants); other operational data stays.
+func TestConsiderImpact(t *testing.T) {
+	t.Parallel()
+	o := store.OpsItem{OperationalData: json.RawMessage(`{"truncatedAlerts":2}`)}
+	p3 := &application.Impact{Application: "web", Priority: "P3"}
+	p1 := &application.Impact{Application: "db", Priority: "P1", Dependants: 1}
+	p1more := &application.Impact{Application: "core-db", Priority: "P1", Dependants: 4}
+	for _, step := range []struct {
+		im   *application.Impact
+		want string
+	}{{nil, ""}, {p3, "web"}, {p1, "db"}, {p3, "db"}, {p1more, "core-db"}, {p1, "core-db"}} {
+		considerImpact(&o, step.im)
+		im, _ := ImpactOf(o)
+		if im.Application != step.want {
+			t.Errorf("after %+v: impact %q, want %q", step.im, im.Application, step.want)
+		}
+	}
+	if !strings.Contains(string(o.OperationalData), `"truncatedAlerts":2`) {
+		t.Errorf("operational data lost: %s", o.OperationalData)
+	}
 }

@@ -281,6 +281,9 @@ type EventWriter interface {
 	// changes), many in one statement; alerts that do not exist are skipped.
 	PutAlertCounts(ctx context.Context, cs []AlertCounts) error
 	PutOpsItemMember(ctx context.Context, m OpsItemMember) error
+	// DeleteOpsItemMember removes a member alert from an OpsItem (a person
+	// moving it to another); ErrNotFound when it is not a member.
+	DeleteOpsItemMember(ctx context.Context, tenantID, opsItemID, fingerprint string) error
 	// CountRepeats records repeats of member alerts: each member's
 	// occurrences grow by N and its last_seen moves up to LastSeen, and so do
 	// its OpsItem's occurrences and last_event_at. Repeats of fingerprints

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flywheel-ops/flywheel/internal/application"
+	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"net/url"
 
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
@@ -130,7 +132,11 @@ type opsItemData struct {
 	Resources    []store.OpsItemResource
 	Timeline     []store.TimelineEntry
 	// OpsData is the operational data as indented JSON ("" when none).
-	OpsData    string
+	OpsData string
+	// Impact is the affected application, its priority and dependency
+	// path; RootCause the probable root cause (nil when none).
+	Impact     *application.Impact
+	RootCause  *pipeline.RootCause
 	Executions []executionRow
 	// Runbooks are those the user can run from here (nil without the
 	// runbook service).
@@ -168,6 +174,12 @@ func (h *Handler) opsItemData(rq *request, id string) (*opsItemData, error) {
 		return nil, fmt.Errorf("get opsitem: %w", err)
 	}
 	d := &opsItemData{Item: o, HumanSeconds: o.HumanSecondsAt(h.now()), CanAct: rq.canAct()}
+	if im, ok := pipeline.ImpactOf(o); ok {
+		d.Impact = &im
+	}
+	if rc, ok := pipeline.RootCauseOf(o); ok {
+		d.RootCause = &rc
+	}
 	if d.Members, err = h.st.ListOpsItemMembers(ctx, tenant, id); err != nil {
 		return nil, fmt.Errorf("opsitem members: %w", err)
 	}

@@ -243,6 +243,17 @@ func (t *tx) PutOpsItemMember(ctx context.Context, m store.OpsItemMember) error 
 	return err
 }
 
+func (t *tx) DeleteOpsItemMember(ctx context.Context, tenantID, opsItemID, fingerprint string) error {
+	n, err := t.h.Exec(ctx, "DELETE FROM opsitem_members WHERE tenant_id = $1 AND opsitem_id = $2 AND fingerprint = $3", tenantID, opsItemID, fingerprint)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
 func (r reader) ListOpsItemMembers(ctx context.Context, tenantID, opsItemID string) ([]store.OpsItemMember, error) {
 	rows, err := r.q.Query(ctx, `SELECT tenant_id, opsitem_id, fingerprint, title, source, severity, status, occurrences, first_seen, last_seen
 		FROM opsitem_members WHERE tenant_id = $1 AND opsitem_id = $2 ORDER BY first_seen, fingerprint`, tenantID, opsItemID)

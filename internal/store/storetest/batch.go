@@ -145,6 +145,30 @@ func testAlertsAndRepeats(t *testing.T, s store.Store) {
 	if _, err := s.GetOpsItemMember(ctx, "globex", o.ID, "fp01"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("other tenant: err = %v, want ErrNotFound", err)
 	}
+	// A person moving a member out: another tenant's delete finds nothing,
+	// the tenant's removes exactly that member, a second one finds nothing.
+	del := func(tenant, fp string) error {
+		return s.InTx(ctx, func(tx store.Tx) error { return tx.DeleteOpsItemMember(ctx, tenant, o.ID, fp) })
+	}
+	if err := del("globex", "fp01"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("delete other tenant's member: err = %v, want ErrNotFound", err)
+	}
+	nBefore, _ := s.ListOpsItemMembers(ctx, "acme", o.ID)
+	if err := del("acme", "fp01"); err != nil {
+		t.Fatalf("delete member: %v", err)
+	}
+	if _, err := s.GetOpsItemMember(ctx, "acme", o.ID, "fp01"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("deleted member still there: %v", err)
+	}
+	if ms, _ := s.ListOpsItemMembers(ctx, "acme", o.ID); len(ms) != len(nBefore)-1 {
+		t.Fatalf("members after delete: %d, want %d", len(ms), len(nBefore)-1)
+	}
+	if err := del("acme", "fp01"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("second delete: err = %v, want ErrNotFound", err)
+	}
+	if err := s.InTx(ctx, func(tx store.Tx) error { return tx.PutOpsItemMember(ctx, m) }); err != nil {
+		t.Fatal(err)
+	}
 
 	// Counters of many alerts at once; a missing one is skipped, the other
 	// tenant's same fingerprint untouched, and the rest of each row kept.
