@@ -32,8 +32,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteList(w, items, next)
-	return nil
+	return WritePage(w, items, next, store.AuditCursor, same[store.AuditRecord])
 }
 
 func (s *Server) verifyAudit(w http.ResponseWriter, r *http.Request) error {

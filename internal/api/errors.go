@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -95,13 +97,23 @@ func writeError(w http.ResponseWriter, r *http.Request, e *Error) {
 	WriteJSON(w, e.Status, body)
 }
 
-// WriteJSON writes v as a JSON response with the given status.
+// WriteJSON writes v as a JSON response with the given status. It is the
+// one place invalid UTF-8 is kept out of JSON responses: encoding/json
+// coerces strings, but raw JSON fields (json.RawMessage) are copied as
+// stored, so each invalid byte left in the encoding (only ever inside a
+// string) becomes the escape \ufffd.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(v)
+	b := buf.Bytes()
+	if !utf8.Valid(b) {
+		b = bytes.ToValidUTF8(b, []byte(`\ufffd`))
+	}
+	_, _ = w.Write(b)
 }
 
 // reqKey is the context key of a request's reqInfo.

@@ -55,26 +55,12 @@ func (s *Server) listEvents(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	// The list never carries raw payloads (GET /api/v1/events/{id}/raw
-	// does, one at a time), and stops short of maxListBytes: the next
-	// cursor then continues after the last event sent.
-	size := 0
+	// does, one at a time).
 	for i := range items {
 		items[i].Raw = nil
-		b, err := json.Marshal(items[i])
-		if err != nil {
-			return err
-		}
-		if size += len(b) + 1; size > maxListBytes && i > 0 {
-			items, next = items[:i], store.EventCursor(items[i-1])
-			break
-		}
 	}
-	WriteList(w, items, next)
-	return nil
+	return WritePage(w, items, next, store.EventCursor, same[store.Event])
 }
-
-// maxListBytes bounds a list response's items.
-const maxListBytes = 4 << 20
 
 // eventRaw answers one event's raw payload, as the source sent it.
 func (s *Server) eventRaw(w http.ResponseWriter, r *http.Request) error {

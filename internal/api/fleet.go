@@ -30,8 +30,8 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	}
 	s.fleet = svc
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, s.createEnrollToken)
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, tenantList(s, s.st.ListEnrollTokens))
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents", MinRole: store.RoleViewer}, tenantListView(s, s.st.ListAgents, s.agentView))
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/enrollment-tokens", MinRole: store.RoleAdmin}, tenantList(s, s.st.ListEnrollTokens, func(t store.EnrollToken) string { return t.ID }))
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents", MinRole: store.RoleViewer}, tenantListView(s, s.st.ListAgents, func(a store.Agent) string { return a.ID }, s.agentView))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleViewer}, tenantGet(s, "agent", s.st.GetAgent, s.agentView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/agents/{id}", MinRole: store.RoleAdmin}, s.revokeAgent)
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/agents/{id}/commands", MinRole: store.RoleOperator, Permission: store.PermHostCommands}, s.createCommand)
@@ -40,7 +40,7 @@ func (s *Server) registerFleet(svc *fleet.Service) {
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/commands/{id}", MinRole: store.RoleOperator}, s.cancelCommand)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources", MinRole: store.RoleViewer}, s.listResources)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resources/{id}", MinRole: store.RoleViewer}, tenantGet(s, "resource", s.st.GetResource, func(r store.Resource) store.Resource { return r }))
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/fleet/unmanaged", MinRole: store.RoleViewer}, tenantList(s, s.st.ListUnmanagedHosts)) // as the drift check last found them
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/fleet/unmanaged", MinRole: store.RoleViewer}, tenantList(s, s.st.ListUnmanagedHosts, store.UnmanagedHostCursor)) // as the drift check last found them
 
 	// The agent protocol is served beside the API but not listed among
 	// its routes: agents authenticate with their own credential, not a
@@ -268,12 +268,7 @@ func (s *Server) listCommands(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]CommandView, len(items))
-	for i, c := range items {
-		out[i] = commandView(c)
-	}
-	WriteList(w, out, next)
-	return nil
+	return WritePage(w, items, next, func(c store.AgentCommand) string { return c.ID }, commandView)
 }
 
 func (s *Server) getCommand(w http.ResponseWriter, r *http.Request) error {
@@ -325,8 +320,7 @@ func (s *Server) listResources(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteList(w, items, next)
-	return nil
+	return WritePage(w, items, next, func(r store.Resource) string { return r.ID }, same[store.Resource])
 }
 
 // The agent endpoints.

@@ -12,7 +12,7 @@ import (
 )
 
 func (s *Server) registerMaintenance() {
-	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleViewer}, tenantListView(s, s.st.ListMaintenanceWindows, s.windowView))
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleViewer}, tenantListView(s, s.st.ListMaintenanceWindows, func(m store.MaintenanceWindow) string { return m.ID }, s.windowView))
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/maintenance-windows", MinRole: store.RoleOperator}, s.createWindow)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/maintenance-windows/{id}", MinRole: store.RoleViewer}, tenantGet(s, "maintenance window", s.st.GetMaintenanceWindow, s.windowView))
 	s.Handle(Route{Method: "DELETE", Pattern: "/api/v1/maintenance-windows/{id}", MinRole: store.RoleOperator}, s.deleteWindow)

@@ -65,8 +65,7 @@ func (s *Server) listOpsItems(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteList(w, items, next)
-	return nil
+	return WritePage(w, items, next, func(o store.OpsItem) string { return o.ID }, same[store.OpsItem])
 }
 
 func (s *Server) getOpsItem(w http.ResponseWriter, r *http.Request) error {

@@ -76,13 +76,14 @@ type List[T any] struct {
 }
 
 // tenantList is the handler of a list whose only query parameters are the
-// tenant and the page; the items are answered as list returns them.
-func tenantList[T any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error)) HandlerFunc {
-	return tenantListView(s, list, func(v T) T { return v })
+// tenant and the page; the items are answered as list returns them, the
+// page cut short of maxListBytes continuing at cursor of its last item.
+func tenantList[T any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error), cursor func(T) string) HandlerFunc {
+	return tenantListView(s, list, cursor, same[T])
 }
 
 // tenantListView is tenantList with each item shaped by view.
-func tenantListView[T, V any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error), view func(T) V) HandlerFunc {
+func tenantListView[T, V any](s *Server, list func(ctx context.Context, tenant string, page store.Page) ([]T, string, error), cursor func(T) string, view func(T) V) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		tenant, page, err := s.tenantAndPage(r)
 		if err != nil {
@@ -92,12 +93,7 @@ func tenantListView[T, V any](s *Server, list func(ctx context.Context, tenant s
 		if err != nil {
 			return err
 		}
-		out := make([]V, len(items))
-		for i, it := range items {
-			out[i] = view(it)
-		}
-		WriteList(w, out, next)
-		return nil
+		return WritePage(w, items, next, cursor, view)
 	}
 }
 
@@ -140,7 +136,38 @@ func tenantGet[T, V any](s *Server, what string, get func(ctx context.Context, t
 	}
 }
 
-// WriteList writes a page of items.
+// WritePage writes a page of a store list, each item shaped by view, and
+// is how every paged list handler answers: the items stop short of
+// maxListBytes of JSON (the first is always sent), and a page cut short
+// continues, by next_cursor, after the last item sent (cursor of that
+// item, the store's cursor for its list).
+func WritePage[T, V any](w http.ResponseWriter, items []T, next string, cursor func(T) string, view func(T) V) error {
+	out := make([]V, 0, len(items))
+	size := 0
+	for i, it := range items {
+		v := view(it)
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if size += len(b) + 1; size > maxListBytes && i > 0 {
+			next = cursor(items[i-1])
+			break
+		}
+		out = append(out, v)
+	}
+	WriteList(w, out, next)
+	return nil
+}
+
+// maxListBytes bounds a list response's items.
+const maxListBytes = 4 << 20
+
+// same is the view of a list answered as the store returns it.
+func same[T any](v T) T { return v }
+
+// WriteList writes a list of items whole: paged lists answer through
+// WritePage; this is for short unpaged ones.
 func WriteList[T any](w http.ResponseWriter, items []T, next string) {
 	if items == nil {
 		items = []T{}

@@ -297,8 +297,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteList(w, items, next)
-	return nil
+	return WritePage(w, items, next, func(e store.Execution) string { return e.ID }, same[store.Execution])
 }
 
 func contains(list []string, v string) bool {

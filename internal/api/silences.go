@@ -68,12 +68,7 @@ func (s *Server) listSilences(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	out := make([]Silence, len(items))
-	for i, it := range items {
-		out[i] = s.silenceView(it)
-	}
-	WriteList(w, out, next)
-	return nil
+	return WritePage(w, items, next, func(it store.Silence) string { return it.ID }, s.silenceView)
 }
 
 func (s *Server) createSilence(w http.ResponseWriter, r *http.Request) error {

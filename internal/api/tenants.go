@@ -37,8 +37,7 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteList(w, items, next)
-	return nil
+	return WritePage(w, items, next, func(t store.Tenant) string { return t.ID }, same[store.Tenant])
 }
 
 func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) error {

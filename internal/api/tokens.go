@@ -107,7 +107,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 			return slices.DeleteFunc(items, func(t store.Token) bool { return t.PlatformAdmin }), next, err
 		}
 	}
-	return tenantList(s, list)(w, r)
+	return tenantList(s, list, func(t store.Token) string { return t.ID })(w, r)
 }
 
 // findToken looks token id up among the tenant's tokens.

@@ -136,8 +136,7 @@ func (s *Server) listWindowRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteList(w, runs, next)
-	return nil
+	return WritePage(w, runs, next, func(r store.WindowRun) string { return r.ID }, same[store.WindowRun])
 }
 
 func (s *Server) getWindowRun(w http.ResponseWriter, r *http.Request) error {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"time"
 )
 
@@ -302,3 +303,10 @@ type EventWriter interface {
 // that keeps only part of a page (to bound a response's bytes) continues
 // after the last event it kept.
 func EventCursor(e Event) string { return e.ID }
+
+// AuditCursor is the cursor of a SearchAudit page ending with a, as
+// EventCursor is for events.
+func AuditCursor(a AuditRecord) string { return strconv.FormatInt(a.Seq, 10) }
+
+// UnmanagedHostCursor is the cursor of a ListUnmanagedHosts page ending with h.
+func UnmanagedHostCursor(h UnmanagedHost) string { return h.Host }

@@ -132,5 +132,5 @@ func (r reader) SearchAudit(ctx context.Context, tenantID string, f store.AuditF
 	}
 	return listPage(ctx, r.q, auditCols, "audit_records", "seq", w, page,
 		func(rows Rows) (store.AuditRecord, error) { return scanAudit(rows) },
-		func(a store.AuditRecord) string { return strconv.FormatInt(a.Seq, 10) })
+		store.AuditCursor)
 }

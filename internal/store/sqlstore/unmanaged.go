@@ -27,7 +27,7 @@ func (r reader) ListUnmanagedHosts(ctx context.Context, tenantID string, page st
 	w.add("tenant_id = ?", tenantID)
 	return listPage(ctx, r.q, unmanagedCols, "unmanaged_hosts", "host", w, page,
 		func(rows Rows) (store.UnmanagedHost, error) { return scanUnmanaged(rows) },
-		func(h store.UnmanagedHost) string { return h.Host })
+		store.UnmanagedHostCursor)
 }
 
 func (t *tx) PutUnmanagedHost(ctx context.Context, h store.UnmanagedHost) error {
