@@ -104,22 +104,7 @@ func TestReplicasSameBodyConcurrently(t *testing.T) {
 	cs := startReplicas(t, 2)
 	ctx := context.Background()
 	for round := 0; round < 20; round++ {
-		body := amAlert("DiskFull", "prod-eu", fmt.Sprintf("db-%02d:9100", round))
-		var wg sync.WaitGroup
-		errs := make([]error, 2)
-		for i := range cs {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
-				errs[i] = cs[i].Do(ctx, "POST", "/api/v1/intake/alertmanager", body, nil)
-			}(i)
-		}
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("round %d, replica %d: %v", round, i, err)
-			}
-		}
+		postToAll(t, cs, "/api/v1/intake/alertmanager", amAlert("DiskFull", "prod-eu", fmt.Sprintf("db-%02d:9100", round)))
 	}
 	waitEvents(t, cs[0], "alertmanager", 20)
 	var page struct{ Items []struct{ ID, Title string } }
@@ -155,21 +140,7 @@ func TestReplicasFindingStartsOneExecution(t *testing.T) {
 	if err := json.Unmarshal(fixture(t, "eventbridge/guardduty-ssh-bruteforce.json"), &finding); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	for i := range cs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			errs[i] = cs[i].Do(ctx, "POST", "/api/v1/intake/eventbridge", finding, nil)
-		}(i)
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("replica %d: %v", i, err)
-		}
-	}
+	postToAll(t, cs, "/api/v1/intake/eventbridge", finding)
 	var execs struct {
 		Items []struct{ ID, Runbook, Status string }
 	}
@@ -200,5 +171,26 @@ func TestReplicasFindingStartsOneExecution(t *testing.T) {
 	if len(execs.Items) != 1 || len(page.Items) != 1 {
 		t.Fatalf("%d executions and %d OpsItems for one finding sent to two replicas, want 1 and 1: %+v %+v",
 			len(execs.Items), len(page.Items), execs.Items, page.Items)
+	}
+}
+
+// postToAll posts body to path on every replica at once and fails the
+// test unless every one answers 2xx.
+func postToAll(t *testing.T, cs []*client.Client, path string, body any) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, len(cs))
+	for i := range cs {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			errs[i] = cs[i].Do(context.Background(), "POST", path, body, nil)
+		}(i)
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("POST %s to replica %d: %v", path, i, err)
+		}
 	}
 }
