@@ -499,3 +499,40 @@ func TestLiveStreamsPerSession(t *testing.T) {
 		return res.StatusCode == http.StatusOK
 	})
 }
+
+// TestLiveStreamsShareRenders: eight streams of one session on one page
+// take one render per interval between them, not one each (without the
+// sharing they make some eight times as many).
+func TestLiveStreamsShareRenders(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	srv := httptest.NewServer(w.h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var held []*http.Response
+	for range maxLiveStreamsPerSession {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
+		req.AddCookie(sessionCookieFor(w.acme))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %d", res.StatusCode)
+		}
+		held = append(held, res)
+	}
+	interval := w.h.live.interval
+	from, start := w.h.live.renders.Load(), time.Now()
+	time.Sleep(20 * interval)
+	renders, elapsed := w.h.live.renders.Load()-from, time.Since(start)
+	ticks := float64(elapsed) / float64(interval)
+	if renders < 1 {
+		t.Fatal("no renders while streams were open")
+	}
+	if limit := int64(ticks/0.9) + 2; renders > limit {
+		t.Errorf("%d streams of one session: %d renders in %.0f intervals, want at most %d (one per interval)", len(held), renders, ticks, limit)
+	}
+}
