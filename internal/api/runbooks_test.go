@@ -507,4 +507,20 @@ func TestSecretParamsRedacted(t *testing.T) {
 	if string(v.Parameters) != `{"password":"[redacted]","user":"bob"}` {
 		t.Errorf("parameters: %s", v.Parameters)
 	}
+
+	// The audit record of an approval names the parameters, redacted.
+	gated := store.NewID("ex", epoch.Add(time.Second))
+	err = h.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.CreateExecution(ctx, store.Execution{ID: gated, TenantID: "acme", Runbook: "with-secret", Status: "waiting_approval", Seq: -1,
+			Mode: "approval", StartedBy: "token:x", Parameters: []byte(`{"password":"` + pw + `","user":"bob"}`), CreatedAt: epoch, UpdatedAt: epoch})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.call("POST", "/api/v1/executions/"+gated+"/approve", h.secret("acme/operator"), map[string]any{}).ok(t, 200, nil)
+	r := h.call("GET", "/api/v1/audit?action=execution.approve", h.secret("acme/admin"), nil)
+	r.ok(t, 200, nil)
+	if body := string(r.Body); strings.Contains(body, pw) || !strings.Contains(body, "[redacted]") {
+		t.Errorf("the approval's audit record shows the secret or no [redacted]: %.600s", body)
+	}
 }
