@@ -536,3 +536,40 @@ func TestLiveStreamsShareRenders(t *testing.T) {
 		t.Errorf("%d streams of one session: %d renders in %.0f intervals, want at most %d (one per interval)", len(held), renders, ticks, limit)
 	}
 }
+
+// TestExecutionPagesRedactSecrets: the execution pages show a parameter its
+// runbook declares secret as [redacted], its value nowhere (parameters,
+// step logs, errors), while other parameters show.
+func TestExecutionPagesRedactSecrets(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnvWith(t, `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: with-secret}
+spec:
+  parameters: [{name: password, secret: true}, {name: user}]
+  steps:
+    - {name: check, action: assert, with: {that: "params.user != ''", message: "${{ params.password }}"}}
+`, nil)
+	ctx := context.Background()
+	const pw = "hunter2-s3cret"
+	id := store.NewID("ex", w.now)
+	err := w.st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateExecution(ctx, store.Execution{ID: id, TenantID: "acme", Runbook: "with-secret", Status: "failed",
+			StartedBy: "token:x", Parameters: []byte(`{"password":"` + pw + `","user":"bobby"}`), CreatedAt: w.now, UpdatedAt: w.now}); err != nil {
+			return err
+		}
+		return tx.PutExecutionSteps(ctx, []store.ExecutionStep{{TenantID: "acme", ExecutionID: id, Name: "check", Action: "assert", Status: "failed",
+			Inputs: []byte(`{"message":"` + pw + `"}`), Log: "checked " + pw + "\n", Error: "wrong: " + pw}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/executions/" + id, "/executions"} {
+		r := w.get(path, w.acme)
+		wantStatus(t, r, http.StatusOK)
+		if strings.Contains(r.body, pw) {
+			t.Errorf("%s shows the secret parameter's value", path)
+		}
+	}
+	wantContains(t, w.get("/executions/"+id, w.acme), "[redacted]", "bobby")
+}
