@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -75,4 +76,19 @@ func TestDocTable(t *testing.T) {
 			t.Errorf("docTable(%s)\n got %s\nwant %s", c.doc, got, c.want)
 		}
 	}
+}
+
+// FuzzDocTable: whatever an inventory document holds, its tables carry no
+// markup but their own (every other < and > is escaped).
+func FuzzDocTable(f *testing.F) {
+	for _, s := range []string{`{"kernel":"6.1","disks":[{"mount":"/","size_gb":80}]}`, `{"<b>":"</td><script>"}`, `[1,"a",null,true,{"x":[]}]`, `{"a":`, `"\u003cimg\u003e"`} {
+		f.Add([]byte(s))
+	}
+	own := regexp.MustCompile(`</?(table|tbody|thead|tr|th|td|ol|li|span|pre)( class="(doc|empty|json)"| scope="(row|col)")?>`)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out := own.ReplaceAllString(string(docTable(doc)), "")
+		if strings.ContainsAny(out, "<>") {
+			t.Errorf("docTable(%q) carries markup of its own: %q", doc, out)
+		}
+	})
 }
