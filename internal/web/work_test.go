@@ -461,20 +461,7 @@ func TestWorkPagesChecks(t *testing.T) {
 func TestLiveStreamsPerSession(t *testing.T) {
 	t.Parallel()
 	w := newWorkEnv(t)
-	srv := httptest.NewServer(w.h)
-	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	open := func(secret string) *http.Response {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
-		req.AddCookie(sessionCookieFor(secret))
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { res.Body.Close() })
-		return res
-	}
+	open := liveOpener(t, w)
 	codes := map[int]int{}
 	var held []*http.Response
 	for range 300 {
@@ -506,19 +493,10 @@ func TestLiveStreamsPerSession(t *testing.T) {
 func TestLiveStreamsShareRenders(t *testing.T) {
 	t.Parallel()
 	w := newWorkEnv(t)
-	srv := httptest.NewServer(w.h)
-	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	open := liveOpener(t, w)
 	var held []*http.Response
 	for range maxLiveStreamsPerSession {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
-		req.AddCookie(sessionCookieFor(w.acme))
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { res.Body.Close() })
+		res := open(w.acme)
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("stream: %d", res.StatusCode)
 		}
@@ -572,4 +550,23 @@ spec:
 		}
 	}
 	wantContains(t, w.get("/executions/"+id, w.acme), "[redacted]", "bobby")
+}
+
+// liveOpener serves w and returns a function opening a live stream of
+// /opsitems as secret's session, closed when the test ends.
+func liveOpener(t *testing.T, w *workEnv) func(secret string) *http.Response {
+	srv := httptest.NewServer(w.h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return func(secret string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
+		req.AddCookie(sessionCookieFor(secret))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
 }
