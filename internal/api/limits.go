@@ -23,6 +23,9 @@ const (
 	authFailBurst = 20
 	authFailEvery = 3 * time.Second
 	maxAuditText  = 256
+	// unauthPerIP caps a client IP's requests whose token is not yet known
+	// valid (not in the auth cache) being authenticated at once.
+	unauthPerIP = 16
 	// maxBuckets bounds a limiter's memory; past it, full buckets are
 	// forgotten.
 	maxBuckets = 10000
@@ -148,4 +151,39 @@ func cut(s string, n int) string {
 		end--
 	}
 	return s[:end] + marker
+}
+
+// gate counts what is in progress per key, up to max at once.
+type gate struct {
+	mu  sync.Mutex
+	max int
+	n   map[string]int
+}
+
+// newGate is a gate of max per key; a negative max lets everything in.
+func newGate(max int) *gate { return &gate{max: max, n: map[string]int{}} }
+
+// enter takes a place for key if one is left; leave gives it back.
+func (g *gate) enter(key string) bool {
+	if g.max < 0 {
+		return true
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n[key] >= g.max {
+		return false
+	}
+	g.n[key]++
+	return true
+}
+
+func (g *gate) leave(key string) {
+	if g.max < 0 {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n[key]--; g.n[key] <= 0 {
+		delete(g.n, key)
+	}
 }

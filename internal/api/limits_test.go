@@ -1,15 +1,20 @@
 package api_test
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // limitedHarness is a harness whose requests go to a server with the
@@ -84,4 +89,70 @@ func TestFailedAuthThrottled(t *testing.T) {
 	if r := h.call("GET", "/api/v1/opsitems", "fw_wrong", nil); r.Status != http.StatusUnauthorized {
 		t.Errorf("after the bucket refilled: %s", r)
 	}
+}
+
+// slowAuthStore holds the token look-ups of secrets starting "slow-" until
+// release is closed, telling entered of each.
+type slowAuthStore struct {
+	store.Store
+	slow             map[string]bool
+	entered, release chan struct{}
+}
+
+func (s *slowAuthStore) TokenByHash(ctx context.Context, hash string) (store.Token, error) {
+	if s.slow[hash] {
+		s.entered <- struct{}{}
+		<-s.release
+	}
+	return s.Store.TokenByHash(ctx, hash)
+}
+
+// TestUnauthPerIP: with an address's 4 places for requests in
+// authentication taken (their token look-ups held), its next request with
+// a token not yet known valid is a 429, while a token it used before
+// (cached) still passes; once the held requests end (401), a new unknown
+// token is answered 401 again, not 429.
+func TestUnauthPerIP(t *testing.T) {
+	h := newHarness(t)
+	const places = 4
+	st := &slowAuthStore{Store: h.st, slow: map[string]bool{}, entered: make(chan struct{}), release: make(chan struct{})}
+	for i := range places {
+		st.slow[auth.HashSecret(fmt.Sprint("slow-", i))] = true
+	}
+	reg := prometheus.NewRegistry()
+	srv := httptest.NewServer(api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: reg, Gatherer: reg, UnauthPerIP: places}))
+	t.Cleanup(srv.Close)
+	var once sync.Once
+	release := func() { once.Do(func() { close(st.release) }) }
+	t.Cleanup(release) // before srv.Close, should the test stop early
+	h.url = srv.URL
+	viewer := h.secret("acme/viewer")
+	h.call("GET", "/api/v1/opsitems", viewer, nil).ok(t, 200, nil)
+
+	done := make(chan int, places)
+	for i := range places {
+		go func() {
+			req, _ := http.NewRequest("GET", srv.URL+"/api/v1/opsitems", nil)
+			req.Header.Set("Authorization", fmt.Sprint("Bearer slow-", i))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+	}
+	for range places {
+		<-st.entered
+	}
+	h.call("GET", "/api/v1/opsitems", "fw_unknown", nil).fail(t, 429, "too_many_requests")
+	h.call("GET", "/api/v1/opsitems", viewer, nil).ok(t, 200, nil)
+	release()
+	for range places {
+		if code := <-done; code != 401 {
+			t.Errorf("a held request with an unknown token: %d, want 401", code)
+		}
+	}
+	h.call("GET", "/api/v1/opsitems", "fw_unknown", nil).fail(t, 401, "unauthenticated")
 }

@@ -271,6 +271,7 @@ func (s *Server) executionView(ctx context.Context, tenant, id string) (Executio
 	if v.Approvals == nil {
 		v.Approvals = []store.Approval{}
 	}
+	v.Execution, v.Steps = s.runbooks.Runbooks().Redact(v.Execution, v.Steps)
 	return v, nil
 }
 
@@ -297,7 +298,10 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return WritePage(w, items, next, func(e store.Execution) string { return e.ID }, same[store.Execution])
+	return WritePage(w, items, next, func(e store.Execution) string { return e.ID }, func(e store.Execution) store.Execution {
+		e, _ = s.runbooks.Runbooks().Redact(e, nil)
+		return e
+	})
 }
 
 func contains(list []string, v string) bool {
@@ -362,7 +366,8 @@ func (s *Server) executionLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.st.GetExecution(r.Context(), tenant, id); errors.Is(err, store.ErrNotFound) {
+	e, err := s.st.GetExecution(r.Context(), tenant, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return NotFound("execution %q not found", id)
 	} else if err != nil {
 		return err
@@ -371,6 +376,7 @@ func (s *Server) executionLogs(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	_, rows = s.runbooks.Runbooks().Redact(e, rows)
 	step, target := r.URL.Query().Get("step"), r.URL.Query().Get("target")
 	var out []StepLog
 	for _, row := range rows {

@@ -48,6 +48,14 @@ spec:
 ---
 apiVersion: flywheel/v1
 kind: Runbook
+metadata: {name: with-secret}
+spec:
+  parameters: [{name: password, secret: true}, {name: user}]
+  steps:
+    - {name: login, action: noop, with: {pw: "${{ params.password }}", user: "${{ params.user }}"}}
+---
+apiVersion: flywheel/v1
+kind: Runbook
 metadata: {name: private-acme, tenant: acme}
 spec: {steps: [{name: a, action: noop}]}
 ---
@@ -173,7 +181,7 @@ func TestRunbookAPI(t *testing.T) {
 			for _, s := range list.Items {
 				names = append(names, s.Name)
 			}
-			if strings.Join(names, ",") != "approve-then-act,check-host,private-acme" {
+			if strings.Join(names, ",") != "approve-then-act,check-host,private-acme,with-secret" {
 				t.Errorf("runbooks = %v", names)
 			}
 			var rb api.RunbookView
@@ -461,5 +469,58 @@ func TestRunbookRoutesNeedTheService(t *testing.T) {
 		if strings.Contains(rt.Pattern, "runbooks") || strings.Contains(rt.Pattern, "executions") {
 			t.Errorf("route %s %s registered without a runbook service", rt.Method, rt.Pattern)
 		}
+	}
+}
+
+// TestSecretParamsRedacted: a parameter the runbook declares secret reads
+// [redacted] in the execution's view, the executions list and the step
+// logs, its value nowhere in them (in parameters, step inputs, outputs,
+// log or error), while other parameters show.
+func TestSecretParamsRedacted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx := context.Background()
+	const pw = "hunter2-s3cret"
+	id := store.NewID("ex", epoch)
+	err := h.st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateExecution(ctx, store.Execution{ID: id, TenantID: "acme", Runbook: "with-secret", Status: "failed",
+			StartedBy: "token:x", Parameters: []byte(`{"password":"` + pw + `","user":"bob"}`), CreatedAt: epoch, UpdatedAt: epoch}); err != nil {
+			return err
+		}
+		return tx.PutExecutionSteps(ctx, []store.ExecutionStep{{TenantID: "acme", ExecutionID: id, Name: "login", Action: "noop", Status: "failed",
+			Inputs: []byte(`{"pw":"` + pw + `","user":"bob"}`), Outputs: []byte(`{"with":{"pw":"` + pw + `"}}`),
+			Log: "logging in with " + pw + "\n", Error: "bad password " + pw}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer := h.secret("acme/viewer")
+	for _, path := range []string{"/api/v1/executions/" + id, "/api/v1/executions", "/api/v1/executions/" + id + "/logs"} {
+		r := h.call("GET", path, viewer, nil)
+		r.ok(t, 200, nil)
+		if body := string(r.Body); strings.Contains(body, pw) || !strings.Contains(body, "[redacted]") {
+			t.Errorf("GET %s shows the secret or no [redacted]: %.600s", path, body)
+		}
+	}
+	var v api.ExecutionView
+	h.call("GET", "/api/v1/executions/"+id, viewer, nil).ok(t, 200, &v)
+	if string(v.Parameters) != `{"password":"[redacted]","user":"bob"}` {
+		t.Errorf("parameters: %s", v.Parameters)
+	}
+
+	// The audit record of an approval names the parameters, redacted.
+	gated := store.NewID("ex", epoch.Add(time.Second))
+	err = h.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.CreateExecution(ctx, store.Execution{ID: gated, TenantID: "acme", Runbook: "with-secret", Status: "waiting_approval", Seq: -1,
+			Mode: "approval", StartedBy: "token:x", Parameters: []byte(`{"password":"` + pw + `","user":"bob"}`), CreatedAt: epoch, UpdatedAt: epoch})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.call("POST", "/api/v1/executions/"+gated+"/approve", h.secret("acme/operator"), map[string]any{}).ok(t, 200, nil)
+	r := h.call("GET", "/api/v1/audit?action=execution.approve", h.secret("acme/admin"), nil)
+	r.ok(t, 200, nil)
+	if body := string(r.Body); strings.Contains(body, pw) || !strings.Contains(body, "[redacted]") {
+		t.Errorf("the approval's audit record shows the secret or no [redacted]: %.600s", body)
 	}
 }

@@ -71,6 +71,10 @@ type Options struct {
 	// make at once before getting 429 (one more per 3s; default 20;
 	// negative: no limit).
 	AuthFailBurst int
+	// UnauthPerIP is how many requests of one client IP may be in
+	// authentication at once, their token not yet known valid (default 16;
+	// negative: no limit); past it, 429.
+	UnauthPerIP int
 	// DeniedAuditBurst is how many denied calls of one principal are
 	// audited at once (one more per 10s; default 10; negative: all).
 	DeniedAuditBurst int
@@ -117,8 +121,10 @@ type Server struct {
 	// authFails limits failed authentications per client IP; deniedAudit
 	// the audit records of denied calls per principal (limits.go).
 	authFails, deniedAudit *limiter
-	limitMetrics           *limitMetrics
-	fleet                  *fleet.Service
+	// unauth caps each client IP's requests in authentication at once.
+	unauth       *gate
+	limitMetrics *limitMetrics
+	fleet        *fleet.Service
 	// contentDir receives drafted rules ("" when the server has none).
 	contentDir string
 	doctor     *doctor.Doctor
@@ -147,7 +153,7 @@ func New(o Options) *Server {
 		mux: http.NewServeMux(), metrics: newHTTPMetrics(o.Registerer), gather: o.Gatherer, intake: o.Intake,
 		auth:      newAuthCache(o.AuthCacheTTL),
 		authFails: newLimiter(cmp.Or(o.AuthFailBurst, authFailBurst), authFailEvery), deniedAudit: newLimiter(cmp.Or(o.DeniedAuditBurst, deniedBurst), deniedEvery),
-		limitMetrics: newLimitMetrics(o.Registerer),
+		limitMetrics: newLimitMetrics(o.Registerer), unauth: newGate(cmp.Or(o.UnauthPerIP, unauthPerIP)),
 	}
 	s.registerHealth()
 	s.registerTenants()
@@ -313,6 +319,12 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 			s.limitMetrics.authThrottled.Inc()
 			return throttled(retry)
 		}
+		if !s.unauth.enter(ip) {
+			s.limitMetrics.authThrottled.Inc()
+			return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", RetryAfter: time.Second,
+				Message: "too many requests from this address are being authenticated at once; retry in 1s"}
+		}
+		defer s.unauth.leave(ip)
 		var tok store.Token
 		var err error
 		p, tok, err = auth.Authenticate(r.Context(), s.st, secret, now)

@@ -23,6 +23,7 @@ type Param struct {
 	Required bool   `json:"required,omitempty"`
 	Allowed  []any  `json:"allowed,omitempty"`
 	Pattern  string `json:"pattern,omitempty"`
+	Secret   bool   `json:"secret,omitempty"`
 	re       *regexp.Regexp
 }
 
@@ -30,7 +31,7 @@ var paramNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // compileParam checks one declaration.
 func compileParam(ps ParamSpec, path string) (Param, []error) {
-	p := Param{Name: ps.Name, Type: ps.Type, Description: ps.Description, Required: ps.Required, Pattern: ps.Pattern}
+	p := Param{Name: ps.Name, Type: ps.Type, Description: ps.Description, Required: ps.Required, Pattern: ps.Pattern, Secret: ps.Secret}
 	var errs []error
 	if !paramNameRE.MatchString(ps.Name) {
 		errs = append(errs, fieldErrf(path+".name", "%q is not a valid parameter name (letters, digits and _, not starting with a digit)", ps.Name))

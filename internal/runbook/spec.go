@@ -64,6 +64,8 @@ type ParamSpec struct {
 	Allowed []any `yaml:"allowed"`
 	// Pattern is a regular expression a string value must match (whole).
 	Pattern string `yaml:"pattern"`
+	// Secret marks a value never shown: executions' views read Redacted.
+	Secret bool `yaml:"secret"`
 }
 
 // ParamType is a parameter's type.

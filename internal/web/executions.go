@@ -30,10 +30,11 @@ func (h *Handler) executionRows(ctx context.Context, tenant string, f store.Exec
 	}
 	out := make([]executionRow, len(list))
 	for i, e := range list {
-		out[i].Execution = e
-		if out[i].Steps, err = h.st.ListExecutionSteps(ctx, tenant, e.ID); err != nil {
+		steps, err := h.st.ListExecutionSteps(ctx, tenant, e.ID)
+		if err != nil {
 			return nil, fmt.Errorf("execution steps: %w", err)
 		}
+		out[i].Execution, out[i].Steps = h.redact(e, steps)
 	}
 	return out, nil
 }
@@ -150,11 +151,14 @@ func (h *Handler) execution(rq *request) (any, error) {
 		return nil, fmt.Errorf("get execution: %w", err)
 	}
 	rq.view.Title = "Execution of " + e.Runbook
-	d := &executionData{executionRow: executionRow{Execution: e}, CanAct: rq.canAct(),
-		Parameters: prettyJSON(e.Parameters), Targets: prettyJSON(e.Targets), Outputs: prettyJSON(e.Outputs)}
-	if d.Steps, err = h.st.ListExecutionSteps(ctx, tenant, id); err != nil {
+	steps, err := h.st.ListExecutionSteps(ctx, tenant, id)
+	if err != nil {
 		return nil, fmt.Errorf("execution steps: %w", err)
 	}
+	e, steps = h.redact(e, steps)
+	d := &executionData{executionRow: executionRow{Execution: e}, CanAct: rq.canAct(),
+		Parameters: prettyJSON(e.Parameters), Targets: prettyJSON(e.Targets), Outputs: prettyJSON(e.Outputs)}
+	d.Steps = steps
 	if d.Approvals, err = h.st.ListApprovals(ctx, tenant, id); err != nil {
 		return nil, fmt.Errorf("approvals: %w", err)
 	}
@@ -289,4 +293,13 @@ func (h *Handler) approvals(rq *request) (any, error) {
 type decideArgs struct {
 	V        *view
 	ID, Back string
+}
+
+// redact is an execution and its steps as shown: secret parameters'
+// values read runbook.Redacted (runbook.Library.Redact).
+func (h *Handler) redact(e store.Execution, steps []store.ExecutionStep) (store.Execution, []store.ExecutionStep) {
+	if h.rb == nil {
+		return e, steps
+	}
+	return h.rb.Runbooks().Redact(e, steps)
 }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -32,7 +33,8 @@ type agentData struct {
 	Agent     agentRow
 	Desired   string
 	Inventory *store.Resource
-	Config    string
+	// Config is the inventory document as tables (docTable).
+	Config    template.HTML
 	Resources []store.Resource
 }
 
@@ -105,7 +107,10 @@ func (h *Handler) agentPage(rq *request) (any, error) {
 		res, err := h.st.GetResource(rq.ctx, rq.tenantID(), a.ResourceID)
 		switch {
 		case err == nil:
-			d.Inventory, d.Config = &res, prettyJSON(res.Config)
+			d.Inventory = &res
+			if prettyJSON(res.Config) != "" {
+				d.Config = docTable(res.Config)
+			}
 		case !errors.Is(err, store.ErrNotFound):
 			return nil, fmt.Errorf("agent inventory: %w", err)
 		}

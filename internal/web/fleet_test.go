@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"net/http"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,7 +49,46 @@ func TestFleetPages(t *testing.T) {
 
 	page := e.get("/fleet/agt_web01", e.acme)
 	wantStatus(t, page, http.StatusOK)
-	wantContains(t, page, "<h1>web-01</h1>", "(desired <code>v1.5.0</code>)", "6.1.0-18-amd64", `href="/opsitems?resource=res_web01"`)
+	wantContains(t, page, "<h1>web-01</h1>", "(desired <code>v1.5.0</code>)", `href="/opsitems?resource=res_web01"`,
+		// The inventory shows as tables, not raw JSON.
+		`<th scope="row">kernel</th><td>6.1.0-18-amd64</td>`,
+		`<th scope="row">disks</th><td><table class="doc"><thead><tr><th scope="col">mount</th><th scope="col">size_gb</th></tr></thead><tbody><tr><td>/</td><td>80</td></tr></tbody></table>`)
+	if strings.Contains(page.body, `&#34;kernel&#34;`) || strings.Contains(page.body, `"kernel"`) {
+		t.Error("the agent page shows the inventory as raw JSON")
+	}
 	wantContains(t, e.get("/fleet/agt_db01", e.acme), "never", "has not reported an inventory yet")
 	wantStatus(t, e.get("/fleet/agt_web01", e.globex), http.StatusNotFound)
+}
+
+// TestDocTable: an inventory document's keys and values are escaped text
+// in its tables, whatever they hold; lists of scalars are lists, missing
+// cells empty, and a document that is not JSON is escaped text.
+func TestDocTable(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ doc, want string }{
+		{`{"<script>":"<img src=x onerror=alert(1)>"}`, `<table class="doc"><tbody><tr><th scope="row">&lt;script&gt;</th><td>&lt;img src=x onerror=alert(1)&gt;</td></tr></tbody></table>`},
+		{`{"ips":["10.0.0.1","10.0.0.2"],"up":true,"n":null}`, `<table class="doc"><tbody><tr><th scope="row">ips</th><td><ol class="doc"><li>10.0.0.1</li><li>10.0.0.2</li></ol></td></tr><tr><th scope="row">n</th><td><span class="empty">null</span></td></tr><tr><th scope="row">up</th><td>true</td></tr></tbody></table>`},
+		{`[{"a":1},{"b":"x"}]`, `<table class="doc"><thead><tr><th scope="col">a</th><th scope="col">b</th></tr></thead><tbody><tr><td>1</td><td></td></tr><tr><td></td><td>x</td></tr></tbody></table>`},
+		{`{"a":{}}`, `<table class="doc"><tbody><tr><th scope="row">a</th><td><span class="empty">none</span></td></tr></tbody></table>`},
+		{`{"a":<b>`, `<pre class="json">{&#34;a&#34;:&lt;b&gt;</pre>`},
+	} {
+		if got := string(docTable([]byte(c.doc))); got != c.want {
+			t.Errorf("docTable(%s)\n got %s\nwant %s", c.doc, got, c.want)
+		}
+	}
+}
+
+// FuzzDocTable: whatever an inventory document holds, its tables carry no
+// markup but their own (every other < and > is escaped).
+func FuzzDocTable(f *testing.F) {
+	for _, s := range []string{`{"kernel":"6.1","disks":[{"mount":"/","size_gb":80}]}`, `{"<b>":"</td><script>"}`, `[1,"a",null,true,{"x":[]}]`, `{"a":`, `"\u003cimg\u003e"`} {
+		f.Add([]byte(s))
+	}
+	own := regexp.MustCompile(`</?(table|tbody|thead|tr|th|td|ol|li|span|pre)( class="(doc|empty|json)"| scope="(row|col)")?>`)
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		out := own.ReplaceAllString(string(docTable(doc)), "")
+		if strings.ContainsAny(out, "<>") {
+			t.Errorf("docTable(%q) carries markup of its own: %q", doc, out)
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,6 +33,20 @@ type liveHub struct {
 	mu        sync.Mutex
 	bySession map[string]int // open streams per session id
 	byTenant  map[string]int // per tenant of the session's token
+	// shares are the latest renders by token and page (liveRender).
+	shares map[string]*liveShare
+	// renders counts the regions rendered for streams.
+	renders atomic.Int64
+}
+
+// liveShare is one render of a page's regions for a token, which every
+// stream of that token and page asking within the interval takes.
+type liveShare struct {
+	at      time.Time
+	done    chan struct{} // closed when the render is in
+	version string
+	regions map[string]string
+	err     error
 }
 
 type livePageEntry struct {
@@ -58,7 +73,7 @@ func newLiveHub(interval time.Duration) *liveHub {
 		interval = time.Second
 	}
 	return &liveHub{interval: interval, pages: map[string]livePageEntry{}, slots: make(chan struct{}, maxLiveStreams),
-		bySession: map[string]int{}, byTenant: map[string]int{}}
+		bySession: map[string]int{}, byTenant: map[string]int{}, shares: map[string]*liveShare{}}
 }
 
 // acquire counts a stream for a session and tenant, or says which bound
@@ -255,12 +270,56 @@ func (h *Handler) liveStream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// liveRender renders a live page's regions for the stream's session.
+// liveRender gives a live page's regions for the stream's session. The
+// session is authenticated every time, but the render is shared: the
+// streams of one token and page (its tabs, in one session or several)
+// take one render per interval, made with a stand-in for the session's
+// CSRF token that each stream then replaces with its own. Renders are
+// keyed by token, not tenant: what a page offers depends on who looks
+// (four-eyes approvals, roles, permissions).
 func (h *Handler) liveRender(target *http.Request, e livePageEntry) (string, map[string]string, error) {
 	sess, err := h.session(target)
 	if err != nil {
 		return "", nil, errSessionEnded
 	}
+	l := h.live
+	key := sess.Principal.TokenID + "\x00" + target.URL.RequestURI()
+	now := time.Now()
+	l.mu.Lock()
+	sh := l.shares[key]
+	if sh == nil || now.Sub(sh.at) >= l.interval*9/10 {
+		for k, o := range l.shares {
+			if now.Sub(o.at) > 2*l.interval {
+				delete(l.shares, k)
+			}
+		}
+		sh = &liveShare{at: now, done: make(chan struct{})}
+		l.shares[key] = sh
+		l.mu.Unlock()
+		shared := *sess
+		shared.CSRF = liveCSRFStandIn
+		sh.version, sh.regions, sh.err = h.renderFor(target, e, &shared)
+		close(sh.done)
+	} else {
+		l.mu.Unlock()
+		<-sh.done
+	}
+	if sh.err != nil {
+		return "", nil, sh.err
+	}
+	regions := make(map[string]string, len(sh.regions))
+	for r, html := range sh.regions {
+		regions[r] = strings.ReplaceAll(html, liveCSRFStandIn, sess.CSRF)
+	}
+	return sh.version, regions, nil
+}
+
+// liveCSRFStandIn stands for the CSRF token in shared renders.
+const liveCSRFStandIn = "live-csrf-stand-in-7f3c9a"
+
+// renderFor renders a live page's regions as sess.
+func (h *Handler) renderFor(target *http.Request, e livePageEntry, sess *session) (string, map[string]string, error) {
+	h.live.renders.Add(1)
 	ctx, cancel := withTimeout(target)
 	defer cancel()
 	v, err := h.newView(ctx, target, sess)

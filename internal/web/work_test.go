@@ -461,20 +461,7 @@ func TestWorkPagesChecks(t *testing.T) {
 func TestLiveStreamsPerSession(t *testing.T) {
 	t.Parallel()
 	w := newWorkEnv(t)
-	srv := httptest.NewServer(w.h)
-	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	open := func(secret string) *http.Response {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
-		req.AddCookie(sessionCookieFor(secret))
-		res, err := srv.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { res.Body.Close() })
-		return res
-	}
+	open := liveOpener(t, w)
 	codes := map[int]int{}
 	var held []*http.Response
 	for range 300 {
@@ -498,4 +485,88 @@ func TestLiveStreamsPerSession(t *testing.T) {
 		defer res.Body.Close()
 		return res.StatusCode == http.StatusOK
 	})
+}
+
+// TestLiveStreamsShareRenders: eight streams of one session on one page
+// take one render per interval between them, not one each (without the
+// sharing they make some eight times as many).
+func TestLiveStreamsShareRenders(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	open := liveOpener(t, w)
+	var held []*http.Response
+	for range maxLiveStreamsPerSession {
+		res := open(w.acme)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("stream: %d", res.StatusCode)
+		}
+		held = append(held, res)
+	}
+	interval := w.h.live.interval
+	from, start := w.h.live.renders.Load(), time.Now()
+	time.Sleep(20 * interval)
+	renders, elapsed := w.h.live.renders.Load()-from, time.Since(start)
+	ticks := float64(elapsed) / float64(interval)
+	if renders < 1 {
+		t.Fatal("no renders while streams were open")
+	}
+	if limit := int64(ticks/0.9) + 2; renders > limit {
+		t.Errorf("%d streams of one session: %d renders in %.0f intervals, want at most %d (one per interval)", len(held), renders, ticks, limit)
+	}
+}
+
+// TestExecutionPagesRedactSecrets: the execution pages show a parameter its
+// runbook declares secret as [redacted], its value nowhere (parameters,
+// step logs, errors), while other parameters show.
+func TestExecutionPagesRedactSecrets(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnvWith(t, `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: with-secret}
+spec:
+  parameters: [{name: password, secret: true}, {name: user}]
+  steps:
+    - {name: check, action: assert, with: {that: "params.user != ''", message: "${{ params.password }}"}}
+`, nil)
+	ctx := context.Background()
+	const pw = "hunter2-s3cret"
+	id := store.NewID("ex", w.now)
+	err := w.st.InTx(ctx, func(tx store.Tx) error {
+		if err := tx.CreateExecution(ctx, store.Execution{ID: id, TenantID: "acme", Runbook: "with-secret", Status: "failed",
+			StartedBy: "token:x", Parameters: []byte(`{"password":"` + pw + `","user":"bobby"}`), CreatedAt: w.now, UpdatedAt: w.now}); err != nil {
+			return err
+		}
+		return tx.PutExecutionSteps(ctx, []store.ExecutionStep{{TenantID: "acme", ExecutionID: id, Name: "check", Action: "assert", Status: "failed",
+			Inputs: []byte(`{"message":"` + pw + `"}`), Log: "checked " + pw + "\n", Error: "wrong: " + pw}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/executions/" + id, "/executions"} {
+		r := w.get(path, w.acme)
+		wantStatus(t, r, http.StatusOK)
+		if strings.Contains(r.body, pw) {
+			t.Errorf("%s shows the secret parameter's value", path)
+		}
+	}
+	wantContains(t, w.get("/executions/"+id, w.acme), "[redacted]", "bobby")
+}
+
+// liveOpener serves w and returns a function opening a live stream of
+// /opsitems as secret's session, closed when the test ends.
+func liveOpener(t *testing.T, w *workEnv) func(secret string) *http.Response {
+	srv := httptest.NewServer(w.h)
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return func(secret string) *http.Response {
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
+		req.AddCookie(sessionCookieFor(secret))
+		res, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { res.Body.Close() })
+		return res
+	}
 }

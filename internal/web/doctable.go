@@ -1,0 +1,107 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"html"
+	"html/template"
+	"maps"
+	"slices"
+)
+
+// docTable renders a JSON document (an agent's inventory) as nested HTML
+// tables: an object is a table of its keys, an array of objects a table
+// with a column per key, any other array a list, and every key and value
+// escaped text. A document that is not JSON shows as escaped text.
+func docTable(raw []byte) template.HTML {
+	if len(raw) == 0 {
+		return ""
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return template.HTML(`<pre class="json">` + html.EscapeString(string(raw)) + `</pre>`)
+	}
+	var b bytes.Buffer
+	writeDoc(&b, v)
+	return template.HTML(b.String())
+}
+
+// writeDoc writes v's HTML; depth is bounded by the inventory's own
+// nesting limit (docs/hardening.md).
+func writeDoc(b *bytes.Buffer, v any) {
+	switch v := v.(type) {
+	case map[string]any:
+		if len(v) == 0 {
+			b.WriteString(`<span class="empty">none</span>`)
+			return
+		}
+		b.WriteString(`<table class="doc"><tbody>`)
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			b.WriteString(`<tr><th scope="row">` + html.EscapeString(k) + `</th><td>`)
+			writeDoc(b, v[k])
+			b.WriteString(`</td></tr>`)
+		}
+		b.WriteString(`</tbody></table>`)
+	case []any:
+		if len(v) == 0 {
+			b.WriteString(`<span class="empty">none</span>`)
+			return
+		}
+		if cols, ok := columns(v); ok {
+			b.WriteString(`<table class="doc"><thead><tr>`)
+			for _, c := range cols {
+				b.WriteString(`<th scope="col">` + html.EscapeString(c) + `</th>`)
+			}
+			b.WriteString(`</tr></thead><tbody>`)
+			for _, row := range v {
+				b.WriteString(`<tr>`)
+				for _, c := range cols {
+					b.WriteString(`<td>`)
+					if cell, ok := row.(map[string]any)[c]; ok {
+						writeDoc(b, cell)
+					}
+					b.WriteString(`</td>`)
+				}
+				b.WriteString(`</tr>`)
+			}
+			b.WriteString(`</tbody></table>`)
+			return
+		}
+		b.WriteString(`<ol class="doc">`)
+		for _, it := range v {
+			b.WriteString(`<li>`)
+			writeDoc(b, it)
+			b.WriteString(`</li>`)
+		}
+		b.WriteString(`</ol>`)
+	case string:
+		b.WriteString(html.EscapeString(v))
+	case json.Number:
+		b.WriteString(html.EscapeString(v.String()))
+	case bool:
+		if v {
+			b.WriteString("true")
+		} else {
+			b.WriteString("false")
+		}
+	default: // null
+		b.WriteString(`<span class="empty">null</span>`)
+	}
+}
+
+// columns are the sorted keys of an array whose items are all objects.
+func columns(items []any) ([]string, bool) {
+	set := map[string]bool{}
+	for _, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		for k := range m {
+			set[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(set)), len(set) > 0
+}
