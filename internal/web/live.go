@@ -118,7 +118,11 @@ func (h *Handler) livePage(pattern, tmpl string, fn pageFunc, regions ...string)
 			return nil, err
 		}
 		rq.view.Data = data
-		if rq.view.Live, _, err = h.renderRegions(e, rq.view); err != nil {
+		// The version as the streams' shared renders compute it: with
+		// the CSRF stand-in (liveRender).
+		shared, sess := *rq.view, *rq.view.Session
+		sess.CSRF, shared.Session = liveCSRFStandIn, &sess
+		if rq.view.Live, _, err = h.renderRegions(e, &shared); err != nil {
 			return nil, err
 		}
 		return data, nil

@@ -553,14 +553,19 @@ spec:
 }
 
 // liveOpener serves w and returns a function opening a live stream of
-// /opsitems as secret's session, closed when the test ends.
-func liveOpener(t *testing.T, w *workEnv) func(secret string) *http.Response {
+// /opsitems (or the path and version given) as secret's session, closed
+// when the test ends.
+func liveOpener(t *testing.T, w *workEnv) func(secret string, pathAndVersion ...string) *http.Response {
 	srv := httptest.NewServer(w.h)
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	return func(secret string) *http.Response {
-		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+url.Values{"path": {"/opsitems"}}.Encode(), nil)
+	return func(secret string, pathAndVersion ...string) *http.Response {
+		q := url.Values{"path": {"/opsitems"}}
+		if len(pathAndVersion) == 2 {
+			q = url.Values{"path": {pathAndVersion[0]}, "v": {pathAndVersion[1]}}
+		}
+		req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/live?"+q.Encode(), nil)
 		req.AddCookie(sessionCookieFor(secret))
 		res, err := srv.Client().Do(req)
 		if err != nil {
@@ -568,5 +573,59 @@ func liveOpener(t *testing.T, w *workEnv) func(secret string) *http.Response {
 		}
 		t.Cleanup(func() { res.Body.Close() })
 		return res
+	}
+}
+
+// TestLiveSharedRenderCSRF: a live execution page whose regions carry an
+// operator session's CSRF token (its cancel form) gets no update while nothing
+// changes, and an update carries the stream's own CSRF token, not the
+// shared render's stand-in.
+func TestLiveSharedRenderCSRF(t *testing.T) {
+	t.Parallel()
+	w := newWorkEnv(t)
+	ctx := context.Background()
+	id := store.NewID("ex", w.now)
+	err := w.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.CreateExecution(ctx, store.Execution{ID: id, TenantID: "acme", Runbook: "check", Status: "running",
+			StartedBy: "token:x", Parameters: []byte(`{"used":5}`), CreatedAt: w.now, UpdatedAt: w.now})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := w.get("/executions/"+id, w.op)
+	version := between(page.body, `data-live-version="`, `"`)
+	if version == "" || !strings.Contains(page.body, csrfFor(w.op)) {
+		t.Fatalf("the execution page has no live version or no CSRF token")
+	}
+	res := liveOpener(t, w)(w.op, "/executions/"+id, version)
+	events := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "data: ") {
+				events <- line
+			}
+		}
+		close(events)
+	}()
+	select {
+	case ev := <-events:
+		t.Fatalf("update sent while nothing changed: %.300s", ev)
+	case <-time.After(400 * time.Millisecond):
+	}
+	err = w.st.InTx(ctx, func(tx store.Tx) error {
+		return tx.PutExecutionSteps(ctx, []store.ExecutionStep{{TenantID: "acme", ExecutionID: id, Name: "verify", Action: "assert", Status: "running"}})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ev := <-events:
+		if !strings.Contains(ev, csrfFor(w.op)) || strings.Contains(ev, liveCSRFStandIn) {
+			t.Errorf("update without the session's CSRF token %s: %s", csrfFor(w.op), ev)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no update after a new step")
 	}
 }
