@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"strconv"
@@ -26,6 +27,9 @@ const (
 	// unauthPerIP caps a client IP's requests whose token is not yet known
 	// valid (not in the auth cache) being authenticated at once.
 	unauthPerIP = 16
+	// unauthWait is how long such a request waits for a place (a sender's
+	// burst with a new token queues) before 429.
+	unauthWait = time.Second
 	// maxBuckets bounds a limiter's memory; past it, full buckets are
 	// forgotten.
 	maxBuckets = 10000
@@ -174,6 +178,18 @@ func (g *gate) enter(key string) bool {
 		return false
 	}
 	g.n[key]++
+	return true
+}
+
+// wait enters, waiting up to d (or until ctx ends) for a place.
+func (g *gate) wait(ctx context.Context, key string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for !g.enter(key) {
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	return true
 }
 

@@ -319,7 +319,7 @@ func (s *Server) authorize(rt Route, r *http.Request) error {
 			s.limitMetrics.authThrottled.Inc()
 			return throttled(retry)
 		}
-		if !s.unauth.enter(ip) {
+		if !s.unauth.wait(r.Context(), ip, unauthWait) {
 			s.limitMetrics.authThrottled.Inc()
 			return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests", RetryAfter: time.Second,
 				Message: "too many requests from this address are being authenticated at once; retry in 1s"}
