@@ -373,17 +373,7 @@ func TestLiveStream(t *testing.T) {
 	if ct := res.Header.Get("Content-Type"); res.StatusCode != 200 || ct != "text/event-stream" {
 		t.Fatalf("live: %d %s", res.StatusCode, ct)
 	}
-	events := make(chan string, 10)
-	go func() {
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			if line := sc.Text(); strings.HasPrefix(line, "data: ") {
-				events <- line
-			}
-		}
-		close(events)
-	}()
+	events := liveEvents(res)
 	select {
 	case ev := <-events:
 		t.Fatalf("update sent while nothing changed: %.200s", ev)
@@ -598,17 +588,7 @@ func TestLiveSharedRenderCSRF(t *testing.T) {
 		t.Fatalf("the execution page has no live version or no CSRF token")
 	}
 	res := liveOpener(t, w)(w.op, "/executions/"+id, version)
-	events := make(chan string, 10)
-	go func() {
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			if line := sc.Text(); strings.HasPrefix(line, "data: ") {
-				events <- line
-			}
-		}
-		close(events)
-	}()
+	events := liveEvents(res)
 	select {
 	case ev := <-events:
 		t.Fatalf("update sent while nothing changed: %.300s", ev)
@@ -628,4 +608,21 @@ func TestLiveSharedRenderCSRF(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("no update after a new step")
 	}
+}
+
+// liveEvents reads a live stream's "data: " lines into a channel, closed
+// when the stream ends.
+func liveEvents(res *http.Response) <-chan string {
+	events := make(chan string, 10)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			if line := sc.Text(); strings.HasPrefix(line, "data: ") {
+				events <- line
+			}
+		}
+		close(events)
+	}()
+	return events
 }
