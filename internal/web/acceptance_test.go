@@ -149,7 +149,14 @@ func TestAcceptance(t *testing.T) {
 	b.Do("open the OpsItem", chromedp.Click(chromedp.Search(link(title))), chromedp.WaitVisible(chromedp.CSS("dl.fields")))
 	b.Do("acknowledge", chromedp.Click(chromedp.CSS(`form[action$="/acknowledge"] button`)),
 		chromedp.WaitVisible(chromedp.CSS("li.tl-acknowledge")))
-	if f := b.Text("dl.fields"); !strings.Contains(f, "in-progress") || !strings.Contains(f, "token:") {
+	// The timeline entry can arrive by a live update on the page the click
+	// left, before the page after the redirect shows the new fields.
+	f := b.Text("dl.fields")
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(f, "in-progress") && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		f = b.Text("dl.fields")
+	}
+	if !strings.Contains(f, "in-progress") || !strings.Contains(f, "token:") {
 		t.Errorf("after acknowledging, the fields show:\n%s", f)
 	}
 	b.Shot("a03-opsitem-acknowledged")
