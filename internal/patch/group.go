@@ -2,6 +2,7 @@ package patch
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,4 +131,23 @@ func (g *GroupSpec) activeExceptions(hostIDs []string, now time.Time) (packages 
 		}
 	}
 	return packages, host
+}
+
+// CheckRefs is a cross-document check: a group's baseline and resource
+// group exist.
+func CheckRefs(set *content.Set) error {
+	var errs []error
+	for _, it := range set.Items(GroupKind) {
+		g, ok := it.Spec.(*GroupSpec)
+		if !ok {
+			continue
+		}
+		if !set.Defined(BaselineKind, g.Baseline) {
+			errs = append(errs, &content.Error{Origin: it.Origin, Msg: fmt.Sprintf("PatchGroup %q: spec.baseline: no PatchBaseline %q", it.Name, g.Baseline)})
+		}
+		if g.Targets.Group != "" && !set.Defined("ResourceGroup", g.Targets.Group) {
+			errs = append(errs, &content.Error{Origin: it.Origin, Msg: fmt.Sprintf("PatchGroup %q: spec.targets.group: no ResourceGroup %q", it.Name, g.Targets.Group)})
+		}
+	}
+	return errors.Join(errs...)
 }
