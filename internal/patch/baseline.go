@@ -50,47 +50,47 @@ var filterKeys = []string{"classification", "section", "priority", "severity", "
 type BaselineSpec struct {
 	// OperatingSystem is debian, ubuntu or rhel (the RHEL family: RHEL,
 	// Rocky, Alma, CentOS, Amazon Linux).
-	OperatingSystem string `yaml:"operating_system"`
-	Description     string `yaml:"description"`
+	OperatingSystem string `yaml:"operating_system" json:"operating_system,omitempty"`
+	Description     string `yaml:"description" json:"description,omitempty"`
 	// ApprovalRules approve updates by their attributes; the first rule
 	// that matches an update decides it.
-	ApprovalRules []Rule `yaml:"approval_rules"`
+	ApprovalRules []Rule `yaml:"approval_rules" json:"approval_rules,omitempty"`
 	// ApprovedPatches are always approved: "name" or "name=version".
-	ApprovedPatches                []string `yaml:"approved_patches"`
-	ApprovedPatchesComplianceLevel string   `yaml:"approved_patches_compliance_level"`
+	ApprovedPatches                []string `yaml:"approved_patches" json:"approved_patches,omitempty"`
+	ApprovedPatchesComplianceLevel string   `yaml:"approved_patches_compliance_level" json:"approved_patches_compliance_level,omitempty"`
 	// RejectedPatches are never approved, even by a rule or the approved
 	// list; RejectedPatchesAction says whether one may still come in as a
 	// dependency of an approved update (allow_as_dependency) or blocks
 	// that update (block).
-	RejectedPatches       []string `yaml:"rejected_patches"`
-	RejectedPatchesAction string   `yaml:"rejected_patches_action"`
+	RejectedPatches       []string `yaml:"rejected_patches" json:"rejected_patches,omitempty"`
+	RejectedPatchesAction string   `yaml:"rejected_patches_action" json:"rejected_patches_action,omitempty"`
 	// Sources are repository lines the baseline expects on its hosts
 	// (documentation for now: the agent patches from the host's own).
-	Sources []Source `yaml:"sources"`
+	Sources []Source `yaml:"sources" json:"sources,omitempty"`
 }
 
 // Rule is one approval rule (SSM's PatchRule).
 type Rule struct {
 	// Filters: every key given must match one of its values.
-	Filters map[string][]string `yaml:"filters"`
+	Filters map[string][]string `yaml:"filters" json:"filters,omitempty"`
 	// ApproveAfterDays approves an update that many days after it was
 	// released (first seen by Flywheel: apt repositories carry no
 	// per-package release date). ApproveUntilDate instead approves the
 	// updates released on or before a date. At most one is set.
-	ApproveAfterDays *int   `yaml:"approve_after_days"`
-	ApproveUntilDate string `yaml:"approve_until_date"`
+	ApproveAfterDays *int   `yaml:"approve_after_days" json:"approve_after_days,omitempty"`
+	ApproveUntilDate string `yaml:"approve_until_date" json:"approve_until_date,omitempty"`
 	// ComplianceLevel is how severe missing an update it approves is
 	// (default unspecified).
-	ComplianceLevel string `yaml:"compliance_level"`
+	ComplianceLevel string `yaml:"compliance_level" json:"compliance_level,omitempty"`
 	// EnableNonSecurity lets the rule approve updates that are not from a
 	// security repository; without it the rule sees security updates only.
-	EnableNonSecurity bool `yaml:"enable_non_security"`
+	EnableNonSecurity bool `yaml:"enable_non_security" json:"enable_non_security,omitempty"`
 }
 
 // Source is a package repository.
 type Source struct {
-	Name          string `yaml:"name"`
-	Configuration string `yaml:"configuration"`
+	Name          string `yaml:"name" json:"name,omitempty"`
+	Configuration string `yaml:"configuration" json:"configuration,omitempty"`
 }
 
 // BaselineKindDef returns the PatchBaseline content kind.

@@ -18,11 +18,11 @@ const CalendarKind = "BusinessCalendar"
 // the next business day.
 type CalendarSpec struct {
 	// Timezone is an IANA zone (default UTC).
-	Timezone string `yaml:"timezone"`
+	Timezone string `yaml:"timezone" json:"timezone,omitempty"`
 	// Weekend lists the days nobody works (default sat, sun).
-	Weekend []string `yaml:"weekend"`
+	Weekend []string `yaml:"weekend" json:"weekend,omitempty"`
 	// Holidays are dates (YYYY-MM-DD) that are not business days.
-	Holidays []string `yaml:"holidays"`
+	Holidays []string `yaml:"holidays" json:"holidays,omitempty"`
 }
 
 var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,

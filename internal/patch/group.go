@@ -25,42 +25,42 @@ var rebootPolicies = []string{wire.RebootIfNeeded, wire.NoReboot, RebootCoordina
 // baseline, how they reboot, and what is excepted.
 type GroupSpec struct {
 	// Baseline names the PatchBaseline the group's hosts follow.
-	Baseline string `yaml:"baseline"`
+	Baseline string `yaml:"baseline" json:"baseline,omitempty"`
 	// Targets select the hosts: inventory tags, a ResourceGroup, resource
 	// IDs; any one given that matches puts a host in the group.
-	Targets Targets `yaml:"targets"`
+	Targets Targets `yaml:"targets" json:"targets,omitempty"`
 	// Reboot is reboot-if-needed (default), no-reboot or coordinated.
-	Reboot string `yaml:"reboot"`
+	Reboot string `yaml:"reboot" json:"reboot,omitempty"`
 	// PreHook and PostHook are shell scripts the agent runs around an
 	// install (stop a service, drain a node, check it came back).
-	PreHook  string `yaml:"pre_hook"`
-	PostHook string `yaml:"post_hook"`
+	PreHook  string `yaml:"pre_hook" json:"pre_hook,omitempty"`
+	PostHook string `yaml:"post_hook" json:"post_hook,omitempty"`
 	// Exceptions take a package, or a whole host, out of compliance until
 	// they expire.
-	Exceptions []Exception `yaml:"exceptions"`
+	Exceptions []Exception `yaml:"exceptions" json:"exceptions,omitempty"`
 	// ComplianceSLA is how long a host may stay non-compliant before an
 	// OpsItem is opened about it ("" : never).
-	ComplianceSLA string `yaml:"compliance_sla"`
+	ComplianceSLA string `yaml:"compliance_sla" json:"compliance_sla,omitempty"`
 }
 
 // Targets select a group's hosts.
 type Targets struct {
-	Tags        map[string]string `yaml:"tags"`
-	Group       string            `yaml:"group"`
-	ResourceIDs []string          `yaml:"resource_ids"`
+	Tags        map[string]string `yaml:"tags" json:"tags,omitempty"`
+	Group       string            `yaml:"group" json:"group,omitempty"`
+	ResourceIDs []string          `yaml:"resource_ids" json:"resource_ids,omitempty"`
 }
 
 // Exception is a workload exception: a package (on every host of the
 // group) or a host (for every package), with who asked, why and until
 // when.
 type Exception struct {
-	Package string `yaml:"package"`
-	Host    string `yaml:"host"`
-	Reason  string `yaml:"reason"`
-	Owner   string `yaml:"owner"`
+	Package string `yaml:"package" json:"package,omitempty"`
+	Host    string `yaml:"host" json:"host,omitempty"`
+	Reason  string `yaml:"reason" json:"reason,omitempty"`
+	Owner   string `yaml:"owner" json:"owner,omitempty"`
 	// Expires is a date (YYYY-MM-DD, UTC); the exception ends when it
 	// begins.
-	Expires string `yaml:"expires"`
+	Expires string `yaml:"expires" json:"expires,omitempty"`
 }
 
 // GroupKindDef returns the PatchGroup content kind.

@@ -329,3 +329,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// BaselineView is a baseline as the API lists it.
+type BaselineView struct {
+	Name        string        `json:"name"`
+	Tenant      string        `json:"tenant,omitempty"`
+	Description string        `json:"description"`
+	Spec        *BaselineSpec `json:"spec"`
+	Origin      string        `json:"origin"`
+}
+
+// Baselines lists the baselines a tenant sees.
+func (s *Service) Baselines(tenant string) []BaselineView {
+	out := []BaselineView{}
+	for _, it := range s.o.Content.Items(BaselineKind) {
+		if it.Tenant != "" && it.Tenant != tenant {
+			continue
+		}
+		out = append(out, BaselineView{Name: it.Name, Tenant: it.Tenant, Description: it.Description, Spec: it.Spec.(*BaselineSpec), Origin: it.Origin.String()})
+	}
+	return out
+}
