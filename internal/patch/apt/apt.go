@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -182,6 +183,7 @@ func (b *Backend) Install(ctx context.Context, req wire.PatchRequest, log io.Wri
 			return wire.PatchReport{}, err
 		}
 	}
+	results = append(results, b.repair(ctx, log)...)
 	for _, p := range req.Install {
 		results = append(results, b.installOne(ctx, log, p, req.Blocked))
 	}
@@ -204,6 +206,26 @@ func (b *Backend) Install(ctx context.Context, req wire.PatchRequest, log io.Wri
 		rep.Rebooted = true
 	}
 	return rep, nil
+}
+
+// repair finishes what a failed install left half-done (apt-get -f
+// install configures it again), and reports each package it concerned.
+func (b *Backend) repair(ctx context.Context, log io.Writer) []wire.InstallResult {
+	before, err := b.state(ctx, io.Discard)
+	if err != nil || len(before.Failed) == 0 {
+		return nil
+	}
+	_, ferr := b.aptGet(ctx, log, "install", "-y", "-f")
+	after, err := b.state(ctx, io.Discard)
+	var out []wire.InstallResult
+	for _, name := range before.Failed {
+		r := wire.InstallResult{Name: name, Version: "(repair)", Status: "installed"}
+		if err != nil || slices.Contains(after.Failed, name) {
+			r.Status, r.Error = "failed", fmt.Sprint(errors.Join(ferr, err))
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 func (b *Backend) installOne(ctx context.Context, log io.Writer, p wire.PackageVersion, blocked []string) wire.InstallResult {

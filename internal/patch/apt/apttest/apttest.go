@@ -172,7 +172,7 @@ func SetSources(t testing.TB, root string, sources ...string) {
 }
 
 // Version returns the version of a package installed in root ("" : not
-// installed), read with dpkg-query from root's own database.
+// installed, or not fully: half-configured after a failed script), read with dpkg-query from root's own database.
 func Version(t testing.TB, root, name string) string {
 	t.Helper()
 	out, err := exec.Command("dpkg-query", "--admindir="+filepath.Join(root, "var/lib/dpkg"), "-W", "-f=${Version} ${db:Status-Abbrev}", name).Output()
@@ -180,7 +180,7 @@ func Version(t testing.TB, root, name string) string {
 		return ""
 	}
 	ver, status, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
-	if !strings.HasPrefix(status, "i") {
+	if status != "ii" {
 		return ""
 	}
 	return ver

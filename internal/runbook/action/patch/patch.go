@@ -133,7 +133,7 @@ func (a *Action) Run(ctx context.Context, in action.Input) (action.Output, error
 	if err != nil {
 		return output(st, d, log.String()), err
 	}
-	if len(plan.Request.Install) == 0 {
+	if len(plan.Request.Install) == 0 && len(scan.Failed) == 0 {
 		fmt.Fprintf(&log, "%s: nothing to install\n", target)
 		return output(st, d, log.String()), nil
 	}
