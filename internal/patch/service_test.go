@@ -2,6 +2,7 @@ package patch_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -238,4 +239,58 @@ func TestPlan(t *testing.T) {
 	if len(p.Request.Install) != 1 || p.Request.Install[0].Name != "vim" {
 		t.Errorf("expedite plan = %+v", p.Request.Install)
 	}
+}
+
+// TestLockCoordinates: hosts sharing a key install one at a time; a
+// waiter whose context ends gives up without taking the lock.
+func TestLockCoordinates(t *testing.T) {
+	s, _, _, _ := setup(t)
+	ctx := context.Background()
+	unlock, err := s.Lock(ctx, "acme/app:shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.Lock(ctx, "acme/app:cart")
+	if err != nil {
+		t.Fatal("another application waited")
+	}
+	other()
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := s.Lock(short, "acme/app:shop"); err == nil {
+		t.Fatal("a second host of the application got the lock")
+	}
+	got := make(chan struct{})
+	go func() {
+		u, err := s.Lock(ctx, "acme/app:shop")
+		if err == nil {
+			u()
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+		t.Fatal("the lock was taken twice")
+	case <-time.After(50 * time.Millisecond):
+	}
+	unlock()
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the waiter never got the lock")
+	}
+}
+
+func FuzzExpediteRequest(f *testing.F) {
+	f.Add(`{"package":"openssl","source":"DSA-1","targets":["res_a"]}`)
+	f.Add(`{"package":"bad name","targets":[]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var r patch.ExpediteRequest
+		if json.Unmarshal([]byte(body), &r) != nil {
+			return
+		}
+		if r.Check() == nil && (!wire.ValidPackageName(r.Package) || len(r.Targets) == 0 || strings.TrimSpace(r.Source) == "") {
+			t.Errorf("accepted %+v", r)
+		}
+	})
 }
