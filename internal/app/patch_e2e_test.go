@@ -14,7 +14,6 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/client"
-	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/patch/apt"
@@ -107,13 +106,7 @@ func TestPatchingOnRealAptHosts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(contentDir, "patch.yaml"), []byte(patchContent), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := startApp(t, config.Config{DataDir: dataDir, ContentDir: contentDir, MaintenanceTick: 200 * time.Millisecond}, &bytes.Buffer{})
-	server := "http://" + a.Addr()
-	adminB, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(adminB))
+	server, admin := startWindowApp(t, dataDir, contentDir)
 	c := client.New(server, admin)
 	hosts := enrollAgentsWith(t, bin, server, admin, "patch", 3, func(i int) []string {
 		return []string{"--apt-root", roots[fmt.Sprint(i)], "--reboot-command", "true"}

@@ -147,6 +147,18 @@ func enrollAgentsWith(t *testing.T, bin, server, admin, fleet string, n int, ext
 	return hosts
 }
 
+// startWindowApp starts the app with a fast maintenance tick and returns
+// its URL and the admin token of its first start.
+func startWindowApp(t *testing.T, dataDir, contentDir string) (server, admin string) {
+	t.Helper()
+	a := startApp(t, config.Config{DataDir: dataDir, ContentDir: contentDir, MaintenanceTick: 200 * time.Millisecond}, &bytes.Buffer{})
+	b, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + a.Addr(), strings.TrimSpace(string(b))
+}
+
 // windowAt is a window input that opens at start (rate, daily) for an
 // hour over the hosts tagged fleet.
 func windowAt(name, fleet string, start time.Time, tasks ...store.MaintenanceTask) api.MaintenanceWindowInput {
@@ -196,13 +208,7 @@ func TestWindowOnRealAgents(t *testing.T) {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	a := startApp(t, config.Config{DataDir: dataDir, ContentDir: contentDir, MaintenanceTick: 200 * time.Millisecond}, &bytes.Buffer{})
-	server := "http://" + a.Addr()
-	adminB, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(adminB))
+	server, admin := startWindowApp(t, dataDir, contentDir)
 	c := client.New(server, admin)
 	ctx := context.Background()
 	hosts := enrollAgents(t, bin, server, admin, "sched", 3)
