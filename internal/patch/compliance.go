@@ -82,13 +82,11 @@ func (s *Service) Compliance(ctx context.Context, tenant string, days int) (Repo
 	groups, apps := map[string]*Share{}, map[string]*Share{}
 	for _, st := range states {
 		h, _ := hostOf(st)
-		detail := h.Detail
 		h.Detail = HostDetail{} // the report lists counts; Host has the detail
 		if res, err := s.o.Store.GetResource(ctx, tenant, st.ResourceID); err == nil {
 			h.Application = res.Tags["application"]
 		}
 		r.Tenant.add(h.Compliant)
-		_ = detail
 		for l, n := range h.MissingByLevel {
 			r.MissingByLevel[l] += n
 		}

@@ -124,17 +124,8 @@ func (s *Service) Assign(tenant string, res store.Resource, backend string) (Ass
 func (s *Service) selects(tenant string, g *GroupSpec, res store.Resource) bool {
 	t := g.Targets
 	return slices.Contains(t.ResourceIDs, res.ID) ||
-		len(t.Tags) > 0 && hasTags(res.Tags, t.Tags) ||
+		len(t.Tags) > 0 && runbook.HasTags(res.Tags, t.Tags) ||
 		t.Group != "" && s.o.Members != nil && s.o.Members(tenant, t.Group, res)
-}
-
-func hasTags(have, want map[string]string) bool {
-	for k, v := range want {
-		if hv, ok := have[k]; !ok || hv != v {
-			return false
-		}
-	}
-	return true
 }
 
 // Record evaluates a host's report against its baseline, stores the
