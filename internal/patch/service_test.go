@@ -226,7 +226,8 @@ func TestExpediteDeadline(t *testing.T) {
 func TestPlan(t *testing.T) {
 	ctx := context.Background()
 	s, _, _, _ := setup(t)
-	rep := report(secUpdate("openssl", "3.0.15"), secUpdate("telnetd", "2"), wire.PackageUpdate{Name: "vim", Installed: "1", Candidate: "2"})
+	rep := report(secUpdate("openssl", "3.0.15"), secUpdate("telnetd", "2"), wire.PackageUpdate{Name: "vim", Installed: "1", Candidate: "2"},
+		secUpdate("libpinned", "2")) // excepted: pinned, not installed
 	if _, _, err := s.Record(ctx, "acme", "res_web1", rep); err != nil {
 		t.Fatal(err)
 	}
