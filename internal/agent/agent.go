@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
+	"github.com/flywheel-ops/flywheel/internal/patch/apt"
 	"github.com/flywheel-ops/flywheel/internal/version"
 )
 
@@ -60,6 +61,9 @@ type Config struct {
 	InventoryInterval time.Duration // default 10m
 	// Collect gathers the inventory sections; default CollectInventory.
 	Collect func(ctx context.Context) map[string]any
+	// Apt configures the patch backend (scan and install on Debian and
+	// Ubuntu): its root and options; the zero value uses the system's.
+	Apt apt.Options
 	// SelfUpdate lets the agent install builds the server offers.
 	SelfUpdate bool
 	// Restart replaces the running process after a self-update; default

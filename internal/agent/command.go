@@ -164,6 +164,9 @@ func (a *Agent) report(ctx context.Context, id string, res wire.Result) {
 // to out, and stops the whole group when ctx ends. exit is nil when the
 // process never started.
 func (a *Agent) execute(ctx context.Context, spec wire.CommandSpec, out io.Writer) (exit *int, err error) {
+	if spec.Patch != nil {
+		return a.patch(ctx, *spec.Patch, out)
+	}
 	argv := spec.Argv
 	if len(argv) == 0 {
 		shell := spec.Shell

@@ -68,6 +68,12 @@ var routeRoles = map[string]string{
 	"POST /api/v1/maintenance-windows/{id}/runs": "AP",
 	"GET /api/v1/window-runs/{id}":               "VOAP",
 
+	"GET /api/v1/patch/compliance": "VOAP",
+	"GET /api/v1/patch/hosts/{id}": "VOAP",
+	"GET /api/v1/patch/baselines":  "VOAP",
+	"GET /api/v1/patch/expedites":  "VOAP",
+	"POST /api/v1/patch/expedites": "OAP",
+
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",
 	"GET /api/v1/agents":             "VOAP",

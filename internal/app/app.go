@@ -31,6 +31,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
+	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -86,6 +87,7 @@ type App struct {
 	checks      []doctor.Checker // the setup check's, gathered while building
 	doctor      *doctor.Doctor
 	windows     *windowrun.Runner
+	patch       *patch.Service
 
 	stopOnce sync.Once
 	stopErr  error
@@ -150,6 +152,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	if err := a.buildPatch(cfg.MaintenanceTick); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("patch: %w", err)
+	}
 	if err := a.buildRunbooks(); err != nil {
 		st.Close()
 		return nil, err
@@ -171,10 +177,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

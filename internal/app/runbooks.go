@@ -11,6 +11,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
+	patchaction "github.com/flywheel-ops/flywheel/internal/runbook/action/patch"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -28,7 +29,8 @@ func (a *App) buildRunbooks() error {
 	}
 	actions := registry.New(registry.Options{Exec: exec.Options{
 		Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: execution.TenantFromContext},
-	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound})
+	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound,
+		Patch: patchaction.Options{Service: a.patch, TenantOf: execution.TenantFromContext}})
 	lib, err := runbook.NewLibrary(a.content, actions.Get)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)

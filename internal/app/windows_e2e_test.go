@@ -107,6 +107,12 @@ func spans(recs map[string][]record, task string) map[string][][2]time.Time {
 // host index → resource ID.
 func enrollAgents(t *testing.T, bin, server, admin, fleet string, n int) map[string]string {
 	t.Helper()
+	return enrollAgentsWith(t, bin, server, admin, fleet, n, nil)
+}
+
+// enrollAgentsWith is enrollAgents with extra agent flags for host i.
+func enrollAgentsWith(t *testing.T, bin, server, admin, fleet string, n int, extra func(i int) []string) map[string]string {
+	t.Helper()
 	c := client.New(server, admin)
 	for i := 1; i <= n; i++ {
 		out, err := exec.Command(bin, "agent", "token", "create", "--server", server, "--token", admin, "--expires-in", "10m",
@@ -118,8 +124,12 @@ func enrollAgents(t *testing.T, bin, server, admin, fleet string, n int) map[str
 		if err := json.Unmarshal(out, &tok); err != nil {
 			t.Fatalf("token create output %q: %v", out, err)
 		}
-		startAgentProc(t, bin, "--server", server, "--enroll-token", tok.Token, "--state", t.TempDir(),
-			"--hostname", fmt.Sprintf("%s-host-%d", fleet, i), "--heartbeat", "300ms", "--poll-wait", "2s", "--max-concurrency", "4")
+		args := []string{"--server", server, "--enroll-token", tok.Token, "--state", t.TempDir(),
+			"--hostname", fmt.Sprintf("%s-host-%d", fleet, i), "--heartbeat", "300ms", "--poll-wait", "2s", "--max-concurrency", "4"}
+		if extra != nil {
+			args = append(args, extra(i)...)
+		}
+		startAgentProc(t, bin, args...)
 	}
 	hosts := map[string]string{}
 	waitFor(t, 60*time.Second, "agents' hosts in the inventory", func() bool {
@@ -135,6 +145,18 @@ func enrollAgents(t *testing.T, bin, server, admin, fleet string, n int) map[str
 		return len(hosts) == n
 	})
 	return hosts
+}
+
+// startWindowApp starts the app with a fast maintenance tick and returns
+// its URL and the admin token of its first start.
+func startWindowApp(t *testing.T, dataDir, contentDir string) (server, admin string) {
+	t.Helper()
+	a := startApp(t, config.Config{DataDir: dataDir, ContentDir: contentDir, MaintenanceTick: 200 * time.Millisecond}, &bytes.Buffer{})
+	b, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + a.Addr(), strings.TrimSpace(string(b))
 }
 
 // windowAt is a window input that opens at start (rate, daily) for an
@@ -186,13 +208,7 @@ func TestWindowOnRealAgents(t *testing.T) {
 		t.Fatal(err)
 	}
 	dataDir := t.TempDir()
-	a := startApp(t, config.Config{DataDir: dataDir, ContentDir: contentDir, MaintenanceTick: 200 * time.Millisecond}, &bytes.Buffer{})
-	server := "http://" + a.Addr()
-	adminB, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(adminB))
+	server, admin := startWindowApp(t, dataDir, contentDir)
 	c := client.New(server, admin)
 	ctx := context.Background()
 	hosts := enrollAgents(t, bin, server, admin, "sched", 3)

@@ -29,9 +29,18 @@ var ErrAgentGone = errors.New("no such agent")
 
 // CheckSpec validates a command and applies the default timeout.
 func CheckSpec(spec *store.CommandSpec) error {
+	if spec.Patch != nil {
+		if len(spec.Argv) > 0 || spec.Script != "" {
+			return invalidf("patch excludes argv and script")
+		}
+		if err := spec.Patch.Check(); err != nil {
+			return invalidf("%v", err)
+		}
+	}
 	switch {
+	case spec.Patch != nil:
 	case len(spec.Argv) == 0 && spec.Script == "":
-		return invalidf("one of argv or script is required")
+		return invalidf("one of argv, script or patch is required")
 	case len(spec.Argv) > 0 && spec.Script != "":
 		return invalidf("argv and script are exclusive")
 	case len(spec.Argv) > maxArgs:

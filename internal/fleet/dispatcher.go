@@ -65,7 +65,7 @@ func (d *Dispatcher) Dispatch(ctx context.Context, target action.Target, cmd exe
 	if actor == "" {
 		actor = "system:runbook"
 	}
-	spec := store.CommandSpec{Argv: cmd.Argv, Script: cmd.Script, Env: cmd.Env, Dir: cmd.Dir, User: cmd.User, Timeout: cmd.Timeout}
+	spec := store.CommandSpec{Argv: cmd.Argv, Script: cmd.Script, Env: cmd.Env, Dir: cmd.Dir, User: cmd.User, Timeout: cmd.Timeout, Patch: cmd.Patch}
 	var c store.AgentCommand
 	err = s.st.InTx(ctx, func(tx store.Tx) error {
 		var err error
@@ -131,7 +131,10 @@ func resultOf(c store.AgentCommand) (exec.Result, error) {
 // environment's values, which may hold secrets.
 func commandDetail(c store.AgentCommand) map[string]any {
 	d := map[string]any{"agent": c.AgentID, "timeout": c.Spec.Timeout.String()}
-	if len(c.Spec.Argv) > 0 {
+	if p := c.Spec.Patch; p != nil {
+		d["patch"] = p.Operation
+		d["packages"] = len(p.Install)
+	} else if len(c.Spec.Argv) > 0 {
 		d["argv"] = c.Spec.Argv
 	} else {
 		d["script_bytes"] = len(c.Spec.Script)

@@ -35,6 +35,7 @@ func navigation(v *view) []navSection {
 		item("Candidates", "/candidates"),
 		item("Silences", "/silences"),
 		item("Maintenance", "/maintenance"),
+		item("Patching", "/patching"),
 		item("Fleet", "/fleet"),
 		item("Audit", "/audit"),
 	}}

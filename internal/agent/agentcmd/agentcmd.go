@@ -67,6 +67,7 @@ type Flags struct {
 	inventoryInterval time.Duration
 	caFile            string
 	bundle            string
+	rebootCommand     string
 }
 
 // Bind adds the agent's flags to fs.
@@ -81,6 +82,9 @@ func (f *Flags) Bind(fs *pflag.FlagSet) {
 	fs.IntVar(&f.cfg.OutputCap, "output-cap", 1<<20, "bytes of each command's output sent to the server")
 	fs.DurationVar(&f.inventoryInterval, "inventory-interval", 10*time.Minute, "how often inventory is collected (changes only are sent)")
 	fs.BoolVar(&f.noInventory, "no-inventory", false, "do not report inventory")
+	fs.StringVar(&f.cfg.Apt.Root, "apt-root", "", "root directory apt and dpkg patch (default the system's /); tests point it at an isolated root")
+	fs.StringArrayVar(&f.cfg.Apt.Extra, "apt-option", nil, "extra apt option KEY=VALUE for patch scans and installs (repeatable)")
+	fs.StringVar(&f.rebootCommand, "reboot-command", "systemctl reboot", "command that reboots the host after patching when a package asks for it")
 	fs.BoolVar(&f.cfg.SelfUpdate, "self-update", true, "install agent builds the server offers")
 	fs.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	fs.BoolVar(&f.cfg.Insecure, "insecure", false, "allow a plain http:// server on another host (credential and commands in clear)")
@@ -122,6 +126,7 @@ func (f *Flags) Run(ctx context.Context, server string, lookup func(string) (str
 		return usage(err)
 	}
 	cfg.InventoryInterval = f.inventoryInterval
+	cfg.Apt.RebootCommand = strings.Fields(f.rebootCommand)
 	if f.noInventory {
 		cfg.InventoryInterval = -1
 	}

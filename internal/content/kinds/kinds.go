@@ -16,6 +16,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake/generic"
 	"github.com/flywheel-ops/flywheel/internal/maintenance"
+	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
@@ -27,7 +28,8 @@ func Foundation() []content.Kind {
 		// Runbook steps are checked against the I/O actions themselves
 		// (names and inputs); built with default options, they only
 		// validate here, never run.
-		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind()}
+		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind(),
+		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef()}
 }
 
 // Register registers every kind and the cross-document checks that always
@@ -44,6 +46,7 @@ func Register(reg *content.Registry) {
 	reg.RegisterCheck(rule.CheckRunbookRefs)
 	reg.RegisterCheck(maintenance.CheckRefs)
 	reg.RegisterCheck(application.CheckRefs)
+	reg.RegisterCheck(patch.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.

@@ -148,6 +148,9 @@ type CommandSpec struct {
 	// User runs the command as another user (the agent must be root).
 	User    string        `json:"user,omitempty"`
 	Timeout time.Duration `json:"timeout"`
+	// Patch, instead of Argv or Script, runs a patch operation with the
+	// agent's own package backend.
+	Patch *PatchRequest `json:"patch,omitempty"`
 }
 
 // The final statuses an agent reports in a Result.

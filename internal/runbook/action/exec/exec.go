@@ -23,6 +23,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
 )
@@ -95,6 +96,9 @@ type Command struct {
 	Timeout time.Duration
 	// MaxOutput bytes of stdout and of stderr are kept (the tail).
 	MaxOutput int
+	// Patch, instead of Argv or Script, asks the host agent to run a
+	// patch operation with its own package backend (the patch action).
+	Patch *wire.PatchRequest
 }
 
 // Result is how a command ended.

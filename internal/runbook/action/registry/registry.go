@@ -1,5 +1,5 @@
 // Package registry is the one place that lists the runbook step actions that
-// do I/O (exec, http, notify, aws), built from the server's options. The
+// do I/O (exec, http, notify, aws, patch), built from the server's options. The
 // runbook loader validates steps against it and the executor runs them
 // through it; control-flow steps (sleep, wait_for, approve, branch, assert,
 // collect, runbook, opsitem) belong to the executor and are not here.
@@ -17,6 +17,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/http"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/patch"
 )
 
 // Options configure every action.
@@ -36,6 +37,9 @@ type Options struct {
 	ChannelsKnown bool
 	// AWS configures the aws action (credentials; default chain if unset).
 	AWS aws.Options
+	// Patch configures the patch action (its dispatcher defaults to
+	// Exec's).
+	Patch patch.Options
 }
 
 // Registry holds the I/O actions by name.
@@ -55,6 +59,7 @@ func New(o Options) *Registry {
 		exec.New(o.Exec),
 		http.New(http.Options{Client: client}),
 		notify.New(notify.Options{HTTPClient: client, SMTP: o.SMTP, Channels: o.Channels, ChannelsKnown: o.ChannelsKnown}),
+		patch.New(patchOptions(o)),
 	} {
 		if _, dup := r.actions[a.Name()]; dup {
 			panic("registry: two actions named " + a.Name())
@@ -62,6 +67,14 @@ func New(o Options) *Registry {
 		r.actions[a.Name()] = a
 	}
 	return r
+}
+
+func patchOptions(o Options) patch.Options {
+	p := o.Patch
+	if p.Dispatcher == nil {
+		p.Dispatcher = o.Exec.Dispatcher
+	}
+	return p
 }
 
 // Get returns the action a step names.

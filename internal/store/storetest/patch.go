@@ -1,0 +1,71 @@
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+func testPatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	mkTenant(t, s, "t1")
+	mkTenant(t, s, "t2")
+	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	st := store.PatchState{TenantID: "t1", ResourceID: "res_a", Hostname: "a", Group: "web", Baseline: "debian-default",
+		ScannedAt: t0, Compliant: false, NoncompliantSince: &t0, Detail: json.RawMessage(`{"missing":2}`)}
+	mustTx(t, s, func(tx store.Tx) error {
+		if err := tx.PutPatchState(ctx, st); err != nil {
+			return err
+		}
+		st2 := st
+		st2.ScannedAt, st2.Compliant, st2.NoncompliantSince, st2.Detail = t0.Add(time.Hour), true, nil, json.RawMessage(`{"missing":0}`)
+		if err := tx.PutPatchState(ctx, st2); err != nil {
+			return err
+		}
+		return tx.NotePatchReleases(ctx, "t1", map[string]time.Time{"curl=8.5": t0, "bash=5.2": t0})
+	})
+	mustTx(t, s, func(tx store.Tx) error {
+		// A later sighting keeps the first.
+		return tx.NotePatchReleases(ctx, "t1", map[string]time.Time{"curl=8.5": t0.Add(48 * time.Hour), "curl=8.6": t0.Add(time.Hour)})
+	})
+	got, err := s.GetPatchState(ctx, "t1", "res_a")
+	if err != nil || !got.Compliant || !got.ScannedAt.Equal(t0.Add(time.Hour)) || got.NoncompliantSince != nil || string(got.Detail) != `{"missing":0}` {
+		t.Fatalf("GetPatchState = %+v, %v", got, err)
+	}
+	if _, err := s.GetPatchState(ctx, "t2", "res_a"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("other tenant's state: %v", err)
+	}
+	hist, err := s.ListPatchHistory(ctx, "t1", t0)
+	if err != nil || len(hist) != 2 || hist[0].Compliant || !hist[1].Compliant {
+		t.Errorf("history = %+v, %v", hist, err)
+	}
+	rel, err := s.PatchReleases(ctx, "t1", []string{"curl"})
+	if err != nil || len(rel) != 2 || !rel["curl=8.5"].Equal(t0) || !rel["curl=8.6"].Equal(t0.Add(time.Hour)) {
+		t.Errorf("releases = %v, %v", rel, err)
+	}
+	if rel, _ := s.PatchReleases(ctx, "t2", []string{"curl"}); len(rel) != 0 {
+		t.Errorf("t2 releases = %v", rel)
+	}
+	e := store.Expedite{ID: "exp_1", TenantID: "t1", Package: "openssl", Source: "advisory DSA-1", Targets: []string{"res_a"},
+		RequestedAt: t0, DueAt: t0.Add(38 * time.Hour), Status: store.ExpediteAwaitingApproval}
+	mustTx(t, s, func(tx store.Tx) error { return tx.PutExpedite(ctx, e) })
+	open, err := s.OpenExpedites(ctx, 10)
+	if err != nil || len(open) != 1 || open[0].Targets[0] != "res_a" || !open[0].DueAt.Equal(e.DueAt) {
+		t.Fatalf("open = %+v, %v", open, err)
+	}
+	e.Status, e.InstalledAt = store.ExpediteInstalled, &t0
+	mustTx(t, s, func(tx store.Tx) error { return tx.PutExpedite(ctx, e) })
+	if open, _ := s.OpenExpedites(ctx, 10); len(open) != 0 {
+		t.Errorf("installed expedite still open: %+v", open)
+	}
+	if l, _ := s.ListExpedites(ctx, "t1"); len(l) != 1 || l[0].Status != store.ExpediteInstalled {
+		t.Errorf("list = %+v", l)
+	}
+	if l, _ := s.ListExpedites(ctx, "t2"); len(l) != 0 {
+		t.Errorf("t2 list = %+v", l)
+	}
+}
