@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"os"
+	osexec "os/exec"
 	"sync"
 	"testing"
 	"time"
@@ -78,4 +80,18 @@ func randomName(prefix string) string {
 	var b [5]byte
 	_, _ = rand.Read(b[:])
 	return prefix + hex.EncodeToString(b[:])
+}
+
+func runShell(t *testing.T, script string, env map[string]string) string {
+	t.Helper()
+	cmd := osexec.Command("/bin/sh", "-c", script)
+	cmd.Env = append(os.Environ(), "RESTIC_CACHE_DIR="+t.TempDir())
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", script, err, out)
+	}
+	return string(out)
 }

@@ -133,9 +133,11 @@ func isHex(s string, n int) bool {
 	return true
 }
 
-func clip(s string) string {
-	if len(s) > 120 {
-		return s[:120] + "…"
+func clip(s string) string { return clipN(s, 120) }
+
+func clipN(s string, n int) string {
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "") + "…"
 	}
 	return s
 }

@@ -121,7 +121,7 @@ func (s *Service) Backup(ctx context.Context, tenant, planName, ruleName, selNam
 		err = fillPoint(&pt, rep)
 	}
 	if err != nil {
-		pt.Status, pt.Error = store.PointFailed, clip(err.Error())
+		pt.Status, pt.Error = store.PointFailed, clipN(err.Error(), 1000)
 		pt.ExpiresAt, pt.ImmutableUntil = start.Add(retention), start
 	}
 	werr := s.o.Store.InTx(ctx, func(tx store.Tx) error {
@@ -190,7 +190,7 @@ func (s *Service) run(ctx context.Context, resource string, cmd exec.Command) (s
 		return out, err
 	}
 	if res.ExitCode != 0 {
-		return out, fmt.Errorf("exit code %d: %s", res.ExitCode, tail(out, 600))
+		return out, fmt.Errorf("exit code %d: %s", res.ExitCode, tail(out, 800))
 	}
 	return out, nil
 }
@@ -205,7 +205,7 @@ func tail(s string, n int) string {
 
 func resultOf(err error) string {
 	if err != nil {
-		return "failed: " + clip(err.Error())
+		return "failed: " + clipN(err.Error(), 300)
 	}
 	return "ok"
 }
@@ -281,7 +281,7 @@ func (s *Service) restore(ctx context.Context, pt store.RecoveryPoint, to, valid
 	}
 	rt.Status, rt.Detail = "passed", passDetail(pt, rep)
 	if err != nil {
-		rt.Status, rt.Detail = "failed", clip(err.Error())
+		rt.Status, rt.Detail = "failed", clipN(err.Error(), 1000)
 	}
 	return rt, err
 }

@@ -60,8 +60,8 @@ type RecoveryPoint struct {
 	// Repository is where the point's data lives (a restic repository, a
 	// dump directory on the host); Location names the point in it (a
 	// restic snapshot ID, a dump file).
-	Repository string `json:"repository"`
-	Location   string `json:"location"`
+	Repository string        `json:"repository"`
+	Location   string        `json:"location"`
 	CreatedAt  time.Time     `json:"created_at"`
 	Duration   time.Duration `json:"duration"`
 	SizeBytes  int64         `json:"size_bytes"`
