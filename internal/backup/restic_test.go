@@ -3,10 +3,10 @@ package backup_test
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"

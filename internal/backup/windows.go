@@ -1,0 +1,36 @@
+package backup
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/maintenance"
+	"github.com/flywheel-ops/flywheel/internal/store"
+)
+
+// Windows are the maintenance windows a plan's rules run through, one per
+// rule and selection, for tenant: each opening runs the built-in backup
+// runbook on the selection's resources (plan, rule and selection as its
+// parameters). The schedule is the rule's, the window lasts the
+// completion window, and no backup starts after the start window (the
+// window's cutoff). An opening no server was up for is recorded as missed
+// and opens an OpsItem, as for every window (internal/windowrun).
+func Windows(p *Plan, tenant string, at time.Time) ([]store.MaintenanceWindow, error) {
+	var out []store.MaintenanceWindow
+	for _, r := range p.Rules {
+		for _, sel := range p.Selections {
+			rec := ruleWindow(p.Name, "", r, &sel, at)
+			rec.ID = store.NewID(maintenance.IDPrefix, at.Add(time.Duration(len(out))*time.Microsecond))
+			rec.TenantID = tenant
+			w, err := maintenance.FromRecord(rec)
+			if err == nil {
+				err = w.Validate()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("backup plan %s rule %s selection %s: %w", p.Name, r.Name, sel.Name, err)
+			}
+			out = append(out, w.Record())
+		}
+	}
+	return out, nil
+}
