@@ -366,3 +366,22 @@ func WindowName(plan, rule, selection string) string {
 	}
 	return "backup-" + plan + "-" + rule + "-" + selection
 }
+
+// CheckRefs is a cross-document check: a plan's selection group names a
+// ResourceGroup the set defines.
+func CheckRefs(set *content.Set) error {
+	var errs []error
+	for _, it := range set.Items(KindName) {
+		spec, ok := it.Spec.(*Spec)
+		if !ok {
+			continue
+		}
+		for i, sel := range spec.Selections {
+			if sel.Group != "" && !set.Defined("ResourceGroup", sel.Group) {
+				errs = append(errs, &content.Error{Origin: it.Origin,
+					Msg: fmt.Sprintf("%s %q: spec.selections[%d].group: no ResourceGroup named %q", KindName, it.Name, i, sel.Group)})
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

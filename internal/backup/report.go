@@ -88,9 +88,18 @@ func parseReport(out string) (report, error) {
 			if len(r.Tables) >= maxTables {
 				return r, bad(fmt.Sprintf("more than %d tables", maxTables))
 			}
-			// The header is everything after the fourth field.
-			hdr := strings.TrimSpace(rest[strings.Index(rest, f[3])+len(f[3]):])
-			r.Tables[f[1]] = Table{Rows: rows, SHA256: f[3], Copy: hdr}
+			// The header is everything after the fourth field (the
+			// scripts separate fields with one space).
+			parts := strings.SplitN(rest, " ", 5)
+			if len(parts) != 5 || parts[1] != f[1] || parts[3] != f[3] || !strings.HasPrefix(parts[4], "COPY ") {
+				return r, bad("want table <name> <rows> <sha256> <COPY header>, one space apart")
+			}
+			// A restore runs the header again (… TO STDOUT): it may name
+			// a table and columns, nothing more.
+			if u := strings.ToUpper(parts[4]); strings.ContainsAny(u, ";\x00") || strings.Contains(u, "PROGRAM") || strings.Contains(u, " TO ") || strings.Contains(u, " FROM ") {
+				return r, bad("the COPY header does more than name a table and its columns")
+			}
+			r.Tables[f[1]] = Table{Rows: rows, SHA256: f[3], Copy: parts[4]}
 		case "file":
 			r.File = strings.TrimSpace(strings.TrimPrefix(rest, "file"))
 		case "size":
