@@ -198,7 +198,7 @@ func TestPostgresUnderWriteLoad(t *testing.T) {
 
 	// A restore test of the point passes and marks it verified; once its
 	// dump is altered, the next one fails and opens an OpsItem.
-	rt, err := e.svc.TestRestore(ctx, tenant, "prod-db", "", "test")
+	rt, err := e.svc.TestRestore(ctx, tenant, "prod-db", "", "", "test")
 	if err != nil || rt.Status != "passed" {
 		t.Fatalf("restore test: %+v, %v", rt, err)
 	}
@@ -212,7 +212,7 @@ func TestPostgresUnderWriteLoad(t *testing.T) {
 	if err := os.WriteFile(pt.Location, bytes.Replace(dump, []byte("\tc17\t"), []byte("\tc71\t"), 1), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	rt, err = e.svc.TestRestore(ctx, tenant, "prod-db", pt.ID, "test")
+	rt, err = e.svc.TestRestore(ctx, tenant, "prod-db", pt.ID, "", "test")
 	if err == nil || rt.Status != "failed" || rt.OpsItemID == "" {
 		t.Fatalf("restore test of an altered dump: %+v, %v; want failed with an OpsItem", rt, err)
 	}

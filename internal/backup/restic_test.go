@@ -71,7 +71,7 @@ func TestResticCorruptPack(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(copyRepo, "config")); err != nil {
 		t.Errorf("the second repository was not made: %v", err)
 	}
-	rt, err := e.svc.TestRestore(ctx, tenant, "files", "", "test")
+	rt, err := e.svc.TestRestore(ctx, tenant, "files", "", "", "test")
 	if err != nil || rt.Status != "passed" {
 		t.Fatalf("restore test: %+v, %v", rt, err)
 	}
@@ -94,7 +94,7 @@ func TestResticCorruptPack(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	rt, err = e.svc.TestRestore(ctx, tenant, "files", pt.ID, "test")
+	rt, err = e.svc.TestRestore(ctx, tenant, "files", pt.ID, "", "test")
 	if err == nil || rt.Status != "failed" || rt.OpsItemID == "" {
 		t.Fatalf("restore test of a corrupted repository: %+v, %v; want failed with an OpsItem", rt, err)
 	}

@@ -353,11 +353,11 @@ func passDetail(pt store.RecoveryPoint, rep report) string {
 	return ""
 }
 
-// TestRestore restores a plan's latest point (or the given one, or a
-// random one when the plan says pick: random) into a scratch place,
+// TestRestore restores a plan's latest point (of resource, when given;
+// or the point given; or a random one when the plan says pick: random) into a scratch place,
 // validates it, records the result and the point's verification, and
 // opens an OpsItem when it failed.
-func (s *Service) TestRestore(ctx context.Context, tenant, planName, pointID, actor string) (store.RestoreTest, error) {
+func (s *Service) TestRestore(ctx context.Context, tenant, planName, pointID, resource, actor string) (store.RestoreTest, error) {
 	p, err := s.Plan(planName)
 	if err != nil {
 		return store.RestoreTest{}, err
@@ -367,7 +367,7 @@ func (s *Service) TestRestore(ctx context.Context, tenant, planName, pointID, ac
 		if pt, err = s.o.Store.GetRecoveryPoint(ctx, tenant, pointID); err != nil {
 			return store.RestoreTest{}, err
 		}
-	} else if pt, err = s.pick(ctx, tenant, p); err != nil {
+	} else if pt, err = s.pick(ctx, tenant, p, resource); err != nil {
 		return store.RestoreTest{}, err
 	}
 	var validate, scratch string
@@ -414,8 +414,9 @@ func (s *Service) TestRestore(ctx context.Context, tenant, planName, pointID, ac
 }
 
 // pick chooses the point a restore test restores.
-func (s *Service) pick(ctx context.Context, tenant string, p *Plan) (store.RecoveryPoint, error) {
-	pts, _, err := s.o.Store.ListRecoveryPoints(ctx, tenant, store.RecoveryPointFilter{Plan: p.Name, Status: store.PointAvailable}, store.Page{Limit: 100})
+func (s *Service) pick(ctx context.Context, tenant string, p *Plan, resource string) (store.RecoveryPoint, error) {
+	pts, _, err := s.o.Store.ListRecoveryPoints(ctx, tenant, store.RecoveryPointFilter{Plan: p.Name, ResourceID: resource, Status: store.PointAvailable},
+		store.Page{Limit: 100})
 	if err != nil {
 		return store.RecoveryPoint{}, err
 	}
