@@ -52,7 +52,7 @@ func newEnv(t *testing.T, clk func() time.Time) *env {
 	e := &env{st: st, plans: map[string]*backup.Plan{}, secrets: map[string]string{}}
 	e.svc = backup.New(backup.Options{Store: st, Clock: clk,
 		Dispatcher: exec.New(exec.Options{AllowLocal: true, MaxOutput: 1 << 20}),
-		Plans:      func(n string) (*backup.Plan, bool) { p, ok := e.plans[n]; return p, ok },
+		Plans:      func(_, n string) (*backup.Plan, bool) { p, ok := e.plans[n]; return p, ok },
 		Secret:     func(n string) (string, bool) { v, ok := e.secrets[n]; return v, ok }})
 	return e
 }

@@ -348,6 +348,7 @@ func ruleWindow(plan, id string, r Rule, sel *Selection, at time.Time) store.Mai
 		}
 	}
 	if sel != nil {
+		w.RunOnly = true
 		w.Name = WindowName(plan, r.Name, sel.Name)
 		w.Targets = store.MaintenanceTargets{ResourceIDs: sel.Resources, Tags: sel.Tags, Group: sel.Group}
 		w.Tasks = []store.MaintenanceTask{{Name: "backup", Runbook: Runbook, MaxConcurrency: "10%", MaxErrors: "100%", OnFailure: "continue",
@@ -356,8 +357,12 @@ func ruleWindow(plan, id string, r Rule, sel *Selection, at time.Time) store.Mai
 	return w
 }
 
-// Runbook is the built-in runbook a backup window's task runs.
-const Runbook = "backup"
+// Runbook is the built-in runbook a backup window's task runs;
+// RestoreTestRunbook the one a restore-test window's runs.
+const (
+	Runbook            = "backup"
+	RestoreTestRunbook = "backup-restore-test"
+)
 
 // WindowName is the maintenance window of a plan's rule and selection.
 func WindowName(plan, rule, selection string) string {

@@ -76,7 +76,7 @@ func (s *Service) delete(ctx context.Context, pt store.RecoveryPoint, actor, why
 		case MethodPostgres:
 			cmd.Script = postgresDelete(pt.Location)
 		case MethodRestic:
-			p, err := s.Plan(pt.Plan)
+			p, err := s.Plan(pt.TenantID, pt.Plan)
 			if err != nil {
 				return err
 			}
@@ -85,7 +85,7 @@ func (s *Service) delete(ctx context.Context, pt store.RecoveryPoint, actor, why
 			}
 			cmd.Script = resticForget(pt.Location)
 		}
-		if _, err := s.run(ctx, pt.ResourceID, cmd); err != nil {
+		if _, err := s.run(ctx, pt.TenantID, pt.ResourceID, cmd); err != nil {
 			return fmt.Errorf("deleting recovery point %s: %w", pt.ID, err)
 		}
 	}

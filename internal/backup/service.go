@@ -29,8 +29,8 @@ type Options struct {
 	// Dispatcher runs the methods' scripts on hosts: the agent's, or the
 	// server's own for the "local" target.
 	Dispatcher exec.Dispatcher
-	// Plans looks up a compiled plan by name.
-	Plans func(name string) (*Plan, bool)
+	// Plans looks up a tenant's compiled plan by name.
+	Plans func(tenant, name string) (*Plan, bool)
 	// Secret looks up a secret by name (the server's environment).
 	Secret func(name string) (string, bool)
 	Clock  func() time.Time
@@ -64,10 +64,10 @@ func New(o Options) *Service {
 	return &Service{o: o, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }}
 }
 
-// Plan returns a plan by name.
-func (s *Service) Plan(name string) (*Plan, error) {
+// Plan returns a tenant's plan by name.
+func (s *Service) Plan(tenant, name string) (*Plan, error) {
 	if s.o.Plans != nil {
-		if p, ok := s.o.Plans(name); ok {
+		if p, ok := s.o.Plans(tenant, name); ok {
 			return p, nil
 		}
 	}
@@ -78,7 +78,7 @@ func (s *Service) Plan(name string) (*Plan, error) {
 // under one of its rules (which sets its retention). A failed backup is
 // recorded as a failed point with an OpsItem, and returned as an error.
 func (s *Service) Backup(ctx context.Context, tenant, planName, ruleName, selName, resource, actor string) (store.RecoveryPoint, error) {
-	p, err := s.Plan(planName)
+	p, err := s.Plan(tenant, planName)
 	if err != nil {
 		return store.RecoveryPoint{}, err
 	}
@@ -111,7 +111,7 @@ func (s *Service) Backup(ctx context.Context, tenant, planName, ruleName, selNam
 	var rep report
 	if err == nil {
 		var out string
-		out, err = s.run(ctx, resource, cmd)
+		out, err = s.run(ctx, tenant, resource, cmd)
 		if err == nil {
 			rep, err = parseReport(out)
 		}
@@ -178,13 +178,13 @@ func fillPoint(pt *store.RecoveryPoint, rep report) error {
 	return json.Unmarshal(b, &pt.Manifest)
 }
 
-// run dispatches a script to resource and returns its output; a non-zero
-// exit is an error carrying the output's tail.
-func (s *Service) run(ctx context.Context, resource string, cmd exec.Command) (string, error) {
+// run dispatches a script to a resource of tenant and returns its
+// output; a non-zero exit is an error carrying the output's tail.
+func (s *Service) run(ctx context.Context, tenant, resource string, cmd exec.Command) (string, error) {
 	if s.o.Dispatcher == nil {
 		return "", errors.New("no dispatcher to reach hosts")
 	}
-	res, err := s.o.Dispatcher.Dispatch(ctx, action.Target{ID: resource}, cmd)
+	res, err := s.o.Dispatcher.Dispatch(context.WithValue(ctx, tenantKey{}, tenant), action.Target{ID: resource}, cmd)
 	out := res.Stdout + res.Stderr
 	if err != nil {
 		return out, err
@@ -193,6 +193,15 @@ func (s *Service) run(ctx context.Context, resource string, cmd exec.Command) (s
 		return out, fmt.Errorf("exit code %d: %s", res.ExitCode, tail(out, 800))
 	}
 	return out, nil
+}
+
+type tenantKey struct{}
+
+// TenantFromContext is the tenant a backup command runs for, so the
+// dispatcher refuses a host of another tenant ("" outside the service).
+func TenantFromContext(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey{}).(string)
+	return t
 }
 
 func tail(s string, n int) string {
@@ -241,7 +250,7 @@ func (s *Service) Restore(ctx context.Context, tenant, pointID, to, actor string
 
 // restore runs a point's restore script and compares the result.
 func (s *Service) restore(ctx context.Context, pt store.RecoveryPoint, to, validate string, test bool) (store.RestoreTest, error) {
-	p, err := s.Plan(pt.Plan)
+	p, err := s.Plan(pt.TenantID, pt.Plan)
 	if err != nil {
 		return store.RestoreTest{}, err
 	}
@@ -270,7 +279,7 @@ func (s *Service) restore(ctx context.Context, pt store.RecoveryPoint, to, valid
 	default:
 		return rt, fmt.Errorf("recovery point %s: method %q", pt.ID, pt.Method)
 	}
-	out, err := s.run(ctx, pt.ResourceID, cmd)
+	out, err := s.run(ctx, pt.TenantID, pt.ResourceID, cmd)
 	rt.Duration = s.now().Sub(start)
 	var rep report
 	if err == nil {
@@ -358,7 +367,7 @@ func passDetail(pt store.RecoveryPoint, rep report) string {
 // validates it, records the result and the point's verification, and
 // opens an OpsItem when it failed.
 func (s *Service) TestRestore(ctx context.Context, tenant, planName, pointID, resource, actor string) (store.RestoreTest, error) {
-	p, err := s.Plan(planName)
+	p, err := s.Plan(tenant, planName)
 	if err != nil {
 		return store.RestoreTest{}, err
 	}

@@ -15,13 +15,15 @@ import (
 // completion window, and no backup starts after the start window (the
 // window's cutoff). An opening no server was up for is recorded as missed
 // and opens an OpsItem, as for every window (internal/windowrun).
+//
+// A window's ID is fixed by tenant and name, so its runs' history (and
+// the openings missed while no server ran) carry across restarts.
 func Windows(p *Plan, tenant string, at time.Time) ([]store.MaintenanceWindow, error) {
 	var out []store.MaintenanceWindow
 	for _, r := range p.Rules {
 		for _, sel := range p.Selections {
 			rec := ruleWindow(p.Name, "", r, &sel, at)
-			rec.ID = store.NewID(maintenance.IDPrefix, at.Add(time.Duration(len(out))*time.Microsecond))
-			rec.TenantID = tenant
+			rec.ID, rec.TenantID = windowID(tenant, rec.Name), tenant
 			w, err := maintenance.FromRecord(rec)
 			if err == nil {
 				err = w.Validate()
@@ -32,5 +34,24 @@ func Windows(p *Plan, tenant string, at time.Time) ([]store.MaintenanceWindow, e
 			out = append(out, w.Record())
 		}
 	}
+	if t := p.RestoreTest; t != nil && t.Schedule != "" {
+		r := Rule{Name: "restore-test", Schedule: t.Schedule, Timezone: t.Timezone, CompletionWindow: "4h"}
+		for _, sel := range p.Selections {
+			rec := ruleWindow(p.Name, "", r, &sel, at)
+			rec.ID, rec.TenantID = windowID(tenant, rec.Name), tenant
+			rec.Tasks = []store.MaintenanceTask{{Name: "restore-test", Runbook: RestoreTestRunbook, MaxConcurrency: "1", MaxErrors: "100%",
+				OnFailure: "continue", Parameters: map[string]any{"plan": p.Name}}}
+			w, err := maintenance.FromRecord(rec)
+			if err == nil {
+				err = w.Validate()
+			}
+			if err != nil {
+				return nil, fmt.Errorf("backup plan %s restore test, selection %s: %w", p.Name, sel.Name, err)
+			}
+			out = append(out, w.Record())
+		}
+	}
 	return out, nil
 }
+
+func windowID(tenant, name string) string { return maintenance.IDPrefix + "_" + tenant + "_" + name }

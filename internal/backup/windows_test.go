@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/backup"
+	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/execution"
+	"github.com/flywheel-ops/flywheel/internal/maintenance"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/windowrun"
@@ -37,16 +39,45 @@ func TestMissedBackupWindow(t *testing.T) {
 	e := newEnv(t, clk.now)
 	spec := pgPlan("app", "/var/backups/pg")
 	spec.Rules[0].Schedule, spec.Rules[0].StartWindow, spec.Rules[0].CompletionWindow = "cron(0 2 * * ? *)", "1h", "4h"
+	spec.RestoreTest = &backup.RestoreTestSpec{Schedule: "cron(0 6 ? * SUN *)"}
 	p := e.addPlan(t, "prod-db", spec)
 	wins, err := backup.Windows(p, tenant, clk.now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(wins) != 1 || wins[0].Name != "backup-prod-db-daily-db" || wins[0].Cutoff != "3h" {
+	if len(wins) != 2 || wins[0].Name != "backup-prod-db-daily-db" || wins[0].Cutoff != "3h" || wins[0].Duration != "4h" ||
+		wins[1].Name != "backup-prod-db-restore-test-db" || wins[1].Tasks[0].Runbook != backup.RestoreTestRunbook {
 		t.Fatalf("windows = %+v", wins)
+	}
+	again, _ := backup.Windows(p, tenant, clk.now().Add(time.Hour))
+	if again[0].ID != wins[0].ID {
+		t.Errorf("window IDs change between starts: %s, %s", wins[0].ID, again[0].ID)
 	}
 	if err := e.st.InTx(ctx, func(tx store.Tx) error { return tx.CreateMaintenanceWindow(ctx, wins[0]) }); err != nil {
 		t.Fatal(err)
+	}
+	// The window runs backups and mutes nothing: a host's alerts during
+	// its backup still page (the same window without run_only would
+	// deflect them).
+	stored, err := e.st.GetMaintenanceWindow(ctx, tenant, wins[0].ID)
+	if err != nil || !stored.RunOnly {
+		t.Fatalf("stored window = %+v, %v; want run_only", stored, err)
+	}
+	alert := &event.Event{Resources: []event.ResourceRef{{ID: "local"}}}
+	during := time.Date(2026, 3, 2, 2, 30, 0, 0, time.UTC)
+	deflecting := stored
+	deflecting.RunOnly = false
+	for _, tc := range []struct {
+		rec  store.MaintenanceWindow
+		want bool
+	}{{stored, false}, {deflecting, true}} {
+		set, err := maintenance.Compile([]store.MaintenanceWindow{tc.rec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, got := set.Match(alert, during, nil); got != tc.want {
+			t.Errorf("run_only %v: deflects the host's alert during the backup: %v, want %v", tc.rec.RunOnly, got, tc.want)
+		}
 	}
 	st := &starts{}
 	r, err := windowrun.New(windowrun.Options{Store: e.st, Starter: st, Targets: execution.InventoryTargets{}, Clock: clk.now})
