@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/backup"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
@@ -86,6 +87,8 @@ type App struct {
 	checks      []doctor.Checker // the setup check's, gathered while building
 	doctor      *doctor.Doctor
 	windows     *windowrun.Runner
+	backup      *backup.Service
+	backupPlans backupPlans
 
 	stopOnce sync.Once
 	stopErr  error
@@ -149,6 +152,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := a.buildFleet(o.Fleet); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("fleet: %w", err)
+	}
+	if err := a.buildBackup(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("backup: %w", err)
 	}
 	if err := a.buildRunbooks(); err != nil {
 		st.Close()

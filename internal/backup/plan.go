@@ -338,7 +338,7 @@ func ruleWindow(plan, id string, r Rule, sel *Selection, at time.Time) store.Mai
 		completion = "8h"
 	}
 	w := store.MaintenanceWindow{ID: id, Name: WindowName(plan, r.Name, ""), Timezone: r.Timezone, Duration: completion,
-		CreatedBy: "backup-plan/" + plan, CreatedAt: at, Comment: fmt.Sprintf("Backup plan %s, rule %s", plan, r.Name)}
+		CreatedBy: createdByPrefix + plan, CreatedAt: at, Comment: fmt.Sprintf("Backup plan %s, rule %s", plan, r.Name)}
 	w.Schedule.Expression = r.Schedule
 	if r.StartWindow != "" {
 		if start, err1 := time.ParseDuration(r.StartWindow); err1 == nil {
@@ -356,6 +356,9 @@ func ruleWindow(plan, id string, r Rule, sel *Selection, at time.Time) store.Mai
 	}
 	return w
 }
+
+// createdByPrefix marks the windows plans make (CreatedBy).
+const createdByPrefix = "backup-plan/"
 
 // Runbook is the built-in runbook a backup window's task runs;
 // RestoreTestRunbook the one a restore-test window's runs.
