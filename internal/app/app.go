@@ -88,7 +88,7 @@ type App struct {
 	doctor      *doctor.Doctor
 	windows     *windowrun.Runner
 	backup      *backup.Service
-	backupPlans backupPlans
+	backupPlans *backup.Catalog
 
 	stopOnce sync.Once
 	stopErr  error

@@ -12,38 +12,23 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// backupPlans are content's backup plans by tenant ("" for the plans of
-// every tenant) and name.
-type backupPlans map[string]map[string]*backup.Plan
-
-func (p backupPlans) get(tenant, name string) (*backup.Plan, bool) {
-	if pl, ok := p[tenant][name]; ok {
-		return pl, true
-	}
-	pl, ok := p[""][name]
-	return pl, ok
-}
-
 // buildBackup compiles content's backup plans, makes the backup service
 // (its commands reach hosts through the agents; repository passwords are
 // read from the server's environment) and puts the plans' windows into
 // the store. It runs before the runbooks are built: the backup action
 // uses the service.
 func (a *App) buildBackup(ctx context.Context) error {
-	plans := backupPlans{}
+	plans := backup.NewCatalog()
 	for _, it := range a.content.Items(backup.KindName) {
 		p, err := backup.Compile(it.Name, it.Spec.(*backup.Spec))
 		if err != nil {
 			return fmt.Errorf("backup plan %s: %w", it.Name, err)
 		}
-		if plans[it.Tenant] == nil {
-			plans[it.Tenant] = map[string]*backup.Plan{}
-		}
-		plans[it.Tenant][it.Name] = p
+		plans.Add(it.Tenant, p)
 	}
 	a.backupPlans = plans
 	hosts := exec.New(exec.Options{Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: backup.TenantFromContext, Actor: "system:backup"}})
-	a.backup = backup.New(backup.Options{Store: a.st, Dispatcher: hosts, Plans: plans.get, Secret: os.LookupEnv,
+	a.backup = backup.New(backup.Options{Store: a.st, Dispatcher: hosts, Plans: plans, Secret: os.LookupEnv,
 		Clock: a.now, Logger: a.log.With("component", "backup")})
 	return a.syncBackupWindows(ctx)
 }
@@ -61,7 +46,7 @@ func (a *App) syncBackupWindows(ctx context.Context) error {
 	return a.st.InTx(ctx, func(tx store.Tx) error {
 		for _, t := range tenants {
 			want := map[string]bool{}
-			for _, p := range a.backupPlans.forTenant(t.ID) {
+			for _, p := range a.backupPlans.ForTenant(t.ID) {
 				wins, err := backup.Windows(p, t.ID, now)
 				if err != nil {
 					return err
@@ -111,19 +96,4 @@ func (a *App) dropStaleBackupWindows(ctx context.Context, tx store.Tx, tenant st
 		}
 		page.Cursor = next
 	}
-}
-
-// forTenant lists the plans that apply to tenant: its own, and those for
-// every tenant it has none of that name of.
-func (p backupPlans) forTenant(tenant string) []*backup.Plan {
-	var out []*backup.Plan
-	for name, pl := range p[""] {
-		if _, own := p[tenant][name]; !own {
-			out = append(out, pl)
-		}
-	}
-	for _, pl := range p[tenant] {
-		out = append(out, pl)
-	}
-	return out
 }

@@ -36,7 +36,7 @@ func (c *clock) add(d time.Duration) {
 type env struct {
 	st      store.Store
 	svc     *backup.Service
-	plans   map[string]*backup.Plan
+	plans   *backup.Catalog
 	secrets map[string]string
 }
 
@@ -49,10 +49,10 @@ func newEnv(t *testing.T, clk func() time.Time) *env {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{st: st, plans: map[string]*backup.Plan{}, secrets: map[string]string{}}
+	e := &env{st: st, plans: backup.NewCatalog(), secrets: map[string]string{}}
 	e.svc = backup.New(backup.Options{Store: st, Clock: clk,
 		Dispatcher: exec.New(exec.Options{AllowLocal: true, MaxOutput: 1 << 20}),
-		Plans:      func(_, n string) (*backup.Plan, bool) { p, ok := e.plans[n]; return p, ok },
+		Plans:      e.plans,
 		Secret:     func(n string) (string, bool) { v, ok := e.secrets[n]; return v, ok }})
 	return e
 }
@@ -63,7 +63,7 @@ func (e *env) addPlan(t *testing.T, name string, s backup.Spec) *backup.Plan {
 	if err != nil {
 		t.Fatalf("plan %s: %v", name, err)
 	}
-	e.plans[name] = p
+	e.plans.Add("", p)
 	return p
 }
 

@@ -75,6 +75,17 @@ func TestResticCorruptPack(t *testing.T) {
 	if err != nil || rt.Status != "passed" {
 		t.Fatalf("restore test: %+v, %v", rt, err)
 	}
+	// The plan's status shows the point (RPO, its age) and the measured
+	// restore (RTO, the test's duration).
+	p, _ := e.plans.Get(tenant, "files")
+	status, err := e.svc.Status(ctx, tenant, p)
+	if err != nil || len(status.Resources) != 1 {
+		t.Fatalf("status = %+v, %v", status, err)
+	}
+	if r := status.Resources[0]; r.Resource != "local" || r.LastPoint == nil || r.LastPoint.ID != pt.ID || r.Points != 1 ||
+		r.LastTest == nil || r.LastTest.ID != rt.ID || r.RTOSeconds != rt.Duration.Seconds() || r.RPOSeconds <= 0 || status.RTOSeconds != r.RTOSeconds {
+		t.Errorf("status of local = %+v (plan %+v)", r, status)
+	}
 
 	packs, _ := filepath.Glob(filepath.Join(repo, "data", "*", "*"))
 	if len(packs) == 0 {

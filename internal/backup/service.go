@@ -29,8 +29,8 @@ type Options struct {
 	// Dispatcher runs the methods' scripts on hosts: the agent's, or the
 	// server's own for the "local" target.
 	Dispatcher exec.Dispatcher
-	// Plans looks up a tenant's compiled plan by name.
-	Plans func(tenant, name string) (*Plan, bool)
+	// Plans are the compiled plans.
+	Plans *Catalog
 	// Secret looks up a secret by name (the server's environment).
 	Secret func(name string) (string, bool)
 	Clock  func() time.Time
@@ -67,7 +67,7 @@ func New(o Options) *Service {
 // Plan returns a tenant's plan by name.
 func (s *Service) Plan(tenant, name string) (*Plan, error) {
 	if s.o.Plans != nil {
-		if p, ok := s.o.Plans(tenant, name); ok {
+		if p, ok := s.o.Plans.Get(tenant, name); ok {
 			return p, nil
 		}
 	}
