@@ -68,6 +68,16 @@ var routeRoles = map[string]string{
 	"POST /api/v1/maintenance-windows/{id}/runs": "AP",
 	"GET /api/v1/window-runs/{id}":               "VOAP",
 
+	"GET /api/v1/backup/plans":                     "VOAP",
+	"GET /api/v1/backup/plans/{id}":                "VOAP",
+	"POST /api/v1/backup/plans/{id}/restore-tests": "AP",
+	"GET /api/v1/backup/points":                    "VOAP",
+	"GET /api/v1/backup/points/{id}":               "VOAP",
+	"DELETE /api/v1/backup/points/{id}":            "AP",
+	"POST /api/v1/backup/points/{id}/retention":    "AP",
+	"POST /api/v1/backup/points/{id}/restore":      "AP",
+	"GET /api/v1/backup/restore-tests":             "VOAP",
+
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",
 	"GET /api/v1/agents":             "VOAP",

@@ -81,6 +81,9 @@ type Options struct {
 	// Doctor runs the setup check of GET /api/v1/doctor; nil answers an
 	// empty report.
 	Doctor *doctor.Doctor
+	// Backup runs backup plans' operations (/api/v1/backup/…); nil lists
+	// no plans and answers 503 to operations.
+	Backup BackupService
 }
 
 // Route is one registered endpoint.
@@ -130,6 +133,8 @@ type Server struct {
 	doctor     *doctor.Doctor
 	// windows runs maintenance windows' tasks (nil: POST …/runs is 503).
 	windows WindowService
+	// backup runs backup plans' operations (nil: none).
+	backup BackupService
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -179,6 +184,7 @@ func New(o Options) *Server {
 	s.registerDoctor()
 	s.apps = o.Applications
 	s.registerApplications()
+	s.registerBackup(o.Backup)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.
