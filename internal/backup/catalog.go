@@ -148,4 +148,3 @@ func (s *Service) Plans(tenant string) []*Plan {
 	}
 	return s.o.Plans.ForTenant(tenant)
 }
-

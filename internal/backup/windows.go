@@ -58,4 +58,6 @@ func Windows(p *Plan, tenant string, at time.Time) ([]store.MaintenanceWindow, e
 func windowID(tenant, name string) string { return maintenance.IDPrefix + "_" + tenant + "_" + name }
 
 // IsPlanWindow reports whether a stored window is one a backup plan made.
-func IsPlanWindow(w store.MaintenanceWindow) bool { return strings.HasPrefix(w.CreatedBy, createdByPrefix) }
+func IsPlanWindow(w store.MaintenanceWindow) bool {
+	return strings.HasPrefix(w.CreatedBy, createdByPrefix)
+}
