@@ -23,10 +23,10 @@ func newBackupCmd(g *globals) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
 
 	plan := &cobra.Command{
-		Use:   "plan [NAME]",
-		Short: "List backup plans with their RPO and RTO, or show one plan's resources",
+		Use:     "plan [NAME]",
+		Short:   "List backup plans with their RPO and RTO, or show one plan's resources",
 		Example: "  flywheel backup plan",
-		Args: cobra.MaximumNArgs(1),
+		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
 			if len(args) == 0 {
@@ -65,7 +65,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 	run := &cobra.Command{
 		Use:   "run PLAN",
 		Short: "Back the plan's resources up now, through its maintenance windows (admin)",
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var p backup.PlanStatus
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/backup/plans/"+url.PathEscape(args[0]), tenant, nil), nil, &p); err != nil {
@@ -141,7 +141,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 	restore := &cobra.Command{
 		Use:   "restore POINT --to DATABASE|DIRECTORY",
 		Short: "Restore a point into a new database (postgres) or a directory on its host (restic), and check it (admin)",
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
 				return errors.New("give --to: a new database name or a directory on the host")
@@ -158,7 +158,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 	test := &cobra.Command{
 		Use:   "test PLAN",
 		Short: "Test a restore of the plan's latest point (or --point, or --resource's latest) now (admin)",
-		Args: cobra.ExactArgs(1),
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var out store.RestoreTest
 			err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/backup/plans/"+url.PathEscape(args[0])+"/restore-tests", tenant, nil),
