@@ -181,7 +181,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		ContentDir: cfg.ContentDir, Windows: a.windows, Backup: a.backup,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Backup: a.backup})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

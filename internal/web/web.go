@@ -56,6 +56,8 @@ type Options struct {
 	// Doctor is the server's setup check; platform admins see its open
 	// tasks on the overview. Nil shows none.
 	Doctor *doctor.Doctor
+	// Backup reports backup plans for the backup page; nil lists none.
+	Backup BackupStatus
 }
 
 // Handler serves the UI.
@@ -76,6 +78,7 @@ type Handler struct {
 	contentDir     string
 	desiredVersion string
 	doctor         *doctor.Doctor
+	backup         BackupStatus
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -104,7 +107,7 @@ func New(o Options) (*Handler, error) {
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
 		rb:      o.Runbooks, brk: o.Breakers, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
-		doctor: o.Doctor,
+		doctor: o.Doctor, backup: o.Backup,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
