@@ -120,7 +120,7 @@ func compareTables(want, got map[string]Table) string {
 		case g.Rows != w.Rows:
 			diffs = append(diffs, fmt.Sprintf("%s: %d rows, the point has %d", n, g.Rows, w.Rows))
 		case g.SHA256 != w.SHA256:
-			diffs = append(diffs, fmt.Sprintf("%s: checksum %s, the point's is %s", n, g.SHA256[:12], w.SHA256[:12]))
+			diffs = append(diffs, fmt.Sprintf("%s: checksum %.12s, the point's is %.12s", n, g.SHA256, w.SHA256))
 		}
 	}
 	for n := range got {

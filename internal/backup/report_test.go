@@ -88,3 +88,22 @@ func TestShellQuote(t *testing.T) {
 		}
 	}
 }
+
+// compareTables names each difference, and takes manifests of any shape
+// (a checksum too short to abbreviate is shown whole).
+func TestCompareTables(t *testing.T) {
+	t.Parallel()
+	sum := func(c string) string { return strings.Repeat(c, 64) }
+	want := map[string]Table{"public.a": {Rows: 3, SHA256: sum("a")}, "public.b": {Rows: 1, SHA256: sum("b")}, "public.c": {Rows: 0, SHA256: "x"}}
+	got := map[string]Table{"public.a": {Rows: 2, SHA256: sum("a")}, "public.b": {Rows: 1, SHA256: sum("c")}, "public.d": {Rows: 1, SHA256: sum("d")}}
+	d := compareTables(want, got)
+	for _, part := range []string{"public.a: 2 rows, the point has 3", "public.b: checksum cccccccccccc, the point's is bbbbbbbbbbbb",
+		"public.c: missing", "public.d: not in the point"} {
+		if !strings.Contains(d, part) {
+			t.Errorf("compareTables = %q, want it to say %q", d, part)
+		}
+	}
+	if d := compareTables(want, want); d != "" {
+		t.Errorf("equal tables: %q", d)
+	}
+}
