@@ -83,6 +83,9 @@ type Options struct {
 	// Doctor runs the setup check of GET /api/v1/doctor; nil answers an
 	// empty report.
 	Doctor *doctor.Doctor
+	// Backup runs backup plans' operations (/api/v1/backup/…); nil lists
+	// no plans and answers 503 to operations.
+	Backup BackupService
 }
 
 // Route is one registered endpoint.
@@ -133,6 +136,8 @@ type Server struct {
 	// windows runs maintenance windows' tasks (nil: POST …/runs is 503).
 	windows WindowService
 	patch   PatchService
+	// backup runs backup plans' operations (nil: none).
+	backup BackupService
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -184,6 +189,7 @@ func New(o Options) *Server {
 	s.registerApplications()
 	s.patch = o.Patch
 	s.registerPatch()
+	s.registerBackup(o.Backup)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

@@ -10,6 +10,7 @@ package kinds
 
 import (
 	"github.com/flywheel-ops/flywheel/internal/application"
+	"github.com/flywheel-ops/flywheel/internal/backup"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
@@ -29,7 +30,7 @@ func Foundation() []content.Kind {
 		// (names and inputs); built with default options, they only
 		// validate here, never run.
 		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind(),
-		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef()}
+		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef(), backup.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
@@ -47,6 +48,7 @@ func Register(reg *content.Registry) {
 	reg.RegisterCheck(maintenance.CheckRefs)
 	reg.RegisterCheck(application.CheckRefs)
 	reg.RegisterCheck(patch.CheckRefs)
+	reg.RegisterCheck(backup.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.

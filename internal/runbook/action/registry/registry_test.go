@@ -10,7 +10,7 @@ import (
 func TestRegistry(t *testing.T) {
 	t.Parallel()
 	r := registry.New(registry.Options{})
-	if got := strings.Join(r.Names(), ","); got != "aws,exec,http,notify,patch" {
+	if got := strings.Join(r.Names(), ","); got != "aws,backup,exec,http,notify,patch" {
 		t.Errorf("Names = %s", got)
 	}
 	for _, name := range r.Names() {
