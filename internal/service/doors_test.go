@@ -55,7 +55,9 @@ func (noop) Run(context.Context, action.Input) (action.Output, error) {
 // dropQueue drops jobs: these runs are refused before any is enqueued.
 type dropQueue struct{}
 
-func (dropQueue) InsertTx(context.Context, store.Tx, river.JobArgs, *river.InsertOpts) error { return nil }
+func (dropQueue) InsertTx(context.Context, store.Tx, river.JobArgs, *river.InsertOpts) error {
+	return nil
+}
 
 // doors is one store behind the API and the UI, with an operator token.
 type doors struct {
