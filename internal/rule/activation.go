@@ -6,19 +6,16 @@ import (
 	"cel.dev/cel-go/common/types"
 	"cel.dev/cel-go/common/types/ref"
 	"cel.dev/cel-go/common/types/traits"
-	"cel.dev/cel-go/interpreter"
 
+	"github.com/flywheel-ops/flywheel/internal/celevent"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// eventFields are the fields expressions see on `event` — the same shape
-// correlation rules see (internal/correlate), so one expression reads the
-// same in both places.
-var eventFields = []string{
-	"source", "kind", "severity", "status", "title", "description",
-	"labels", "annotations", "resources", "fingerprint",
-}
+// eventFields are the fields rule expressions may name on `event`: those
+// correlation sees (celevent) but "application", which is not resolved
+// before rules run (see celevent.NewWithoutApplication).
+var eventFields = celevent.EventFields[:len(celevent.EventFields)-1]
 
 // opsItemFields are the fields expressions see on `opsitem`.
 var opsItemFields = []string{
@@ -41,74 +38,19 @@ var (
 
 var adapter = types.DefaultTypeAdapter
 
-// activation is the CEL input of one evaluation: `event` and `opsitem`.
-// Evaluate builds one per event and shares it between every rule, so each
-// field is converted at most once, and only if an expression reads it. It
-// is not safe for concurrent use.
-type activation struct {
-	ev, oi lazyMap
-}
-
-var _ interpreter.Activation = (*activation)(nil)
+// activation is the CEL input of one evaluation: celevent's `event` and
+// `opsitem`. Evaluate builds one per event and shares it between every
+// rule, so each field is converted at most once, and only if an expression
+// reads it. It is not safe for concurrent use.
+type activation = celevent.Activation
 
 func newActivation(e *event.Event, o *store.OpsItem) *activation {
-	if e == nil {
-		e = &event.Event{}
-	}
 	if o == nil {
 		o = &store.OpsItem{}
 	}
-	a := &activation{}
-	a.ev = lazyMap{names: eventFields, index: eventIndex, vals: make([]ref.Val, len(eventFields)),
-		build: func(i int) ref.Val { return eventField(e, i) }}
-	a.oi = lazyMap{names: opsItemFields, index: opsItemIndex, vals: make([]ref.Val, len(opsItemFields)),
+	oi := &lazyMap{names: opsItemFields, index: opsItemIndex, vals: make([]ref.Val, len(opsItemFields)),
 		build: func(i int) ref.Val { return opsItemField(o, i) }}
-	return a
-}
-
-func (a *activation) ResolveName(name string) (any, bool) {
-	switch name {
-	case "event":
-		return &a.ev, true
-	case "opsitem":
-		return &a.oi, true
-	}
-	return nil, false
-}
-
-func (a *activation) Parent() interpreter.Activation { return nil }
-
-func eventField(e *event.Event, i int) ref.Val {
-	switch eventFields[i] {
-	case "source":
-		return types.String(e.Source)
-	case "kind":
-		return types.String(e.Kind)
-	case "severity":
-		return types.String(e.Severity)
-	case "status":
-		return types.String(e.Status)
-	case "title":
-		return types.String(e.Title)
-	case "description":
-		return types.String(e.Description)
-	case "labels":
-		return types.NewStringStringMap(adapter, e.Labels)
-	case "annotations":
-		return types.NewStringStringMap(adapter, e.Annotations)
-	case "resources":
-		rs := make([]ref.Val, len(e.Resources))
-		for j, r := range e.Resources {
-			// Every key is present, "" when the source did not say.
-			rs[j] = types.NewStringStringMap(adapter, map[string]string{
-				"type": r.Type, "id": r.ID, "region": r.Region, "account": r.Account,
-			})
-		}
-		return types.NewRefValList(adapter, rs)
-	case "fingerprint":
-		return types.String(e.Fingerprint)
-	}
-	return types.NullValue
+	return celevent.NewWithoutApplication(e).With("opsitem", oi)
 }
 
 func opsItemField(o *store.OpsItem, i int) ref.Val {
