@@ -40,8 +40,7 @@ type batchTx struct {
 	repeats map[repeatKey]*store.Repeat
 	order   []repeatKey
 	events  []store.Event
-	heads   map[string]*auditHead // tenants whose chain head this transaction holds
-	audits  []store.AuditRecord   // chained here, not yet stored
+	audit   *store.AuditChain // records chained here, not yet stored
 	ops     pendingOps
 	inhibit pendingInhibit
 }
@@ -83,12 +82,6 @@ type groupKey struct{ tenant, rule, key string }
 
 type memberKey struct{ tenant, opsItem, fp string }
 
-type auditHead struct {
-	seq   int64
-	hash  string
-	moved bool
-}
-
 type alertKey struct{ tenant, fp string }
 
 type repeatKey struct{ tenant, opsItem, fp string }
@@ -105,8 +98,8 @@ type cachedAlert struct {
 }
 
 func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
-	return &batchTx{Tx: tx, shared: shared, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{},
-		heads: map[string]*auditHead{}, ops: pendingOps{fresh: map[opsKey]*store.OpsItem{}, groups: map[groupKey]int{},
+	return &batchTx{Tx: tx, shared: shared, audit: store.NewAuditChain(tx), alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{},
+		ops: pendingOps{fresh: map[opsKey]*store.OpsItem{}, groups: map[groupKey]int{},
 			created: map[opsKey]bool{}, members: map[memberKey]*store.OpsItemMember{}, joined: map[memberKey]bool{},
 			resSeen: map[store.OpsItemResourceLink]bool{}},
 		inhibit: pendingInhibit{keys: map[alertKey][]string{}, by: map[inhibitKey]map[string]bool{}, flushed: map[alertKey]bool{}}}
@@ -250,47 +243,16 @@ func (b *batchTx) flush(ctx context.Context) error {
 	return b.flushEvents(ctx)
 }
 
-// AppendAudit chains the record as the store would. The first append for a
-// tenant takes the tenant's chain head from the store (which, on
-// PostgreSQL, holds its row lock to the end of the transaction); every
-// record links in memory and is stored with the others at flush.
+// AppendAudit chains the record with the store's one chain writer
+// (store.AuditChain), holding it in memory: the first append for a tenant
+// takes the tenant's chain head (which, on PostgreSQL, holds its row lock
+// to the end of the transaction); the records are stored together at flush.
 func (b *batchTx) AppendAudit(ctx context.Context, a *store.AuditRecord, hash func(store.AuditRecord) string) error {
-	h := b.heads[a.TenantID]
-	if h == nil {
-		seq, head, err := b.Tx.TakeAuditHead(ctx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		h = &auditHead{seq: seq, hash: head}
-		b.heads[a.TenantID] = h
-	}
-	a.Seq, a.PrevHash = h.seq+1, h.hash
-	a.Time = a.Time.UTC().Truncate(time.Microsecond)
-	a.Hash = hash(*a)
-	h.seq, h.hash, h.moved = a.Seq, a.Hash, true
-	b.audits = append(b.audits, *a)
-	return nil
+	return b.audit.Append(ctx, a, hash)
 }
 
 // flushAudit stores the records chained in memory and moves the heads.
-func (b *batchTx) flushAudit(ctx context.Context) error {
-	if len(b.audits) == 0 {
-		return nil
-	}
-	if err := b.Tx.InsertAuditRecords(ctx, b.audits); err != nil {
-		return err
-	}
-	b.audits = b.audits[:0]
-	for tenant, h := range b.heads {
-		if h.moved {
-			if err := b.Tx.SetAuditHead(ctx, tenant, h.seq, h.hash); err != nil {
-				return err
-			}
-			h.moved = false
-		}
-	}
-	return nil
-}
+func (b *batchTx) flushAudit(ctx context.Context) error { return b.audit.Flush(ctx) }
 
 func (b *batchTx) ListAudit(ctx context.Context, tenant string, page store.Page) ([]store.AuditRecord, string, error) {
 	if err := b.flushAudit(ctx); err != nil {
