@@ -37,7 +37,7 @@ import (
 // not copied.
 type batchTx struct {
 	passThrough
-	tx      store.Tx // the store's transaction, for what batchTx holds
+	tx      store.Tx    // the store's transaction, for what batchTx holds
 	shared  *alertCache // nil: state lives for this transaction only
 	alerts  map[alertKey]*cachedAlert
 	dirty   []alertKey

@@ -121,7 +121,9 @@ func (b *batchTx) InsertEvents(ctx context.Context, es []store.Event) error {
 }
 
 // AddNoise adds to counters batchTx never holds.
-func (b *batchTx) AddNoise(ctx context.Context, n store.NoiseBucket) error { return b.tx.AddNoise(ctx, n) }
+func (b *batchTx) AddNoise(ctx context.Context, n store.NoiseBucket) error {
+	return b.tx.AddNoise(ctx, n)
+}
 
 func (b *batchTx) PruneAuditCheckpoints(ctx context.Context, before time.Time) (int64, error) {
 	if err := b.flushAudit(ctx); err != nil {
