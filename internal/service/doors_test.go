@@ -2,7 +2,8 @@ package service_test
 
 // The same refused operation through both doors: the API (JSON) and the
 // UI (a form post) on one store must answer with the same error text, as
-// both call the service. The inputs are the API's documented refusals
+// both call the service: silences, maintenance windows, OpsItem notes and
+// runbook runs. The inputs are the API's documented refusals
 // (docs/api.md's limits, opsitem's note rules, a parameter of the wrong
 // type), written here, not taken from the code under test.
 
@@ -224,6 +225,16 @@ func TestSameRefusalThroughAPIAndUI(t *testing.T) {
 			map[string]any{"matchers": []string{`alertname="DiskFull"`}, "duration": "8800h", "comment": "swap"},
 			"/silences", url.Values{"matchers": {`alertname="DiskFull"`}, "duration": {"8800h"}, "comment": {"swap"}},
 			"at most 366 days"},
+		{"maintenance window ending in the past", "POST", "/api/v1/maintenance-windows",
+			map[string]any{"name": "old", "timezone": "UTC", "schedule": map[string]any{"start": "2020-01-01T00:00:00Z", "end": "2020-01-01T01:00:00Z"},
+				"targets": map[string]any{"matchers": []string{`job="db"`}}},
+			"/maintenance", url.Values{"name": {"old"}, "timezone": {"UTC"}, "start": {"2020-01-01T00:00"}, "duration": {"1h"}, "matchers": {`job="db"`}},
+			"2020-01-01T01:00:00Z is in the past"},
+		{"maintenance window with 65 matchers", "POST", "/api/v1/maintenance-windows",
+			map[string]any{"name": "many", "timezone": "UTC", "schedule": map[string]any{"start": "2030-01-01T00:00:00Z", "end": "2030-01-01T01:00:00Z"},
+				"targets": map[string]any{"matchers": manyMatchers(65)}},
+			"/maintenance", url.Values{"name": {"many"}, "timezone": {"UTC"}, "start": {"2030-01-01T00:00"}, "duration": {"1h"}, "matchers": {strings.Join(manyMatchers(65), "\n")}},
+			"at most 64 matchers"},
 		{"empty OpsItem note", "POST", "/api/v1/opsitems/" + d.opsItem + "/notes", map[string]any{"text": ""},
 			"/opsitems/" + d.opsItem + "/notes", url.Values{"text": {""}},
 			"text is required"},
