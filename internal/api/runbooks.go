@@ -7,21 +7,15 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// RunbookService is what the runbook and execution endpoints need; the
-// execution package's Executor is one. Reads go to the store directly.
-type RunbookService interface {
-	runbook.Starter
-	Runbooks() *runbook.Library
-	Approve(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Deny(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error)
-}
+// RunbookService is what the runbook and execution endpoints need: the
+// service's (the execution package's Executor is one). Reads go to the
+// store directly.
+type RunbookService = service.Runbooks
 
 func (s *Server) registerRunbooks() {
 	if s.runbooks == nil {
@@ -352,40 +346,23 @@ type DecisionInput struct {
 }
 
 func (s *Server) decideExecution(approve bool) HandlerFunc {
+	d := service.Approve
+	if !approve {
+		d = service.Deny
+	}
 	return func(w http.ResponseWriter, r *http.Request) error {
-		tenant, id, err := s.tenantAndID(r)
-		if err != nil {
-			return err
-		}
-		var in DecisionInput
-		if r.ContentLength != 0 {
-			if err := DecodeJSON(r, &in); err != nil {
-				return err
-			}
-		}
-		if err := maxLen("comment", in.Comment, 4096); err != nil {
-			return err
-		}
-		p := Principal(r)
-		by := execution.Approver{Actor: p.Actor(), Name: p.TokenName, Role: p.Role}
-		decide := s.runbooks.Approve
-		if !approve {
-			decide = s.runbooks.Deny
-		}
-		if _, err := decide(r.Context(), tenant, id, by, in.Comment); err != nil {
-			return executionError(err)
-		}
-		v, err := s.executionView(r.Context(), tenant, id)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return s.decide(w, r, d, http.StatusOK)
 	}
 }
 
 func (s *Server) cancelExecution(w http.ResponseWriter, r *http.Request) error {
-	tenant, id, err := s.tenantAndID(r)
+	return s.decide(w, r, service.Cancel, http.StatusAccepted)
+}
+
+// decide carries out a decision on the execution {id} and answers its
+// view with status.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, d service.Decision, status int) error {
+	c, id, err := s.callerAndID(r)
 	if err != nil {
 		return err
 	}
@@ -395,16 +372,13 @@ func (s *Server) cancelExecution(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := maxLen("comment", in.Comment, 4096); err != nil {
+	if err := s.svc.DecideExecution(r.Context(), c, id, d, in.Comment); err != nil {
 		return err
 	}
-	if _, err := s.runbooks.Cancel(r.Context(), tenant, id, Principal(r).Actor(), in.Comment); err != nil {
-		return executionError(err)
-	}
-	v, err := s.executionView(r.Context(), tenant, id)
+	v, err := s.executionView(r.Context(), c.Tenant, id)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusAccepted, v)
+	WriteJSON(w, status, v)
 	return nil
 }

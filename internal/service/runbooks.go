@@ -11,11 +11,54 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// Runbooks is what running a runbook needs: the execution package's
-// Executor is one.
+// Runbooks is what running and deciding runbooks needs: the execution
+// package's Executor is one.
 type Runbooks interface {
 	runbook.Starter
 	Runbooks() *runbook.Library
+	Approve(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
+	Deny(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
+	Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error)
+}
+
+// Decision is what a person decides on an execution.
+type Decision string
+
+const (
+	Approve Decision = "approve"
+	Deny    Decision = "deny"
+	Cancel  Decision = "cancel"
+)
+
+// MaxDecisionComment bounds the comment of a decision.
+const MaxDecisionComment = 4096
+
+// DecideExecution approves, denies or cancels execution id as the caller
+// (the executor checks the caller may approve, and audits the decision).
+func (s *Service) DecideExecution(ctx context.Context, c Caller, id string, d Decision, comment string) error {
+	if s.runbooks == nil {
+		return errorf(Unavailable, "this server runs no runbooks")
+	}
+	if len(comment) > MaxDecisionComment {
+		return errorf(Invalid, "comment is longer than %d characters", MaxDecisionComment)
+	}
+	p := c.Principal
+	by := execution.Approver{Actor: p.Actor(), Name: p.TokenName, Role: p.Role}
+	var err error
+	switch d {
+	case Approve:
+		_, err = s.runbooks.Approve(ctx, c.Tenant, id, by, comment)
+	case Deny:
+		_, err = s.runbooks.Deny(ctx, c.Tenant, id, by, comment)
+	case Cancel:
+		_, err = s.runbooks.Cancel(ctx, c.Tenant, id, p.Actor(), comment)
+	default:
+		return errorf(Invalid, "decision %q is not one of approve, deny, cancel", d)
+	}
+	if err != nil {
+		return ExecutionError(err)
+	}
+	return nil
 }
 
 // Bounds on the targets one run may name.

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,15 +14,9 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// Runbooks is what the runbook, execution and approval pages need; the
-// execution package's Executor is one (the API uses the same methods).
-type Runbooks interface {
-	runbook.Starter
-	Runbooks() *runbook.Library
-	Approve(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Deny(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error)
-}
+// Runbooks is what the runbook, execution and approval pages need: the
+// service's (the execution package's Executor is one).
+type Runbooks = service.Runbooks
 
 var _ Runbooks = (*execution.Executor)(nil)
 
@@ -34,9 +27,9 @@ func (h *Handler) runbookRoutes() {
 	h.action("POST /runbooks/{name}/run", store.RoleOperator, h.runRunbook)
 	h.livePage("GET /executions", "executions", h.executions, "list")
 	h.livePage("GET /executions/{id}", "execution", h.execution, "exec")
-	h.action("POST /executions/{id}/approve", store.RoleOperator, h.decide("approve"))
-	h.action("POST /executions/{id}/deny", store.RoleOperator, h.decide("deny"))
-	h.action("POST /executions/{id}/cancel", store.RoleOperator, h.decide("cancel"))
+	h.action("POST /executions/{id}/approve", store.RoleOperator, h.decide(service.Approve))
+	h.action("POST /executions/{id}/deny", store.RoleOperator, h.decide(service.Deny))
+	h.action("POST /executions/{id}/cancel", store.RoleOperator, h.decide(service.Cancel))
 	h.livePage("GET /approvals", "approvals", h.approvals, "inbox")
 }
 
@@ -155,9 +148,6 @@ func (h *Handler) runRunbook(rq *request) (string, error) {
 	}
 	return rq.view.Link("/executions/" + id), nil
 }
-
-// startError maps the executor's errors to pages (service.ExecutionError).
-func startError(err error) error { return servicePage(service.ExecutionError(err)) }
 
 // paramProblems files a *runbook.ParamError's messages under the
 // parameters they name; the rest go under "".

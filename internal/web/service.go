@@ -14,11 +14,7 @@ import (
 // a few words of state, so building it per action costs nothing and keeps
 // Handler's wiring as it is.
 func (h *Handler) svc() *service.Service {
-	o := service.Options{Store: h.st, Clock: h.now}
-	if h.rb != nil {
-		o.Runbooks = h.rb
-	}
-	return service.New(o)
+	return service.New(service.Options{Store: h.st, Clock: h.now, Runbooks: h.rb})
 }
 
 // caller is the session's principal in the request's tenant.
