@@ -27,9 +27,12 @@ func TestLayering(t *testing.T) {
 		{"internal/agent/...", [][]string{server, awsSDK}},
 		{"internal/client/...", [][]string{server, awsSDK}},
 		{"cmd/flywheel-agent", [][]string{server, awsSDK}},
-		{"internal/api", [][]string{drivers}},
-		{"internal/web", [][]string{drivers}},
-		{"internal/service", [][]string{drivers, {module + "internal/api", module + "internal/web"}}},
+		{"internal/api", [][]string{drivers, awsSDK}},
+		{"internal/web", [][]string{drivers, awsSDK}},
+		{"internal/service", [][]string{drivers, awsSDK, {module + "internal/api", module + "internal/web"}}},
+		// Validating content checks aws steps against awsspec's schema.
+		{"internal/content/...", [][]string{drivers, awsSDK}},
+		{"internal/stats", [][]string{drivers, awsSDK}},
 	} {
 		t.Run(c.pkg, func(t *testing.T) {
 			t.Parallel()
