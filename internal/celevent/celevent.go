@@ -76,7 +76,10 @@ var adapter = types.DefaultTypeAdapter
 // Activation resolves `event` and, when With set one, a second variable
 // (automation rules' `opsitem`).
 type Activation struct {
-	ev   eventVal
+	e    *event.Event
+	app  string // event.application
+	vals [nFields]ref.Val
+	ev   Record
 	name string
 	val  ref.Val
 }
@@ -89,7 +92,9 @@ func New(e *event.Event) *Activation {
 	if e == nil {
 		e = &event.Event{}
 	}
-	return &Activation{ev: eventVal{e: e, n: nFields}}
+	a := &Activation{e: e}
+	a.ev = Record{names: EventFields[:], index: a.eventIndex, vals: a.vals[:], build: a.eventField}
+	return a
 }
 
 // NewWithoutApplication is New for expressions evaluated before the
@@ -97,14 +102,14 @@ func New(e *event.Event) *Activation {
 // field but "application", so naming it is an error, not a silent "".
 func NewWithoutApplication(e *event.Event) *Activation {
 	a := New(e)
-	a.ev.n = fApplication
+	a.ev.names = EventFields[:fApplication]
 	return a
 }
 
 // WithApplication sets what event.application reads: the name of the
 // declared Application the event belongs to, or "".
 func (a *Activation) WithApplication(name string) *Activation {
-	a.ev.app = name
+	a.app = name
 	return a
 }
 
@@ -128,40 +133,32 @@ func (a *Activation) ResolveName(name string) (any, bool) {
 // Parent implements interpreter.Activation.
 func (a *Activation) Parent() interpreter.Activation { return nil }
 
-// eventVal is an event seen as a CEL map(string, dyn) without copying it
-// into one.
-type eventVal struct {
-	e      *event.Event
-	n      int    // the first n of EventFields are visible
-	app    string // event.application
-	fields [nFields]ref.Val
+func (a *Activation) eventIndex(name string) int {
+	if i := FieldIndex(name); i < len(a.ev.names) {
+		return i
+	}
+	return -1
 }
 
-var _ traits.Mapper = (*eventVal)(nil)
-
-func (v *eventVal) field(i int) ref.Val {
-	if f := v.fields[i]; f != nil {
-		return f
-	}
-	e := v.e
-	var f ref.Val
+func (a *Activation) eventField(i int) ref.Val {
+	e := a.e
 	switch i {
 	case fSource:
-		f = types.String(e.Source)
+		return types.String(e.Source)
 	case fKind:
-		f = types.String(e.Kind)
+		return types.String(e.Kind)
 	case fSeverity:
-		f = types.String(e.Severity)
+		return types.String(e.Severity)
 	case fStatus:
-		f = types.String(e.Status)
+		return types.String(e.Status)
 	case fTitle:
-		f = types.String(e.Title)
+		return types.String(e.Title)
 	case fDescription:
-		f = types.String(e.Description)
+		return types.String(e.Description)
 	case fLabels:
-		f = types.NewStringStringMap(adapter, e.Labels)
+		return types.NewStringStringMap(adapter, e.Labels)
 	case fAnnotations:
-		f = types.NewStringStringMap(adapter, e.Annotations)
+		return types.NewStringStringMap(adapter, e.Annotations)
 	case fResources:
 		rs := make([]ref.Val, len(e.Resources))
 		for j, r := range e.Resources {
@@ -171,69 +168,97 @@ func (v *eventVal) field(i int) ref.Val {
 				"type": r.Type, "id": r.ID, "region": r.Region, "account": r.Account,
 			})
 		}
-		f = types.NewRefValList(adapter, rs)
+		return types.NewRefValList(adapter, rs)
 	case fFingerprint:
-		f = types.String(e.Fingerprint)
+		return types.String(e.Fingerprint)
 	case fApplication:
-		f = types.String(v.app)
+		return types.String(a.app)
 	}
-	v.fields[i] = f
-	return f
+	return types.NullValue
+}
+
+// Record is a record seen as a CEL map(string, dyn) without copying it
+// into one: lookups (the hot path) convert one field on first use and
+// keep it; the rare whole-map operations (equality, iteration,
+// conversion) work on a materialized map. `event` is one; automation
+// rules' `opsitem` another.
+type Record struct {
+	names []string
+	index func(name string) int // -1 for no such field
+	vals  []ref.Val
+	build func(i int) ref.Val
+}
+
+// NewRecord is the record of fields names, field i built by build on
+// first use; index gives a name's position (-1 for none).
+func NewRecord(names []string, index func(name string) int, build func(i int) ref.Val) *Record {
+	return &Record{names: names, index: index, vals: make([]ref.Val, len(names)), build: build}
+}
+
+var _ traits.Mapper = (*Record)(nil)
+
+func (m *Record) field(i int) ref.Val {
+	if v := m.vals[i]; v != nil {
+		return v
+	}
+	v := m.build(i)
+	m.vals[i] = v
+	return v
 }
 
 // Find implements traits.Mapper; it is what field selection calls.
-func (v *eventVal) Find(key ref.Val) (ref.Val, bool) {
+func (m *Record) Find(key ref.Val) (ref.Val, bool) {
 	k, ok := key.(types.String)
 	if !ok {
 		return nil, false
 	}
-	i := FieldIndex(string(k))
-	if i < 0 || i >= v.n {
+	i := m.index(string(k))
+	if i < 0 {
 		return nil, false
 	}
-	return v.field(i), true
+	return m.field(i), true
 }
 
-func (v *eventVal) Get(key ref.Val) ref.Val {
-	if f, ok := v.Find(key); ok {
-		return f
+func (m *Record) Get(key ref.Val) ref.Val {
+	if v, ok := m.Find(key); ok {
+		return v
 	}
 	return types.ValOrErr(key, "no such key: %v", key)
 }
 
-func (v *eventVal) Contains(key ref.Val) ref.Val {
-	_, ok := v.Find(key)
+func (m *Record) Contains(key ref.Val) ref.Val {
+	_, ok := m.Find(key)
 	return types.Bool(ok)
 }
 
-func (v *eventVal) Size() ref.Val { return types.Int(v.n) }
+func (m *Record) Size() ref.Val { return types.Int(len(m.names)) }
 
-func (v *eventVal) Type() ref.Type { return types.MapType }
+func (m *Record) Type() ref.Type { return types.MapType }
 
-func (v *eventVal) Iterator() traits.Iterator { return v.materialize().Iterator() }
+func (m *Record) Iterator() traits.Iterator { return m.materialize().Iterator() }
 
-func (v *eventVal) Equal(other ref.Val) ref.Val { return v.materialize().Equal(other) }
+func (m *Record) Equal(other ref.Val) ref.Val { return m.materialize().Equal(other) }
 
-func (v *eventVal) Value() any { return v.materialize().Value() }
+func (m *Record) Value() any { return m.materialize().Value() }
 
-func (v *eventVal) ConvertToNative(t reflect.Type) (any, error) {
-	return v.materialize().ConvertToNative(t)
+func (m *Record) ConvertToNative(t reflect.Type) (any, error) {
+	return m.materialize().ConvertToNative(t)
 }
 
-func (v *eventVal) ConvertToType(t ref.Type) ref.Val {
+func (m *Record) ConvertToType(t ref.Type) ref.Val {
 	switch t {
 	case types.MapType:
-		return v
+		return m
 	case types.TypeType:
 		return types.MapType
 	}
-	return v.materialize().ConvertToType(t)
+	return m.materialize().ConvertToType(t)
 }
 
-func (v *eventVal) materialize() traits.Mapper {
-	m := make(map[string]any, v.n)
-	for i, name := range EventFields[:v.n] {
-		m[name] = v.field(i)
+func (m *Record) materialize() traits.Mapper {
+	out := make(map[string]any, len(m.names))
+	for i, name := range m.names {
+		out[name] = m.field(i)
 	}
-	return types.NewStringInterfaceMap(adapter, m)
+	return types.NewStringInterfaceMap(adapter, out)
 }
