@@ -63,9 +63,6 @@ func (s *Server) handleOpsItem(action func(*HandlingInput) opsitem.Action) Handl
 	}
 }
 
-// handlingError maps opsitem.Apply's errors to API errors.
-func handlingError(err error, id string) error { return service.OpsItemError(err, id) }
-
 // MergeInput is the body of POST /api/v1/opsitems/{id}/merge: the OpsItems
 // whose members move into {id}.
 type MergeInput struct {

@@ -195,9 +195,6 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request, c servic
 	return nil
 }
 
-// executionError maps the executor's errors to API errors.
-func executionError(err error) error { return service.ExecutionError(err) }
-
 func (s *Server) executionView(ctx context.Context, tenant, id string) (ExecutionView, error) {
 	e, err := s.st.GetExecution(ctx, tenant, id)
 	if errors.Is(err, store.ErrNotFound) {

@@ -56,7 +56,7 @@ func (s *Service) DecideExecution(ctx context.Context, c Caller, id string, d De
 		return errorf(Invalid, "decision %q is not one of approve, deny, cancel", d)
 	}
 	if err != nil {
-		return ExecutionError(err)
+		return executionError(err)
 	}
 	return nil
 }
@@ -132,13 +132,13 @@ func (s *Service) StartRun(ctx context.Context, c Caller, rq RunRequest) (string
 		return opsitem.RecordRun(ctx, tx, c.Tenant, rq.OpsItem, req.StartedBy, rb.Name, id, s.now())
 	})
 	if err != nil {
-		return "", ExecutionError(err)
+		return "", executionError(err)
 	}
 	return id, nil
 }
 
-// ExecutionError gives the executor's refusals their kind.
-func ExecutionError(err error) error {
+// executionError gives the executor's refusals their kind.
+func executionError(err error) error {
 	switch {
 	case errors.Is(err, execution.ErrUnknownRunbook):
 		return wrap(NotFound, err)
