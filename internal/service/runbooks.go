@@ -116,7 +116,7 @@ func (s *Service) StartRun(ctx context.Context, c Caller, rq RunRequest) (string
 	}
 	if p := c.Principal; !rq.DryRun && !p.Can(store.PermHostCommands) && s.runbooks.Runbooks().RunsOnHosts(c.Tenant, rb) {
 		return "", errorf(Forbidden, "runbook %s runs commands on hosts; this action needs the %s permission: admins hold it, "+
-			"other tokens when created with --allow %[2]s; the token has role %s without it", rb.Name, store.PermHostCommands, p.Role)
+			"other tokens when created with --allow %[2]s; the token has role %s without it (a dry run needs none)", rb.Name, store.PermHostCommands, p.Role)
 	}
 	req := runbook.StartRequest{TenantID: c.Tenant, Runbook: rb.Name, Parameters: rq.Parameters, Targets: rq.Targets,
 		OpsItemID: rq.OpsItem, DryRun: rq.DryRun, Mode: runbook.ModeAuto, StartedBy: c.Actor()}
