@@ -20,16 +20,16 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
-	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/schemas"
 )
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
 	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind(), application.Kind(),
-		// Runbook steps are checked against the I/O actions themselves
-		// (names and inputs); built with default options, they only
-		// validate here, never run.
-		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind(),
+		// Runbook steps are checked against the I/O actions' schemas
+		// (names and inputs): they only validate here, never run, and
+		// link no cloud SDK.
+		runbook.Kind(schemas.Get), runbook.GroupKind(), rule.Kind(),
 		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef(), backup.Kind()}
 }
 
