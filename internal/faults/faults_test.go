@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -113,6 +114,9 @@ func TestFaultSuite(t *testing.T) {
 	defer conn.Close(context.Background())
 	l.wait()
 	t.Logf("load: %s", l)
+	if n := l.internalErrors(); n > 0 {
+		t.Errorf("%d requests answered 500; a replica or the database going away is a 502/503 to retry", n)
+	}
 
 	// Periodic work: the first audit checkpoint scheduled after the kill
 	// by another client.
@@ -354,12 +358,32 @@ func (l *load) missing(alerts, findings map[string]int) string {
 	return strings.Join(miss[:min(len(miss), 5)], " ")
 }
 
+// shorten names a failed request's outcome: the HTTP status of an API
+// error (503 while PostgreSQL restarts, 502 from the proxy when a replica
+// dies mid-request), or the transport error.
 func shorten(err error) string {
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		return fmt.Sprintf("HTTP %d %s", ae.Status, ae.Code)
+	}
 	s := err.Error()
 	if len(s) > 60 {
 		s = s[:60]
 	}
 	return s
+}
+
+// internalErrors counts the failed requests answered 500.
+func (l *load) internalErrors() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for k, v := range l.failed {
+		if strings.HasPrefix(k, "HTTP 500") {
+			n += v
+		}
+	}
+	return n
 }
 
 // amBody is an Alertmanager webhook with one firing alert.
