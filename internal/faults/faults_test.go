@@ -221,7 +221,7 @@ func TestFaultSuite(t *testing.T) {
 		len(items), len(execs), statuses, len(lines), double, failover.Round(time.Millisecond), served)
 }
 
-func groupName(g int) string        { return fmt.Sprintf("FaultGroup%02d", g) }
+func groupName(g int) string         { return fmt.Sprintf("FaultGroup%02d", g) }
 func findingTitle(key string) string { return "fault finding " + key }
 
 // leaderReplica finds the replica whose job client holds River's leader
