@@ -185,14 +185,20 @@ func TestFaultSuite(t *testing.T) {
 		}
 		return true
 	})
-	statuses := map[string]int{}
+	statuses, failures := map[string]int{}, map[string]int{}
 	for k, es := range execs {
 		if len(es) != 1 {
 			t.Errorf("finding %s: %d executions, want 1", k, len(es))
 		}
 		for _, e := range es {
 			statuses[e.Status]++
+			if e.Status != runbook.StatusSucceeded {
+				failures[e.Error]++
+			}
 		}
+	}
+	if len(failures) > 0 {
+		t.Logf("executions that did not succeed, by error: %v", failures)
 	}
 	for k := range findings {
 		if len(execs[k]) == 0 {
