@@ -2,54 +2,15 @@ package faults
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store/postgres"
-	"github.com/flywheel-ops/flywheel/internal/testenv"
 )
-
-// sharedPGDatabase creates a database of the test's own on the shared
-// PostgreSQL server (TEST_DATABASE_URL) and returns its URL. Tests that
-// only kill Flywheel use it; the ones that restart PostgreSQL use a
-// private instance.
-func sharedPGDatabase(t testing.TB) string {
-	t.Helper()
-	ctx := context.Background()
-	base := postgres.TestURL()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		testenv.Absent(t, "PostgreSQL not reachable at %s: %v", base, err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("flywheel_faults_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	cfg, err := pgx.ParseConfig(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
-}
 
 // contentDir is the tests' content: the append-steps runbook.
 func contentDir(t testing.TB) string {
@@ -105,7 +66,7 @@ func TestKillDuringExecution(t *testing.T) {
 		t.Run(driver, func(t *testing.T) {
 			db := ""
 			if driver == "postgres" {
-				db = sharedPGDatabase(t)
+				db = postgres.TestDatabase(t)
 			}
 			s := startServer(t, "server", t.TempDir(), db, contentDir(t), "FLYWHEEL_EXECUTION_LEASE="+executionLease)
 			c := s.client()
