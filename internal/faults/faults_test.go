@@ -198,7 +198,7 @@ func TestFaultSuite(t *testing.T) {
 				// The only failure the faults may cause: a step that was
 				// running when its replica (or the database) went away is
 				// not run again, since it is not idempotent.
-				if why == "" || strings.Count(why, interrupted) != strings.Count(why, "; ")+1 {
+				if why == "" || strings.Count(why, interrupted) != strings.Count(why, "\n")+1 {
 					t.Errorf("execution %s (%s) %s for another reason than an interrupted step: %q", e.ID, k, e.Status, why)
 				}
 			}
@@ -469,7 +469,7 @@ type execView = api.ExecutionView
 const interrupted = "interrupted; not re-run because the step is not idempotent"
 
 // stepErrors names the failed steps of execution id and their targets'
-// errors.
+// errors, a line each.
 func stepErrors(t *testing.T, c *client.Client, id string) string {
 	t.Helper()
 	var e api.ExecutionView
@@ -482,7 +482,7 @@ func stepErrors(t *testing.T, c *client.Client, id string) string {
 			errs = append(errs, st.Name+": "+st.Error)
 		}
 	}
-	return strings.Join(errs, "; ")
+	return strings.Join(errs, "\n")
 }
 
 // executionsByKey lists append-steps executions by their key parameter.
