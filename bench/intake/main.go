@@ -49,6 +49,8 @@ type options struct {
 	drainTimeout time.Duration
 	only         string
 	flywheelBin  string
+	db           string // sqlite or postgres
+	pgURL        string // the server -db postgres creates its databases on
 }
 
 func main() {
@@ -62,8 +64,14 @@ func main() {
 	flag.DurationVar(&o.latencyFor, "latency-for", 10*time.Second, "how long the latency scenario sends")
 	flag.DurationVar(&o.drainTimeout, "drain-timeout", 90*time.Second, "how long to wait for Flywheel's processor to catch up")
 	flag.StringVar(&o.flywheelBin, "flywheel", "", "use this flywheel binary instead of building one (e.g. a profiling build)")
-	flag.StringVar(&o.only, "only", "", "run only these scenarios (e.g. \"ab\"); default all of a, b, c, d")
+	flag.StringVar(&o.only, "only", "", "run only these scenarios (e.g. \"ab\"); default all of a, b, c, d (and e with -db postgres)")
+	flag.StringVar(&o.db, "db", "sqlite", "Flywheel's store: sqlite, or postgres (a fresh database per server set, dropped at the end; adds the scaling scenario e)")
+	flag.StringVar(&o.pgURL, "pg", defaultPG(), "PostgreSQL server for -db postgres (TEST_DATABASE_URL if set)")
 	flag.Parse()
+	if o.db != "sqlite" && o.db != "postgres" {
+		fmt.Fprintf(os.Stderr, "bench/intake: -db %q: want sqlite or postgres\n", o.db)
+		os.Exit(2)
+	}
 	if o.quick {
 		o.rounds = 1
 		o.latencyFor = 3 * time.Second
@@ -76,11 +84,13 @@ func main() {
 
 // result is the machine-readable summary (the last line printed).
 type result struct {
+	DB        string             `json:"db"`
 	Machine   machine            `json:"machine"`
 	Scenarios []scenarioResult   `json:"scenarios"`
 	Memory    *memoryResult      `json:"memory,omitempty"`
 	Latency   *latencyResult     `json:"latency,omitempty"`
 	Processed map[string]float64 `json:"fw_processed_per_s,omitempty"`
+	Scaling   []scaleResult      `json:"scaling,omitempty"`
 }
 
 type machine struct {
@@ -162,14 +172,22 @@ func run(o options) error {
 		return err
 	}
 	defer am.stop()
-	fw, err := startFlywheel(ctx, fwBin, tmp)
+	db := ""
+	if o.db == "postgres" {
+		pg := pgServer{url: o.pgURL}
+		if db, err = pg.create(ctx); err != nil {
+			return err
+		}
+		defer pg.dropAll(context.Background())
+	}
+	fw, err := startFlywheel(ctx, fwBin, tmp, "flywheel", db, newToken())
 	if err != nil {
 		return err
 	}
 	defer fw.stop()
 	step(fmt.Sprintf("Alertmanager %s (pid %d), Flywheel %s (pid %d)", am.url, am.cmd.Process.Pid, fw.url, fw.cmd.Process.Pid))
 
-	res := result{Machine: machine{CPUs: runtime.NumCPU(), LoadAvg: loadavg(), AM: amVersion(amBin)}, Processed: map[string]float64{}}
+	res := result{DB: o.db, Machine: machine{CPUs: runtime.NumCPU(), LoadAvg: loadavg(), AM: amVersion(amBin)}, Processed: map[string]float64{}}
 	load := loader{bin: loadBin}
 	has := func(s string) bool { return o.only == "" || strings.Contains(o.only, s) }
 
@@ -263,6 +281,16 @@ func run(o options) error {
 		res.Latency = lat
 	}
 
+	if o.db == "postgres" && has("e") {
+		fw.stop() // the scaling scenario starts its own servers
+		am.stop()
+		sc, err := runScaling(ctx, o, fwBin, tmp, load)
+		if err != nil {
+			return err
+		}
+		res.Scaling = sc
+	}
+
 	res.Machine.LoadAvgEnd = loadavg()
 	report(os.Stdout, res)
 	line, _ := json.Marshal(res)
@@ -293,6 +321,9 @@ func report(w io.Writer, r result) {
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "intake→OpsItem at %d events/s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (%d sent, %d send errors, %d never seen)\n",
 			l.Rate, l.P50ms, l.P90ms, l.P99ms, l.MaxMs, l.Sent, l.Errors, l.Missing)
+	}
+	if len(r.Scaling) > 0 {
+		reportScaling(w, r.Scaling)
 	}
 	if len(r.Processed) > 0 {
 		keys := make([]string, 0, len(r.Processed))
@@ -402,16 +433,26 @@ type flywheel struct {
 	client *http.Client
 }
 
-func startFlywheel(ctx context.Context, bin, tmp string) (*flywheel, error) {
+// newToken is a random admin token for the servers of a run.
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "fw_bench_" + hex.EncodeToString(b[:])
+}
+
+// startFlywheel starts `flywheel serve` named name (its data directory
+// and log), on db ("" for SQLite in its data directory), with admin token
+// token (replicas on one database share it).
+func startFlywheel(ctx context.Context, bin, tmp, name, db, token string) (*flywheel, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	token := "fw_bench_" + hex.EncodeToString(b[:])
-	s, err := startServer(ctx, "flywheel", tmp, []string{"FLYWHEEL_ADMIN_TOKEN=" + token}, bin,
-		"serve", "--addr", addr, "--data", filepath.Join(tmp, "flywheel-data"))
+	args := []string{"serve", "--addr", addr, "--data", filepath.Join(tmp, name+"-data")}
+	if db != "" {
+		args = append(args, "--db", db)
+	}
+	s, err := startServer(ctx, name, tmp, []string{"FLYWHEEL_ADMIN_TOKEN=" + token}, bin, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/flywheel-ops/flywheel/internal/journal"
 )
 
 // TestKillDuringLoadLosesNoAcknowledgedEvent is the durability promise under a
@@ -123,18 +125,12 @@ func TestKillDuringLoadLosesNoAcknowledgedEvent(t *testing.T) {
 		t.Errorf("no request was in flight when the server was killed (%d refused after): the kill was not mid-load", refused)
 	}
 
-	// What the kill left behind: committed deliveries, and how many of them
-	// the pipeline had not processed yet (the restart must finish those).
-	db, err := sql.Open("sqlite", filepath.Join(data, "flywheel.db")+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batches, unprocessed int
-	if err := db.QueryRow("SELECT COUNT(*), COALESCE(SUM(processed = 0), 0) FROM intake_batches").Scan(&batches, &unprocessed); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	t.Logf("at the kill: %d deliveries committed, %d of them not yet processed", batches, unprocessed)
+	// What the kill left behind: the deliveries in the intake journal past
+	// the processed cursor, less those processed out of order (claims), are
+	// accepted and not yet processed; the restart must recover them from the
+	// journal.
+	journalEnd, unprocessed := journalBacklog(t, data)
+	t.Logf("at the kill: the journal ends at %d; %d deliveries in it not yet processed", journalEnd, unprocessed)
 
 	// Restart on the same data: committed deliveries left unprocessed by the
 	// kill are processed now; then every acknowledged alert is a stored event.
@@ -167,6 +163,21 @@ func TestKillDuringLoadLosesNoAcknowledgedEvent(t *testing.T) {
 			sort.Strings(missing)
 			t.Fatalf("%d of %d acknowledged alerts are not stored 40s after the restart, e.g. %v\n%s",
 				len(missing), len(acked), missing[:min(len(missing), 20)], s2.out)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	// Journal recovery ran: everything the journal held at the kill is
+	// processed (the cursor is past its end then).
+	waitCursor := time.Now().Add(40 * time.Second)
+	for {
+		cursor, _ := journalCursor(t, data)
+		if cursor >= journalEnd {
+			t.Logf("journal recovery: cursor %d is past the journal's end at the kill, %d; the %d deliveries left unprocessed are processed",
+				cursor, journalEnd, unprocessed)
+			break
+		}
+		if time.Now().After(waitCursor) {
+			t.Fatalf("40s after the restart the journal's processed cursor is %d, before its end at the kill, %d: journal recovery did not run", cursor, journalEnd)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
@@ -207,4 +218,43 @@ func storedAlertnames(hc *http.Client, addr, tok string) (map[string]int, error)
 		}
 		q.Set("cursor", page.NextCursor)
 	}
+}
+
+// journalCursor reads the intake journal's processed cursor (everything
+// before it is processed) and how many deliveries past it were processed
+// out of order, from the main database file.
+func journalCursor(t *testing.T, data string) (cursor int64, claims int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", filepath.Join(data, "flywheel.db")+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.QueryRow("SELECT cursor FROM intake_journal WHERE id = 1").Scan(&cursor); err != nil && !errors.Is(err, sql.ErrNoRows) {
+		t.Fatal(err)
+	}
+	if err := db.QueryRow("SELECT COUNT(*) FROM intake_journal_claims WHERE pos >= ?", cursor).Scan(&claims); err != nil {
+		t.Fatal(err)
+	}
+	return cursor, claims
+}
+
+// journalBacklog reads the intake journal of a stopped server: its end,
+// and how many deliveries in it are not processed.
+func journalBacklog(t *testing.T, data string) (end int64, unprocessed int) {
+	t.Helper()
+	cursor, claims := journalCursor(t, data)
+	j, err := journal.Open(filepath.Join(data, "flywheel-intake"), journal.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	err = j.Read(max(cursor, j.Start()), func(int64, []byte) error {
+		unprocessed++
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j.End(), unprocessed - claims
 }

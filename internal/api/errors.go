@@ -73,6 +73,9 @@ func asError(err error) *Error {
 		return NotFound("%v", err)
 	case errors.Is(err, store.ErrConflict):
 		return Conflict("%v", err)
+	case errors.Is(err, store.ErrUnavailable):
+		// The database is restarting or failing over: try again shortly.
+		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "database unavailable; retry"}
 	}
 	return &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 }

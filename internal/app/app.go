@@ -249,7 +249,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.fleet.Start(ctx)
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.srv.Serve(ln) }()
-	a.log.Info("flywheel serving", "addr", a.URL(), "store", a.st.Driver(), "data", a.cfg.DataDir)
+	a.log.Info("flywheel serving", "addr", a.URL(), "store", a.st.Driver(), "data", a.cfg.DataDir, "job_client", a.jobs.ClientID())
 	return nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"io"
 	"log/slog"
 	"mime"
@@ -15,15 +14,12 @@ import (
 	"net/http/httptest"
 	"net/mail"
 	"net/textproto"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
@@ -216,34 +212,7 @@ func appDB(t *testing.T, driver string) string {
 	if driver == "sqlite" {
 		return ""
 	}
-	ctx := context.Background()
-	base := postgres.TestURL()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		testenv.Absent(t, "PostgreSQL not reachable at %s: %v", base, err)
-	}
-	defer conn.Close(ctx)
-	name := fmt.Sprintf("flywheel_app_%d", time.Now().UnixNano())
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return postgres.TestDatabase(t)
 }
 
 func testRuleNotificationsDelivered(t *testing.T, db string) {

@@ -201,3 +201,58 @@ func postToAll(t *testing.T, cs []*client.Client, path string, body any) {
 		}
 	}
 }
+
+// TestReplicasRepeatConcurrently: two deliveries of one alert that differ
+// as deliveries (another receiver, as from two Alertmanagers of an HA
+// pair) reach the two replicas at once: the alert is stored as one event,
+// the other delivery counted as its repeat.
+func TestReplicasRepeatConcurrently(t *testing.T) {
+	cs := startReplicas(t, 2)
+	ctx := context.Background()
+	const rounds = 30
+	for round := 0; round < rounds; round++ {
+		a := amAlert("NodeDown", "prod-eu", fmt.Sprintf("web-%02d:9100", round))
+		b := amAlert("NodeDown", "prod-eu", fmt.Sprintf("web-%02d:9100", round))
+		b["receiver"] = "flywheel-ha-peer"
+		var wg sync.WaitGroup
+		errs := make([]error, 2)
+		for i, body := range []map[string]any{a, b} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = cs[i].Do(ctx, "POST", "/api/v1/intake/alertmanager", body, nil)
+			}()
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Fatalf("round %d, replica %d: %v", round, i, err)
+			}
+		}
+	}
+	waitFor(t, 30*time.Second, "every delivery processed", func() bool {
+		var noise struct{ Received int64 }
+		if err := cs[0].Do(ctx, "GET", "/api/v1/stats/noise", nil, &noise); err != nil {
+			t.Fatal(err)
+		}
+		return noise.Received >= 2*rounds
+	})
+	var page struct {
+		Items []struct{ Labels map[string]string }
+	}
+	if err := cs[1].Do(ctx, "GET", "/api/v1/events?limit=500&source=alertmanager", nil, &page); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]int{}
+	for _, e := range page.Items {
+		seen[e.Labels["instance"]]++
+	}
+	for inst, n := range seen {
+		if n != 1 {
+			t.Errorf("alert on %s stored %d times, want once", inst, n)
+		}
+	}
+	if len(seen) != rounds {
+		t.Errorf("%d alerts stored, want %d", len(seen), rounds)
+	}
+}

@@ -44,7 +44,7 @@ func (a *App) buildRunbooks() error {
 	}
 	x, err := execution.New(execution.Options{
 		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)},
-		Logger: a.log.With("component", "execution"), Clock: a.now,
+		Logger: a.log.With("component", "execution"), Clock: a.now, LeaseTTL: a.cfg.ExecutionLease,
 		RuleApprovers: func(tenant, name string) []string {
 			if a.rules == nil || a.rules.Rules == nil { // built after the executor
 				return nil

@@ -58,6 +58,11 @@ type Config struct {
 	// MaintenanceTick is how often the leader opens due maintenance window
 	// runs and advances running ones (docs/schedules.md).
 	MaintenanceTick time.Duration `yaml:"maintenance_tick" env:"MAINTENANCE_TICK"`
+	// ExecutionLease is how long a replica owns a running execution
+	// without renewing it: a replica that dies mid-run leaves its
+	// executions to another (or to its own restart) after this long
+	// (docs/scale-out.md).
+	ExecutionLease time.Duration `yaml:"execution_lease" env:"EXECUTION_LEASE"`
 
 	// TLS is "auto" (a CA and server certificate generated in DATA/tls on
 	// first start) or "off"; TLSCert and TLSKey serve given files instead.
@@ -184,6 +189,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaintenanceTick == 0 {
 		c.MaintenanceTick = 15 * time.Second
 	}
+	if c.ExecutionLease == 0 {
+		c.ExecutionLease = 30 * time.Second
+	}
 	if c.TLS == "" {
 		c.TLS = TLSOff
 	}
@@ -244,6 +252,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaintenanceTick < 100*time.Millisecond || c.MaintenanceTick > time.Minute {
 		bad("maintenance_tick", "%s is out of range 100ms..1m", c.MaintenanceTick)
+	}
+	if c.ExecutionLease < time.Second || c.ExecutionLease > 10*time.Minute {
+		bad("execution_lease", "%s is out of range 1s..10m", c.ExecutionLease)
 	}
 	if c.AdminToken != "" && len(c.AdminToken) < 20 {
 		bad("FLYWHEEL_ADMIN_TOKEN", "must be at least 20 characters")

@@ -307,6 +307,18 @@ func (q *Queue) InsertTx(ctx context.Context, tx store.Tx, args river.JobArgs, o
 	return nil
 }
 
+// ClientID is the job queue client's ID, the one River's leader row and
+// a job's attempted_by name ("" before first use). Replicas log it when
+// they start serving, so an operator can tell which one leads.
+func (q *Queue) ClientID() string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.cl == nil {
+		return ""
+	}
+	return q.cl.ID()
+}
+
 // IsLeader reports whether this queue's client currently holds River's
 // leadership (and so runs periodic jobs). It reads the leader row: a
 // snapshot, stale as soon as it returns.

@@ -17,6 +17,11 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrConflict = errors.New("already exists")
+	// ErrUnavailable wraps errors that say the database cannot be reached
+	// now (connection refused or cut, the server shutting down or
+	// starting): the request may succeed if tried again shortly, so the
+	// API answers 503 with Retry-After, not 500.
+	ErrUnavailable = errors.New("database unavailable")
 )
 
 // Store is what the application needs from a database.

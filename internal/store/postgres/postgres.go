@@ -109,10 +109,19 @@ func (b *backend) GroupLock() string {
 	return "SELECT pg_advisory_xact_lock(hashtextextended($1, 7243002))"
 }
 
+// AlertLock serialises replicas processing deliveries of the same alerts:
+// transaction-scoped advisory locks on the hashed fingerprints, taken in
+// one statement in hash order, so two transactions locking overlapping
+// sets this way wait for each other instead of deadlocking.
+func (b *backend) AlertLock() string {
+	return `SELECT count(pg_advisory_xact_lock(h)) FROM (
+		SELECT DISTINCT hashtextextended($1 || chr(31) || fp, 7243003) AS h FROM unnest($2::text[]) AS fp ORDER BY h) AS s`
+}
+
 func (b *backend) Begin(ctx context.Context) (sqlstore.TxHandle, error) {
 	tx, err := b.pool.Begin(ctx)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
 	return txHandle{querier{tx}, tx}, nil
 }
@@ -124,7 +133,7 @@ func (b *backend) IsUniqueViolation(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-func (b *backend) Ping(ctx context.Context) error { return b.pool.Ping(ctx) }
+func (b *backend) Ping(ctx context.Context) error { return unavailable(b.pool.Ping(ctx)) }
 func (b *backend) Close() error                   { b.pool.Close(); return nil }
 
 // pgxQuerier is what *pgxpool.Pool and pgx.Tx have in common.
@@ -138,19 +147,19 @@ type querier struct{ q pgxQuerier }
 
 func (q querier) Exec(ctx context.Context, sql string, args ...any) (int64, error) {
 	tag, err := q.q.Exec(ctx, sql, args...)
-	return tag.RowsAffected(), err
+	return tag.RowsAffected(), unavailable(err)
 }
 
 func (q querier) Query(ctx context.Context, sql string, args ...any) (sqlstore.Rows, error) {
 	rows, err := q.q.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, err
+		return nil, unavailable(err)
 	}
-	return rows, nil
+	return unavailableRows{rows}, nil
 }
 
 func (q querier) QueryRow(ctx context.Context, sql string, args ...any) sqlstore.Row {
-	return q.q.QueryRow(ctx, sql, args...)
+	return unavailableRow{q.q.QueryRow(ctx, sql, args...)}
 }
 
 type txHandle struct {
@@ -158,6 +167,6 @@ type txHandle struct {
 	tx pgx.Tx
 }
 
-func (t txHandle) Commit(ctx context.Context) error   { return t.tx.Commit(ctx) }
+func (t txHandle) Commit(ctx context.Context) error   { return unavailable(t.tx.Commit(ctx)) }
 func (t txHandle) Rollback(ctx context.Context) error { return t.tx.Rollback(ctx) }
 func (t txHandle) Raw() any                           { return t.tx }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/url"
 	"os"
 	"testing"
 	"time"
@@ -60,4 +61,42 @@ func OpenTest(t testing.TB) *TestStore {
 		}
 	})
 	return &TestStore{Store: s, schema: schema}
+}
+
+// TestDatabase creates a database of t's own on the server at TestURL and
+// returns its URL; it is dropped at test cleanup (with whatever is still
+// connected to it). For tests that run whole servers, which take a
+// database rather than a schema. It skips (fails in CI) as OpenTest does.
+func TestDatabase(t testing.TB) string {
+	t.Helper()
+	ctx := context.Background()
+	base := TestURL()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		testenv.Absent(t, "no PostgreSQL at %s (set TEST_DATABASE_URL): %v", base, err)
+	}
+	defer conn.Close(ctx)
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "fwtest_db_" + hex.EncodeToString(b[:])
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+			return
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }

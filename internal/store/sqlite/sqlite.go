@@ -178,6 +178,7 @@ func (b *backend) Name() string           { return "sqlite" }
 func (b *backend) Read() sqlstore.Querier { return dbQuerier{b.reader} }
 func (b *backend) MigrationLock() string  { return "" }
 func (b *backend) GroupLock() string      { return "" }
+func (b *backend) AlertLock() string      { return "" }
 
 func (b *backend) Begin(ctx context.Context) (sqlstore.TxHandle, error) {
 	if b.writer == nil {

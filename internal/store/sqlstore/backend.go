@@ -55,6 +55,14 @@ type Backend interface {
 	// the database open one OpsItem per group ("" when the writer is
 	// already single).
 	GroupLock() string
+	// AlertLock is a statement, with a tenant ($1) and a list of alert
+	// fingerprints ($2), that a transaction runs before it reads those
+	// alerts' state; held to the transaction's end, it makes writers
+	// sharing the database process deliveries of one alert one after the
+	// other, so a repeat processed on another replica at the same moment
+	// is counted as a repeat, not stored as a second event ("" when the
+	// writer is already single).
+	AlertLock() string
 	Ping(ctx context.Context) error
 	Close() error
 }

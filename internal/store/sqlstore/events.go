@@ -216,6 +216,33 @@ func (t *tx) OpenGroup(ctx context.Context, tenantID, rule, key string, since ti
 	return t.reader.OpenGroup(ctx, tenantID, rule, key, since)
 }
 
+// GetAlert and GetAlerts in a transaction first take the alerts' locks
+// where the backend has them (see Backend.AlertLock).
+func (t *tx) GetAlert(ctx context.Context, tenantID, fingerprint string) (store.Alert, error) {
+	if err := t.lockAlerts(ctx, tenantID, []string{fingerprint}); err != nil {
+		return store.Alert{}, err
+	}
+	return t.reader.GetAlert(ctx, tenantID, fingerprint)
+}
+
+func (t *tx) GetAlerts(ctx context.Context, tenantID string, fps []string) ([]store.Alert, error) {
+	if err := t.lockAlerts(ctx, tenantID, fps); err != nil {
+		return nil, err
+	}
+	return t.reader.GetAlerts(ctx, tenantID, fps)
+}
+
+func (t *tx) lockAlerts(ctx context.Context, tenantID string, fps []string) error {
+	lock := t.b.AlertLock()
+	if lock == "" || len(fps) == 0 {
+		return nil
+	}
+	if _, err := t.h.Exec(ctx, lock, tenantID, fps); err != nil {
+		return fmt.Errorf("lock %d alerts: %w", len(fps), err)
+	}
+	return nil
+}
+
 func (r reader) OpsItemGroups(ctx context.Context, tenantID string, fn func(rule, key string) error) error {
 	rows, err := r.q.Query(ctx, "SELECT DISTINCT rule, group_key FROM opsitems WHERE tenant_id = $1", tenantID)
 	if err != nil {
