@@ -80,6 +80,7 @@ type Tx interface {
 	RuleWriter
 	WindowRunWriter
 	SessionWriter
+	RetentionWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 
