@@ -57,38 +57,29 @@ var Default = Policy{
 	MaxEvents:     1_000_000,
 }
 
+// ages pairs each class with p's field for it.
+func (p *Policy) ages() map[store.RetentionClass]*Age {
+	return map[store.RetentionClass]*Age{
+		store.RetainEvents: &p.Events, store.RetainRawBodies: &p.RawBodies, store.RetainTimeline: &p.Timeline,
+		store.RetainExecutions: &p.Executions, store.RetainAgentCommands: &p.AgentCommands, store.RetainIntake: &p.Intake,
+		store.RetainWindowRuns: &p.WindowRuns, store.RetainSessions: &p.Sessions,
+	}
+}
+
 // Age returns how long p keeps class (Forever: kept).
 func (p Policy) Age(class store.RetentionClass) Age {
-	switch class {
-	case store.RetainEvents:
-		return p.Events
-	case store.RetainRawBodies:
-		return p.RawBodies
-	case store.RetainTimeline:
-		return p.Timeline
-	case store.RetainExecutions:
-		return p.Executions
-	case store.RetainAgentCommands:
-		return p.AgentCommands
-	case store.RetainIntake:
-		return p.Intake
-	case store.RetainWindowRuns:
-		return p.WindowRuns
-	case store.RetainSessions:
-		return p.Sessions
+	if a, ok := p.ages()[class]; ok {
+		return *a
 	}
 	return Forever
 }
 
 // over returns p with its unset fields taken from base.
 func (p Policy) over(base Policy) Policy {
-	for _, f := range []struct{ v, b *Age }{
-		{&p.Events, &base.Events}, {&p.RawBodies, &base.RawBodies}, {&p.Timeline, &base.Timeline},
-		{&p.Executions, &base.Executions}, {&p.AgentCommands, &base.AgentCommands}, {&p.Intake, &base.Intake},
-		{&p.WindowRuns, &base.WindowRuns}, {&p.Sessions, &base.Sessions},
-	} {
-		if *f.v == 0 {
-			*f.v = *f.b
+	from := base.ages()
+	for class, a := range p.ages() {
+		if *a == 0 {
+			*a = *from[class]
 		}
 	}
 	if p.MaxEvents == 0 {
