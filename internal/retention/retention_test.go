@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/retention"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -306,6 +307,41 @@ func FuzzParseAge(f *testing.F) {
 		}
 		if b, err := retention.ParseAge(a.String()); err != nil || b != a {
 			t.Fatalf("ParseAge(%q) = %s does not round-trip: %v, %v", s, a, b, err)
+		}
+	})
+}
+
+// Pruning everything prunable leaves the audit log whole: every chain
+// verifies with all its records.
+func TestPruneKeepsTheAuditChain(t *testing.T) {
+	forEachDriver(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		fixture(t, st, "acme", start, 5)
+		for i := range 20 {
+			err := st.InTx(ctx, func(tx store.Tx) error {
+				_, err := audit.Append(ctx, tx, "acme", start.Add(time.Duration(i)*time.Minute),
+					audit.Entry{Actor: "system:test", Action: "opsitem.update", Target: fmt.Sprintf("opsitem/oi_%d", i)})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		p := retention.New(st, retention.Config{}.WithDefaults(), nil)
+		for _, c := range store.RetentionClasses {
+			if _, err := p.Prune(ctx, c, start.Add(10*365*24*time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c := count(t, st, "acme"); c.events != 0 || c.commands != 0 {
+			t.Fatalf("after ten years: %+v left", c)
+		}
+		reports, err := audit.VerifyAll(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(reports) != 1 || !reports[0].OK() || reports[0].Records != 20 {
+			t.Errorf("audit after pruning = %+v, want acme's 20 records verified", reports)
 		}
 	})
 }
