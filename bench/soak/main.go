@@ -137,7 +137,12 @@ func run(ctx context.Context, o options) error {
 	start := time.Now()
 	tick := time.NewTicker(o.sample)
 	defer tick.Stop()
+	var last time.Time
 	sampleRow := func() {
+		if time.Since(last) < time.Second {
+			return // the load ended on a sample
+		}
+		last = time.Now()
 		s := measure(data)
 		f := func(v float64) string { return fmt.Sprintf("%.1f", v) }
 		d := func(n int64) string { return fmt.Sprint(n) }
