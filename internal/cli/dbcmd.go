@@ -77,6 +77,9 @@ func newDBCmd(env Env) *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), 2*time.Hour)
 			defer cancel()
+			if err := sqlite.CheckBackup(ctx, from); err != nil {
+				return &ExitError{Code: 1, Err: fmt.Errorf("restore: %s: %w; nothing changed", from, err)}
+			}
 			broken, err := verifyAudit(ctx, cmd.OutOrStdout(), "sqlite://"+from)
 			if err != nil {
 				return fmt.Errorf("restore: %s: %w", from, err)

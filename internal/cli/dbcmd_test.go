@@ -184,8 +184,19 @@ func TestDBRestoreRefusesWhatIsNotABackup(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := Execute(context.Background(), []string{"db", "restore", "--data", filepath.Join(dir, "data"), "--from", junk},
 		Env{Stdout: &out, Stderr: &errOut, Lookup: func(string) (string, bool) { return "", false }})
-	if code == 0 {
-		t.Fatalf("restored a file that is not a database: %s", out.String())
+	if code == 0 || !strings.Contains(errOut.String(), "not an SQLite database") {
+		t.Fatalf("restore of a file that is not a database: exit %d: %s%s", code, out.String(), errOut.String())
+	}
+	missing := filepath.Join(dir, "missing.db")
+	out.Reset()
+	errOut.Reset()
+	code = Execute(context.Background(), []string{"db", "restore", "--data", filepath.Join(dir, "data"), "--from", missing},
+		Env{Stdout: &out, Stderr: &errOut, Lookup: func(string) (string, bool) { return "", false }})
+	if code == 0 || !strings.Contains(errOut.String(), "no such file") {
+		t.Errorf("restore of a missing file: exit %d: %s", code, errOut.String())
+	}
+	if _, err := os.Stat(missing); err == nil {
+		t.Error("restoring a missing backup created it")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "data", "flywheel.db")); err == nil {
 		t.Error("a database was put in place anyway")

@@ -203,7 +203,7 @@ func foldJournal(ctx context.Context, db, journalCopy string) (int, error) {
 // `flywheel serve` holds. What it replaces is moved into a directory
 // beside path, named in the result, not deleted.
 func Restore(ctx context.Context, from, path string, now time.Time) (movedTo string, err error) {
-	if err := checkBackup(ctx, from); err != nil {
+	if err := CheckBackup(ctx, from); err != nil {
 		return "", fmt.Errorf("restore: %s: %w", from, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
@@ -246,9 +246,9 @@ func Restore(ctx context.Context, from, path string, now time.Time) (movedTo str
 	return movedTo, nil
 }
 
-// checkBackup opens the file read-only and checks it is a Flywheel
+// CheckBackup opens the file read-only and checks it is a Flywheel
 // database whose SQLite structure is intact.
-func checkBackup(ctx context.Context, path string) error {
+func CheckBackup(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); err != nil {
 		return err
 	}
