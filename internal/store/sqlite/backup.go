@@ -22,11 +22,13 @@ import (
 // unprocessed deliveries too), and drops the journal cursor, so a restored
 // server starts with an empty journal and processes them once.
 //
-// The journal is copied before the snapshot: every record the snapshot
-// counts as unprocessed is then in the copy (the server only deletes
-// segments wholly before its cursor, which the snapshot's cursor is at or
-// past), and records appended after the copy but processed before the
-// snapshot are in the snapshot as events.
+// The journal is copied before the snapshot, so the backup holds every
+// delivery acknowledged before it began: one still unprocessed at the
+// snapshot is in the copy (the server deletes only segments wholly before
+// its cursor, and the snapshot's cursor is at or past the cursor at the
+// copy), one processed by then is in the snapshot as events. A delivery
+// acknowledged while the backup runs is in it if it was processed before
+// the snapshot, and otherwise not.
 
 // BackupResult says what a backup holds.
 type BackupResult struct {
