@@ -189,18 +189,24 @@ func (p *Pruner) Prune(ctx context.Context, class store.RetentionClass, now time
 	var errs []error
 	err := p.eachTenant(ctx, func(tenant string) {
 		pol := p.cfg.For(tenant)
-		n, err := p.drain(ctx, func(tx store.Tx) (int64, error) {
-			if age := pol.Age(class); age > 0 {
-				return tx.PruneExpired(ctx, tenant, class, now.Add(-time.Duration(age)), p.cfg.Batch)
-			}
-			return 0, nil
-		})
-		total += n
-		if err == nil && class == store.RetainEvents && pol.MaxEvents > 0 {
+		var n int64
+		var err error
+		if age := pol.Age(class); age > 0 {
+			before := now.Add(-time.Duration(age))
 			n, err = p.drain(ctx, func(tx store.Tx) (int64, error) {
+				return tx.PruneExpired(ctx, tenant, class, before, p.cfg.Batch)
+			})
+		}
+		if err == nil && class == store.RetainEvents && pol.MaxEvents > 0 {
+			var trimmed int64
+			trimmed, err = p.drain(ctx, func(tx store.Tx) (int64, error) {
 				return tx.TrimEvents(ctx, tenant, pol.MaxEvents, p.cfg.Batch)
 			})
-			total += n
+			n += trimmed
+		}
+		total += n
+		if n > 0 {
+			p.log.DebugContext(ctx, "pruned", "class", class, "tenant", tenant, "rows", n)
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
