@@ -69,6 +69,10 @@ func Backup(ctx context.Context, path, out string) (BackupResult, error) {
 	if res.Deliveries, err = foldJournal(ctx, part, copied); err != nil {
 		return res, fmt.Errorf("backup: %w", err)
 	}
+	// Owner only, as the database itself (token and agent secret hashes).
+	if err := os.Chmod(part, 0o600); err != nil {
+		return res, fmt.Errorf("backup: %w", err)
+	}
 	if err := os.Link(part, out); err != nil {
 		return res, fmt.Errorf("backup: %w", err)
 	}

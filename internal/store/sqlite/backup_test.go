@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -40,6 +41,9 @@ func TestBackupCarriesUnprocessedDeliveries(t *testing.T) {
 	}
 	if res.Deliveries != 6 || res.Bytes == 0 {
 		t.Errorf("Backup = %+v, want 6 unprocessed deliveries moved", res)
+	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("backup file mode = %v, %v; want 0600 (it holds token hashes)", fi.Mode(), err)
 	}
 	if _, err := Backup(ctx, s.b.path, out); err == nil {
 		t.Error("a second backup overwrote the first")
