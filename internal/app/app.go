@@ -34,6 +34,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
+	"github.com/flywheel-ops/flywheel/internal/retention"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
@@ -146,7 +147,8 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("pipeline: %w", err)
 	}
-	a.jobs, err = jobs.New(ctx, st, jobs.Options{Logger: o.Logger, Clock: o.Clock, AuditCheckpointEvery: cfg.AuditCheckpointEvery})
+	a.jobs, err = jobs.New(ctx, st, jobs.Options{Logger: o.Logger, Clock: o.Clock, AuditCheckpointEvery: cfg.AuditCheckpointEvery,
+		RetentionEvery: cfg.Retention.Every})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("job queue: %w", err)
@@ -174,6 +176,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	if err := a.buildWindows(cfg.MaintenanceTick); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("maintenance windows: %w", err)
+	}
+	if err := retention.New(st, cfg.Retention, o.Logger.With("component", "retention")).Register(a.jobs); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("retention: %w", err)
 	}
 	a.doctor = doctor.New(a.checks...)
 	apps, err := application.Compile(a.content.Items(application.KindName))

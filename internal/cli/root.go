@@ -79,6 +79,7 @@ func NewRoot(env Env) *cobra.Command {
 		newServeCmd(env),
 		newVersionCmd(),
 		newMigrateCmd(env),
+		newDBCmd(env),
 		newHealthcheckCmd(g),
 		newTenantCmd(g),
 		newTokenCmd(g),

@@ -20,6 +20,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/flywheel-ops/flywheel/internal/outbound"
+	"github.com/flywheel-ops/flywheel/internal/retention"
 )
 
 // Config is everything `flywheel serve` needs.
@@ -113,6 +114,8 @@ type Config struct {
 	// Notifications are the named notification channels
 	// (docs/notifications.md).
 	Notifications Notifications `yaml:"notifications"`
+	// Retention is how long expiring data is kept (docs/retention.md).
+	Retention retention.Config `yaml:"retention"`
 }
 
 // TLS modes.
@@ -211,6 +214,7 @@ func (c Config) WithDefaults() Config {
 		c.UnmanagedExcludeTag = DefaultUnmanagedExcludeTag
 	}
 	c.Notifications = c.Notifications.WithDefaults()
+	c.Retention = c.Retention.WithDefaults()
 	return c
 }
 
@@ -277,6 +281,9 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.Notifications.Validate()...)
+	if err := c.Retention.Validate(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

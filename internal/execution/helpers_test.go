@@ -207,7 +207,7 @@ func startErr(st store.Store, x *execution.Executor, req runbook.StartRequest) (
 // waitStatus polls until the execution has one of statuses.
 func waitStatus(t testing.TB, st store.Store, id string, statuses ...string) store.Execution {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for {
 		e, err := st.GetExecution(context.Background(), tenant, id)
 		if err != nil {
@@ -223,10 +223,15 @@ func waitStatus(t testing.TB, st store.Store, id string, statuses ...string) sto
 	}
 }
 
+// waitLimit bounds the polls: generous, because CI also runs these tests
+// under the race detector (several times slower) on a busy machine, where
+// TestRateControl's 100-target execution once took more than 20 seconds.
+const waitLimit = 60 * time.Second
+
 // waitFor polls cond until it holds.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(waitLimit)
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

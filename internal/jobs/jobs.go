@@ -200,7 +200,7 @@ func (q *Queue) client() (client, error) {
 	}
 	periodic := q.periodic
 	if len(q.pruners) > 0 {
-		pr := &retentionWorker{pruners: q.pruners, clock: q.opts.Clock, log: q.log}
+		pr := &retentionWorker{pruners: q.pruners, clock: q.opts.Clock, log: q.log, timeout: q.opts.RetentionEvery}
 		if err := river.AddWorkerSafely(q.workers, pr); err != nil {
 			return nil, fmt.Errorf("jobs: %w", err)
 		}

@@ -47,7 +47,14 @@ type retentionWorker struct {
 	pruners []namedPruner
 	clock   func() time.Time
 	log     *slog.Logger
+	timeout time.Duration // the retention interval
 }
+
+// Timeout lets a run work through a backlog (the first run after retention
+// is turned on) for up to one interval instead of the queue's job timeout;
+// the pruners work in batches that each commit, so a run cut short has kept
+// its progress and the next one resumes.
+func (w *retentionWorker) Timeout(*river.Job[RetentionArgs]) time.Duration { return w.timeout }
 
 // Work runs every pruner even if one fails, so one broken table does not
 // stop the others from being pruned.

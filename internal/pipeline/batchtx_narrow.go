@@ -35,6 +35,7 @@ type passThrough interface {
 	store.PatchWriter
 	store.BackupReader
 	store.BackupWriter
+	store.RetentionWriter
 	Raw() any
 }
 

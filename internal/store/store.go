@@ -82,6 +82,7 @@ type Tx interface {
 	SessionWriter
 	PatchWriter
 	BackupWriter
+	RetentionWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
 	// queue can enqueue in the same transaction.
