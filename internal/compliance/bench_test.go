@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"syscall"
 	"testing"
-	"time"
 	"testing/fstest"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/content"
@@ -72,8 +72,8 @@ spec:
 			"State": map[string]any{"Name": "running"}, "EbsOptimized": i%2 == 0,
 			"MetadataOptions": map[string]any{"HttpTokens": []string{"required", "optional"}[i%2]},
 			"Monitoring":      map[string]any{"State": "disabled"}, "PublicIpAddress": fmt.Sprintf("54.%d.%d.%d", i%250, i/250%250, i%7),
-			"CpuOptions": map[string]any{"CoreCount": 1 + i%4, "ThreadsPerCore": 2},
-			"SecurityGroups": []any{map[string]any{"GroupId": "sg-1"}, map[string]any{"GroupId": "sg-2"}},
+			"CpuOptions":          map[string]any{"CoreCount": 1 + i%4, "ThreadsPerCore": 2},
+			"SecurityGroups":      []any{map[string]any{"GroupId": "sg-1"}, map[string]any{"GroupId": "sg-2"}},
 			"BlockDeviceMappings": []any{map[string]any{"DeviceName": "/dev/xvda", "Ebs": map[string]any{"DeleteOnTermination": true, "VolumeId": "vol-1"}}},
 			"IamInstanceProfile":  map[string]any{"Arn": "arn:aws:iam::111111111111:instance-profile/web"},
 		})
