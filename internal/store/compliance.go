@@ -55,6 +55,11 @@ type ComplianceResult struct {
 	// evaluation.
 	Since       time.Time `json:"since"`
 	EvaluatedAt time.Time `json:"evaluated_at"`
+	// Remediation: how many times the rule's runbook was started for the
+	// resource while NON_COMPLIANT, the last time and execution.
+	RemediationAttempts int       `json:"remediation_attempts,omitempty"`
+	RemediatedAt        time.Time `json:"remediated_at,omitempty"`
+	ExecutionID         string    `json:"execution_id,omitempty"`
 }
 
 // ComplianceResultFilter narrows result and change lists; empty fields

@@ -8,14 +8,19 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-const complianceResultCols = "tenant_id, result_key, rule, resource_id, resource_type, account, status, annotation, since, evaluated_at"
+const complianceResultCols = "tenant_id, result_key, rule, resource_id, resource_type, account, status, annotation, since, evaluated_at, " +
+	"remediation_attempts, remediated_at, execution_id"
 
 func scanComplianceResult(r Row) (store.ComplianceResult, error) {
 	var c store.ComplianceResult
 	var key string
-	var since, evaluated int64
-	err := r.Scan(&c.TenantID, &key, &c.Rule, &c.ResourceID, &c.ResourceType, &c.Account, &c.Status, &c.Annotation, &since, &evaluated)
-	c.Since, c.EvaluatedAt = fromTS(since), fromTS(evaluated)
+	var since, evaluated, attempts, remediated int64
+	err := r.Scan(&c.TenantID, &key, &c.Rule, &c.ResourceID, &c.ResourceType, &c.Account, &c.Status, &c.Annotation, &since, &evaluated,
+		&attempts, &remediated, &c.ExecutionID)
+	c.Since, c.EvaluatedAt, c.RemediationAttempts = fromTS(since), fromTS(evaluated), int(attempts)
+	if remediated != 0 {
+		c.RemediatedAt = fromTS(remediated)
+	}
 	return c, err
 }
 
@@ -110,11 +115,11 @@ func (r reader) ListComplianceExceptions(ctx context.Context, tenantID string, p
 
 func (t *tx) PutComplianceResults(ctx context.Context, rs []store.ComplianceResult) error {
 	return t.execRows(ctx, "compliance-results-put", "INSERT INTO compliance_results ("+complianceResultCols+") VALUES ",
-		" ON CONFLICT (tenant_id, result_key) DO UPDATE SET "+excluded("resource_type, account, status, annotation, since, evaluated_at"),
-		10, 64, len(rs), func(i int, args []any) ([]any, error) {
+		" ON CONFLICT (tenant_id, result_key) DO UPDATE SET "+excluded("resource_type, account, status, annotation, since, evaluated_at, remediation_attempts, remediated_at, execution_id"),
+		13, 64, len(rs), func(i int, args []any) ([]any, error) {
 			c := rs[i]
 			return append(args, c.TenantID, resultKey(c), c.Rule, c.ResourceID, c.ResourceType, c.Account, c.Status, c.Annotation,
-				ts(c.Since), ts(c.EvaluatedAt)), nil
+				ts(c.Since), ts(c.EvaluatedAt), c.RemediationAttempts, ts(c.RemediatedAt), c.ExecutionID), nil
 		})
 }
 
@@ -175,3 +180,4 @@ func (t *tx) DeleteComplianceException(ctx context.Context, tenantID, id string)
 	}
 	return nil
 }
+

@@ -25,11 +25,14 @@ func testCompliance(t *testing.T, s store.Store) {
 	mustTx(t, s, func(tx store.Tx) error { return tx.PutComplianceResults(ctx, rs) })
 	// Upsert: the same key replaces status and times.
 	mustTx(t, s, func(tx store.Tx) error {
-		return tx.PutComplianceResults(ctx, []store.ComplianceResult{res("r1", rs[0].ResourceID, "NON_COMPLIANT", t0.Add(time.Hour)), res("r2", "x", "ERROR", t0.Add(time.Hour))})
+		nc := res("r1", rs[0].ResourceID, "NON_COMPLIANT", t0.Add(time.Hour))
+		nc.RemediationAttempts, nc.RemediatedAt, nc.ExecutionID = 2, t0.Add(time.Hour), "ex_1"
+		return tx.PutComplianceResults(ctx, []store.ComplianceResult{nc, res("r2", "x", "ERROR", t0.Add(time.Hour))})
 	})
 	got, next, err := s.ListComplianceResults(ctx, "acme", store.ComplianceResultFilter{Status: "NON_COMPLIANT"}, store.Page{})
 	if err != nil || next != "" || len(got) != 1 || got[0].Rule != "r1" || got[0].ResourceID != rs[0].ResourceID ||
-		!got[0].EvaluatedAt.Equal(t0.Add(time.Hour).Truncate(time.Microsecond)) || got[0].Annotation != "why "+rs[0].ResourceID {
+		!got[0].EvaluatedAt.Equal(t0.Add(time.Hour).Truncate(time.Microsecond)) || got[0].Annotation != "why "+rs[0].ResourceID ||
+		got[0].RemediationAttempts != 2 || got[0].ExecutionID != "ex_1" || !got[0].RemediatedAt.Equal(got[0].EvaluatedAt) {
 		t.Fatalf("non-compliant results: %+v %q %v", got, next, err)
 	}
 	var all []store.ComplianceResult
@@ -43,7 +46,7 @@ func testCompliance(t *testing.T, s store.Store) {
 			break
 		}
 	}
-	if len(all) != 71 || all[0].Rule != "r2" {
+	if len(all) != 71 || all[0].Rule != "r2" || !all[1].RemediatedAt.IsZero() || all[70].ExecutionID != "ex_1" {
 		t.Errorf("paged results: %d, first %+v; want 71, r2 first (by rule, descending)", len(all), all[0])
 	}
 	if other, _, _ := s.ListComplianceResults(ctx, "globex", store.ComplianceResultFilter{}, store.Page{}); len(other) != 0 {

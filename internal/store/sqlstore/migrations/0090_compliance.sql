@@ -12,6 +12,9 @@ CREATE TABLE compliance_results (
 	annotation    TEXT NOT NULL DEFAULT '',
 	since         BIGINT NOT NULL,
 	evaluated_at  BIGINT NOT NULL,
+	remediation_attempts INTEGER NOT NULL DEFAULT 0,
+	remediated_at BIGINT NOT NULL DEFAULT 0,
+	execution_id  TEXT NOT NULL DEFAULT '',
 	PRIMARY KEY (tenant_id, result_key)
 );
 CREATE INDEX compliance_results_resource ON compliance_results (tenant_id, resource_id);
