@@ -3,6 +3,7 @@ package compliance
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 
@@ -131,3 +132,6 @@ func boolResult(p *program, act any) (bool, error) {
 	}
 	return bool(b), nil
 }
+
+// anyType converts a CEL result to its plain Go value.
+var anyType = reflect.TypeFor[any]()
