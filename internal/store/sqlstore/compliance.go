@@ -180,4 +180,3 @@ func (t *tx) DeleteComplianceException(ctx context.Context, tenantID, id string)
 	}
 	return nil
 }
-
