@@ -18,7 +18,8 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// EventSource is the source of the events evaluation raises; the built-in
+// EventSource is the source of the events evaluation raises (through
+// generic intake they arrive as generic:compliance); the built-in
 // correlation rule compliance-guardrails groups them into one OpsItem per
 // rule and account (category guardrails), its resources as members.
 const EventSource = "compliance"

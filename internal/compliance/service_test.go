@@ -122,12 +122,16 @@ func TestServiceEvaluate(t *testing.T) {
 
 	// The fix shows in the inventory: re-evaluating the resource resolves.
 	r, _ := st.GetResource(ctx, "acme", "arn:aws:s3:::assets")
-	r.Config = json.RawMessage(`{"Versioning": {"Status": "Enabled"}}`)
+	r.Config, r.UpdatedAt = json.RawMessage(`{"Versioning": {"Status": "Enabled"}}`), t0.Add(2*time.Hour)
 	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.PutResource(ctx, r) }); err != nil {
 		t.Fatal(err)
 	}
 	now = t0.Add(2 * time.Hour)
-	if run, err = svc.EvaluateResources(ctx, "acme", []string{r.ID}); err != nil || run.Changed != 1 {
+	changed, err := svc.Changed(ctx, "acme", t0.Add(time.Hour))
+	if err != nil || len(changed) != 1 || changed[0] != r.ID {
+		t.Fatalf("changed since +1h: %v %v", changed, err)
+	}
+	if run, err = svc.EvaluateResources(ctx, "acme", changed); err != nil || run.Changed != 1 {
 		t.Fatalf("re-evaluation: %+v %v", run, err)
 	}
 	last := sk.events[len(sk.events)-1]
