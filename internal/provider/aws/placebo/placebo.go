@@ -8,6 +8,9 @@
 //	{"status_code": 400, "data": {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}}
 //
 // data uses the API's own member names (those of the SDK's output structs).
+// A recording also has placebo.json, {"recorded_at": "2026-12-01T09:00:00Z"}:
+// ages derived from a replayed account (days since a key was last used) are
+// counted to then, so a recording reads the same on any day.
 //
 // A Pill plugs into an aws.Config's APIOptions. The SDK still validates
 // and serializes the input, resolves the endpoint, runs its retryer and
@@ -31,6 +34,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -72,6 +76,27 @@ type Pill struct {
 	mu    sync.Mutex
 	next  map[string]int // "ec2.DescribeInstances" → index of its next file
 	calls []Call
+}
+
+// MetaFile is the file holding a recording's metadata.
+const MetaFile = "placebo.json"
+
+// Meta is a recording's metadata.
+type Meta struct {
+	RecordedAt time.Time `json:"recorded_at"`
+}
+
+// RecordedAt returns when the recording in dir was made.
+func RecordedAt(dir string) (time.Time, error) {
+	b, err := os.ReadFile(filepath.Join(dir, MetaFile))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("placebo: %w", err)
+	}
+	var m Meta
+	if err := json.Unmarshal(b, &m); err != nil || m.RecordedAt.IsZero() {
+		return time.Time{}, fmt.Errorf("placebo: %s: no recorded_at time (%v)", filepath.Join(dir, MetaFile), err)
+	}
+	return m.RecordedAt, nil
 }
 
 // Replay returns a pill answering from the files in dir.
@@ -254,4 +279,25 @@ func LoadBase(_ context.Context, _, region string) (aws.Config, error) {
 		Region:      region,
 		Credentials: credentials.NewStaticCredentialsProvider(TestAccessKeyID, "placebo-secret", ""),
 	}, nil
+}
+
+// Unused lists the response files in the pill's directory that no call
+// has read: a test replaying a whole recording checks the code made every
+// call the recording holds.
+func (p *Pill) Unused() ([]string, error) {
+	entries, err := os.ReadDir(p.dir)
+	if err != nil {
+		return nil, err
+	}
+	used := map[string]bool{}
+	for _, c := range p.Calls() {
+		used[c.File] = true
+	}
+	var out []string
+	for _, e := range entries {
+		if n := e.Name(); strings.HasSuffix(n, ".json") && n != MetaFile && !used[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
 }

@@ -209,6 +209,9 @@ func TestRecordScrubs(t *testing.T) {
 			}
 		}
 	}
+	if at, err := placebo.RecordedAt(dir); err != nil || time.Since(at) > time.Minute {
+		t.Errorf("recorded_at = %v (%v), want about now", at, err)
+	}
 	replay := sts.NewFromConfig(config(t, placebo.Replay(dir), acct))
 	out, err := replay.GetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"time"
 	"unicode/utf8"
 
 	"github.com/aws/smithy-go"
@@ -56,6 +57,12 @@ func (p *Pill) write(name string, r Response) error {
 	}
 	if err := os.MkdirAll(p.dir, 0o755); err != nil {
 		return err
+	}
+	if _, err := os.Stat(filepath.Join(p.dir, MetaFile)); errors.Is(err, os.ErrNotExist) {
+		meta, _ := json.Marshal(Meta{RecordedAt: time.Now().UTC().Truncate(time.Second)})
+		if err := os.WriteFile(filepath.Join(p.dir, MetaFile), append(meta, '\n'), 0o644); err != nil {
+			return err
+		}
 	}
 	return os.WriteFile(filepath.Join(p.dir, name), append(b, '\n'), 0o644)
 }
