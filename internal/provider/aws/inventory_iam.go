@@ -161,10 +161,13 @@ func (c *collection) accessKeys(ctx context.Context, cl *iam.Client, user string
 	return keys, nil
 }
 
-// readPolicies reads the managed policies attached to a user, group or
-// role, each with its default version's document (Document, parsed).
+// readPolicies reads the customer-managed policies attached to a user,
+// group or role, each with its default version's document (Document,
+// parsed). AWS-managed policies are left out: their ARN is the same in
+// every account, so it cannot identify a resource of this one (a user's
+// AttachedManagedPolicies still names them).
 func (c *collection) readPolicies(ctx context.Context, cl *iam.Client, r string) error {
-	p := iam.NewListPoliciesPaginator(cl, &iam.ListPoliciesInput{OnlyAttached: true, Scope: types.PolicyScopeTypeAll})
+	p := iam.NewListPoliciesPaginator(cl, &iam.ListPoliciesInput{OnlyAttached: true, Scope: types.PolicyScopeTypeLocal})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
@@ -195,8 +198,7 @@ func (c *collection) readPolicies(ctx context.Context, cl *iam.Client, r string)
 }
 
 // policyDocument decodes an IAM policy document (URL-encoded JSON, as IAM
-// returns it) and makes Statement, Action and Resource lists, which IAM
-// lets be single values, always lists.
+// returns it); see normalizePolicy.
 func policyDocument(s string) (map[string]any, error) {
 	if u, err := url.QueryUnescape(s); err == nil {
 		s = u
@@ -205,6 +207,14 @@ func policyDocument(s string) (map[string]any, error) {
 	if err := json.Unmarshal([]byte(s), &doc); err != nil {
 		return nil, err
 	}
+	return normalizePolicy(doc), nil
+}
+
+// normalizePolicy makes a policy document's Statement, and each
+// statement's Action, NotAction, Resource and NotResource, lists: the
+// policy language lets each be a single value, and rules are simpler
+// over one shape.
+func normalizePolicy(doc map[string]any) map[string]any {
 	stmts := asList(doc["Statement"])
 	for _, st := range stmts {
 		if m, ok := st.(map[string]any); ok {
@@ -216,7 +226,7 @@ func policyDocument(s string) (map[string]any, error) {
 		}
 	}
 	doc["Statement"] = stmts
-	return doc, nil
+	return doc
 }
 
 func asList(v any) []any {

@@ -101,10 +101,11 @@ func (c *collection) readBucket(ctx context.Context, cl *s3.Client, name, region
 	if skip, err := notSet(err, "NoSuchBucketPolicy"); err != nil {
 		return nil, nil, fmt.Errorf("GetBucketPolicy: %w", err)
 	} else if !skip {
-		// The policy document as JSON, so rules can read its statements.
-		var doc any
+		// The policy document as JSON, so rules can read its statements
+		// (normalized as IAM policies are).
+		var doc map[string]any
 		if json.Unmarshal([]byte(sdkaws.ToString(pol.Policy)), &doc) == nil {
-			m["Policy"] = doc
+			m["Policy"] = normalizePolicy(doc)
 		}
 	}
 

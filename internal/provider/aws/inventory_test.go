@@ -126,14 +126,14 @@ func TestInventoryRecordedAccount(t *testing.T) {
 		{"arn:aws:iam::" + a + ":user/bob", "MfaActive", false},
 		{"arn:aws:iam::" + a + ":user/bob", "PasswordLastUsedDays", 213.0},
 		{"arn:aws:iam::" + a + ":user/bob", "AccessKeys", []any{}},
-		{"arn:aws:iam::" + a + ":user/ci-deploy", "AttachedManagedPolicies.0.PolicyName", "AdministratorAccess"},
+		{"arn:aws:iam::" + a + ":user/ci-deploy", "AttachedManagedPolicies.0.PolicyName", "ci-admin"},
 		{"arn:aws:iam::" + a + ":user/ci-deploy", "AccessKeys.0.AgeDays", 547.0},
 		{"arn:aws:iam::" + a + ":user/ci-deploy", "AccessKeys.0.LastUsedDays", 2.0},
 		{"arn:aws:iam::" + a + ":user/ci-deploy", "AccessKeys.1.LastUsedDays", -1.0},
 		{"arn:aws:iam::" + a + ":user/ci-deploy", "AccessKeys.1.Status", "Active"},
 		{"arn:aws:iam::" + a + ":user/alice", "GroupList.0", "admins"},
 		// A policy document decoded, single values made lists.
-		{"arn:aws:iam::aws:policy/AdministratorAccess", "Document.Statement.0.Action", []any{"*"}},
+		{"arn:aws:iam::" + a + ":policy/ci-admin", "Document.Statement.0.Action", []any{"*"}},
 		{"arn:aws:iam::" + a + ":policy/app-read", "Document.Statement.0.Effect", "Allow"},
 		// Buckets: settings read, not-configured ones absent.
 		{"arn:aws:s3:::acme-public-assets", "PolicyStatus.IsPublic", true},
