@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"maps"
 	"sort"
+	"strings"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
@@ -169,7 +170,19 @@ func (c *collection) add(typ, arn, name string, tags map[string]string, config a
 	if len(c.res) >= c.inv.limit {
 		return fmt.Errorf("aws account %s: more than %d resources: %w", c.account.ID, c.inv.limit, errTooMany)
 	}
-	b, err := configJSON(config)
+	m, err := toMap(config)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", typ, arn, err)
+	}
+	// Where it lives, for rules and remediation parameters: the account,
+	// and the region (the ARN's; a bucket's own; none for IAM).
+	m["AccountId"] = c.account.ID
+	if parts := strings.SplitN(arn, ":", 5); len(parts) == 5 && parts[3] != "" {
+		m["Region"] = parts[3]
+	} else if r, ok := m["BucketRegion"].(string); ok && r != "" {
+		m["Region"] = r
+	}
+	b, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", typ, arn, err)
 	}

@@ -121,6 +121,11 @@ func TestInventoryRecordedAccount(t *testing.T) {
 		{"arn:aws:::" + a, "ExpiredServerCertificates", []any{"legacy-2019"}},
 		{"arn:aws:::" + a, "RootLastUsedDays", 60.0}, // 2026-10-02 → recorded 2026-12-01
 		{"arn:aws:::" + a, "CredentialReport.mfa_active", "true"},
+		// Where each resource lives.
+		{"arn:aws:s3:::acme-public-assets", "Region", "eu-west-1"},
+		{"arn:aws:s3:::acme-public-assets", "AccountId", a},
+		{"arn:aws:iam::" + a + ":user/bob", "Region", nil},
+		{"arn:aws:ec2:eu-west-1:" + a + ":security-group/sg-0ssh", "Region", "eu-west-1"},
 		// Users: credential report joined, keys with last use and ages.
 		{"arn:aws:iam::" + a + ":user/bob", "PasswordEnabled", true},
 		{"arn:aws:iam::" + a + ":user/bob", "MfaActive", false},
@@ -145,8 +150,8 @@ func TestInventoryRecordedAccount(t *testing.T) {
 		{"arn:aws:s3:::acme-secure-data", "PublicAccessBlockConfiguration.RestrictPublicBuckets", true},
 		{"arn:aws:s3:::acme-cloudtrail-logs", "ServerSideEncryptionConfiguration.Rules.0.ApplyServerSideEncryptionByDefault.SSEAlgorithm", "aws:kms"},
 		// EC2.
-		{"arn:aws:ec2:eu-west-1:" + a + ":instance/i-0web0000000000001", "MetadataOptions.HttpTokens", "optional"},
-		{"arn:aws:ec2:eu-west-1:" + a + ":instance/i-0app0000000000001", "MetadataOptions.HttpTokens", "required"},
+		{"arn:aws:ec2:eu-west-1:" + a + ":instance/i-0a1b2c3d4e5f60001", "MetadataOptions.HttpTokens", "optional"},
+		{"arn:aws:ec2:eu-west-1:" + a + ":instance/i-0a1b2c3d4e5f60002", "MetadataOptions.HttpTokens", "required"},
 		{"arn:aws:ec2:eu-west-1:" + a + ":volume/vol-0a", "Encrypted", false},
 		{"arn:aws:ec2:eu-west-1:" + a + ":snapshot/snap-0pub", "Public", true},
 		{"arn:aws:ec2:eu-west-1:" + a + ":snapshot/snap-0priv", "Public", false},
@@ -174,7 +179,7 @@ func TestInventoryRecordedAccount(t *testing.T) {
 	for _, r := range res.Resources {
 		byID[r.ID] = r
 	}
-	if r := byID["arn:aws:ec2:eu-west-1:"+a+":instance/i-0web0000000000001"]; r.Name != "web-1" || r.Tags["env"] != "prod" {
+	if r := byID["arn:aws:ec2:eu-west-1:"+a+":instance/i-0a1b2c3d4e5f60001"]; r.Name != "web-1" || r.Tags["env"] != "prod" {
 		t.Errorf("instance name %q tags %v", r.Name, r.Tags)
 	}
 	if r := byID["arn:aws:s3:::acme-cloudtrail-logs"]; r.Tags["purpose"] != "audit" {
