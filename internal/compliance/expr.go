@@ -3,6 +3,7 @@ package compliance
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"sync"
 
@@ -30,6 +31,8 @@ var env = sync.OnceValues(func() (*cel.Env, error) {
 	return cel.NewEnv(
 		cel.Variable("resource", cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable("params", cel.MapType(cel.StringType, cel.DynType)),
+		// A parameter's 14 compares with a config's 14.0.
+		cel.CrossTypeNumericComparisons(true),
 		cel.OptionalTypes(),
 		ext.Strings(),
 	)
@@ -129,3 +132,6 @@ func boolResult(p *program, act any) (bool, error) {
 	}
 	return bool(b), nil
 }
+
+// anyType converts a CEL result to its plain Go value.
+var anyType = reflect.TypeFor[any]()

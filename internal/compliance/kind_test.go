@@ -33,7 +33,9 @@ func TestRuleValidation(t *testing.T) {
 		{"attempts", func(s *RuleSpec) { s.Remediation = &Remediation{Runbook: "x", Attempts: 26} }, "remediation.attempts: 26 is not between 1 and 25"},
 		{"retry", func(s *RuleSpec) { s.Remediation = &Remediation{Runbook: "x", RetryInterval: time.Millisecond} }, "remediation.retry_interval: 1ms is not between 1s"},
 		{"blast radius", func(s *RuleSpec) { s.Remediation = &Remediation{Runbook: "x", MaxResources: -1} }, "remediation.max_resources: -1 is not between 1 and 1000"},
-		{"remediation param", func(s *RuleSpec) { s.Remediation = &Remediation{Runbook: "x", Parameters: map[string]string{"bucket": "resource."}} }, "remediation.parameters.bucket: Syntax error"},
+		{"remediation param", func(s *RuleSpec) {
+			s.Remediation = &Remediation{Runbook: "x", Parameters: map[string]string{"bucket": "resource."}}
+		}, "remediation.parameters.bucket: Syntax error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := ok()

@@ -47,6 +47,7 @@ type Reader interface {
 	WindowRunReader
 	SessionReader
 	AWSAccountReader
+	ComplianceReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
@@ -82,6 +83,7 @@ type Tx interface {
 	WindowRunWriter
 	SessionWriter
 	AWSAccountWriter
+	ComplianceWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 
