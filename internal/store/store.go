@@ -46,6 +46,7 @@ type Reader interface {
 	StatsReader
 	WindowRunReader
 	SessionReader
+	AWSAccountReader
 	ComplianceReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
@@ -81,6 +82,7 @@ type Tx interface {
 	RuleWriter
 	WindowRunWriter
 	SessionWriter
+	AWSAccountWriter
 	ComplianceWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error

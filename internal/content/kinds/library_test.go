@@ -91,8 +91,8 @@ func TestValidate(t *testing.T) {
 	// The library grows; count its files (one document each) by folder.
 	lib := libraryFiles(t)
 	want := fmt.Sprintf("<builtin>: %d files, %d documents\n", lib.total, lib.total) + dir + ": 2 files, 2 documents, 1 override\n" +
-		fmt.Sprintf("CorrelationRule: %d\nDedupRule: %d\nInhibitRule: %d\nRule: %d\nRunbook: %d\nTenant: 2\n",
-			lib.folder["correlation"], lib.folder["dedup"], lib.folder["inhibit"], lib.folder["rules"], lib.folder["runbooks"])
+		fmt.Sprintf("ConfigRule: %d\nConformancePack: %d\nCorrelationRule: %d\nDedupRule: %d\nInhibitRule: %d\nRule: %d\nRunbook: %d\nTenant: 2\n",
+			lib.folder["compliance"], lib.folder["packs"], lib.folder["correlation"], lib.folder["dedup"], lib.folder["inhibit"], lib.folder["rules"], lib.folder["runbooks"])
 	if got := sum.String(); got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
 	}

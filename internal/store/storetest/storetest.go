@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SilencePagination", testSilencePagination},
 		{"MaintenanceWindows", testMaintenanceWindows},
 		{"WindowRuns", testWindowRuns},
+		{"AWSAccounts", testAWSAccounts},
 		{"Fleet", testFleet},
 		{"UnmanagedHosts", testUnmanagedHosts},
 		{"IntakeBatches", testIntakeBatches},
