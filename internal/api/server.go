@@ -179,6 +179,7 @@ func New(o Options) *Server {
 	s.registerDoctor()
 	s.apps = o.Applications
 	s.registerApplications()
+	s.registerCompliance()
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.
