@@ -7,6 +7,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestComplianceScan replays the recorded account testdata/aws/acme and
@@ -93,5 +94,44 @@ func TestComplianceScan(t *testing.T) {
 		if resource[key] != want {
 			t.Errorf("%s: %q, want %q (README.md)", key, resource[key], want)
 		}
+	}
+}
+
+// TestComplianceCommands runs the compliance commands against a whole
+// server: its start-up evaluation records the default tenant's score (no
+// resources: 100 %), and exceptions are added, listed and deleted.
+func TestComplianceCommands(t *testing.T) {
+	run, _ := appServer(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, errOut, code := run("compliance", "trend", "--json")
+		if code != 0 {
+			t.Fatalf("trend: exit %d: %s", code, errOut)
+		}
+		if strings.Contains(out, `"compliance_percent": 100`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no score from the start-up evaluation: %s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	out, errOut, code := run("compliance", "exception", "add", "--rule", "linux-ip-forwarding-disabled", "--tag", "role=router",
+		"--owner", "netops", "--reason", "routers forward", "--duration", "720h")
+	if code != 0 || !strings.HasPrefix(out, "cx_") {
+		t.Fatalf("add: %d %q %s", code, out, errOut)
+	}
+	id := strings.TrimSpace(out)
+	if out, _, _ := run("compliance", "exception", "list"); !strings.Contains(out, id) || !strings.Contains(out, "tag=role=router") || !strings.Contains(out, "netops") {
+		t.Errorf("list:\n%s", out)
+	}
+	if _, errOut, code := run("compliance", "exception", "add", "--rule", "x", "--owner", "o", "--duration", "1h"); code == 0 || !strings.Contains(errOut, "reason is required") {
+		t.Errorf("add without a reason: %d %s", code, errOut)
+	}
+	if _, errOut, code := run("compliance", "exception", "delete", id); code != 0 {
+		t.Fatalf("delete: %s", errOut)
+	}
+	if out, _, _ := run("compliance", "results", "--json"); !strings.Contains(out, `"items": []`) {
+		t.Errorf("results of a server without resources: %s", out)
 	}
 }
