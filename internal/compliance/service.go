@@ -172,7 +172,11 @@ func (s *Service) evaluate(ctx context.Context, tenant string, only []string) (*
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: store compliance: %w", tenant, err)
 	}
-	s.o.Logger.Info("compliance evaluated", "tenant", tenant, "resources", len(subjects), "checks", plan.Checks(),
+	log := s.o.Logger.Debug
+	if out.Changed > 0 || len(out.Remediations) > 0 {
+		log = s.o.Logger.Info
+	}
+	log("compliance evaluated", "tenant", tenant, "resources", len(subjects), "checks", plan.Checks(),
 		"changed", out.Changed, "remediations", len(out.Remediations), "compliance_percent", out.Report.Score.Percent)
 	return out, nil
 }
