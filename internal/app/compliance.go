@@ -37,6 +37,7 @@ func (a *App) buildCompliance() error {
 		jobs.AddWorker(a.jobs, &compliance.ChangesWorker{Service: svc, Every: complianceChangesEvery}),
 		a.jobs.AddPeriodic(compliance.PeriodicEvaluate(complianceEvery)),
 		a.jobs.AddPeriodic(compliance.PeriodicChanges(complianceChangesEvery)),
+		a.jobs.AddPruner("compliance-history", svc.Prune),
 	); err != nil {
 		return err
 	}

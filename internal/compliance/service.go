@@ -467,3 +467,18 @@ func (w *ReevaluateWorker) Work(ctx context.Context, j *river.Job[ReevaluateArgs
 	_, err := w.Service.EvaluateResources(ctx, j.Args.Tenant, j.Args.Resources)
 	return err
 }
+
+// HistoryRetention is how long result changes and scores are kept: a
+// year's trend and then some.
+const HistoryRetention = 400 * 24 * time.Hour
+
+// Prune deletes changes and scores older than HistoryRetention (a
+// jobs.Pruner).
+func (s *Service) Prune(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) (err error) {
+		n, err = tx.PruneComplianceHistory(ctx, now.Add(-HistoryRetention))
+		return err
+	})
+	return n, err
+}

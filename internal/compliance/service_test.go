@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/compliance"
-	"github.com/flywheel-ops/flywheel/internal/content"
-	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -69,14 +67,7 @@ func TestServiceEvaluate(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin(), content.Dir("testdata/service"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, err := compliance.NewLibrary(set)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lib := testLibrary(t, "testdata/service")
 	now := t0
 	sk, sr := &sink{}, &starter{}
 	svc := compliance.NewService(compliance.Options{Store: st, Library: func() *compliance.Library { return lib }, Sink: sk, Starter: sr,
@@ -145,6 +136,13 @@ func TestServiceEvaluate(t *testing.T) {
 	sc, _ := st.ListComplianceScores(ctx, "acme", store.ScopePack, "cis", t0, 100)
 	if len(sc) != 6 || sc[0].Percent != 33.33 {
 		t.Errorf("trend of cis: %+v (6 full evaluations)", sc)
+	}
+	// History older than the retention goes; the current results stay.
+	if n, err := svc.Prune(ctx, t0.Add(compliance.HistoryRetention+30*time.Minute)); err != nil || n == 0 {
+		t.Errorf("prune: %d, %v", n, err)
+	}
+	if sc, _ := st.ListComplianceScores(ctx, "acme", store.ScopePack, "cis", t0, 100); len(sc) != 2 {
+		t.Errorf("trend after pruning the first 30 minutes: %d scores, want those of +40m and +60m: %+v", len(sc), sc)
 	}
 	// The other resources' results were not touched by the partial run.
 	all, _, _ := st.ListComplianceResults(ctx, "acme", store.ComplianceResultFilter{}, store.Page{})
