@@ -43,15 +43,7 @@ func complianceFilter(r *http.Request) (store.ComplianceResultFilter, error) {
 }
 
 func (s *Server) listComplianceResults(w http.ResponseWriter, r *http.Request) error {
-	tenant, page, err := s.tenantAndPage(r)
-	if err != nil {
-		return err
-	}
-	f, err := complianceFilter(r)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.st.ListComplianceResults(r.Context(), tenant, f, page)
+	items, next, err := complianceList(s, r, s.st.ListComplianceResults)
 	if err != nil {
 		return err
 	}
@@ -59,20 +51,26 @@ func (s *Server) listComplianceResults(w http.ResponseWriter, r *http.Request) e
 }
 
 func (s *Server) listComplianceChanges(w http.ResponseWriter, r *http.Request) error {
-	tenant, page, err := s.tenantAndPage(r)
-	if err != nil {
-		return err
-	}
-	f, err := complianceFilter(r)
-	if err != nil {
-		return err
-	}
-	items, next, err := s.st.ListComplianceChanges(r.Context(), tenant, f, page)
+	items, next, err := complianceList(s, r, s.st.ListComplianceChanges)
 	if err != nil {
 		return err
 	}
 	WriteJSON(w, http.StatusOK, List[store.ComplianceChange]{Items: nonNil(items), NextCursor: next})
 	return nil
+}
+
+// complianceList runs list for the request's tenant, filter and page.
+func complianceList[T any](s *Server, r *http.Request,
+	list func(context.Context, string, store.ComplianceResultFilter, store.Page) ([]T, string, error)) ([]T, string, error) {
+	tenant, page, err := s.tenantAndPage(r)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := complianceFilter(r)
+	if err != nil {
+		return nil, "", err
+	}
+	return list(r.Context(), tenant, f, page)
 }
 
 // scoreScopes are the scopes of GET /api/v1/compliance/scores.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -92,25 +91,13 @@ func (s *Service) resolve(ctx context.Context, tenant, ref string) (string, erro
 // EvaluateChangedAll re-evaluates, in every tenant, the resources that
 // changed since since.
 func (s *Service) EvaluateChangedAll(ctx context.Context, since time.Time) error {
-	var errs []error
-	for cur := ""; ; {
-		ts, next, err := s.o.Store.ListTenants(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
-		if err != nil {
-			return err
+	return s.eachTenant(ctx, func(tenant string) error {
+		ids, err := s.Changed(ctx, tenant, since)
+		if err == nil {
+			_, err = s.EvaluateResources(ctx, tenant, ids)
 		}
-		for _, t := range ts {
-			ids, err := s.Changed(ctx, t.ID, since)
-			if err == nil {
-				_, err = s.EvaluateResources(ctx, t.ID, ids)
-			}
-			if err != nil {
-				errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
-			}
-		}
-		if cur = next; cur == "" {
-			return errors.Join(errs...)
-		}
-	}
+		return err
+	})
 }
 
 // ChangesArgs is the periodic job that evaluates what changed since its

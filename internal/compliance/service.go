@@ -395,6 +395,14 @@ func (w *EvaluateWorker) Work(ctx context.Context, _ *river.Job[EvaluateArgs]) e
 // EvaluateAll evaluates every tenant; one tenant's failure does not stop
 // the others.
 func (s *Service) EvaluateAll(ctx context.Context) error {
+	return s.eachTenant(ctx, func(tenant string) error {
+		_, err := s.Evaluate(ctx, tenant)
+		return err
+	})
+}
+
+// eachTenant calls fn for every tenant, joining the errors.
+func (s *Service) eachTenant(ctx context.Context, fn func(tenant string) error) error {
 	var errs []error
 	for cur := ""; ; {
 		ts, next, err := s.o.Store.ListTenants(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
@@ -402,8 +410,8 @@ func (s *Service) EvaluateAll(ctx context.Context) error {
 			return err
 		}
 		for _, t := range ts {
-			if _, err := s.Evaluate(ctx, t.ID); err != nil {
-				errs = append(errs, err)
+			if err := fn(t.ID); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
 			}
 		}
 		if cur = next; cur == "" {
