@@ -54,6 +54,12 @@ var routeRoles = map[string]string{
 	"GET /api/v1/opsitems/{id}/rule":              "VOAP",
 	"POST /api/v1/automation/rules":               "AP",
 
+	"GET /api/v1/aws/accounts":                 "VOAP",
+	"GET /api/v1/aws/accounts/{id}":            "VOAP",
+	"PUT /api/v1/aws/accounts/{id}":            "AP",
+	"DELETE /api/v1/aws/accounts/{id}":         "AP",
+	"POST /api/v1/aws/accounts/{id}/inventory": "OAP",
+
 	"GET /api/v1/silences":         "VOAP",
 	"POST /api/v1/silences":        "OAP",
 	"GET /api/v1/silences/{id}":    "VOAP",

@@ -53,6 +53,8 @@ type Options struct {
 	// Windows runs maintenance windows' tasks (POST …/runs); nil answers
 	// 503 there.
 	Windows WindowService
+	// AWS reads tenants' AWS accounts (nil: no inventory on request).
+	AWS AWSInventory
 	// Breakers resets rules' circuit breakers (the rule engine), for
 	// POST /api/v1/rules/{name}/breaker/reset; nil leaves that route out.
 	Breakers BreakerResetter
@@ -130,6 +132,8 @@ type Server struct {
 	doctor     *doctor.Doctor
 	// windows runs maintenance windows' tasks (nil: POST …/runs is 503).
 	windows WindowService
+	// aws reads AWS accounts (nil: POST …/inventory is 503).
+	aws AWSInventory
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -180,6 +184,7 @@ func New(o Options) *Server {
 	s.apps = o.Applications
 	s.registerApplications()
 	s.registerCompliance()
+	s.registerAWS(o.AWS)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

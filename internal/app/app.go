@@ -33,6 +33,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
+	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
@@ -88,6 +89,9 @@ type App struct {
 	doctor      *doctor.Doctor
 	windows     *windowrun.Runner
 	compliance  *compliance.Service
+	// awsFactory makes every AWS configuration (aws.go).
+	awsFactory   *provider.Factory
+	awsInventory *provider.Inventory
 
 	stopOnce sync.Once
 	stopErr  error
@@ -152,6 +156,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("fleet: %w", err)
 	}
+	a.buildAWS()
 	if err := a.buildRunbooks(); err != nil {
 		st.Close()
 		return nil, err
@@ -177,7 +182,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows,
+		ContentDir: cfg.ContentDir, Windows: a.windows, AWS: a.awsInventory,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff})

@@ -28,7 +28,8 @@ func (a *App) buildRunbooks() error {
 	}
 	actions := registry.New(registry.Options{Exec: exec.Options{
 		Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: execution.TenantFromContext},
-	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound})
+	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound,
+		AWS: aws.Options{LoadAccountConfig: a.awsAccountConfig}})
 	lib, err := runbook.NewLibrary(a.content, actions.Get)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)

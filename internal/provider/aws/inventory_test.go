@@ -21,7 +21,17 @@ const acmeDir = "../../../testdata/aws/acme"
 
 var acme = store.AWSAccount{TenantID: "t1", ID: "123456789012", Name: "acme-prod", Regions: []string{"eu-west-1"}}
 
+// acmeRole is acme reached as an MSP does: a role assumed with an
+// external ID (the recording holds the AssumeRole answer).
+var acmeRole = store.AWSAccount{TenantID: "t1", ID: "123456789012", Name: "acme-prod", Regions: []string{"eu-west-1"},
+	RoleARN: "arn:aws:iam::123456789012:role/FlywheelAudit", ExternalID: "msp-7f3a"}
+
 func collect(t *testing.T, dir string) (provider.Result, *placebo.Pill) {
+	t.Helper()
+	return collectAs(t, dir, acme)
+}
+
+func collectAs(t *testing.T, dir string, a store.AWSAccount) (provider.Result, *placebo.Pill) {
 	t.Helper()
 	at, err := placebo.RecordedAt(dir)
 	if err != nil {
@@ -29,7 +39,7 @@ func collect(t *testing.T, dir string) (provider.Result, *placebo.Pill) {
 	}
 	pill := placebo.Replay(dir)
 	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
-	res, err := provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }}).Collect(t.Context(), acme)
+	res, err := provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }}).Collect(t.Context(), a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +84,7 @@ func path(v any, p string) any {
 
 func TestInventoryRecordedAccount(t *testing.T) {
 	t.Parallel()
-	res, pill := collect(t, acmeDir)
+	res, pill := collectAs(t, acmeDir, acmeRole)
 	if len(res.Errors) > 0 {
 		t.Fatalf("errors: %v", res.Errors)
 	}
@@ -184,6 +194,20 @@ func TestInventoryRecordedAccount(t *testing.T) {
 	}
 	if r := byID["arn:aws:s3:::acme-cloudtrail-logs"]; r.Tags["purpose"] != "audit" {
 		t.Errorf("bucket tags %v", r.Tags)
+	}
+	// Every call went through the assumed role: AssumeRole once, with
+	// the external ID, signed with the server's key; the rest signed with
+	// the role's.
+	calls := pill.Calls()
+	if calls[0].Service+"."+calls[0].Operation != "sts.AssumeRole" || !strings.Contains(string(calls[0].Params), `"ExternalId":"msp-7f3a"`) ||
+		calls[0].AccessKeyID != placebo.TestAccessKeyID {
+		t.Errorf("first call %+v, want AssumeRole with the external ID", calls[0])
+	}
+	for _, c := range calls[1:] {
+		if c.AccessKeyID != "ASIAACMEAUDIT0000001" {
+			t.Errorf("%s.%s signed by %q, want the assumed role", c.Service, c.Operation, c.AccessKeyID)
+			break
+		}
 	}
 	// The instance listing was two pages.
 	if n := len(pill.CallsTo("ec2.DescribeInstances")); n != 2 {

@@ -32,6 +32,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -70,7 +71,8 @@ func (c Call) Input(v any) error { return json.Unmarshal(c.Params, v) }
 
 // Pill replays (or records) one directory.
 type Pill struct {
-	dir    string
+	dir    string   // recording: where files are written
+	dirs   []string // replay: where files are read, the last first
 	record bool
 
 	mu    sync.Mutex
@@ -99,9 +101,22 @@ func RecordedAt(dir string) (time.Time, error) {
 	return m.RecordedAt, nil
 }
 
-// Replay returns a pill answering from the files in dir.
-func Replay(dir string) *Pill {
-	return &Pill{dir: dir, next: map[string]int{}}
+// Replay returns a pill answering from the files in dir. With more
+// directories, each later one overlays the ones before it: a variant of a
+// recorded account is the few responses that differ from it.
+func Replay(dir string, overlays ...string) *Pill {
+	return &Pill{dir: dir, dirs: append([]string{dir}, overlays...), next: map[string]int{}}
+}
+
+// read returns a response file, from the last directory holding it.
+func (p *Pill) read(name string) ([]byte, error) {
+	for i := len(p.dirs) - 1; i >= 0; i-- {
+		b, err := os.ReadFile(filepath.Join(p.dirs[i], name))
+		if !errors.Is(err, os.ErrNotExist) || i == 0 {
+			return b, err
+		}
+	}
+	return nil, os.ErrNotExist
 }
 
 // Record returns a pill that lets calls reach AWS and writes each
@@ -198,9 +213,9 @@ func (p *Pill) replay(ctx context.Context, in middleware.DeserializeInput, _ mid
 	c, params := p.call(ctx, in)
 	c.File = p.take(c)
 	p.keep(c)
-	b, err := os.ReadFile(filepath.Join(p.dir, c.File))
+	b, err := p.read(c.File)
 	if errors.Is(err, os.ErrNotExist) {
-		return out, meta, fmt.Errorf("placebo: %s %s called once more than recorded: no %s in %s", c.Service, c.Operation, c.File, p.dir)
+		return out, meta, fmt.Errorf("placebo: %s %s called once more than recorded: no %s in %s", c.Service, c.Operation, c.File, strings.Join(p.dirs, ", "))
 	}
 	if err != nil {
 		return out, meta, fmt.Errorf("placebo: %w", err)
@@ -285,18 +300,20 @@ func LoadBase(_ context.Context, _, region string) (aws.Config, error) {
 // has read: a test replaying a whole recording checks the code made every
 // call the recording holds.
 func (p *Pill) Unused() ([]string, error) {
-	entries, err := os.ReadDir(p.dir)
-	if err != nil {
-		return nil, err
-	}
 	used := map[string]bool{}
 	for _, c := range p.Calls() {
 		used[c.File] = true
 	}
 	var out []string
-	for _, e := range entries {
-		if n := e.Name(); strings.HasSuffix(n, ".json") && n != MetaFile && !used[n] {
-			out = append(out, n)
+	for _, dir := range p.dirs {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			if n := e.Name(); strings.HasSuffix(n, ".json") && n != MetaFile && !used[n] && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
 		}
 	}
 	return out, nil

@@ -160,6 +160,11 @@ func parse(r *with.Reader) call {
 
 var accountRe = regexp.MustCompile(`^[0-9]{12}$`)
 
+// ErrNoAccount is LoadAccountConfig's answer for an account the tenant
+// has not added: the step uses the server's credentials, as one naming no
+// account does.
+var ErrNoAccount = errors.New("no such AWS account for the tenant")
+
 // decodeInput fills the SDK input struct in from m. Member names are the
 // API's (InstanceId, IpPermissions, …), matched case-insensitively as the
 // AWS CLI's JSON input is. Unknown members are errors. While validating,
@@ -231,7 +236,8 @@ func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 	var err error
 	if c.account != "" && a.loadAccount != nil {
 		cfg, err = a.loadAccount(ctx, in, c.account, c.region)
-	} else {
+	}
+	if c.account == "" || a.loadAccount == nil || errors.Is(err, ErrNoAccount) {
 		cfg, err = a.load(ctx, in, c.region)
 	}
 	if err != nil {
