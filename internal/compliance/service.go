@@ -119,6 +119,7 @@ func (s *Service) evaluate(ctx context.Context, tenant string, only []string) (*
 	for _, f := range findings {
 		key := f.Rule.Name + "/" + f.Resource.ID
 		p, seen := prev[key]
+		delete(prev, key)
 		r := store.ComplianceResult{TenantID: tenant, Rule: f.Rule.Name, ResourceID: f.Resource.ID, ResourceType: f.Resource.Type,
 			Account: f.Account, Status: string(f.Status), Annotation: f.Annotation, Since: now, EvaluatedAt: now}
 		if seen && p.Status == r.Status {
@@ -138,6 +139,14 @@ func (s *Service) evaluate(ctx context.Context, tenant string, only []string) (*
 			}
 		}
 		results = append(results, r)
+	}
+	// What is left of prev is no longer evaluated (the resource is gone,
+	// the rule left the tenant's packs): its results are deleted below,
+	// and a NON_COMPLIANT one is resolved so its OpsItem can close.
+	for _, p := range prev {
+		if p.Status == string(NonCompliant) {
+			events = append(events, goneEvent(p, now))
+		}
 	}
 	out.Changed = len(changes)
 	// Events first: a failed submit leaves the state unchanged, so the
@@ -343,6 +352,20 @@ func findingEvent(f Finding, status event.Status, at time.Time) event.Event {
 			"resource_type": f.Resource.Type, "controls": strings.Join(f.Rule.Controls, ",")},
 		OccurredAt:  at,
 		Fingerprint: "compliance:" + f.Rule.Name + ":" + f.Resource.ID,
+	}
+}
+
+// goneEvent resolves the event of a NON_COMPLIANT result that is no
+// longer evaluated.
+func goneEvent(r store.ComplianceResult, at time.Time) event.Event {
+	return event.Event{
+		Source: EventSource, Kind: event.KindCompliance, Severity: event.SeverityInfo, Status: event.StatusResolved,
+		Title: "Guardrail " + r.Rule + " in " + r.Account, Description: r.ResourceID + " is no longer evaluated by " + r.Rule,
+		Resources: []event.ResourceRef{{Type: r.ResourceType, ID: r.ResourceID, Account: r.Account}},
+		Labels: map[string]string{"config_rule": r.Rule, "account": r.Account, "resource_id": r.ResourceID,
+			"resource_type": r.ResourceType},
+		OccurredAt:  at,
+		Fingerprint: "compliance:" + r.Rule + ":" + r.ResourceID,
 	}
 }
 

@@ -144,9 +144,22 @@ func TestServiceEvaluate(t *testing.T) {
 	if sc, _ := st.ListComplianceScores(ctx, "acme", store.ScopePack, "cis", t0, 100); len(sc) != 2 {
 		t.Errorf("trend after pruning the first 30 minutes: %d scores, want those of +40m and +60m: %+v", len(sc), sc)
 	}
+	// A resource that is gone: its results go, its open event resolves.
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		return tx.PutResource(ctx, store.Resource{ID: "arn:aws:s3:::tmp", TenantID: "acme", Type: "AWS::EC2::Instance", Name: "tmp", CreatedAt: t0, UpdatedAt: t0})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(sk.events)
+	if _, err := svc.EvaluateResources(ctx, "acme", []string{"arn:aws:s3:::tmp"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sk.events) != n+1 || sk.events[n].Status != event.StatusResolved || sk.events[n].Fingerprint != "compliance:bucket-versioning:arn:aws:s3:::tmp" {
+		t.Errorf("a bucket that is no longer one: events %+v", sk.events[n:])
+	}
 	// The other resources' results were not touched by the partial run.
 	all, _, _ := st.ListComplianceResults(ctx, "acme", store.ComplianceResultFilter{}, store.Page{})
-	if len(all) != 3 {
+	if len(all) != 2 {
 		t.Errorf("results after a partial run: %+v", all)
 	}
 }
