@@ -8,12 +8,15 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/mdtest"
 	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
 	"github.com/flywheel-ops/flywheel/internal/provider/aws/placebo"
@@ -43,7 +46,7 @@ func TestDocExamples(t *testing.T) {
 		},
 	}
 	res, _ := collect(t, acmeDir)
-	files, resources := 0, 0
+	files, resources, windows := 0, 0, 0
 	for _, b := range mdtest.Blocks(t, "../../../docs/aws.md") {
 		f := strings.Fields(b.Lang)
 		switch {
@@ -67,6 +70,12 @@ func TestDocExamples(t *testing.T) {
 			if err := call(t.Context(), cfg); err != nil {
 				t.Errorf("docs/aws.md:%d: %v", b.Line, err)
 			}
+		case b.Lang == "yaml":
+			windows++
+			if _, err := content.Load(kinds.NewRegistry(), content.Builtin(),
+				content.Source{Name: "docs", FS: fstest.MapFS{"windows/example.yaml": {Data: []byte(b.Text())}}}); err != nil {
+				t.Errorf("docs/aws.md:%d: %v", b.Line, err)
+			}
 		case len(f) == 3 && f[0] == "json" && f[1] == "resource":
 			resources++
 			var want map[string]any
@@ -86,7 +95,7 @@ func TestDocExamples(t *testing.T) {
 			}
 		}
 	}
-	if files < 2 || resources < 1 {
+	if files < 2 || resources < 1 || windows < 1 {
 		t.Errorf("docs/aws.md has %d response and %d resource examples", files, resources)
 	}
 }
