@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -159,13 +158,10 @@ its resources.`,
 // awsRecordedInventory replays a recording through the real SDK and
 // prints the resources read.
 func awsRecordedInventory(cmd *cobra.Command, g *globals, dir string, overlays []string, account string, regions []string) error {
-	at, err := placebo.RecordedAt(dir)
+	inv, _, err := provider.Recorded(dir, overlays...)
 	if err != nil {
 		return err
 	}
-	pill := placebo.Replay(dir, overlays...)
-	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
-	inv := provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }})
 	res, err := inv.Collect(cmd.Context(), store.AWSAccount{TenantID: "recorded", ID: account, Regions: regions})
 	if err != nil {
 		return err

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
-	"time"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -62,8 +61,7 @@ func TestDocExamples(t *testing.T) {
 				t.Fatal(err)
 			}
 			pill := placebo.Replay(dir)
-			cfg, err := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond}).
-				Config(t.Context(), acme, "")
+			cfg, err := provider.ReplayFactory(pill).Config(t.Context(), acme, "")
 			if err != nil {
 				t.Fatal(err)
 			}

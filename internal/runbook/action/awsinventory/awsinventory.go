@@ -30,7 +30,9 @@ type Options struct {
 }
 
 // Action is the aws_inventory action.
-type Action struct{ sync func(ctx context.Context, tenant, account string) (Result, error) }
+type Action struct {
+	sync func(ctx context.Context, tenant, account string) (Result, error)
+}
 
 var _ action.Action = (*Action)(nil)
 
