@@ -232,3 +232,14 @@ func TestInventoryPartialFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestInventoryBounded: an account with more resources than the bound
+// stops the inventory with an error instead of filling the store.
+func TestInventoryBounded(t *testing.T) {
+	t.Parallel()
+	pill := placebo.Replay(acmeDir)
+	inv := provider.NewInventory(provider.ReplayFactory(pill), provider.InventoryOptions{MaxResources: 5})
+	if _, err := inv.Collect(t.Context(), acme); err == nil || !strings.Contains(err.Error(), "more than 5 resources") {
+		t.Errorf("Collect = %v, want the bound named", err)
+	}
+}
