@@ -68,8 +68,7 @@ func newAWSAccountsCmd(g *globals, tenant *string) *cobra.Command {
 	add := &cobra.Command{
 		Use:   "add ACCOUNT-ID",
 		Short: "Add an account, or replace its settings (admin)",
-		Example: `  flywheel aws accounts add 123456789012 --name acme-prod --region eu-west-1 --region us-east-1 \
-      --role-arn arn:aws:iam::123456789012:role/FlywheelAudit --external-id "$EXTERNAL_ID"
+		Example: `  flywheel aws accounts add 123456789012 --name acme-prod --region eu-west-1 --region us-east-1 --role-arn arn:aws:iam::123456789012:role/FlywheelAudit --external-id msp-7f3a
   flywheel aws accounts add 210987654321 --region eu-west-1 --profile ops`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
