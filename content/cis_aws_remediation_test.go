@@ -40,13 +40,11 @@ spec:
 
 func syncRecorded(t *testing.T, st store.Store, a store.AWSAccount, dirs ...string) provider.Diff {
 	t.Helper()
-	at, err := placebo.RecordedAt(dirs[0])
+	inv, _, err := provider.Recorded(dirs[0], dirs[1:]...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pill := placebo.Replay(dirs[0], dirs[1:]...)
-	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
-	d, err := provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }}).Sync(context.Background(), st, a)
+	d, err := inv.Sync(context.Background(), st, a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +60,7 @@ func TestCISAWSAutoRemediation(t *testing.T) {
 	// The aws steps' account configurations: the provider's factory, its
 	// calls answered from the recorded remediation responses.
 	calls := placebo.Replay(recordings + "/acme-remediation")
-	factory := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: calls.APIOptions(), MaxBackoff: time.Millisecond})
+	factory := provider.ReplayFactory(calls)
 	var h *harness
 	h = newHarnessAccounts(t, nil, exec.Options{}, func(ctx context.Context, in action.Input, account, region string) (sdkaws.Config, error) {
 		a, err := h.st.GetAWSAccount(ctx, in.TenantID, account)

@@ -17,7 +17,6 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
-	"github.com/flywheel-ops/flywheel/internal/provider/aws/placebo"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -35,14 +34,12 @@ func recordedSubjects(t *testing.T, variant string) []compliance.Subject {
 	if variant != "acme" {
 		dirs = append(dirs, recordings+"/"+variant)
 	}
-	at, err := placebo.RecordedAt(dirs[0])
+	inv, _, err := provider.Recorded(dirs[0], dirs[1:]...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pill := placebo.Replay(dirs[0], dirs[1:]...)
-	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
 	acct := store.AWSAccount{TenantID: "t1", ID: "123456789012", Regions: []string{"eu-west-1"}}
-	res, err := provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }}).Collect(t.Context(), acct)
+	res, err := inv.Collect(t.Context(), acct)
 	if err != nil {
 		t.Fatal(err)
 	}

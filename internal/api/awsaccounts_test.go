@@ -5,13 +5,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
-	"github.com/flywheel-ops/flywheel/internal/provider/aws/placebo"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -79,16 +77,12 @@ func init() {
 func TestAWSAccountsAPI(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	dir := "../../testdata/aws/acme"
-	at, err := placebo.RecordedAt(dir)
+	inv, pill, err := provider.Recorded("../../testdata/aws/acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pill := placebo.Replay(dir)
-	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
 	reg := prometheus.NewRegistry()
-	h.srv = api.New(api.Options{Store: h.st, Clock: h.clock.Now, Registerer: reg, Gatherer: reg, AuthFailBurst: -1, DeniedAuditBurst: -1,
-		AWS: provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }})})
+	h.srv = api.New(api.Options{Store: h.st, Clock: h.clock.Now, Registerer: reg, Gatherer: reg, AuthFailBurst: -1, DeniedAuditBurst: -1, AWS: inv})
 	admin, operator := h.secret(acme+"/admin"), h.secret(acme+"/operator")
 
 	h.call("PUT", "/api/v1/aws/accounts/"+awsAcct, admin, map[string]any{"regions": []string{"Ireland"}, "external_id": "x y"}).

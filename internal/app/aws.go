@@ -9,6 +9,7 @@ import (
 	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/awsinventory"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -32,4 +33,15 @@ func (a *App) awsAccountConfig(ctx context.Context, in action.Input, account, re
 		return sdkaws.Config{}, err
 	}
 	return a.awsFactory.Config(ctx, acct, region)
+}
+
+// syncAWSAccount is the aws_inventory action's inventory of a tenant's
+// account.
+func (a *App) syncAWSAccount(ctx context.Context, tenant, account string) (awsinventory.Result, error) {
+	acct, err := a.st.GetAWSAccount(ctx, tenant, account)
+	if err != nil {
+		return awsinventory.Result{}, err
+	}
+	d, err := a.awsInventory.Sync(ctx, a.st, acct)
+	return awsinventory.Result{Added: d.Added, Changed: d.Changed, Removed: d.Removed, Unchanged: d.Unchanged, Errors: d.Errors}, err
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/awsinventory"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -29,7 +30,7 @@ func (a *App) buildRunbooks() error {
 	actions := registry.New(registry.Options{Exec: exec.Options{
 		Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: execution.TenantFromContext},
 	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound,
-		AWS: aws.Options{LoadAccountConfig: a.awsAccountConfig}})
+		AWS: aws.Options{LoadAccountConfig: a.awsAccountConfig}, AWSInventory: awsinventory.Options{Sync: a.syncAWSAccount}})
 	lib, err := runbook.NewLibrary(a.content, actions.Get)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)

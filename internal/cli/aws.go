@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,8 +68,7 @@ func newAWSAccountsCmd(g *globals, tenant *string) *cobra.Command {
 	add := &cobra.Command{
 		Use:   "add ACCOUNT-ID",
 		Short: "Add an account, or replace its settings (admin)",
-		Example: `  flywheel aws accounts add 123456789012 --name acme-prod --region eu-west-1 --region us-east-1 \
-      --role-arn arn:aws:iam::123456789012:role/FlywheelAudit --external-id "$EXTERNAL_ID"
+		Example: `  flywheel aws accounts add 123456789012 --name acme-prod --region eu-west-1 --region us-east-1 --role-arn arn:aws:iam::123456789012:role/FlywheelAudit --external-id msp-7f3a
   flywheel aws accounts add 210987654321 --region eu-west-1 --profile ops`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -104,10 +102,11 @@ func newAWSAccountsCmd(g *globals, tenant *string) *cobra.Command {
 
 func newAWSInventoryCmd(g *globals, tenant *string) *cobra.Command {
 	var (
-		recorded string
-		overlays []string
-		account  string
-		regions  []string
+		recorded, record string
+		overlays         []string
+		account          string
+		regions          []string
+		creds            api.AWSAccountInput
 	)
 	cmd := &cobra.Command{
 		Use:   "inventory [ACCOUNT-ID]",
@@ -120,6 +119,10 @@ its resources.`,
   flywheel aws inventory --recorded testdata/aws/acme --json`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if record != "" {
+				a := store.AWSAccount{TenantID: "record", ID: account, Regions: regions, Profile: creds.Profile, RoleARN: creds.RoleARN, ExternalID: creds.ExternalID}
+				return awsRecord(cmd, record, a)
+			}
 			if recorded != "" {
 				return awsRecordedInventory(cmd, g, recorded, overlays, account, regions)
 			}
@@ -142,21 +145,22 @@ its resources.`,
 	}
 	cmd.Flags().StringVar(&recorded, "recorded", "", "a directory of recorded responses to read instead of AWS")
 	cmd.Flags().StringArrayVar(&overlays, "overlay", nil, "with --recorded: a directory of responses replacing some of it, repeatable")
-	cmd.Flags().StringVar(&account, "account", "123456789012", "with --recorded: the account ID the recording is of")
-	cmd.Flags().StringArrayVar(&regions, "region", []string{"eu-west-1"}, "with --recorded: the regions recorded, in the order they were read")
+	cmd.Flags().StringVar(&record, "record", "", "read a real account from this machine's AWS credentials and write every answer, scrubbed, to this directory")
+	cmd.Flags().StringVar(&account, "account", "123456789012", "with --recorded or --record: the account ID")
+	cmd.Flags().StringArrayVar(&regions, "region", []string{"eu-west-1"}, "with --recorded or --record: the regions, in the order they are read")
+	cmd.Flags().StringVar(&creds.Profile, "profile", "", "with --record: a profile of the shared AWS config")
+	cmd.Flags().StringVar(&creds.RoleARN, "role-arn", "", "with --record: a role to assume in the account")
+	cmd.Flags().StringVar(&creds.ExternalID, "external-id", "", "with --record: the role's external ID")
 	return cmd
 }
 
 // awsRecordedInventory replays a recording through the real SDK and
 // prints the resources read.
 func awsRecordedInventory(cmd *cobra.Command, g *globals, dir string, overlays []string, account string, regions []string) error {
-	at, err := placebo.RecordedAt(dir)
+	inv, _, err := provider.Recorded(dir, overlays...)
 	if err != nil {
 		return err
 	}
-	pill := placebo.Replay(dir, overlays...)
-	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
-	inv := provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }})
 	res, err := inv.Collect(cmd.Context(), store.AWSAccount{TenantID: "recorded", ID: account, Regions: regions})
 	if err != nil {
 		return err
@@ -172,4 +176,21 @@ func awsRecordedInventory(cmd *cobra.Command, g *globals, dir string, overlays [
 		rows = append(rows, []string{r.Type, r.Name, r.ID})
 	}
 	return printTable(cmd.OutOrStdout(), []string{"TYPE", "NAME", "ID"}, rows)
+}
+
+// awsRecord inventories a real account with this machine's credentials,
+// writing every answer to dir (placebo.Record: account IDs and secrets
+// scrubbed).
+func awsRecord(cmd *cobra.Command, dir string, a store.AWSAccount) error {
+	pill := placebo.Record(dir)
+	inv := provider.NewInventory(provider.NewFactory(provider.FactoryOptions{APIOptions: pill.APIOptions()}), provider.InventoryOptions{})
+	res, err := inv.Collect(cmd.Context(), a)
+	if err != nil {
+		return err
+	}
+	for _, e := range res.Errors {
+		fmt.Fprintln(cmd.ErrOrStderr(), "flywheel: warning:", e)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d resources, %d responses written to %s\n", len(res.Resources), len(pill.Calls()), dir)
+	return nil
 }

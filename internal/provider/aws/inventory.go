@@ -114,9 +114,7 @@ func (inv *Inventory) Collect(ctx context.Context, a store.AWSAccount) (Result, 
 		return Result{}, err
 	}
 	for _, read := range []func(context.Context, sdkaws.Config) error{c.readIAM, c.readS3} {
-		if err := read(ctx, global); ctx.Err() != nil {
-			return Result{}, ctx.Err()
-		} else if errors.Is(err, errTooMany) {
+		if err := c.settle(ctx, read(ctx, global)); err != nil {
 			return Result{}, err
 		}
 	}
@@ -130,9 +128,7 @@ func (inv *Inventory) Collect(ctx context.Context, a store.AWSAccount) (Result, 
 		for _, read := range []func(context.Context, sdkaws.Config, map[string]any) error{
 			c.readEC2, c.readCloudTrail, c.readConfig, c.readKMS, c.readRDS,
 		} {
-			if err := read(ctx, cfg, facts); ctx.Err() != nil {
-				return Result{}, ctx.Err()
-			} else if errors.Is(err, errTooMany) {
+			if err := c.settle(ctx, read(ctx, cfg, facts)); err != nil {
 				return Result{}, err
 			}
 		}
@@ -156,6 +152,21 @@ func (inv *Inventory) Collect(ctx context.Context, a store.AWSAccount) (Result, 
 }
 
 var errTooMany = errors.New("too many resources")
+
+// settle sorts a reader's error: ctx done or the resource limit stop the
+// inventory; anything else (a response that would not encode) is kept
+// with the call errors.
+func (c *collection) settle(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, errTooMany):
+		return err
+	case err != nil:
+		c.errs = append(c.errs, err)
+	}
+	return nil
+}
 
 // fail records a failed call; the type is incomplete.
 func (c *collection) fail(typ, region, what string, err error) {

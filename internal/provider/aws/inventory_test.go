@@ -3,12 +3,9 @@ package aws_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
 	"github.com/flywheel-ops/flywheel/internal/provider/aws/placebo"
@@ -33,13 +30,11 @@ func collect(t *testing.T, dir string) (provider.Result, *placebo.Pill) {
 
 func collectAs(t *testing.T, dir string, a store.AWSAccount) (provider.Result, *placebo.Pill) {
 	t.Helper()
-	at, err := placebo.RecordedAt(dir)
+	inv, pill, err := provider.Recorded(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pill := placebo.Replay(dir)
-	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
-	res, err := provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }}).Collect(t.Context(), a)
+	res, err := inv.Collect(t.Context(), a)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,23 +218,7 @@ func TestInventoryRecordedAccount(t *testing.T) {
 // its type, which is reported incomplete (a sync keeps its rows).
 func TestInventoryPartialFailure(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	entries, err := os.ReadDir(acmeDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(acmeDir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if e.Name() == "rds.DescribeDBInstances_1.json" {
-			b = []byte(`{"status_code": 403, "data": {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: rds:DescribeDBInstances"}}}`)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := copyRecording(t, map[string]string{"rds.DescribeDBInstances_1.json": `{"status_code": 403, "data": {"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: rds:DescribeDBInstances"}}}`})
 	res, _ := collect(t, dir)
 	if res.Complete[provider.TypeDBInstance] || !res.Complete[provider.TypeBucket] {
 		t.Errorf("complete = %v: want all but %s", res.Complete, provider.TypeDBInstance)
@@ -251,5 +230,16 @@ func TestInventoryPartialFailure(t *testing.T) {
 		if r.Type == provider.TypeDBInstance {
 			t.Errorf("%s read though the listing failed", r.ID)
 		}
+	}
+}
+
+// TestInventoryBounded: an account with more resources than the bound
+// stops the inventory with an error instead of filling the store.
+func TestInventoryBounded(t *testing.T) {
+	t.Parallel()
+	pill := placebo.Replay(acmeDir)
+	inv := provider.NewInventory(provider.ReplayFactory(pill), provider.InventoryOptions{MaxResources: 5})
+	if _, err := inv.Collect(t.Context(), acme); err == nil || !strings.Contains(err.Error(), "more than 5 resources") {
+		t.Errorf("Collect = %v, want the bound named", err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
-	"github.com/flywheel-ops/flywheel/internal/provider/aws/placebo"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 )
@@ -42,13 +41,11 @@ func copyRecording(t *testing.T, replace map[string]string) string {
 
 func inventory(t *testing.T, dir string) *provider.Inventory {
 	t.Helper()
-	at, err := placebo.RecordedAt(dir)
+	inv, _, err := provider.Recorded(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pill := placebo.Replay(dir)
-	f := provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: pill.APIOptions(), MaxBackoff: time.Millisecond})
-	return provider.NewInventory(f, provider.InventoryOptions{Now: func() time.Time { return at }})
+	return inv
 }
 
 // TestSyncIsIncremental: the first inventory adds everything; the same

@@ -24,7 +24,7 @@ import (
 )
 
 func factory(p *placebo.Pill) *provider.Factory {
-	return provider.NewFactory(provider.FactoryOptions{LoadBase: placebo.LoadBase, APIOptions: p.APIOptions(), MaxBackoff: time.Millisecond})
+	return provider.ReplayFactory(p)
 }
 
 var acct = store.AWSAccount{TenantID: "t1", ID: "123456789012", Regions: []string{"eu-west-1"}}
