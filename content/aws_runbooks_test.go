@@ -153,6 +153,14 @@ func newHarness(t *testing.T, responses map[string][]string) *harness {
 // runs host runbooks on this machine).
 func newHarnessWith(t *testing.T, responses map[string][]string, execOpts exec.Options) *harness {
 	t.Helper()
+	return newHarnessAccounts(t, responses, execOpts, nil)
+}
+
+// newHarnessAccounts is newHarnessWith where aws steps naming an account
+// get their configuration from accountConfig.
+func newHarnessAccounts(t *testing.T, responses map[string][]string, execOpts exec.Options,
+	accountConfig func(context.Context, action.Input, string, string) (sdkaws.Config, error)) *harness {
+	t.Helper()
 	ctx := context.Background()
 	st := sqlitetest.Open(t)
 	if err := st.InTx(ctx, func(tx store.Tx) error {
@@ -167,7 +175,7 @@ func newHarnessWith(t *testing.T, responses map[string][]string, execOpts exec.O
 		}
 		return sdkaws.Config{Region: region, RetryMaxAttempts: 1, HTTPClient: &nethttp.Client{Transport: rec},
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "")}, nil
-	}}})
+	}, LoadAccountConfig: accountConfig}})
 	set, err := content.Load(kinds.NewRegistry(), content.Builtin())
 	if err != nil {
 		t.Fatal(err)

@@ -54,6 +54,12 @@ var routeRoles = map[string]string{
 	"GET /api/v1/opsitems/{id}/rule":              "VOAP",
 	"POST /api/v1/automation/rules":               "AP",
 
+	"GET /api/v1/aws/accounts":                 "VOAP",
+	"GET /api/v1/aws/accounts/{id}":            "VOAP",
+	"PUT /api/v1/aws/accounts/{id}":            "AP",
+	"DELETE /api/v1/aws/accounts/{id}":         "AP",
+	"POST /api/v1/aws/accounts/{id}/inventory": "OAP",
+
 	"GET /api/v1/silences":         "VOAP",
 	"POST /api/v1/silences":        "OAP",
 	"GET /api/v1/silences/{id}":    "VOAP",
@@ -82,6 +88,12 @@ var routeRoles = map[string]string{
 	"POST /api/v1/backup/points/{id}/retention":    "AP",
 	"POST /api/v1/backup/points/{id}/restore":      "AP",
 	"GET /api/v1/backup/restore-tests":             "VOAP",
+	"GET /api/v1/compliance/results":            "VOAP",
+	"GET /api/v1/compliance/changes":            "VOAP",
+	"GET /api/v1/compliance/scores":             "VOAP",
+	"GET /api/v1/compliance/exceptions":         "VOAP",
+	"POST /api/v1/compliance/exceptions":        "OAP",
+	"DELETE /api/v1/compliance/exceptions/{id}": "OAP",
 
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",

@@ -55,6 +55,8 @@ type Options struct {
 	Windows WindowService
 	// Patch is patch management; nil answers its routes 503.
 	Patch PatchService
+	// AWS reads tenants' AWS accounts (nil: no inventory on request).
+	AWS AWSInventory
 	// Breakers resets rules' circuit breakers (the rule engine), for
 	// POST /api/v1/rules/{name}/breaker/reset; nil leaves that route out.
 	Breakers BreakerResetter
@@ -140,6 +142,8 @@ type Server struct {
 	backup BackupService
 	// svc carries out the operations the handlers decode and encode.
 	svc *service.Service
+	// aws reads AWS accounts (nil: POST …/inventory is 503).
+	aws AWSInventory
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -193,6 +197,8 @@ func New(o Options) *Server {
 	s.patch = o.Patch
 	s.registerPatch()
 	s.registerBackup(o.Backup)
+	s.registerCompliance()
+	s.registerAWS(o.AWS)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

@@ -25,6 +25,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/backup"
+	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
@@ -35,6 +36,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/retention"
+	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
@@ -92,6 +94,10 @@ type App struct {
 	patch       *patch.Service
 	backup      *backup.Service
 	backupPlans *backup.Catalog
+	compliance  *compliance.Service
+	// awsFactory makes every AWS configuration (aws.go).
+	awsFactory   *provider.Factory
+	awsInventory *provider.Inventory
 
 	stopOnce sync.Once
 	stopErr  error
@@ -165,11 +171,16 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("backup: %w", err)
 	}
+	a.buildAWS()
 	if err := a.buildRunbooks(); err != nil {
 		st.Close()
 		return nil, err
 	}
 	if err := a.buildAutomation(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := a.buildCompliance(); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -190,7 +201,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup})

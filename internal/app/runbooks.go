@@ -11,6 +11,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
 	backupaction "github.com/flywheel-ops/flywheel/internal/runbook/action/backup"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/awsinventory"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	patchaction "github.com/flywheel-ops/flywheel/internal/runbook/action/patch"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
@@ -32,8 +33,8 @@ func (a *App) buildRunbooks() error {
 		Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: execution.TenantFromContext},
 	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound,
 		Patch:  patchaction.Options{Service: a.patch, TenantOf: execution.TenantFromContext},
-		Backup: backupaction.Options{Service: a.backup, TenantOf: execution.TenantFromContext}})
-
+		Backup: backupaction.Options{Service: a.backup, TenantOf: execution.TenantFromContext},
+		AWS: aws.Options{LoadAccountConfig: a.awsAccountConfig}, AWSInventory: awsinventory.Options{Sync: a.syncAWSAccount}})
 	lib, err := runbook.NewLibrary(a.content, actions.Get)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)

@@ -43,6 +43,10 @@ func helpExamples(root *cobra.Command) []example {
 var notRun = map[string]string{
 	"flywheel agent run --server https://flywheel.example.com:8080 --enroll-token fwe_… --tags env=prod,role=web": "enrolls with a server on the internet",
 	"flywheel agent run --state /var/lib/flywheel-agent":                                                          "runs an agent on the system state directory until stopped",
+	"flywheel compliance scan --recorded testdata/aws/acme --json":                                                "reads the repository's recording (TestComplianceScan runs it)",
+	"flywheel compliance scan --recorded testdata/aws/acme --pack cis-aws-foundations-v3.0":                       "reads the repository's recording (TestComplianceScan runs it)",
+	"flywheel aws inventory 123456789012":                                                                         "reads a real AWS account",
+	"flywheel aws inventory --recorded testdata/aws/acme --json":                                                  "the recording is at the repository's root (TestAWSRecordedInventory runs it)",
 }
 
 // TestHelpExamples runs every `Example:` of every command against a whole

@@ -98,6 +98,8 @@ func NewRoot(env Env) *cobra.Command {
 		newReplayCmd(g),
 		newPatchCmd(g),
 		newBackupCmd(g),
+		newComplianceCmd(g),
+		newAWSCmd(g),
 	)
 	return root
 }

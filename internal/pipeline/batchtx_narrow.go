@@ -36,6 +36,10 @@ type passThrough interface {
 	store.BackupReader
 	store.BackupWriter
 	store.RetentionWriter
+	store.AWSAccountReader
+	store.AWSAccountWriter
+	store.ComplianceReader
+	store.ComplianceWriter
 	Raw() any
 }
 

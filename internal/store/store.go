@@ -58,6 +58,8 @@ type Reader interface {
 	SessionReader
 	PatchReader
 	BackupReader
+	AWSAccountReader
+	ComplianceReader
 }
 
 // Tx is a transaction: all reads see its writes. Each concept's writes
@@ -83,6 +85,8 @@ type Tx interface {
 	PatchWriter
 	BackupWriter
 	RetentionWriter
+	AWSAccountWriter
+	ComplianceWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
 	// queue can enqueue in the same transaction.

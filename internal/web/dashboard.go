@@ -81,6 +81,7 @@ func (h *Handler) insightRoutes() {
 	h.fleetRoutes()
 	h.auditRoutes()
 	h.backupRoutes()
+	h.complianceRoutes()
 }
 
 func (h *Handler) dashboard(rq *request) (any, error) {

@@ -38,6 +38,7 @@ func navigation(v *view) []navSection {
 		item("Patching", "/patching"),
 		item("Fleet", "/fleet"),
 		item("Backup", "/backup"),
+		item("Compliance", "/compliance"),
 		item("Audit", "/audit"),
 	}}
 	areas := navSection{Heading: "Areas"}

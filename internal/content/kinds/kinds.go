@@ -11,6 +11,7 @@ package kinds
 import (
 	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/backup"
+	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
@@ -30,7 +31,8 @@ func Foundation() []content.Kind {
 		// (names and inputs): they only validate here, never run, and
 		// link no cloud SDK.
 		runbook.Kind(schemas.Get), runbook.GroupKind(), rule.Kind(),
-		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef(), backup.Kind()}
+		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef(), backup.Kind(),
+		compliance.RuleKind(), compliance.PackKind()}
 }
 
 // Register registers every kind and the cross-document checks that always
@@ -49,6 +51,7 @@ func Register(reg *content.Registry) {
 	reg.RegisterCheck(application.CheckRefs)
 	reg.RegisterCheck(patch.CheckRefs)
 	reg.RegisterCheck(backup.CheckRefs)
+	reg.RegisterCheck(compliance.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.

@@ -41,11 +41,17 @@ type Options struct {
 	// files, SSO, web identity, the instance's role), loaded once per
 	// region. Per-tenant credentials plug in here.
 	LoadConfig func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+	// LoadAccountConfig returns the configuration for a step naming an
+	// account: the tenant's (in.TenantID) credentials for that AWS
+	// account, from the AWS provider (internal/provider/aws). Nil: such a
+	// step gets LoadConfig's, as one with no account does.
+	LoadAccountConfig func(ctx context.Context, in action.Input, account, region string) (sdkaws.Config, error)
 }
 
 // AWS is the aws action.
 type AWS struct {
-	load func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+	load        func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+	loadAccount func(ctx context.Context, in action.Input, account, region string) (sdkaws.Config, error)
 
 	mu      sync.Mutex
 	configs map[string]sdkaws.Config // default chain, by region
@@ -55,7 +61,7 @@ var _ action.Action = (*AWS)(nil)
 
 // New returns the aws action.
 func New(o Options) *AWS {
-	a := &AWS{load: o.LoadConfig, configs: map[string]sdkaws.Config{}}
+	a := &AWS{load: o.LoadConfig, loadAccount: o.LoadAccountConfig, configs: map[string]sdkaws.Config{}}
 	if a.load == nil {
 		a.load = a.defaultConfig
 	}
@@ -98,6 +104,11 @@ func (*AWS) Validate(m map[string]any) error {
 // service and operation are in the table).
 func sdkInput(service, operation string) func() any { return table[service][operation].newInput }
 
+// ErrNoAccount is LoadAccountConfig's answer for an account the tenant
+// has not added: the step uses the server's credentials, as one naming no
+// account does.
+var ErrNoAccount = errors.New("no such AWS account for the tenant")
+
 // Run implements action.Action.
 func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 	r := with.ForRun(in.With)
@@ -111,7 +122,14 @@ func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 		defer cancel()
 	}
 	name := c.Service + " " + c.Operation
-	cfg, err := a.load(ctx, in, c.Region)
+	var cfg sdkaws.Config
+	var err error
+	if c.Account != "" && a.loadAccount != nil {
+		cfg, err = a.loadAccount(ctx, in, c.Account, c.Region)
+	}
+	if c.Account == "" || a.loadAccount == nil || errors.Is(err, ErrNoAccount) {
+		cfg, err = a.load(ctx, in, c.Region)
+	}
 	if err != nil {
 		a.logRaw(in, name, c.Region, err)
 		return action.Output{}, &CallError{Sentence: fmt.Sprintf("The server's AWS configuration could not be loaded for %s; the server's log has why.", name), Err: err}

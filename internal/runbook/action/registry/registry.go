@@ -1,5 +1,5 @@
 // Package registry is the one place that lists the runbook step actions that
-// do I/O (exec, http, notify, aws, patch, backup), built from the server's options. The
+// do I/O (exec, http, notify, aws, patch, backup, aws_inventory), built from the server's options. The
 // runbook loader validates steps against it and the executor runs them
 // through it; control-flow steps (sleep, wait_for, approve, branch, assert,
 // collect, runbook, opsitem) belong to the executor and are not here.
@@ -15,6 +15,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/backup"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/awsinventory"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/http"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
@@ -43,6 +44,8 @@ type Options struct {
 	Patch patch.Options
 	// Backup configures the backup action (the server's backup service).
 	Backup backup.Options
+	// AWSInventory configures the aws_inventory action.
+	AWSInventory awsinventory.Options
 }
 
 // Registry holds the I/O actions by name.
@@ -60,6 +63,7 @@ func New(o Options) *Registry {
 	for _, a := range []action.Action{
 		aws.New(o.AWS),
 		backup.New(o.Backup),
+		awsinventory.New(o.AWSInventory),
 		exec.New(o.Exec),
 		http.New(http.Options{Client: client}),
 		notify.New(notify.Options{HTTPClient: client, SMTP: o.SMTP, Channels: o.Channels, ChannelsKnown: o.ChannelsKnown}),

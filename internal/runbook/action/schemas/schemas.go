@@ -11,6 +11,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/awsinventory"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/backup"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/http"
@@ -23,7 +24,7 @@ var validators = map[string]action.Action{}
 
 func init() {
 	for _, a := range []action.Action{awsspec.Validator{}, exec.New(exec.Options{}), http.New(http.Options{}), notify.New(notify.Options{}),
-		backup.New(backup.Options{}), patch.New(patch.Options{})} {
+		backup.New(backup.Options{}), awsinventory.New(awsinventory.Options{}), patch.New(patch.Options{})} {
 		validators[a.Name()] = a
 	}
 }

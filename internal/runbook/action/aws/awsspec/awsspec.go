@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -25,10 +26,15 @@ type Call struct {
 	Service, Operation string
 	// Input is the decoded input (*XxxInput of the type newInput made);
 	// nil when the step's input is an expression checked when rendered.
-	Input   any
-	Region  string
+	Input  any
+	Region string
+	// Account is a 12-digit AWS account ID of the tenant's, or "" for the
+	// server's own credentials.
+	Account string
 	Timeout time.Duration
 }
+
+var accountRe = regexp.MustCompile(`^[0-9]{12}$`)
 
 // Parse reads an aws step's inputs from r, decoding its input into the
 // type newInput makes for the service and operation (the mirror's when
@@ -39,6 +45,10 @@ func Parse(r *with.Reader, newInput func(service, operation string) func() any) 
 	c.Service, _ = r.String("service")
 	c.Operation, _ = r.String("operation")
 	c.Region, _ = r.String("region")
+	c.Account, _ = r.String("account")
+	if c.Account != "" && !with.IsExpr(c.Account) && !accountRe.MatchString(c.Account) {
+		r.Errorf("account", "%q is not a 12-digit AWS account ID", c.Account)
+	}
 	c.Timeout, _ = r.Duration("timeout")
 	raw, hasInput := r.JSON("input")
 	if hasInput {

@@ -3,8 +3,10 @@
 package awsspec
 
 import (
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/cloudtrail"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/ec2"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/iam"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/kms"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/s3"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/s3control"
 )
@@ -12,21 +14,32 @@ import (
 // inputs are the operations steps may call, by service and operation,
 // each with its input type.
 var inputs = map[string]map[string]func() any{
+	"cloudtrail": {
+		"GetTrail":    func() any { return new(cloudtrail.GetTrailInput) },
+		"UpdateTrail": func() any { return new(cloudtrail.UpdateTrailInput) },
+	},
 	"ec2": {
-		"CreateSecurityGroup":        func() any { return new(ec2.CreateSecurityGroupInput) },
-		"CreateSnapshot":             func() any { return new(ec2.CreateSnapshotInput) },
-		"CreateSnapshots":            func() any { return new(ec2.CreateSnapshotsInput) },
-		"CreateTags":                 func() any { return new(ec2.CreateTagsInput) },
-		"DescribeInstances":          func() any { return new(ec2.DescribeInstancesInput) },
-		"DescribeSecurityGroups":     func() any { return new(ec2.DescribeSecurityGroupsInput) },
-		"ModifyInstanceAttribute":    func() any { return new(ec2.ModifyInstanceAttributeInput) },
-		"RevokeSecurityGroupEgress":  func() any { return new(ec2.RevokeSecurityGroupEgressInput) },
-		"RevokeSecurityGroupIngress": func() any { return new(ec2.RevokeSecurityGroupIngressInput) },
+		"CreateSecurityGroup":           func() any { return new(ec2.CreateSecurityGroupInput) },
+		"CreateSnapshot":                func() any { return new(ec2.CreateSnapshotInput) },
+		"CreateSnapshots":               func() any { return new(ec2.CreateSnapshotsInput) },
+		"CreateTags":                    func() any { return new(ec2.CreateTagsInput) },
+		"DescribeInstances":             func() any { return new(ec2.DescribeInstancesInput) },
+		"DescribeSecurityGroups":        func() any { return new(ec2.DescribeSecurityGroupsInput) },
+		"EnableEbsEncryptionByDefault":  func() any { return new(ec2.EnableEbsEncryptionByDefaultInput) },
+		"GetEbsEncryptionByDefault":     func() any { return new(ec2.GetEbsEncryptionByDefaultInput) },
+		"ModifyInstanceAttribute":       func() any { return new(ec2.ModifyInstanceAttributeInput) },
+		"ModifyInstanceMetadataOptions": func() any { return new(ec2.ModifyInstanceMetadataOptionsInput) },
+		"RevokeSecurityGroupEgress":     func() any { return new(ec2.RevokeSecurityGroupEgressInput) },
+		"RevokeSecurityGroupIngress":    func() any { return new(ec2.RevokeSecurityGroupIngressInput) },
 	},
 	"iam": {
 		"GetAccessKeyLastUsed": func() any { return new(iam.GetAccessKeyLastUsedInput) },
 		"ListAccessKeys":       func() any { return new(iam.ListAccessKeysInput) },
 		"UpdateAccessKey":      func() any { return new(iam.UpdateAccessKeyInput) },
+	},
+	"kms": {
+		"EnableKeyRotation":    func() any { return new(kms.EnableKeyRotationInput) },
+		"GetKeyRotationStatus": func() any { return new(kms.GetKeyRotationStatusInput) },
 	},
 	"s3": {
 		"GetPublicAccessBlock": func() any { return new(s3.GetPublicAccessBlockInput) },

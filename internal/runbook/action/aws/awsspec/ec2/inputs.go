@@ -58,6 +58,14 @@ type DescribeSecurityGroupsInput struct {
 	NextToken  *string
 }
 
+type EnableEbsEncryptionByDefaultInput struct {
+	DryRun *bool
+}
+
+type GetEbsEncryptionByDefaultInput struct {
+	DryRun *bool
+}
+
 type ModifyInstanceAttributeInput struct {
 	InstanceId                        *string
 	Attribute                         types.InstanceAttributeName
@@ -77,6 +85,16 @@ type ModifyInstanceAttributeInput struct {
 	SriovNetSupport                   *types.AttributeValue
 	UserData                          *types.SecureBlobAttributeValue
 	Value                             *string
+}
+
+type ModifyInstanceMetadataOptionsInput struct {
+	InstanceId              *string
+	DryRun                  *bool
+	HttpEndpoint            types.InstanceMetadataEndpointState
+	HttpProtocolIpv6        types.InstanceMetadataProtocolState
+	HttpPutResponseHopLimit *int32
+	HttpTokens              types.HttpTokensState
+	InstanceMetadataTags    types.InstanceMetadataTagsState
 }
 
 type RevokeSecurityGroupEgressInput struct {

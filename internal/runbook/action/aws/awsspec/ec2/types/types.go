@@ -27,6 +27,8 @@ type Filter struct {
 	Values []string
 }
 
+type HttpTokensState string
+
 type InstanceAttributeName string
 
 type InstanceBlockDeviceMappingSpecification struct {
@@ -35,6 +37,12 @@ type InstanceBlockDeviceMappingSpecification struct {
 	NoDevice    *string
 	VirtualName *string
 }
+
+type InstanceMetadataEndpointState string
+
+type InstanceMetadataProtocolState string
+
+type InstanceMetadataTagsState string
 
 type InstanceSpecification struct {
 	InstanceId           *string
