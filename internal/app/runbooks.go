@@ -10,8 +10,8 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
-	backupaction "github.com/flywheel-ops/flywheel/internal/runbook/action/backup"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/awsinventory"
+	backupaction "github.com/flywheel-ops/flywheel/internal/runbook/action/backup"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	patchaction "github.com/flywheel-ops/flywheel/internal/runbook/action/patch"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
@@ -34,7 +34,7 @@ func (a *App) buildRunbooks() error {
 	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound,
 		Patch:  patchaction.Options{Service: a.patch, TenantOf: execution.TenantFromContext},
 		Backup: backupaction.Options{Service: a.backup, TenantOf: execution.TenantFromContext},
-		AWS: aws.Options{LoadAccountConfig: a.awsAccountConfig}, AWSInventory: awsinventory.Options{Sync: a.syncAWSAccount}})
+		AWS:    aws.Options{LoadAccountConfig: a.awsAccountConfig}, AWSInventory: awsinventory.Options{Sync: a.syncAWSAccount}})
 	lib, err := runbook.NewLibrary(a.content, actions.Get)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)
