@@ -77,6 +77,21 @@ func TestKillDuringExecution(t *testing.T) {
 			// Between steps: the first step is done, the sleep runs.
 			between := startAppend(t, c, file, "between", "5s")
 			poll(t, 60*time.Second, "the first step's line", func() bool { return countLines(t, file)["between first"] == 1 })
+			// The line is written on the agent before the server records the
+			// step's end; kill only once the server has (on a loaded machine
+			// the gap is long enough to kill in).
+			poll(t, 60*time.Second, "the first step to be recorded as done", func() bool {
+				var e api.ExecutionView
+				if err := c.Do(context.Background(), "GET", "/api/v1/executions/"+between, nil, &e); err != nil {
+					return false
+				}
+				for _, st := range e.Steps {
+					if st.Name == "first" && st.TargetID == "" {
+						return st.Status == runbook.StatusSucceeded
+					}
+				}
+				return false
+			})
 			s.kill()
 			s.restart(t)
 			e := waitExecution(t, c, between, 90*time.Second)
