@@ -46,6 +46,8 @@ func TestEverythingEmbedded(t *testing.T) {
 // libraryRunbooks are the runbooks the library ships (docs/runbook-library.md
 // describes each one).
 var libraryRunbooks = []string{
+	"host-file-mode",
+	"host-sshd-setting",
 	"block-s3-public-access",
 	"collect-diagnostics-and-escalate",
 	"collect-host-diagnostics",

@@ -35,6 +35,8 @@ import (
 //	          read only: nothing is installed
 //	services  systemd services and their state (skipped without systemd)
 //	agent     the agent's version and process
+//	sshd, sysctl, files, users, apt_periodic
+//	          security settings (inventory_host.go)
 //
 // Collectors are best effort: a missing tool leaves its section out.
 
@@ -73,6 +75,7 @@ func CollectInventory(ctx context.Context) map[string]any {
 	if s := serviceSection(ctx); s != nil {
 		inv["services"] = s
 	}
+	maps.Copy(inv, CollectSecurity(ctx, "/"))
 	return inv
 }
 

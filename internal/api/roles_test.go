@@ -74,6 +74,13 @@ var routeRoles = map[string]string{
 	"POST /api/v1/maintenance-windows/{id}/runs": "AP",
 	"GET /api/v1/window-runs/{id}":               "VOAP",
 
+	"GET /api/v1/compliance/results":            "VOAP",
+	"GET /api/v1/compliance/changes":            "VOAP",
+	"GET /api/v1/compliance/scores":             "VOAP",
+	"GET /api/v1/compliance/exceptions":         "VOAP",
+	"POST /api/v1/compliance/exceptions":        "OAP",
+	"DELETE /api/v1/compliance/exceptions/{id}": "OAP",
+
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",
 	"GET /api/v1/agents":             "VOAP",

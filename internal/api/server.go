@@ -183,6 +183,7 @@ func New(o Options) *Server {
 	s.registerDoctor()
 	s.apps = o.Applications
 	s.registerApplications()
+	s.registerCompliance()
 	s.registerAWS(o.AWS)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another

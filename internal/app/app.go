@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
@@ -87,6 +88,7 @@ type App struct {
 	checks      []doctor.Checker // the setup check's, gathered while building
 	doctor      *doctor.Doctor
 	windows     *windowrun.Runner
+	compliance  *compliance.Service
 	// awsFactory makes every AWS configuration (aws.go).
 	awsFactory   *provider.Factory
 	awsInventory *provider.Inventory
@@ -160,6 +162,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, err
 	}
 	if err := a.buildAutomation(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := a.buildCompliance(); err != nil {
 		st.Close()
 		return nil, err
 	}

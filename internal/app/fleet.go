@@ -93,7 +93,7 @@ func (a *App) buildFleet(o FleetOptions) error {
 		recheck = 30 * time.Second
 	}
 	svc, err := fleet.New(fleet.Options{
-		Store: a.st, Logger: a.log.With("component", "fleet"), Clock: a.now, Sink: fleetSink{a.intake},
+		Store: a.st, Logger: a.log.With("component", "fleet"), Clock: a.now, Sink: intakeSink{a.intake},
 		Misses: o.Misses, FlushEvery: o.FlushEvery, DesiredVersion: o.DesiredVersion, Binaries: o.AgentBinaries,
 		Recheck: recheck, Registerer: a.registry, Interval: a.cfg.AgentHeartbeat, RequiredServices: a.cfg.AgentRequiredServices,
 		CACert: a.caPEM, UpdateKey: updateKey,
@@ -118,14 +118,15 @@ func (a *App) buildFleet(o FleetOptions) error {
 // Fleet returns the server's fleet service.
 func (a *App) Fleet() *fleet.Service { return a.fleet }
 
-// fleetSink submits the fleet's events as generic intake deliveries, so
-// they are stored durably, deduplicated and correlated like any other, and
-// re-parsed identically if the server restarts before processing them.
-// Their source is "generic:fleet".
-type fleetSink struct{ in intakeService }
+// intakeSink submits the server's own events (the fleet's, compliance
+// evaluation's) as generic intake deliveries, so they are stored durably,
+// deduplicated and correlated like any other, and re-parsed identically if
+// the server restarts before processing them. Their source is the event's
+// (generic:fleet, generic:compliance).
+type intakeSink struct{ in intakeService }
 
-func (s fleetSink) Submit(ctx context.Context, tenant string, ev event.Event) error {
-	al := generic.Alert{Source: fleet.EventSource, Title: ev.Title, Severity: string(ev.Severity), Status: string(ev.Status),
+func (s intakeSink) Submit(ctx context.Context, tenant string, ev event.Event) error {
+	al := generic.Alert{Source: ev.Source, Title: ev.Title, Severity: string(ev.Severity), Status: string(ev.Status),
 		Labels: ev.Labels, Description: ev.Description, Timestamp: ev.OccurredAt.UTC().Format(time.RFC3339Nano),
 		Kind: string(ev.Kind), Fingerprint: ev.Fingerprint}
 	if len(ev.Resources) > 0 {
@@ -141,7 +142,7 @@ func (s fleetSink) Submit(ctx context.Context, tenant string, ev event.Event) er
 	}
 	res, err := ad.Parse(ctx, intake.Request{Body: body})
 	if err != nil {
-		return fmt.Errorf("fleet event: %w", err)
+		return fmt.Errorf("%s event: %w", ev.Source, err)
 	}
 	return s.in.Submit(ctx, tenant, "generic", body, nil, res.Events)
 }

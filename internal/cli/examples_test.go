@@ -45,6 +45,8 @@ var notRun = map[string]string{
 	"flywheel agent run --state /var/lib/flywheel-agent":                                                          "runs an agent on the system state directory until stopped",
 	"flywheel aws inventory 123456789012":                                                                         "reads a real AWS account",
 	"flywheel aws inventory --recorded testdata/aws/acme --json":                                                  "the recording is at the repository's root (TestAWSRecordedInventory runs it)",
+	"flywheel compliance scan --recorded testdata/aws/acme --json":                                                "reads the repository's recording (TestComplianceScan runs it)",
+	"flywheel compliance scan --recorded testdata/aws/acme --pack cis-aws-foundations-v3.0":                       "reads the repository's recording (TestComplianceScan runs it)",
 }
 
 // TestHelpExamples runs every `Example:` of every command against a whole

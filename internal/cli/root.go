@@ -95,6 +95,7 @@ func NewRoot(env Env) *cobra.Command {
 		newRuleCmd(g),
 		newContentCmd(),
 		newReplayCmd(g),
+		newComplianceCmd(g),
 		newAWSCmd(g),
 	)
 	return root

@@ -2,10 +2,12 @@ package compliance_test
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"testing"
 	"time"
 
+	builtin "github.com/flywheel-ops/flywheel/content"
 	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
@@ -14,11 +16,18 @@ import (
 
 var t0 = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 
-// engineLibrary loads testdata/engine (rules and packs) on the built-in
-// library.
-func engineLibrary(t *testing.T) *compliance.Library {
+// engineLibrary loads testdata/engine (rules and packs).
+func engineLibrary(t *testing.T) *compliance.Library { return testLibrary(t, "testdata/engine") }
+
+// testLibrary loads dir's rules and packs on the built-in library's
+// runbooks (which remediations name) without its packs.
+func testLibrary(t *testing.T, dir string) *compliance.Library {
 	t.Helper()
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin(), content.Dir("testdata/engine"))
+	runbooks, err := fs.Sub(builtin.FS, "runbooks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := content.Load(kinds.NewRegistry(), content.Source{Name: "runbooks", FS: runbooks}, content.Dir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}

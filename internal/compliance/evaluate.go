@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 
@@ -153,7 +152,11 @@ func checkKey(r *Rule, params map[string]any) string {
 		}
 		return p.src
 	}
-	return strings.Join([]string{r.ResourceType, src(r.applies), src(r.check), src(r.annotation), string(p)}, "\x00")
+	ann := src(r.annotation)
+	if r.annotation == nil {
+		ann = "description:" + r.Description // the annotation a NON_COMPLIANT result gets
+	}
+	return strings.Join([]string{r.ResourceType, src(r.applies), src(r.check), ann, string(p)}, "\x00")
 }
 
 // eval runs the check with act, whose params must be the check's.
@@ -298,6 +301,3 @@ func (r *Results) each(pack, rule int, f func(s *Subject, o Outcome)) {
 		f(&r.subjects[subj[i]], o)
 	}
 }
-
-// Subjects returns the subjects evaluated, in input order.
-func (r *Results) Subjects() []Subject { return slices.Clone(r.subjects) }

@@ -18,7 +18,8 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// EventSource is the source of the events evaluation raises; the built-in
+// EventSource is the source of the events evaluation raises (through
+// generic intake they arrive as generic:compliance); the built-in
 // correlation rule compliance-guardrails groups them into one OpsItem per
 // rule and account (category guardrails), its resources as members.
 const EventSource = "compliance"
@@ -118,6 +119,7 @@ func (s *Service) evaluate(ctx context.Context, tenant string, only []string) (*
 	for _, f := range findings {
 		key := f.Rule.Name + "/" + f.Resource.ID
 		p, seen := prev[key]
+		delete(prev, key)
 		r := store.ComplianceResult{TenantID: tenant, Rule: f.Rule.Name, ResourceID: f.Resource.ID, ResourceType: f.Resource.Type,
 			Account: f.Account, Status: string(f.Status), Annotation: f.Annotation, Since: now, EvaluatedAt: now}
 		if seen && p.Status == r.Status {
@@ -137,6 +139,14 @@ func (s *Service) evaluate(ctx context.Context, tenant string, only []string) (*
 			}
 		}
 		results = append(results, r)
+	}
+	// What is left of prev is no longer evaluated (the resource is gone,
+	// the rule left the tenant's packs): its results are deleted below,
+	// and a NON_COMPLIANT one is resolved so its OpsItem can close.
+	for _, p := range prev {
+		if p.Status == string(NonCompliant) {
+			events = append(events, goneEvent(p, now))
+		}
 	}
 	out.Changed = len(changes)
 	// Events first: a failed submit leaves the state unchanged, so the
@@ -171,7 +181,11 @@ func (s *Service) evaluate(ctx context.Context, tenant string, only []string) (*
 	if err != nil {
 		return nil, fmt.Errorf("tenant %s: store compliance: %w", tenant, err)
 	}
-	s.o.Logger.Info("compliance evaluated", "tenant", tenant, "resources", len(subjects), "checks", plan.Checks(),
+	log := s.o.Logger.Debug
+	if out.Changed > 0 || len(out.Remediations) > 0 {
+		log = s.o.Logger.Info
+	}
+	log("compliance evaluated", "tenant", tenant, "resources", len(subjects), "checks", plan.Checks(),
 		"changed", out.Changed, "remediations", len(out.Remediations), "compliance_percent", out.Report.Score.Percent)
 	return out, nil
 }
@@ -341,6 +355,20 @@ func findingEvent(f Finding, status event.Status, at time.Time) event.Event {
 	}
 }
 
+// goneEvent resolves the event of a NON_COMPLIANT result that is no
+// longer evaluated.
+func goneEvent(r store.ComplianceResult, at time.Time) event.Event {
+	return event.Event{
+		Source: EventSource, Kind: event.KindCompliance, Severity: event.SeverityInfo, Status: event.StatusResolved,
+		Title: "Guardrail " + r.Rule + " in " + r.Account, Description: r.ResourceID + " is no longer evaluated by " + r.Rule,
+		Resources: []event.ResourceRef{{Type: r.ResourceType, ID: r.ResourceID, Account: r.Account}},
+		Labels: map[string]string{"config_rule": r.Rule, "account": r.Account, "resource_id": r.ResourceID,
+			"resource_type": r.ResourceType},
+		OccurredAt:  at,
+		Fingerprint: "compliance:" + r.Rule + ":" + r.ResourceID,
+	}
+}
+
 // scores are a report's scores to store: tenant, packs, controls
 // (PACK/CONTROL) and accounts.
 func scores(rep *Report, at time.Time) []store.ComplianceScore {
@@ -390,6 +418,14 @@ func (w *EvaluateWorker) Work(ctx context.Context, _ *river.Job[EvaluateArgs]) e
 // EvaluateAll evaluates every tenant; one tenant's failure does not stop
 // the others.
 func (s *Service) EvaluateAll(ctx context.Context) error {
+	return s.eachTenant(ctx, func(tenant string) error {
+		_, err := s.Evaluate(ctx, tenant)
+		return err
+	})
+}
+
+// eachTenant calls fn for every tenant, joining the errors.
+func (s *Service) eachTenant(ctx context.Context, fn func(tenant string) error) error {
 	var errs []error
 	for cur := ""; ; {
 		ts, next, err := s.o.Store.ListTenants(ctx, store.Page{Limit: store.MaxPageLimit, Cursor: cur})
@@ -397,8 +433,8 @@ func (s *Service) EvaluateAll(ctx context.Context) error {
 			return err
 		}
 		for _, t := range ts {
-			if _, err := s.Evaluate(ctx, t.ID); err != nil {
-				errs = append(errs, err)
+			if err := fn(t.ID); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
 			}
 		}
 		if cur = next; cur == "" {
@@ -461,4 +497,19 @@ type ReevaluateWorker struct {
 func (w *ReevaluateWorker) Work(ctx context.Context, j *river.Job[ReevaluateArgs]) error {
 	_, err := w.Service.EvaluateResources(ctx, j.Args.Tenant, j.Args.Resources)
 	return err
+}
+
+// HistoryRetention is how long result changes and scores are kept: a
+// year's trend and then some.
+const HistoryRetention = 400 * 24 * time.Hour
+
+// Prune deletes changes and scores older than HistoryRetention (a
+// jobs.Pruner).
+func (s *Service) Prune(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) (err error) {
+		n, err = tx.PruneComplianceHistory(ctx, now.Add(-HistoryRetention))
+		return err
+	})
+	return n, err
 }

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/compliance"
-	"github.com/flywheel-ops/flywheel/internal/content"
-	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -69,14 +67,7 @@ func TestServiceEvaluate(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin(), content.Dir("testdata/service"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lib, err := compliance.NewLibrary(set)
-	if err != nil {
-		t.Fatal(err)
-	}
+	lib := testLibrary(t, "testdata/service")
 	now := t0
 	sk, sr := &sink{}, &starter{}
 	svc := compliance.NewService(compliance.Options{Store: st, Library: func() *compliance.Library { return lib }, Sink: sk, Starter: sr,
@@ -122,12 +113,16 @@ func TestServiceEvaluate(t *testing.T) {
 
 	// The fix shows in the inventory: re-evaluating the resource resolves.
 	r, _ := st.GetResource(ctx, "acme", "arn:aws:s3:::assets")
-	r.Config = json.RawMessage(`{"Versioning": {"Status": "Enabled"}}`)
+	r.Config, r.UpdatedAt = json.RawMessage(`{"Versioning": {"Status": "Enabled"}}`), t0.Add(2*time.Hour)
 	if err := st.InTx(ctx, func(tx store.Tx) error { return tx.PutResource(ctx, r) }); err != nil {
 		t.Fatal(err)
 	}
 	now = t0.Add(2 * time.Hour)
-	if run, err = svc.EvaluateResources(ctx, "acme", []string{r.ID}); err != nil || run.Changed != 1 {
+	changed, err := svc.Changed(ctx, "acme", t0.Add(time.Hour))
+	if err != nil || len(changed) != 1 || changed[0] != r.ID {
+		t.Fatalf("changed since +1h: %v %v", changed, err)
+	}
+	if run, err = svc.EvaluateResources(ctx, "acme", changed); err != nil || run.Changed != 1 {
 		t.Fatalf("re-evaluation: %+v %v", run, err)
 	}
 	last := sk.events[len(sk.events)-1]
@@ -142,9 +137,29 @@ func TestServiceEvaluate(t *testing.T) {
 	if len(sc) != 6 || sc[0].Percent != 33.33 {
 		t.Errorf("trend of cis: %+v (6 full evaluations)", sc)
 	}
+	// History older than the retention goes; the current results stay.
+	if n, err := svc.Prune(ctx, t0.Add(compliance.HistoryRetention+30*time.Minute)); err != nil || n == 0 {
+		t.Errorf("prune: %d, %v", n, err)
+	}
+	if sc, _ := st.ListComplianceScores(ctx, "acme", store.ScopePack, "cis", t0, 100); len(sc) != 2 {
+		t.Errorf("trend after pruning the first 30 minutes: %d scores, want those of +40m and +60m: %+v", len(sc), sc)
+	}
+	// A resource that is gone: its results go, its open event resolves.
+	if err := st.InTx(ctx, func(tx store.Tx) error {
+		return tx.PutResource(ctx, store.Resource{ID: "arn:aws:s3:::tmp", TenantID: "acme", Type: "AWS::EC2::Instance", Name: "tmp", CreatedAt: t0, UpdatedAt: t0})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(sk.events)
+	if _, err := svc.EvaluateResources(ctx, "acme", []string{"arn:aws:s3:::tmp"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(sk.events) != n+1 || sk.events[n].Status != event.StatusResolved || sk.events[n].Fingerprint != "compliance:bucket-versioning:arn:aws:s3:::tmp" {
+		t.Errorf("a bucket that is no longer one: events %+v", sk.events[n:])
+	}
 	// The other resources' results were not touched by the partial run.
 	all, _, _ := st.ListComplianceResults(ctx, "acme", store.ComplianceResultFilter{}, store.Page{})
-	if len(all) != 3 {
+	if len(all) != 2 {
 		t.Errorf("results after a partial run: %+v", all)
 	}
 }

@@ -297,4 +297,6 @@ type ResourceFilter struct {
 	Type    string
 	Name    string
 	AgentID string
+	// UpdatedSince, when set, matches resources updated at or after it.
+	UpdatedSince time.Time
 }

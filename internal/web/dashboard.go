@@ -80,6 +80,7 @@ func (h *Handler) insightRoutes() {
 	h.deflectionRoutes()
 	h.fleetRoutes()
 	h.auditRoutes()
+	h.complianceRoutes()
 }
 
 func (h *Handler) dashboard(rq *request) (any, error) {

@@ -36,6 +36,7 @@ func navigation(v *view) []navSection {
 		item("Silences", "/silences"),
 		item("Maintenance", "/maintenance"),
 		item("Fleet", "/fleet"),
+		item("Compliance", "/compliance"),
 		item("Audit", "/audit"),
 	}}
 	areas := navSection{Heading: "Areas"}

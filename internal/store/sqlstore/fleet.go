@@ -446,6 +446,9 @@ func (r reader) ListResources(ctx context.Context, tenantID string, f store.Reso
 	if f.AgentID != "" {
 		w.add("agent_id = ?", f.AgentID)
 	}
+	if !f.UpdatedSince.IsZero() {
+		w.add("updated_at >= ?", ts(f.UpdatedSince))
+	}
 	return listPage(ctx, r.q, resourceCols, "resources", "id", w, page,
 		func(rows Rows) (store.Resource, error) { return scanResource(rows) },
 		func(res store.Resource) string { return res.ID })

@@ -327,7 +327,8 @@ func testFleet(t *testing.T, s store.Store) {
 		mustTx(t, s, func(tx store.Tx) error {
 			return tx.PutResource(ctx, store.Resource{ID: "res_bucket", TenantID: "acme", Type: "s3-bucket", Name: "logs", CreatedAt: t0, UpdatedAt: t0})
 		})
-		for f, want := range map[store.ResourceFilter]int{{}: 2, {Type: "host"}: 1, {Name: "logs"}: 1, {AgentID: a.ID}: 1, {Type: "vm"}: 0} {
+		for f, want := range map[store.ResourceFilter]int{{}: 2, {Type: "host"}: 1, {Name: "logs"}: 1, {AgentID: a.ID}: 1, {Type: "vm"}: 0,
+			{UpdatedSince: t0.Add(time.Hour)}: 1, {UpdatedSince: t0}: 2} {
 			l, _, err := s.ListResources(ctx, "acme", f, store.Page{})
 			if err != nil || len(l) != want {
 				t.Errorf("ListResources(%+v) = %d items, %v; want %d", f, len(l), err, want)
