@@ -6,17 +6,15 @@ import (
 	"net/http"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
-	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
+	"github.com/flywheel-ops/flywheel/internal/provider/aws/awsaccount"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // AWSInventory reads an AWS account's resources into the store;
-// *provider.Inventory is one.
+// *aws.Inventory (internal/provider/aws) is one.
 type AWSInventory interface {
-	Sync(ctx context.Context, st store.Store, a store.AWSAccount) (provider.Diff, error)
+	Sync(ctx context.Context, st store.Store, a store.AWSAccount) (awsaccount.Diff, error)
 }
-
-var _ AWSInventory = (*provider.Inventory)(nil)
 
 func (s *Server) registerAWS(inv AWSInventory) {
 	s.aws = inv
@@ -72,7 +70,7 @@ func (s *Server) putAWSAccount(w http.ResponseWriter, r *http.Request) error {
 	now := s.now()
 	a := store.AWSAccount{TenantID: tenant, ID: id, Name: in.Name, Regions: in.Regions, Profile: in.Profile,
 		RoleARN: in.RoleARN, ExternalID: in.ExternalID, CreatedAt: now, UpdatedAt: now}
-	if err := provider.Validate(a); err != nil {
+	if err := awsaccount.Validate(a); err != nil {
 		return BadRequest("%s", errLine(err))
 	}
 	status := http.StatusOK
@@ -136,7 +134,7 @@ func (s *Server) runAWSInventory(w http.ResponseWriter, r *http.Request) error {
 	if s.aws == nil {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "this server does not read AWS accounts"}
 	}
-	var d provider.Diff
+	var d awsaccount.Diff
 	err = s.Mutate(r, tenant, func(context.Context, store.Tx) (audit.Entry, error) {
 		return audit.Entry{Action: "aws_account.inventory", Target: "aws_account/" + id}, nil
 	})

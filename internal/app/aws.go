@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"github.com/flywheel-ops/flywheel/internal/api"
 
 	sdkaws "github.com/aws/aws-sdk-go-v2/aws"
 
@@ -45,3 +46,6 @@ func (a *App) syncAWSAccount(ctx context.Context, tenant, account string) (awsin
 	d, err := a.awsInventory.Sync(ctx, a.st, acct)
 	return awsinventory.Result{Added: d.Added, Changed: d.Changed, Removed: d.Removed, Unchanged: d.Unchanged, Errors: d.Errors}, err
 }
+
+// The provider's inventory is what the API syncs an account with.
+var _ api.AWSInventory = (*provider.Inventory)(nil)

@@ -10,21 +10,12 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/flywheel-ops/flywheel/internal/provider/aws/awsaccount"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// Diff is what an inventory changed in the store: resources added,
-// changed and removed (by ID), and how many were read unchanged. The
-// compliance evaluation re-checks the added and changed ones.
-type Diff struct {
-	Added     []string `json:"added"`
-	Changed   []string `json:"changed"`
-	Removed   []string `json:"removed"`
-	Unchanged int      `json:"unchanged"`
-	// Errors are the calls that failed (their types were kept as they
-	// were).
-	Errors []string `json:"errors,omitempty"`
-}
+// Diff is what an inventory changed in the store (awsaccount.Diff).
+type Diff = awsaccount.Diff
 
 // Sync reads account a and writes its inventory: only resources whose
 // content changed since the last inventory are written (incremental: an
