@@ -12,6 +12,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
+	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake/generic"
@@ -27,7 +28,7 @@ func Foundation() []content.Kind {
 		// Runbook steps are checked against the I/O actions themselves
 		// (names and inputs); built with default options, they only
 		// validate here, never run.
-		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind()}
+		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind(), cost.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
