@@ -46,6 +46,7 @@ type Reader interface {
 	StatsReader
 	WindowRunReader
 	SessionReader
+	CostReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
@@ -80,6 +81,7 @@ type Tx interface {
 	RuleWriter
 	WindowRunWriter
 	SessionWriter
+	CostWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Stats", testStats},
 		{"AuditSearch", testAuditSearch},
 		{"UISessions", testUISessions},
+		{"Cost", testCost},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
