@@ -8,11 +8,14 @@
 // schedule instead says, for every instant, whether its resources should be
 // running: they run inside its periods (local times on given weekdays,
 // month days and months, in an IANA zone) and are stopped outside them and
-// on its holidays. The two share the one leader tick and the runbook
-// executor: the maintenance tick (windowrun) asks this package's Runner
-// to reconcile, and stopping or starting a resource is a runbook execution
-// (a host's systemd units through its agent, an EC2 or RDS instance
-// through the AWS action), audited and visible like any other.
+// on its holidays. The two share the timing machinery and the runbook
+// executor: the Runner's tick is a periodic job on the job queue's elected
+// leader, as the maintenance windows' tick is, and stopping or starting a
+// resource is a runbook execution (a host's systemd units through its
+// agent, an EC2 or RDS instance through the AWS action), audited and
+// visible like any other. Periods that cron cannot express (a begin and
+// an end, month days with "L") are this package's own arithmetic over
+// recurrence's day and time-of-day parsing.
 package cost
 
 import (
