@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -37,15 +38,21 @@ type Options struct {
 	Clock     func() time.Time // default time.Now
 	// TickEvery is how often the leader reconciles (default 1m).
 	TickEvery time.Duration
+	// WasteEvery is how often the tick runs the waste checks (default
+	// 1h); Waste sets their thresholds.
+	WasteEvery time.Duration
+	Waste      WasteOptions
 }
 
 // Runner reconciles resource schedules: at each tick it compares the
 // state each schedule wants for each target with the one it last set
 // and starts the runbook that stops or starts it.
 type Runner struct {
-	o   Options
-	log *slog.Logger
-	now func() time.Time
+	o         Options
+	log       *slog.Logger
+	now       func() time.Time
+	mu        sync.Mutex
+	lastWaste time.Time
 }
 
 // Compile compiles the ResourceSchedule items of a content set.
@@ -79,6 +86,9 @@ func New(o Options) (*Runner, error) {
 	}
 	if o.TickEvery == 0 {
 		o.TickEvery = time.Minute
+	}
+	if o.WasteEvery == 0 {
+		o.WasteEvery = time.Hour
 	}
 	clock := o.Clock
 	return &Runner{o: o, log: o.Logger, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }}, nil
@@ -139,16 +149,25 @@ func (r *Runner) Schedule(tenant, name string) (*Schedule, bool) {
 	return nil, false
 }
 
-// Tick reconciles every tenant's schedules.
+// Tick reconciles every tenant's schedules and, every WasteEvery, opens
+// OpsItems for new waste findings.
 func (r *Runner) Tick(ctx context.Context) error {
-	if len(r.o.Schedules) == 0 {
-		return nil
-	}
 	now := r.now()
+	r.mu.Lock()
+	waste := now.Sub(r.lastWaste) >= r.o.WasteEvery
+	if waste {
+		r.lastWaste = now
+	}
+	r.mu.Unlock()
 	var errs []error
 	err := eachTenant(ctx, r.o.Store, func(tenant string) {
 		if _, err := r.Reconcile(ctx, tenant, now, false); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+		}
+		if waste {
+			if _, err := r.Findings(ctx, tenant, now, r.o.Waste); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: waste: %w", tenant, err))
+			}
 		}
 	})
 	if err := errors.Join(append(errs, err)...); err != nil {
