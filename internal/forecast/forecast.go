@@ -175,6 +175,9 @@ func (m *Model) Crossing(threshold float64, horizon time.Duration) (time.Time, b
 	if len(m.Seasonal) == 0 {
 		// The trend alone crosses where the line does.
 		h := (threshold - m.Intercept) / m.Slope
+		if h-m.Last.Sub(m.Origin).Hours() > horizon.Hours() {
+			return time.Time{}, false // also keeps a near-flat slope from overflowing a Duration
+		}
 		at := m.Origin.Add(time.Duration(h * float64(time.Hour)))
 		if at.Before(m.Last) {
 			at = m.Last
