@@ -68,6 +68,14 @@ var routeRoles = map[string]string{
 	"POST /api/v1/maintenance-windows/{id}/runs": "AP",
 	"GET /api/v1/window-runs/{id}":               "VOAP",
 
+	"GET /api/v1/resource-schedules":            "VOAP",
+	"GET /api/v1/resource-schedules/{id}":       "VOAP",
+	"POST /api/v1/resource-schedules/reconcile": "AP",
+	"GET /api/v1/cost/savings":                  "VOAP",
+	"GET /api/v1/cost/prices":                   "VOAP",
+	"GET /api/v1/cost/waste":                    "VOAP",
+	"GET /api/v1/forecasts":                     "VOAP",
+
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",
 	"GET /api/v1/agents":             "VOAP",

@@ -53,6 +53,10 @@ type Options struct {
 	// Windows runs maintenance windows' tasks (POST …/runs); nil answers
 	// 503 there.
 	Windows WindowService
+	// Cost and Forecasts serve the financial and capacity routes (nil:
+	// 503 there).
+	Cost      CostService
+	Forecasts ForecastService
 	// Breakers resets rules' circuit breakers (the rule engine), for
 	// POST /api/v1/rules/{name}/breaker/reset; nil leaves that route out.
 	Breakers BreakerResetter
@@ -179,6 +183,7 @@ func New(o Options) *Server {
 	s.registerDoctor()
 	s.apps = o.Applications
 	s.registerApplications()
+	s.registerCost(o.Cost, o.Forecasts)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.
