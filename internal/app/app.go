@@ -26,9 +26,11 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/forecast"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
@@ -86,6 +88,8 @@ type App struct {
 	checks      []doctor.Checker // the setup check's, gathered while building
 	doctor      *doctor.Doctor
 	windows     *windowrun.Runner
+	costs       *cost.Runner
+	forecasts   *forecast.Engine
 
 	stopOnce sync.Once
 	stopErr  error
@@ -162,6 +166,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("maintenance windows: %w", err)
 	}
+	if err := a.buildCost(cfg.MaintenanceTick); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("resource schedules: %w", err)
+	}
 	a.doctor = doctor.New(a.checks...)
 	apps, err := application.Compile(a.content.Items(application.KindName))
 	if err != nil {
@@ -171,7 +179,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Cost: a.costs, Forecasts: a.forecasts,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff})
