@@ -95,6 +95,7 @@ func NewRoot(env Env) *cobra.Command {
 		newRuleCmd(g),
 		newContentCmd(),
 		newReplayCmd(g),
+		newScheduleCmd(g), newCostCmd(g), newForecastCmd(g),
 	)
 	return root
 }
