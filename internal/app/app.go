@@ -182,7 +182,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 		ContentDir: cfg.ContentDir, Windows: a.windows, Cost: a.costs, Forecasts: a.forecasts,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Costs: a.costs, Forecasts: a.forecasts})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

@@ -36,6 +36,8 @@ func navigation(v *view) []navSection {
 		item("Silences", "/silences"),
 		item("Maintenance", "/maintenance"),
 		item("Fleet", "/fleet"),
+		item("Cost", "/cost"),
+		item("Capacity", "/capacity"),
 		item("Audit", "/audit"),
 	}}
 	areas := navSection{Heading: "Areas"}

@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -56,6 +57,9 @@ type Options struct {
 	// Doctor is the server's setup check; platform admins see its open
 	// tasks on the overview. Nil shows none.
 	Doctor *doctor.Doctor
+	// Costs and Forecasts serve the cost and capacity pages (nil: absent).
+	Costs     api.CostService
+	Forecasts api.ForecastService
 }
 
 // Handler serves the UI.
@@ -76,6 +80,8 @@ type Handler struct {
 	contentDir     string
 	desiredVersion string
 	doctor         *doctor.Doctor
+	costs          api.CostService
+	forecasts      api.ForecastService
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -104,7 +110,7 @@ func New(o Options) (*Handler, error) {
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
 		rb:      o.Runbooks, brk: o.Breakers, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
-		doctor: o.Doctor,
+		doctor: o.Doctor, costs: o.Costs, forecasts: o.Forecasts,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
@@ -129,6 +135,7 @@ func (h *Handler) routes() {
 	h.page("GET /{$}", "overview", h.overview)
 	h.workRoutes()    // OpsItems, runbooks, executions, approvals, live updates
 	h.insightRoutes() // dashboard, candidates, silences, maintenance, fleet, audit
+	h.costRoutes()    // cost, resource schedules, capacity
 }
 
 // ServeHTTP implements http.Handler.
