@@ -98,6 +98,9 @@ spec:
 	wantStatus(t, csv, http.StatusOK)
 	wantContains(t, csv, "acme,office-hours,2026-05,res_dev,dev-web,ec2,t3.medium,us-east-1,744,231,513,68.95,0.0416,true,21.34,USD")
 
+	// The dashboard's flywheel figures carry the month's savings.
+	wantContains(t, e.get("/dashboard", e.acme), `id="fig-schedule-savings" value="21.34"`, `id="fig-schedule-hours" value="513"`)
+
 	capacity := e.get("/capacity", e.acme)
 	wantStatus(t, capacity, http.StatusOK)
 	wantContains(t, capacity, `<a href="/capacity/res_web03">web-03</a>`, "disk_used_percent:/", "75.5 %", "&#43;12.00", "2026-05-05 13:29 UTC") // 75.5 % at 08:30, +0.5 an hour: 90 % 29 h later
