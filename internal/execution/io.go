@@ -143,7 +143,7 @@ func (r *runner) call(act action.Action, st *runbook.Step, with map[string]any, 
 	if target != nil {
 		logger = logger.With("target", target.ID)
 	}
-	out, err = act.Run(ctx, action.Input{With: with, Target: target, ExecutionID: r.id, Step: st.Name, Attempt: attempt,
+	out, err = act.Run(ctx, action.Input{With: with, Target: target, TenantID: r.tenant, ExecutionID: r.id, Step: st.Name, Attempt: attempt,
 		Logger: logger, Now: x.now})
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && r.stepCtx.Err() == nil {
 		err = fmt.Errorf("timed out after %s: %w", timeout, err)

@@ -47,6 +47,8 @@ type Reader interface {
 	WindowRunReader
 	SessionReader
 	CostReader
+	AWSAccountReader
+	ComplianceReader
 
 	GetTenant(ctx context.Context, id string) (Tenant, error)
 	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
@@ -82,6 +84,8 @@ type Tx interface {
 	WindowRunWriter
 	SessionWriter
 	CostWriter
+	AWSAccountWriter
+	ComplianceWriter
 
 	CreateTenant(ctx context.Context, t Tenant) error
 

@@ -10,6 +10,7 @@ package kinds
 
 import (
 	"github.com/flywheel-ops/flywheel/internal/application"
+	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/cost"
@@ -28,7 +29,8 @@ func Foundation() []content.Kind {
 		// Runbook steps are checked against the I/O actions themselves
 		// (names and inputs); built with default options, they only
 		// validate here, never run.
-		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind(), cost.Kind()}
+		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind(),
+		compliance.RuleKind(), compliance.PackKind(), cost.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
@@ -45,6 +47,7 @@ func Register(reg *content.Registry) {
 	reg.RegisterCheck(rule.CheckRunbookRefs)
 	reg.RegisterCheck(maintenance.CheckRefs)
 	reg.RegisterCheck(application.CheckRefs)
+	reg.RegisterCheck(compliance.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.

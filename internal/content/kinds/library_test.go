@@ -91,8 +91,8 @@ func TestValidate(t *testing.T) {
 	// The library grows; count its files (one document each) by folder.
 	lib := libraryFiles(t)
 	want := fmt.Sprintf("<builtin>: %d files, %d documents\n", lib.total, lib.total) + dir + ": 2 files, 2 documents, 1 override\n" +
-		fmt.Sprintf("CorrelationRule: %d\nDedupRule: %d\nInhibitRule: %d\nRule: %d\nRunbook: %d\nTenant: 2\n",
-			lib.folder["correlation"], lib.folder["dedup"], lib.folder["inhibit"], lib.folder["rules"], lib.folder["runbooks"])
+		fmt.Sprintf("ConfigRule: %d\nConformancePack: %d\nCorrelationRule: %d\nDedupRule: %d\nInhibitRule: %d\nRule: %d\nRunbook: %d\nTenant: 2\n",
+			lib.folder["compliance"], lib.folder["packs"], lib.folder["correlation"], lib.folder["dedup"], lib.folder["inhibit"], lib.folder["rules"], lib.folder["runbooks"])
 	if got := sum.String(); got != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", got, want)
 	}
@@ -102,7 +102,7 @@ func TestValidate(t *testing.T) {
 	wantErrs := []string{
 		dir + `/tenants/bad.yaml:4: field "colour" not found in Tenant spec`,
 		dir + `/tenants/bad.yaml:6: apiVersion is required ("flywheel/v1")`,
-		dir + `/tenants/bad.yaml:6: unknown kind "Playbook" (known kinds: Application, CorrelationRule, DedupRule, InhibitRule, IntakeMapping, MaintenanceWindow, ResourceGroup, ResourceSchedule, Rule, Runbook, Tenant)`,
+		dir + `/tenants/bad.yaml:6: unknown kind "Playbook" (known kinds: Application, ConfigRule, ConformancePack, CorrelationRule, DedupRule, InhibitRule, IntakeMapping, MaintenanceWindow, ResourceGroup, ResourceSchedule, Rule, Runbook, Tenant)`,
 		dir + `/tenants/bad.yaml:6: metadata.name is required`,
 	}
 	if got := errorLines(err); !slices.Equal(got, wantErrs) {

@@ -162,7 +162,7 @@ func TestRegisterAll(t *testing.T) {
 			t.Errorf("kind %s not registered", k.Name)
 		}
 	}
-	if got := reg.Kinds(); !slices.Equal(got, []string{"Application", "CorrelationRule", "DedupRule", "InhibitRule", "IntakeMapping", "MaintenanceWindow", "ResourceGroup", "ResourceSchedule", "Rule", "Runbook", TenantKind}) {
+	if got := reg.Kinds(); !slices.Equal(got, []string{"Application", "ConfigRule", "ConformancePack", "CorrelationRule", "DedupRule", "InhibitRule", "IntakeMapping", "MaintenanceWindow", "ResourceGroup", "ResourceSchedule", "Rule", "Runbook", TenantKind}) {
 		t.Errorf("Kinds = %v", got)
 	}
 }

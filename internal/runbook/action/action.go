@@ -32,6 +32,9 @@ type Input struct {
 	With map[string]any
 	// Target is set for steps that run per target.
 	Target *Target
+	// TenantID is the tenant the execution belongs to (whose AWS
+	// accounts an aws step may reach).
+	TenantID string
 	// ExecutionID and Step identify the call (for idempotency keys and logs).
 	ExecutionID string
 	Step        string

@@ -38,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SilencePagination", testSilencePagination},
 		{"MaintenanceWindows", testMaintenanceWindows},
 		{"WindowRuns", testWindowRuns},
+		{"AWSAccounts", testAWSAccounts},
 		{"Fleet", testFleet},
 		{"UnmanagedHosts", testUnmanagedHosts},
 		{"IntakeBatches", testIntakeBatches},
@@ -55,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuditSearch", testAuditSearch},
 		{"UISessions", testUISessions},
 		{"Cost", testCost},
+		{"Compliance", testCompliance},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

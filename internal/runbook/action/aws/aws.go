@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -41,11 +42,17 @@ type Options struct {
 	// files, SSO, web identity, the instance's role), loaded once per
 	// region. Per-tenant credentials plug in here.
 	LoadConfig func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+	// LoadAccountConfig returns the configuration for a step naming an
+	// account: the tenant's (in.TenantID) credentials for that AWS
+	// account, from the AWS provider (internal/provider/aws). Nil: such a
+	// step gets LoadConfig's, as one with no account does.
+	LoadAccountConfig func(ctx context.Context, in action.Input, account, region string) (sdkaws.Config, error)
 }
 
 // AWS is the aws action.
 type AWS struct {
-	load func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+	load        func(ctx context.Context, in action.Input, region string) (sdkaws.Config, error)
+	loadAccount func(ctx context.Context, in action.Input, account, region string) (sdkaws.Config, error)
 
 	mu      sync.Mutex
 	configs map[string]sdkaws.Config // default chain, by region
@@ -55,7 +62,7 @@ var _ action.Action = (*AWS)(nil)
 
 // New returns the aws action.
 func New(o Options) *AWS {
-	a := &AWS{load: o.LoadConfig, configs: map[string]sdkaws.Config{}}
+	a := &AWS{load: o.LoadConfig, loadAccount: o.LoadAccountConfig, configs: map[string]sdkaws.Config{}}
 	if a.load == nil {
 		a.load = a.defaultConfig
 	}
@@ -100,6 +107,7 @@ type call struct {
 	op                 operation
 	input              any // *XxxInput
 	region             string
+	account            string // 12 digits, or "" for the server's credentials
 	timeout            time.Duration
 }
 
@@ -109,6 +117,10 @@ func parse(r *with.Reader) call {
 	c.service, _ = r.String("service")
 	c.operation, _ = r.String("operation")
 	c.region, _ = r.String("region")
+	c.account, _ = r.String("account")
+	if c.account != "" && !with.IsExpr(c.account) && !accountRe.MatchString(c.account) {
+		r.Errorf("account", "%q is not a 12-digit AWS account ID", c.account)
+	}
 	c.timeout, _ = r.Duration("timeout")
 	raw, hasInput := r.JSON("input")
 	if hasInput {
@@ -145,6 +157,8 @@ func parse(r *with.Reader) call {
 	c.input = in
 	return c
 }
+
+var accountRe = regexp.MustCompile(`^[0-9]{12}$`)
 
 // decodeInput fills the SDK input struct in from m. Member names are the
 // API's (InstanceId, IpPermissions, …), matched case-insensitively as the
@@ -213,7 +227,13 @@ func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 		defer cancel()
 	}
 	name := c.service + " " + c.operation
-	cfg, err := a.load(ctx, in, c.region)
+	var cfg sdkaws.Config
+	var err error
+	if c.account != "" && a.loadAccount != nil {
+		cfg, err = a.loadAccount(ctx, in, c.account, c.region)
+	} else {
+		cfg, err = a.load(ctx, in, c.region)
+	}
 	if err != nil {
 		a.logRaw(in, name, c.region, err)
 		return action.Output{}, &CallError{Sentence: fmt.Sprintf("The server's AWS configuration could not be loaded for %s; the server's log has why.", name), Err: err}

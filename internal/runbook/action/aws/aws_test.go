@@ -366,8 +366,8 @@ func TestValidate(t *testing.T) {
 		{map[string]any{"service": "iam", "operation": "UpdateAccessKey", "input": "${{ params.key }}"}, ""},
 		{map[string]any{"service": "ec2", "operation": "DescribeInstances"}, ""},
 		{map[string]any{"operation": "DescribeInstances"}, "service: is required"},
-		{map[string]any{"service": "lambda", "operation": "Invoke"}, `service: "lambda" is not a supported service (ec2, iam, rds, s3, s3control)`},
-		{map[string]any{"service": "ec2", "operation": "TerminateInstances"}, `operation: ec2 "TerminateInstances" is not a supported operation (CreateSecurityGroup, CreateSnapshot, CreateSnapshots, CreateTags, DescribeInstances, DescribeSecurityGroups, ModifyInstanceAttribute, RevokeSecurityGroupEgress, RevokeSecurityGroupIngress, StartInstances, StopInstances)`},
+		{map[string]any{"service": "lambda", "operation": "Invoke"}, `service: "lambda" is not a supported service (cloudtrail, ec2, iam, kms, rds, s3, s3control)`},
+		{map[string]any{"service": "ec2", "operation": "TerminateInstances"}, `operation: ec2 "TerminateInstances" is not a supported operation (CreateSecurityGroup, CreateSnapshot, CreateSnapshots, CreateTags, DescribeInstances, DescribeSecurityGroups, EnableEbsEncryptionByDefault, GetEbsEncryptionByDefault, ModifyInstanceAttribute, ModifyInstanceMetadataOptions, RevokeSecurityGroupEgress, RevokeSecurityGroupIngress, StartInstances, StopInstances)`},
 		{map[string]any{"service": "ec2", "operation": "CreateSnapshot", "input": map[string]any{"VolumeID": "vol-1", "Descripton": "x"}}, `input: CreateSnapshotInput has no member "Descripton"`},
 		{map[string]any{"service": "ec2", "operation": "CreateSnapshot", "input": map[string]any{"VolumeId": "${{ params.vol }}", "Tagz": []any{}}}, `input: CreateSnapshotInput has no member "Tagz"`},
 		{map[string]any{"service": "ec2", "operation": "RevokeSecurityGroupIngress", "input": map[string]any{"IpPermissions": []any{map[string]any{"FromPort": "twenty-two"}}}}, "input: RevokeSecurityGroupIngressInput.IpPermissions.FromPort: a JSON string cannot be a int32"},
@@ -497,5 +497,47 @@ func TestIAMGetAccessKeyLastUsed(t *testing.T) {
 	used := out.Values["AccessKeyLastUsed"].(map[string]any)
 	if out.Values["UserName"] != "ci-deploy" || used["ServiceName"] != "s3" || used["LastUsedDate"] != "2026-03-10T11:58:00Z" {
 		t.Errorf("values = %#v", out.Values)
+	}
+}
+
+// TestAccountCredentials: a step naming an account gets the credentials
+// LoadAccountConfig makes for the execution's tenant and that account; a
+// step without one keeps the server's.
+func TestAccountCredentials(t *testing.T) {
+	t.Parallel()
+	rt := &replay{body: `<GetEbsEncryptionByDefaultResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r1</requestId><ebsEncryptionByDefault>true</ebsEncryptionByDefault></GetEbsEncryptionByDefaultResponse>`}
+	var asked []string
+	a := aws.New(aws.Options{
+		LoadConfig: func(_ context.Context, _ action.Input, r string) (sdkaws.Config, error) {
+			asked = append(asked, "server")
+			return sdkaws.Config{Region: "eu-west-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDSERVER", "s", ""),
+				HTTPClient: &nethttp.Client{Transport: rt}, RetryMaxAttempts: 1}, nil
+		},
+		LoadAccountConfig: func(_ context.Context, in action.Input, account, r string) (sdkaws.Config, error) {
+			asked = append(asked, in.TenantID+"/"+account+"/"+r)
+			return sdkaws.Config{Region: r, Credentials: credentials.NewStaticCredentialsProvider("ASIACUSTOMER", "s", "tok"),
+				HTTPClient: &nethttp.Client{Transport: rt}, RetryMaxAttempts: 1}, nil
+		},
+	})
+	in := input(map[string]any{"service": "ec2", "operation": "GetEbsEncryptionByDefault", "account": "123456789012", "region": "eu-west-2"})
+	in.TenantID = "acme"
+	out, err := a.Run(t.Context(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Values["EbsEncryptionByDefault"] != true {
+		t.Errorf("outputs %v", out.Values)
+	}
+	if auth := rt.request.Header.Get("Authorization"); !strings.Contains(auth, "Credential=ASIACUSTOMER/") || !strings.Contains(auth, "/eu-west-2/ec2/aws4_request") {
+		t.Errorf("signed with %q, want the account's credentials", auth)
+	}
+	if _, err := a.Run(t.Context(), input(map[string]any{"service": "ec2", "operation": "GetEbsEncryptionByDefault"})); err != nil {
+		t.Fatal(err)
+	}
+	if len(asked) != 2 || asked[0] != "acme/123456789012/eu-west-2" || asked[1] != "server" {
+		t.Errorf("configs asked = %v", asked)
+	}
+	if err := a.Validate(map[string]any{"service": "ec2", "operation": "GetEbsEncryptionByDefault", "account": "12345"}); err == nil || !strings.Contains(err.Error(), "12-digit") {
+		t.Errorf("a bad account: %v", err)
 	}
 }

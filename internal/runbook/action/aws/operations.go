@@ -1,8 +1,10 @@
 package aws
 
 import (
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -35,6 +37,22 @@ var table = map[string]map[string]operation{
 		// docs/cost.md).
 		"StopInstances":  op(ec2.NewFromConfig, (*ec2.Client).StopInstances),
 		"StartInstances": op(ec2.NewFromConfig, (*ec2.Client).StartInstances),
+		// Encrypt new EBS volumes by default in a region (CIS 2.2.1), and
+		// verify it.
+		"EnableEbsEncryptionByDefault": op(ec2.NewFromConfig, (*ec2.Client).EnableEbsEncryptionByDefault),
+		"GetEbsEncryptionByDefault":    op(ec2.NewFromConfig, (*ec2.Client).GetEbsEncryptionByDefault),
+		// Require IMDSv2 on an instance (CIS 5.6).
+		"ModifyInstanceMetadataOptions": op(ec2.NewFromConfig, (*ec2.Client).ModifyInstanceMetadataOptions),
+	},
+	"kms": {
+		// Turn on yearly rotation of a customer key (CIS 3.6), and verify.
+		"EnableKeyRotation":    op(kms.NewFromConfig, (*kms.Client).EnableKeyRotation),
+		"GetKeyRotationStatus": op(kms.NewFromConfig, (*kms.Client).GetKeyRotationStatus),
+	},
+	"cloudtrail": {
+		// Turn on log file validation (CIS 3.2), and verify.
+		"UpdateTrail": op(cloudtrail.NewFromConfig, (*cloudtrail.Client).UpdateTrail),
+		"GetTrail":    op(cloudtrail.NewFromConfig, (*cloudtrail.Client).GetTrail),
 	},
 	"rds": {
 		// Stop and start a database off-hours (resource schedules).
