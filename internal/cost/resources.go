@@ -17,12 +17,13 @@ const (
 )
 
 // Inventory resource types of each kind: the agent's hosts and the AWS
-// provider's instances and databases.
+// provider's (internal/provider/aws, CloudFormation type names), and the
+// short names resources created through the API may use.
 var (
-	ec2Types    = []string{"ec2-instance", "aws.ec2.instance", "aws:ec2:instance"}
-	rdsTypes    = []string{"rds-instance", "aws.rds.db-instance", "aws.rds.instance", "aws:rds:db"}
-	volumeTypes = []string{"ebs-volume", "aws.ec2.volume", "aws:ec2:volume"}
-	snapTypes   = []string{"ebs-snapshot", "aws.ec2.snapshot", "aws:ec2:snapshot"}
+	ec2Types    = []string{"AWS::EC2::Instance", "ec2-instance", "aws.ec2.instance"}
+	rdsTypes    = []string{"AWS::RDS::DBInstance", "rds-instance", "aws.rds.db-instance"}
+	volumeTypes = []string{"AWS::EC2::Volume", "ebs-volume", "aws.ec2.volume"}
+	snapTypes   = []string{"AWS::EC2::Snapshot", "ebs-snapshot", "aws.ec2.snapshot"}
 )
 
 // Described is what the cost engine reads from an inventory resource.
