@@ -107,23 +107,11 @@ func (TickArgs) Kind() string { return "resource_schedule_tick" }
 // a failed one's work.
 func (TickArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
 
-type tickWorker struct {
-	river.WorkerDefaults[TickArgs]
-	r *Runner
-}
-
-func (w *tickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error { return w.r.Tick(ctx) }
-
 // Register adds the tick as a periodic job of the queue, which runs
 // periodic jobs on its elected leader only — the same timing and
 // leadership maintenance windows use.
 func (r *Runner) Register(q *jobs.Queue) error {
-	if err := jobs.AddWorker(q, &tickWorker{r: r}); err != nil {
-		return err
-	}
-	return q.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(r.o.TickEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return TickArgs{}, nil },
-		&river.PeriodicJobOpts{ID: TickArgs{}.Kind(), RunOnStart: true}))
+	return jobs.AddTick(q, r.o.TickEvery, TickArgs{}, r.Tick)
 }
 
 // Schedules returns the schedules that apply to tenant (its own and the

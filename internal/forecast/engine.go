@@ -98,22 +98,10 @@ func (TickArgs) Kind() string { return "capacity_forecast_tick" }
 // InsertOpts implements river.JobArgsWithInsertOpts.
 func (TickArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
 
-type tickWorker struct {
-	river.WorkerDefaults[TickArgs]
-	e *Engine
-}
-
-func (w *tickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error { return w.e.Tick(ctx) }
-
 // Register adds the tick as a periodic job, run on the queue's elected
 // leader only.
 func (e *Engine) Register(q *jobs.Queue) error {
-	if err := jobs.AddWorker(q, &tickWorker{e: e}); err != nil {
-		return err
-	}
-	return q.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(e.o.TickEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return TickArgs{}, nil },
-		&river.PeriodicJobOpts{ID: TickArgs{}.Kind(), RunOnStart: true}))
+	return jobs.AddTick(q, e.o.TickEvery, TickArgs{}, e.Tick)
 }
 
 // Tick samples every tenant's hosts, forecasts their series, opens the
