@@ -102,16 +102,29 @@ func WeekStart(t time.Time, loc *time.Location) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day()-d, 0, 0, 0, 0, loc)
 }
 
-func (s *Server) scheduleView(ctx context.Context, c CostService, tenant string, sc *cost.Schedule) (ResourceScheduleView, []cost.Target, error) {
+func scheduleView(ctx context.Context, c CostService, now time.Time, tenant string, sc *cost.Schedule) (ResourceScheduleView, []cost.Target, error) {
 	targets, err := c.Targets(ctx, tenant, sc)
 	if err != nil {
 		return ResourceScheduleView{}, nil, err
 	}
-	now := s.now()
 	ws := WeekStart(now, sc.Location())
 	return ResourceScheduleView{Name: sc.Name, Description: sc.Spec.Description, Timezone: sc.Location().String(), Now: sc.At(now),
 		Targets: len(targets), Enforced: sc.Spec.Enforced, RetainRunning: sc.Spec.RetainRunning, Holidays: len(sc.Holidays()),
 		Week: sc.Usage(ws, ws.AddDate(0, 0, 7))}, targets, nil
+}
+
+// ScheduleViews lists tenant's schedules as the API shows them; the UI
+// shares it.
+func ScheduleViews(ctx context.Context, c CostService, now time.Time, tenant string) ([]ResourceScheduleView, error) {
+	out := []ResourceScheduleView{}
+	for _, sc := range c.Schedules(tenant) {
+		v, _, err := scheduleView(ctx, c, now, tenant, sc)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func (s *Server) listResourceSchedules(c CostService, w http.ResponseWriter, r *http.Request) error {
@@ -119,13 +132,9 @@ func (s *Server) listResourceSchedules(c CostService, w http.ResponseWriter, r *
 	if err != nil {
 		return err
 	}
-	out := []ResourceScheduleView{}
-	for _, sc := range c.Schedules(tenant) {
-		v, _, err := s.scheduleView(r.Context(), c, tenant, sc)
-		if err != nil {
-			return err
-		}
-		out = append(out, v)
+	out, err := ScheduleViews(r.Context(), c, s.now(), tenant)
+	if err != nil {
+		return err
 	}
 	WriteJSON(w, http.StatusOK, map[string]any{"items": out})
 	return nil
@@ -138,8 +147,7 @@ func ScheduleDetail(ctx context.Context, st store.Reader, c CostService, now tim
 	if !ok {
 		return ResourceScheduleDetail{}, NotFound("resource schedule %q not found", name)
 	}
-	s := &Server{now: func() time.Time { return now }}
-	v, targets, err := s.scheduleView(ctx, c, tenant, sc)
+	v, targets, err := scheduleView(ctx, c, now, tenant, sc)
 	if err != nil {
 		return ResourceScheduleDetail{}, err
 	}

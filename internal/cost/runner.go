@@ -55,7 +55,7 @@ type Runner struct {
 	lastWaste time.Time
 }
 
-// Compile compiles the ResourceSchedule items of a content set.
+// CompileSet compiles the ResourceSchedule items of a content set.
 func CompileSet(set *content.Set) ([]*Schedule, error) {
 	var out []*Schedule
 	var errs []error

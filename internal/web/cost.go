@@ -93,14 +93,8 @@ func (h *Handler) costPage(rq *request) (any, error) {
 			Title: fmt.Sprintf("%s: %.0f of %.0f hours stopped (%.1f %%), %.2f %s", name, a.saved, a.hours, 100*a.saved/a.hours, a.money, rep.Totals.Currency)})
 	}
 	d.ChartH = len(d.Bars)*barRowH + 4
-	for _, s := range h.costs.Schedules(rq.tenantID()) {
-		targets, err := h.costs.Targets(rq.ctx, rq.tenantID(), s)
-		if err != nil {
-			return nil, err
-		}
-		ws := api.WeekStart(h.now(), s.Location())
-		d.Schedules = append(d.Schedules, api.ResourceScheduleView{Name: s.Name, Description: s.Spec.Description, Timezone: s.Location().String(),
-			Now: s.At(h.now()), Targets: len(targets), Week: s.Usage(ws, ws.AddDate(0, 0, 7))})
+	if d.Schedules, err = api.ScheduleViews(rq.ctx, h.costs, h.now(), rq.tenantID()); err != nil {
+		return nil, fmt.Errorf("schedules: %w", err)
 	}
 	d.Waste, d.WasteTotal, err = api.Waste(rq.ctx, h.st, h.costs, rq.tenantID(), h.now())
 	if err != nil {
