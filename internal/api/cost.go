@@ -46,7 +46,7 @@ func (s *Server) registerCost(c CostService, f ForecastService) {
 	}
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resource-schedules", MinRole: store.RoleViewer}, need(s.listResourceSchedules))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/resource-schedules/{id}", MinRole: store.RoleViewer}, need(s.getResourceSchedule))
-	s.Handle(Route{Method: "POST", Pattern: "/api/v1/resource-schedules/reconcile", MinRole: store.RoleAdmin}, need(s.reconcileSchedules))
+	s.Handle(Route{Method: "POST", Pattern: "/api/v1/cost/reconcile", MinRole: store.RoleAdmin}, need(s.reconcileSchedules))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/cost/savings", MinRole: store.RoleViewer}, need(s.costSavings))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/cost/prices", MinRole: store.RoleViewer}, need(s.costPrices))
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/cost/waste", MinRole: store.RoleViewer}, need(s.costWaste))
@@ -182,7 +182,7 @@ func (s *Server) getResourceSchedule(c CostService, w http.ResponseWriter, r *ht
 	return nil
 }
 
-// ReconcileInput is the body of POST /api/v1/resource-schedules/reconcile.
+// ReconcileInput is the body of POST /api/v1/cost/reconcile.
 type ReconcileInput struct {
 	DryRun bool `json:"dry_run"`
 }

@@ -29,8 +29,8 @@ spec:
   targets: {tags: {env: dev}}
 `
 
-// harnessCost gives each customer a dev instance under the schedule, an
-// unattached volume (waste) and a filling disk (forecast).
+// harnessCost builds the resource schedule runner and forecast engine of
+// the harness's server.
 func harnessCost(t *testing.T, st store.Store, starter runbook.Starter, now func() time.Time) (*cost.Runner, *forecast.Engine) {
 	t.Helper()
 	set, err := content.Load(kinds.NewRegistry(), content.Source{Name: "ops", FS: fstest.MapFS{"s.yaml": {Data: []byte(harnessSchedules)}}})
@@ -49,9 +49,18 @@ func harnessCost(t *testing.T, st store.Store, starter runbook.Starter, now func
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, f
+}
+
+// seedCost gives each customer a dev instance under the schedule, an
+// unattached volume (waste) and a filling disk (forecast); only the cost
+// tests seed them, so other tests' inventories stay as they were.
+func seedCost(t *testing.T, h *harness) {
+	t.Helper()
+	st, now := h.st, h.clock.Now
 	ctx := context.Background()
 	at := now()
-	err = st.InTx(ctx, func(tx store.Tx) error {
+	err := st.InTx(ctx, func(tx store.Tx) error {
 		for _, tenant := range customers {
 			for _, res := range []store.Resource{
 				{ID: tenant + "-dev", Type: "ec2-instance", Name: tenant + "-dev", Tags: map[string]string{"env": "dev"},
@@ -78,13 +87,13 @@ func harnessCost(t *testing.T, st store.Store, starter runbook.Starter, now func
 	if err != nil {
 		t.Fatal(err)
 	}
-	return r, f
 }
 
 // Each customer sees its own targets, savings, waste and forecasts only;
 // another tenant's are 403.
 var costIsolation = map[string]isoCase{
 	"GET /api/v1/resource-schedules": {check: func(t *testing.T, h *harness, self, other string) {
+		seedCost(t, h)
 		for _, role := range roles {
 			var out struct{ Items []api.ResourceScheduleView }
 			h.call("GET", "/api/v1/resource-schedules", h.secret(self+"/"+string(role)), nil).ok(t, 200, &out)
@@ -95,6 +104,7 @@ var costIsolation = map[string]isoCase{
 		}
 	}},
 	"GET /api/v1/resource-schedules/{id}": {check: func(t *testing.T, h *harness, self, other string) {
+		seedCost(t, h)
 		var out api.ResourceScheduleDetail
 		h.call("GET", "/api/v1/resource-schedules/office-hours", h.secret(self+"/viewer"), nil).ok(t, 200, &out)
 		if len(out.TargetList) != 1 || out.TargetList[0].ResourceID != self+"-dev" {
@@ -103,16 +113,18 @@ var costIsolation = map[string]isoCase{
 		h.call("GET", "/api/v1/resource-schedules/office-hours?tenant="+other, h.secret(self+"/viewer"), nil).fail(t, 403, "forbidden")
 		h.call("GET", "/api/v1/resource-schedules/nope", h.secret(self+"/viewer"), nil).fail(t, 404, "not_found")
 	}},
-	"POST /api/v1/resource-schedules/reconcile": {body: api.ReconcileInput{DryRun: true}, check: func(t *testing.T, h *harness, self, other string) {
+	"POST /api/v1/cost/reconcile": {body: api.ReconcileInput{DryRun: true}, check: func(t *testing.T, h *harness, self, other string) {
+		seedCost(t, h)
 		var out struct{ Steps []cost.Step }
-		h.call("POST", "/api/v1/resource-schedules/reconcile", h.secret(self+"/admin"), api.ReconcileInput{DryRun: true}).ok(t, 200, &out)
+		h.call("POST", "/api/v1/cost/reconcile", h.secret(self+"/admin"), api.ReconcileInput{DryRun: true}).ok(t, 200, &out)
 		if len(out.Steps) != 1 || out.Steps[0].ResourceID != self+"-dev" {
 			t.Errorf("%s: dry run %+v", self, out.Steps)
 		}
-		h.call("POST", "/api/v1/resource-schedules/reconcile?tenant="+other, h.secret(self+"/admin"), api.ReconcileInput{DryRun: true}).fail(t, 403, "forbidden")
-		h.call("POST", "/api/v1/resource-schedules/reconcile", h.secret(self+"/operator"), api.ReconcileInput{DryRun: true}).fail(t, 403, "forbidden")
+		h.call("POST", "/api/v1/cost/reconcile?tenant="+other, h.secret(self+"/admin"), api.ReconcileInput{DryRun: true}).fail(t, 403, "forbidden")
+		h.call("POST", "/api/v1/cost/reconcile", h.secret(self+"/operator"), api.ReconcileInput{DryRun: true}).fail(t, 403, "forbidden")
 	}},
 	"GET /api/v1/cost/savings": {check: func(t *testing.T, h *harness, self, other string) {
+		seedCost(t, h)
 		var out api.SavingsReport
 		h.call("GET", "/api/v1/cost/savings?month=2025-03", h.secret(self+"/viewer"), nil).ok(t, 200, &out)
 		if len(out.Rows) != 1 || out.Rows[0].Tenant != self || out.Rows[0].ResourceID != self+"-dev" {
@@ -121,9 +133,11 @@ var costIsolation = map[string]isoCase{
 		h.call("GET", "/api/v1/cost/savings?tenant="+other, h.secret(self+"/viewer"), nil).fail(t, 403, "forbidden")
 	}},
 	"GET /api/v1/cost/prices": {check: func(t *testing.T, h *harness, self, other string) {
+		seedCost(t, h)
 		h.call("GET", "/api/v1/cost/prices", h.secret(self+"/viewer"), nil).ok(t, 200, nil)
 	}},
 	"GET /api/v1/cost/waste": {check: func(t *testing.T, h *harness, self, other string) {
+		seedCost(t, h)
 		var out struct{ Items []api.WasteView }
 		h.call("GET", "/api/v1/cost/waste", h.secret(self+"/viewer"), nil).ok(t, 200, &out)
 		if len(out.Items) != 1 || out.Items[0].ResourceID != self+"-vol" {
@@ -132,6 +146,7 @@ var costIsolation = map[string]isoCase{
 		h.call("GET", "/api/v1/cost/waste?tenant="+other, h.secret(self+"/viewer"), nil).fail(t, 403, "forbidden")
 	}},
 	"GET /api/v1/forecasts": {check: func(t *testing.T, h *harness, self, other string) {
+		seedCost(t, h)
 		var out struct{ Items []forecast.Forecast }
 		h.call("GET", "/api/v1/forecasts", h.secret(self+"/viewer"), nil).ok(t, 200, &out)
 		if len(out.Items) != 1 || out.Items[0].ResourceID != self+"-web" {
@@ -153,6 +168,7 @@ func init() {
 func TestCostSavingsAndBadInput(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
+	seedCost(t, h)
 	var out api.SavingsReport
 	h.call("GET", "/api/v1/cost/savings?month=2025-03", h.secret("acme/viewer"), nil).ok(t, 200, &out)
 	if len(out.Rows) != 1 {
@@ -168,5 +184,5 @@ func TestCostSavingsAndBadInput(t *testing.T) {
 	}
 	h.call("GET", "/api/v1/cost/savings?month=March", h.secret("acme/viewer"), nil).fail(t, 400, "bad_request")
 	h.call("GET", "/api/v1/cost/savings?format=xml", h.secret("acme/viewer"), nil).fail(t, 400, "bad_request")
-	h.call("POST", "/api/v1/resource-schedules/reconcile", h.secret("acme/admin"), map[string]any{"dry": true}).fail(t, 400, "bad_request")
+	h.call("POST", "/api/v1/cost/reconcile", h.secret("acme/admin"), map[string]any{"dry": true}).fail(t, 400, "bad_request")
 }

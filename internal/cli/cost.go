@@ -80,7 +80,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 			var out struct {
 				Steps []cost.Step `json:"steps"`
 			}
-			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/resource-schedules/reconcile", tenant, nil), api.ReconcileInput{DryRun: dryRun}, &out); err != nil {
+			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/cost/reconcile", tenant, nil), api.ReconcileInput{DryRun: dryRun}, &out); err != nil {
 				return err
 			}
 			if g.json {
