@@ -130,7 +130,7 @@ func newCostCmd(g *globals) *cobra.Command {
 	savings := &cobra.Command{
 		Use:     "savings",
 		Short:   "Hours and money each schedule saves on each target in a month",
-		Example: "  flywheel cost savings --month 2026-12\n  flywheel cost savings --month 2026-12 --csv > savings.csv",
+		Example: "  flywheel cost savings --month 2026-12\n  flywheel cost savings --month 2026-12 --csv",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			q := url.Values{}

@@ -11,8 +11,8 @@
 // model is the trend alone. Crossing walks the fitted curve forward from
 // the last sample to the first instant it reaches the threshold.
 //
-// Package capacity (the engine) keeps the series from agents' reports and
-// opens the OpsItems; this package is only the arithmetic, clock-free.
+// The Engine (engine.go) keeps the series from agents' reports and opens
+// the OpsItems; Fit and Crossing are the arithmetic, clock-free.
 package forecast
 
 import (
