@@ -326,6 +326,11 @@ func TestCollectInventoryOnThisHost(t *testing.T) {
 			t.Errorf("memory = %v", m)
 		}
 	}
+	if _, err := os.Stat("/proc/loadavg"); err == nil {
+		if l, _ := inv["load"].(map[string]any); l["cpus"].(int) < 1 || l["load1"] == nil {
+			t.Errorf("load = %v", l)
+		}
+	}
 	if _, err := os.Stat("/var/lib/dpkg/status"); err == nil {
 		p, _ := inv["packages"].(map[string]any)
 		if p == nil || p["manager"] != "dpkg" || p["count"].(int) < 10 {

@@ -28,6 +28,7 @@ import (
 //	host      hostname, OS (/etc/os-release), kernel, arch, boot time
 //	cpu       count and model
 //	memory    total and available bytes, swap
+//	load      load averages and the CPU count
 //	network   interfaces and their addresses
 //	disks     mounted filesystems from /proc/mounts with statfs usage
 //	packages  installed packages (dpkg-query or rpm), name → version
@@ -59,6 +60,9 @@ func CollectInventory(ctx context.Context) map[string]any {
 	}
 	if m := memorySection(); m != nil {
 		inv["memory"] = m
+	}
+	if l := loadSection(); l != nil {
+		inv["load"] = l
 	}
 	if c := cloudSection("/sys/devices/virtual/dmi/id"); c != nil {
 		inv["cloud"] = c
@@ -144,6 +148,23 @@ func cpuSection() map[string]any {
 		}
 	}
 	return c
+}
+
+// loadSection is the load averages (/proc/loadavg) and the CPU count:
+// the server's capacity sampler reads utilisation from them (docs/cost.md).
+func loadSection() map[string]any {
+	b, err := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if err != nil || len(f) < 3 {
+		return nil
+	}
+	l := map[string]any{"cpus": runtime.NumCPU()}
+	for i, k := range []string{"load1", "load5", "load15"} {
+		if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+			l[k] = v
+		}
+	}
+	return l
 }
 
 func memorySection() map[string]any {

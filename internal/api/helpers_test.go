@@ -175,7 +175,9 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 	h.intake = &fakeIntake{}
 	h.runbooks = newHarnessRunbooks(t, st)
 	rules := harnessRules(t)
+	costs, forecasts := harnessCost(t, st, h.runbooks.x, h.clock.Now)
 	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake, Runbooks: h.runbooks.x,
+		Cost: costs, Forecasts: forecasts,
 		Rules: rules, Breakers: &rule.Engine{Rules: rules, Now: h.clock.Now}, Applications: harnessApps(t),
 		Patch: patch.New(patch.Options{Store: st, Clock: h.clock.Now}), Backup: harnessBackup(t, st, h.clock.Now),
 		// Tests send many bad tokens from 127.0.0.1 and count every denied

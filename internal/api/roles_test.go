@@ -94,6 +94,13 @@ var routeRoles = map[string]string{
 	"GET /api/v1/compliance/exceptions":            "VOAP",
 	"POST /api/v1/compliance/exceptions":           "OAP",
 	"DELETE /api/v1/compliance/exceptions/{id}":    "OAP",
+	"GET /api/v1/resource-schedules":               "VOAP",
+	"GET /api/v1/resource-schedules/{id}":          "VOAP",
+	"POST /api/v1/cost/reconcile":                  "AP",
+	"GET /api/v1/cost/savings":                     "VOAP",
+	"GET /api/v1/cost/prices":                      "VOAP",
+	"GET /api/v1/cost/waste":                       "VOAP",
+	"GET /api/v1/forecasts":                        "VOAP",
 
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",

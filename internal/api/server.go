@@ -57,6 +57,10 @@ type Options struct {
 	Patch PatchService
 	// AWS reads tenants' AWS accounts (nil: no inventory on request).
 	AWS AWSInventory
+	// Cost and Forecasts serve the financial and capacity routes (nil:
+	// 503 there).
+	Cost      CostService
+	Forecasts ForecastService
 	// Breakers resets rules' circuit breakers (the rule engine), for
 	// POST /api/v1/rules/{name}/breaker/reset; nil leaves that route out.
 	Breakers BreakerResetter
@@ -199,6 +203,7 @@ func New(o Options) *Server {
 	s.registerBackup(o.Backup)
 	s.registerCompliance()
 	s.registerAWS(o.AWS)
+	s.registerCost(o.Cost, o.Forecasts)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

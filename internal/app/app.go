@@ -28,9 +28,11 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/forecast"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/patch"
@@ -98,6 +100,8 @@ type App struct {
 	// awsFactory makes every AWS configuration (aws.go).
 	awsFactory   *provider.Factory
 	awsInventory *provider.Inventory
+	costs        *cost.Runner
+	forecasts    *forecast.Engine
 
 	stopOnce sync.Once
 	stopErr  error
@@ -192,6 +196,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("retention: %w", err)
 	}
+	if err := a.buildCost(cfg.MaintenanceTick); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("resource schedules: %w", err)
+	}
 	a.doctor = doctor.New(a.checks...)
 	apps, err := application.Compile(a.content.Items(application.KindName))
 	if err != nil {
@@ -201,10 +209,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory, Cost: a.costs, Forecasts: a.forecasts,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup, Costs: a.costs, Forecasts: a.forecasts})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

@@ -100,6 +100,7 @@ func NewRoot(env Env) *cobra.Command {
 		newBackupCmd(g),
 		newComplianceCmd(g),
 		newAWSCmd(g),
+		newScheduleCmd(g), newCostCmd(g), newForecastCmd(g),
 	)
 	return root
 }

@@ -40,6 +40,8 @@ type passThrough interface {
 	store.AWSAccountWriter
 	store.ComplianceReader
 	store.ComplianceWriter
+	store.CostReader
+	store.CostWriter
 	Raw() any
 }
 

@@ -58,6 +58,7 @@ type Reader interface {
 	SessionReader
 	PatchReader
 	BackupReader
+	CostReader
 	AWSAccountReader
 	ComplianceReader
 }
@@ -85,6 +86,7 @@ type Tx interface {
 	PatchWriter
 	BackupWriter
 	RetentionWriter
+	CostWriter
 	AWSAccountWriter
 	ComplianceWriter
 

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/stats"
 )
 
@@ -45,6 +47,9 @@ type dashboardData struct {
 	Chart chart
 	// StepLabel names the bucket size ("15 minutes").
 	StepLabel string
+	// Savings is this month's savings of resource schedules (nil without
+	// them): the financial flywheel's figure.
+	Savings *cost.Totals
 }
 
 // chart is the SVG: a bar per bucket for events received (left axis) and a
@@ -98,6 +103,13 @@ func (h *Handler) dashboard(rq *request) (any, error) {
 	d.Flywheel = f
 	d.StepLabel = stepLabel(time.Duration(f.StepSeconds) * time.Second)
 	d.Chart = drawChart(f)
+	if h.costs != nil {
+		rep, err := api.Savings(rq.ctx, h.costs, rq.tenantID(), "", h.now())
+		if err != nil {
+			return nil, fmt.Errorf("savings: %w", err)
+		}
+		d.Savings = &rep.Totals
+	}
 	return d, nil
 }
 

@@ -39,6 +39,8 @@ func navigation(v *view) []navSection {
 		item("Fleet", "/fleet"),
 		item("Backup", "/backup"),
 		item("Compliance", "/compliance"),
+		item("Cost", "/cost"),
+		item("Capacity", "/capacity"),
 		item("Audit", "/audit"),
 	}}
 	areas := navSection{Heading: "Areas"}

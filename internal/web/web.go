@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -60,6 +61,9 @@ type Options struct {
 	Patch PatchReports
 	// Backup reports backup plans for the backup page; nil lists none.
 	Backup BackupStatus
+	// Costs and Forecasts serve the cost and capacity pages (nil: absent).
+	Costs     api.CostService
+	Forecasts api.ForecastService
 }
 
 // Handler serves the UI.
@@ -82,6 +86,8 @@ type Handler struct {
 	doctor         *doctor.Doctor
 	patch          PatchReports
 	backup         BackupStatus
+	costs          api.CostService
+	forecasts      api.ForecastService
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -110,7 +116,7 @@ func New(o Options) (*Handler, error) {
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
 		rb:      o.Runbooks, brk: o.Breakers, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
-		doctor: o.Doctor, patch: o.Patch, backup: o.Backup,
+		doctor: o.Doctor, patch: o.Patch, backup: o.Backup, costs: o.Costs, forecasts: o.Forecasts,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
@@ -136,6 +142,7 @@ func (h *Handler) routes() {
 	h.workRoutes()    // OpsItems, runbooks, executions, approvals, live updates
 	h.insightRoutes() // dashboard, candidates, silences, maintenance, fleet, audit
 	h.patchRoutes()   // patch compliance
+	h.costRoutes()    // cost, resource schedules, capacity
 }
 
 // ServeHTTP implements http.Handler.

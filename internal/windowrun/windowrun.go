@@ -113,22 +113,10 @@ func (TickArgs) Kind() string { return "maintenance_window_tick" }
 // not retried; the next one does its work.
 func (TickArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{MaxAttempts: 1} }
 
-type tickWorker struct {
-	river.WorkerDefaults[TickArgs]
-	r *Runner
-}
-
-func (w *tickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error { return w.r.Tick(ctx) }
-
 // Register adds the tick job to q, scheduled periodically on the elected
 // leader (and at start, so a restart resumes runs at once).
 func (r *Runner) Register(q *jobs.Queue) error {
-	if err := jobs.AddWorker(q, &tickWorker{r: r}); err != nil {
-		return err
-	}
-	return q.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(r.o.TickEvery),
-		func() (river.JobArgs, *river.InsertOpts) { return TickArgs{}, nil },
-		&river.PeriodicJobOpts{ID: TickArgs{}.Kind(), RunOnStart: true}))
+	return jobs.AddTick(q, r.o.TickEvery, TickArgs{}, r.Tick)
 }
 
 // Tick fires the scheduled rules that are due, opens the window runs that

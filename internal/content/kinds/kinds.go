@@ -14,6 +14,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
+	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
 	"github.com/flywheel-ops/flywheel/internal/inhibit"
 	"github.com/flywheel-ops/flywheel/internal/intake/generic"
@@ -32,7 +33,7 @@ func Foundation() []content.Kind {
 		// link no cloud SDK.
 		runbook.Kind(schemas.Get), runbook.GroupKind(), rule.Kind(),
 		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef(), backup.Kind(),
-		compliance.RuleKind(), compliance.PackKind()}
+		compliance.RuleKind(), compliance.PackKind(), cost.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always

@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Patch", testPatch},
 		{"BackupCatalogue", testBackupCatalogue},
 		{"Retention", testRetention},
+		{"Cost", testCost},
 		{"Compliance", testCompliance},
 	}
 	for _, tc := range tests {

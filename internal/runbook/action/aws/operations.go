@@ -5,6 +5,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 )
@@ -32,6 +33,10 @@ var table = map[string]map[string]operation{
 		"RevokeSecurityGroupIngress": op(ec2.NewFromConfig, (*ec2.Client).RevokeSecurityGroupIngress),
 		// Look an instance up (its volumes, groups, state).
 		"DescribeInstances": op(ec2.NewFromConfig, (*ec2.Client).DescribeInstances),
+		// Stop and start instances off-hours (resource schedules,
+		// docs/cost.md).
+		"StopInstances":  op(ec2.NewFromConfig, (*ec2.Client).StopInstances),
+		"StartInstances": op(ec2.NewFromConfig, (*ec2.Client).StartInstances),
 		// Encrypt new EBS volumes by default in a region (CIS 2.2.1), and
 		// verify it.
 		"EnableEbsEncryptionByDefault": op(ec2.NewFromConfig, (*ec2.Client).EnableEbsEncryptionByDefault),
@@ -48,6 +53,12 @@ var table = map[string]map[string]operation{
 		// Turn on log file validation (CIS 3.2), and verify.
 		"UpdateTrail": op(cloudtrail.NewFromConfig, (*cloudtrail.Client).UpdateTrail),
 		"GetTrail":    op(cloudtrail.NewFromConfig, (*cloudtrail.Client).GetTrail),
+	},
+	"rds": {
+		// Stop and start a database off-hours (resource schedules).
+		"StopDBInstance":      op(rds.NewFromConfig, (*rds.Client).StopDBInstance),
+		"StartDBInstance":     op(rds.NewFromConfig, (*rds.Client).StartDBInstance),
+		"DescribeDBInstances": op(rds.NewFromConfig, (*rds.Client).DescribeDBInstances),
 	},
 	"s3": {
 		// Block public access on one bucket.
