@@ -7,6 +7,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/ec2"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/iam"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/kms"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/rds"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/s3"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/s3control"
 )
@@ -31,6 +32,8 @@ var inputs = map[string]map[string]func() any{
 		"ModifyInstanceMetadataOptions": func() any { return new(ec2.ModifyInstanceMetadataOptionsInput) },
 		"RevokeSecurityGroupEgress":     func() any { return new(ec2.RevokeSecurityGroupEgressInput) },
 		"RevokeSecurityGroupIngress":    func() any { return new(ec2.RevokeSecurityGroupIngressInput) },
+		"StartInstances":                func() any { return new(ec2.StartInstancesInput) },
+		"StopInstances":                 func() any { return new(ec2.StopInstancesInput) },
 	},
 	"iam": {
 		"GetAccessKeyLastUsed": func() any { return new(iam.GetAccessKeyLastUsedInput) },
@@ -40,6 +43,11 @@ var inputs = map[string]map[string]func() any{
 	"kms": {
 		"EnableKeyRotation":    func() any { return new(kms.EnableKeyRotationInput) },
 		"GetKeyRotationStatus": func() any { return new(kms.GetKeyRotationStatusInput) },
+	},
+	"rds": {
+		"DescribeDBInstances": func() any { return new(rds.DescribeDBInstancesInput) },
+		"StartDBInstance":     func() any { return new(rds.StartDBInstanceInput) },
+		"StopDBInstance":      func() any { return new(rds.StopDBInstanceInput) },
 	},
 	"s3": {
 		"GetPublicAccessBlock": func() any { return new(s3.GetPublicAccessBlockInput) },

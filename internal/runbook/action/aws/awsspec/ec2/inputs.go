@@ -123,3 +123,17 @@ type RevokeSecurityGroupIngressInput struct {
 	SourceSecurityGroupOwnerId *string
 	ToPort                     *int32
 }
+
+type StartInstancesInput struct {
+	InstanceIds    []string
+	AdditionalInfo *string
+	DryRun         *bool
+}
+
+type StopInstancesInput struct {
+	InstanceIds    []string
+	DryRun         *bool
+	Force          *bool
+	Hibernate      *bool
+	SkipOsShutdown *bool
+}
