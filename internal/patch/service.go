@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -31,6 +32,9 @@ type Options struct {
 	Members func(tenant, group string, res store.Resource) bool
 	// Starter starts the expedite runbook (the executor).
 	Starter runbook.Starter
+	// Resolve maps a host reference of a finding to an agent's host
+	// (default fleet.ResolveHost).
+	Resolve func(ctx context.Context, r fleet.HostReader, tenant, ref string) (fleet.Resolution, error)
 	Clock   func() time.Time
 	Logger  *slog.Logger
 }
@@ -51,6 +55,9 @@ func New(o Options) *Service {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Resolve == nil {
+		o.Resolve = fleet.ResolveHost
 	}
 	if o.Content == nil {
 		o.Content = &content.Set{}

@@ -74,29 +74,45 @@ func (s *Service) Calendar(tenant string) *Calendar {
 // and starts the expedite runbook, which waits for approval before it
 // installs; both commit together in tx.
 func (s *Service) Expedite(ctx context.Context, tx store.Tx, tenant, actor string, req ExpediteRequest) (store.Expedite, error) {
+	e, _, err := s.expedite(ctx, tx, tenant, actor, req, "")
+	return e, err
+}
+
+// expedite is Expedite deduplicated by key ("": none): when another
+// expedite claimed key already, it returns that one and false.
+func (s *Service) expedite(ctx context.Context, tx store.Tx, tenant, actor string, req ExpediteRequest, key string) (store.Expedite, bool, error) {
 	if err := req.Check(); err != nil {
-		return store.Expedite{}, err
+		return store.Expedite{}, false, err
 	}
 	if s.o.Starter == nil {
-		return store.Expedite{}, errors.New("patch: expedites need the runbook executor")
+		return store.Expedite{}, false, errors.New("patch: expedites need the runbook executor")
 	}
 	now := s.o.Clock()
 	e := store.Expedite{ID: store.NewID("exp", now), TenantID: tenant, Package: req.Package, Version: req.Version, Source: req.Source,
 		Reason: req.Reason, Targets: req.Targets, RequestedBy: actor, RequestedAt: now, DueAt: s.Calendar(tenant).NextBusinessDayEnd(now),
 		Status: store.ExpediteAwaitingApproval}
+	if key != "" {
+		claimed, holder, err := tx.ClaimExpediteKey(ctx, tenant, key, e.ID)
+		if err != nil || !claimed {
+			if err == nil {
+				e, err = tx.GetExpedite(ctx, tenant, holder)
+			}
+			return e, false, err
+		}
+	}
 	id, err := s.o.Starter.Start(ctx, tx, runbook.StartRequest{TenantID: tenant, Runbook: ExpediteRunbook,
 		Parameters: map[string]any{"package": req.Package, "expedite": e.ID, "reason": req.Source + ": " + req.Reason},
 		Targets:    req.Targets, Mode: runbook.ModeAuto, StartedBy: actor})
 	if err != nil {
-		return e, err
+		return e, false, err
 	}
 	e.ExecutionID = id
 	if err := tx.PutExpedite(ctx, e); err != nil {
-		return e, err
+		return e, false, err
 	}
 	_, err = audit.Append(ctx, tx, tenant, now, audit.Entry{Actor: actor, Action: "patch.expedite", Target: "expedite/" + e.ID,
-		Detail: map[string]any{"package": e.Package, "source": e.Source, "targets": e.Targets, "due_at": e.DueAt, "execution": id}})
-	return e, err
+		Detail: map[string]any{"package": e.Package, "version": e.Version, "source": e.Source, "targets": e.Targets, "due_at": e.DueAt, "execution": id}})
+	return e, err == nil, err
 }
 
 // TickArgs is the periodic job that checks the patch SLAs.
@@ -127,9 +143,10 @@ func (s *Service) Register(q *jobs.Queue, every time.Duration) error {
 		&river.PeriodicJobOpts{ID: TickArgs{}.Kind(), RunOnStart: true}))
 }
 
-// CheckSLAs settles expedites whose package is installed everywhere, and
-// opens an OpsItem for each expedite past its deadline and each host
-// non-compliant for longer than its group's SLA.
+// CheckSLAs settles expedites whose package is installed everywhere, opens
+// an OpsItem for each expedite past its deadline and each host
+// non-compliant for longer than its group's SLA, and expedites the new
+// critical security updates scans saw (expediteScanned).
 func (s *Service) CheckSLAs(ctx context.Context) error {
 	now := s.o.Clock()
 	var errs []error
@@ -151,6 +168,9 @@ func (s *Service) CheckSLAs(ctx context.Context) error {
 		for _, t := range tenants {
 			if err := s.checkHosts(ctx, t.ID, now); err != nil {
 				errs = append(errs, err)
+			}
+			if err := s.expediteScanned(ctx, t.ID, now); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
 			}
 		}
 		if next == "" {
