@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	nethttp "net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -522,5 +524,48 @@ func TestRevokeWorldOpenIngressRuns(t *testing.T) {
 	}
 	if out := decode(t, e.Outputs); out["found"] != float64(2) || out["still_open"] != float64(0) {
 		t.Errorf("outputs = %s", jsonOf(out))
+	}
+}
+
+// TestBackupEBSSnapshotRuns: on its host (here, this machine) the freeze
+// script runs, then one CreateSnapshots call through the real SDK for
+// every volume of the instance, then the thaw script; without a recorded
+// answer the snapshot fails and the host is still thawed.
+func TestBackupEBSSnapshotRuns(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		answers  map[string][]string
+		want     string
+		snapshot bool
+	}{
+		{"snapshotted", map[string][]string{"ec2 CreateSnapshots": {ec2Response("CreateSnapshots", `<snapshotSet>
+  <item><snapshotId>snap-0aaa</snapshotId><volumeId>vol-0root</volumeId><state>pending</state><volumeSize>8</volumeSize></item>
+  <item><snapshotId>snap-0bbb</snapshotId><volumeId>vol-0data</volumeId><state>pending</state><volumeSize>100</volumeSize></item></snapshotSet>`)}},
+			runbook.StatusSucceeded, true},
+		{"refused", map[string][]string{}, runbook.StatusFailed, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarnessWith(t, tc.answers, exec.Options{AllowLocal: true})
+			log := filepath.Join(t.TempDir(), "hooks.log")
+			e, _ := h.runOn(t, false, "backup-ebs-snapshot", map[string]any{"instance_id": "i-0123456789abcdef0", "region": "us-east-1",
+				"plan": "prod", "freeze": "echo frozen >> " + log, "thaw": "echo thawed >> " + log}, "local")
+			if e.Status != tc.want {
+				t.Fatalf("execution %s (%s), want %s\nsteps: %v", e.Status, e.Error, tc.want, h.steps(t, e))
+			}
+			expectOps(t, h, e, "ec2 CreateSnapshots")
+			expectForm(t, h.aws.call(t, "ec2 CreateSnapshots", 0), map[string]string{"InstanceSpecification.InstanceId": "i-0123456789abcdef0",
+				"CopyTagsFromSource": "volume", "TagSpecification.1.ResourceType": "snapshot", "TagSpecification.1.Tag.1.Key": "flywheel:backup-plan",
+				"TagSpecification.1.Tag.1.Value": "prod", "TagSpecification.1.Tag.2.Value": e.ID})
+			if b, _ := os.ReadFile(log); string(b) != "frozen\nthawed\n" {
+				t.Errorf("hooks on the host: %q, want frozen then thawed", b)
+			}
+			if tc.snapshot {
+				if out := decode(t, e.Outputs); jsonOf(out["snapshots"]) != `["snap-0aaa","snap-0bbb"]` {
+					t.Errorf("outputs = %s", jsonOf(out))
+				}
+			}
+		})
 	}
 }

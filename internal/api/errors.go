@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -60,9 +61,12 @@ func tooLarge(limit int64) *Error {
 func asError(err error) *Error {
 	var ae *Error
 	var mbe *http.MaxBytesError
+	var se *service.Error
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &se):
+		return serviceError(se)
 	case errors.As(err, &mbe):
 		return tooLarge(mbe.Limit)
 	case errors.Is(err, store.ErrNotFound):

@@ -580,8 +580,10 @@ func platformAdminCrosses(t *testing.T, h *harness) {
 		h.call("GET", "/api/v1/opsitems/"+o.ID, sec, nil).fail(t, 404, "not_found")
 		var recs api.List[store.AuditRecord]
 		h.call("GET", "/api/v1/audit?limit=500&tenant="+tenant, sec, nil).ok(t, 200, &recs)
-		if len(recs.Items) != len(h.auditOf(tenant)) {
-			t.Errorf("platform admin sees %d audit records of %s, want %d", len(recs.Items), tenant, len(h.auditOf(tenant)))
+		// One page: the newest 500 (the sweep's refused calls alone come
+		// near that as routes are added).
+		if want := min(len(h.auditOf(tenant)), 500); len(recs.Items) != want {
+			t.Errorf("platform admin sees %d audit records of %s, want %d", len(recs.Items), tenant, want)
 		}
 		var ten store.Tenant
 		h.call("GET", "/api/v1/tenants/"+tenant, sec, nil).ok(t, 200, &ten)

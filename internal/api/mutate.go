@@ -7,26 +7,15 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // Mutate runs fn in one transaction and appends the audit record it returns
 // to tenant's chain in that same transaction, attributed to the caller: the
-// change and its record commit together or not at all.
+// change and its record commit together or not at all (service.Mutate).
 func (s *Server) Mutate(r *http.Request, tenant string, fn func(ctx context.Context, tx store.Tx) (audit.Entry, error)) error {
-	p := Principal(r)
-	ctx := r.Context()
-	return s.st.InTx(ctx, func(tx store.Tx) error {
-		e, err := fn(ctx, tx)
-		if err != nil {
-			return err
-		}
-		if e.Actor == "" {
-			e.Actor = p.Actor()
-		}
-		_, err = audit.Append(ctx, tx, tenant, s.now(), e)
-		return err
-	})
+	return s.svc.Mutate(r.Context(), service.Caller{Principal: Principal(r), Tenant: tenant}, fn)
 }
 
 // auditDenied records a refused mutating call in the caller's tenant chain,

@@ -2,12 +2,11 @@ package api
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
-	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/correlate/learn"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -47,7 +46,7 @@ type HandlingInput struct {
 
 func (s *Server) handleOpsItem(action func(*HandlingInput) opsitem.Action) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		tenant, id, err := s.tenantAndID(r)
+		c, id, err := s.callerAndID(r)
 		if err != nil {
 			return err
 		}
@@ -55,37 +54,13 @@ func (s *Server) handleOpsItem(action func(*HandlingInput) opsitem.Action) Handl
 		if err := DecodeJSON(r, &in); err != nil {
 			return err
 		}
-		a := action(&in)
-		a.Actor = Principal(r).Actor()
-		var out store.OpsItem
-		err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-			o, e, err := opsitem.Apply(ctx, tx, tenant, id, a, s.now())
-			out = o
-			return e, err
-		})
-		if err := handlingError(err, id); err != nil {
+		out, err := s.svc.HandleOpsItem(r.Context(), c, id, action(&in))
+		if err != nil {
 			return err
 		}
 		WriteJSON(w, http.StatusOK, out)
 		return nil
 	}
-}
-
-// handlingError maps opsitem.Apply's errors to API errors.
-func handlingError(err error, id string) error {
-	if ie, ok := opsitem.IsInvalid(err); ok {
-		if ie.Conflict {
-			return Conflict("%s", ie.Msg)
-		}
-		if ie.NotFound {
-			return NotFound("%s", ie.Msg)
-		}
-		return BadRequest("%s", ie.Msg)
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		return NotFound("opsitem %q not found", id)
-	}
-	return err
 }
 
 // MergeInput is the body of POST /api/v1/opsitems/{id}/merge: the OpsItems
@@ -120,36 +95,31 @@ func (s *Server) registerOpsItemRegroup() {
 
 func (s *Server) mergeOpsItems(w http.ResponseWriter, r *http.Request) error {
 	var in MergeInput
-	return s.regroup(w, r, &in, http.StatusOK, func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error) {
-		return opsitem.Merge(ctx, tx, tenant, id, in.From, Principal(r).Actor(), s.now())
+	return s.regroup(w, r, &in, http.StatusOK, func(ctx context.Context, c service.Caller, id string) (store.OpsItem, error) {
+		return s.svc.MergeOpsItems(ctx, c, id, in.From)
 	})
 }
 
 func (s *Server) splitOpsItem(w http.ResponseWriter, r *http.Request) error {
 	var in SplitInput
-	return s.regroup(w, r, &in, http.StatusCreated, func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error) {
-		return opsitem.Split(ctx, tx, tenant, id, in.Fingerprint, Principal(r).Actor(), s.now())
+	return s.regroup(w, r, &in, http.StatusCreated, func(ctx context.Context, c service.Caller, id string) (store.OpsItem, error) {
+		return s.svc.SplitOpsItem(ctx, c, id, in.Fingerprint)
 	})
 }
 
-// regroup decodes the body into in, runs op on the OpsItem {id} with its
-// audit entry, and answers the OpsItem op returns with status.
+// regroup decodes the body into in, runs op on the OpsItem {id} and
+// answers the OpsItem op returns with status.
 func (s *Server) regroup(w http.ResponseWriter, r *http.Request, in any, status int,
-	op func(ctx context.Context, tx store.Tx, tenant, id string) (store.OpsItem, audit.Entry, error)) error {
-	tenant, id, err := s.tenantAndID(r)
+	op func(ctx context.Context, c service.Caller, id string) (store.OpsItem, error)) error {
+	c, id, err := s.callerAndID(r)
 	if err != nil {
 		return err
 	}
 	if err := DecodeJSON(r, in); err != nil {
 		return err
 	}
-	var out store.OpsItem
-	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		o, e, err := op(ctx, tx, tenant, id)
-		out = o
-		return e, err
-	})
-	if err := handlingError(err, id); err != nil {
+	out, err := op(r.Context(), c, id)
+	if err != nil {
 		return err
 	}
 	WriteJSON(w, status, out)

@@ -1,12 +1,11 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
-	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -85,15 +84,10 @@ func (s *Server) getOpsItem(w http.ResponseWriter, r *http.Request) error {
 }
 
 // OpsItemInput is the body of POST /api/v1/opsitems.
-type OpsItemInput struct {
-	Title       string `json:"title"`
-	Description string `json:"description"`
-	Category    string `json:"category"`
-	Severity    string `json:"severity"`
-}
+type OpsItemInput = service.OpsItemInput
 
 func (s *Server) createOpsItem(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
+	c, err := s.caller(r)
 	if err != nil {
 		return err
 	}
@@ -101,24 +95,7 @@ func (s *Server) createOpsItem(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	if in.Category == "" {
-		in.Category = "operations"
-	}
-	if in.Severity == "" {
-		in.Severity = "medium"
-	}
-	if err := validOpsItemFields(in.Title, in.Description, in.Category, in.Severity); err != nil {
-		return err
-	}
-	now := s.now()
-	o := store.OpsItem{ID: store.NewID("oi", now), TenantID: tenant, Title: in.Title, Description: in.Description,
-		Category: in.Category, Severity: in.Severity, Status: opsitem.StatusOpen, Source: "manual", CreatedAt: now, UpdatedAt: now}
-	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		if err := tx.CreateOpsItem(ctx, o); err != nil {
-			return audit.Entry{}, err
-		}
-		return audit.Entry{Action: "opsitem.create", Target: "opsitem/" + o.ID, Detail: map[string]string{"title": o.Title}}, nil
-	})
+	o, err := s.svc.CreateOpsItem(r.Context(), c, in)
 	if err != nil {
 		return err
 	}
@@ -127,37 +104,12 @@ func (s *Server) createOpsItem(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func validOpsItemFields(title, description, category, severity string) error {
-	if err := required("title", title); err != nil {
-		return err
-	}
-	if err := maxLen("title", title, 500); err != nil {
-		return err
-	}
-	if err := maxLen("description", description, 64<<10); err != nil {
-		return err
-	}
-	if err := opsitem.ValidCategory(category); err != nil {
-		return BadRequest("%v", err)
-	}
-	if err := opsitem.ValidSeverity(severity); err != nil {
-		return BadRequest("%v", err)
-	}
-	return nil
-}
-
 // OpsItemPatch is the body of PATCH /api/v1/opsitems/{id}: fields present
 // are changed, absent ones kept.
-type OpsItemPatch struct {
-	Title       *string `json:"title"`
-	Description *string `json:"description"`
-	Category    *string `json:"category"`
-	Severity    *string `json:"severity"`
-	Status      *string `json:"status"`
-}
+type OpsItemPatch = service.OpsItemPatch
 
 func (s *Server) updateOpsItem(w http.ResponseWriter, r *http.Request) error {
-	tenant, id, err := s.tenantAndID(r)
+	c, id, err := s.callerAndID(r)
 	if err != nil {
 		return err
 	}
@@ -165,49 +117,8 @@ func (s *Server) updateOpsItem(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	var out store.OpsItem
-	err = s.Mutate(r, tenant, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		o, err := tx.GetOpsItem(ctx, tenant, id)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		changed := map[string]string{}
-		set := func(field string, dst *string, v *string) {
-			if v != nil && *v != *dst {
-				changed[field] = *v
-				*dst = *v
-			}
-		}
-		set("title", &o.Title, in.Title)
-		set("description", &o.Description, in.Description)
-		set("category", &o.Category, in.Category)
-		set("severity", &o.Severity, in.Severity)
-		if err := validOpsItemFields(o.Title, o.Description, o.Category, o.Severity); err != nil {
-			return audit.Entry{}, err
-		}
-		now := s.now()
-		o.UpdatedAt = now
-		if err := tx.UpdateOpsItem(ctx, o); err != nil {
-			return audit.Entry{}, err
-		}
-		out = o
-		if len(changed) > 0 {
-			if d, ok := changed["description"]; ok && len(d) > 200 {
-				changed["description"] = d[:200] + "…"
-			}
-		}
-		// A change of status is a person's handling: its timeline entry,
-		// resolved_by and in-hands time are opsitem.Apply's.
-		if in.Status != nil && *in.Status != o.Status {
-			a := opsitem.Action{Kind: opsitem.SetStatus, Status: *in.Status, Actor: Principal(r).Actor()}
-			if out, _, err = opsitem.Apply(ctx, tx, tenant, id, a, now); err != nil {
-				return audit.Entry{}, err
-			}
-			changed["status"] = *in.Status
-		}
-		return audit.Entry{Action: "opsitem.update", Target: "opsitem/" + o.ID, Detail: changed}, nil
-	})
-	if err := handlingError(err, id); err != nil {
+	out, err := s.svc.UpdateOpsItem(r.Context(), c, id, in)
+	if err != nil {
 		return err
 	}
 	WriteJSON(w, http.StatusOK, out)

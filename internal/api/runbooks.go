@@ -7,21 +7,15 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/flywheel-ops/flywheel/internal/execution"
-	"github.com/flywheel-ops/flywheel/internal/opsitem"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// RunbookService is what the runbook and execution endpoints need; the
-// execution package's Executor is one. Reads go to the store directly.
-type RunbookService interface {
-	runbook.Starter
-	Runbooks() *runbook.Library
-	Approve(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Deny(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error)
-}
+// RunbookService is what the runbook and execution endpoints need: the
+// service's (the execution package's Executor is one). Reads go to the
+// store directly.
+type RunbookService = service.Runbooks
 
 func (s *Server) registerRunbooks() {
 	if s.runbooks == nil {
@@ -141,15 +135,12 @@ type ExecutionView struct {
 	Approvals []store.Approval      `json:"approvals"`
 }
 
-// maxTargetsInput bounds the targets one request may name.
-const maxTargetsInput = 10_000
-
 func (s *Server) runRunbook(w http.ResponseWriter, r *http.Request) error {
-	tenant, err := s.Tenant(r)
+	c, err := s.caller(r)
 	if err != nil {
 		return err
 	}
-	rb, err := s.runbookFor(r, tenant)
+	rb, err := s.runbookFor(r, c.Tenant)
 	if err != nil {
 		return err
 	}
@@ -159,20 +150,20 @@ func (s *Server) runRunbook(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	return s.startExecution(w, r, tenant, rb, in)
+	return s.startExecution(w, r, c, rb, in)
 }
 
 func (s *Server) runOnOpsItem(w http.ResponseWriter, r *http.Request) error {
-	tenant, id, err := s.tenantAndID(r)
+	c, id, err := s.callerAndID(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.st.GetOpsItem(r.Context(), tenant, id); errors.Is(err, store.ErrNotFound) {
+	if _, err := s.st.GetOpsItem(r.Context(), c.Tenant, id); errors.Is(err, store.ErrNotFound) {
 		return NotFound("opsitem %q not found", id)
 	} else if err != nil {
 		return err
 	}
-	rb, err := s.runbookFor(r, tenant)
+	rb, err := s.runbookFor(r, c.Tenant)
 	if err != nil {
 		return err
 	}
@@ -186,68 +177,22 @@ func (s *Server) runOnOpsItem(w http.ResponseWriter, r *http.Request) error {
 		return BadRequest("opsitem %q in the body contradicts the path's %q", in.OpsItem, id)
 	}
 	in.OpsItem = id
-	return s.startExecution(w, r, tenant, rb, in)
+	return s.startExecution(w, r, c, rb, in)
 }
 
-func (s *Server) startExecution(w http.ResponseWriter, r *http.Request, tenant string, rb *runbook.Runbook, in RunInput) error {
-	if len(in.Targets) > maxTargetsInput {
-		return BadRequest("targets: %d given; the limit is %d", len(in.Targets), maxTargetsInput)
-	}
-	for i, t := range in.Targets {
-		if err := required("targets", t); err != nil {
-			return BadRequest("targets[%d] is empty", i)
-		}
-		if err := maxLen("targets", t, 256); err != nil {
-			return err
-		}
-	}
-	if p := Principal(r); !in.DryRun && !p.Can(store.PermHostCommands) && s.runbooks.Runbooks().RunsOnHosts(tenant, rb) {
-		e := needPermission(store.PermHostCommands, p)
-		e.Message = "runbook " + rb.Name + " runs commands on hosts; " + e.Message
-		return e
-	}
-	req := runbook.StartRequest{TenantID: tenant, Runbook: rb.Name, Parameters: in.Parameters, Targets: in.Targets,
-		OpsItemID: in.OpsItem, DryRun: in.DryRun, Mode: runbook.ModeAuto, StartedBy: Principal(r).Actor()}
-	if in.Approval {
-		req.Mode = runbook.ModeApproval
-	}
-	ctx := r.Context()
-	var id string
-	err := s.st.InTx(ctx, func(tx store.Tx) error {
-		var err error
-		if id, err = s.runbooks.Start(ctx, tx, req); err != nil || in.OpsItem == "" || in.DryRun {
-			return err
-		}
-		// A person running a runbook for an OpsItem is handling it.
-		return opsitem.RecordRun(ctx, tx, tenant, in.OpsItem, req.StartedBy, rb.Name, id, s.now())
-	})
+func (s *Server) startExecution(w http.ResponseWriter, r *http.Request, c service.Caller, rb *runbook.Runbook, in RunInput) error {
+	id, err := s.svc.StartRun(r.Context(), c, service.RunRequest{Runbook: rb.Name, Parameters: in.Parameters, Targets: in.Targets,
+		OpsItem: in.OpsItem, DryRun: in.DryRun, Approval: in.Approval})
 	if err != nil {
-		return executionError(err)
+		return err
 	}
-	v, err := s.executionView(ctx, tenant, id)
+	v, err := s.executionView(r.Context(), c.Tenant, id)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/executions/"+id)
 	WriteJSON(w, http.StatusCreated, v)
 	return nil
-}
-
-// executionError maps the executor's errors to API errors.
-func executionError(err error) error {
-	switch {
-	case errors.Is(err, execution.ErrUnknownRunbook):
-		return NotFound("%v", err)
-	case errors.Is(err, execution.ErrInvalid), runbook.IsParamError(err):
-		return BadRequest("%v", err)
-	case errors.Is(err, execution.ErrState):
-		return Conflict("%v", err)
-	case errors.Is(err, execution.ErrNotApprover):
-		return Forbidden("%v", err)
-	case errors.Is(err, store.ErrNotFound):
-		return NotFound("%v", err)
-	}
-	return err
 }
 
 func (s *Server) executionView(ctx context.Context, tenant, id string) (ExecutionView, error) {
@@ -398,40 +343,23 @@ type DecisionInput struct {
 }
 
 func (s *Server) decideExecution(approve bool) HandlerFunc {
+	d := service.Approve
+	if !approve {
+		d = service.Deny
+	}
 	return func(w http.ResponseWriter, r *http.Request) error {
-		tenant, id, err := s.tenantAndID(r)
-		if err != nil {
-			return err
-		}
-		var in DecisionInput
-		if r.ContentLength != 0 {
-			if err := DecodeJSON(r, &in); err != nil {
-				return err
-			}
-		}
-		if err := maxLen("comment", in.Comment, 4096); err != nil {
-			return err
-		}
-		p := Principal(r)
-		by := execution.Approver{Actor: p.Actor(), Name: p.TokenName, Role: p.Role}
-		decide := s.runbooks.Approve
-		if !approve {
-			decide = s.runbooks.Deny
-		}
-		if _, err := decide(r.Context(), tenant, id, by, in.Comment); err != nil {
-			return executionError(err)
-		}
-		v, err := s.executionView(r.Context(), tenant, id)
-		if err != nil {
-			return err
-		}
-		WriteJSON(w, http.StatusOK, v)
-		return nil
+		return s.decide(w, r, d, http.StatusOK)
 	}
 }
 
 func (s *Server) cancelExecution(w http.ResponseWriter, r *http.Request) error {
-	tenant, id, err := s.tenantAndID(r)
+	return s.decide(w, r, service.Cancel, http.StatusAccepted)
+}
+
+// decide carries out a decision on the execution {id} and answers its
+// view with status.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request, d service.Decision, status int) error {
+	c, id, err := s.callerAndID(r)
 	if err != nil {
 		return err
 	}
@@ -441,16 +369,13 @@ func (s *Server) cancelExecution(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if err := maxLen("comment", in.Comment, 4096); err != nil {
+	if err := s.svc.DecideExecution(r.Context(), c, id, d, in.Comment); err != nil {
 		return err
 	}
-	if _, err := s.runbooks.Cancel(r.Context(), tenant, id, Principal(r).Actor(), in.Comment); err != nil {
-		return executionError(err)
-	}
-	v, err := s.executionView(r.Context(), tenant, id)
+	v, err := s.executionView(r.Context(), c.Tenant, id)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusAccepted, v)
+	WriteJSON(w, status, v)
 	return nil
 }

@@ -8,7 +8,6 @@ package api
 import (
 	"cmp"
 	"context"
-	"errors"
 	"github.com/flywheel-ops/flywheel/internal/application"
 	"log/slog"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/rule"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -83,6 +83,9 @@ type Options struct {
 	// Doctor runs the setup check of GET /api/v1/doctor; nil answers an
 	// empty report.
 	Doctor *doctor.Doctor
+	// Backup runs backup plans' operations (/api/v1/backup/…); nil lists
+	// no plans and answers 503 to operations.
+	Backup BackupService
 }
 
 // Route is one registered endpoint.
@@ -133,6 +136,10 @@ type Server struct {
 	// windows runs maintenance windows' tasks (nil: POST …/runs is 503).
 	windows WindowService
 	patch   PatchService
+	// backup runs backup plans' operations (nil: none).
+	backup BackupService
+	// svc carries out the operations the handlers decode and encode.
+	svc *service.Service
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -158,6 +165,7 @@ func New(o Options) *Server {
 		authFails: newLimiter(cmp.Or(o.AuthFailBurst, authFailBurst), authFailEvery), deniedAudit: newLimiter(cmp.Or(o.DeniedAuditBurst, deniedBurst), deniedEvery),
 		limitMetrics: newLimitMetrics(o.Registerer), unauth: newGate(cmp.Or(o.UnauthPerIP, unauthPerIP)),
 	}
+	s.svc = service.New(service.Options{Store: o.Store, Clock: s.now, Runbooks: o.Runbooks})
 	s.registerHealth()
 	s.registerTenants()
 	s.registerTokens()
@@ -184,6 +192,7 @@ func New(o Options) *Server {
 	s.registerApplications()
 	s.patch = o.Patch
 	s.registerPatch()
+	s.registerBackup(o.Backup)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.
@@ -284,9 +293,10 @@ func (s *Server) wrap(rt Route, h HandlerFunc) http.Handler {
 			err = h(sw, r)
 			// A handler's own refusal (another tenant, a platform-admin
 			// token) is audited like the route's role check.
-			var ae *Error
-			if errors.As(err, &ae) && ae.Status == http.StatusForbidden {
-				s.auditDenied(r, Principal(r), ae.Message)
+			if err != nil {
+				if ae := asError(err); ae.Status == http.StatusForbidden {
+					s.auditDenied(r, Principal(r), ae.Message)
+				}
 			}
 		}
 		if err != nil {

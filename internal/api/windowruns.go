@@ -195,16 +195,3 @@ func (s *Server) runWindow(w http.ResponseWriter, r *http.Request) error {
 	WriteJSON(w, http.StatusCreated, run)
 	return nil
 }
-
-// checkTaskRunbooks refuses tasks naming runbooks the tenant does not have.
-func (s *Server) checkTaskRunbooks(tenant string, mw *maintenance.Window) error {
-	if s.runbooks == nil {
-		return nil
-	}
-	for i, t := range mw.Tasks {
-		if _, ok := s.runbooks.Runbooks().Get(tenant, t.Runbook); !ok {
-			return BadRequest("tasks[%d].runbook: no runbook %q", i, t.Runbook)
-		}
-	}
-	return nil
-}

@@ -24,6 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/internal/backup"
 	"github.com/flywheel-ops/flywheel/internal/config"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
@@ -88,6 +89,8 @@ type App struct {
 	doctor      *doctor.Doctor
 	windows     *windowrun.Runner
 	patch       *patch.Service
+	backup      *backup.Service
+	backupPlans *backup.Catalog
 
 	stopOnce sync.Once
 	stopErr  error
@@ -156,6 +159,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("patch: %w", err)
 	}
+	if err := a.buildBackup(ctx); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("backup: %w", err)
+	}
 	if err := a.buildRunbooks(); err != nil {
 		st.Close()
 		return nil, err
@@ -177,10 +184,10 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

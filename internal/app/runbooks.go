@@ -10,6 +10,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
+	backupaction "github.com/flywheel-ops/flywheel/internal/runbook/action/backup"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	patchaction "github.com/flywheel-ops/flywheel/internal/runbook/action/patch"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
@@ -30,7 +31,9 @@ func (a *App) buildRunbooks() error {
 	actions := registry.New(registry.Options{Exec: exec.Options{
 		Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: execution.TenantFromContext},
 	}, Channels: a.notify.channels, ChannelsKnown: true, Outbound: a.outbound,
-		Patch: patchaction.Options{Service: a.patch, TenantOf: execution.TenantFromContext}})
+		Patch:  patchaction.Options{Service: a.patch, TenantOf: execution.TenantFromContext},
+		Backup: backupaction.Options{Service: a.backup, TenantOf: execution.TenantFromContext}})
+
 	lib, err := runbook.NewLibrary(a.content, actions.Get)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)

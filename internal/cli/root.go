@@ -96,6 +96,7 @@ func NewRoot(env Env) *cobra.Command {
 		newContentCmd(),
 		newReplayCmd(g),
 		newPatchCmd(g),
+		newBackupCmd(g),
 	)
 	return root
 }

@@ -17,7 +17,7 @@
 // the groups in its store, keyed by rule name and GroupKey.
 //
 // Match is on the hot path, so an event is turned into CEL input once per
-// call, lazily field by field (see eventVal), and shared by every rule it
+// call, lazily field by field (see internal/celevent), and shared by every rule it
 // is tried against; each evaluation is bounded by MaxCost. An expression
 // that fails on an event (a label that is not there) counts as a false
 // filter or an empty group value, and is reported in Match.EvalErrors

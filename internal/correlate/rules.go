@@ -237,7 +237,7 @@ func (rs *Rules) Match(e *event.Event) (Match, error) {
 	var app *application.App
 	if a, ok := rs.apps.Of(rs.tenant, e); ok {
 		app = a
-		act.withApplication(a.Name)
+		act.WithApplication(a.Name)
 	}
 	var errs []error
 	for _, r := range rs.rules {

@@ -103,6 +103,8 @@ type Window struct {
 	Comment   string
 	CreatedBy string
 	CreatedAt time.Time
+	// RunOnly windows run their tasks and deflect nothing.
+	RunOnly bool
 	// Manual are the periods of runs asked for on demand (`flywheel window
 	// run --now`): the window is open during them too.
 	Manual []Period
@@ -250,7 +252,7 @@ func (w *Window) Validate() error {
 // "timezone: …", "schedule.weekly.start: …", "targets.matchers[0]: …".
 // An empty Timezone means UTC.
 func FromRecord(r store.MaintenanceWindow) (*Window, error) {
-	w := &Window{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Comment: r.Comment, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt}
+	w := &Window{ID: r.ID, TenantID: r.TenantID, Name: r.Name, Comment: r.Comment, CreatedBy: r.CreatedBy, CreatedAt: r.CreatedAt, RunOnly: r.RunOnly}
 	loc, err := recurrence.LoadLocation(r.Timezone)
 	if err != nil {
 		return nil, fmt.Errorf("timezone: %w", err)
@@ -330,7 +332,7 @@ func (w *Window) Record() store.MaintenanceWindow {
 		ID: w.ID, TenantID: w.TenantID, Name: w.Name, Timezone: zoneName(w.Timezone),
 		Targets:   store.MaintenanceTargets{ResourceIDs: w.Targets.ResourceIDs, Tags: w.Targets.Tags, Group: w.Targets.Group},
 		Comment:   w.Comment,
-		CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt,
+		CreatedBy: w.CreatedBy, CreatedAt: w.CreatedAt, RunOnly: w.RunOnly,
 	}
 	if len(w.Targets.Matchers) > 0 {
 		r.Targets.Matchers = w.Targets.Matchers.Strings()

@@ -74,7 +74,7 @@ func (s *Set) Match(e *event.Event, at time.Time, tags TagLookup) (*Window, bool
 func (s *Set) MatchIn(e *event.Event, at time.Time, tags TagLookup, groups GroupLookup) (*Window, bool) {
 	var labels map[string]string // computed once, if some window needs it
 	for _, w := range s.windows {
-		if w.ActiveAt(at) && w.matches(e, &labels, tags, groups) {
+		if !w.RunOnly && w.ActiveAt(at) && w.matches(e, &labels, tags, groups) {
 			return w, true
 		}
 	}

@@ -28,20 +28,23 @@ import (
 //
 // Invariant: every method of store.Tx that reads or writes the alerts,
 // opsitems, opsitem_members, opsitem_resources, opsitem_timeline, events or
-// audit tables either is handled here or flushes what it depends on first;
-// the rest pass through to the embedded transaction. The engine
+// audit tables either is handled here or flushes what it depends on first.
+// batchTx embeds only the concepts it holds nothing of (passThrough,
+// batchtx_narrow.go) and implements the alert, OpsItem, event, audit and
+// stats interfaces itself, so a method added to one of those does not
+// compile until it is handled here. The engine
 // replaces an alert's Labels rather than editing them, so they are shared,
 // not copied.
 type batchTx struct {
-	store.Tx
+	passThrough
+	tx      store.Tx    // the store's transaction, for what batchTx holds
 	shared  *alertCache // nil: state lives for this transaction only
 	alerts  map[alertKey]*cachedAlert
 	dirty   []alertKey
 	repeats map[repeatKey]*store.Repeat
 	order   []repeatKey
 	events  []store.Event
-	heads   map[string]*auditHead // tenants whose chain head this transaction holds
-	audits  []store.AuditRecord   // chained here, not yet stored
+	audit   *store.AuditChain // records chained here, not yet stored
 	ops     pendingOps
 	inhibit pendingInhibit
 }
@@ -83,12 +86,6 @@ type groupKey struct{ tenant, rule, key string }
 
 type memberKey struct{ tenant, opsItem, fp string }
 
-type auditHead struct {
-	seq   int64
-	hash  string
-	moved bool
-}
-
 type alertKey struct{ tenant, fp string }
 
 type repeatKey struct{ tenant, opsItem, fp string }
@@ -105,8 +102,8 @@ type cachedAlert struct {
 }
 
 func newBatchTx(tx store.Tx, shared *alertCache) *batchTx {
-	return &batchTx{Tx: tx, shared: shared, alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{},
-		heads: map[string]*auditHead{}, ops: pendingOps{fresh: map[opsKey]*store.OpsItem{}, groups: map[groupKey]int{},
+	return &batchTx{passThrough: tx, tx: tx, shared: shared, audit: store.NewAuditChain(tx), alerts: map[alertKey]*cachedAlert{}, repeats: map[repeatKey]*store.Repeat{},
+		ops: pendingOps{fresh: map[opsKey]*store.OpsItem{}, groups: map[groupKey]int{},
 			created: map[opsKey]bool{}, members: map[memberKey]*store.OpsItemMember{}, joined: map[memberKey]bool{},
 			resSeen: map[store.OpsItemResourceLink]bool{}},
 		inhibit: pendingInhibit{keys: map[alertKey][]string{}, by: map[inhibitKey]map[string]bool{}, flushed: map[alertKey]bool{}}}
@@ -137,7 +134,7 @@ func (b *batchTx) prefetch(ctx context.Context, tenant string, fps []string) err
 	if len(want) == 0 {
 		return nil
 	}
-	as, err := b.Tx.GetAlerts(ctx, tenant, want)
+	as, err := b.tx.GetAlerts(ctx, tenant, want)
 	if err != nil {
 		return err
 	}
@@ -158,7 +155,7 @@ func (b *batchTx) GetAlert(ctx context.Context, tenant, fp string) (store.Alert,
 		if a, ok := b.shared.get(k); ok {
 			c = b.loaded(k, a)
 		} else {
-			a, err := b.Tx.GetAlert(ctx, tenant, fp)
+			a, err := b.tx.GetAlert(ctx, tenant, fp)
 			switch {
 			case err == nil:
 				c = b.loaded(k, a)
@@ -250,95 +247,64 @@ func (b *batchTx) flush(ctx context.Context) error {
 	return b.flushEvents(ctx)
 }
 
-// AppendAudit chains the record as the store would. The first append for a
-// tenant takes the tenant's chain head from the store (which, on
-// PostgreSQL, holds its row lock to the end of the transaction); every
-// record links in memory and is stored with the others at flush.
+// AppendAudit chains the record with the store's one chain writer
+// (store.AuditChain), holding it in memory: the first append for a tenant
+// takes the tenant's chain head (which, on PostgreSQL, holds its row lock
+// to the end of the transaction); the records are stored together at flush.
 func (b *batchTx) AppendAudit(ctx context.Context, a *store.AuditRecord, hash func(store.AuditRecord) string) error {
-	h := b.heads[a.TenantID]
-	if h == nil {
-		seq, head, err := b.Tx.TakeAuditHead(ctx, a.TenantID)
-		if err != nil {
-			return err
-		}
-		h = &auditHead{seq: seq, hash: head}
-		b.heads[a.TenantID] = h
-	}
-	a.Seq, a.PrevHash = h.seq+1, h.hash
-	a.Time = a.Time.UTC().Truncate(time.Microsecond)
-	a.Hash = hash(*a)
-	h.seq, h.hash, h.moved = a.Seq, a.Hash, true
-	b.audits = append(b.audits, *a)
-	return nil
+	return b.audit.Append(ctx, a, hash)
 }
 
 // flushAudit stores the records chained in memory and moves the heads.
-func (b *batchTx) flushAudit(ctx context.Context) error {
-	if len(b.audits) == 0 {
-		return nil
-	}
-	if err := b.Tx.InsertAuditRecords(ctx, b.audits); err != nil {
-		return err
-	}
-	b.audits = b.audits[:0]
-	for tenant, h := range b.heads {
-		if h.moved {
-			if err := b.Tx.SetAuditHead(ctx, tenant, h.seq, h.hash); err != nil {
-				return err
-			}
-			h.moved = false
-		}
-	}
-	return nil
-}
+func (b *batchTx) flushAudit(ctx context.Context) error { return b.audit.Flush(ctx) }
 
 func (b *batchTx) ListAudit(ctx context.Context, tenant string, page store.Page) ([]store.AuditRecord, string, error) {
 	if err := b.flushAudit(ctx); err != nil {
 		return nil, "", err
 	}
-	return b.Tx.ListAudit(ctx, tenant, page)
+	return b.tx.ListAudit(ctx, tenant, page)
 }
 
 func (b *batchTx) SearchAudit(ctx context.Context, tenant string, f store.AuditFilter, page store.Page) ([]store.AuditRecord, string, error) {
 	if err := b.flushAudit(ctx); err != nil {
 		return nil, "", err
 	}
-	return b.Tx.SearchAudit(ctx, tenant, f, page)
+	return b.tx.SearchAudit(ctx, tenant, f, page)
 }
 
 func (b *batchTx) ScanAudit(ctx context.Context, tenant string, after int64, fn func(store.AuditRecord) error) error {
 	if err := b.flushAudit(ctx); err != nil {
 		return err
 	}
-	return b.Tx.ScanAudit(ctx, tenant, after, fn)
+	return b.tx.ScanAudit(ctx, tenant, after, fn)
 }
 
 func (b *batchTx) AuditHead(ctx context.Context, tenant string) (int64, string, error) {
 	if err := b.flushAudit(ctx); err != nil {
 		return 0, "", err
 	}
-	return b.Tx.AuditHead(ctx, tenant)
+	return b.tx.AuditHead(ctx, tenant)
 }
 
 func (b *batchTx) ListAuditCheckpoints(ctx context.Context, tenant string) ([]store.AuditCheckpoint, error) {
 	if err := b.flushAudit(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.ListAuditCheckpoints(ctx, tenant)
+	return b.tx.ListAuditCheckpoints(ctx, tenant)
 }
 
 func (b *batchTx) AuditTenants(ctx context.Context) ([]string, error) {
 	if err := b.flushAudit(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.AuditTenants(ctx)
+	return b.tx.AuditTenants(ctx)
 }
 
 func (b *batchTx) AddAuditCheckpoint(ctx context.Context, c store.AuditCheckpoint) error {
 	if err := b.flushAudit(ctx); err != nil {
 		return err
 	}
-	return b.Tx.AddAuditCheckpoint(ctx, c)
+	return b.tx.AddAuditCheckpoint(ctx, c)
 }
 
 // flushEvents writes the stored events, many per statement.
@@ -346,7 +312,7 @@ func (b *batchTx) flushEvents(ctx context.Context) error {
 	if len(b.events) == 0 {
 		return nil
 	}
-	err := b.Tx.InsertEvents(ctx, b.events)
+	err := b.tx.InsertEvents(ctx, b.events)
 	b.events = b.events[:0]
 	return err
 }
@@ -362,7 +328,7 @@ func (b *batchTx) ListEvents(ctx context.Context, tenant string, f store.EventFi
 	if err := b.flushEvents(ctx); err != nil {
 		return nil, "", err
 	}
-	return b.Tx.ListEvents(ctx, tenant, f, page)
+	return b.tx.ListEvents(ctx, tenant, f, page)
 }
 
 // flushAlerts writes the pending alert states.
@@ -381,12 +347,12 @@ func (b *batchTx) flushAlerts(ctx context.Context) error {
 	}
 	b.dirty = b.dirty[:0]
 	if len(puts) > 0 {
-		if err := b.Tx.PutAlerts(ctx, puts); err != nil {
+		if err := b.tx.PutAlerts(ctx, puts); err != nil {
 			return err
 		}
 	}
 	if len(counts) > 0 {
-		if err := b.Tx.PutAlertCounts(ctx, counts); err != nil {
+		if err := b.tx.PutAlertCounts(ctx, counts); err != nil {
 			return err
 		}
 	}
@@ -405,7 +371,7 @@ func (b *batchTx) flushRepeats(ctx context.Context) error {
 		for i, k := range b.order {
 			rs[i] = *b.repeats[k]
 		}
-		if err := b.Tx.CountRepeats(ctx, rs); err != nil {
+		if err := b.tx.CountRepeats(ctx, rs); err != nil {
 			return err
 		}
 		clear(b.repeats)
@@ -435,21 +401,21 @@ func (b *batchTx) GetAlerts(ctx context.Context, tenant string, fps []string) ([
 	if err := b.flushAlerts(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.GetAlerts(ctx, tenant, fps)
+	return b.tx.GetAlerts(ctx, tenant, fps)
 }
 
 func (b *batchTx) DueHeldAlerts(ctx context.Context, t time.Time, limit int) ([]store.Alert, error) {
 	if err := b.flushAlerts(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.DueHeldAlerts(ctx, t, limit)
+	return b.tx.DueHeldAlerts(ctx, t, limit)
 }
 
 func (b *batchTx) FlappingAlerts(ctx context.Context, limit int) ([]store.Alert, error) {
 	if err := b.flushAlerts(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.FlappingAlerts(ctx, limit)
+	return b.tx.FlappingAlerts(ctx, limit)
 }
 
 func (b *batchTx) GetOpsItem(ctx context.Context, tenant, id string) (store.OpsItem, error) {
@@ -459,14 +425,14 @@ func (b *batchTx) GetOpsItem(ctx context.Context, tenant, id string) (store.OpsI
 	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItem{}, err
 	}
-	return b.Tx.GetOpsItem(ctx, tenant, id)
+	return b.tx.GetOpsItem(ctx, tenant, id)
 }
 
 func (b *batchTx) ListOpsItems(ctx context.Context, tenant string, f store.OpsItemFilter, page store.Page) ([]store.OpsItem, string, error) {
 	if err := b.flushAllOps(ctx); err != nil {
 		return nil, "", err
 	}
-	return b.Tx.ListOpsItems(ctx, tenant, f, page)
+	return b.tx.ListOpsItems(ctx, tenant, f, page)
 }
 
 // CreateOpsItem holds the new OpsItem until flush.
@@ -495,7 +461,7 @@ func (b *batchTx) UpdateOpsItem(ctx context.Context, o store.OpsItem) error {
 		return err
 	}
 	b.shared.storingGroup(o.TenantID, o.Rule, o.GroupKey)
-	return b.Tx.UpdateOpsItem(ctx, o)
+	return b.tx.UpdateOpsItem(ctx, o)
 }
 
 // OpenGroup flushes what the answer depends on and asks the store — with a
@@ -505,7 +471,7 @@ func (b *batchTx) UpdateOpsItem(ctx context.Context, o store.OpsItem) error {
 func (b *batchTx) OpenGroup(ctx context.Context, tenant, rule, key string, since time.Time) (store.OpsItem, error) {
 	if b.ops.groups[groupKey{tenant, rule, key}] == 0 {
 		may, err := b.shared.mayHaveGroup(tenant, rule, key, func(fn func(rule, key string) error) error {
-			return b.Tx.OpsItemGroups(ctx, tenant, fn)
+			return b.tx.OpsItemGroups(ctx, tenant, fn)
 		})
 		if err != nil {
 			return store.OpsItem{}, err
@@ -522,14 +488,14 @@ func (b *batchTx) OpenGroup(ctx context.Context, tenant, rule, key string, since
 			return store.OpsItem{}, err
 		}
 	}
-	return b.Tx.OpenGroup(ctx, tenant, rule, key, since)
+	return b.tx.OpenGroup(ctx, tenant, rule, key, since)
 }
 
 func (b *batchTx) ListOpsItemMembers(ctx context.Context, tenant, id string) ([]store.OpsItemMember, error) {
 	if err := b.flushAllOps(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.ListOpsItemMembers(ctx, tenant, id)
+	return b.tx.ListOpsItemMembers(ctx, tenant, id)
 }
 
 // The not-found answers batchTx gives without asking the store, for every
@@ -556,7 +522,7 @@ func (b *batchTx) GetOpsItemMember(ctx context.Context, tenant, id, fp string) (
 	if err := b.flushRepeats(ctx); err != nil {
 		return store.OpsItemMember{}, err
 	}
-	return b.Tx.GetOpsItemMember(ctx, tenant, id, fp)
+	return b.tx.GetOpsItemMember(ctx, tenant, id, fp)
 }
 
 // PutOpsItemMember holds the member's new state until flush (or until
@@ -589,7 +555,7 @@ func (b *batchTx) ListOpsItemResources(ctx context.Context, tenant, id string) (
 	if err := b.flushAttached(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.ListOpsItemResources(ctx, tenant, id)
+	return b.tx.ListOpsItemResources(ctx, tenant, id)
 }
 
 // AddTimeline holds the entry until flush.
@@ -602,7 +568,7 @@ func (b *batchTx) ListTimeline(ctx context.Context, tenant, id string) ([]store.
 	if err := b.flushAttached(ctx); err != nil {
 		return nil, err
 	}
-	return b.Tx.ListTimeline(ctx, tenant, id)
+	return b.tx.ListTimeline(ctx, tenant, id)
 }
 
 // flushOps stores the OpsItems created here and the pending member puts.
@@ -617,7 +583,7 @@ func (b *batchTx) flushOps(ctx context.Context) error {
 		clear(p.fresh)
 		clear(p.groups)
 		p.freshList = p.freshList[:0]
-		if err := b.Tx.CreateOpsItems(ctx, os); err != nil {
+		if err := b.tx.CreateOpsItems(ctx, os); err != nil {
 			return err
 		}
 	}
@@ -628,7 +594,7 @@ func (b *batchTx) flushOps(ctx context.Context) error {
 		}
 		clear(p.members)
 		p.memList = p.memList[:0]
-		if err := b.Tx.PutOpsItemMembers(ctx, ms); err != nil {
+		if err := b.tx.PutOpsItemMembers(ctx, ms); err != nil {
 			return err
 		}
 	}
@@ -643,14 +609,14 @@ func (b *batchTx) flushAttached(ctx context.Context) error {
 		rs := p.resources
 		p.resources = nil
 		clear(p.resSeen)
-		if err := b.Tx.AddOpsItemResources(ctx, rs); err != nil {
+		if err := b.tx.AddOpsItemResources(ctx, rs); err != nil {
 			return err
 		}
 	}
 	if len(p.timeline) > 0 {
 		es := p.timeline
 		p.timeline = nil
-		if err := b.Tx.AddTimelines(ctx, es); err != nil {
+		if err := b.tx.AddTimelines(ctx, es); err != nil {
 			return err
 		}
 	}
@@ -707,11 +673,11 @@ func (b *batchTx) InhibitingAlert(ctx context.Context, tenant string, keys []str
 		}
 	}
 	// With a shared cache, a key no stored alert asserts needs no query.
-	may, err := b.shared.mayInhibit(tenant, keys, func(fn func(string) error) error { return b.Tx.InhibitKeys(ctx, tenant, fn) })
+	may, err := b.shared.mayInhibit(tenant, keys, func(fn func(string) error) error { return b.tx.InhibitKeys(ctx, tenant, fn) })
 	if err != nil || !may {
 		return "", err
 	}
-	fp, err := b.Tx.InhibitingAlert(ctx, tenant, keys, except)
+	fp, err := b.tx.InhibitingAlert(ctx, tenant, keys, except)
 	if err != nil || fp == "" {
 		return fp, err
 	}
@@ -721,7 +687,7 @@ func (b *batchTx) InhibitingAlert(ctx context.Context, tenant string, keys []str
 		if err := b.flushInhibit(ctx); err != nil {
 			return "", err
 		}
-		return b.Tx.InhibitingAlert(ctx, tenant, keys, except)
+		return b.tx.InhibitingAlert(ctx, tenant, keys, except)
 	}
 	return fp, nil
 }
@@ -751,5 +717,5 @@ func (b *batchTx) flushInhibit(ctx context.Context) error {
 	clear(p.keys)
 	clear(p.by)
 	p.list = p.list[:0]
-	return b.Tx.SetInhibitKeysMany(ctx, ks)
+	return b.tx.SetInhibitKeysMany(ctx, ks)
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -253,4 +254,34 @@ func TestOnlyCountersSeesEveryField(t *testing.T) {
 	if !onlyCounters(&base, &base) {
 		t.Error("an unchanged alert is not counters-only")
 	}
+}
+
+// What batchTx holds no copy of still sees what it holds pending (it
+// flushes first), and a batched write that would go around its pending
+// state is refused, not let through to leave it stale.
+func TestBatchTxNarrowForwards(t *testing.T) {
+	ctx := context.Background()
+	h := newHarnessOn(t, openSQLite(t), ByFingerprint{})
+	mustTx(t, h.st, func(tx store.Tx) error {
+		b := newBatchTx(tx, nil)
+		o := store.OpsItem{ID: store.NewID("oi", t0), TenantID: "acme", Title: "x", Category: "operations", Severity: "high",
+			Status: "open", Source: "test", Rule: "by-host", GroupKey: "web-1", CreatedAt: t0, UpdatedAt: t0}
+		if err := b.CreateOpsItem(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		var groups []string
+		if err := b.OpsItemGroups(ctx, "acme", func(rule, key string) error { groups = append(groups, rule+"/"+key); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(groups, "by-host/web-1") {
+			t.Errorf("groups %v lack the OpsItem created in the transaction", groups)
+		}
+		if err := b.CreateOpsItems(ctx, []store.OpsItem{o}); err == nil || !strings.Contains(err.Error(), "CreateOpsItems") {
+			t.Errorf("CreateOpsItems through batchTx: %v, want refused", err)
+		}
+		if _, _, err := b.TakeAuditHead(ctx, "acme"); err == nil {
+			t.Error("TakeAuditHead through batchTx was let through")
+		}
+		return b.flush(ctx)
+	})
 }

@@ -119,6 +119,9 @@ type MaintenanceWindow struct {
 	EndDate   *time.Time `json:"end_date,omitempty"`
 	// Tasks are the runbooks the window runs on its targets when it opens.
 	Tasks []MaintenanceTask `json:"tasks,omitempty"`
+	// RunOnly windows run their tasks and deflect nothing: a backup
+	// plan's windows (internal/backup) must not mute their hosts' alerts.
+	RunOnly bool `json:"run_only,omitempty"`
 }
 
 // MaintenanceSchedule is one-off (Start and End), Weekly, or an Expression:

@@ -152,49 +152,43 @@ type NoiseBucket struct {
 	Suppressed   map[string]int64 // by reason class: silence, maintenance, transient, flapping, inhibited
 }
 
-// EventReader holds the queries over stored events, alert state and OpsItem
-// members (the intake pipeline's data).
+// EventReader holds the queries over stored events and noise counts.
 type EventReader interface {
-	// UnprocessedIntake lists batches not yet processed that were received
-	// before the given time, oldest first.
-	UnprocessedIntake(ctx context.Context, before time.Time, limit int) ([]IntakeBatch, error)
-	CountUnprocessedIntake(ctx context.Context) (int64, error)
-	IntakeProcessed(ctx context.Context, id string) (bool, error)
-
 	// ListEvents lists a tenant's events newest first; a page's cursor is
 	// EventCursor of its last event.
 	ListEvents(ctx context.Context, tenantID string, f EventFilter, page Page) ([]Event, string, error)
 	// GetEvent returns one of a tenant's events, its raw payload included.
 	GetEvent(ctx context.Context, tenantID, id string) (Event, error)
-	GetAlert(ctx context.Context, tenantID, fingerprint string) (Alert, error)
-	// GetAlerts returns the alerts of a tenant with these fingerprints, in
-	// no particular order; fingerprints without one are left out.
-	GetAlerts(ctx context.Context, tenantID string, fingerprints []string) ([]Alert, error)
-	// DueHeldAlerts lists alerts (of every tenant) whose transient hold ends
-	// at or before t.
-	DueHeldAlerts(ctx context.Context, t time.Time, limit int) ([]Alert, error)
-	// FlappingAlerts lists alerts (of every tenant) marked flapping.
-	FlappingAlerts(ctx context.Context, limit int) ([]Alert, error)
-	// OpenGroup finds the newest open OpsItem of a correlation group whose
-	// last event is at or after since.
-	OpenGroup(ctx context.Context, tenantID, rule, key string, since time.Time) (OpsItem, error)
-	ListOpsItemMembers(ctx context.Context, tenantID, opsItemID string) ([]OpsItemMember, error)
-	// GetOpsItemMember returns one member alert of an OpsItem (ErrNotFound
-	// when the fingerprint is not a member).
-	GetOpsItemMember(ctx context.Context, tenantID, opsItemID, fingerprint string) (OpsItemMember, error)
-	ListOpsItemResources(ctx context.Context, tenantID, opsItemID string) ([]OpsItemResource, error)
-	ListTimeline(ctx context.Context, tenantID, opsItemID string) ([]TimelineEntry, error)
 	NoiseTotals(ctx context.Context, tenantID string, from, to time.Time) (NoiseBucket, error)
-	// InhibitingAlert returns the fingerprint of a firing alert other than
-	// except that asserts one of keys ("" when none does).
-	InhibitingAlert(ctx context.Context, tenantID string, keys []string, except string) (string, error)
-	// InhibitKeys calls fn once with each distinct key the tenant's alerts
-	// assert, in no particular order.
-	InhibitKeys(ctx context.Context, tenantID string, fn func(key string) error) error
-	// OpsItemGroups calls fn once with each distinct correlation group
-	// (rule and group key) of the tenant's OpsItems, whatever their status,
-	// in no particular order.
-	OpsItemGroups(ctx context.Context, tenantID string, fn func(rule, key string) error) error
+}
+
+// EventWriter stores events and noise counts.
+type EventWriter interface {
+	InsertEvent(ctx context.Context, e Event) error
+	// InsertEvents is InsertEvent for many, in few statements.
+	InsertEvents(ctx context.Context, es []Event) error
+	AddNoise(ctx context.Context, b NoiseBucket) error
+}
+
+// IntakeReader holds the queries over accepted deliveries.
+type IntakeReader interface {
+	// UnprocessedIntake lists batches not yet processed that were received
+	// before the given time, oldest first.
+	UnprocessedIntake(ctx context.Context, before time.Time, limit int) ([]IntakeBatch, error)
+	CountUnprocessedIntake(ctx context.Context) (int64, error)
+	IntakeProcessed(ctx context.Context, id string) (bool, error)
+}
+
+// IntakeWriter stores accepted deliveries and claims them for processing.
+type IntakeWriter interface {
+	InsertIntakeBatches(ctx context.Context, b []IntakeBatch) error
+	// ClaimIntake marks a batch processed, reporting false when it already
+	// was (another processor got it first). Within a transaction, the claim
+	// commits with the work done for the batch.
+	ClaimIntake(ctx context.Context, id string) (bool, error)
+	// ClaimIntakeBatches is ClaimIntake for many batches at once: it returns
+	// the IDs it claimed (those not processed already), in no particular order.
+	ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error)
 }
 
 // IntakeAppender is implemented by stores that keep accepted deliveries
@@ -210,22 +204,6 @@ type IntakeAppender interface {
 	// should be grouped into one; when it does not, each sender appends
 	// its own delivery at once.
 	AppendGroups() bool
-}
-
-// AuditBatchWriter writes audit records a transaction chained itself: the
-// pipeline's processing takes its tenant's chain head once (with
-// AppendAudit, which holds the head for the rest of the transaction), links
-// the following records in memory, and writes them together.
-type AuditBatchWriter interface {
-	// TakeAuditHead returns the tenant's chain head (0 and "" before its
-	// first record, creating the head) and holds it to the end of the
-	// transaction (PostgreSQL: its row lock), as AppendAudit does, without
-	// appending: the caller links its records from there.
-	TakeAuditHead(ctx context.Context, tenantID string) (seq int64, hash string, err error)
-	// InsertAuditRecords stores records whose Seq, PrevHash and Hash are set.
-	InsertAuditRecords(ctx context.Context, rs []AuditRecord) error
-	// SetAuditHead moves a tenant's chain head to its last record.
-	SetAuditHead(ctx context.Context, tenantID string, seq int64, hash string) error
 }
 
 // RowsWriter writes many rows in few statements: the processing of many
@@ -261,42 +239,6 @@ type InhibitKeys struct {
 type OpsItemResourceLink struct {
 	TenantID, OpsItemID string
 	OpsItemResource
-}
-
-// EventWriter holds the pipeline's writes.
-type EventWriter interface {
-	AuditBatchWriter
-	InsertIntakeBatches(ctx context.Context, b []IntakeBatch) error
-	// ClaimIntake marks a batch processed, reporting false when it already
-	// was (another processor got it first). Within a transaction, the claim
-	// commits with the work done for the batch.
-	ClaimIntake(ctx context.Context, id string) (bool, error)
-	// ClaimIntakeBatches is ClaimIntake for many batches at once: it returns
-	// the IDs it claimed (those not processed already), in no particular order.
-	ClaimIntakeBatches(ctx context.Context, ids []string) ([]string, error)
-	InsertEvent(ctx context.Context, e Event) error
-	// InsertEvents is InsertEvent for many, in few statements.
-	InsertEvents(ctx context.Context, es []Event) error
-	PutAlert(ctx context.Context, a Alert) error
-	// PutAlertCounts sets the counters of existing alerts (what a repeat
-	// changes), many in one statement; alerts that do not exist are skipped.
-	PutAlertCounts(ctx context.Context, cs []AlertCounts) error
-	PutOpsItemMember(ctx context.Context, m OpsItemMember) error
-	// DeleteOpsItemMember removes a member alert from an OpsItem (a person
-	// moving it to another); ErrNotFound when it is not a member.
-	DeleteOpsItemMember(ctx context.Context, tenantID, opsItemID, fingerprint string) error
-	// CountRepeats records repeats of member alerts: each member's
-	// occurrences grow by N and its last_seen moves up to LastSeen, and so do
-	// its OpsItem's occurrences and last_event_at. Repeats of fingerprints
-	// that are not members of the OpsItem change nothing.
-	CountRepeats(ctx context.Context, rs []Repeat) error
-	AddOpsItemResource(ctx context.Context, tenantID, opsItemID string, r OpsItemResource) error
-	AddTimeline(ctx context.Context, e TimelineEntry) error
-	RowsWriter
-	AddNoise(ctx context.Context, b NoiseBucket) error
-	// SetInhibitKeys replaces the inhibition keys a firing alert asserts
-	// (none when it resolves).
-	SetInhibitKeys(ctx context.Context, tenantID, fingerprint string, keys []string) error
 }
 
 // EventCursor is the cursor of a ListEvents page ending with e: a caller

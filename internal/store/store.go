@@ -11,7 +11,6 @@ package store
 import (
 	"context"
 	"errors"
-	"time"
 )
 
 // Errors drivers return; callers test with errors.Is.
@@ -34,11 +33,17 @@ type Store interface {
 	Close() error
 }
 
-// Reader holds the read-only queries; they run on read connections.
-// Capability-specific queries live in their own files (events.go,
-// deflection.go) as interfaces embedded here.
+// Reader holds the read-only queries; they run on read connections. Each
+// concept's queries are an interface in its own file (tenants.go,
+// opsitems.go, audit.go, …), embedded here with one line each.
 type Reader interface {
+	TenantReader
+	TokenReader
+	OpsItemReader
+	AuditReader
+	AlertReader
 	EventReader
+	IntakeReader
 	DeflectionReader
 	ExecutionReader
 	FleetReader
@@ -47,34 +52,23 @@ type Reader interface {
 	WindowRunReader
 	SessionReader
 	PatchReader
-
-	GetTenant(ctx context.Context, id string) (Tenant, error)
-	ListTenants(ctx context.Context, page Page) ([]Tenant, string, error)
-
-	// TokenByHash finds a token by the SHA-256 of its secret.
-	TokenByHash(ctx context.Context, hash string) (Token, error)
-	ListTokens(ctx context.Context, tenantID string, page Page) ([]Token, string, error)
-
-	GetOpsItem(ctx context.Context, tenantID, id string) (OpsItem, error)
-	ListOpsItems(ctx context.Context, tenantID string, f OpsItemFilter, page Page) ([]OpsItem, string, error)
-
-	// ListAudit lists a tenant's audit records newest first.
-	ListAudit(ctx context.Context, tenantID string, page Page) ([]AuditRecord, string, error)
-	// ScanAudit calls fn for each of a tenant's audit records in chain order,
-	// starting after sequence number after.
-	ScanAudit(ctx context.Context, tenantID string, after int64, fn func(AuditRecord) error) error
-	// AuditHead returns the tenant's last sequence number and hash as recorded
-	// at append time ("", 0 when the chain is empty).
-	AuditHead(ctx context.Context, tenantID string) (seq int64, hash string, err error)
-	ListAuditCheckpoints(ctx context.Context, tenantID string) ([]AuditCheckpoint, error)
-	// AuditTenants lists tenants that have audit records.
-	AuditTenants(ctx context.Context) ([]string, error)
+	BackupReader
 }
 
-// Tx is a transaction: all reads see its writes.
+// Tx is a transaction: all reads see its writes. Each concept's writes
+// are an interface in its own file, embedded here with one line each;
+// code that needs only some takes the narrow interfaces.
 type Tx interface {
 	Reader
+	TenantWriter
+	TokenWriter
+	OpsItemWriter
+	AuditWriter
+	AuditBatchWriter
+	AlertWriter
 	EventWriter
+	IntakeWriter
+	RowsWriter
 	DeflectionWriter
 	ExecutionWriter
 	FleetWriter
@@ -82,25 +76,7 @@ type Tx interface {
 	WindowRunWriter
 	SessionWriter
 	PatchWriter
-
-	CreateTenant(ctx context.Context, t Tenant) error
-
-	CreateToken(ctx context.Context, t Token, hash string) error
-	// RevokeToken marks a token revoked and deletes its UI sessions;
-	// ErrNotFound when the tenant has no such live token.
-	RevokeToken(ctx context.Context, tenantID, id string, at time.Time) error
-	TouchToken(ctx context.Context, id string, at time.Time) error
-
-	CreateOpsItem(ctx context.Context, o OpsItem) error
-	UpdateOpsItem(ctx context.Context, o OpsItem) error
-
-	// AppendAudit fills in Seq, PrevHash and Hash (with the hash function the
-	// audit package supplies) and stores the record, serialised per tenant.
-	AppendAudit(ctx context.Context, r *AuditRecord, hash func(AuditRecord) string) error
-	AddAuditCheckpoint(ctx context.Context, c AuditCheckpoint) error
-	// PruneAuditCheckpoints deletes checkpoints older than before, keeping
-	// the newest per tenant.
-	PruneAuditCheckpoints(ctx context.Context, before time.Time) (int64, error)
+	BackupWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
 	// queue can enqueue in the same transaction.

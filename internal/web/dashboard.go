@@ -80,6 +80,7 @@ func (h *Handler) insightRoutes() {
 	h.deflectionRoutes()
 	h.fleetRoutes()
 	h.auditRoutes()
+	h.backupRoutes()
 }
 
 func (h *Handler) dashboard(rq *request) (any, error) {

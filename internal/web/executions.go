@@ -7,8 +7,8 @@ import (
 	"fmt"
 
 	"github.com/flywheel-ops/flywheel/internal/doctor"
-	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -214,29 +214,14 @@ func (h *Handler) gate(rq *request, e store.Execution, approvals []store.Approva
 
 // decide approves, denies or cancels an execution from its page or the
 // approvals inbox (the form's "back" says which to return to).
-func (h *Handler) decide(verb string) actionFunc {
+func (h *Handler) decide(d service.Decision) actionFunc {
 	return func(rq *request) (string, error) {
 		if h.rb == nil {
 			return "", errNoRunbooks
 		}
-		id, tenant := rq.PathValue("id"), rq.tenantID()
-		comment := rq.PostFormValue("comment")
-		if len(comment) > 4096 {
-			return "", errBadRequest("The comment is longer than 4096 bytes.")
-		}
-		p := rq.sess.Principal
-		by := execution.Approver{Actor: p.Actor(), Name: p.TokenName, Role: p.Role}
-		var err error
-		switch verb {
-		case "approve":
-			_, err = h.rb.Approve(rq.ctx, tenant, id, by, comment)
-		case "deny":
-			_, err = h.rb.Deny(rq.ctx, tenant, id, by, comment)
-		default:
-			_, err = h.rb.Cancel(rq.ctx, tenant, id, p.Actor(), comment)
-		}
-		if err != nil {
-			return "", startError(err)
+		id := rq.PathValue("id")
+		if err := h.svc().DecideExecution(rq.ctx, rq.caller(), id, d, rq.PostFormValue("comment")); err != nil {
+			return "", servicePage(err)
 		}
 		if rq.PostFormValue("back") == "approvals" {
 			return rq.view.Link("/approvals"), nil

@@ -1,16 +1,14 @@
 package web
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/maintenance"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -100,59 +98,22 @@ func (h *Handler) createWindow(rq *request) (string, error) {
 			matchers = append(matchers, l)
 		}
 	}
-	comment := strings.TrimSpace(rq.PostFormValue("comment"))
-	if len(matchers) > 64 || len(comment) > 4096 {
-		return "", h.windowProblem(rq, "At most 64 matchers and a comment of up to 4096 characters.")
-	}
-	now := h.now().UTC().Truncate(time.Microsecond)
-	s, e := start.UTC(), start.Add(dur).UTC()
-	rec := store.MaintenanceWindow{ID: store.NewID(maintenance.IDPrefix, now), TenantID: rq.tenantID(), Name: name, Timezone: tz,
-		Schedule: store.MaintenanceSchedule{Start: &s, End: &e}, Targets: store.MaintenanceTargets{Matchers: matchers},
-		Comment: comment, CreatedBy: rq.sess.Principal.Actor(), CreatedAt: now}
-	mw, err := maintenance.FromRecord(rec)
-	if err == nil {
-		err = mw.Validate()
+	st, en := start.UTC(), start.Add(dur).UTC()
+	in := service.MaintenanceWindowInput{Name: name, Timezone: tz, Schedule: store.MaintenanceSchedule{Start: &st, End: &en},
+		Targets: store.MaintenanceTargets{Matchers: matchers}, Comment: strings.TrimSpace(rq.PostFormValue("comment"))}
+	_, err = h.svc().CreateWindow(rq.ctx, rq.caller(), in)
+	if e, ok := service.As(err); ok && (e.Kind == service.Invalid || e.Kind == service.Conflict) {
+		return "", h.windowProblem(rq, e.Msg)
 	}
 	if err != nil {
-		return "", h.windowProblem(rq, strings.ReplaceAll(err.Error(), "\n", "; "))
-	}
-	if !e.After(now) {
-		return "", h.windowProblem(rq, "The window would end in the past.")
-	}
-	rec = mw.Record()
-	err = h.mutate(rq, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		if err := tx.CreateMaintenanceWindow(ctx, rec); err != nil {
-			return audit.Entry{}, err
-		}
-		return audit.Entry{Action: "maintenance.create", Target: "maintenance-window/" + rec.ID, Detail: map[string]any{
-			"name": rec.Name, "timezone": rec.Timezone, "schedule": rec.Schedule, "targets": rec.Targets}}, nil
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return "", h.windowProblem(rq, fmt.Sprintf("A maintenance window named %q already exists.", name))
-	}
-	if err != nil {
-		return "", err
+		return "", servicePage(err)
 	}
 	return rq.view.Link("/maintenance"), nil
 }
 
 func (h *Handler) deleteWindow(rq *request) (string, error) {
-	id, tenant := rq.PathValue("id"), rq.tenantID()
-	err := h.mutate(rq, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		mw, err := tx.GetMaintenanceWindow(ctx, tenant, id)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		if err := tx.DeleteMaintenanceWindow(ctx, tenant, id); err != nil {
-			return audit.Entry{}, err
-		}
-		return audit.Entry{Action: "maintenance.delete", Target: "maintenance-window/" + id, Detail: map[string]string{"name": mw.Name}}, nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return "", errNotFound("There is no maintenance window %q.", id)
-	}
-	if err != nil {
-		return "", err
+	if err := h.svc().DeleteWindow(rq.ctx, rq.caller(), rq.PathValue("id")); err != nil {
+		return "", servicePage(err)
 	}
 	return rq.view.Link("/maintenance"), nil
 }

@@ -37,6 +37,7 @@ func navigation(v *view) []navSection {
 		item("Maintenance", "/maintenance"),
 		item("Patching", "/patching"),
 		item("Fleet", "/fleet"),
+		item("Backup", "/backup"),
 		item("Audit", "/audit"),
 	}}
 	areas := navSection{Heading: "Areas"}

@@ -54,8 +54,9 @@ func templateFuncs(a *assets) template.FuncMap {
 		"categoryTitle": categoryTitle,
 		// when renders a time for people; the <time> element carries the
 		// machine-readable value.
-		"when": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
-		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"when":    func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"iso":     func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"seconds": secondsText,
 		// duration shows seconds for people: "0 s", "4 min 5 s", "2 h 3 min".
 		"duration":   humanSeconds,
 		"decideArgs": func(v *view, id, back string) decideArgs { return decideArgs{V: v, ID: id, Back: back} },

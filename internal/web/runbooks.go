@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,20 +9,14 @@ import (
 	"strings"
 
 	"github.com/flywheel-ops/flywheel/internal/execution"
-	"github.com/flywheel-ops/flywheel/internal/opsitem"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// Runbooks is what the runbook, execution and approval pages need; the
-// execution package's Executor is one (the API uses the same methods).
-type Runbooks interface {
-	runbook.Starter
-	Runbooks() *runbook.Library
-	Approve(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Deny(ctx context.Context, tenant, id string, by execution.Approver, comment string) (store.Execution, error)
-	Cancel(ctx context.Context, tenant, id, actor, comment string) (store.Execution, error)
-}
+// Runbooks is what the runbook, execution and approval pages need: the
+// service's (the execution package's Executor is one).
+type Runbooks = service.Runbooks
 
 var _ Runbooks = (*execution.Executor)(nil)
 
@@ -34,9 +27,9 @@ func (h *Handler) runbookRoutes() {
 	h.action("POST /runbooks/{name}/run", store.RoleOperator, h.runRunbook)
 	h.livePage("GET /executions", "executions", h.executions, "list")
 	h.livePage("GET /executions/{id}", "execution", h.execution, "exec")
-	h.action("POST /executions/{id}/approve", store.RoleOperator, h.decide("approve"))
-	h.action("POST /executions/{id}/deny", store.RoleOperator, h.decide("deny"))
-	h.action("POST /executions/{id}/cancel", store.RoleOperator, h.decide("cancel"))
+	h.action("POST /executions/{id}/approve", store.RoleOperator, h.decide(service.Approve))
+	h.action("POST /executions/{id}/deny", store.RoleOperator, h.decide(service.Deny))
+	h.action("POST /executions/{id}/cancel", store.RoleOperator, h.decide(service.Cancel))
 	h.livePage("GET /approvals", "approvals", h.approvals, "inbox")
 }
 
@@ -79,25 +72,11 @@ type runbookData struct {
 	Problem, Targets string
 }
 
-// Bounds of the run form's targets.
-const (
-	maxFormTargets  = 10_000
-	maxFormTargetID = 256
-)
-
 // formTargets reads the run form's targets: resource IDs separated by
-// commas, spaces or lines; none means the runbook's own targeting.
-func formTargets(s string) ([]string, string) {
-	ids := strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
-	if len(ids) > maxFormTargets {
-		return nil, fmt.Sprintf("%d targets; the limit is %d.", len(ids), maxFormTargets)
-	}
-	for _, id := range ids {
-		if len(id) > maxFormTargetID {
-			return nil, fmt.Sprintf("The target %.40q… is longer than %d bytes.", id, maxFormTargetID)
-		}
-	}
-	return ids, ""
+// commas, spaces or lines; none means the runbook's own targeting. Their
+// bounds are the service's.
+func formTargets(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
 
 func (h *Handler) runbookFor(rq *request) (*runbook.Runbook, error) {
@@ -154,63 +133,20 @@ func (h *Handler) runRunbook(rq *request) (string, error) {
 		}
 	}
 	opsItem := rq.PostFormValue("opsitem")
-	targets, problem := formTargets(rq.PostFormValue("targets"))
-	if problem != "" {
-		d, err := h.runbookData(rq, rb, opsItem, given, map[string]string{"": problem})
-		if err != nil {
-			return "", err
-		}
-		d.Problem, d.Targets = problem, rq.PostFormValue("targets")
-		return "", &formProblem{Status: http.StatusUnprocessableEntity, Tmpl: "runbook", Title: "Runbook " + rb.Name, Data: d}
-	}
-	req := runbook.StartRequest{TenantID: rq.tenantID(), Runbook: rb.Name, Parameters: params, OpsItemID: opsItem, Targets: targets,
-		DryRun: rq.PostFormValue("mode") == "dry-run", Mode: runbook.ModeAuto, StartedBy: rq.sess.Principal.Actor()}
-	if rq.PostFormValue("approval") == "on" {
-		req.Mode = runbook.ModeApproval
-	}
-	if p := rq.sess.Principal; !req.DryRun && !p.Can(store.PermHostCommands) && h.rb.Runbooks().RunsOnHosts(req.TenantID, rb) {
-		return "", errForbidden("Runbook " + rb.Name + " runs commands on hosts, which needs the host-commands permission: admins hold it, other tokens when created with --allow host-commands. A dry run needs no permission.")
-	}
-	var id string
-	now := h.now()
-	err = h.st.InTx(rq.ctx, func(tx store.Tx) error {
-		var err error
-		if id, err = h.rb.Start(rq.ctx, tx, req); err != nil {
-			return err
-		}
-		if opsItem == "" || req.DryRun {
-			return nil
-		}
-		// Running a runbook from an OpsItem is a person's handling of it.
-		return opsitem.RecordRun(rq.ctx, tx, req.TenantID, opsItem, req.StartedBy, rb.Name, id, now)
-	})
-	if err != nil && (runbook.IsParamError(err) || errors.Is(err, execution.ErrInvalid)) {
+	id, err := h.svc().StartRun(rq.ctx, rq.caller(), service.RunRequest{Runbook: rb.Name, Parameters: params, OpsItem: opsItem,
+		Targets: formTargets(rq.PostFormValue("targets")), DryRun: rq.PostFormValue("mode") == "dry-run", Approval: rq.PostFormValue("approval") == "on"})
+	if e, ok := service.As(err); ok && e.Kind == service.Invalid {
 		d, derr := h.runbookData(rq, rb, opsItem, given, paramProblems(rb.Params, err))
 		if derr != nil {
 			return "", derr
 		}
-		d.Problem, d.Targets = err.Error(), rq.PostFormValue("targets")
+		d.Problem, d.Targets = e.Msg, rq.PostFormValue("targets")
 		return "", &formProblem{Status: http.StatusUnprocessableEntity, Tmpl: "runbook", Title: "Runbook " + rb.Name, Data: d}
 	}
 	if err != nil {
-		return "", startError(err)
+		return "", servicePage(err)
 	}
 	return rq.view.Link("/executions/" + id), nil
-}
-
-// startError maps the executor's errors to pages.
-func startError(err error) error {
-	switch {
-	case errors.Is(err, execution.ErrUnknownRunbook), errors.Is(err, store.ErrNotFound):
-		return errNotFound("%v", err)
-	case errors.Is(err, execution.ErrState):
-		return &pageError{Status: http.StatusConflict, Message: err.Error()}
-	case errors.Is(err, execution.ErrNotApprover):
-		return errForbidden(err.Error())
-	case errors.Is(err, execution.ErrInvalid):
-		return errBadRequest("%v", err)
-	}
-	return err
 }
 
 // paramProblems files a *runbook.ParamError's messages under the

@@ -2,14 +2,13 @@ package web
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/silence"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
@@ -91,83 +90,27 @@ func (h *Handler) createSilence(rq *request) (string, error) {
 			matchers = append(matchers, l)
 		}
 	}
-	comment := strings.TrimSpace(rq.PostFormValue("comment"))
-	dur, err := time.ParseDuration(rq.PostFormValue("duration"))
-	switch {
-	case len(matchers) == 0:
-		return "", h.silenceProblem(rq, http.StatusBadRequest, "Give at least one matcher, for example alertname=\"DiskFull\".")
-	case len(matchers) > 64 || len(rq.PostFormValue("matchers")) > 16<<10:
-		return "", h.silenceProblem(rq, http.StatusBadRequest, "At most 64 matchers.")
-	case comment == "" || len(comment) > 4096:
-		return "", h.silenceProblem(rq, http.StatusBadRequest, "Say why in the comment (up to 4096 characters).")
-	case err != nil || dur <= 0 || dur > 366*24*time.Hour:
-		return "", h.silenceProblem(rq, http.StatusBadRequest, "Choose how long the silence lasts.")
-	}
-	now := h.now().UTC().Truncate(time.Microsecond)
-	rec := store.Silence{ID: store.NewID(silence.IDPrefix, now), TenantID: rq.tenantID(), Matchers: matchers, StartsAt: now, EndsAt: now.Add(dur),
-		Comment: comment, CreatedBy: rq.sess.Principal.Actor(), CreatedAt: now}
-	sil, err := silence.FromRecord(rec)
-	if err == nil {
-		err = sil.Validate()
+	in := service.SilenceInput{Matchers: matchers, Duration: strings.TrimSpace(rq.PostFormValue("duration")),
+		Comment: strings.TrimSpace(rq.PostFormValue("comment"))}
+	_, err := h.svc().CreateSilence(rq.ctx, rq.caller(), in)
+	if e, ok := service.As(err); ok && e.Kind == service.Invalid {
+		return "", h.silenceProblem(rq, http.StatusBadRequest, e.Msg)
 	}
 	if err != nil {
-		return "", h.silenceProblem(rq, http.StatusBadRequest, strings.ReplaceAll(err.Error(), "\n", "; "))
-	}
-	rec = sil.Record()
-	err = h.mutate(rq, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		if err := tx.CreateSilence(ctx, rec); err != nil {
-			return audit.Entry{}, err
-		}
-		return audit.Entry{Action: "silence.create", Target: "silence/" + rec.ID, Detail: map[string]any{
-			"matchers": rec.Matchers, "starts_at": rec.StartsAt, "ends_at": rec.EndsAt, "comment": clip(rec.Comment, 200)}}, nil
-	})
-	if err != nil {
-		return "", err
+		return "", servicePage(err)
 	}
 	return rq.view.Link("/silences"), nil
 }
 
 func (h *Handler) expireSilence(rq *request) (string, error) {
-	id := rq.PathValue("id")
-	err := h.mutate(rq, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		if err := tx.ExpireSilence(ctx, rq.tenantID(), id, h.now(), rq.sess.Principal.Actor()); err != nil {
-			return audit.Entry{}, err
-		}
-		return audit.Entry{Action: "silence.expire", Target: "silence/" + id}, nil
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		return "", errNotFound("There is no silence %q, or it has already ended.", id)
-	}
-	if err != nil {
-		return "", err
+	if err := h.svc().ExpireSilence(rq.ctx, rq.caller(), rq.PathValue("id")); err != nil {
+		return "", servicePage(err)
 	}
 	return rq.view.Link("/silences"), nil
 }
 
 // mutate runs fn in a transaction and appends the audit record it returns,
-// attributed to the session, in the same transaction.
+// attributed to the session, in the same transaction (service.Mutate).
 func (h *Handler) mutate(rq *request, fn func(ctx context.Context, tx store.Tx) (audit.Entry, error)) error {
-	return h.st.InTx(rq.ctx, func(tx store.Tx) error {
-		e, err := fn(rq.ctx, tx)
-		if err != nil {
-			return err
-		}
-		if e.Actor == "" {
-			e.Actor = rq.sess.Principal.Actor()
-		}
-		if e.Result == "" {
-			e.Result = "ok"
-		}
-		_, err = audit.Append(rq.ctx, tx, rq.tenantID(), h.now(), e)
-		return err
-	})
-}
-
-// clip shortens s to at most n bytes for an audit detail.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	r := []rune(s[:n])
-	return string(r[:max(0, len(r)-1)]) + "…"
+	return h.svc().Mutate(rq.ctx, rq.caller(), fn)
 }

@@ -58,6 +58,8 @@ type Options struct {
 	Doctor *doctor.Doctor
 	// Patch reports patch compliance; nil: the patching page says so.
 	Patch PatchReports
+	// Backup reports backup plans for the backup page; nil lists none.
+	Backup BackupStatus
 }
 
 // Handler serves the UI.
@@ -79,6 +81,7 @@ type Handler struct {
 	desiredVersion string
 	doctor         *doctor.Doctor
 	patch          PatchReports
+	backup         BackupStatus
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -107,7 +110,7 @@ func New(o Options) (*Handler, error) {
 		mux: http.NewServeMux(), pages: pg, static: static,
 		origins: http.NewCrossOriginProtection(),
 		rb:      o.Runbooks, brk: o.Breakers, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
-		doctor: o.Doctor, patch: o.Patch,
+		doctor: o.Doctor, patch: o.Patch, backup: o.Backup,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))

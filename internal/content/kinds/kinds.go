@@ -10,6 +10,7 @@ package kinds
 
 import (
 	"github.com/flywheel-ops/flywheel/internal/application"
+	"github.com/flywheel-ops/flywheel/internal/backup"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/correlate"
 	"github.com/flywheel-ops/flywheel/internal/dedup"
@@ -19,17 +20,17 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
-	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/schemas"
 )
 
 // Foundation returns the kinds that exist from the first release.
 func Foundation() []content.Kind {
 	return []content.Kind{Tenant(), inhibit.Kind(), correlate.Kind(), dedup.Kind(), maintenance.Kind(), generic.Kind(), application.Kind(),
-		// Runbook steps are checked against the I/O actions themselves
-		// (names and inputs); built with default options, they only
-		// validate here, never run.
-		runbook.Kind(registry.New(registry.Options{}).Get), runbook.GroupKind(), rule.Kind(),
-		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef()}
+		// Runbook steps are checked against the I/O actions' schemas
+		// (names and inputs): they only validate here, never run, and
+		// link no cloud SDK.
+		runbook.Kind(schemas.Get), runbook.GroupKind(), rule.Kind(),
+		patch.BaselineKindDef(), patch.GroupKindDef(), patch.CalendarKindDef(), backup.Kind()}
 }
 
 // Register registers every kind and the cross-document checks that always
@@ -47,6 +48,7 @@ func Register(reg *content.Registry) {
 	reg.RegisterCheck(maintenance.CheckRefs)
 	reg.RegisterCheck(application.CheckRefs)
 	reg.RegisterCheck(patch.CheckRefs)
+	reg.RegisterCheck(backup.CheckRefs)
 }
 
 // NewRegistry returns a registry with every kind registered.

@@ -102,7 +102,7 @@ func TestValidate(t *testing.T) {
 	wantErrs := []string{
 		dir + `/tenants/bad.yaml:4: field "colour" not found in Tenant spec`,
 		dir + `/tenants/bad.yaml:6: apiVersion is required ("flywheel/v1")`,
-		dir + `/tenants/bad.yaml:6: unknown kind "Playbook" (known kinds: Application, BusinessCalendar, CorrelationRule, DedupRule, InhibitRule, IntakeMapping, MaintenanceWindow, PatchBaseline, PatchGroup, ResourceGroup, Rule, Runbook, Tenant)`,
+		dir + `/tenants/bad.yaml:6: unknown kind "Playbook" (known kinds: Application, BackupPlan, BusinessCalendar, CorrelationRule, DedupRule, InhibitRule, IntakeMapping, MaintenanceWindow, PatchBaseline, PatchGroup, ResourceGroup, Rule, Runbook, Tenant)`,
 		dir + `/tenants/bad.yaml:6: metadata.name is required`,
 	}
 	if got := errorLines(err); !slices.Equal(got, wantErrs) {

@@ -162,7 +162,7 @@ func TestRegisterAll(t *testing.T) {
 			t.Errorf("kind %s not registered", k.Name)
 		}
 	}
-	if got := reg.Kinds(); !slices.Equal(got, []string{"Application", "BusinessCalendar", "CorrelationRule", "DedupRule", "InhibitRule", "IntakeMapping", "MaintenanceWindow", "PatchBaseline", "PatchGroup", "ResourceGroup", "Rule", "Runbook", TenantKind}) {
+	if got := reg.Kinds(); !slices.Equal(got, []string{"Application", "BackupPlan", "BusinessCalendar", "CorrelationRule", "DedupRule", "InhibitRule", "IntakeMapping", "MaintenanceWindow", "PatchBaseline", "PatchGroup", "ResourceGroup", "Rule", "Runbook", TenantKind}) {
 		t.Errorf("Kinds = %v", got)
 	}
 }

@@ -104,27 +104,16 @@ func (r reader) AuditTenants(ctx context.Context) ([]string, error) {
 	return out, rows.Err()
 }
 
-// AppendAudit serialises appends per tenant through the audit_heads row: the
-// UPDATE takes the row lock (PostgreSQL) or the write lock (SQLite) before the
-// previous hash is read, so two writers can never chain onto the same record.
+// AppendAudit links and stores one record with the one chain writer
+// (store.AuditChain): taking the tenant's head takes its row lock
+// (PostgreSQL) or the write lock (SQLite) before the previous hash is
+// read, so two writers can never chain onto the same record.
 func (t *tx) AppendAudit(ctx context.Context, a *store.AuditRecord, hash func(store.AuditRecord) string) error {
-	if _, err := t.h.Exec(ctx, "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES ($1, 0, '') ON CONFLICT (tenant_id) DO NOTHING", a.TenantID); err != nil {
+	c := store.NewAuditChain(t)
+	if err := c.Append(ctx, a, hash); err != nil {
 		return err
 	}
-	var seq int64
-	var prev string
-	if err := t.h.QueryRow(ctx, "UPDATE audit_heads SET seq = seq + 1 WHERE tenant_id = $1 RETURNING seq, hash", a.TenantID).Scan(&seq, &prev); err != nil {
-		return err
-	}
-	a.Seq, a.PrevHash = seq, prev
-	a.Time = a.Time.UTC().Truncate(time.Microsecond)
-	a.Hash = hash(*a)
-	if _, err := t.h.Exec(ctx, "UPDATE audit_heads SET hash = $1 WHERE tenant_id = $2", a.Hash, a.TenantID); err != nil {
-		return err
-	}
-	_, err := t.h.Exec(ctx, "INSERT INTO audit_records ("+auditCols+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-		a.TenantID, a.Seq, ts(a.Time), a.Actor, a.Action, a.Target, a.Result, string(a.Detail), a.PrevHash, a.Hash)
-	return err
+	return c.Flush(ctx)
 }
 
 func (t *tx) AddAuditCheckpoint(ctx context.Context, c store.AuditCheckpoint) error {

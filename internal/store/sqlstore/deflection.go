@@ -103,6 +103,7 @@ type windowDetails struct {
 	StartDate      *time.Time              `json:"start_date,omitempty"`
 	EndDate        *time.Time              `json:"end_date,omitempty"`
 	Tasks          []store.MaintenanceTask `json:"tasks,omitempty"`
+	RunOnly        bool                    `json:"run_only,omitempty"`
 }
 
 func scanWindow(r Row) (store.MaintenanceWindow, error) {
@@ -118,6 +119,7 @@ func scanWindow(r Row) (store.MaintenanceWindow, error) {
 			return w, fmt.Errorf("maintenance window %s: details: %w", w.ID, err)
 		}
 		w.ScheduleOffset, w.Duration, w.Cutoff, w.StartDate, w.EndDate, w.Tasks = d.ScheduleOffset, d.Duration, d.Cutoff, d.StartDate, d.EndDate, d.Tasks
+		w.RunOnly = d.RunOnly
 	}
 	w.CreatedAt = fromTS(created)
 	if err := json.Unmarshal([]byte(schedule), &w.Schedule); err != nil {
@@ -163,7 +165,7 @@ func (t *tx) CreateMaintenanceWindow(ctx context.Context, w store.MaintenanceWin
 		return err
 	}
 	details := ""
-	d := windowDetails{ScheduleOffset: w.ScheduleOffset, Duration: w.Duration, Cutoff: w.Cutoff, StartDate: w.StartDate, EndDate: w.EndDate, Tasks: w.Tasks}
+	d := windowDetails{ScheduleOffset: w.ScheduleOffset, Duration: w.Duration, Cutoff: w.Cutoff, StartDate: w.StartDate, EndDate: w.EndDate, Tasks: w.Tasks, RunOnly: w.RunOnly}
 	if !reflect.DeepEqual(d, windowDetails{}) {
 		b, err := json.Marshal(d)
 		if err != nil {

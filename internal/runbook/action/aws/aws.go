@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +29,7 @@ import (
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/with"
 )
 
@@ -90,136 +90,34 @@ func (*AWS) Name() string { return "aws" }
 // Validate implements action.Action.
 func (*AWS) Validate(m map[string]any) error {
 	r := with.ForValidate(m)
-	parse(r)
+	awsspec.Parse(r, sdkInput)
 	return r.Err()
 }
 
-// call is a parsed aws step.
-type call struct {
-	service, operation string
-	op                 operation
-	input              any // *XxxInput
-	region             string
-	timeout            time.Duration
-}
-
-func parse(r *with.Reader) call {
-	r.Require("service", "operation")
-	var c call
-	c.service, _ = r.String("service")
-	c.operation, _ = r.String("operation")
-	c.region, _ = r.String("region")
-	c.timeout, _ = r.Duration("timeout")
-	raw, hasInput := r.JSON("input")
-	if hasInput {
-		if _, isMap := raw.(map[string]any); !isMap {
-			r.Errorf("input", "is not a map of the operation's parameters")
-			return c
-		}
-	}
-	if c.service == "" || c.operation == "" {
-		r.Any("input")
-		return c
-	}
-	ops, ok := table[c.service]
-	if !ok {
-		r.Errorf("service", "%q is not a supported service (%s)", c.service, strings.Join(Services(), ", "))
-		return c
-	}
-	op, ok := ops[c.operation]
-	if !ok {
-		r.Errorf("operation", "%s %q is not a supported operation (%s)", c.service, c.operation, strings.Join(Operations(c.service), ", "))
-		return c
-	}
-	c.op = op
-	if !hasInput {
-		if r.Has("input") {
-			return c // an expression, checked when rendered
-		}
-		raw = map[string]any{}
-	}
-	in, err := decodeInput(op.newInput(), raw.(map[string]any), r.Validating())
-	if err != nil {
-		r.Errorf("input", "%v", err)
-	}
-	c.input = in
-	return c
-}
-
-// decodeInput fills the SDK input struct in from m. Member names are the
-// API's (InstanceId, IpPermissions, …), matched case-insensitively as the
-// AWS CLI's JSON input is. Unknown members are errors. While validating,
-// an input holding expressions is checked by member name only.
-func decodeInput(in any, m map[string]any, validating bool) (any, error) {
-	if validating && hasExpr(m) {
-		t := reflect.TypeOf(in).Elem()
-		for k := range m {
-			if _, ok := t.FieldByNameFunc(func(f string) bool { return strings.EqualFold(f, k) }); !ok || strings.EqualFold(k, "noSmithyDocumentSerde") {
-				return nil, fmt.Errorf("%s has no member %q", t.Name(), k)
-			}
-		}
-		return in, nil
-	}
-	b, err := json.Marshal(m)
-	if err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(strings.NewReader(string(b)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(in); err != nil {
-		name := reflect.TypeOf(in).Elem().Name()
-		var ute *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &ute) && ute.Field != "":
-			return nil, fmt.Errorf("%s.%s: a JSON %s cannot be a %s", name, ute.Field, ute.Value, ute.Type)
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return nil, fmt.Errorf("%s has no member %s", name, strings.TrimPrefix(err.Error(), "json: unknown field "))
-		}
-		return nil, fmt.Errorf("%s: %v", name, err)
-	}
-	return in, nil
-}
-
-func hasExpr(v any) bool {
-	switch x := v.(type) {
-	case map[string]any:
-		for _, e := range x {
-			if hasExpr(e) {
-				return true
-			}
-		}
-	case []any:
-		for _, e := range x {
-			if hasExpr(e) {
-				return true
-			}
-		}
-	default:
-		return with.IsExpr(v)
-	}
-	return false
-}
+// sdkInput makes an operation's SDK input (awsspec.Parse has checked the
+// service and operation are in the table).
+func sdkInput(service, operation string) func() any { return table[service][operation].newInput }
 
 // Run implements action.Action.
 func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 	r := with.ForRun(in.With)
-	c := parse(r)
+	c := awsspec.Parse(r, sdkInput)
 	if err := r.Err(); err != nil {
 		return action.Output{}, fmt.Errorf("aws: %w", err)
 	}
-	if c.timeout > 0 {
+	if c.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		ctx, cancel = context.WithTimeout(ctx, c.Timeout)
 		defer cancel()
 	}
-	name := c.service + " " + c.operation
-	cfg, err := a.load(ctx, in, c.region)
+	name := c.Service + " " + c.Operation
+	cfg, err := a.load(ctx, in, c.Region)
 	if err != nil {
-		a.logRaw(in, name, c.region, err)
+		a.logRaw(in, name, c.Region, err)
 		return action.Output{}, &CallError{Sentence: fmt.Sprintf("The server's AWS configuration could not be loaded for %s; the server's log has why.", name), Err: err}
 	}
 	start := time.Now()
-	out, meta, err := c.op.call(ctx, cfg, c.input)
+	out, meta, err := table[c.Service][c.Operation].call(ctx, cfg, c.Input)
 	elapsed := time.Since(start)
 	if err != nil {
 		a.logRaw(in, name, cfg.Region, err)
@@ -299,25 +197,10 @@ func plain(v any) any {
 }
 
 // Services lists the supported services.
-func Services() []string {
-	s := make([]string, 0, len(table))
-	for k := range table {
-		s = append(s, k)
-	}
-	sort.Strings(s)
-	return s
-}
+func Services() []string { return awsspec.Services() }
 
 // Operations lists a service's supported operations.
-func Operations(service string) []string {
-	ops := table[service]
-	s := make([]string, 0, len(ops))
-	for k := range ops {
-		s = append(s, k)
-	}
-	sort.Strings(s)
-	return s
-}
+func Operations(service string) []string { return awsspec.Operations(service) }
 
 // operation is one callable API operation.
 type operation struct {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec"
 )
 
 // replay is an http.RoundTripper that answers every request with a canned
@@ -354,9 +355,17 @@ func TestSDKValidation(t *testing.T) {
 	}
 }
 
+// TestValidate checks steps through the action and through the SDK-free
+// validator content validation uses (awsspec): the same steps, the same
+// verdicts.
 func TestValidate(t *testing.T) {
 	t.Parallel()
-	a := aws.New(aws.Options{})
+	for _, a := range []action.Action{aws.New(aws.Options{}), awsspec.Validator{}} {
+		testValidate(t, a)
+	}
+}
+
+func testValidate(t *testing.T, a action.Action) {
 	for _, tc := range []struct {
 		with map[string]any
 		want string
@@ -376,9 +385,9 @@ func TestValidate(t *testing.T) {
 		err := a.Validate(tc.with)
 		switch {
 		case tc.want == "" && err != nil:
-			t.Errorf("%v: %v", tc.with, err)
+			t.Errorf("%T: %v: %v", a, tc.with, err)
 		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
-			t.Errorf("%v: error %v, want %q", tc.with, err, tc.want)
+			t.Errorf("%T: %v: error %v, want %q", a, tc.with, err, tc.want)
 		}
 	}
 }

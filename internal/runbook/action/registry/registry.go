@@ -1,5 +1,5 @@
 // Package registry is the one place that lists the runbook step actions that
-// do I/O (exec, http, notify, aws, patch), built from the server's options. The
+// do I/O (exec, http, notify, aws, patch, backup), built from the server's options. The
 // runbook loader validates steps against it and the executor runs them
 // through it; control-flow steps (sleep, wait_for, approve, branch, assert,
 // collect, runbook, opsitem) belong to the executor and are not here.
@@ -14,6 +14,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/backup"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/http"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/notify"
@@ -40,6 +41,8 @@ type Options struct {
 	// Patch configures the patch action (its dispatcher defaults to
 	// Exec's).
 	Patch patch.Options
+	// Backup configures the backup action (the server's backup service).
+	Backup backup.Options
 }
 
 // Registry holds the I/O actions by name.
@@ -56,6 +59,7 @@ func New(o Options) *Registry {
 	r := &Registry{actions: map[string]action.Action{}}
 	for _, a := range []action.Action{
 		aws.New(o.AWS),
+		backup.New(o.Backup),
 		exec.New(o.Exec),
 		http.New(http.Options{Client: client}),
 		notify.New(notify.Options{HTTPClient: client, SMTP: o.SMTP, Channels: o.Channels, ChannelsKnown: o.ChannelsKnown}),

@@ -1,0 +1,63 @@
+package backup_test
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/flywheel-ops/flywheel/internal/backup"
+	"github.com/flywheel-ops/flywheel/internal/content"
+)
+
+const validPlan = `apiVersion: flywheel/v1
+kind: BackupPlan
+metadata: {name: web}
+spec:
+  repository: {url: /var/backups/restic, password_env: RESTIC_PASSWORD}
+  rules:
+    - {name: daily, schedule: "cron(0 2 * * ? *)", start_window: 1h, completion_window: 4h, retention: 35d, immutable_for: 7d}
+  selections:
+    - {name: files, method: restic, tags: {role: web}, paths: [/etc, /srv], exclude_paths: [/srv/tmp]}
+`
+
+// TestPlanValidation loads plans through the content loader: a valid one
+// loads, and each broken one is refused with an error naming the field.
+func TestPlanValidation(t *testing.T) {
+	t.Parallel()
+	load := func(doc string) error {
+		reg := content.NewRegistry()
+		reg.Register(backup.Kind())
+		_, err := content.Load(reg, content.Source{Name: "test", FS: fstest.MapFS{"plan.yaml": {Data: []byte(doc)}}})
+		return err
+	}
+	if err := load(validPlan); err != nil {
+		t.Fatalf("valid plan: %v", err)
+	}
+	for _, tc := range []struct{ from, to, want string }{
+		{"retention: 35d", "retention: 35 days", `retention: "35 days" is not a number of days`},
+		{"immutable_for: 7d", "immutable_for: 40d", "immutable_for: 40d is longer than the retention 35d"},
+		{"retention: 35d", "retention: 10m", "outside 1h to 3650d"},
+		{`schedule: "cron(0 2 * * ? *)"`, `schedule: "cron(0 2 3W * ? *)"`, "W (nearest weekday) is not supported"},
+		{"method: restic", "method: tar", `method: "tar" is not a method`},
+		{"paths: [/etc, /srv]", "paths: [etc]", `"etc" is not an absolute path`},
+		{"tags: {role: web}, ", "", "select resources by resources, tags or group"},
+		{"repository: {url: /var/backups/restic, password_env: RESTIC_PASSWORD}", "repository: {url: /var/backups/restic}", "password_env"},
+		{"{name: daily,", "{name: 'da ily',", "is not a name"},
+		{"paths: [/etc, /srv], exclude_paths: [/srv/tmp]", "postgres: {database: app}", "postgres: is for the postgres method"},
+		{"exclude_paths", "exclude_pathz", "exclude_pathz"},
+	} {
+		doc := strings.Replace(validPlan, tc.from, tc.to, 1)
+		if doc == validPlan {
+			t.Fatalf("%q is not in the plan", tc.from)
+		}
+		err := load(doc)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s -> %s: %v, want an error with %q", tc.from, tc.to, err, tc.want)
+		}
+	}
+	pg := strings.Replace(validPlan, "{name: files, method: restic, tags: {role: web}, paths: [/etc, /srv], exclude_paths: [/srv/tmp]}",
+		"{name: db, method: postgres, resources: [res_db1], postgres: {database: 'app; rm -rf /', dump_dir: /var/backups/pg}}", 1)
+	if err := load(pg); err == nil || !strings.Contains(err.Error(), "is not a database name") {
+		t.Errorf("a database name with shell in it: %v", err)
+	}
+}
