@@ -143,3 +143,24 @@ func testCoordinatedReboot(t *testing.T, st1, st2 store.Store) {
 		t.Error("the lease stayed after an install without a reboot")
 	}
 }
+
+// TestPruneHistory: compliance points older than DefaultHistoryKeep go;
+// the newer ones, and the trend they draw, stay.
+func TestPruneHistory(t *testing.T) {
+	ctx := context.Background()
+	s, st, clk, _ := setup(t)
+	start := clk.t
+	for _, at := range []time.Time{start, start.Add(patch.DefaultHistoryKeep - time.Hour), start.Add(patch.DefaultHistoryKeep + time.Hour)} {
+		clk.t = at
+		if _, _, err := s.Record(ctx, "acme", "res_web1", report()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.PruneHistory(ctx, start.Add(patch.DefaultHistoryKeep+time.Minute))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want 1", n, err)
+	}
+	if h, _ := st.ListPatchHistory(ctx, "acme", time.Time{}); len(h) != 2 || !h[0].At.Equal(start.Add(patch.DefaultHistoryKeep-time.Hour)) {
+		t.Errorf("history = %+v", h)
+	}
+}

@@ -42,7 +42,14 @@ type Options struct {
 	// (default 2s).
 	RebootTimeout time.Duration
 	LeasePoll     time.Duration
+	// HistoryKeep is how long compliance points (the trends) are kept
+	// (default DefaultHistoryKeep).
+	HistoryKeep time.Duration
 }
+
+// DefaultHistoryKeep keeps a little more than the longest trend the API
+// shows (366 days).
+const DefaultHistoryKeep = 400 * 24 * time.Hour
 
 // Service decides what hosts install, records their state after each
 // scan or install, and reports compliance.
@@ -66,6 +73,9 @@ func New(o Options) *Service {
 	}
 	if o.RebootTimeout <= 0 {
 		o.RebootTimeout = 15 * time.Minute
+	}
+	if o.HistoryKeep <= 0 {
+		o.HistoryKeep = DefaultHistoryKeep
 	}
 	if o.LeasePoll <= 0 {
 		o.LeasePoll = 2 * time.Second

@@ -115,6 +115,17 @@ func (s *Service) expedite(ctx context.Context, tx store.Tx, tenant, actor strin
 	return e, err == nil, err
 }
 
+// PruneHistory deletes the compliance points older than HistoryKeep
+// before now (a jobs.Pruner).
+func (s *Service) PruneHistory(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) (err error) {
+		n, err = tx.PrunePatchHistory(ctx, now.Add(-s.o.HistoryKeep))
+		return err
+	})
+	return n, err
+}
+
 // TickArgs is the periodic job that checks the patch SLAs.
 type TickArgs struct{}
 
@@ -133,9 +144,14 @@ func (w *tickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error {
 	return w.s.CheckSLAs(ctx)
 }
 
-// Register adds the SLA check to q, run periodically on the leader.
+// Register adds the SLA check to q, run periodically on the leader, and
+// the pruning of compliance points older than HistoryKeep to its
+// retention job.
 func (s *Service) Register(q *jobs.Queue, every time.Duration) error {
 	if err := jobs.AddWorker(q, &tickWorker{s: s}); err != nil {
+		return err
+	}
+	if err := q.AddPruner("patch_points", s.PruneHistory); err != nil {
 		return err
 	}
 	return q.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(every),

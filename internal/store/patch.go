@@ -45,6 +45,9 @@ type PatchWriter interface {
 	// lease expired by now, or l.Holder holds it already (then l replaces
 	// it: a longer expiry, a reboot); false when another holds it.
 	TakePatchLease(ctx context.Context, l PatchLease, now time.Time) (bool, error)
+	// PrunePatchHistory deletes the compliance points of every tenant
+	// recorded before a time, and says how many.
+	PrunePatchHistory(ctx context.Context, before time.Time) (int64, error)
 	// ReleasePatchLease drops the lease on key if holder holds it.
 	ReleasePatchLease(ctx context.Context, tenantID, key, holder string) error
 }

@@ -176,3 +176,7 @@ func (t *tx) ReleasePatchLease(ctx context.Context, tenantID, key, holder string
 	_, err := t.h.Exec(ctx, "DELETE FROM patch_leases WHERE tenant_id = $1 AND lease_key = $2 AND holder = $3", tenantID, key, holder)
 	return err
 }
+
+func (t *tx) PrunePatchHistory(ctx context.Context, before time.Time) (int64, error) {
+	return t.h.Exec(ctx, "DELETE FROM patch_points WHERE at < $1", ts(before))
+}

@@ -94,6 +94,27 @@ func testPatchKeysAndLeases(t *testing.T, s store.Store) {
 	}
 
 	t0 := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC)
+	// Compliance history is pruned by age, in every tenant.
+	for i, tenant := range []string{"t1", "t2", "t1"} {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		mustTx(t, s, func(tx store.Tx) error {
+			return tx.PutPatchState(ctx, store.PatchState{TenantID: tenant, ResourceID: "res_p", ScannedAt: at, Compliant: true, Detail: json.RawMessage(`{}`)})
+		})
+	}
+	var pruned int64
+	mustTx(t, s, func(tx store.Tx) (err error) {
+		pruned, err = tx.PrunePatchHistory(ctx, t0.Add(90*time.Minute))
+		return err
+	})
+	h1, _ := s.ListPatchHistory(ctx, "t1", time.Time{})
+	h2, _ := s.ListPatchHistory(ctx, "t2", time.Time{})
+	if pruned != 2 || len(h1) != 1 || !h1[0].At.Equal(t0.Add(2*time.Hour)) || len(h2) != 0 {
+		t.Errorf("pruned %d: t1 %+v, t2 %+v", pruned, h1, h2)
+	}
+	if st, err := s.GetPatchState(ctx, "t2", "res_p"); err != nil || !st.ScannedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("pruning the history took the state: %+v %v", st, err)
+	}
+
 	take := func(l store.PatchLease, now time.Time) bool {
 		var ok bool
 		mustTx(t, s, func(tx store.Tx) (err error) {
