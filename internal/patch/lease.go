@@ -18,6 +18,10 @@ import (
 // bounds that wait, and the install's own hold bounds a replica lost
 // mid-install.
 
+// RebootTimeout is how long a rebooted host keeps its application's lease
+// waiting for its agent.
+func (s *Service) RebootTimeout() time.Duration { return s.o.RebootTimeout }
+
 // Lease is a held coordinated-reboot lease.
 type Lease struct {
 	s *Service
