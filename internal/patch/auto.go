@@ -1,6 +1,7 @@
 package patch
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -108,7 +109,7 @@ func (s *Service) ExpediteFinding(ctx context.Context, tx store.Tx, tenant strin
 		return nil, nil
 	}
 	slices.Sort(hosts)
-	source := "inspector2 " + firstNonEmpty(e.Labels["vulnerability_id"], e.SourceID)
+	source := "inspector2 " + cmp.Or(e.Labels["vulnerability_id"], e.SourceID)
 	var out []store.Expedite
 	for _, p := range pkgs {
 		reason := e.Title
@@ -125,15 +126,6 @@ func (s *Service) ExpediteFinding(ctx context.Context, tx store.Tx, tenant strin
 		}
 	}
 	return out, nil
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // expediteScanned expedites the new critical or high security updates the
@@ -196,10 +188,11 @@ func (s *Service) expediteScanned(ctx context.Context, tenant string, now time.T
 }
 
 // covered reports whether an expedite of name (at version, or at whatever
-// the candidate is) on host is open or done.
+// the candidate is) includes host, whatever became of it: one a person
+// rejected is not raised again; the windows install the update once its
+// delay passes.
 func covered(exps []store.Expedite, name, version, host string) bool {
 	return slices.ContainsFunc(exps, func(e store.Expedite) bool {
-		return e.Package == name && (e.Version == "" || e.Version == version) && e.Status != store.ExpediteCancelled &&
-			e.Status != store.ExpediteFailed && slices.Contains(e.Targets, host)
+		return e.Package == name && (e.Version == "" || e.Version == version) && slices.Contains(e.Targets, host)
 	})
 }
