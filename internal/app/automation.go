@@ -35,7 +35,7 @@ func (a *App) buildAutomation() error {
 			return svc.Enqueue(ctx, tx, notification.Request{Tenant: tenant, OpsItemID: n.OpsItemID, Rule: rule, Channel: n.Channel, Message: n.Message})
 		}
 	}
-	a.engine.Automation = ruleAutomation{en: en, log: a.log.With("component", "rules"), notifications: a.notify.svc}
+	a.engine.Automation = patchFindings{Automation: ruleAutomation{en: en, log: a.log.With("component", "rules"), notifications: a.notify.svc}, patch: a.patch}
 	a.exec.SetResults(en)
 	a.rules = en
 	return nil

@@ -1,6 +1,7 @@
 package patch_test
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -66,6 +67,23 @@ func TestDocExamples(t *testing.T) {
 		}
 		if got := cal.NextBusinessDayEnd(at).In(cal.Location()).Format("Mon 2006-01-02 15:04"); got != d[1] {
 			t.Errorf("raised %s: due %s, the page says %s", d[0], got, d[1])
+		}
+	}
+}
+
+// TestDocFigures: the durations docs/patching.md states are the code's.
+func TestDocFigures(t *testing.T) {
+	page, err := os.ReadFile(docPage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf("less than %s days ago", map[int]string{7: "seven"}[int(patch.FreshFor/(24*time.Hour))]),
+		fmt.Sprintf("kept for %d days", int(patch.DefaultHistoryKeep/(24*time.Hour))),
+		fmt.Sprintf("after %d minutes without that", int(patch.New(patch.Options{}).RebootTimeout()/time.Minute)),
+	} {
+		if !strings.Contains(strings.Join(strings.Fields(string(page)), " "), want) {
+			t.Errorf("docs/patching.md does not say %q", want)
 		}
 	}
 }

@@ -9,10 +9,10 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -31,17 +31,30 @@ type Options struct {
 	Members func(tenant, group string, res store.Resource) bool
 	// Starter starts the expedite runbook (the executor).
 	Starter runbook.Starter
+	// Resolve maps a host reference of a finding to an agent's host
+	// (default fleet.ResolveHost).
+	Resolve func(ctx context.Context, r fleet.HostReader, tenant, ref string) (fleet.Resolution, error)
 	Clock   func() time.Time
 	Logger  *slog.Logger
+	// RebootTimeout is how long a coordinated reboot holds its
+	// application's lease waiting for the host's agent to come back
+	// (default 15m); LeasePoll how often a waiting install looks again
+	// (default 2s).
+	RebootTimeout time.Duration
+	LeasePoll     time.Duration
+	// HistoryKeep is how long compliance points (the trends) are kept
+	// (default DefaultHistoryKeep).
+	HistoryKeep time.Duration
 }
+
+// DefaultHistoryKeep keeps a little more than the longest trend the API
+// shows (366 days).
+const DefaultHistoryKeep = 400 * 24 * time.Hour
 
 // Service decides what hosts install, records their state after each
 // scan or install, and reports compliance.
 type Service struct {
 	o Options
-
-	mu    sync.Mutex
-	locks map[string]*sync.Mutex
 }
 
 // New returns the service.
@@ -52,10 +65,22 @@ func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Resolve == nil {
+		o.Resolve = fleet.ResolveHost
+	}
 	if o.Content == nil {
 		o.Content = &content.Set{}
 	}
-	return &Service{o: o, locks: map[string]*sync.Mutex{}}
+	if o.RebootTimeout <= 0 {
+		o.RebootTimeout = 15 * time.Minute
+	}
+	if o.HistoryKeep <= 0 {
+		o.HistoryKeep = DefaultHistoryKeep
+	}
+	if o.LeasePoll <= 0 {
+		o.LeasePoll = 2 * time.Second
+	}
+	return &Service{o: o}
 }
 
 // HostDetail is what Flywheel keeps of a host's latest scan: counts, the
@@ -223,7 +248,7 @@ func (s *Service) evaluate(a Assignment, res store.Resource, rep wire.PatchRepor
 type Plan struct {
 	Request wire.PatchRequest
 	// Coordinate is the key hosts that must not patch (and reboot) at
-	// once share ("" : none).
+	// once share, within the tenant ("" : none; see Lock).
 	Coordinate string
 }
 
@@ -246,7 +271,7 @@ func (s *Service) Plan(ctx context.Context, tenant, resourceID string, rep wire.
 		case wire.NoReboot:
 			p.Request.Reboot = wire.NoReboot
 		case RebootCoordinated:
-			p.Coordinate = tenant + "/" + s.application(tenant, res, a.Group)
+			p.Coordinate = s.application(tenant, res, a.Group)
 		}
 	}
 	var excepted map[string]string
@@ -287,28 +312,6 @@ func (s *Service) application(tenant string, res store.Resource, group string) s
 		return "app:" + app
 	}
 	return "group:" + group
-}
-
-// Lock serialises the installs (and reboots) of hosts sharing a key, so
-// that not every host of an application reboots at once. It holds within
-// this server process.
-func (s *Service) Lock(ctx context.Context, key string) (unlock func(), err error) {
-	s.mu.Lock()
-	m := s.locks[key]
-	if m == nil {
-		m = &sync.Mutex{}
-		s.locks[key] = m
-	}
-	s.mu.Unlock()
-	got := make(chan struct{})
-	go func() { m.Lock(); close(got) }()
-	select {
-	case <-got:
-		return m.Unlock, nil
-	case <-ctx.Done():
-		go func() { <-got; m.Unlock() }()
-		return nil, ctx.Err()
-	}
 }
 
 // sortedKeys returns a map's keys in order.

@@ -242,46 +242,6 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-// TestLockCoordinates: hosts sharing a key install one at a time; a
-// waiter whose context ends gives up without taking the lock.
-func TestLockCoordinates(t *testing.T) {
-	s, _, _, _ := setup(t)
-	ctx := context.Background()
-	unlock, err := s.Lock(ctx, "acme/app:shop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := s.Lock(ctx, "acme/app:cart")
-	if err != nil {
-		t.Fatal("another application waited")
-	}
-	other()
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	defer cancel()
-	if _, err := s.Lock(short, "acme/app:shop"); err == nil {
-		t.Fatal("a second host of the application got the lock")
-	}
-	got := make(chan struct{})
-	go func() {
-		u, err := s.Lock(ctx, "acme/app:shop")
-		if err == nil {
-			u()
-		}
-		close(got)
-	}()
-	select {
-	case <-got:
-		t.Fatal("the lock was taken twice")
-	case <-time.After(50 * time.Millisecond):
-	}
-	unlock()
-	select {
-	case <-got:
-	case <-time.After(5 * time.Second):
-		t.Fatal("the waiter never got the lock")
-	}
-}
-
 func FuzzExpediteRequest(f *testing.F) {
 	f.Add(`{"package":"openssl","source":"DSA-1","targets":["res_a"]}`)
 	f.Add(`{"package":"bad name","targets":[]}`)

@@ -74,29 +74,56 @@ func (s *Service) Calendar(tenant string) *Calendar {
 // and starts the expedite runbook, which waits for approval before it
 // installs; both commit together in tx.
 func (s *Service) Expedite(ctx context.Context, tx store.Tx, tenant, actor string, req ExpediteRequest) (store.Expedite, error) {
+	e, _, err := s.expedite(ctx, tx, tenant, actor, req, "")
+	return e, err
+}
+
+// expedite is Expedite deduplicated by key ("": none): when another
+// expedite claimed key already, it returns that one and false.
+func (s *Service) expedite(ctx context.Context, tx store.Tx, tenant, actor string, req ExpediteRequest, key string) (store.Expedite, bool, error) {
 	if err := req.Check(); err != nil {
-		return store.Expedite{}, err
+		return store.Expedite{}, false, err
 	}
 	if s.o.Starter == nil {
-		return store.Expedite{}, errors.New("patch: expedites need the runbook executor")
+		return store.Expedite{}, false, errors.New("patch: expedites need the runbook executor")
 	}
 	now := s.o.Clock()
 	e := store.Expedite{ID: store.NewID("exp", now), TenantID: tenant, Package: req.Package, Version: req.Version, Source: req.Source,
 		Reason: req.Reason, Targets: req.Targets, RequestedBy: actor, RequestedAt: now, DueAt: s.Calendar(tenant).NextBusinessDayEnd(now),
 		Status: store.ExpediteAwaitingApproval}
+	if key != "" {
+		claimed, holder, err := tx.ClaimExpediteKey(ctx, tenant, key, e.ID)
+		if err != nil || !claimed {
+			if err == nil {
+				e, err = tx.GetExpedite(ctx, tenant, holder)
+			}
+			return e, false, err
+		}
+	}
 	id, err := s.o.Starter.Start(ctx, tx, runbook.StartRequest{TenantID: tenant, Runbook: ExpediteRunbook,
 		Parameters: map[string]any{"package": req.Package, "expedite": e.ID, "reason": req.Source + ": " + req.Reason},
 		Targets:    req.Targets, Mode: runbook.ModeAuto, StartedBy: actor})
 	if err != nil {
-		return e, err
+		return e, false, err
 	}
 	e.ExecutionID = id
 	if err := tx.PutExpedite(ctx, e); err != nil {
-		return e, err
+		return e, false, err
 	}
 	_, err = audit.Append(ctx, tx, tenant, now, audit.Entry{Actor: actor, Action: "patch.expedite", Target: "expedite/" + e.ID,
-		Detail: map[string]any{"package": e.Package, "source": e.Source, "targets": e.Targets, "due_at": e.DueAt, "execution": id}})
-	return e, err
+		Detail: map[string]any{"package": e.Package, "version": e.Version, "source": e.Source, "targets": e.Targets, "due_at": e.DueAt, "execution": id}})
+	return e, err == nil, err
+}
+
+// PruneHistory deletes the compliance points older than HistoryKeep
+// before now (a jobs.Pruner).
+func (s *Service) PruneHistory(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.o.Store.InTx(ctx, func(tx store.Tx) (err error) {
+		n, err = tx.PrunePatchHistory(ctx, now.Add(-s.o.HistoryKeep))
+		return err
+	})
+	return n, err
 }
 
 // TickArgs is the periodic job that checks the patch SLAs.
@@ -117,9 +144,14 @@ func (w *tickWorker) Work(ctx context.Context, _ *river.Job[TickArgs]) error {
 	return w.s.CheckSLAs(ctx)
 }
 
-// Register adds the SLA check to q, run periodically on the leader.
+// Register adds the SLA check to q, run periodically on the leader, and
+// the pruning of compliance points older than HistoryKeep to its
+// retention job.
 func (s *Service) Register(q *jobs.Queue, every time.Duration) error {
 	if err := jobs.AddWorker(q, &tickWorker{s: s}); err != nil {
+		return err
+	}
+	if err := q.AddPruner("patch_points", s.PruneHistory); err != nil {
 		return err
 	}
 	return q.AddPeriodic(river.NewPeriodicJob(river.PeriodicInterval(every),
@@ -127,9 +159,10 @@ func (s *Service) Register(q *jobs.Queue, every time.Duration) error {
 		&river.PeriodicJobOpts{ID: TickArgs{}.Kind(), RunOnStart: true}))
 }
 
-// CheckSLAs settles expedites whose package is installed everywhere, and
-// opens an OpsItem for each expedite past its deadline and each host
-// non-compliant for longer than its group's SLA.
+// CheckSLAs settles expedites whose package is installed everywhere, opens
+// an OpsItem for each expedite past its deadline and each host
+// non-compliant for longer than its group's SLA, and expedites the new
+// critical security updates scans saw (expediteScanned).
 func (s *Service) CheckSLAs(ctx context.Context) error {
 	now := s.o.Clock()
 	var errs []error
@@ -151,6 +184,9 @@ func (s *Service) CheckSLAs(ctx context.Context) error {
 		for _, t := range tenants {
 			if err := s.checkHosts(ctx, t.ID, now); err != nil {
 				errs = append(errs, err)
+			}
+			if err := s.expediteScanned(ctx, t.ID, now); err != nil {
+				errs = append(errs, fmt.Errorf("tenant %s: %w", t.ID, err))
 			}
 		}
 		if next == "" {

@@ -24,6 +24,8 @@ type PatchReader interface {
 	// OpenExpedites lists expedites of every tenant not yet installed or
 	// cancelled, oldest first.
 	OpenExpedites(ctx context.Context, limit int) ([]Expedite, error)
+	// GetPatchLease returns the lease on a key (ErrNotFound: none).
+	GetPatchLease(ctx context.Context, tenantID, key string) (PatchLease, error)
 }
 
 // PatchWriter holds their writes.
@@ -36,6 +38,33 @@ type PatchWriter interface {
 	NotePatchReleases(ctx context.Context, tenantID string, versions map[string]time.Time) error
 	// PutExpedite inserts or replaces an expedite.
 	PutExpedite(ctx context.Context, e Expedite) error
+	// ClaimExpediteKey records that expedite id holds a deduplication key;
+	// false (and the holder's ID) when another expedite holds it already.
+	ClaimExpediteKey(ctx context.Context, tenantID, key, id string) (claimed bool, holder string, err error)
+	// TakePatchLease takes l.Key for l.Holder when no one holds it, its
+	// lease expired by now, or l.Holder holds it already (then l replaces
+	// it: a longer expiry, a reboot); false when another holds it.
+	TakePatchLease(ctx context.Context, l PatchLease, now time.Time) (bool, error)
+	// PrunePatchHistory deletes the compliance points of every tenant
+	// recorded before a time, and says how many.
+	PrunePatchHistory(ctx context.Context, before time.Time) (int64, error)
+	// ReleasePatchLease drops the lease on key if holder holds it.
+	ReleasePatchLease(ctx context.Context, tenantID, key, holder string) error
+}
+
+// PatchLease is a coordinated-reboot lease: while it is held, no other
+// host of the application installs (see internal/patch.Service.Lock).
+type PatchLease struct {
+	TenantID string `json:"tenant"`
+	Key      string `json:"key"`
+	// Holder names one acquisition (one install on one host).
+	Holder     string    `json:"holder"`
+	ResourceID string    `json:"resource_id"`
+	AcquiredAt time.Time `json:"acquired_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	// RebootedAt is set when the host rebooted: the lease is held until
+	// its agent is back.
+	RebootedAt *time.Time `json:"rebooted_at,omitempty"`
 }
 
 // PatchState is a host's patch state after its latest scan or install.

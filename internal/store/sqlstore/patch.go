@@ -137,3 +137,46 @@ func (t *tx) PutExpedite(ctx context.Context, e store.Expedite) error {
 		e.Status, e.ExecutionID, e.OpsItemID, tsPtr(e.InstalledAt), e.Error)
 	return err
 }
+
+func (t *tx) ClaimExpediteKey(ctx context.Context, tenantID, key, id string) (bool, string, error) {
+	n, err := t.h.Exec(ctx, `INSERT INTO patch_expedite_keys (tenant_id, dedup_key, expedite_id) VALUES ($1, $2, $3)
+		ON CONFLICT (tenant_id, dedup_key) DO NOTHING`, tenantID, key, id)
+	if err != nil || n == 1 {
+		return n == 1, id, err
+	}
+	var holder string
+	err = t.h.QueryRow(ctx, "SELECT expedite_id FROM patch_expedite_keys WHERE tenant_id = $1 AND dedup_key = $2", tenantID, key).Scan(&holder)
+	return false, holder, err
+}
+
+const patchLeaseCols = "tenant_id, lease_key, holder, resource_id, acquired_at, expires_at, rebooted_at"
+
+func (r reader) GetPatchLease(ctx context.Context, tenantID, key string) (store.PatchLease, error) {
+	var l store.PatchLease
+	var acquired, expires, rebooted int64
+	err := r.q.QueryRow(ctx, "SELECT "+patchLeaseCols+" FROM patch_leases WHERE tenant_id = $1 AND lease_key = $2", tenantID, key).
+		Scan(&l.TenantID, &l.Key, &l.Holder, &l.ResourceID, &acquired, &expires, &rebooted)
+	if err != nil {
+		return l, r.notFound(err, "patch lease "+key)
+	}
+	l.AcquiredAt, l.ExpiresAt, l.RebootedAt = fromTS(acquired), fromTS(expires), fromTSPtr(rebooted)
+	return l, nil
+}
+
+func (t *tx) TakePatchLease(ctx context.Context, l store.PatchLease, now time.Time) (bool, error) {
+	n, err := t.h.Exec(ctx, `INSERT INTO patch_leases (`+patchLeaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (tenant_id, lease_key) DO UPDATE SET holder = excluded.holder, resource_id = excluded.resource_id,
+			acquired_at = excluded.acquired_at, expires_at = excluded.expires_at, rebooted_at = excluded.rebooted_at
+		WHERE patch_leases.expires_at <= $8 OR patch_leases.holder = excluded.holder`,
+		l.TenantID, l.Key, l.Holder, l.ResourceID, ts(l.AcquiredAt), ts(l.ExpiresAt), tsPtr(l.RebootedAt), ts(now))
+	return n == 1, err
+}
+
+func (t *tx) ReleasePatchLease(ctx context.Context, tenantID, key, holder string) error {
+	_, err := t.h.Exec(ctx, "DELETE FROM patch_leases WHERE tenant_id = $1 AND lease_key = $2 AND holder = $3", tenantID, key, holder)
+	return err
+}
+
+func (t *tx) PrunePatchHistory(ctx context.Context, before time.Time) (int64, error) {
+	return t.h.Exec(ctx, "DELETE FROM patch_points WHERE at < $1", ts(before))
+}

@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"AuditSearch", testAuditSearch},
 		{"UISessions", testUISessions},
 		{"Patch", testPatch},
+		{"PatchKeysAndLeases", testPatchKeysAndLeases},
 		{"BackupCatalogue", testBackupCatalogue},
 		{"Retention", testRetention},
 		{"Cost", testCost},

@@ -27,11 +27,15 @@ import (
 
 const defaultTimeout = 30 * time.Minute
 
+// leaseMargin is how much longer than the install's timeout a coordinated
+// install holds its application's lease, should its server be lost.
+const leaseMargin = 5 * time.Minute
+
 // Service is what the action needs of internal/patch.
 type Service interface {
 	Record(ctx context.Context, tenant, resourceID string, rep wire.PatchReport) (store.PatchState, patch.HostDetail, error)
 	Plan(ctx context.Context, tenant, resourceID string, rep wire.PatchReport, only []string) (patch.Plan, error)
-	Lock(ctx context.Context, key string) (unlock func(), err error)
+	Lock(ctx context.Context, tenant, key, resourceID string, hold time.Duration) (*patch.Lease, error)
 }
 
 var _ Service = (*patch.Service)(nil)
@@ -137,18 +141,32 @@ func (a *Action) Run(ctx context.Context, in action.Input) (action.Output, error
 		fmt.Fprintf(&log, "%s: nothing to install\n", target)
 		return output(st, d, log.String()), nil
 	}
+	var lease *patch.Lease
 	if plan.Coordinate != "" {
-		unlock, err := a.o.Service.Lock(ctx, plan.Coordinate)
-		if err != nil {
+		// Held through the install, and through the reboot until the
+		// host's agent is back: one host of the application at a time.
+		if lease, err = a.o.Service.Lock(ctx, tenant, plan.Coordinate, target, s.timeout+leaseMargin); err != nil {
 			return output(st, d, log.String()), err
 		}
-		defer unlock()
 	}
 	after, err := a.dispatch(ctx, *in.Target, plan.Request, s.timeout, &log)
+	if lease != nil {
+		// A host that rebooted, or whose install ended unseen (its agent
+		// lost, perhaps to the reboot), keeps the lease until it is back.
+		if derr := lease.Done(context.WithoutCancel(ctx), after.Rebooted || err != nil); derr != nil {
+			fmt.Fprintf(&log, "%s: %v\n", target, derr)
+		}
+	}
 	if err != nil {
 		return output(st, d, log.String()), err
 	}
-	st, d, err = a.o.Service.Record(ctx, tenant, target, after)
+	return a.installed(ctx, tenant, target, after, &log)
+}
+
+// installed records a host's state after an install and fails the step
+// when a package or a hook failed.
+func (a *Action) installed(ctx context.Context, tenant, target string, after wire.PatchReport, log *strings.Builder) (action.Output, error) {
+	st, d, err := a.o.Service.Record(ctx, tenant, target, after)
 	out := output(st, d, log.String())
 	if err != nil {
 		return out, err
