@@ -72,7 +72,9 @@ func TestRateControl(t *testing.T) {
 			if (*failSet.Load())[in.Target.ID] {
 				return action.Output{Log: "no space left"}, errBoom
 			}
-			time.Sleep(3 * time.Millisecond)
+			// Long enough that recording an error outpaces the targets
+			// still starting, on a loaded machine too.
+			time.Sleep(20 * time.Millisecond)
 			return action.Output{Values: map[string]any{"host": in.With["host"]}}, nil
 		}}
 		after := &fake{name: "after"}
