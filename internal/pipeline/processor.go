@@ -47,12 +47,16 @@ type ProcessorOptions struct {
 	OnProcessed func(outcomes []Outcome)
 }
 
+// SetEngine replaces the engine (a content reload): batches already being
+// processed finish with the engine they started with, later ones use en.
+func (p *Processor) SetEngine(en *Engine) { p.en.Store(en) }
+
 // Processor feeds committed deliveries through the Engine, each batch
 // claimed and processed in one transaction, so a crash never loses or
 // double-processes a delivery.
 type Processor struct {
 	st    store.Store
-	en    *Engine
+	en    atomic.Pointer[Engine] // swapped whole by SetEngine (content reload)
 	parse Parser
 	opts  ProcessorOptions
 	in    chan []Work
@@ -104,8 +108,9 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if o.Gather == 0 {
 		o.Gather = 10 * time.Millisecond
 	}
-	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
+	p := &Processor{st: st, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
 		scanned: map[string]bool{}, strikes: map[string]strike{}}
+	p.en.Store(en)
 	if st.Driver() == "sqlite" {
 		// One process holds a SQLite database, and in it only the
 		// Processor writes alert state.
@@ -374,7 +379,7 @@ func (p *Processor) tick(ctx context.Context) {
 	var tx *batchTx
 	err := p.st.InTx(ctx, func(stx store.Tx) error {
 		tx = newBatchTx(stx, p.alerts)
-		counts, err := p.en.Tick(ctx, tx, p.opts.Clock())
+		counts, err := p.en.Load().Tick(ctx, tx, p.opts.Clock())
 		if err != nil {
 			return err
 		}
@@ -598,7 +603,7 @@ func (p *Processor) dedup(w *Work) {
 	for j := range w.Events {
 		// Bounded before anything keys on it or stores it.
 		event.Bound(&w.Events[j])
-		p.en.Dedup.Apply(&w.Events[j])
+		p.en.Load().Dedup.Apply(&w.Events[j])
 	}
 	w.deduped = true
 }
@@ -685,7 +690,7 @@ func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, erro
 			if !mine[w.Batch.ID] {
 				continue
 			}
-			outs, c, err := p.en.processDeduped(ctx, tx, w.Batch.TenantID, w.Events)
+			outs, c, err := p.en.Load().processDeduped(ctx, tx, w.Batch.TenantID, w.Events)
 			if err != nil {
 				return err
 			}
