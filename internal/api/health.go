@@ -12,7 +12,14 @@ import (
 
 func (s *Server) registerHealth() {
 	s.Handle(Route{Method: "GET", Pattern: "/healthz"}, func(w http.ResponseWriter, r *http.Request) error {
-		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		body := map[string]any{"status": "ok"}
+		if s.reloader != nil {
+			// Which content this replica runs: an operator compares the
+			// digest across replicas after a reload.
+			c := s.reloader.ContentStatus()
+			body["content_generation"], body["content_digest"] = c.Generation, c.Digest
+		}
+		WriteJSON(w, http.StatusOK, body)
 		return nil
 	})
 	s.Handle(Route{Method: "GET", Pattern: "/readyz"}, s.readyz)

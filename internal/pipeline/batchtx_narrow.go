@@ -36,6 +36,8 @@ type passThrough interface {
 	store.BackupReader
 	store.BackupWriter
 	store.RetentionWriter
+	store.ContentReader
+	store.ContentWriter
 	Raw() any
 }
 

@@ -58,6 +58,7 @@ type Reader interface {
 	SessionReader
 	PatchReader
 	BackupReader
+	ContentReader
 }
 
 // Tx is a transaction: all reads see its writes. Each concept's writes
@@ -83,6 +84,7 @@ type Tx interface {
 	PatchWriter
 	BackupWriter
 	RetentionWriter
+	ContentWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
 	// queue can enqueue in the same transaction.

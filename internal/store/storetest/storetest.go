@@ -56,6 +56,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UISessions", testUISessions},
 		{"Patch", testPatch},
 		{"BackupCatalogue", testBackupCatalogue},
+		{"ContentGeneration", testContentGeneration},
 		{"Retention", testRetention},
 	}
 	for _, tc := range tests {
