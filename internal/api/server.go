@@ -123,7 +123,7 @@ type Server struct {
 	// runbooks serves runbooks and executions (nil: no such routes).
 	runbooks RunbookService
 	// rules are content's automation rules (nil: no /api/v1/rules routes).
-	rules    atomic.Pointer[rule.Rules]         // SetContent replaces them
+	rules    atomic.Pointer[rule.Rules]          // SetContent replaces them
 	apps     atomic.Pointer[application.Catalog] // SetContent replaces them
 	reloader ContentReloader
 	breakers BreakerResetter
