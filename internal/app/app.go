@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,16 +27,17 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/backup"
 	"github.com/flywheel-ops/flywheel/internal/config"
-	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/intake/registry"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
 	"github.com/flywheel-ops/flywheel/internal/retention"
 	"github.com/flywheel-ops/flywheel/internal/rule"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 	"github.com/flywheel-ops/flywheel/internal/web"
@@ -73,7 +75,11 @@ type App struct {
 	caPEM    []byte      // the CA agents pin (tls auto)
 	serveErr chan error
 
-	content     *content.Set
+	live        atomic.Pointer[loaded] // the content in force (reload.go)
+	reloadMu    sync.Mutex             // one content reload at a time
+	intakeReg   atomic.Pointer[registry.Registry]
+	actions     runbook.ActionLookup // the I/O actions runbooks are compiled against
+	watch       contentWatch
 	engine      *pipeline.Engine
 	processor   *pipeline.Processor
 	committer   *pipeline.Committer
@@ -126,7 +132,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry(), outbound: guard,
 		bodyTimeout: o.BodyTimeout}
-	if err := a.loadContent(); err != nil {
+	if err := a.loadContent(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -182,15 +188,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("retention: %w", err)
 	}
 	a.doctor = doctor.New(a.checks...)
-	apps, err := application.Compile(a.content.Items(application.KindName))
+	apps, err := application.Compile(a.currentContent().Items(application.KindName))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("applications: %w", err)
 	}
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
-		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup,
+		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Current(), Breakers: a.rules,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, Content: a,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup})
@@ -253,6 +259,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.processor.Start(ctx)
 	a.committer.Start(ctx)
 	a.fleet.Start(ctx)
+	a.watch.start(ctx, a)
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.srv.Serve(ln) }()
 	a.log.Info("flywheel serving", "addr", a.URL(), "store", a.st.Driver(), "data", a.cfg.DataDir, "job_client", a.jobs.ClientID())
@@ -275,6 +282,7 @@ func (a *App) Stop(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, a.cfg.ShutdownTimeout)
 		defer cancel()
 		var errs []error
+		a.watch.stop()
 		if a.srv != nil {
 			// Long-polling agents are answered now, not at the timeout.
 			a.fleet.Release()
@@ -313,6 +321,7 @@ func Run(ctx context.Context, o Options) error {
 		a.Stop(context.Background())
 		return err
 	}
+	defer a.reloadOnHangup(ctx)()
 	select {
 	case <-ctx.Done():
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
