@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,12 +13,12 @@ import (
 
 func (s *Server) registerHealth() {
 	s.Handle(Route{Method: "GET", Pattern: "/healthz"}, func(w http.ResponseWriter, r *http.Request) error {
-		body := map[string]any{"status": "ok"}
+		body := map[string]string{"status": "ok"}
 		if s.reloader != nil {
 			// Which content this replica runs: an operator compares the
 			// digest across replicas after a reload.
 			c := s.reloader.ContentStatus()
-			body["content_generation"], body["content_digest"] = c.Generation, c.Digest
+			body["content_generation"], body["content_digest"] = strconv.FormatInt(c.Generation, 10), c.Digest
 		}
 		WriteJSON(w, http.StatusOK, body)
 		return nil

@@ -30,7 +30,7 @@ spec:
 // health is what /healthz says of the content a replica runs.
 type health struct {
 	Status     string `json:"status"`
-	Generation int64  `json:"content_generation"`
+	Generation int64  `json:"content_generation,string"`
 	Digest     string `json:"content_digest"`
 }
 
