@@ -321,11 +321,13 @@ func Run(ctx context.Context, o Options) error {
 		a.Stop(context.Background())
 		return err
 	}
-	defer a.reloadOnHangup(ctx)()
+	stopHangup := a.reloadOnHangup(ctx) // SIGHUP reloads the content
 	select {
 	case <-ctx.Done():
+		stopHangup()
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
 	case err := <-a.serveErr:
+		stopHangup()
 		a.Stop(context.Background())
 		return fmt.Errorf("http server: %w", err)
 	}

@@ -33,6 +33,10 @@ type intakeService struct {
 
 func (s intakeService) Adapter(name string) (intake.Adapter, bool) { return s.reg.Load().Adapter(name) }
 
+func (s intakeService) Submit(ctx context.Context, tenant, source string, body []byte, header json.RawMessage, evs []event.Event) error {
+	return s.com.Submit(ctx, tenant, source, body, header, evs)
+}
+
 // newIntakeRegistry makes the intake adapters, the generic ones from set's
 // mappings.
 func (a *App) newIntakeRegistry(set *content.Set) (*registry.Registry, error) {
@@ -41,10 +45,6 @@ func (a *App) newIntakeRegistry(set *content.Set) (*registry.Registry, error) {
 		Mappings: generic.MappingsFrom(set.Items(generic.KindName)),
 		Clock:    a.now,
 	})
-}
-
-func (s intakeService) Submit(ctx context.Context, tenant, source string, body []byte, header json.RawMessage, evs []event.Event) error {
-	return s.com.Submit(ctx, tenant, source, body, header, evs)
 }
 
 // buildPipeline makes the adapters, engine, processor and committer.
