@@ -47,10 +47,6 @@ type ProcessorOptions struct {
 	OnProcessed func(outcomes []Outcome)
 }
 
-// SetEngine replaces the engine (a content reload): batches already being
-// processed finish with the engine they started with, later ones use en.
-func (p *Processor) SetEngine(en *Engine) { p.en.Store(en) }
-
 // Processor feeds committed deliveries through the Engine, each batch
 // claimed and processed in one transaction, so a crash never loses or
 // double-processes a delivery.
@@ -118,6 +114,10 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	}
 	return p
 }
+
+// SetEngine replaces the engine (a content reload): batches already being
+// processed finish with the engine they started with, later ones use en.
+func (p *Processor) SetEngine(en *Engine) { p.en.Store(en) }
 
 // Input is where a Committer sends committed work.
 func (p *Processor) Input() chan<- []Work { return p.in }
@@ -600,10 +600,11 @@ func (p *Processor) dedup(w *Work) {
 	if w.deduped {
 		return
 	}
+	dd := p.en.Load().Dedup
 	for j := range w.Events {
 		// Bounded before anything keys on it or stores it.
 		event.Bound(&w.Events[j])
-		p.en.Load().Dedup.Apply(&w.Events[j])
+		dd.Apply(&w.Events[j])
 	}
 	w.deduped = true
 }
@@ -634,6 +635,7 @@ func (p *Processor) repeats(ws []Work) bool {
 }
 
 func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
+	en := p.en.Load() // one engine for the transaction, across a reload
 	var all []Outcome
 	var tx *batchTx
 	asked := time.Now()
@@ -690,7 +692,7 @@ func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, erro
 			if !mine[w.Batch.ID] {
 				continue
 			}
-			outs, c, err := p.en.Load().processDeduped(ctx, tx, w.Batch.TenantID, w.Events)
+			outs, c, err := en.processDeduped(ctx, tx, w.Batch.TenantID, w.Events)
 			if err != nil {
 				return err
 			}
