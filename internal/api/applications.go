@@ -69,14 +69,14 @@ func (s *Server) proposeApplications(w http.ResponseWriter, r *http.Request) err
 		}
 		page.Cursor = next
 	}
-	WriteList(w, nonNil(application.Propose(s.apps, tenant, evs)), "")
+	WriteList(w, nonNil(application.Propose(s.apps.Load(), tenant, evs)), "")
 	return nil
 }
 
 func (s *Server) applicationViews(tenant string) []ApplicationView {
 	out := []ApplicationView{}
-	for _, a := range s.apps.For(tenant) {
-		im, _ := s.apps.ImpactOf(a.Name)
+	for _, a := range s.apps.Load().For(tenant) {
+		im, _ := s.apps.Load().ImpactOf(a.Name)
 		out = append(out, ApplicationView{Name: a.Name, Tenant: a.Tenant, Environment: a.Environment, Criticality: a.Criticality,
 			Owners: nonNil(a.Owners), DependsOn: nonNil(a.DependsOn), Impact: im})
 	}

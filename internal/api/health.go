@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -12,7 +13,14 @@ import (
 
 func (s *Server) registerHealth() {
 	s.Handle(Route{Method: "GET", Pattern: "/healthz"}, func(w http.ResponseWriter, r *http.Request) error {
-		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		body := map[string]string{"status": "ok"}
+		if s.reloader != nil {
+			// Which content this replica runs: an operator compares the
+			// digest across replicas after a reload.
+			c := s.reloader.ContentStatus()
+			body["content_generation"], body["content_digest"] = strconv.FormatInt(c.Generation, 10), c.Digest
+		}
+		WriteJSON(w, http.StatusOK, body)
 		return nil
 	})
 	s.Handle(Route{Method: "GET", Pattern: "/readyz"}, s.readyz)

@@ -114,6 +114,8 @@ type harness struct {
 	// bodyRead counts the request-body bytes the API read, across requests.
 	bodyRead atomic.Int64
 	intake   *fakeIntake
+	// content is the content reloader (content_test.go).
+	content *fakeContent
 	// runbooks is the runbook service (runbooks_test.go).
 	runbooks *harnessRunbooks
 	// creds by key: "<tenant>/<role>" (roles, and "<tenant>/intake"), "<tenant>/revoked",
@@ -173,13 +175,14 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 		t.Fatalf("seed store: %v", err)
 	}
 	h.intake = &fakeIntake{}
+	h.content = &fakeContent{}
 	h.runbooks = newHarnessRunbooks(t, st)
 	rules := harnessRules(t)
 	costs, forecasts := harnessCost(t, st, h.runbooks.x, h.clock.Now)
 	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake, Runbooks: h.runbooks.x,
 		Cost: costs, Forecasts: forecasts,
 		Rules: rules, Breakers: &rule.Engine{Rules: rules, Now: h.clock.Now}, Applications: harnessApps(t),
-		Patch: patch.New(patch.Options{Store: st, Clock: h.clock.Now}), Backup: harnessBackup(t, st, h.clock.Now),
+		Patch: patch.New(patch.Options{Store: st, Clock: h.clock.Now}), Backup: harnessBackup(t, st, h.clock.Now), Content: h.content,
 		// Tests send many bad tokens from 127.0.0.1 and count every denied
 		// call's audit record; limits_test.go checks the limits on servers
 		// of their own.

@@ -45,6 +45,17 @@ var isolationCases = map[string]isoCase{
 			h.call("GET", "/api/v1/doctor"+q, h.secret(self+"/admin"), nil).fail(t, 403, "forbidden")
 		}
 	}},
+	"POST /api/v1/content/reload": {check: func(t *testing.T, h *harness, self, other string) {
+		// Content is the server's, every tenant's: a tenant's admin
+		// reloads it for no one.
+		before := h.content.reloads.Load()
+		for _, q := range []string{"", "?tenant=" + other} {
+			h.call("POST", "/api/v1/content/reload"+q, h.secret(self+"/admin"), nil).fail(t, 403, "forbidden")
+		}
+		if n := h.content.reloads.Load(); n != before {
+			t.Errorf("a tenant admin's refused calls reloaded the content %d times", n-before)
+		}
+	}},
 	"POST /api/v1/tenants": {body: api.TenantInput{ID: "sweep-tenant"}, check: func(t *testing.T, h *harness, self, other string) {
 		before, _ := h.st.GetTenant(context.Background(), other)
 		for _, q := range []string{"", "?tenant=" + other} {

@@ -24,6 +24,7 @@ var routeRoles = map[string]string{
 	"GET /api/v1/audit":           "AP",
 	"GET /api/v1/audit/verify":    "AP",
 	"GET /api/v1/doctor":          "P",
+	"POST /api/v1/content/reload": "P",
 	"GET /api/v1/opsitems":        "VOAP",
 	"POST /api/v1/opsitems":       "OAP",
 	"GET /api/v1/opsitems/{id}":   "VOAP",

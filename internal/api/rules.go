@@ -13,7 +13,7 @@ import (
 )
 
 func (s *Server) registerRules() {
-	if s.rules == nil {
+	if s.rules.Load() == nil {
 		return
 	}
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/rules/consolidation", MinRole: store.RoleViewer}, s.consolidation)
@@ -69,7 +69,7 @@ func (s *Server) resetBreaker(w http.ResponseWriter, r *http.Request) error {
 		return NotFound("this server runs no automation rules")
 	}
 	name := r.PathValue("name")
-	if _, ok := s.rules.ForTenant(tenant).Rule(name); !ok {
+	if _, ok := s.rules.Load().ForTenant(tenant).Rule(name); !ok {
 		return NotFound("rule %q not found", name)
 	}
 	var in BreakerReset
@@ -119,7 +119,7 @@ func (s *Server) consolidation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	rs := s.rules.ForTenant(tenant)
+	rs := s.rules.Load().ForTenant(tenant)
 	gd := rule.Consolidation(rs, rule.GuardDutyFindingTypes())
 	v := ConsolidationView{Figure: fmt.Sprintf("%d GuardDuty finding types → %d runbooks", gd.Types, gd.Runbooks), GuardDuty: gd}
 	for _, src := range rule.SourceConsolidation(rs) {

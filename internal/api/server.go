@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -70,6 +71,9 @@ type Options struct {
 	// ContentDir is the user's content directory, where admins may save
 	// drafted automation rules; "" refuses saving.
 	ContentDir string
+	// Content reloads the server's content (POST /api/v1/content/reload)
+	// and reports the content in force on /healthz; nil: no reload.
+	Content ContentReloader
 	// AuthCacheTTL is how long a successful token check is reused (default
 	// DefaultAuthCacheTTL; negative: check every request). A token revoked
 	// through this server stops working at once, revoked elsewhere within
@@ -125,8 +129,9 @@ type Server struct {
 	// runbooks serves runbooks and executions (nil: no such routes).
 	runbooks RunbookService
 	// rules are content's automation rules (nil: no /api/v1/rules routes).
-	rules    *rule.Rules
-	apps     *application.Catalog
+	rules    atomic.Pointer[rule.Rules]          // SetContent replaces them
+	apps     atomic.Pointer[application.Catalog] // SetContent replaces them
+	reloader ContentReloader
 	breakers BreakerResetter
 	auth     *authCache
 	// authFails limits failed authentications per client IP; deniedAudit
@@ -191,12 +196,12 @@ func New(o Options) *Server {
 	s.registerFleet(o.Fleet)
 	s.runbooks = o.Runbooks
 	s.registerRunbooks()
-	s.rules = o.Rules
+	s.rules.Store(o.Rules)
 	s.breakers = o.Breakers
 	s.registerRules()
 	s.doctor = o.Doctor
 	s.registerDoctor()
-	s.apps = o.Applications
+	s.apps.Store(o.Applications)
 	s.registerApplications()
 	s.patch = o.Patch
 	s.registerPatch()
@@ -204,6 +209,7 @@ func New(o Options) *Server {
 	s.registerCompliance()
 	s.registerAWS(o.AWS)
 	s.registerCost(o.Cost, o.Forecasts)
+	s.registerContent(o.Content)
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

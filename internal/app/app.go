@@ -18,6 +18,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,12 +28,12 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/backup"
 	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/config"
-	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/execution"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/forecast"
+	"github.com/flywheel-ops/flywheel/internal/intake/registry"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/patch"
@@ -40,6 +41,7 @@ import (
 	provider "github.com/flywheel-ops/flywheel/internal/provider/aws"
 	"github.com/flywheel-ops/flywheel/internal/retention"
 	"github.com/flywheel-ops/flywheel/internal/rule"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite"
 	"github.com/flywheel-ops/flywheel/internal/web"
@@ -77,26 +79,33 @@ type App struct {
 	caPEM    []byte      // the CA agents pin (tls auto)
 	serveErr chan error
 
-	content     *content.Set
-	engine      *pipeline.Engine
-	processor   *pipeline.Processor
-	committer   *pipeline.Committer
-	intake      intakeService
-	jobs        *jobs.Queue
-	fleet       *fleet.Service
-	exec        *execution.Executor
-	runbooks    hostRunbooks // exec, resolving OpsItems' host references
-	rules       *rule.Engine
-	notify      appNotifications
-	bodyTimeout time.Duration
-	outbound    *outbound.Guard  // outbound_allow: what webhooks and http steps may reach
-	checks      []doctor.Checker // the setup check's, gathered while building
-	doctor      *doctor.Doctor
-	windows     *windowrun.Runner
-	patch       *patch.Service
-	backup      *backup.Service
-	backupPlans *backup.Catalog
-	compliance  *compliance.Service
+	live atomic.Pointer[loaded] // the content in force (reload.go)
+	// complianceLib is the config rules and packs in force (a reload
+	// swaps it).
+	complianceLib atomic.Pointer[compliance.Library]
+	reloadMu      sync.Mutex // one content reload at a time
+	intakeReg     atomic.Pointer[registry.Registry]
+	actions       runbook.ActionLookup // the I/O actions runbooks are compiled against
+	watch         contentWatch
+	engine        *pipeline.Engine
+	processor     *pipeline.Processor
+	committer     *pipeline.Committer
+	intake        intakeService
+	jobs          *jobs.Queue
+	fleet         *fleet.Service
+	exec          *execution.Executor
+	runbooks      hostRunbooks // exec, resolving OpsItems' host references
+	rules         *rule.Engine
+	notify        appNotifications
+	bodyTimeout   time.Duration
+	outbound      *outbound.Guard  // outbound_allow: what webhooks and http steps may reach
+	checks        []doctor.Checker // the setup check's, gathered while building
+	doctor        *doctor.Doctor
+	windows       *windowrun.Runner
+	patch         *patch.Service
+	backup        *backup.Service
+	backupPlans   *backup.Catalog
+	compliance    *compliance.Service
 	// awsFactory makes every AWS configuration (aws.go).
 	awsFactory   *provider.Factory
 	awsInventory *provider.Inventory
@@ -136,7 +145,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	}
 	a := &App{cfg: cfg, log: o.Logger, now: o.Clock, st: st, registry: prometheus.NewRegistry(), outbound: guard,
 		bodyTimeout: o.BodyTimeout}
-	if err := a.loadContent(); err != nil {
+	if err := a.loadContent(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
@@ -201,15 +210,15 @@ func New(ctx context.Context, o Options) (*App, error) {
 		return nil, fmt.Errorf("resource schedules: %w", err)
 	}
 	a.doctor = doctor.New(a.checks...)
-	apps, err := application.Compile(a.content.Items(application.KindName))
+	apps, err := application.Compile(a.currentContent().Items(application.KindName))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("applications: %w", err)
 	}
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
-		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Rules, Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory, Cost: a.costs, Forecasts: a.forecasts,
+		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Current(), Breakers: a.rules,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory, Cost: a.costs, Forecasts: a.forecasts, Content: a,
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup, Costs: a.costs, Forecasts: a.forecasts})
@@ -272,6 +281,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.processor.Start(ctx)
 	a.committer.Start(ctx)
 	a.fleet.Start(ctx)
+	a.watch.start(ctx, a)
 	a.serveErr = make(chan error, 1)
 	go func() { a.serveErr <- a.srv.Serve(ln) }()
 	a.log.Info("flywheel serving", "addr", a.URL(), "store", a.st.Driver(), "data", a.cfg.DataDir, "job_client", a.jobs.ClientID())
@@ -294,6 +304,7 @@ func (a *App) Stop(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, a.cfg.ShutdownTimeout)
 		defer cancel()
 		var errs []error
+		a.watch.stop()
 		if a.srv != nil {
 			// Long-polling agents are answered now, not at the timeout.
 			a.fleet.Release()
@@ -332,10 +343,13 @@ func Run(ctx context.Context, o Options) error {
 		a.Stop(context.Background())
 		return err
 	}
+	stopHangup := a.reloadOnHangup(ctx) // SIGHUP reloads the content
 	select {
 	case <-ctx.Done():
+		stopHangup()
 		a.log.Info("shutting down", "timeout", a.cfg.ShutdownTimeout)
 	case err := <-a.serveErr:
+		stopHangup()
 		a.Stop(context.Background())
 		return fmt.Errorf("http server: %w", err)
 	}

@@ -24,7 +24,7 @@ import (
 // to the rules (circuit breaker). Call it after buildPipeline and
 // buildRunbooks, before the job queue starts.
 func (a *App) buildAutomation() error {
-	rules, err := rule.Compile(a.content.Items(rule.KindName))
+	rules, err := rule.Compile(a.currentContent().Items(rule.KindName))
 	if err != nil {
 		return fmt.Errorf("rules: %w", err)
 	}
@@ -96,7 +96,8 @@ var _ pipeline.Automation = ruleAutomation{}
 
 // Wants: whether any rule's guard lets e through (see rule.Rules.Admits).
 func (r ruleAutomation) Wants(tenant string, e *event.Event) bool {
-	return r.en.Rules != nil && r.en.Rules.ForTenant(tenant).Admits(e)
+	rules := r.en.Current()
+	return rules != nil && rules.ForTenant(tenant).Admits(e)
 }
 
 func (r ruleAutomation) OnEvent(ctx context.Context, tx store.Tx, tenant string, e *event.Event, o *store.OpsItem, decision string) error {

@@ -19,7 +19,7 @@ import (
 // uses the service.
 func (a *App) buildBackup(ctx context.Context) error {
 	plans := backup.NewCatalog()
-	for _, it := range a.content.Items(backup.KindName) {
+	for _, it := range a.currentContent().Items(backup.KindName) {
 		p, err := backup.Compile(it.Name, it.Spec.(*backup.Spec))
 		if err != nil {
 			return fmt.Errorf("backup plan %s: %w", it.Name, err)

@@ -25,11 +25,12 @@ const (
 // the runbook executor, whose ends queue a re-evaluation. Call it after
 // buildAutomation.
 func (a *App) buildCompliance() error {
-	lib, err := compliance.NewLibrary(a.content)
+	lib, err := compliance.NewLibrary(a.currentContent())
 	if err != nil {
 		return fmt.Errorf("config rules: %w", err)
 	}
-	svc := compliance.NewService(compliance.Options{Store: a.st, Library: func() *compliance.Library { return lib },
+	a.complianceLib.Store(lib)
+	svc := compliance.NewService(compliance.Options{Store: a.st, Library: a.complianceLib.Load,
 		Sink: intakeSink{a.intake}, Starter: a.runbooks, Queue: a.jobs, Logger: a.log.With("component", "compliance"), Clock: a.now})
 	if err := errors.Join(
 		jobs.AddWorker(a.jobs, &compliance.EvaluateWorker{Service: svc}),

@@ -14,25 +14,36 @@ import (
 )
 
 // loadContent loads the built-in library and the user's content directory;
-// any problem stops the server with every error listed.
-func (a *App) loadContent() error {
-	sources := []content.Source{content.Builtin()}
-	if a.cfg.ContentDir != "" {
-		sources = append(sources, content.Dir(a.cfg.ContentDir))
-	}
-	set, err := content.Load(kinds.NewRegistry(), sources...)
+// any problem stops the server with every error listed. The content is
+// that of the database's current content generation: a reload published
+// before this replica started is already in the directory it reads.
+func (a *App) loadContent(ctx context.Context) error {
+	set, err := loadContentSet(a.cfg.ContentDir)
 	if err != nil {
 		return fmt.Errorf("content:\n%w", err)
 	}
-	a.content = set
+	gen, err := a.st.GetContentGeneration(ctx)
+	if err != nil {
+		return fmt.Errorf("content generation: %w", err)
+	}
+	a.live.Store(&loaded{set: set, generation: gen.Generation, at: a.now()})
 	return nil
+}
+
+// loadContentSet loads the built-in library and dir (if any).
+func loadContentSet(dir string) (*content.Set, error) {
+	sources := []content.Source{content.Builtin()}
+	if dir != "" {
+		sources = append(sources, content.Dir(dir))
+	}
+	return content.Load(kinds.NewRegistry(), sources...)
 }
 
 // syncTenants creates the tenants declared in content that the store lacks.
 func (a *App) syncTenants(ctx context.Context) error {
 	now := a.now()
 	return a.st.InTx(ctx, func(tx store.Tx) error {
-		for _, it := range a.content.Items(kinds.TenantKind) {
+		for _, it := range a.currentContent().Items(kinds.TenantKind) {
 			spec := it.Spec.(*kinds.TenantSpec)
 			if _, err := tx.GetTenant(ctx, it.Name); err == nil {
 				continue
@@ -70,7 +81,7 @@ func contentWindows(set *content.Set, tenant string, now time.Time) []store.Main
 // replacing earlier versions of them; a window made through the API with
 // the same name wins and the content one is skipped with a warning.
 func (a *App) syncWindows(ctx context.Context) error {
-	if len(a.content.Items(maintenance.KindName)) == 0 {
+	if len(a.currentContent().Items(maintenance.KindName)) == 0 {
 		return nil
 	}
 	tenants, _, err := a.st.ListTenants(ctx, store.Page{Limit: store.MaxPageLimit})
@@ -80,7 +91,7 @@ func (a *App) syncWindows(ctx context.Context) error {
 	now := a.now()
 	return a.st.InTx(ctx, func(tx store.Tx) error {
 		for _, t := range tenants {
-			for _, w := range contentWindows(a.content, t.ID, now) {
+			for _, w := range contentWindows(a.currentContent(), t.ID, now) {
 				if err := tx.DeleteMaintenanceWindow(ctx, t.ID, w.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
 				}

@@ -11,7 +11,7 @@ import (
 // engine; both tick as periodic jobs on the job queue's elected leader,
 // the schedules at the maintenance windows' interval.
 func (a *App) buildCost(tick time.Duration) error {
-	scheds, err := cost.CompileSet(a.content)
+	scheds, err := cost.CompileSet(a.currentContent())
 	if err != nil {
 		return err
 	}

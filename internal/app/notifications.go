@@ -21,7 +21,7 @@ func (a *App) buildNotifications() error {
 	if err != nil {
 		return fmt.Errorf("notifications:\n%w", err)
 	}
-	warnings, err := notification.CheckRules(a.content.Items(rule.KindName), channels)
+	warnings, err := notification.CheckRules(a.currentContent().Items(rule.KindName), channels)
 	if err != nil {
 		return fmt.Errorf("content:\n%w", err)
 	}

@@ -18,8 +18,9 @@ import (
 // Expedites start runbooks through the executor, built after the actions
 // that need the service; lazyStarter bridges the two.
 func (a *App) buildPatch(tick time.Duration) error {
-	groups := runbook.NewGroups(a.content)
-	a.patch = patch.New(patch.Options{Store: a.st, Content: a.content, Clock: a.now, Logger: a.log.With("component", "patch"),
+	set := a.currentContent() // not reloaded (docs/content.md)
+	groups := runbook.NewGroups(set)
+	a.patch = patch.New(patch.Options{Store: a.st, Content: set, Clock: a.now, Logger: a.log.With("component", "patch"),
 		Starter: lazyStarter{a},
 		// The runbooks' host index, built after this.
 		Resolve: func(ctx context.Context, r fleet.HostReader, tenant, ref string) (fleet.Resolution, error) {

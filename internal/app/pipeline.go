@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/flywheel-ops/flywheel/internal/application"
+	"sync/atomic"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/api"
@@ -26,27 +27,34 @@ import (
 
 // intakeService joins the adapter registry and the committer for the API.
 type intakeService struct {
-	reg *registry.Registry
+	reg *atomic.Pointer[registry.Registry] // swapped by a content reload (its mappings)
 	com *pipeline.Committer
 }
 
-func (s intakeService) Adapter(name string) (intake.Adapter, bool) { return s.reg.Adapter(name) }
+func (s intakeService) Adapter(name string) (intake.Adapter, bool) { return s.reg.Load().Adapter(name) }
 
 func (s intakeService) Submit(ctx context.Context, tenant, source string, body []byte, header json.RawMessage, evs []event.Event) error {
 	return s.com.Submit(ctx, tenant, source, body, header, evs)
 }
 
-// buildPipeline makes the adapters, engine, processor and committer.
-func (a *App) buildPipeline() error {
-	reg, err := registry.New(registry.Config{
+// newIntakeRegistry makes the intake adapters, the generic ones from set's
+// mappings.
+func (a *App) newIntakeRegistry(set *content.Set) (*registry.Registry, error) {
+	return registry.New(registry.Config{
 		SNS:      sns.Config{AllowedTopics: a.cfg.SNSTopics, CertHosts: a.cfg.SNSCertHosts},
-		Mappings: generic.MappingsFrom(a.content.Items(generic.KindName)),
+		Mappings: generic.MappingsFrom(set.Items(generic.KindName)),
 		Clock:    a.now,
 	})
+}
+
+// buildPipeline makes the adapters, engine, processor and committer.
+func (a *App) buildPipeline() error {
+	reg, err := a.newIntakeRegistry(a.currentContent())
 	if err != nil {
 		return err
 	}
-	en, err := engineFrom(a.content)
+	a.intakeReg.Store(reg)
+	en, err := engineFrom(a.currentContent())
 	if err != nil {
 		return err
 	}
@@ -54,7 +62,7 @@ func (a *App) buildPipeline() error {
 	en.StoreRaw = true
 	a.engine = en
 	parse := func(ctx context.Context, b store.IntakeBatch) ([]event.Event, error) {
-		ad, ok := reg.Adapter(b.Source)
+		ad, ok := a.intakeReg.Load().Adapter(b.Source)
 		if !ok {
 			return nil, fmt.Errorf("no adapter %q", b.Source)
 		}
@@ -67,7 +75,7 @@ func (a *App) buildPipeline() error {
 	}
 	a.processor = pipeline.NewProcessor(a.st, a.engine, parse, pipeline.ProcessorOptions{Logger: a.log, Clock: a.now})
 	a.committer = pipeline.NewCommitter(a.st, a.processor.Input(), a.processor.Backlog(), pipeline.CommitterOptions{Logger: a.log, Clock: a.now})
-	a.intake = intakeService{reg: reg, com: a.committer}
+	a.intake = intakeService{reg: &a.intakeReg, com: a.committer}
 	return nil
 }
 

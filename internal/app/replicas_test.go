@@ -23,13 +23,22 @@ import (
 // token.
 func startReplicas(t *testing.T, n int) []*client.Client {
 	t.Helper()
+	return startReplicasWith(t, n, config.Config{})
+}
+
+// startReplicasWith is startReplicas with base's settings (its data
+// directory, database and address are the harness's).
+func startReplicasWith(t *testing.T, n int, base config.Config) []*client.Client {
+	t.Helper()
 	db := appDB(t, "postgres")
 	var clients []*client.Client
 	var token string
 	for i := 0; i < n; i++ {
 		dir := t.TempDir()
 		logs := &syncBuffer{}
-		a, err := New(context.Background(), Options{Config: config.Config{DataDir: dir, DB: db, Addr: "127.0.0.1:0"}, Out: &bytes.Buffer{},
+		cfg := base
+		cfg.DataDir, cfg.DB, cfg.Addr = dir, db, "127.0.0.1:0"
+		a, err := New(context.Background(), Options{Config: cfg, Out: &bytes.Buffer{},
 			Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 		if err != nil {
 			t.Fatal(err)

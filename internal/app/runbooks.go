@@ -35,7 +35,9 @@ func (a *App) buildRunbooks() error {
 		Patch:  patchaction.Options{Service: a.patch, TenantOf: execution.TenantFromContext},
 		Backup: backupaction.Options{Service: a.backup, TenantOf: execution.TenantFromContext},
 		AWS:    aws.Options{LoadAccountConfig: a.awsAccountConfig}, AWSInventory: awsinventory.Options{Sync: a.syncAWSAccount}})
-	lib, err := runbook.NewLibrary(a.content, actions.Get)
+
+	a.actions = actions.Get
+	lib, err := runbook.NewLibrary(a.currentContent(), a.actions)
 	if err != nil {
 		return fmt.Errorf("runbooks: %w", err)
 	}
@@ -44,13 +46,13 @@ func (a *App) buildRunbooks() error {
 			Accounts: a.awsAccountsSeen}))
 	}
 	x, err := execution.New(execution.Options{
-		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)},
+		Store: a.st, Queue: a.jobs, Runbooks: lib, Actions: actions.Get, Targets: execution.InventoryTargets{Groups: runbook.NewLiveGroups(a.currentContent)},
 		Logger: a.log.With("component", "execution"), Clock: a.now, LeaseTTL: a.cfg.ExecutionLease,
 		RuleApprovers: func(tenant, name string) []string {
-			if a.rules == nil || a.rules.Rules == nil { // built after the executor
+			if a.rules == nil || a.rules.Current() == nil { // built after the executor
 				return nil
 			}
-			if r, ok := a.rules.Rules.ForTenant(tenant).Rule(name); ok {
+			if r, ok := a.rules.Current().ForTenant(tenant).Rule(name); ok {
 				return r.Approvers
 			}
 			return nil

@@ -19,7 +19,7 @@ import (
 // runbook executor.
 func (a *App) buildWindows(tick time.Duration) error {
 	r, err := windowrun.New(windowrun.Options{Store: a.st, Starter: a.exec, Canceller: a.exec,
-		Targets: execution.InventoryTargets{Groups: runbook.NewGroups(a.content)}, Queue: a.jobs, Rules: a.rules,
+		Targets: execution.InventoryTargets{Groups: runbook.NewLiveGroups(a.currentContent)}, Queue: a.jobs, Rules: a.rules,
 		Logger: a.log.With("component", "maintenance"), Clock: a.now, TickEvery: tick})
 	if err != nil {
 		return err

@@ -19,8 +19,16 @@ import (
 // and the server's URL.
 func appServer(t *testing.T) (run func(args ...string) (string, string, int), url string) {
 	t.Helper()
+	return appServerWith(t, config.Config{})
+}
+
+// appServerWith is appServer with cfg's settings (its data directory and
+// address are the harness's).
+func appServerWith(t *testing.T, cfg config.Config) (run func(args ...string) (string, string, int), url string) {
+	t.Helper()
 	dir := t.TempDir()
-	a, err := app.New(context.Background(), app.Options{Config: config.Config{DataDir: dir, Addr: "127.0.0.1:0"}, Out: io.Discard})
+	cfg.DataDir, cfg.Addr = dir, "127.0.0.1:0"
+	a, err := app.New(context.Background(), app.Options{Config: cfg, Out: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

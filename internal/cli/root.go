@@ -94,7 +94,7 @@ func NewRoot(env Env) *cobra.Command {
 		newDoctorCmd(g),
 		newAutomationCmd(g),
 		newRuleCmd(g),
-		newContentCmd(),
+		newContentCmd(g),
 		newReplayCmd(g),
 		newPatchCmd(g),
 		newBackupCmd(g),

@@ -64,6 +64,9 @@ type Config struct {
 	// executions to another (or to its own restart) after this long
 	// (docs/scale-out.md).
 	ExecutionLease time.Duration `yaml:"execution_lease" env:"EXECUTION_LEASE"`
+	// ContentPoll is how often a replica reads the database's content
+	// generation, to load content another replica reloaded.
+	ContentPoll time.Duration `yaml:"content_poll" env:"CONTENT_POLL"`
 
 	// TLS is "auto" (a CA and server certificate generated in DATA/tls on
 	// first start) or "off"; TLSCert and TLSKey serve given files instead.
@@ -192,6 +195,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaintenanceTick == 0 {
 		c.MaintenanceTick = 15 * time.Second
 	}
+	if c.ContentPoll == 0 {
+		c.ContentPoll = 5 * time.Second
+	}
 	if c.ExecutionLease == 0 {
 		c.ExecutionLease = 30 * time.Second
 	}
@@ -253,6 +259,9 @@ func (c Config) Validate() error {
 	}
 	if c.AuditCheckpointEvery < time.Second {
 		bad("audit_checkpoint_every", "%s is too short (minimum 1s)", c.AuditCheckpointEvery)
+	}
+	if c.ContentPoll < 100*time.Millisecond || c.ContentPoll > 10*time.Minute {
+		bad("content_poll", "%s is out of range 100ms..10m", c.ContentPoll)
 	}
 	if c.MaintenanceTick < 100*time.Millisecond || c.MaintenanceTick > time.Minute {
 		bad("maintenance_tick", "%s is out of range 100ms..1m", c.MaintenanceTick)

@@ -1,6 +1,8 @@
 package content
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -50,8 +52,14 @@ func Load(reg *Registry, sources ...Source) (*Set, error) {
 	set := &Set{items: map[string][]Item{}, defined: map[key]bool{}}
 	merged := map[key]Item{}
 	var errs []error
+	sum := sha256.New()
 	for _, src := range sources {
-		items, stats, srcErrs := loadSource(reg, src, set.defined)
+		kind := "dir"
+		if src.Name == BuiltinName {
+			kind = "builtin"
+		}
+		fmt.Fprintf(sum, "source %s\x00", kind)
+		items, stats, srcErrs := loadSource(reg, src, set.defined, sum)
 		errs = append(errs, srcErrs...)
 		for _, it := range items {
 			k := key{it.Kind, it.Name}
@@ -69,6 +77,7 @@ func Load(reg *Registry, sources ...Source) (*Set, error) {
 	for _, items := range set.items {
 		sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
 	}
+	set.digest = hex.EncodeToString(sum.Sum(nil))
 	for _, check := range reg.checks {
 		errs = append(errs, Errors(check(set))...)
 	}
@@ -76,8 +85,9 @@ func Load(reg *Registry, sources ...Source) (*Set, error) {
 }
 
 // loadSource reads one source. Items come back in file order; defined gets
-// every (kind, name) the source names, whether or not it loaded.
-func loadSource(reg *Registry, src Source, defined map[key]bool) ([]Item, SourceStats, []error) {
+// every (kind, name) the source names, whether or not it loaded; sum gets
+// each file's path and bytes (Set.Digest).
+func loadSource(reg *Registry, src Source, defined map[key]bool, sum io.Writer) ([]Item, SourceStats, []error) {
 	stats := SourceStats{Name: src.Name}
 	var (
 		items []Item
@@ -107,6 +117,8 @@ func loadSource(reg *Registry, src Source, defined map[key]bool) ([]Item, Source
 			return nil
 		}
 		stats.Files++
+		fmt.Fprintf(sum, "file %s %d\x00", p, len(data))
+		sum.Write(data)
 		docs, fileErrs := decodeFile(reg, Origin{Source: src.Name, File: p}, data)
 		stats.Documents += len(docs)
 		for _, doc := range docs {

@@ -12,7 +12,14 @@ type Set struct {
 	items   map[string][]Item // kind → items sorted by name
 	defined map[key]bool      // every (kind, name) some source defines, loaded or not
 	stats   []SourceStats
+	digest  string // Digest
 }
+
+// Digest is the SHA-256 (hex) of the files Load read, in load order: each
+// source's kind (built-in or directory, not its path) and each file's path
+// within it and bytes. Two loads of the same files have the same digest,
+// wherever the directory is mounted; any changed byte changes it.
+func (s *Set) Digest() string { return s.digest }
 
 type key struct{ kind, name string }
 

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -49,6 +50,7 @@ type Options struct {
 // and starts the runbook that stops or starts it.
 type Runner struct {
 	o         Options
+	schedules atomic.Pointer[[]*Schedule] // o.Schedules until SetSchedules
 	log       *slog.Logger
 	now       func() time.Time
 	mu        sync.Mutex
@@ -91,7 +93,9 @@ func New(o Options) (*Runner, error) {
 		o.WasteEvery = time.Hour
 	}
 	clock := o.Clock
-	return &Runner{o: o, log: o.Logger, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }}, nil
+	r := &Runner{o: o, log: o.Logger, now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }}
+	r.schedules.Store(&o.Schedules)
+	return r, nil
 }
 
 // Prices is the runner's price table.
@@ -114,11 +118,15 @@ func (r *Runner) Register(q *jobs.Queue) error {
 	return jobs.AddTick(q, r.o.TickEvery, TickArgs{}, r.Tick)
 }
 
+// SetSchedules puts schedules in force (a content reload); a tick in
+// progress finishes with the ones it started with.
+func (r *Runner) SetSchedules(schedules []*Schedule) { r.schedules.Store(&schedules) }
+
 // Schedules returns the schedules that apply to tenant (its own and the
 // unscoped ones), by name.
 func (r *Runner) Schedules(tenant string) []*Schedule {
 	var out []*Schedule
-	for _, s := range r.o.Schedules {
+	for _, s := range *r.schedules.Load() {
 		if s.Tenant == "" || s.Tenant == tenant {
 			out = append(out, s)
 		}

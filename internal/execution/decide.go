@@ -150,7 +150,7 @@ func (x *Executor) decide(ctx context.Context, tenant, id string, by Approver, c
 		if err != nil {
 			return err
 		}
-		shown, _ := x.lib.Redact(e, nil) // secret parameters never reach the audit
+		shown, _ := x.Runbooks().Redact(e, nil) // secret parameters never reach the audit
 		if err := x.audit(ctx, tx, e, by.Actor, "execution."+decision, "", map[string]any{"step": stepName, "seq": e.Seq,
 			"comment": clip(comment, 200), "runbook": e.Runbook, "parameters": clip(string(shown.Parameters), 2000),
 			"opsitem": e.OpsItemID, "started_by": e.StartedBy}); err != nil {

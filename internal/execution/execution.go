@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -143,7 +144,7 @@ type Executor struct {
 	opts  Options
 	st    store.Store
 	q     Enqueuer
-	lib   *runbook.Library
+	lib   atomic.Pointer[runbook.Library] // swapped by SetRunbooks (content reload)
 	log   *slog.Logger
 	now   func() time.Time
 	owner string // this process, in lease owners
@@ -161,8 +162,10 @@ func New(o Options) (*Executor, error) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	clock := o.Clock
-	return &Executor{opts: o, st: o.Store, q: o.Queue, lib: o.Runbooks, log: o.Logger,
-		now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, owner: "w" + hex.EncodeToString(b[:])}, nil
+	x := &Executor{opts: o, st: o.Store, q: o.Queue, log: o.Logger,
+		now: func() time.Time { return clock().UTC().Truncate(time.Microsecond) }, owner: "w" + hex.EncodeToString(b[:])}
+	x.lib.Store(o.Runbooks)
+	return x, nil
 }
 
 // SetResults sets the ResultRecorder, for wiring where the recorder (the
@@ -171,7 +174,11 @@ func New(o Options) (*Executor, error) {
 func (x *Executor) SetResults(r ResultRecorder) { x.opts.Results = r }
 
 // Runbooks returns the executor's runbook library.
-func (x *Executor) Runbooks() *runbook.Library { return x.lib }
+func (x *Executor) Runbooks() *runbook.Library { return x.lib.Load() }
+
+// SetRunbooks replaces the runbook library (a content reload): executions
+// started afterwards, and later steps of running ones, use lib.
+func (x *Executor) SetRunbooks(lib *runbook.Library) { x.lib.Store(lib) }
 
 // Errors Start, Approve, Deny and Cancel return; test with errors.Is.
 var (

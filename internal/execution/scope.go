@@ -94,7 +94,7 @@ type state struct {
 // only the execution and its rows, and an error wrapping errRunbookGone:
 // enough to end the execution.
 func (x *Executor) load(ctx context.Context, r store.Reader, e store.Execution) (*state, error) {
-	rb, ok := x.lib.Get(e.TenantID, e.Runbook)
+	rb, ok := x.Runbooks().Get(e.TenantID, e.Runbook)
 	var gone error
 	switch {
 	case !ok:

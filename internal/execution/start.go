@@ -41,7 +41,7 @@ type parentRef struct {
 }
 
 func (x *Executor) start(ctx context.Context, tx store.Tx, req runbook.StartRequest, parent *parentRef) (string, error) {
-	rb, ok := x.lib.Get(req.TenantID, req.Runbook)
+	rb, ok := x.Runbooks().Get(req.TenantID, req.Runbook)
 	if !ok {
 		return "", fmt.Errorf("%w %q", ErrUnknownRunbook, req.Runbook)
 	}

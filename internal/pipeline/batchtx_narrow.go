@@ -42,6 +42,8 @@ type passThrough interface {
 	store.ComplianceWriter
 	store.CostReader
 	store.CostWriter
+	store.ContentReader
+	store.ContentWriter
 	Raw() any
 }
 

@@ -52,7 +52,7 @@ type ProcessorOptions struct {
 // double-processes a delivery.
 type Processor struct {
 	st    store.Store
-	en    *Engine
+	en    atomic.Pointer[Engine] // swapped whole by SetEngine (content reload)
 	parse Parser
 	opts  ProcessorOptions
 	in    chan []Work
@@ -104,8 +104,9 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	if o.Gather == 0 {
 		o.Gather = 10 * time.Millisecond
 	}
-	p := &Processor{st: st, en: en, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
+	p := &Processor{st: st, parse: parse, opts: o, in: make(chan []Work, handoff), stop: make(chan struct{}), done: make(chan struct{}),
 		scanned: map[string]bool{}, strikes: map[string]strike{}}
+	p.en.Store(en)
 	if st.Driver() == "sqlite" {
 		// One process holds a SQLite database, and in it only the
 		// Processor writes alert state.
@@ -113,6 +114,10 @@ func NewProcessor(st store.Store, en *Engine, parse Parser, o ProcessorOptions) 
 	}
 	return p
 }
+
+// SetEngine replaces the engine (a content reload): batches already being
+// processed finish with the engine they started with, later ones use en.
+func (p *Processor) SetEngine(en *Engine) { p.en.Store(en) }
 
 // Input is where a Committer sends committed work.
 func (p *Processor) Input() chan<- []Work { return p.in }
@@ -374,7 +379,7 @@ func (p *Processor) tick(ctx context.Context) {
 	var tx *batchTx
 	err := p.st.InTx(ctx, func(stx store.Tx) error {
 		tx = newBatchTx(stx, p.alerts)
-		counts, err := p.en.Tick(ctx, tx, p.opts.Clock())
+		counts, err := p.en.Load().Tick(ctx, tx, p.opts.Clock())
 		if err != nil {
 			return err
 		}
@@ -595,10 +600,11 @@ func (p *Processor) dedup(w *Work) {
 	if w.deduped {
 		return
 	}
+	dd := p.en.Load().Dedup
 	for j := range w.Events {
 		// Bounded before anything keys on it or stores it.
 		event.Bound(&w.Events[j])
-		p.en.Dedup.Apply(&w.Events[j])
+		dd.Apply(&w.Events[j])
 	}
 	w.deduped = true
 }
@@ -629,6 +635,7 @@ func (p *Processor) repeats(ws []Work) bool {
 }
 
 func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, error) {
+	en := p.en.Load() // one engine for the transaction, across a reload
 	var all []Outcome
 	var tx *batchTx
 	asked := time.Now()
@@ -685,7 +692,7 @@ func (p *Processor) processTx(ctx context.Context, work []Work) ([]Outcome, erro
 			if !mine[w.Batch.ID] {
 				continue
 			}
-			outs, c, err := p.en.processDeduped(ctx, tx, w.Batch.TenantID, w.Events)
+			outs, c, err := en.processDeduped(ctx, tx, w.Batch.TenantID, w.Events)
 			if err != nil {
 				return err
 			}

@@ -225,10 +225,10 @@ func groupOf(targets json.RawMessage) string {
 }
 
 func (en *Engine) rules() *Rules {
-	if en.Rules == nil {
-		return &Rules{}
+	if r := en.Current(); r != nil {
+		return r
 	}
-	return en.Rules
+	return &Rules{}
 }
 
 // countResult updates st, which the caller holds locked, for one result

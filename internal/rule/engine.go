@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
@@ -93,7 +94,10 @@ type Notification struct {
 // It writes only through the transaction it is given, so a rule's actions
 // commit with the event that caused them, or not at all.
 type Engine struct {
+	// Rules are the rules the engine starts with; SetRules replaces them
+	// (a content reload) and Current returns the rules in force.
 	Rules *Rules
+	live  atomic.Pointer[Rules]
 	// Starter starts runbook executions and records suggestions
 	// (internal/execution). Nil: rules with a runbook in auto or approval
 	// mode fail (DecisionFailed); suggestions are recorded on the timeline
@@ -177,10 +181,11 @@ func (en *Engine) Apply(ctx context.Context, tx store.Tx, tenant string, ev *eve
 // apply is Apply for an event the pipeline decided on (decision
 // "reopened": the OpsItem came back after it resolved).
 func (en *Engine) apply(ctx context.Context, tx store.Tx, tenant string, ev *event.Event, o *store.OpsItem, decision string) ([]Effect, error) {
-	if en.Rules == nil || o == nil || opsitem.IsClosed(o.Status) {
+	rules := en.Current()
+	if rules == nil || o == nil || opsitem.IsClosed(o.Status) {
 		return nil, nil
 	}
-	matches, errs := en.Rules.ForTenant(tenant).Evaluate(ev, o)
+	matches, errs := rules.ForTenant(tenant).Evaluate(ev, o)
 	for _, err := range errs {
 		en.logger().Debug("rule condition failed", "tenant", tenant, "opsitem", o.ID, "err", err)
 	}
@@ -541,4 +546,21 @@ func later(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// Current returns the rules in force: the last SetRules's, else Rules.
+func (en *Engine) Current() *Rules {
+	if r := en.live.Load(); r != nil {
+		return r
+	}
+	return en.Rules
+}
+
+// SetRules replaces the rules (a content reload); events being evaluated
+// finish with the rules they started with.
+func (en *Engine) SetRules(r *Rules) {
+	if r == nil {
+		r = &Rules{}
+	}
+	en.live.Store(r)
 }

@@ -42,12 +42,13 @@ func (r *Rule) NextRun(t time.Time) (time.Time, bool) {
 // the rule's rate limit and circuit breaker apply as to event rules. It
 // returns how many rules fired.
 func (en *Engine) FireScheduled(ctx context.Context, st store.Store, tenant string, now time.Time) (int, error) {
-	if en.Rules == nil {
+	rules := en.Current()
+	if rules == nil {
 		return 0, nil
 	}
 	fired := 0
 	var errs []error
-	for _, r := range en.Rules.ForTenant(tenant).Scheduled() {
+	for _, r := range rules.ForTenant(tenant).Scheduled() {
 		err := st.InTx(ctx, func(tx store.Tx) error {
 			ok, err := en.fireIfDue(ctx, tx, tenant, r, now)
 			if ok {

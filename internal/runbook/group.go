@@ -50,18 +50,33 @@ func GroupKind() content.Kind {
 }
 
 // Groups finds resource groups by tenant and name.
-type Groups struct{ set *content.Set }
+type Groups struct {
+	set  *content.Set
+	live func() *content.Set // NewLiveGroups: the content in force
+}
 
 // NewGroups returns the resource groups of set (nil: none).
-func NewGroups(set *content.Set) Groups { return Groups{set} }
+func NewGroups(set *content.Set) Groups { return Groups{set: set} }
+
+// NewLiveGroups returns the resource groups of the content current
+// returns at each look-up, so a content reload reaches holders of Groups.
+func NewLiveGroups(current func() *content.Set) Groups { return Groups{live: current} }
+
+func (g Groups) content() *content.Set {
+	if g.live != nil {
+		return g.live()
+	}
+	return g.set
+}
 
 // Get returns the group name as tenant sees it: a group scoped to another
 // tenant does not exist for it.
 func (g Groups) Get(tenant, name string) (*GroupSpec, bool) {
-	if g.set == nil {
+	set := g.content()
+	if set == nil {
 		return nil, false
 	}
-	it, ok := g.set.Get(GroupKindName, name)
+	it, ok := set.Get(GroupKindName, name)
 	if !ok || (it.Tenant != "" && it.Tenant != tenant) {
 		return nil, false
 	}

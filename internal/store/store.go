@@ -61,6 +61,7 @@ type Reader interface {
 	CostReader
 	AWSAccountReader
 	ComplianceReader
+	ContentReader
 }
 
 // Tx is a transaction: all reads see its writes. Each concept's writes
@@ -89,6 +90,7 @@ type Tx interface {
 	CostWriter
 	AWSAccountWriter
 	ComplianceWriter
+	ContentWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
 	// queue can enqueue in the same transaction.

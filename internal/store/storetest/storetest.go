@@ -58,6 +58,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Patch", testPatch},
 		{"PatchKeysAndLeases", testPatchKeysAndLeases},
 		{"BackupCatalogue", testBackupCatalogue},
+		{"ContentGeneration", testContentGeneration},
 		{"Retention", testRetention},
 		{"Cost", testCost},
 		{"Compliance", testCompliance},
