@@ -194,3 +194,46 @@ func TestReplicasReloadContent(t *testing.T) {
 	}
 	runTriage(t, cs[1])
 }
+
+// TestContentReloadSwapsComplianceAndSchedules: config rules and resource
+// schedules written after start are in force after a reload, as the
+// runbooks are.
+func TestContentReloadSwapsComplianceAndSchedules(t *testing.T) {
+	dir := t.TempDir()
+	a := startApp(t, config.Config{DataDir: t.TempDir(), ContentDir: dir}, &bytes.Buffer{})
+	c := adminClient(t, a)
+	if _, ok := a.complianceLib.Load().Rule("reload-probe"); ok {
+		t.Fatal("the probe rule is in force before it is written")
+	}
+	if got := len(a.Costs().Schedules("default")); got != 0 {
+		t.Fatalf("%d resource schedules before any is written", got)
+	}
+	writeContent(t, dir, "probe-rule.yaml", `apiVersion: flywheel/v1
+kind: ConfigRule
+metadata: {name: reload-probe}
+spec:
+  resource_type: AWS::S3::Bucket
+  check: has(resource.config.Name)
+  controls: ["TEST:1"]
+  severity: low
+`)
+	writeContent(t, dir, "working-day.yaml", `apiVersion: flywheel/v1
+kind: ResourceSchedule
+metadata: {name: working-day}
+spec:
+  timezone: Europe/London
+  periods:
+    - {begin: "08:00", end: "16:00", weekdays: [mon-fri]}
+  targets:
+    schedule_tag: Schedule
+`)
+	if err := c.Do(context.Background(), "POST", "/api/v1/content/reload", nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := a.complianceLib.Load().Rule("reload-probe"); !ok {
+		t.Error("the config rule written before the reload is not in force after it")
+	}
+	if s := a.Costs().Schedules("default"); len(s) != 1 || s[0].Name != "working-day" {
+		t.Errorf("resource schedules after the reload: %v, want working-day", s)
+	}
+}
