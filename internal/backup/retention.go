@@ -11,9 +11,10 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// Sweep enforces retention: every available point of tenant whose
-// retention has ended is deleted from its repository and marked deleted.
-// It returns how many it deleted.
+// Sweep enforces retention: every point of tenant whose retention has
+// ended is marked deleted, an available one after it is deleted from its
+// repository, a failed one (nothing to delete) at once. It returns how
+// many it deleted.
 func (s *Service) Sweep(ctx context.Context, tenant string) (int, error) {
 	now := s.now()
 	pts, _, err := s.o.Store.ListRecoveryPoints(ctx, tenant, store.RecoveryPointFilter{ExpiredBy: &now}, store.Page{Limit: store.MaxPageLimit})
