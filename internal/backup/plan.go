@@ -225,8 +225,23 @@ func Compile(name string, s *Spec) (*Plan, error) {
 			if len(sel.Paths) > 0 {
 				errs = append(errs, content.FieldErrorf(f+".paths", "is for the restic method"))
 			}
+		case MethodEBS:
+			if len(sel.Paths) > 0 || len(sel.ExcludePaths) > 0 || sel.Postgres != nil {
+				errs = append(errs, content.FieldErrorf(f, "paths and postgres are not for the ebs-snapshot method"))
+			}
+			if sel.PreHook != "" || sel.PostHook != "" {
+				errs = append(errs, content.FieldErrorf(f+".pre_hook", "ebs-snapshot runs no hooks; freeze and thaw with the backup-ebs-snapshot runbook"))
+			}
+			if s.RestoreTest != nil && s.RestoreTest.Schedule != "" {
+				errs = append(errs, content.FieldErrorf("restore_test.schedule", "restore tests of ebs-snapshot selections (%s) are not built", sel.Name))
+			}
+			for j, r := range sel.Resources {
+				if _, err := ParseEC2ARN(r); err != nil {
+					errs = append(errs, content.FieldErrorf(fmt.Sprintf("%s.resources[%d]", f, j), "%v", err))
+				}
+			}
 		default:
-			errs = append(errs, content.FieldErrorf(f+".method", "%q is not a method (restic, postgres)", sel.Method))
+			errs = append(errs, content.FieldErrorf(f+".method", "%q is not a method (restic, postgres, ebs-snapshot)", sel.Method))
 		}
 	}
 	for _, r := range []struct {

@@ -71,7 +71,11 @@ func (s *Service) delete(ctx context.Context, pt store.RecoveryPoint, actor, why
 	if now.Before(pt.ImmutableUntil) {
 		return s.refuse(ctx, pt, actor, fmt.Errorf("recovery point %s is immutable until %s: %w", pt.ID, pt.ImmutableUntil.Format(time.RFC3339), store.ErrImmutable))
 	}
-	if pt.Status == store.PointAvailable {
+	if pt.Status == store.PointAvailable && pt.Method == MethodEBS {
+		if err := s.deleteEBS(ctx, pt); err != nil {
+			return fmt.Errorf("deleting recovery point %s: %w", pt.ID, err)
+		}
+	} else if pt.Status == store.PointAvailable {
 		cmd := exec.Command{Env: map[string]string{}, Timeout: time.Hour}
 		switch pt.Method {
 		case MethodPostgres:

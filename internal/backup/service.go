@@ -31,6 +31,9 @@ type Options struct {
 	Dispatcher exec.Dispatcher
 	// Plans are the compiled plans.
 	Plans *Catalog
+	// Snapshots takes and deletes EBS snapshots (the ebs-snapshot
+	// method); nil: such backups fail.
+	Snapshots Snapshotter
 	// Secret looks up a secret by name (the server's environment).
 	Secret func(name string) (string, bool)
 	Clock  func() time.Time
@@ -109,7 +112,11 @@ func (s *Service) Backup(ctx context.Context, tenant, planName, ruleName, selNam
 		cmd.Script = resticBackup(sel, planName, resource, p.CopyTo != nil)
 	}
 	var rep report
-	if err == nil {
+	switch {
+	case err != nil:
+	case sel.Method == MethodEBS:
+		err = s.snapshotEBS(ctx, &pt, cmd.Timeout)
+	default:
 		var out string
 		out, err = s.run(ctx, tenant, resource, cmd)
 		if err == nil {
@@ -276,6 +283,8 @@ func (s *Service) restore(ctx context.Context, pt store.RecoveryPoint, to, valid
 			return rt, err
 		}
 		cmd.Script = resticRestore(pt.Location, to, validate, test, test)
+	case MethodEBS:
+		return rt, fmt.Errorf("recovery point %s: restoring EBS snapshots (%s) is not built; create volumes from them with EC2", pt.ID, pt.Location)
 	default:
 		return rt, fmt.Errorf("recovery point %s: method %q", pt.ID, pt.Method)
 	}
