@@ -46,14 +46,7 @@ func TestPlanValidation(t *testing.T) {
 		{"paths: [/etc, /srv], exclude_paths: [/srv/tmp]", "postgres: {database: app}", "postgres: is for the postgres method"},
 		{"exclude_paths", "exclude_pathz", "exclude_pathz"},
 	} {
-		doc := strings.Replace(validPlan, tc.from, tc.to, 1)
-		if doc == validPlan {
-			t.Fatalf("%q is not in the plan", tc.from)
-		}
-		err := load(doc)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s -> %s: %v, want an error with %q", tc.from, tc.to, err, tc.want)
-		}
+		refused(t, load, validPlan, tc.from, tc.to, tc.want)
 	}
 	pg := strings.Replace(validPlan, "{name: files, method: restic, tags: {role: web}, paths: [/etc, /srv], exclude_paths: [/srv/tmp]}",
 		"{name: db, method: postgres, resources: [res_db1], postgres: {database: 'app; rm -rf /', dump_dir: /var/backups/pg}}", 1)
@@ -72,13 +65,20 @@ func TestPlanValidation(t *testing.T) {
 		{"method: ebs-snapshot,", "method: ebs-snapshot, paths: [/srv],", "paths and postgres are not for the ebs-snapshot method"},
 		{"  rules:", "  restore_test: {schedule: \"rate(7 days)\"}\n  rules:", "restore tests of ebs-snapshot selections (ec2) are not built"},
 	} {
-		doc := strings.Replace(ebs, tc.from, tc.to, 1)
-		if doc == ebs {
-			t.Fatalf("%q is not in the ebs plan", tc.from)
-		}
-		if err := load(doc); err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s -> %s: %v, want an error with %q", tc.from, tc.to, err, tc.want)
-		}
+		refused(t, load, ebs, tc.from, tc.to, tc.want)
+	}
+}
+
+// refused checks that plan, with from replaced by to, does not load, with
+// an error holding want.
+func refused(t *testing.T, load func(string) error, plan, from, to, want string) {
+	t.Helper()
+	doc := strings.Replace(plan, from, to, 1)
+	if doc == plan {
+		t.Fatalf("%q is not in the plan", from)
+	}
+	if err := load(doc); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s -> %s: %v, want an error with %q", from, to, err, want)
 	}
 }
 

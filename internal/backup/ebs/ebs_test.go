@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,18 +22,6 @@ const (
 	instance = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0e1b000000000001"
 )
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 // TestEBSSnapshotPlan runs a plan's ebs-snapshot selection against the
 // recorded EC2 answers (testdata/aws/ebs-backup/README.md) through the
 // real SDK: a volume's and an instance's points are taken and waited
@@ -43,11 +30,13 @@ func (c *clock) add(d time.Duration) {
 // has ended, never before.
 func TestEBSSnapshotPlan(t *testing.T) {
 	ctx := context.Background()
-	clk := &clock{t: time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)}
+	// The injected clock: the service runs synchronously in this test.
+	now := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
 	st := sqlitetest.Open(t)
 	if err := st.InTx(ctx, func(tx store.Tx) error {
-		return errors.Join(tx.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "ACME", CreatedAt: clk.now()}),
-			tx.PutAWSAccount(ctx, store.AWSAccount{TenantID: tenant, ID: "123456789012", Regions: []string{"eu-west-1"}, CreatedAt: clk.now(), UpdatedAt: clk.now()}))
+		return errors.Join(tx.CreateTenant(ctx, store.Tenant{ID: tenant, Name: "ACME", CreatedAt: now}),
+			tx.PutAWSAccount(ctx, store.AWSAccount{TenantID: tenant, ID: "123456789012", Regions: []string{"eu-west-1"}, CreatedAt: now, UpdatedAt: now}))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +50,7 @@ func TestEBSSnapshotPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	plans.Add("", p)
-	svc := backup.New(backup.Options{Store: st, Plans: plans, Clock: clk.now,
+	svc := backup.New(backup.Options{Store: st, Plans: plans, Clock: clock,
 		Snapshots: ebs.New(ebs.Options{Factory: provider.ReplayFactory(pill), Accounts: st, PollEvery: time.Millisecond})})
 
 	vol, err := svc.Backup(ctx, tenant, "ec2-daily", "daily", "ec2", volume, "test")
@@ -90,7 +79,7 @@ func TestEBSSnapshotPlan(t *testing.T) {
 		t.Errorf("CreateSnapshot input = %s", pill.CallsTo("ec2.CreateSnapshot")[0].Params)
 	}
 
-	clk.add(time.Minute)
+	now = now.Add(time.Minute)
 	inst, err := svc.Backup(ctx, tenant, "ec2-daily", "daily", "ec2", instance, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -112,7 +101,7 @@ func TestEBSSnapshotPlan(t *testing.T) {
 		t.Errorf("instance point manifest = %v, want its two snapshots", inst.Manifest)
 	}
 
-	clk.add(24 * time.Hour)
+	now = now.Add(24 * time.Hour)
 	bad, err := svc.Backup(ctx, tenant, "ec2-daily", "daily", "ec2", volume, "test")
 	if err == nil || bad.Status != store.PointFailed || bad.OpsItemID == "" || !strings.Contains(bad.Error, "Client.InternalError") {
 		t.Errorf("backup whose snapshot EC2 reports in error = %+v, %v; want a failed point with an OpsItem", bad, err)
@@ -128,14 +117,14 @@ func TestEBSSnapshotPlan(t *testing.T) {
 	if n := len(pill.CallsTo("ec2.DeleteSnapshot")); n != 0 {
 		t.Fatalf("an immutable point's deletion called DeleteSnapshot %d times", n)
 	}
-	clk.add(2 * 24 * time.Hour)
+	now = now.Add(2 * 24 * time.Hour)
 	if err := svc.Delete(ctx, tenant, vol.ID, "token:admin"); err != nil {
 		t.Errorf("deleting a point past its immutability: %v", err)
 	}
 	if n, err := svc.Sweep(ctx, tenant); err != nil || n != 0 {
 		t.Errorf("sweep at 3d = %d, %v; nothing has expired", n, err)
 	}
-	clk.add(5 * 24 * time.Hour) // 8 days after the first points
+	now = now.Add(5 * 24 * time.Hour) // 8 days after the first points
 	if n, err := svc.Sweep(ctx, tenant); err != nil || n != 2 {
 		t.Errorf("sweep at 8d = %d, %v; want the instance's point and the failed one", n, err)
 	}
