@@ -21,6 +21,8 @@ var (
 	ErrUnknown = errors.New("unknown")
 	// ErrNoPoint: the plan has no recovery point to restore.
 	ErrNoPoint = errors.New("no recovery point")
+	// ErrUnsupported: the method cannot do that (restore EBS points).
+	ErrUnsupported = errors.New("not supported")
 )
 
 // Options configure a Service.
@@ -261,6 +263,11 @@ func (s *Service) restore(ctx context.Context, pt store.RecoveryPoint, to, valid
 	if err != nil {
 		return store.RestoreTest{}, err
 	}
+	if pt.Method == MethodEBS {
+		// Nothing is recorded: it is not a failed restore.
+		return store.RestoreTest{}, fmt.Errorf("recovery point %s: restoring EBS snapshots (%s) through Flywheel: %w; create volumes from them with EC2",
+			pt.ID, pt.Location, ErrUnsupported)
+	}
 	start := s.now()
 	rt := store.RestoreTest{ID: store.NewID("rt", start), TenantID: pt.TenantID, Plan: pt.Plan, PointID: pt.ID, ResourceID: pt.ResourceID, StartedAt: start}
 	if pt.Status != store.PointAvailable {
@@ -283,8 +290,6 @@ func (s *Service) restore(ctx context.Context, pt store.RecoveryPoint, to, valid
 			return rt, err
 		}
 		cmd.Script = resticRestore(pt.Location, to, validate, test, test)
-	case MethodEBS:
-		return rt, fmt.Errorf("recovery point %s: restoring EBS snapshots (%s) is not built; create volumes from them with EC2", pt.ID, pt.Location)
 	default:
 		return rt, fmt.Errorf("recovery point %s: method %q", pt.ID, pt.Method)
 	}

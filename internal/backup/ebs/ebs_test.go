@@ -101,6 +101,18 @@ func TestEBSSnapshotPlan(t *testing.T) {
 		t.Errorf("instance point manifest = %v, want its two snapshots", inst.Manifest)
 	}
 
+	// Restoring EBS points is not built: refused, and nothing recorded
+	// (no failed test, no OpsItem, the point's verification unchanged).
+	if _, err := svc.TestRestore(ctx, tenant, "ec2-daily", vol.ID, "", "test"); !errors.Is(err, backup.ErrUnsupported) {
+		t.Errorf("restore test of an EBS point: %v, want ErrUnsupported", err)
+	}
+	if tests, _, _ := st.ListRestoreTests(ctx, tenant, "ec2-daily", store.Page{}); len(tests) != 0 {
+		t.Errorf("restore tests recorded: %+v", tests)
+	}
+	if got, _ := st.GetRecoveryPoint(ctx, tenant, vol.ID); got.Verification != vol.Verification {
+		t.Errorf("verification after a refused restore test: %s, want %s", got.Verification, vol.Verification)
+	}
+
 	now = now.Add(24 * time.Hour)
 	bad, err := svc.Backup(ctx, tenant, "ec2-daily", "daily", "ec2", volume, "test")
 	if err == nil || bad.Status != store.PointFailed || bad.OpsItemID == "" || !strings.Contains(bad.Error, "Client.InternalError") {
