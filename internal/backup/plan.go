@@ -1,13 +1,14 @@
 // Package backup is Flywheel's backup and disaster-recovery flywheel:
 // backup plans (content kind BackupPlan), the methods that take recovery
 // points on a host through its agent (restic for files, PostgreSQL's own
-// pg_dump for databases, pre/post hooks for other applications), the
+// pg_dump for databases, pre/post hooks for other applications) or of EC2
+// volumes and instances through the AWS provider (EBS snapshots), the
 // catalogue of recovery points with retention and an immutability window,
 // and restore tests that prove a point can be recovered.
 //
 // Flywheel orchestrates; it does not invent a backup format. A point is a
-// restic snapshot or a plain pg_dump file that an operator can restore
-// with those tools alone, without Flywheel.
+// restic snapshot, a plain pg_dump file or EBS snapshots that an operator
+// can restore with those tools alone, without Flywheel.
 //
 // Plans run on the one scheduler: each rule of a plan becomes a
 // maintenance window (internal/windowrun) whose task runs the built-in
