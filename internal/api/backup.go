@@ -163,7 +163,7 @@ func backupError(err error) error {
 	switch {
 	case errors.Is(err, store.ErrImmutable):
 		return Conflict("%s", errLine(err))
-	case errors.Is(err, backup.ErrNoPoint), errors.Is(err, backup.ErrUnknown):
+	case errors.Is(err, backup.ErrNoPoint), errors.Is(err, backup.ErrUnknown), errors.Is(err, backup.ErrUnsupported):
 		return BadRequest("%s", errLine(err))
 	}
 	return err

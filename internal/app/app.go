@@ -180,11 +180,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("patch: %w", err)
 	}
+	a.buildAWS()
 	if err := a.buildBackup(ctx); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("backup: %w", err)
 	}
-	a.buildAWS()
 	if err := a.buildRunbooks(); err != nil {
 		st.Close()
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/flywheel-ops/flywheel/internal/backup"
+	"github.com/flywheel-ops/flywheel/internal/backup/ebs"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/exec"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -15,7 +16,8 @@ import (
 // buildBackup compiles content's backup plans, makes the backup service
 // (its commands reach hosts through the agents; repository passwords are
 // read from the server's environment) and puts the plans' windows into
-// the store. It runs before the runbooks are built: the backup action
+// the store. EBS snapshots are taken with the AWS provider's factory
+// (built first). It runs before the runbooks are built: the backup action
 // uses the service.
 func (a *App) buildBackup(ctx context.Context) error {
 	plans := backup.NewCatalog()
@@ -29,7 +31,7 @@ func (a *App) buildBackup(ctx context.Context) error {
 	a.backupPlans = plans
 	hosts := exec.New(exec.Options{Dispatcher: &fleet.Dispatcher{Service: a.fleet, TenantOf: backup.TenantFromContext, Actor: "system:backup"}})
 	a.backup = backup.New(backup.Options{Store: a.st, Dispatcher: hosts, Plans: plans, Secret: os.LookupEnv,
-		Clock: a.now, Logger: a.log.With("component", "backup")})
+		Snapshots: ebs.New(ebs.Options{Factory: a.awsFactory, Accounts: a.st}), Clock: a.now, Logger: a.log.With("component", "backup")})
 	return a.syncBackupWindows(ctx)
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/backup"
 	"github.com/flywheel-ops/flywheel/internal/event"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -20,7 +21,8 @@ import (
 func (a *App) buildWindows(tick time.Duration) error {
 	r, err := windowrun.New(windowrun.Options{Store: a.st, Starter: a.exec, Canceller: a.exec,
 		Targets: execution.InventoryTargets{Groups: runbook.NewLiveGroups(a.currentContent)}, Queue: a.jobs, Rules: a.rules,
-		Logger: a.log.With("component", "maintenance"), Clock: a.now, TickEvery: tick})
+		Logger: a.log.With("component", "maintenance"), Clock: a.now, TickEvery: tick,
+		Category: backup.OpsItemCategory})
 	if err != nil {
 		return err
 	}

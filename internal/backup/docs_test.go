@@ -26,7 +26,7 @@ func TestDocExamples(t *testing.T) {
 			continue
 		}
 		plans++
-		set, err := content.Load(kinds.NewRegistry(), content.Source{Name: "docs", FS: fstest.MapFS{"ops/backup/prod.yaml": {Data: []byte(b.Text())}}})
+		set, err := content.Load(kinds.NewRegistry(), content.Source{Name: "docs", FS: fstest.MapFS{"ops/backup/plan.yaml": {Data: []byte(b.Text())}}})
 		if err != nil {
 			t.Fatalf("%s:%d: %v", docPage, b.Line, err)
 		}
@@ -46,6 +46,18 @@ func TestDocExamples(t *testing.T) {
 		for _, w := range wins {
 			names = append(names, w.Name)
 		}
+		if p.Name == "ec2" {
+			sel := p.Selections[0]
+			if sel.Method != backup.MethodEBS || !slices.Equal(names, []string{"backup-ec2-nightly-volumes"}) {
+				t.Errorf("the page's ec2 plan: method %s, windows %v", sel.Method, names)
+			}
+			for _, r := range sel.Resources {
+				if _, err := backup.ParseEC2ARN(r); err != nil {
+					t.Error(err)
+				}
+			}
+			continue
+		}
 		for _, want := range []string{"backup-prod-daily-db", "backup-prod-daily-web", "backup-prod-restore-test-db"} {
 			if !slices.Contains(names, want) {
 				t.Errorf("the page's plan has windows %v, not %s", names, want)
@@ -60,7 +72,7 @@ func TestDocExamples(t *testing.T) {
 			t.Errorf("the page's example error is not what loading says: %v", err)
 		}
 	}
-	if plans != 1 {
-		t.Errorf("%s has %d plan examples, want 1", docPage, plans)
+	if plans != 2 {
+		t.Errorf("%s has %d plan examples, want 2 (prod, ec2)", docPage, plans)
 	}
 }

@@ -1,13 +1,14 @@
 // Package backup is Flywheel's backup and disaster-recovery flywheel:
 // backup plans (content kind BackupPlan), the methods that take recovery
 // points on a host through its agent (restic for files, PostgreSQL's own
-// pg_dump for databases, pre/post hooks for other applications), the
+// pg_dump for databases, pre/post hooks for other applications) or of EC2
+// volumes and instances through the AWS provider (EBS snapshots), the
 // catalogue of recovery points with retention and an immutability window,
 // and restore tests that prove a point can be recovered.
 //
 // Flywheel orchestrates; it does not invent a backup format. A point is a
-// restic snapshot or a plain pg_dump file that an operator can restore
-// with those tools alone, without Flywheel.
+// restic snapshot, a plain pg_dump file or EBS snapshots that an operator
+// can restore with those tools alone, without Flywheel.
 //
 // Plans run on the one scheduler: each rule of a plan becomes a
 // maintenance window (internal/windowrun) whose task runs the built-in
@@ -225,8 +226,23 @@ func Compile(name string, s *Spec) (*Plan, error) {
 			if len(sel.Paths) > 0 {
 				errs = append(errs, content.FieldErrorf(f+".paths", "is for the restic method"))
 			}
+		case MethodEBS:
+			if len(sel.Paths) > 0 || len(sel.ExcludePaths) > 0 || sel.Postgres != nil {
+				errs = append(errs, content.FieldErrorf(f, "paths and postgres are not for the ebs-snapshot method"))
+			}
+			if sel.PreHook != "" || sel.PostHook != "" {
+				errs = append(errs, content.FieldErrorf(f+".pre_hook", "ebs-snapshot runs no hooks; freeze and thaw with the backup-ebs-snapshot runbook"))
+			}
+			if s.RestoreTest != nil && s.RestoreTest.Schedule != "" {
+				errs = append(errs, content.FieldErrorf("restore_test.schedule", "restore tests of ebs-snapshot selections (%s) are not built", sel.Name))
+			}
+			for j, r := range sel.Resources {
+				if _, err := ParseEC2ARN(r); err != nil {
+					errs = append(errs, content.FieldErrorf(fmt.Sprintf("%s.resources[%d]", f, j), "%v", err))
+				}
+			}
 		default:
-			errs = append(errs, content.FieldErrorf(f+".method", "%q is not a method (restic, postgres)", sel.Method))
+			errs = append(errs, content.FieldErrorf(f+".method", "%q is not a method (restic, postgres, ebs-snapshot)", sel.Method))
 		}
 	}
 	for _, r := range []struct {

@@ -203,3 +203,35 @@ func TestRetentionAndImmutability(t *testing.T) {
 		}
 	}
 }
+
+// TestFailedPointsPruned: a failed point is kept, with its OpsItem, for
+// its rule's retention like any point, then pruned by the sweep.
+func TestFailedPointsPruned(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: time.Date(2026, 3, 1, 2, 0, 0, 0, time.UTC)}
+	e := newEnv(t, clk.now)
+	// No TEST_RESTIC_PASSWORD in the secret store: the backup fails.
+	e.addPlan(t, "files", resticPlan(filepath.Join(t.TempDir(), "repo"), "", "/srv")) // retention 3d, immutable 1d
+	failed, err := e.svc.Backup(ctx, tenant, "files", "hourly", "files", "local", "test")
+	if err == nil || failed.Status != store.PointFailed || failed.OpsItemID == "" {
+		t.Fatalf("backup without the repository password = %+v, %v; want a failed point with an OpsItem", failed, err)
+	}
+	clk.add(3*24*time.Hour - time.Minute)
+	if n, err := e.svc.Sweep(ctx, tenant); err != nil || n != 0 {
+		t.Errorf("sweep a minute before the retention ends = %d, %v; want 0", n, err)
+	}
+	if got, _ := e.st.GetRecoveryPoint(ctx, tenant, failed.ID); got.Status != store.PointFailed {
+		t.Errorf("failed point before its retention ends: %s", got.Status)
+	}
+	clk.add(2 * time.Minute)
+	if n, err := e.svc.Sweep(ctx, tenant); err != nil || n != 1 {
+		t.Errorf("sweep after the retention = %d, %v; want the failed point", n, err)
+	}
+	got, _ := e.st.GetRecoveryPoint(ctx, tenant, failed.ID)
+	if got.Status != store.PointDeleted || got.DeletedAt == nil || !got.DeletedAt.Equal(clk.now()) {
+		t.Errorf("failed point after its retention: %+v, want deleted now", got)
+	}
+	if n, err := e.svc.Sweep(ctx, tenant); err != nil || n != 0 {
+		t.Errorf("second sweep = %d, %v; a deleted point is swept once", n, err)
+	}
+}

@@ -11,9 +11,10 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// Sweep enforces retention: every available point of tenant whose
-// retention has ended is deleted from its repository and marked deleted.
-// It returns how many it deleted.
+// Sweep enforces retention: every point of tenant whose retention has
+// ended is marked deleted, an available one after it is deleted from its
+// repository, a failed one (nothing to delete) at once. It returns how
+// many it deleted.
 func (s *Service) Sweep(ctx context.Context, tenant string) (int, error) {
 	now := s.now()
 	pts, _, err := s.o.Store.ListRecoveryPoints(ctx, tenant, store.RecoveryPointFilter{ExpiredBy: &now}, store.Page{Limit: store.MaxPageLimit})
@@ -70,7 +71,11 @@ func (s *Service) delete(ctx context.Context, pt store.RecoveryPoint, actor, why
 	if now.Before(pt.ImmutableUntil) {
 		return s.refuse(ctx, pt, actor, fmt.Errorf("recovery point %s is immutable until %s: %w", pt.ID, pt.ImmutableUntil.Format(time.RFC3339), store.ErrImmutable))
 	}
-	if pt.Status == store.PointAvailable {
+	if pt.Status == store.PointAvailable && pt.Method == MethodEBS {
+		if err := s.deleteEBS(ctx, pt); err != nil {
+			return fmt.Errorf("deleting recovery point %s: %w", pt.ID, err)
+		}
+	} else if pt.Status == store.PointAvailable {
 		cmd := exec.Command{Env: map[string]string{}, Timeout: time.Hour}
 		switch pt.Method {
 		case MethodPostgres:

@@ -21,6 +21,8 @@ var (
 	ErrUnknown = errors.New("unknown")
 	// ErrNoPoint: the plan has no recovery point to restore.
 	ErrNoPoint = errors.New("no recovery point")
+	// ErrUnsupported: the method cannot do that (restore EBS points).
+	ErrUnsupported = errors.New("not supported")
 )
 
 // Options configure a Service.
@@ -31,6 +33,9 @@ type Options struct {
 	Dispatcher exec.Dispatcher
 	// Plans are the compiled plans.
 	Plans *Catalog
+	// Snapshots takes and deletes EBS snapshots (the ebs-snapshot
+	// method); nil: such backups fail.
+	Snapshots Snapshotter
 	// Secret looks up a secret by name (the server's environment).
 	Secret func(name string) (string, bool)
 	Clock  func() time.Time
@@ -109,7 +114,11 @@ func (s *Service) Backup(ctx context.Context, tenant, planName, ruleName, selNam
 		cmd.Script = resticBackup(sel, planName, resource, p.CopyTo != nil)
 	}
 	var rep report
-	if err == nil {
+	switch {
+	case err != nil:
+	case sel.Method == MethodEBS:
+		err = s.snapshotEBS(ctx, &pt, cmd.Timeout)
+	default:
 		var out string
 		out, err = s.run(ctx, tenant, resource, cmd)
 		if err == nil {
@@ -253,6 +262,11 @@ func (s *Service) restore(ctx context.Context, pt store.RecoveryPoint, to, valid
 	p, err := s.Plan(pt.TenantID, pt.Plan)
 	if err != nil {
 		return store.RestoreTest{}, err
+	}
+	if pt.Method == MethodEBS {
+		// Nothing is recorded: it is not a failed restore.
+		return store.RestoreTest{}, fmt.Errorf("recovery point %s: restoring EBS snapshots (%s) through Flywheel: %w; create volumes from them with EC2",
+			pt.ID, pt.Location, ErrUnsupported)
 	}
 	start := s.now()
 	rt := store.RestoreTest{ID: store.NewID("rt", start), TenantID: pt.TenantID, Plan: pt.Plan, PointID: pt.ID, ResourceID: pt.ResourceID, StartedAt: start}

@@ -61,3 +61,13 @@ func windowID(tenant, name string) string { return maintenance.IDPrefix + "_" + 
 func IsPlanWindow(w store.MaintenanceWindow) bool {
 	return strings.HasPrefix(w.CreatedBy, createdByPrefix)
 }
+
+// OpsItemCategory is the OpsItem category of a missed opening of window
+// w (windowrun.Options.Category): "backup" for a plan's window, "" (the
+// default) for any other.
+func OpsItemCategory(w store.MaintenanceWindow) string {
+	if IsPlanWindow(w) {
+		return "backup"
+	}
+	return ""
+}

@@ -2,6 +2,8 @@ package backup_test
 
 import (
 	"context"
+	"errors"
+	"maps"
 	"strings"
 	"sync"
 	"testing"
@@ -53,7 +55,16 @@ func TestMissedBackupWindow(t *testing.T) {
 	if again[0].ID != wins[0].ID {
 		t.Errorf("window IDs change between starts: %s, %s", wins[0].ID, again[0].ID)
 	}
-	if err := e.st.InTx(ctx, func(tx store.Tx) error { return tx.CreateMaintenanceWindow(ctx, wins[0]) }); err != nil {
+	// An operator's window of the same schedule, missed at the same time:
+	// its OpsItem stays in the operations category.
+	plain := wins[0]
+	plain.ID, plain.Name, plain.CreatedBy = "mw_plain", "nightly-patch", "token:ops"
+	if backup.IsPlanWindow(plain) {
+		t.Fatal("an operator's window reads as a plan's")
+	}
+	if err := e.st.InTx(ctx, func(tx store.Tx) error {
+		return errors.Join(tx.CreateMaintenanceWindow(ctx, wins[0]), tx.CreateMaintenanceWindow(ctx, plain))
+	}); err != nil {
 		t.Fatal(err)
 	}
 	// The window runs backups and mutes nothing: a host's alerts during
@@ -80,7 +91,8 @@ func TestMissedBackupWindow(t *testing.T) {
 		}
 	}
 	st := &starts{}
-	r, err := windowrun.New(windowrun.Options{Store: e.st, Starter: st, Targets: execution.InventoryTargets{}, Clock: clk.now})
+	r, err := windowrun.New(windowrun.Options{Store: e.st, Starter: st, Targets: execution.InventoryTargets{}, Clock: clk.now,
+		Category: backup.OpsItemCategory})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,9 +106,22 @@ func TestMissedBackupWindow(t *testing.T) {
 	if err != nil || len(runs) != 1 || runs[0].Status != store.WindowRunMissed || runs[0].OpsItemID == "" {
 		t.Fatalf("runs = %+v, %v; want one missed run with an OpsItem", runs, err)
 	}
-	items := e.opsItems(t)
-	if len(items) != 1 || items[0].ID != runs[0].OpsItemID || !strings.Contains(items[0].Title, "backup-prod-db-daily-db") {
-		t.Errorf("OpsItems = %+v", items)
+	categories := map[string]string{} // by the window the title names
+	for _, it := range e.opsItems(t) {
+		for _, name := range []string{"backup-prod-db-daily-db", "nightly-patch"} {
+			if strings.Contains(it.Title, "window "+name+" missed") {
+				categories[name] = it.Category
+			}
+		}
+		if strings.Contains(it.Title, "backup-prod-db-daily-db") && it.ID != runs[0].OpsItemID {
+			t.Errorf("OpsItem %s is not the missed run's %s", it.ID, runs[0].OpsItemID)
+		}
+	}
+	if want := map[string]string{"backup-prod-db-daily-db": "backup", "nightly-patch": "operations"}; !maps.Equal(categories, want) {
+		t.Errorf("missed-window OpsItem categories = %v, want %v", categories, want)
+	}
+	if err := e.st.InTx(ctx, func(tx store.Tx) error { return tx.DeleteMaintenanceWindow(ctx, tenant, plain.ID) }); err != nil {
+		t.Fatal(err)
 	}
 	if len(st.reqs) != 0 {
 		t.Errorf("a missed opening started %d executions", len(st.reqs))

@@ -87,8 +87,8 @@ type RecoveryPoint struct {
 // RecoveryPointFilter narrows ListRecoveryPoints.
 type RecoveryPointFilter struct {
 	Plan, ResourceID, Status string
-	// ExpiredBy lists only available points whose ExpiresAt is at or
-	// before it.
+	// ExpiredBy lists only points not yet deleted (available or failed)
+	// whose ExpiresAt is at or before it.
 	ExpiredBy *time.Time
 }
 

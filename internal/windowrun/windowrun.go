@@ -70,6 +70,10 @@ type Options struct {
 	// MissedLimit bounds how many missed openings of one window are
 	// recorded after a long downtime (the latest ones).
 	MissedLimit int // default 10
+	// Category returns the OpsItem category of a window's missed
+	// openings: a capability's own ("backup" for a backup plan's window),
+	// or "" for the default, "operations".
+	Category func(store.MaintenanceWindow) string
 }
 
 // Runner opens and advances window runs.
@@ -213,11 +217,17 @@ func (r *Runner) openDue(ctx context.Context, rec store.MaintenanceWindow, now t
 func (r *Runner) recordMissed(ctx context.Context, w *maintenance.Window, run store.WindowRun, now time.Time) error {
 	run.Status, run.EndedAt = store.WindowRunMissed, &now
 	run.Error = fmt.Sprintf("no server ran between the opening at %s and its cutoff at %s", run.ScheduledAt.Format(time.RFC3339), run.CutoffAt.Format(time.RFC3339))
+	category := "operations"
+	if r.o.Category != nil {
+		if c := r.o.Category(w.Record()); c != "" {
+			category = c
+		}
+	}
 	return r.st.InTx(ctx, func(tx store.Tx) error {
 		o := store.OpsItem{ID: store.NewID("oi", now), TenantID: run.TenantID,
 			Title:       fmt.Sprintf("Maintenance window %s missed its opening at %s", w.Name, run.ScheduledAt.Format(time.RFC3339)),
 			Description: fmt.Sprintf("Window run %s: %s. Its tasks did not run; start them with `flywheel window run %s --now` if they still should.", run.ID, run.Error, w.Name),
-			Category:    "operations", Severity: "medium", Status: "open", Source: "maintenance-window", CreatedAt: now, UpdatedAt: now}
+			Category:    category, Severity: "medium", Status: "open", Source: "maintenance-window", CreatedAt: now, UpdatedAt: now}
 		run.OpsItemID = o.ID
 		if err := tx.CreateWindowRun(ctx, run, nil); err != nil {
 			return err

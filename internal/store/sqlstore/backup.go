@@ -62,7 +62,7 @@ func (r reader) ListRecoveryPoints(ctx context.Context, tenantID string, f store
 		w.add("status = ?", f.Status)
 	}
 	if f.ExpiredBy != nil {
-		w.add("status = ?", store.PointAvailable)
+		w.add("status <> ?", store.PointDeleted)
 		w.add("expires_at <= ?", ts(*f.ExpiredBy))
 	}
 	return listPage(ctx, r.q, recoveryPointCols, "recovery_points", "id", w, page,

@@ -67,6 +67,17 @@ func testBackupCatalogue(t *testing.T, s store.Store) {
 		t.Errorf("after deletion at the end of immutability: status %s", got.Status)
 	}
 
+	// A failed point expires by its retention too; a deleted one is not
+	// listed again.
+	failed := p
+	failed.ID, failed.Status, failed.DeletedAt, failed.Error = store.NewID("rp", t0.Add(2*time.Second)), store.PointFailed, nil, "exit code 1"
+	failed.ExpiresAt, failed.ImmutableUntil = t0.Add(3*day), t0
+	mustTx(t, s, func(tx store.Tx) error { return tx.CreateRecoveryPoint(ctx, failed) })
+	if expired, _, err := s.ListRecoveryPoints(ctx, "acme", store.RecoveryPointFilter{ExpiredBy: &by}, store.Page{}); err != nil ||
+		len(expired) != 1 || expired[0].ID != failed.ID {
+		t.Errorf("expired points by %s after the available one was deleted = %+v, %v; want only the failed one", by, expired, err)
+	}
+
 	rt := store.RestoreTest{ID: store.NewID("rt", t0), TenantID: "acme", Plan: "prod-db", PointID: p.ID, ResourceID: "res_db1",
 		StartedAt: t0, Duration: 2 * time.Second, Status: "passed", Detail: "3 tables equal"}
 	mustTx(t, s, func(tx store.Tx) error { return tx.CreateRestoreTest(ctx, rt) })
