@@ -60,6 +60,7 @@ type Reader interface {
 	BackupReader
 	CostReader
 	AWSAccountReader
+	PrometheusReader
 	ComplianceReader
 }
 
@@ -88,6 +89,7 @@ type Tx interface {
 	RetentionWriter
 	CostWriter
 	AWSAccountWriter
+	PrometheusWriter
 	ComplianceWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
