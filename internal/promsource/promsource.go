@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -290,4 +291,46 @@ func (s *Source) Samples(ctx context.Context, tenant string, since, now time.Tim
 	}
 	r, err := Samples(ctx, c, s.Hosts, tenant, since, now, step)
 	return r.Samples, err
+}
+
+// ValidateTokenEnv checks a connection's token_env: "" or the name of a
+// FLYWHEEL_* environment variable (the server's secrets, like a
+// notification channel's url_env).
+func ValidateTokenEnv(name string) error {
+	if name == "" {
+		return nil
+	}
+	if !strings.HasPrefix(name, "FLYWHEEL_") || strings.TrimLeft(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != "" {
+		return fmt.Errorf("prometheus token_env %q: name a FLYWHEEL_* environment variable (capitals, digits, _)", name)
+	}
+	return nil
+}
+
+// Connections are the tenants' Prometheus connections as clients: the
+// URL from the store, the bearer token from the environment variable the
+// connection names, requests through Guard.
+type Connections struct {
+	Store  store.PrometheusReader
+	Guard  *outbound.Guard
+	Lookup func(string) (string, bool)
+}
+
+// Connect returns tenant's client, nil when it has no connection.
+func (c *Connections) Connect(ctx context.Context, tenant string) (*Client, error) {
+	conn, err := c.Store.GetPrometheusConnection(ctx, tenant)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	cl := &Client{URL: conn.URL, HTTP: c.Guard.Client()}
+	if conn.TokenEnv != "" {
+		tok, ok := c.Lookup(conn.TokenEnv)
+		if !ok || tok == "" {
+			return nil, fmt.Errorf("prometheus connection of %s: the environment variable %s is not set", tenant, conn.TokenEnv)
+		}
+		cl.Token = tok
+	}
+	return cl, nil
 }
