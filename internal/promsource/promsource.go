@@ -26,18 +26,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/fleet"
+	"github.com/flywheel-ops/flywheel/internal/forecast"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
-// Metric names the samples are recorded under (package forecast's and
-// package cost's).
+// Metric names the samples are recorded under: package forecast's and
+// package cost's, the inventory's.
 const (
-	DiskPrefix   = "disk_used_percent:"
-	MetricMemory = "memory_used_percent"
-	MetricCPU    = "cpu_percent"
+	DiskPrefix   = forecast.DiskPrefix
+	MetricMemory = cost.MetricMemory
+	MetricCPU    = cost.MetricCPU
 )
+
+var _ forecast.Source = (*Source)(nil)
 
 // Queries are the PromQL expressions read, by the metric they fill (the
 // disk's by its mountpoint label). The disk's used percentage is df's:
