@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -18,9 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/forecast"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/promsource"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 	"github.com/flywheel-ops/flywheel/internal/store/sqlite/sqlitetest"
 	"github.com/flywheel-ops/flywheel/internal/testenv"
@@ -229,9 +232,34 @@ func TestRealPrometheusAndNodeExporter(t *testing.T) {
 		t.Errorf("engine kept %d samples of the tmpfs (%v)", len(kept), err)
 	}
 
+	// The waste checks read the same samples: with the idle threshold
+	// above 100 % and as few samples as Prometheus gave, web-03 is judged
+	// idle on exactly its Prometheus CPU series.
+	r2, err := cost.New(cost.Options{Store: st, Starter: noStarts{t}, Clock: func() time.Time { return end }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cpu, err := st.ListMetricSamples(ctx, "acme", "res_web03", promsource.MetricCPU, begin.Add(-time.Hour), 100000)
+	if err != nil || len(cpu) < 3 {
+		t.Fatalf("%d CPU samples kept (%v)", len(cpu), err)
+	}
+	fs, err := r2.Waste(ctx, "acme", end, cost.WasteOptions{IdleCPU: 101, MinSamples: len(cpu)})
+	if err != nil || len(fs) != 1 || fs[0].Kind != "idle-instance" || fs[0].Resource.ID != "res_web03" || fs[0].Data["samples"] != len(cpu) {
+		t.Errorf("waste findings %+v (%v), want web-03 idle on its %d Prometheus CPU samples", fs, err, len(cpu))
+	}
+
 	if *record {
 		recordResponse(t, c, dir, begin, end)
 	}
+}
+
+// noStarts is the runbook starter of a cost runner that must start
+// nothing: the waste check reads, it never acts.
+type noStarts struct{ t *testing.T }
+
+func (n noStarts) Start(context.Context, store.Tx, runbook.StartRequest) (string, error) {
+	n.t.Error("the waste check started a runbook")
+	return "", errors.New("no runbook may start here")
 }
 
 // recordResponse saves the disk query's query_range response over the
