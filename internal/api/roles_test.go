@@ -102,6 +102,9 @@ var routeRoles = map[string]string{
 	"GET /api/v1/cost/prices":                      "VOAP",
 	"GET /api/v1/cost/waste":                       "VOAP",
 	"GET /api/v1/forecasts":                        "VOAP",
+	"GET /api/v1/prometheus":                       "VOAP",
+	"PUT /api/v1/prometheus":                       "AP",
+	"DELETE /api/v1/prometheus":                    "AP",
 
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",

@@ -210,6 +210,7 @@ func New(o Options) *Server {
 	s.registerAWS(o.AWS)
 	s.registerCost(o.Cost, o.Forecasts)
 	s.registerContent(o.Content)
+	s.registerPrometheus()
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

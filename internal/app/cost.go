@@ -1,10 +1,12 @@
 package app
 
 import (
+	"os"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/cost"
 	"github.com/flywheel-ops/flywheel/internal/forecast"
+	"github.com/flywheel-ops/flywheel/internal/promsource"
 )
 
 // buildCost makes the resource schedule runner and the capacity forecast
@@ -23,7 +25,11 @@ func (a *App) buildCost(tick time.Duration) error {
 	if err := r.Register(a.jobs); err != nil {
 		return err
 	}
-	f, err := forecast.NewEngine(forecast.EngineOptions{Store: a.st, Logger: a.log.With("component", "forecast"), Clock: a.now})
+	// A tenant's Prometheus, where connected, is a series source besides
+	// the agents' inventory.
+	prom := &promsource.Connections{Store: a.st, Guard: a.outbound, Lookup: os.LookupEnv}
+	f, err := forecast.NewEngine(forecast.EngineOptions{Store: a.st, Logger: a.log.With("component", "forecast"), Clock: a.now,
+		Sources: []forecast.Source{&promsource.Source{Hosts: a.st, Connect: prom.Connect}}})
 	if err != nil {
 		return err
 	}

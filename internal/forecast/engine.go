@@ -45,6 +45,15 @@ type EngineOptions struct {
 	// say little.
 	MinHistory time.Duration
 	Model      Options
+	// Sources are series sources besides the agents' inventory (a
+	// tenant's Prometheus: package promsource); their samples are kept
+	// with the inventory's, so forecasts and the waste checks read both.
+	Sources []Source
+}
+
+// Source yields a tenant's metric samples over (since, now].
+type Source interface {
+	Samples(ctx context.Context, tenant string, since, now time.Time) ([]store.MetricSample, error)
 }
 
 // Engine samples agents' disk and memory usage from the inventory, fits
@@ -177,9 +186,18 @@ func HostSamples(res store.Resource, at time.Time) []store.MetricSample {
 	return out
 }
 
-// Sample records a sample of each host's series at now.
+// Sample records a sample of each host's series at now, and what each of
+// the Sources holds since the previous tick.
 func (e *Engine) Sample(ctx context.Context, tenant string, now time.Time) error {
 	var all []store.MetricSample
+	var errs []error
+	for _, src := range e.o.Sources {
+		s, err := src.Samples(ctx, tenant, now.Add(-e.o.TickEvery), now)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		all = append(all, s...)
+	}
 	page := store.Page{Limit: store.MaxPageLimit}
 	for {
 		hosts, next, err := e.o.Store.ListResources(ctx, tenant, store.ResourceFilter{Type: fleet.ResourceTypeHost}, page)
@@ -195,9 +213,10 @@ func (e *Engine) Sample(ctx context.Context, tenant string, now time.Time) error
 		page.Cursor = next
 	}
 	if len(all) == 0 {
-		return nil
+		return errors.Join(errs...)
 	}
-	return e.o.Store.InTx(ctx, func(tx store.Tx) error { return tx.AddMetricSamples(ctx, all) })
+	errs = append(errs, e.o.Store.InTx(ctx, func(tx store.Tx) error { return tx.AddMetricSamples(ctx, all) }))
+	return errors.Join(errs...)
 }
 
 // Forecast is one series' outlook.

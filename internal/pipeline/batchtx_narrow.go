@@ -38,6 +38,8 @@ type passThrough interface {
 	store.RetentionWriter
 	store.AWSAccountReader
 	store.AWSAccountWriter
+	store.PrometheusReader
+	store.PrometheusWriter
 	store.ComplianceReader
 	store.ComplianceWriter
 	store.CostReader

@@ -60,6 +60,7 @@ type Reader interface {
 	BackupReader
 	CostReader
 	AWSAccountReader
+	PrometheusReader
 	ComplianceReader
 	ContentReader
 }
@@ -89,6 +90,7 @@ type Tx interface {
 	RetentionWriter
 	CostWriter
 	AWSAccountWriter
+	PrometheusWriter
 	ComplianceWriter
 	ContentWriter
 
