@@ -129,7 +129,7 @@ func (inv *Inventory) Collect(ctx context.Context, a store.AWSAccount) (Result, 
 		c.regions = append(c.regions, facts)
 		for _, read := range []func(context.Context, sdkaws.Config, map[string]any) error{
 			c.readEC2, c.readCloudTrail, c.readConfig, c.readKMS, c.readRDS,
-			c.readSecurityHub, c.readAccessAnalyzer, c.readEFS,
+			c.readSecurityHub, c.readAccessAnalyzer, c.readEFS, c.readMetricFilters,
 		} {
 			if err := c.settle(ctx, read(ctx, cfg, facts)); err != nil {
 				return Result{}, err

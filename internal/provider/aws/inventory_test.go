@@ -121,6 +121,13 @@ func TestInventoryRecordedAccount(t *testing.T) {
 		{"arn:aws:::" + a, "Regions.0.ConfigurationRecorders.0.Status.Recording", false},
 		{"arn:aws:::" + a, "Regions.0.SecurityHub.Enabled", false}, // InvalidAccessException: not subscribed
 		{"arn:aws:::" + a, "Regions.0.AccessAnalyzers.0.Status", "ACTIVE"},
+		// CIS 4.x: unauthorized calls alarm to a topic whose only
+		// subscription is pending; root use to one with a confirmed one.
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.0.Alarms", []any{"cis-alarm-unauthorized-api-calls"}},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.0.Subscribers", 0.0},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.1.Subscribers", 1.0},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.1.Pattern",
+			"{$.userIdentity.type=Root&&$.userIdentity.invokedByNOTEXISTS&&$.eventType!=AwsServiceEvent}"},
 		{"arn:aws:elasticfilesystem:eu-west-1:" + a + ":file-system/fs-0a1b2c3d4e5f60002", "Encrypted", false},
 		{"arn:aws:elasticfilesystem:eu-west-1:" + a + ":file-system/fs-0a1b2c3d4e5f60002", "Region", "eu-west-1"},
 		{"arn:aws:::" + a, "Trails.0.IsMultiRegionTrail", true},

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/efs"
@@ -17,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -25,6 +28,8 @@ import (
 var clients = []any{
 	(*accessanalyzer.Client)(nil),
 	(*cloudtrail.Client)(nil),
+	(*cloudwatch.Client)(nil),
+	(*cloudwatchlogs.Client)(nil),
 	(*configservice.Client)(nil),
 	(*ec2.Client)(nil),
 	(*efs.Client)(nil),
@@ -34,6 +39,7 @@ var clients = []any{
 	(*s3.Client)(nil),
 	(*s3control.Client)(nil),
 	(*securityhub.Client)(nil),
+	(*sns.Client)(nil),
 	(*sts.Client)(nil),
 }
 
