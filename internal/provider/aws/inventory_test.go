@@ -126,6 +126,7 @@ func TestInventoryRecordedAccount(t *testing.T) {
 		{"arn:aws:::" + a, "Regions.0.MetricFilters.0.Alarms", []any{"cis-alarm-unauthorized-api-calls"}},
 		{"arn:aws:::" + a, "Regions.0.MetricFilters.0.Subscribers", 0.0},
 		{"arn:aws:::" + a, "Regions.0.MetricFilters.1.Subscribers", 1.0},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.3.LogGroupName", "app-logs"},
 		{"arn:aws:::" + a, "Regions.0.MetricFilters.1.Pattern",
 			"{$.userIdentity.type=Root&&$.userIdentity.invokedByNOTEXISTS&&$.eventType!=AwsServiceEvent}"},
 		{"arn:aws:elasticfilesystem:eu-west-1:" + a + ":file-system/fs-0a1b2c3d4e5f60002", "Encrypted", false},
