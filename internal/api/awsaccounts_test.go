@@ -110,7 +110,7 @@ func TestAWSAccountsAPI(t *testing.T) {
 
 	var d provider.Diff
 	h.call("POST", "/api/v1/aws/accounts/"+awsAcct+"/inventory", operator, nil).ok(t, 200, &d)
-	if len(d.Added) != 31 || len(d.Errors) != 0 {
+	if len(d.Added) != 33 || len(d.Errors) != 0 {
 		t.Errorf("inventory added %d, errors %v", len(d.Added), d.Errors)
 	}
 	// The calls went through the role, assumed with the external ID.
@@ -123,7 +123,7 @@ func TestAWSAccountsAPI(t *testing.T) {
 		t.Errorf("%d buckets listed, want 3", len(list.Items))
 	}
 	h.call("GET", "/api/v1/aws/accounts/"+awsAcct, admin, nil).ok(t, 200, &got)
-	if got.Inventory.Resources != 31 || got.Inventory.Error != "" {
+	if got.Inventory.Resources != 33 || got.Inventory.Error != "" {
 		t.Errorf("inventory status %+v", got.Inventory)
 	}
 

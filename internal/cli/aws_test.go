@@ -26,7 +26,7 @@ func TestAWSRecordedInventory(t *testing.T) {
 		t.Fatal(err)
 	}
 	var rs []store.Resource
-	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 31 {
+	if err := json.Unmarshal([]byte(out), &rs); err != nil || len(rs) != 33 {
 		t.Fatalf("%d resources (%v)", len(rs), err)
 	}
 	table, err := run("aws", "inventory", "--recorded", "../../testdata/aws/acme", "--overlay", "../../testdata/aws/acme-remediated")

@@ -36,11 +36,13 @@ const (
 	TypeConfigRecorder = "AWS::Config::ConfigurationRecorder"
 	TypeKMSKey         = "AWS::KMS::Key"
 	TypeDBInstance     = "AWS::RDS::DBInstance"
+	TypeFileSystem     = "AWS::EFS::FileSystem"
 )
 
 // Types lists every type the inventory produces.
 var Types = []string{TypeAccount, TypeInstance, TypeVolume, TypeSnapshot, TypeSecurityGroup, TypeVPC,
-	TypeNetworkACL, TypeBucket, TypeUser, TypePolicy, TypeTrail, TypeConfigRecorder, TypeKMSKey, TypeDBInstance}
+	TypeNetworkACL, TypeBucket, TypeUser, TypePolicy, TypeTrail, TypeConfigRecorder, TypeKMSKey, TypeDBInstance,
+	TypeFileSystem}
 
 // Inventory reads the resources of AWS accounts.
 type Inventory struct {
@@ -127,6 +129,7 @@ func (inv *Inventory) Collect(ctx context.Context, a store.AWSAccount) (Result, 
 		c.regions = append(c.regions, facts)
 		for _, read := range []func(context.Context, sdkaws.Config, map[string]any) error{
 			c.readEC2, c.readCloudTrail, c.readConfig, c.readKMS, c.readRDS,
+			c.readSecurityHub, c.readAccessAnalyzer, c.readEFS, c.readMetricFilters,
 		} {
 			if err := c.settle(ctx, read(ctx, cfg, facts)); err != nil {
 				return Result{}, err

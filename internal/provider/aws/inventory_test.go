@@ -97,7 +97,7 @@ func TestInventoryRecordedAccount(t *testing.T) {
 		provider.TypeAccount: 1, provider.TypeUser: 3, provider.TypePolicy: 2, provider.TypeBucket: 3,
 		provider.TypeInstance: 2, provider.TypeVolume: 2, provider.TypeSnapshot: 2, provider.TypeSecurityGroup: 5,
 		provider.TypeNetworkACL: 2, provider.TypeVPC: 2, provider.TypeTrail: 1, provider.TypeConfigRecorder: 1,
-		provider.TypeKMSKey: 3, provider.TypeDBInstance: 2,
+		provider.TypeKMSKey: 3, provider.TypeDBInstance: 2, provider.TypeFileSystem: 2,
 	}
 	if !reflect.DeepEqual(counts, want) {
 		t.Errorf("resources by type = %v, want %v", counts, want)
@@ -119,6 +119,18 @@ func TestInventoryRecordedAccount(t *testing.T) {
 		{"arn:aws:::" + a, "Regions.0.Region", "eu-west-1"},
 		{"arn:aws:::" + a, "Regions.0.EbsEncryptionByDefault", false},
 		{"arn:aws:::" + a, "Regions.0.ConfigurationRecorders.0.Status.Recording", false},
+		{"arn:aws:::" + a, "Regions.0.SecurityHub.Enabled", false}, // InvalidAccessException: not subscribed
+		{"arn:aws:::" + a, "Regions.0.AccessAnalyzers.0.Status", "ACTIVE"},
+		// CIS 4.x: unauthorized calls alarm to a topic whose only
+		// subscription is pending; root use to one with a confirmed one.
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.0.Alarms", []any{"cis-alarm-unauthorized-api-calls"}},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.0.Subscribers", 0.0},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.1.Subscribers", 1.0},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.3.LogGroupName", "app-logs"},
+		{"arn:aws:::" + a, "Regions.0.MetricFilters.1.Pattern",
+			"{$.userIdentity.type=Root&&$.userIdentity.invokedByNOTEXISTS&&$.eventType!=AwsServiceEvent}"},
+		{"arn:aws:elasticfilesystem:eu-west-1:" + a + ":file-system/fs-0a1b2c3d4e5f60002", "Encrypted", false},
+		{"arn:aws:elasticfilesystem:eu-west-1:" + a + ":file-system/fs-0a1b2c3d4e5f60002", "Region", "eu-west-1"},
 		{"arn:aws:::" + a, "Trails.0.IsMultiRegionTrail", true},
 		{"arn:aws:::" + a, "Trails.0.Status.IsLogging", true},
 		{"arn:aws:::" + a, "VirtualMFADevices.0.SerialNumber", "arn:aws:iam::" + a + ":mfa/root-account-mfa-device"},

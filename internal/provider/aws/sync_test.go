@@ -67,11 +67,11 @@ func TestSyncIsIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(first.Added) != 31 || len(first.Changed)+len(first.Removed)+first.Unchanged != 0 {
+	if len(first.Added) != 33 || len(first.Changed)+len(first.Removed)+first.Unchanged != 0 {
 		t.Fatalf("first sync %d added, %+v", len(first.Added), first)
 	}
 	got, err := st.GetAWSAccount(ctx, "t1", acme.ID)
-	if err != nil || got.Inventory.Resources != 31 || got.Inventory.Error != "" || !got.Inventory.At.Equal(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)) {
+	if err != nil || got.Inventory.Resources != 33 || got.Inventory.Error != "" || !got.Inventory.At.Equal(time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)) {
 		t.Errorf("status %+v (%v)", got.Inventory, err)
 	}
 	bucket, err := st.GetResource(ctx, "t1", "arn:aws:s3:::acme-public-assets")
@@ -83,7 +83,7 @@ func TestSyncIsIncremental(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Unchanged != 31 || len(again.Added)+len(again.Changed)+len(again.Removed) != 0 {
+	if again.Unchanged != 33 || len(again.Added)+len(again.Changed)+len(again.Removed) != 0 {
 		t.Errorf("second sync of the same account %+v", again)
 	}
 
@@ -124,7 +124,7 @@ func TestSyncIsIncremental(t *testing.T) {
 		t.Errorf("a database of the unreadable type was deleted: %v", err)
 	}
 	got, _ = st.GetAWSAccount(ctx, "t1", acme.ID)
-	if !strings.Contains(got.Inventory.Error, "AccessDenied") || got.Inventory.Resources != 28 {
+	if !strings.Contains(got.Inventory.Error, "AccessDenied") || got.Inventory.Resources != 30 {
 		t.Errorf("status %+v", got.Inventory)
 	}
 }

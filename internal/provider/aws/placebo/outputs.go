@@ -6,28 +6,40 @@ import (
 	"reflect"
 	"sync"
 
+	"github.com/aws/aws-sdk-go-v2/service/accessanalyzer"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
+	"github.com/aws/aws-sdk-go-v2/service/securityhub"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
 // clients are the SDK clients whose operations a pill can answer: those
 // Flywheel calls. Adding a service is one line here.
 var clients = []any{
+	(*accessanalyzer.Client)(nil),
 	(*cloudtrail.Client)(nil),
+	(*cloudwatch.Client)(nil),
+	(*cloudwatchlogs.Client)(nil),
 	(*configservice.Client)(nil),
 	(*ec2.Client)(nil),
+	(*efs.Client)(nil),
 	(*iam.Client)(nil),
 	(*kms.Client)(nil),
 	(*rds.Client)(nil),
 	(*s3.Client)(nil),
 	(*s3control.Client)(nil),
+	(*securityhub.Client)(nil),
+	(*sns.Client)(nil),
 	(*sts.Client)(nil),
 }
 

@@ -172,6 +172,8 @@ func ServiceName(serviceID string) string {
 	switch serviceID {
 	case "Config Service":
 		return "config"
+	case "CloudWatch Logs":
+		return "logs"
 	}
 	return strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
 }
