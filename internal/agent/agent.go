@@ -61,6 +61,9 @@ type Config struct {
 	InventoryInterval time.Duration // default 10m
 	// Collect gathers the inventory sections; default CollectInventory.
 	Collect func(ctx context.Context) map[string]any
+	// SecurityRoot is the root the default Collect reads the security
+	// sections (sshd_config, sysctl, file modes, users) under; default /.
+	SecurityRoot string
 	// Apt configures the patch backend (scan and install on Debian and
 	// Ubuntu): its root and options; the zero value uses the system's.
 	Apt apt.Options
@@ -119,7 +122,8 @@ func (c Config) WithDefaults() Config {
 		c.InventoryInterval = 10 * time.Minute
 	}
 	if c.Collect == nil {
-		c.Collect = CollectInventory
+		root := c.SecurityRoot
+		c.Collect = func(ctx context.Context) map[string]any { return collectInventory(ctx, root) }
 	}
 	if c.Version == "" {
 		c.Version = version.Version

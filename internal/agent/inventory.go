@@ -51,6 +51,12 @@ const (
 
 // CollectInventory gathers this host's inventory sections.
 func CollectInventory(ctx context.Context) map[string]any {
+	return collectInventory(ctx, "/")
+}
+
+// collectInventory gathers the inventory sections, the security ones
+// read under securityRoot.
+func collectInventory(ctx context.Context, securityRoot string) map[string]any {
 	inv := map[string]any{
 		"host":    hostSection(),
 		"cpu":     cpuSection(),
@@ -79,7 +85,7 @@ func CollectInventory(ctx context.Context) map[string]any {
 	if s := serviceSection(ctx); s != nil {
 		inv["services"] = s
 	}
-	maps.Copy(inv, CollectSecurity(ctx, "/"))
+	maps.Copy(inv, CollectSecurity(ctx, securityRoot))
 	return inv
 }
 

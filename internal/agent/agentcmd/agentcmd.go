@@ -83,6 +83,7 @@ func (f *Flags) Bind(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.inventoryInterval, "inventory-interval", 10*time.Minute, "how often inventory is collected (changes only are sent)")
 	fs.BoolVar(&f.noInventory, "no-inventory", false, "do not report inventory")
 	fs.StringVar(&f.cfg.Apt.Root, "apt-root", "", "root directory apt and dpkg patch (default the system's /); tests point it at an isolated root")
+	fs.StringVar(&f.cfg.SecurityRoot, "security-root", "", "root directory the security inventory (sshd_config, sysctl, file modes, users) is read under (default /); tests point it at an isolated root")
 	fs.StringArrayVar(&f.cfg.Apt.Extra, "apt-option", nil, "extra apt option KEY=VALUE for patch scans and installs (repeatable)")
 	fs.StringVar(&f.rebootCommand, "reboot-command", "systemctl reboot", "command that reboots the host after patching when a package asks for it")
 	fs.BoolVar(&f.cfg.SelfUpdate, "self-update", true, "install agent builds the server offers")
