@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,42 +54,25 @@ func TestHostPackOnRealAgent(t *testing.T) {
 	dataDir := t.TempDir()
 	a := startApp(t, config.Config{DataDir: dataDir}, &bytes.Buffer{})
 	server := "http://" + a.Addr()
-	adminFile, err := os.ReadFile(filepath.Join(dataDir, AdminTokenFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := strings.TrimSpace(string(adminFile))
+	admin := readAdminToken(t, dataDir)
 	c := client.New(server, admin)
-
-	const hostname = "hostpack-e2e-host"
-	tokOut, err := exec.Command(bin, "agent", "token", "create", "--server", server, "--token", admin, "--expires-in", "10m", "--json").CombinedOutput()
-	if err != nil {
-		t.Fatalf("token create: %v\n%s", err, tokOut)
-	}
-	var tok api.CreatedEnrollToken
-	if err := json.Unmarshal(tokOut, &tok); err != nil {
-		t.Fatalf("token create output %q: %v", tokOut, err)
-	}
 	start := time.Now()
-	startAgentProc(t, bin, "--server", server, "--enroll-token", tok.Token, "--state", t.TempDir(),
-		"--hostname", hostname, "--heartbeat", "500ms", "--poll-wait", "5s", "--inventory-interval", "1s",
-		"--security-root", root, "--self-update=false")
+	hosts := enrollAgentsWith(t, bin, server, admin, "hostpack", 1, func(int) []string {
+		return []string{"--inventory-interval", "1s", "--security-root", root, "--self-update=false"}
+	})
 
 	// The agent's host resource carries the sshd settings read under root.
 	var res store.Resource
 	waitFor(t, 60*time.Second, "agent's host inventory with sshd", func() bool {
-		for _, ag := range agentsOf(t, c) {
-			if ag.Hostname == hostname && ag.ResourceID != "" &&
-				c.Do(ctx, "GET", "/api/v1/resources/"+ag.ResourceID, nil, &res) == nil {
-				var inv struct {
-					Root string         `json:"security_root"`
-					SSHD map[string]any `json:"sshd"`
-				}
-				_ = json.Unmarshal(res.Config, &inv)
-				return inv.Root == root && inv.SSHD["permitrootlogin"] == "yes"
-			}
+		if err := c.Do(ctx, "GET", "/api/v1/resources/"+hosts["1"], nil, &res); err != nil {
+			t.Fatal(err)
 		}
-		return false
+		var inv struct {
+			Root string         `json:"security_root"`
+			SSHD map[string]any `json:"sshd"`
+		}
+		_ = json.Unmarshal(res.Config, &inv)
+		return inv.Root == root && inv.SSHD["permitrootlogin"] == "yes"
 	})
 	t.Logf("inventory after %s", time.Since(start).Round(time.Millisecond))
 
