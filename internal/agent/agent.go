@@ -59,7 +59,8 @@ type Config struct {
 	// InventoryInterval is how often inventory is collected; only changes
 	// are sent. Negative disables inventory.
 	InventoryInterval time.Duration // default 10m
-	// Collect gathers the inventory sections; default CollectInventory.
+	// Collect gathers the inventory sections; default CollectInventory
+	// (its security sections read under SecurityRoot).
 	Collect func(ctx context.Context) map[string]any
 	// SecurityRoot is the root the default Collect reads the security
 	// sections (sshd_config, sysctl, file modes, users) under; default /.
