@@ -204,7 +204,8 @@ func TestHostPackManifests(t *testing.T) {
 }
 
 // TestHostPackPrometheusRules: promtool accepts every pack's alerting
-// rules, and its unit tests (testdata/packs/*.promtest.yaml: series as
+// rules, and its unit tests (testdata/packs/*.promtest, YAML not named
+// .yaml: this folder embeds every .yaml file as content; series as
 // the exporters expose them) fire each alert where it should.
 func TestHostPackPrometheusRules(t *testing.T) {
 	t.Parallel()
@@ -220,7 +221,7 @@ func TestHostPackPrometheusRules(t *testing.T) {
 	if out, err := exec.Command(promtool, append([]string{"check", "rules"}, all...)...).CombinedOutput(); err != nil {
 		t.Fatalf("promtool check rules: %v\n%s", err, out)
 	}
-	tests, _ := filepath.Glob(filepath.Join("testdata", "packs", "*.promtest.yaml"))
+	tests, _ := filepath.Glob(filepath.Join("testdata", "packs", "*.promtest"))
 	if len(tests) < len(hostPacks) {
 		t.Errorf("%d promtool unit test files for %d packs", len(tests), len(hostPacks))
 	}
