@@ -13,6 +13,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
+	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 	"github.com/flywheel-ops/flywheel/internal/testenv"
@@ -229,5 +230,50 @@ func TestHostPackPrometheusRules(t *testing.T) {
 		if out, err := exec.Command(promtool, append([]string{"test", "rules"}, tests...)...).CombinedOutput(); err != nil {
 			t.Fatalf("promtool test rules: %v\n%s", err, out)
 		}
+	}
+}
+
+// TestHostPackRules: every rule of a host pack runs one of the pack's
+// runbooks with parameters it declares, and its tests pass.
+func TestHostPackRules(t *testing.T) {
+	t.Parallel()
+	n := 0
+	for _, name := range hostPacks {
+		set, err := content.Load(kinds.NewRegistry(), append([]content.Source{content.Builtin()}, packSources(t, name)...)...)
+		if err != nil {
+			t.Fatalf("pack %s:\n%v", name, err)
+		}
+		lib, err := runbook.NewLibrary(set, registry.New(registry.Options{}).Get)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := rule.Compile(set.Items(rule.KindName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs.List() {
+			if r.Origin.Source == content.BuiltinName {
+				continue
+			}
+			n++
+			rb, ok := lib.Get("", r.Runbook)
+			if !ok || rb.Origin.Source == content.BuiltinName {
+				t.Errorf("pack %s: rule %s runs %q, not one of the pack's runbooks", name, r.Name, r.Runbook)
+				continue
+			}
+			for p := range r.Parameters {
+				if !slices.ContainsFunc(rb.Params, func(x runbook.Param) bool { return x.Name == p }) {
+					t.Errorf("pack %s: rule %s passes parameter %s, which runbook %s does not declare", name, r.Name, p, rb.Name)
+				}
+			}
+		}
+		for _, res := range rs.Test() {
+			if res.Err != nil {
+				t.Errorf("%s: rule %s, test %q: %v", res.Origin, res.Rule, res.Test, res.Err)
+			}
+		}
+	}
+	if n < 3 {
+		t.Errorf("%d pack rules; nginx, redis and systemd have one each", n)
 	}
 }
