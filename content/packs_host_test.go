@@ -62,6 +62,7 @@ type packManifest struct {
 			Name        string   `yaml:"name"`
 			Summary     string   `yaml:"summary"`
 			Alerts      []string `yaml:"alerts"`
+			Rules       []string `yaml:"rules"`
 			Diagnostics []string `yaml:"diagnostics"`
 			Remediation []string `yaml:"remediation"`
 		} `yaml:"scenarios"`
@@ -172,6 +173,14 @@ func TestHostPackManifests(t *testing.T) {
 				t.Errorf("pack %s: scenario %q: a unique name and a summary are required", name, sc.Name)
 			}
 			seen[sc.Name] = true
+			if len(sc.Alerts)+len(sc.Rules) == 0 {
+				t.Errorf("pack %s: scenario %s names no detection (alerts or rules)", name, sc.Name)
+			}
+			for _, r := range sc.Rules {
+				if _, err := os.Stat(filepath.Join(packDir(name), "rules", r+".yaml")); err != nil {
+					t.Errorf("pack %s: scenario %s names rule %s, which is not in rules/", name, sc.Name, r)
+				}
+			}
 			if len(sc.Diagnostics) == 0 {
 				t.Errorf("pack %s: scenario %s has no diagnostics", name, sc.Name)
 			}
@@ -188,7 +197,7 @@ func TestHostPackManifests(t *testing.T) {
 				}
 			}
 		}
-		if len(m.Spec.Scenarios) < 3 {
+		if len(m.Spec.Scenarios) < 2 {
 			t.Errorf("pack %s has %d scenarios", name, len(m.Spec.Scenarios))
 		}
 		for _, a := range alerts {
