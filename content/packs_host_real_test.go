@@ -460,6 +460,7 @@ func TestSystemdPackOnRealUnit(t *testing.T) {
 	time.Sleep(2 * time.Second)
 
 	h := packHarness(t, "systemd")
+	start := time.Now()
 	e, o := h.run(t, "systemd-unit-diagnostics", map[string]any{"unit": unit}, "local")
 	expectStatus(t, h, e, runbook.StatusSucceeded, "gather", "record", "note")
 	report := reportOf(t, o, "systemd_units", "report")
@@ -470,6 +471,8 @@ func TestSystemdPackOnRealUnit(t *testing.T) {
 	t.Logf("diagnostics:\n%s", report)
 
 	params := map[string]any{"unit": unit, "attempts": 2, "verify_seconds": 2, "backoff_seconds": 1}
+	t.Logf("%s: %s", e.Runbook, time.Since(start).Round(time.Millisecond))
+	start = time.Now()
 	e, o = h.run(t, "systemd-restart-with-backoff", params, "local")
 	expectStatus(t, h, e, runbook.StatusFailed, "restart", "journal", "collect_journal", "fail")
 	failed, _ := decode(t, o.OperationalData)["systemd_restart_failed"].([]any)
@@ -483,6 +486,8 @@ func TestSystemdPackOnRealUnit(t *testing.T) {
 	if err := os.WriteFile(need, []byte("ok\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("%s: %s", e.Runbook, time.Since(start).Round(time.Millisecond))
+	start = time.Now()
 	e, o = h.run(t, "systemd-restart-with-backoff", params, "local")
 	expectStatus(t, h, e, runbook.StatusSucceeded, "restart", "record", "note", "done")
 	out, _ := osexec.Command(systemctl, "show", "-p", "ActiveState", unit).Output()
@@ -490,6 +495,7 @@ func TestSystemdPackOnRealUnit(t *testing.T) {
 		t.Errorf("after the restart: %s", out)
 	}
 	mustContain(t, "systemd_restart", jsonOf(decode(t, o.OperationalData)["systemd_restart"]), "active: "+unit)
+	t.Logf("%s: %s", e.Runbook, time.Since(start).Round(time.Millisecond))
 }
 
 // TestTLSPackOnRealCertificates: a certificate file and a TLS endpoint
