@@ -279,6 +279,15 @@ func TestNginxPackOnRealNginx(t *testing.T) {
 		t.Errorf("after the refused reload: /version %q, workers %q (were %q); want v1 and the same workers", body, workers(t, master), before)
 	}
 
+	// The diagnostics of the broken configuration say what nginx -t says.
+	e, o = h.run(t, "nginx-diagnostics", params, "local")
+	expectStatus(t, h, e, runbook.StatusSucceeded, "gather", "record", "note")
+	if got := jsonOf(decode(t, e.Outputs)); got != `{"config_ok":0,"hosts":1,"with_problems":1}` {
+		t.Errorf("outputs with the broken configuration: %s", got)
+	}
+	mustContain(t, "nginx diagnostics of the broken configuration", reportOf(t, o, "nginx_diagnostics", "report"),
+		`unknown directive "this_is_not_a_directive"`, "config test: FAILED", "PROBLEM: nginx -t fails")
+
 	// Fixed: tested, reloaded, new workers under the same master, the new response.
 	write("v2", "")
 	e, o = h.run(t, "nginx-safe-reload", map[string]any{"conf": conf, "prefix": prefix, "check_url": base + "/version"}, "local")
