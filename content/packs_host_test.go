@@ -99,20 +99,27 @@ func promRules(t *testing.T, name string) (files []string, alerts []string) {
 	return files, alerts
 }
 
+// loadPack loads a pack's documents after the built-in library.
+func loadPack(t *testing.T, name string) (*content.Set, *runbook.Library) {
+	t.Helper()
+	set, err := content.Load(kinds.NewRegistry(), append([]content.Source{content.Builtin()}, packSources(t, name)...)...)
+	if err != nil {
+		t.Fatalf("pack %s:\n%v", name, err)
+	}
+	lib, err := runbook.NewLibrary(set, registry.New(registry.Options{}).Get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set, lib
+}
+
 // TestHostPackRunbooks: every runbook of a host pack loads with the
 // built-in library, is defined in a file named after it, has at least two
 // offline tests (a success and a failure or other path), and they pass.
 func TestHostPackRunbooks(t *testing.T) {
 	t.Parallel()
 	for _, name := range hostPacks {
-		set, err := content.Load(kinds.NewRegistry(), append([]content.Source{content.Builtin()}, packSources(t, name)...)...)
-		if err != nil {
-			t.Fatalf("pack %s:\n%v", name, err)
-		}
-		lib, err := runbook.NewLibrary(set, registry.New(registry.Options{}).Get)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, lib := loadPack(t, name)
 		n := 0
 		for _, rb := range lib.List("") {
 			if rb.Origin.Source == content.BuiltinName {
@@ -248,14 +255,7 @@ func TestHostPackRules(t *testing.T) {
 	t.Parallel()
 	n := 0
 	for _, name := range hostPacks {
-		set, err := content.Load(kinds.NewRegistry(), append([]content.Source{content.Builtin()}, packSources(t, name)...)...)
-		if err != nil {
-			t.Fatalf("pack %s:\n%v", name, err)
-		}
-		lib, err := runbook.NewLibrary(set, registry.New(registry.Options{}).Get)
-		if err != nil {
-			t.Fatal(err)
-		}
+		set, lib := loadPack(t, name)
 		rs, err := rule.Compile(set.Items(rule.KindName))
 		if err != nil {
 			t.Fatal(err)
