@@ -142,6 +142,10 @@ type harness struct {
 	st  store.Store
 	x   *execution.Executor
 	aws *recorded
+	// approver, when set, approves an execution waiting for approval
+	// (once); approved counts the executions it approved.
+	approver *execution.Approver
+	approved int
 }
 
 func newHarness(t *testing.T, responses map[string][]string) *harness {
@@ -161,6 +165,14 @@ func newHarnessWith(t *testing.T, responses map[string][]string, execOpts exec.O
 func newHarnessAccounts(t *testing.T, responses map[string][]string, execOpts exec.Options,
 	accountConfig func(context.Context, action.Input, string, string) (sdkaws.Config, error)) *harness {
 	t.Helper()
+	return newHarnessContent(t, responses, execOpts, accountConfig)
+}
+
+// newHarnessContent is newHarnessAccounts with content loaded from extra
+// sources after the built-in library (a pack's folders).
+func newHarnessContent(t *testing.T, responses map[string][]string, execOpts exec.Options,
+	accountConfig func(context.Context, action.Input, string, string) (sdkaws.Config, error), extra ...content.Source) *harness {
+	t.Helper()
 	ctx := context.Background()
 	st := sqlitetest.Open(t)
 	if err := st.InTx(ctx, func(tx store.Tx) error {
@@ -176,7 +188,7 @@ func newHarnessAccounts(t *testing.T, responses map[string][]string, execOpts ex
 		return sdkaws.Config{Region: region, RetryMaxAttempts: 1, HTTPClient: &nethttp.Client{Transport: rec},
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "")}, nil
 	}, LoadAccountConfig: accountConfig}})
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin())
+	set, err := content.Load(kinds.NewRegistry(), append([]content.Source{content.Builtin()}, extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,6 +252,7 @@ func (h *harness) runOn(t *testing.T, withItem bool, name string, params map[str
 		t.Fatalf("start %s: %v", name, err)
 	}
 	deadline := time.Now().Add(60 * time.Second)
+	approved := false
 	for {
 		e, err := h.st.GetExecution(ctx, tenant, id)
 		if err != nil {
@@ -254,6 +267,13 @@ func (h *harness) runOn(t *testing.T, withItem bool, name string, params map[str
 				t.Fatal(err)
 			}
 			return e, o
+		}
+		if e.Status == runbook.StatusWaitingApproval && h.approver != nil && !approved {
+			if _, err := h.x.Approve(ctx, tenant, id, *h.approver, "approved by the test"); err != nil {
+				t.Fatalf("approve %s: %v", id, err)
+			}
+			approved = true
+			h.approved++
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("execution %s still %s; AWS calls %v", id, e.Status, h.aws.ops())
