@@ -6,15 +6,18 @@ package content_test
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
@@ -219,5 +222,40 @@ func awsCalls(t *testing.T, pack, rb string, calls, seen map[string]bool) {
 			nested, _ := with["name"].(string)
 			awsCalls(t, pack, nested, calls, seen)
 		}
+	}
+}
+
+// TestAWSRDSGuardrails evaluates the aws-rds pack's config rules over the
+// recorded account acme (testdata/aws/acme/rds.DescribeDBInstances_1.json:
+// orders-db is Multi-AZ, legacy-db is not, neither has storage
+// autoscaling).
+func TestAWSRDSGuardrails(t *testing.T) {
+	t.Parallel()
+	set, err := content.Load(kinds.NewRegistry(), content.Builtin(), packSource(t, "aws-rds"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := compliance.NewLibrary(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := &compliance.Pack{Name: "aws-rds"}
+	for _, name := range []string{"rds-multi-az-support", "rds-storage-autoscaling-enabled"} {
+		r, ok := lib.Rule(name)
+		if !ok {
+			t.Fatalf("no config rule %s", name)
+		}
+		pack.Rules = append(pack.Rules, compliance.PackRule{Rule: r})
+	}
+	got := map[string]compliance.Status{}
+	for _, f := range compliance.NewPlan([]*compliance.Pack{pack}).Evaluate(recordedSubjects(t, "acme")).Findings(nil, time.Now()) {
+		got[f.Rule.Name+" "+short(f.Resource.ID)] = f.Status
+	}
+	want := map[string]compliance.Status{
+		"rds-multi-az-support orders-db": C, "rds-multi-az-support legacy-db": NC,
+		"rds-storage-autoscaling-enabled orders-db": NC, "rds-storage-autoscaling-enabled legacy-db": NC,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("verdicts %v, want %v", got, want)
 	}
 }
