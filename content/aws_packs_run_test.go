@@ -35,10 +35,7 @@ import (
 func newPackHarness(t *testing.T, recording string, execOpts fwexec.Options) (*harness, *placebo.Pill) {
 	t.Helper()
 	pill := placebo.Replay(filepath.Join(recordings, "packs", recording))
-	sources := []content.Source{content.Builtin()}
-	for _, p := range awsPacks {
-		sources = append(sources, packSource(t, p))
-	}
+	sources := append([]content.Source{content.Builtin()}, awsPackSources(t)...)
 	h := startHarness(t, sources, execOpts, aws.Options{LoadConfig: func(ctx context.Context, _ action.Input, region string) (sdkaws.Config, error) {
 		if region == "" {
 			region = "eu-west-1"

@@ -22,7 +22,6 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws"
-	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
 )
 
 // awsPacks are the AWS service packs, in packs/ at the repository's root.
@@ -53,19 +52,17 @@ func packSource(t *testing.T, name string) content.Source {
 // loadPacks loads the library with every AWS pack over it.
 func loadPacks(t *testing.T) (*content.Set, *runbook.Library) {
 	t.Helper()
-	sources := []content.Source{content.Builtin()}
+	return loadLibrary(t, awsPackSources(t)...)
+}
+
+// awsPackSources are the AWS packs' documents.
+func awsPackSources(t *testing.T) []content.Source {
+	t.Helper()
+	var sources []content.Source
 	for _, p := range awsPacks {
 		sources = append(sources, packSource(t, p))
 	}
-	set, err := content.Load(kinds.NewRegistry(), sources...)
-	if err != nil {
-		t.Fatalf("packs:\n%v", err)
-	}
-	lib, err := runbook.NewLibrary(set, registry.New(registry.Options{}).Get)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return set, lib
+	return sources
 }
 
 // manifest is the part of a pack.yaml these tests read.

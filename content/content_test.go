@@ -59,9 +59,10 @@ var libraryRunbooks = []string{
 	"revoke-world-open-ingress",
 }
 
-func loadLibrary(t *testing.T) (*content.Set, *runbook.Library) {
+// loadLibrary loads the built-in library, and the extra sources over it.
+func loadLibrary(t *testing.T, extra ...content.Source) (*content.Set, *runbook.Library) {
 	t.Helper()
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin())
+	set, err := content.Load(kinds.NewRegistry(), append([]content.Source{content.Builtin()}, extra...)...)
 	if err != nil {
 		t.Fatalf("built-in library:\n%v", err)
 	}
