@@ -20,14 +20,11 @@ type auditData struct {
 }
 
 func (h *Handler) auditRoutes() {
-	h.page("GET /audit", "audit", h.auditPage)
+	h.pageFor("GET /audit", "audit", store.RoleAdmin, h.auditPage)
 }
 
 func (h *Handler) auditPage(rq *request) (any, error) {
 	rq.view.Title = "Audit log"
-	if !rq.sess.Principal.Allows(store.RoleAdmin) {
-		return nil, errForbidden("The audit log is for admins; your token is " + string(rq.sess.Principal.Role) + ".")
-	}
 	q := rq.URL.Query()
 	d := auditData{Actor: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target")}
 	for _, v := range []string{d.Actor, d.Action, d.Target} {
