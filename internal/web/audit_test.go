@@ -63,3 +63,17 @@ func TestAuditPage(t *testing.T) {
 }
 
 func countRows(body string) int { return strings.Count(body, `<tr data-seq="`) }
+
+// TestAuditTargetTitles: a record about an OpsItem shows the OpsItem's
+// title, linking to it, with its id beside it (filtering by it).
+func TestAuditTargetTitles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := sessionCookieFor(e.admin)
+	item := e.items["Disk almost full on db-01"]
+	f := url.Values{csrfField: {csrfFor(e.admin)}, "text": {"looking"}}
+	wantStatus(t, e.post("/opsitems/"+item.ID+"/notes?tenant=acme", f, admin), http.StatusSeeOther)
+	page := e.get("/audit?tenant=acme", e.admin)
+	wantContains(t, page, `<a href="/opsitems/`+item.ID+`?tenant=acme">Disk almost full on db-01</a>`,
+		`>opsitem/`+item.ID+`</a>`)
+}

@@ -96,6 +96,8 @@ type executionData struct {
 	// Gate is the approval the execution waits at (nil when it does not).
 	Gate   *gateView
 	CanAct bool
+	// OpsItemTitle names the OpsItem the execution is for ("" if none).
+	OpsItemTitle string
 }
 
 // gateView is an approval gate as a person sees it.
@@ -165,6 +167,11 @@ func (h *Handler) execution(rq *request) (any, error) {
 		return nil, fmt.Errorf("approvals: %w", err)
 	}
 	d.Gate = h.gate(rq, e, d.Approvals)
+	if e.OpsItemID != "" {
+		if o, err := h.st.GetOpsItem(ctx, tenant, e.OpsItemID); err == nil {
+			d.OpsItemTitle = o.Title
+		}
+	}
 	return d, nil
 }
 
