@@ -76,4 +76,9 @@ func TestAuditTargetTitles(t *testing.T) {
 	page := e.get("/audit?tenant=acme", e.admin)
 	wantContains(t, page, `<a href="/opsitems/`+item.ID+`?tenant=acme">Disk almost full on db-01</a>`,
 		`>opsitem/`+item.ID+`</a>`)
+	// A target without a title (the tenant's own records) gets no empty link.
+	wantStatus(t, e.post("/silences?tenant=acme", url.Values{csrfField: {csrfFor(e.admin)}, "matchers": {`a="b"`}, "duration": {"2h"}, "comment": {"c"}}, admin), http.StatusSeeOther)
+	if page := e.get("/audit?tenant=acme", e.admin); strings.Contains(page.body, `href=""`) {
+		t.Errorf("the audit page has an empty link:\n%s", page.body)
+	}
 }
