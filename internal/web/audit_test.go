@@ -74,7 +74,7 @@ func TestAuditTargetTitles(t *testing.T) {
 	f := url.Values{csrfField: {csrfFor(e.admin)}, "text": {"looking"}}
 	wantStatus(t, e.post("/opsitems/"+item.ID+"/notes?tenant=acme", f, admin), http.StatusSeeOther)
 	page := e.get("/audit?tenant=acme", e.admin)
-	wantContains(t, page, `<a href="/opsitems/`+item.ID+`?tenant=acme">Disk almost full on db-01</a>`,
+	wantContains(t, page, `<a class="idlink" href="/opsitems/`+item.ID+`?tenant=acme" title="Disk almost full on db-01">Disk almost full on db-01</a>`,
 		`>opsitem/`+item.ID+`</a>`)
 	// A target without a title (the tenant's own records) gets no empty link.
 	wantStatus(t, e.post("/silences?tenant=acme", url.Values{csrfField: {csrfFor(e.admin)}, "matchers": {`a="b"`}, "duration": {"2h"}, "comment": {"c"}}, admin), http.StatusSeeOther)
