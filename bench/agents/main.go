@@ -6,6 +6,7 @@
 // commands to random agents and measures how long dispatch takes.
 //
 //	go run ./bench/agents               # 5,000 agents, heartbeat 10s, 60s measured
+//	go run ./bench/agents -agents 20000 # issue #23's figure
 //	go run ./bench/agents -n 1000 -measure 20s
 package main
 
@@ -36,6 +37,7 @@ import (
 
 func main() {
 	n := flag.Int("n", 5000, "simulated agents")
+	flag.IntVar(n, "agents", 5000, "simulated agents (the same as -n)")
 	interval := flag.Duration("interval", 10*time.Second, "heartbeat interval of each agent")
 	wait := flag.Duration("wait", 30*time.Second, "long-poll wait")
 	measure := flag.Duration("measure", 60*time.Second, "how long to measure once every agent is connected")
@@ -343,6 +345,14 @@ func run(n int, interval, wait, measure time.Duration, commands, enrollC int, ke
 	fmt.Printf("  server            CPU %.1f%% of one core, RSS %.0f MiB (peak %.0f MiB), %d threads, %d open fds\n",
 		res.CPUPercent, res.RSSMiB, res.PeakRSSMiB, res.ServerThreads, res.ServerOpenFDs)
 	fmt.Printf("  agents reporting  %d of %d\n", res.Reporting, n)
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fmt.Printf("  targets           heartbeat p99 < 100 ms: %s; dispatch p99 < 250 ms: %s\n",
+		verdict(res.HBp99ms < 100 && res.HeartbeatErrs == 0), verdict(res.Dispatchp99ms < 250 && res.Commands > 0))
 	b, _ := json.Marshal(res)
 	fmt.Println(string(b))
 	if jsonOut != "" {
