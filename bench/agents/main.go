@@ -79,7 +79,9 @@ type result struct {
 }
 
 func run(n int, interval, wait, measure time.Duration, commands, enrollC int, keep bool, jsonOut string) error {
-	raiseFDLimit()
+	if lim, want := raiseFDLimit(uint64(3*n+4096)), uint64(2*n+1024); lim < want {
+		fmt.Fprintf(os.Stderr, "warning: open files limited to %d, %d agents need about %d (2 connections each): raise ulimit -n\n", lim, n, want)
+	}
 	dir, err := os.MkdirTemp("", "flywheel-bench-agents")
 	if err != nil {
 		return err
@@ -443,12 +445,27 @@ func rssMiB(pid int, field string) float64 {
 	return 0
 }
 
-func raiseFDLimit() {
+// raiseFDLimit lets this process and the server it starts hold want open
+// files: each agent is two connections (its long poll and its heartbeats),
+// an fd at each end. The soft limit goes up to the hard one, and the hard
+// one up to want where the process may raise it (root); it returns the
+// limit in effect.
+func raiseFDLimit(want uint64) uint64 {
 	var r syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r) == nil && r.Cur < r.Max {
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r) != nil {
+		return 0
+	}
+	if r.Max < want {
+		up := syscall.Rlimit{Cur: want, Max: want}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up) == nil {
+			return want
+		}
+	}
+	if r.Cur < r.Max {
 		r.Cur = r.Max
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &r)
 	}
+	return r.Cur
 }
 
 func freeAddr() (string, error) {

@@ -39,7 +39,7 @@ func BenchmarkProcessNew(b *testing.B) {
 // info), 10 deliveries a transaction, as the processor takes them when a
 // storm of new alerts has put it behind. A third of the alerts open an
 // OpsItem or join one, the rest are held (the built-in Prometheus rule
-// holds warnings and info alerts for two minutes).
+// holds warnings and info alerts for two minutes) or inhibited.
 func BenchmarkProcessStorm(b *testing.B) {
 	benchProcessNew(b, 10, 100, stormAlerts)
 }
@@ -141,8 +141,10 @@ func benchProcessNew(b *testing.B, perTx, perDelivery int, mkBody func(k, n int,
 		for got < perTx*perDelivery {
 			outs := <-done
 			for _, o := range outs {
-				// A storm's alerts also join OpsItems or are held.
-				storm := perDelivery > 1 && (o.Decision == pipeline.DecisionAttached || o.Decision == pipeline.DecisionHeld)
+				// A storm's alerts also join OpsItems, are held, or are
+				// inhibited (InstanceDown on their host).
+				storm := perDelivery > 1 && (o.Decision == pipeline.DecisionAttached || o.Decision == pipeline.DecisionHeld ||
+					o.Decision == pipeline.DecisionSuppressed)
 				if o.Decision != pipeline.DecisionOpened && !storm {
 					b.Fatalf("alert %s: %s (%s), want opened", o.Fingerprint, o.Decision, o.Reason)
 				}
