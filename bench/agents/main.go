@@ -45,8 +45,9 @@ func main() {
 	enrollC := flag.Int("enroll-concurrency", 16, "concurrent enrollments")
 	keep := flag.Bool("keep", false, "keep the temporary directory (server data and log)")
 	jsonOut := flag.String("json", "", "also write the result to this file")
+	prebuilt := flag.String("flywheel", "", "use this flywheel binary instead of building one")
 	flag.Parse()
-	if err := run(*n, *interval, *wait, *measure, *commands, *enrollC, *keep, *jsonOut); err != nil {
+	if err := run(*n, *interval, *wait, *measure, *commands, *enrollC, *keep, *jsonOut, *prebuilt); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -78,7 +79,7 @@ type result struct {
 	GoroutinesNote string  `json:"note,omitempty"`
 }
 
-func run(n int, interval, wait, measure time.Duration, commands, enrollC int, keep bool, jsonOut string) error {
+func run(n int, interval, wait, measure time.Duration, commands, enrollC int, keep bool, jsonOut, prebuilt string) error {
 	if lim, want := raiseFDLimit(uint64(3*n+4096)), uint64(2*n+1024); lim < want {
 		fmt.Fprintf(os.Stderr, "warning: open files limited to %d, %d agents need about %d (2 connections each): raise ulimit -n\n", lim, n, want)
 	}
@@ -91,12 +92,15 @@ func run(n int, interval, wait, measure time.Duration, commands, enrollC int, ke
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	bin := filepath.Join(dir, "flywheel")
-	fmt.Println("building flywheel…")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/flywheel")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build (run from the repository root): %v\n%s", err, out)
+	bin := prebuilt
+	if bin == "" {
+		bin = filepath.Join(dir, "flywheel")
+		fmt.Println("building flywheel…")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/flywheel")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build (run from the repository root): %v\n%s", err, out)
+		}
 	}
 	addr, err := freeAddr()
 	if err != nil {
