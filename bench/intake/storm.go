@@ -38,7 +38,10 @@ type stormLevel struct {
 	Processed  float64 `json:"processed_per_s"`
 	BacklogMax int64   `json:"backlog_max"`
 	DrainS     float64 `json:"drain_s"`
-	PeakRSSMB  float64 `json:"fw_peak_rss_mb"`
+	// Undrained is how many accepted alerts were still unprocessed when
+	// the drain timeout ran out (0: drained; DrainS is then the timeout).
+	Undrained int64   `json:"undrained_at_timeout,omitempty"`
+	PeakRSSMB float64 `json:"fw_peak_rss_mb"`
 	// Probes are distinct critical alerts sent one a request, probeRate a
 	// second, during the storm: intake→OpsItem latency, as in d.
 	Probes  int     `json:"probes"`
@@ -190,6 +193,11 @@ func runStorm(f *flywheel, factor, base float64, d time.Duration, first int, dra
 	lv.Accepted, lv.Refused, lv.Errors = accepted.Load(), refused.Load(), errs.Load()
 
 	got, derr := f.drain(before+lv.Accepted, drainTimeout)
+	if derr != nil && got > 0 {
+		// Not drained in time: reported, and the next storm starts with
+		// what is left (its drain waits for it too).
+		lv.Undrained, derr = before+lv.Accepted-got, nil
+	}
 	drained := time.Now()
 	lv.DrainS = round1(drained.Sub(end).Seconds())
 	lv.Processed = round(float64(got-before) / drained.Sub(start).Seconds())
@@ -260,8 +268,12 @@ func reportStorm(w io.Writer, s *stormResult) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "storm\ttarget/s\tsent/s\taccepted\trefused (503)\tbacklog max\tdrain s\tprocessed/s\tprobe p50 ms\tprobe p99 ms\tunseen\tFW peak RSS MB\t")
 	for _, l := range s.Levels {
-		fmt.Fprintf(tw, "%.0fx\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\t%.1f\t%.1f\t%d\t%.1f\t\n", l.Factor, thousands(l.Target), thousands(l.Sent),
-			thousands(float64(l.Accepted)), thousands(float64(l.Refused)), thousands(float64(l.BacklogMax)), l.DrainS, thousands(l.Processed),
+		drain := fmt.Sprintf("%.1f", l.DrainS)
+		if l.Undrained > 0 {
+			drain = fmt.Sprintf(">%.0f (%s left)", l.DrainS, thousands(float64(l.Undrained)))
+		}
+		fmt.Fprintf(tw, "%.0fx\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%.1f\t%d\t%.1f\t\n", l.Factor, thousands(l.Target), thousands(l.Sent),
+			thousands(float64(l.Accepted)), thousands(float64(l.Refused)), thousands(float64(l.BacklogMax)), drain, thousands(l.Processed),
 			l.P50ms, l.P99ms, l.Missing, l.PeakRSSMB)
 	}
 	tw.Flush()
