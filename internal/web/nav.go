@@ -43,6 +43,7 @@ func navigation(v *view) []navSection {
 		item("Capacity", "/capacity"),
 		item("Audit", "/audit"),
 	}}
+	top.Items = append(top.Items, setupItems(v, item)...) // rules, channels, tokens, tenants (tenants.go)
 	areas := navSection{Heading: "Areas"}
 	for _, c := range opsitem.Categories {
 		areas.Items = append(areas.Items, item(opsitem.CategoryTitles[c], "/areas/"+c))
