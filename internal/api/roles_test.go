@@ -134,6 +134,8 @@ var routeRoles = map[string]string{
 
 	"GET /api/v1/rules/consolidation":         "VOAP",
 	"GET /api/v1/rules/breakers":              "VOAP",
+	"GET /api/v1/rules":                       "VOAP",
+	"GET /api/v1/channels":                    "VOAP",
 	"POST /api/v1/rules/{name}/breaker/reset": "OAP",
 }
 

@@ -16,6 +16,7 @@ func (s *Server) registerRules() {
 	if s.rules.Load() == nil {
 		return
 	}
+	s.Handle(Route{Method: "GET", Pattern: "/api/v1/rules", MinRole: store.RoleViewer}, s.listRules)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/rules/consolidation", MinRole: store.RoleViewer}, s.consolidation)
 	s.Handle(Route{Method: "GET", Pattern: "/api/v1/rules/breakers", MinRole: store.RoleViewer}, s.listBreakers)
 	s.Handle(Route{Method: "POST", Pattern: "/api/v1/rules/{name}/breaker/reset", MinRole: store.RoleOperator}, s.resetBreaker)
@@ -40,6 +41,24 @@ type BreakerResetResult struct {
 	Rule   string `json:"rule"`
 	Group  string `json:"group,omitempty"`
 	Closed int    `json:"closed"`
+}
+
+// RuleStatus is one rule in GET /api/v1/rules.
+type RuleStatus = rule.Status
+
+// listRules is GET /api/v1/rules: the rules the tenant sees, in evaluation
+// order, with mode, rate limit, breakers, last action and executions.
+func (s *Server) listRules(w http.ResponseWriter, r *http.Request) error {
+	tenant, err := s.Tenant(r)
+	if err != nil {
+		return err
+	}
+	list, err := rule.Statuses(r.Context(), s.st, s.rules.Load().ForTenant(tenant), tenant)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, List[RuleStatus]{Items: list})
+	return nil
 }
 
 // listBreakers is GET /api/v1/rules/breakers: the tenant's breakers that

@@ -58,6 +58,25 @@ func openBreaker(t *testing.T, h *harness, tenant, g string) {
 }
 
 func init() {
+	isolationCases["GET /api/v1/rules"] = isoCase{check: func(t *testing.T, h *harness, self, other string) {
+		openBreaker(t, h, other, "res_secret_"+other)
+		for _, role := range roles {
+			sec := h.secret(self + "/" + string(role))
+			var l api.List[api.RuleStatus]
+			h.call("GET", "/api/v1/rules", sec, nil).ok(t, 200, &l)
+			names := map[string]bool{}
+			for _, r := range l.Items {
+				names[r.Name] = true
+				if r.BreakerOpen && r.Name == "recon-"+other {
+					t.Errorf("%s %s sees %s's breaker on %+v", self, role, other, r)
+				}
+			}
+			if !names["recon-"+self] || names["recon-"+other] {
+				t.Errorf("%s %s lists rules %v", self, role, names)
+			}
+			h.call("GET", "/api/v1/rules?tenant="+other, sec, nil).fail(t, 403, "forbidden")
+		}
+	}}
 	isolationCases["GET /api/v1/rules/breakers"] = isoCase{check: func(t *testing.T, h *harness, self, other string) {
 		openBreaker(t, h, other, "res_secret_"+other)
 		for _, role := range roles {

@@ -96,6 +96,9 @@ type Options struct {
 	// Backup runs backup plans' operations (/api/v1/backup/…); nil lists
 	// no plans and answers 503 to operations.
 	Backup BackupService
+	// Channels are the server's notification channels, name → type, for
+	// GET /api/v1/channels (nil: none configured).
+	Channels map[string]string
 }
 
 // Route is one registered endpoint.
@@ -153,6 +156,8 @@ type Server struct {
 	svc *service.Service
 	// aws reads AWS accounts (nil: POST …/inventory is 503).
 	aws AWSInventory
+	// channels are the notification channels, name → type.
+	channels map[string]string
 }
 
 // New builds a Server with the foundation's routes registered.
@@ -199,6 +204,8 @@ func New(o Options) *Server {
 	s.rules.Store(o.Rules)
 	s.breakers = o.Breakers
 	s.registerRules()
+	s.channels = o.Channels
+	s.registerChannels()
 	s.doctor = o.Doctor
 	s.registerDoctor()
 	s.apps.Store(o.Applications)

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"regexp"
 
-	"github.com/flywheel-ops/flywheel/internal/audit"
+	"github.com/flywheel-ops/flywheel/internal/service"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -17,7 +15,7 @@ func (s *Server) registerTenants() {
 }
 
 // TenantIDPattern is what a tenant ID may look like: a DNS-label-like slug.
-var TenantIDPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+var TenantIDPattern = service.TenantIDPattern
 
 func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	p := Principal(r)
@@ -60,36 +58,14 @@ func (s *Server) getTenant(w http.ResponseWriter, r *http.Request) error {
 }
 
 // TenantInput is the body of POST /api/v1/tenants.
-type TenantInput struct {
-	ID          string `json:"id"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-}
+type TenantInput = service.TenantInput
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	var in TenantInput
 	if err := DecodeJSON(r, &in); err != nil {
 		return err
 	}
-	if !TenantIDPattern.MatchString(in.ID) {
-		return BadRequest("id %q must be lowercase letters, digits and '-', 1 to 63 characters", in.ID)
-	}
-	if in.Name == "" {
-		in.Name = in.ID
-	}
-	if err := maxLen("name", in.Name, 200); err != nil {
-		return err
-	}
-	t := store.Tenant{ID: in.ID, Name: in.Name, Description: in.Description, CreatedAt: s.now()}
-	err := s.Mutate(r, t.ID, func(ctx context.Context, tx store.Tx) (audit.Entry, error) {
-		if err := tx.CreateTenant(ctx, t); err != nil {
-			return audit.Entry{}, err
-		}
-		return audit.Entry{Action: "tenant.create", Target: "tenant/" + t.ID, Detail: map[string]string{"name": t.Name}}, nil
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return Conflict("tenant %q already exists", t.ID)
-	}
+	t, err := s.svc.CreateTenant(r.Context(), service.Caller{Principal: Principal(r), Tenant: in.ID}, in)
 	if err != nil {
 		return err
 	}

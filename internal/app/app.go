@@ -35,6 +35,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/forecast"
 	"github.com/flywheel-ops/flywheel/internal/intake/registry"
 	"github.com/flywheel-ops/flywheel/internal/jobs"
+	"github.com/flywheel-ops/flywheel/internal/notification"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/patch"
 	"github.com/flywheel-ops/flywheel/internal/pipeline"
@@ -219,9 +220,11 @@ func New(ctx context.Context, o Options) (*App, error) {
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Current(), Breakers: a.rules,
 		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory, Cost: a.costs, Forecasts: a.forecasts, Content: a,
+		Channels: notification.Types(a.notify.channels),
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
-		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup, Costs: a.costs, Forecasts: a.forecasts})
+		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup, Costs: a.costs, Forecasts: a.forecasts,
+		Rules: a.rules, Channels: notification.Types(a.notify.channels)})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

@@ -94,6 +94,7 @@ func NewRoot(env Env) *cobra.Command {
 		newDoctorCmd(g),
 		newAutomationCmd(g),
 		newRuleCmd(g),
+		newChannelCmd(g),
 		newContentCmd(g),
 		newReplayCmd(g),
 		newPatchCmd(g),

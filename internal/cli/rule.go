@@ -82,6 +82,46 @@ func newRuleCmd(g *globals) *cobra.Command {
 	}
 	reset.Flags().StringVar(&group, "group", "", "the target group (as `rule breaker list` shows it); default every group")
 	breaker.AddCommand(list, reset)
-	cmd.AddCommand(breaker)
+	cmd.AddCommand(breaker, newRuleListCmd(g, &tenant))
 	return cmd
+}
+
+// newRuleListCmd is `flywheel rule list`: GET /api/v1/rules.
+func newRuleListCmd(g *globals, tenant *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the rules in evaluation order: what each does, its rate limit, breaker, last action and executions",
+		Example: `  flywheel rule list
+  flywheel rule list --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var out api.List[api.RuleStatus]
+			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/rules", *tenant, nil), nil, &out); err != nil {
+				return err
+			}
+			if g.json {
+				return printJSON(cmd.OutOrStdout(), out.Items)
+			}
+			rows := make([][]string, len(out.Items))
+			for i, r := range out.Items {
+				does := "classifies"
+				switch {
+				case r.Runbook != "":
+					does = "runs " + r.Runbook + " (" + r.Mode + ")"
+				case r.Notify != "":
+					does = "notifies " + r.Notify
+				case r.Suppress:
+					does = "suppresses"
+				}
+				breaker := "closed"
+				if r.BreakerOpen {
+					breaker = "open"
+				} else if len(r.Breakers) > 0 {
+					breaker = "counting"
+				}
+				rows[i] = []string{r.Name, does, strconv.Itoa(r.RateMax) + "/" + r.RatePer, breaker, fmtTimePtr(r.LastActedAt), strconv.FormatInt(r.Executions, 10)}
+			}
+			return printTable(cmd.OutOrStdout(), []string{"RULE", "DOES", "RATE LIMIT", "BREAKER", "LAST ACTED", "EXECUTIONS"}, rows)
+		},
+	}
 }

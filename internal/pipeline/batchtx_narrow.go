@@ -105,6 +105,13 @@ func (b *batchTx) ScanOpsItemsActive(ctx context.Context, tenant string, from, t
 	return b.tx.ScanOpsItemsActive(ctx, tenant, from, to, fn)
 }
 
+func (b *batchTx) CountOpenOpsItems(ctx context.Context, tenant string, at time.Time) (map[string]int64, error) {
+	if err := b.flush(ctx); err != nil {
+		return nil, err
+	}
+	return b.tx.CountOpenOpsItems(ctx, tenant, at)
+}
+
 func (b *batchTx) ListOpsItemRunbooks(ctx context.Context, tenant string, from, to time.Time) ([]store.OpsItemRunbook, error) {
 	if err := b.flush(ctx); err != nil {
 		return nil, err

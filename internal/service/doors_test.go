@@ -2,8 +2,8 @@ package service_test
 
 // The same refused operation through both doors: the API (JSON) and the
 // UI (a form post) on one store must answer with the same error text, as
-// both call the service: silences, maintenance windows, OpsItem notes and
-// runbook runs. The inputs are the API's documented refusals
+// both call the service: silences, maintenance windows, OpsItem notes,
+// runbook runs, tokens and tenants. The inputs are the API's documented refusals
 // (docs/api.md's limits, opsitem's note rules, a parameter of the wrong
 // type), written here, not taken from the code under test.
 
@@ -81,7 +81,7 @@ func newDoors(t *testing.T) *doors {
 			return err
 		}
 		var err error
-		_, d.secret, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "op", Role: store.RoleOperator}, now)
+		_, d.secret, err = auth.Issue(ctx, tx, auth.NewToken{TenantID: "acme", Name: "op", Role: store.RoleAdmin, PlatformAdmin: true}, now)
 		if err != nil {
 			return err
 		}
@@ -252,6 +252,22 @@ func TestSameRefusalThroughAPIAndUI(t *testing.T) {
 			map[string]any{"targets": []string{longTarget}},
 			"/runbooks/check-host/run", url.Values{"targets": {longTarget}, "mode": {"run"}},
 			"is longer than 256 bytes"},
+		{"token with an expiry that is not a duration", "POST", "/api/v1/tokens",
+			map[string]any{"name": "ci", "role": "viewer", "expires_in": "soon"},
+			"/tokens", url.Values{"name": {"ci"}, "role": {"viewer"}, "expires_in": {"soon"}},
+			`expires_in "soon" is not a positive duration`},
+		{"token of a role that does not exist", "POST", "/api/v1/tokens",
+			map[string]any{"name": "ci", "role": "root"},
+			"/tokens", url.Values{"name": {"ci"}, "role": {"root"}},
+			`role "root" is not one of`},
+		{"tenant with an ID that is not a slug", "POST", "/api/v1/tenants",
+			map[string]any{"id": "Acme Corp"},
+			"/tenants", url.Values{"id": {"Acme Corp"}},
+			`id "Acme Corp" must be lowercase letters`},
+		{"tenant that exists", "POST", "/api/v1/tenants",
+			map[string]any{"id": "acme"},
+			"/tenants", url.Values{"id": {"acme"}},
+			`tenant "acme" already exists`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

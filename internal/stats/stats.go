@@ -234,22 +234,20 @@ func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.
 		a.Resolved++
 		ttr[o.Category] = append(ttr[o.Category], int64(o.ResolvedAt.Sub(o.CreatedAt)/time.Second))
 		a.HumanMinutes += float64(it.human) / 60
-		by := ResolvedBy(o.ResolvedBy)
-		if by == ByAutomation && strings.HasPrefix(o.ResolvedBy, "automation:rule:") && it.verified == 0 {
-			// Credit only follows a verified run.
+		cr := creditOf(it, medians)
+		if cr.withheld {
 			a.CreditWithheld++
-			by = ByPipeline
 		}
-		switch by {
+		switch cr.by {
 		case ByAutomation:
 			a.ResolvedByAutomation++
-			if m, ok := medians[Signature(o.Category, o.Title)]; ok {
-				a.HumanHoursSaved += float64(m) / 3600
+			a.HumanHoursSaved += cr.hours
+			switch cr.source {
+			case fromHistory:
 				a.CreditedFromHistory++
-			} else if it.estimate > 0 {
-				a.HumanHoursSaved += float64(it.estimate) / 60
+			case fromEstimate:
 				a.CreditedFromEstimate++
-			} else {
+			default:
 				a.Uncredited++
 			}
 		case ByPipeline:
@@ -272,6 +270,43 @@ func Compute(ctx context.Context, st store.Reader, tenant string, from, to time.
 	}
 	f.Outcomes.finish(all)
 	return f, nil
+}
+
+// Where an automated resolution's hours-saved credit comes from.
+const (
+	fromHistory  = "history"
+	fromEstimate = "estimate"
+)
+
+// credit is how a resolved OpsItem counts: who resolved it and, for
+// automation, the hours saved and where that figure comes from.
+type credit struct {
+	by     string  // ByAutomation, ByPipeline or ByHand
+	hours  float64 // hours saved (automation only)
+	source string  // fromHistory, fromEstimate or "" (uncredited)
+	// withheld: a rule was named for it without a verified run, so it
+	// counts as resolved by the pipeline.
+	withheld bool
+}
+
+// creditOf classifies a resolved OpsItem; Compute and ComputeTrends both
+// use it, so the dashboard's figures and its trend agree.
+func creditOf(it item, medians map[string]int64) credit {
+	o := it.o
+	c := credit{by: ResolvedBy(o.ResolvedBy)}
+	if c.by == ByAutomation && strings.HasPrefix(o.ResolvedBy, "automation:rule:") && it.verified == 0 {
+		// Credit only follows a verified run.
+		c.by, c.withheld = ByPipeline, true
+	}
+	if c.by != ByAutomation {
+		return c
+	}
+	if m, ok := medians[Signature(o.Category, o.Title)]; ok {
+		c.hours, c.source = float64(m)/3600, fromHistory
+	} else if it.estimate > 0 {
+		c.hours, c.source = float64(it.estimate)/60, fromEstimate
+	}
+	return c
 }
 
 // loadItems reads the OpsItems created or resolved in [from, to) with

@@ -19,6 +19,21 @@ type RuleReader interface {
 	// LastRuleRun returns the rule's latest run on an OpsItem; ErrNotFound
 	// when it has none (or none left after pruning).
 	LastRuleRun(ctx context.Context, tenantID, rule, opsItemID string) (RuleRun, error)
+	// ListRuleActivity sums up, per rule that has acted in the tenant,
+	// when it last acted (its newest run, which pruning keeps) and the
+	// executions it started, by rule name.
+	ListRuleActivity(ctx context.Context, tenantID string) ([]RuleActivity, error)
+}
+
+// RuleActivity is what one rule has done in a tenant, for the rules page.
+type RuleActivity struct {
+	Rule string `json:"rule"`
+	// LastActedAt is its newest run (zero when none is kept).
+	LastActedAt time.Time `json:"last_acted_at,omitzero"`
+	// Executions counts the executions it started (dry runs included);
+	// LastExecutionAt is when the newest was created.
+	Executions      int64     `json:"executions"`
+	LastExecutionAt time.Time `json:"last_execution_at,omitzero"`
 }
 
 // RuleWriter holds their writes.

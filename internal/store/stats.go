@@ -18,6 +18,10 @@ type StatsReader interface {
 	// TenantID, Title, Category, Severity, Status, CreatedAt, ResolvedAt,
 	// ResolvedBy, HumanSeconds and HumanSince (the rest are left zero).
 	ScanOpsItemsActive(ctx context.Context, tenantID string, from, to time.Time, fn func(OpsItem) error) error
+	// CountOpenOpsItems counts by category the tenant's OpsItems open at
+	// at: created before it and not resolved before it. Suppressed
+	// OpsItems (noise) are left out.
+	CountOpenOpsItems(ctx context.Context, tenantID string, at time.Time) (map[string]int64, error)
 	// ListOpsItemRunbooks lists the top-level executions started on an
 	// OpsItem created or resolved in [from, to).
 	ListOpsItemRunbooks(ctx context.Context, tenantID string, from, to time.Time) ([]OpsItemRunbook, error)

@@ -31,13 +31,17 @@ func (h *Handler) breakers(rq *request) ([]breakerRow, error) {
 	}
 	var out []breakerRow
 	for _, b := range bs {
-		row := breakerRow{Breaker: b}
-		if b.OpenedAt != nil {
-			row.OpenedAt = b.OpenedAt.Format("2006-01-02 15:04 UTC")
-		}
-		out = append(out, row)
+		out = append(out, newBreakerRow(b))
 	}
 	return out, nil
+}
+
+func newBreakerRow(b rule.Breaker) breakerRow {
+	row := breakerRow{Breaker: b}
+	if b.OpenedAt != nil {
+		row.OpenedAt = b.OpenedAt.Format("2006-01-02 15:04 UTC")
+	}
+	return row
 }
 
 // resetBreaker is the Reset button: a person closes a rule's breaker for
@@ -57,6 +61,9 @@ func (h *Handler) resetBreaker(rq *request) (string, error) {
 	})
 	if err != nil {
 		return "", err
+	}
+	if rq.FormValue("back") == "rule" {
+		return rq.view.Link("/rules/"+name) + "#breakers", nil
 	}
 	return rq.view.Link("/runbooks") + "#breakers", nil
 }

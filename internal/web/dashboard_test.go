@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,6 +124,14 @@ func TestDashboardMatchesAPI(t *testing.T) {
 			}
 			want[sub.id] = float64(sub.v)
 		}
+		if st.TimeToResolve.Count == 0 {
+			// Nothing resolved: the page says so instead of "0 s".
+			if _, shown := got["ttr-median"]; shown || !strings.Contains(page.body, `id="fig-ttr-none"`) {
+				t.Errorf("%s: nothing resolved, but the page shows no note or a time to resolve", period)
+			}
+			delete(want, "ttr-median")
+			delete(want, "ttr-p90")
+		}
 		for k, w := range want {
 			if g, ok := got[k]; !ok || g != w {
 				t.Errorf("%s: page %s = %v (shown: %v), API %v", period, k, g, ok, w)
@@ -150,11 +159,14 @@ func TestDashboardMatchesAPI(t *testing.T) {
 		}
 	}
 
-	// The chart is accessible and backed by a table.
+	// The charts are accessible and backed by tables.
 	page := e.get("/dashboard?period=30d", e.acme)
-	wantContains(t, page, `<svg role="img" aria-labelledby="chart-title chart-desc"`, `<title id="chart-title">Events received and OpsItems opened per day</title>`,
-		`<summary>The chart as a table</summary>`, `<option value="30d" selected>`, `<rect class="received"`, `<polyline class="opened"`)
+	wantContains(t, page, `<svg role="img" aria-labelledby="trend-events-t trend-events-d"`, `<title id="trend-events-t">Events received and OpsItems opened</title>`,
+		`<summary>Events received and OpsItems opened as a table</summary>`, `<option value="30d" selected>`, `<rect class="received"`,
+		`id="trend-noise"`, `id="trend-automation"`, `id="trend-hours"`, `id="trend-ttr"`, `id="trend-open"`)
 	wantStatus(t, e.get("/dashboard?period=5y", e.acme), http.StatusBadRequest)
+	wantStatus(t, e.get("/dashboard?tz=Mars/Olympus", e.acme), http.StatusBadRequest)
+	wantContains(t, e.get("/dashboard?period=30d&tz=Europe/Berlin", e.acme), `in Europe/Berlin`)
 	// A platform admin sees the chosen tenant's figures.
 	admin := e.get("/dashboard?period=30d&tenant=globex", e.admin)
 	wantStatus(t, admin, http.StatusOK)

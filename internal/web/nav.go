@@ -46,6 +46,7 @@ func navigation(v *view, allowed func(path string) bool) []navSection {
 		item("Capacity", "/capacity"),
 		item("Audit", "/audit"),
 	}}
+	top.Items = append(top.Items, setupItems(v, item)...) // rules, channels, tokens, tenants (tenants.go)
 	if allowed != nil {
 		top.Items = slices.DeleteFunc(top.Items, func(it navItem) bool { return !allowed(strings.SplitN(it.URL, "?", 2)[0]) })
 	}

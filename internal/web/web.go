@@ -64,6 +64,16 @@ type Options struct {
 	// Costs and Forecasts serve the cost and capacity pages (nil: absent).
 	Costs     api.CostService
 	Forecasts api.ForecastService
+	// Rules are the automation rules in force (the rule engine), for the
+	// rules page; nil lists none.
+	Rules RuleSet
+	// Channels are the server's notification channels, name → type, for
+	// the channels page.
+	Channels map[string]string
+	// Location is the time zone of the dashboard's day and week buckets
+	// when the viewer names none (?tz=); default time.Local (the server's
+	// TZ).
+	Location *time.Location
 }
 
 // Handler serves the UI.
@@ -88,6 +98,9 @@ type Handler struct {
 	backup         BackupStatus
 	costs          api.CostService
 	forecasts      api.ForecastService
+	loc            *time.Location
+	rules          RuleSet
+	channels       map[string]string
 	// pagePatterns are the patterns of the pages (see Pages).
 	pagePatterns []string
 	// pageRoles is the least role of each page pattern (pageFor).
@@ -107,6 +120,9 @@ func New(o Options) (*Handler, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	if o.Location == nil {
+		o.Location = time.Local
+	}
 	static, err := loadAssets()
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
@@ -121,6 +137,7 @@ func New(o Options) (*Handler, error) {
 		origins: http.NewCrossOriginProtection(),
 		rb:      o.Runbooks, brk: o.Breakers, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
 		doctor: o.Doctor, patch: o.Patch, backup: o.Backup, costs: o.Costs, forecasts: o.Forecasts,
+		loc: o.Location, rules: o.Rules, channels: o.Channels,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
@@ -147,6 +164,10 @@ func (h *Handler) routes() {
 	h.insightRoutes() // dashboard, candidates, silences, maintenance, fleet, audit
 	h.patchRoutes()   // patch compliance
 	h.costRoutes()    // cost, resource schedules, capacity
+	h.ruleRoutes()    // rules and their breakers
+	h.channelRoutes() // notification channels
+	h.tokenRoutes()   // API tokens (tenant admins)
+	h.tenantRoutes()  // tenants (platform admins)
 }
 
 // ServeHTTP implements http.Handler.

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -82,4 +84,55 @@ func (t *tx) AddRuleRun(ctx context.Context, r store.RuleRun) error {
 
 func (t *tx) PruneRuleRuns(ctx context.Context, tenantID, rule string, before time.Time) (int64, error) {
 	return t.h.Exec(ctx, "DELETE FROM rule_runs WHERE tenant_id = $1 AND rule = $2 AND at < $3", tenantID, rule, ts(before))
+}
+
+func (r reader) ListRuleActivity(ctx context.Context, tenantID string) ([]store.RuleActivity, error) {
+	by := map[string]*store.RuleActivity{}
+	get := func(rule string) *store.RuleActivity {
+		a := by[rule]
+		if a == nil {
+			a = &store.RuleActivity{Rule: rule}
+			by[rule] = a
+		}
+		return a
+	}
+	runs, err := r.q.Query(ctx, "SELECT rule, MAX(at) FROM rule_runs WHERE tenant_id = $1 GROUP BY rule", tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer runs.Close()
+	for runs.Next() {
+		var rule string
+		var at int64
+		if err := runs.Scan(&rule, &at); err != nil {
+			return nil, err
+		}
+		get(rule).LastActedAt = fromTS(at)
+	}
+	if err := runs.Err(); err != nil {
+		return nil, err
+	}
+	execs, err := r.q.Query(ctx, "SELECT rule, COUNT(*), MAX(created_at) FROM executions WHERE tenant_id = $1 AND rule <> '' GROUP BY rule", tenantID)
+	if err != nil {
+		return nil, err
+	}
+	defer execs.Close()
+	for execs.Next() {
+		var rule string
+		var n, at int64
+		if err := execs.Scan(&rule, &n, &at); err != nil {
+			return nil, err
+		}
+		a := get(rule)
+		a.Executions, a.LastExecutionAt = n, fromTS(at)
+	}
+	if err := execs.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]store.RuleActivity, 0, len(by))
+	for _, a := range by {
+		out = append(out, *a)
+	}
+	slices.SortFunc(out, func(a, b store.RuleActivity) int { return strings.Compare(a.Rule, b.Rule) })
+	return out, nil
 }

@@ -68,6 +68,26 @@ func (r reader) ScanOpsItemsActive(ctx context.Context, tenantID string, from, t
 	return rows.Err()
 }
 
+func (r reader) CountOpenOpsItems(ctx context.Context, tenantID string, at time.Time) (map[string]int64, error) {
+	rows, err := r.q.Query(ctx, `SELECT category, COUNT(*) FROM opsitems
+		WHERE tenant_id = $1 AND created_at < $2 AND status <> 'suppressed' AND (resolved_at = 0 OR resolved_at >= $2)
+		GROUP BY category`, tenantID, ts(at))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var c string
+		var n int64
+		if err := rows.Scan(&c, &n); err != nil {
+			return nil, err
+		}
+		out[c] = n
+	}
+	return out, rows.Err()
+}
+
 func (r reader) ListOpsItemRunbooks(ctx context.Context, tenantID string, from, to time.Time) ([]store.OpsItemRunbook, error) {
 	rows, err := r.q.Query(ctx, `SELECT e.opsitem_id, e.runbook, e.rule, e.started_by, e.status, e.dry_run
 		FROM executions e JOIN opsitems o ON o.tenant_id = e.tenant_id AND o.id = e.opsitem_id

@@ -137,6 +137,36 @@ func testRuleRuns(t *testing.T, s store.Store) {
 	if _, err := s.LastRuleRun(ctx, "acme", "isolate", "oi_9"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("LastRuleRun of an OpsItem the rule never ran on: %v, want ErrNotFound", err)
 	}
+	// Activity: the newest run per rule, and the executions rules started
+	// (people's executions and other tenants' are not counted).
+	mustTx(t, s, func(tx store.Tx) error {
+		for i, x := range []store.Execution{
+			{TenantID: "acme", Rule: "isolate", StartedBy: "rule:isolate"},
+			{TenantID: "acme", Rule: "isolate", StartedBy: "rule:isolate"},
+			{TenantID: "acme", StartedBy: "token:tok_1"},
+			{TenantID: "acme", Rule: "escalate-only", StartedBy: "rule:escalate-only"},
+			{TenantID: "globex", Rule: "isolate", StartedBy: "rule:isolate"},
+		} {
+			at := t0.Add(time.Duration(i) * time.Hour)
+			x.ID, x.Runbook, x.Status, x.CreatedAt, x.UpdatedAt = store.NewID("ex", at), "isolate-instance", "succeeded", at, at
+			if err := tx.CreateExecution(ctx, x); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	act, err := s.ListRuleActivity(ctx, "acme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAct := []store.RuleActivity{
+		{Rule: "escalate-only", Executions: 1, LastExecutionAt: t0.Add(3 * time.Hour)},
+		{Rule: "isolate", LastActedAt: t0.Add(2 * time.Minute), Executions: 2, LastExecutionAt: t0.Add(time.Hour)},
+		{Rule: "notify", LastActedAt: t0.Add(3 * time.Minute)},
+	}
+	if !reflect.DeepEqual(act, wantAct) {
+		t.Errorf("ListRuleActivity = %+v\nwant %+v", act, wantAct)
+	}
 	mustTx(t, s, func(tx store.Tx) error {
 		n, err := tx.PruneRuleRuns(ctx, "acme", "isolate", t0.Add(90*time.Second))
 		if n != 2 {

@@ -114,6 +114,26 @@ func testStats(t *testing.T, s store.Store) {
 		t.Errorf("ScanOpsItemsActive = %v, want %v (oldest first)", got, want)
 	}
 
+	// Open at a moment: a until it is resolved (still at minute 20, not
+	// after), b from minute 10; c was resolved before, d comes later, e is
+	// globex's.
+	for _, tc := range []struct {
+		minute int
+		want   int64
+	}{{-40, 0}, {0, 1}, {15, 2}, {20, 2}, {21, 1}, {300, 2}} {
+		open, err := s.CountOpenOpsItems(ctx, "acme", *at(tc.minute))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for _, c := range open {
+			n += c
+		}
+		if n != tc.want || (n > 0 && open[a.Category] == 0) {
+			t.Errorf("CountOpenOpsItems at minute %d = %v, want %d in all", tc.minute, open, tc.want)
+		}
+	}
+
 	rbs, err := s.ListOpsItemRunbooks(ctx, "acme", from, from.Add(3*time.Hour))
 	if err != nil {
 		t.Fatal(err)
