@@ -63,6 +63,7 @@ type Reader interface {
 	PrometheusReader
 	ComplianceReader
 	ContentReader
+	PackReader
 }
 
 // Tx is a transaction: all reads see its writes. Each concept's writes
@@ -93,6 +94,7 @@ type Tx interface {
 	PrometheusWriter
 	ComplianceWriter
 	ContentWriter
+	PackWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
 	// queue can enqueue in the same transaction.
