@@ -33,24 +33,24 @@ type Spec struct {
 // Requires is what a pack needs where it runs.
 type Requires struct {
 	// Host lists programs the runbooks run on the hosts (through the agent).
-	Host []string `yaml:"host"`
+	Host []string `yaml:"host" json:"host"`
 	// IAM lists the AWS IAM actions the runbooks call.
-	IAM []string `yaml:"iam"`
+	IAM []string `yaml:"iam" json:"iam"`
 }
 
 // Scenario is one failure scenario: how it is detected and which runbooks
 // diagnose and remedy it.
 type Scenario struct {
-	Name    string `yaml:"name"`
-	Summary string `yaml:"summary"`
+	Name    string `yaml:"name" json:"name"`
+	Summary string `yaml:"summary" json:"summary"`
 	// Alerts are alert names of the pack's prometheus/*.yaml.
-	Alerts []string `yaml:"alerts"`
+	Alerts []string `yaml:"alerts" json:"alerts"`
 	// Rules are Rule or ConfigRule documents of the pack that detect or
 	// route the scenario (for services Prometheus does not watch).
-	Rules []string `yaml:"rules"`
+	Rules []string `yaml:"rules" json:"rules"`
 	// Diagnostics and Remediation name Runbook documents of the pack.
-	Diagnostics []string `yaml:"diagnostics"`
-	Remediation []string `yaml:"remediation"`
+	Diagnostics []string `yaml:"diagnostics" json:"diagnostics"`
+	Remediation []string `yaml:"remediation" json:"remediation"`
 }
 
 // Kind returns the Pack kind. It is registered only in the registry that

@@ -29,7 +29,7 @@ const PrometheusDir = "prometheus"
 const (
 	MaxFiles    = 500
 	MaxFileSize = 1 << 20
-	MaxSize     = 8 << 20
+	MaxSize     = 4 << 20
 )
 
 // File is one file of a pack: its slash-separated path inside the pack's
@@ -278,16 +278,28 @@ func digest(files []File) string {
 }
 
 // Source is the pack's content documents as a content source scoped to
-// tenant, named "pack NAME (tenant TENANT)" in errors and origins.
-func (p *Pack) Source(tenant string) content.Source {
+// tenant ("" for none).
+func (p *Pack) Source(tenant string) content.Source { return FilesSource(p.Name, tenant, p.Files) }
+
+// FilesSource is the content documents among a pack's files as a content
+// source scoped to tenant, named "<pack NAME for TENANT>" in origins and
+// errors. It reads nothing else: loading the source checks the documents.
+func FilesSource(name, tenant string, files []File) content.Source {
 	fsys := fstest.MapFS{}
-	for _, f := range p.Files {
-		if f.Path != ManifestFile && !strings.HasPrefix(f.Path, PrometheusDir+"/") {
+	for _, f := range files {
+		if f.Path != ManifestFile && !strings.HasPrefix(f.Path, PrometheusDir+"/") && isYAML(f.Path) {
 			fsys[f.Path] = &fstest.MapFile{Data: f.Data}
 		}
 	}
-	return content.Source{Name: SourceName(p.Name), FS: fsys, Tenant: tenant}
+	src := content.Source{Name: SourceName(name), FS: fsys, Tenant: tenant}
+	if tenant != "" {
+		src.Name = "<pack " + name + " for " + tenant + ">"
+	}
+	return src
 }
+
+// IsSource reports whether a content origin's source is a pack's.
+func IsSource(source string) bool { return strings.HasPrefix(source, "<pack ") }
 
 // SourceName is how content origins name pack name's documents.
 func SourceName(name string) string { return "<pack " + name + ">" }
