@@ -101,6 +101,7 @@ func NewRoot(env Env) *cobra.Command {
 		newComplianceCmd(g),
 		newAWSCmd(g),
 		newScheduleCmd(g), newCostCmd(g), newForecastCmd(g),
+		newPackCmd(g),
 	)
 	return root
 }
