@@ -155,8 +155,10 @@ func FromFiles(files []File, source string) (*Pack, error) {
 	p.Alerts = alerts
 	set, err := content.Load(kinds.NewRegistry(), content.Builtin(), content.Source{Name: source, FS: docs})
 	errs = append(errs, err)
+	own, err := checkDocuments(set, source)
+	errs = append(errs, err)
 	if p.Spec != nil {
-		errs = append(errs, p.check(set, source))
+		errs = append(errs, p.checkRefs(own, source))
 	}
 	p.Documents, err = documents(docs, source)
 	errs = append(errs, err)
@@ -185,9 +187,9 @@ func (p *Pack) readManifest(fsys fs.FS, source string) error {
 	return nil
 }
 
-// check checks the pack's documents against the built-in library and the
-// manifest's references against the documents and alerts.
-func (p *Pack) check(set *content.Set, source string) error {
+// checkDocuments checks the pack's documents against the built-in library;
+// it returns the Kind/name of each.
+func checkDocuments(set *content.Set, source string) (map[string]bool, error) {
 	var errs []error
 	own := map[string]bool{} // Kind/name of the pack's documents
 	for _, kind := range set.Kinds() {
@@ -206,6 +208,13 @@ func (p *Pack) check(set *content.Set, source string) error {
 			}
 		}
 	}
+	return own, errors.Join(errs...)
+}
+
+// checkRefs checks the manifest's references against the pack's documents
+// (own) and alerts.
+func (p *Pack) checkRefs(own map[string]bool, source string) error {
+	var errs []error
 	alerts := map[string]bool{}
 	for _, a := range p.Alerts {
 		alerts[a] = true
