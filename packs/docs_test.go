@@ -148,4 +148,3 @@ func TestDocExamplePack(t *testing.T) {
 		}
 	}
 }
-
