@@ -3,6 +3,7 @@ package packs_test
 import (
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/pack"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
+	"github.com/flywheel-ops/flywheel/internal/testenv"
 	"github.com/flywheel-ops/flywheel/packs"
 )
 
@@ -79,5 +81,33 @@ func TestPackTests(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestPrometheusRules checks every pack's Prometheus rule files with
+// Prometheus's own checker (promtool check rules): the expressions parse,
+// the durations and templates are valid.
+func TestPrometheusRules(t *testing.T) {
+	t.Parallel()
+	promtool := testenv.Program(t, "prometheus", "promtool")
+	all, err := pack.ReadCatalogue(packs.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, p := range all {
+		for _, f := range p.PrometheusFiles() {
+			path := filepath.Join(t.TempDir(), filepath.Base(f.Path))
+			if err := os.WriteFile(path, f.Data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if out, err := exec.Command(promtool, "check", "rules", path).CombinedOutput(); err != nil {
+				t.Errorf("pack %s, %s: promtool check rules: %v\n%s", p.Name, f.Path, err, out)
+			}
+			n++
+		}
+	}
+	if n == 0 {
+		t.Error("no Prometheus rule files checked")
 	}
 }
