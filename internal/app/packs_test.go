@@ -68,7 +68,9 @@ func TestPackInstallReachesReplicas(t *testing.T) {
 	if h := healthOf(t, cs[0]); h.Generation != installed.Generation {
 		t.Errorf("a refused install changed the content: %+v", h)
 	}
-	var list struct{ Packs []struct{ Name, Installed string } }
+	var list struct {
+		Packs []struct{ Name, Installed string }
+	}
 	if err := cs[0].Do(ctx, "GET", "/api/v1/packs?tenant=globex", nil, &list); err != nil || len(list.Packs) == 0 || list.Packs[0].Installed != "" {
 		t.Errorf("globex's packs after the refused install: %+v, %v", list, err)
 	}
