@@ -43,9 +43,18 @@ func TestCatalogue(t *testing.T) {
 		}
 		return nil
 	})
+	// Document names are one per server: two packs sharing one could not
+	// both be installed for a tenant.
+	owner := map[string]string{}
 	for _, p := range all {
 		if _, err := os.Stat(filepath.Join(p.Name, pack.ManifestFile)); err != nil {
 			t.Errorf("pack %s: %v", p.Name, err)
+		}
+		for _, d := range p.Documents {
+			if o, dup := owner[d.Key()]; dup {
+				t.Errorf("%s is in packs %s and %s; give one of them another name (prefix it with the pack's service)", d.Key(), o, p.Name)
+			}
+			owner[d.Key()] = p.Name
 		}
 	}
 }
