@@ -43,7 +43,9 @@ type Requires struct {
 type Scenario struct {
 	Name    string `yaml:"name" json:"name"`
 	Summary string `yaml:"summary" json:"summary"`
-	// Alerts are alert names of the pack's prometheus/*.yaml.
+	// Alerts are alert names of the pack's prometheus/*.yaml; a pack
+	// without Prometheus rule files names the alerts of the service's own
+	// monitoring (CloudWatch alarms, EventBridge events).
 	Alerts []string `yaml:"alerts" json:"alerts"`
 	// Rules are Rule or ConfigRule documents of the pack that detect or
 	// route the scenario (for services Prometheus does not watch).
@@ -86,9 +88,6 @@ func (s *Spec) validate() error {
 		seen[sc.Name] = true
 		if strings.TrimSpace(sc.Summary) == "" {
 			errs = append(errs, content.FieldErrorf(at("summary"), "is required"))
-		}
-		if len(sc.Alerts)+len(sc.Rules) == 0 {
-			errs = append(errs, content.FieldErrorf(at("alerts"), "scenario %q names no detection: give alerts or rules", sc.Name))
 		}
 		if len(sc.Diagnostics) == 0 {
 			errs = append(errs, content.FieldErrorf(at("diagnostics"), "scenario %q names no diagnostic runbook", sc.Name))

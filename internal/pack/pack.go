@@ -157,11 +157,16 @@ func FromFiles(files []File, source string) (*Pack, error) {
 	errs = append(errs, err)
 	own, err := checkDocuments(set, source)
 	errs = append(errs, err)
+	p.Documents, err = documents(docs, source)
+	errs = append(errs, err)
+	// A document that failed to load is still the pack's: its errors are
+	// reported, not again as a missing reference.
+	for _, d := range p.Documents {
+		own[d.Key()] = true
+	}
 	if p.Spec != nil {
 		errs = append(errs, p.checkRefs(own, source))
 	}
-	p.Documents, err = documents(docs, source)
-	errs = append(errs, err)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
@@ -222,7 +227,7 @@ func (p *Pack) checkRefs(own map[string]bool, source string) error {
 	at := content.Origin{Source: source, File: ManifestFile}
 	for _, sc := range p.Spec.Scenarios {
 		for _, a := range sc.Alerts {
-			if !alerts[a] {
+			if len(p.PrometheusFiles()) > 0 && !alerts[a] {
 				errs = append(errs, &content.Error{Origin: at, Msg: fmt.Sprintf("scenario %q: alert %q is not an alert of %s/*.yaml", sc.Name, a, PrometheusDir)})
 			}
 		}
