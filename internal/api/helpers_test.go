@@ -182,7 +182,7 @@ func newHarnessOn(t *testing.T, st store.Store) *harness {
 	h.srv = api.New(api.Options{Store: st, Clock: h.clock.Now, Registerer: h.reg, Gatherer: h.reg, Intake: h.intake, Runbooks: h.runbooks.x,
 		Cost: costs, Forecasts: forecasts,
 		Rules: rules, Breakers: &rule.Engine{Rules: rules, Now: h.clock.Now}, Applications: harnessApps(t),
-		Patch: patch.New(patch.Options{Store: st, Clock: h.clock.Now}), Backup: harnessBackup(t, st, h.clock.Now), Content: h.content,
+		Patch: patch.New(patch.Options{Store: st, Clock: h.clock.Now}), Backup: harnessBackup(t, st, h.clock.Now), Content: h.content, PackContent: packContent{st},
 		Channels: map[string]string{"ops-slack": "slack"},
 		// Tests send many bad tokens from 127.0.0.1 and count every denied
 		// call's audit record; limits_test.go checks the limits on servers

@@ -105,6 +105,12 @@ var routeRoles = map[string]string{
 	"GET /api/v1/prometheus":                       "VOAP",
 	"PUT /api/v1/prometheus":                       "AP",
 	"DELETE /api/v1/prometheus":                    "AP",
+	"GET /api/v1/packs":                            "VOAP",
+	"GET /api/v1/packs/{name}":                     "VOAP",
+	"POST /api/v1/packs/{name}/diff":               "VOAP",
+	"POST /api/v1/packs/{name}/install":            "AP",
+	"POST /api/v1/packs/{name}/upgrade":            "AP",
+	"DELETE /api/v1/packs/{name}":                  "AP",
 
 	"POST /api/v1/enrollment-tokens": "AP",
 	"GET /api/v1/enrollment-tokens":  "AP",

@@ -74,6 +74,9 @@ type Options struct {
 	// Content reloads the server's content (POST /api/v1/content/reload)
 	// and reports the content in force on /healthz; nil: no reload.
 	Content ContentReloader
+	// PackContent installs packs into the content (/api/v1/packs/…); nil
+	// answers 503 to installs, upgrades and removals.
+	PackContent service.ContentChanger
 	// AuthCacheTTL is how long a successful token check is reused (default
 	// DefaultAuthCacheTTL; negative: check every request). A token revoked
 	// through this server stops working at once, revoked elsewhere within
@@ -183,7 +186,7 @@ func New(o Options) *Server {
 		authFails: newLimiter(cmp.Or(o.AuthFailBurst, authFailBurst), authFailEvery), deniedAudit: newLimiter(cmp.Or(o.DeniedAuditBurst, deniedBurst), deniedEvery),
 		limitMetrics: newLimitMetrics(o.Registerer), unauth: newGate(cmp.Or(o.UnauthPerIP, unauthPerIP)),
 	}
-	s.svc = service.New(service.Options{Store: o.Store, Clock: s.now, Runbooks: o.Runbooks})
+	s.svc = service.New(service.Options{Store: o.Store, Clock: s.now, Runbooks: o.Runbooks, Content: o.PackContent})
 	s.registerHealth()
 	s.registerTenants()
 	s.registerTokens()
@@ -218,6 +221,7 @@ func New(o Options) *Server {
 	s.registerCost(o.Cost, o.Forecasts)
 	s.registerContent(o.Content)
 	s.registerPrometheus()
+	s.registerPacks()
 	s.registerOpenAPI()
 	// What no route matches (any path, or a known path with another
 	// method) falls through to noRoute, so a request is routed once.

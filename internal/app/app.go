@@ -219,7 +219,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	a.api = api.New(api.Options{Doctor: a.doctor, Applications: apps,
 		Store: st, Logger: o.Logger, Clock: o.Clock, Registerer: a.registry, Gatherer: a.registry,
 		BodyLimit: cfg.BodyLimit, Intake: a.intake, Fleet: a.fleet, Runbooks: a.runbooks, Rules: a.rules.Current(), Breakers: a.rules,
-		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory, Cost: a.costs, Forecasts: a.forecasts, Content: a,
+		ContentDir: cfg.ContentDir, Windows: a.windows, Patch: a.patch, Backup: a.backup, AWS: a.awsInventory, Cost: a.costs, Forecasts: a.forecasts, Content: a, PackContent: a,
 		Channels: notification.Types(a.notify.channels),
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,

@@ -18,7 +18,7 @@ import (
 // that of the database's current content generation: a reload published
 // before this replica started is already in the directory it reads.
 func (a *App) loadContent(ctx context.Context) error {
-	set, err := loadContentSet(a.cfg.ContentDir)
+	set, err := loadContentSet(ctx, a.st, a.cfg.ContentDir)
 	if err != nil {
 		return fmt.Errorf("content:\n%w", err)
 	}
@@ -30,13 +30,20 @@ func (a *App) loadContent(ctx context.Context) error {
 	return nil
 }
 
-// loadContentSet loads the built-in library and dir (if any).
-func loadContentSet(dir string) (*content.Set, error) {
+// loadContentSet loads the built-in library, the packs installed for
+// every tenant (read through r) and dir (if any).
+func loadContentSet(ctx context.Context, r store.PackReader, dir string) (*content.Set, error) {
 	sources := []content.Source{content.Builtin()}
+	packs, err := packSources(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	sources = append(sources, packs...)
 	if dir != "" {
 		sources = append(sources, content.Dir(dir))
 	}
-	return content.Load(kinds.NewRegistry(), sources...)
+	set, err := content.Load(kinds.NewRegistry(), sources...)
+	return set, errors.Join(err, checkPackNames(set))
 }
 
 // syncTenants creates the tenants declared in content that the store lacks.

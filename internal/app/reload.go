@@ -59,7 +59,7 @@ func (a *App) ContentStatus() api.ContentStatus {
 func (a *App) ReloadContent(ctx context.Context, actor string) (api.ContentStatus, error) {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	d, err := a.derive()
+	d, err := a.derive(ctx, a.st)
 	if err != nil {
 		return a.ContentStatus(), err
 	}
@@ -86,7 +86,7 @@ func (a *App) reloadTo(ctx context.Context, gen int64) error {
 	if a.live.Load().generation == gen {
 		return nil
 	}
-	d, err := a.derive()
+	d, err := a.derive(ctx, a.st)
 	if err != nil {
 		return err
 	}
@@ -97,14 +97,14 @@ func (a *App) reloadTo(ctx context.Context, gen int64) error {
 	return nil
 }
 
-// derive loads the content directory and the built-in library again and
-// builds everything derived from it; an error wraps api.ErrInvalidContent
-// and lists every problem.
-func (a *App) derive() (derived, error) {
+// derive loads the content directory, the installed packs (read through
+// r) and the built-in library again and builds everything derived from
+// it; an error wraps api.ErrInvalidContent and lists every problem.
+func (a *App) derive(ctx context.Context, r store.PackReader) (derived, error) {
 	invalid := func(what string, err error) (derived, error) {
 		return derived{}, fmt.Errorf("%w: %s:\n%w", api.ErrInvalidContent, what, err)
 	}
-	set, err := loadContentSet(a.cfg.ContentDir)
+	set, err := loadContentSet(ctx, r, a.cfg.ContentDir)
 	if err != nil {
 		return invalid("content", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/content"
 	"github.com/flywheel-ops/flywheel/internal/content/kinds"
+	"github.com/flywheel-ops/flywheel/internal/pack"
 	"github.com/flywheel-ops/flywheel/internal/rule"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/registry"
@@ -25,8 +26,8 @@ const (
 func newContentTestCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "test [DIR]",
-		Short: "Run every runbook's and rule's offline tests (built-in library plus DIR)",
-		Long: "Loads the built-in library and DIR (if given) exactly as `serve --content DIR` would, then runs\n" +
+		Short: "Run every runbook's and rule's offline tests (built-in library, pack catalogue, DIR)",
+		Long: "Loads the built-in library, the pack catalogue and DIR (if given) as `serve --content DIR` would, then runs\n" +
 			"the tests of every runbook (mocked I/O steps) and of every rule (among all the rules it is\n" +
 			"evaluated with), offline: nothing is called, started or changed.\n\n" +
 			"Prints one line per test, PASS or FAIL with what did not hold, and a summary.\n" +
@@ -34,6 +35,17 @@ func newContentTestCmd() *cobra.Command {
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			sources := []content.Source{content.Builtin()}
+			// Every catalogue pack's tests run too (docs/packs.md).
+			catalogue, err := pack.Catalogue()
+			if err != nil {
+				for _, e := range content.Errors(err) {
+					fmt.Fprintln(cmd.OutOrStdout(), e)
+				}
+				return &ExitError{Code: contentTestNoLoad, Err: fmt.Errorf("the pack catalogue does not load: %w", err)}
+			}
+			for _, p := range catalogue {
+				sources = append(sources, p.Source(""))
+			}
 			if len(args) == 1 {
 				if fi, err := os.Stat(args[0]); err != nil || !fi.IsDir() {
 					return &ExitError{Code: contentTestNoLoad, Err: fmt.Errorf("content directory %s: not a directory (%v)", args[0], err)}

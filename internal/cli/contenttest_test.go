@@ -4,11 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/flywheel-ops/flywheel/internal/content"
+	"github.com/flywheel-ops/flywheel/internal/pack"
 )
 
 // docFence is a fenced block of a docs page.
@@ -149,5 +153,32 @@ func TestContentTestLibrary(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "PASS Runbook isolate-ec2-instance: first isolation in a VPC creates the group (<builtin>/runbooks/isolate-ec2-instance.yaml:2)") ||
 		!strings.Contains(out, " 0 failed\n") {
 		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// The catalogue's packs are tested too, each test named with the pack's
+// file; a pack whose test fails fails the run.
+func TestContentTestPacks(t *testing.T) {
+	out, code := contentTest()
+	if code != 0 || !strings.Contains(out, "PASS Runbook postgres-lock-report: reports (<pack postgresql>/runbooks/postgres-lock-report.yaml:2)") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	broken := `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: pack-check}
+spec:
+  steps:
+    - {name: look, action: exec, with: {command: [true]}}
+    - {name: fix, action: exec, with: {command: [true]}, when: "false"}
+  tests:
+    - name: expects a step that never runs
+      expect: {steps_run: [look, fix]}
+`
+	src := pack.FilesSource("broken", "", []pack.File{{Path: "runbooks/pack-check.yaml", Data: []byte(broken)}})
+	var buf bytes.Buffer
+	err := runContentTests(context.Background(), &buf, []content.Source{content.Builtin(), src})
+	var exit *ExitError
+	if !errors.As(err, &exit) || exit.Code != contentTestFailed || !strings.Contains(buf.String(), "FAIL Runbook pack-check: expects a step that never runs (<pack broken>/runbooks/pack-check.yaml:1)") {
+		t.Errorf("a failing pack test: %v\n%s", err, buf.String())
 	}
 }

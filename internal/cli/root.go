@@ -102,6 +102,7 @@ func NewRoot(env Env) *cobra.Command {
 		newComplianceCmd(g),
 		newAWSCmd(g),
 		newScheduleCmd(g), newCostCmd(g), newForecastCmd(g),
+		newPackCmd(g),
 	)
 	return root
 }

@@ -1,6 +1,9 @@
 package content
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestDigest: the digest names the files loaded, not where the directory
 // is: the same files under two directory names give one digest; a changed
@@ -28,5 +31,29 @@ func TestDigest(t *testing.T) {
 		if got := digest(src); got == base {
 			t.Errorf("%s: digest unchanged", name)
 		}
+	}
+}
+
+// TestTenantSource: a source with a Tenant scopes its documents to it (an
+// installed pack), changes the digest, and refuses a document that names
+// another tenant.
+func TestTenantSource(t *testing.T) {
+	reg := testRegistry()
+	files := map[string]string{"a.yaml": doc("Widget", "w1", "size: 1")}
+	plain := mapSource("pack", files)
+	scoped := plain
+	scoped.Tenant = "acme"
+	set := mustLoad(t, reg, scoped)
+	if it, ok := set.Get("Widget", "w1"); !ok || it.Tenant != "acme" {
+		t.Fatalf("w1 = %+v, %v; want tenant acme", it, ok)
+	}
+	if mustLoad(t, reg, plain).Digest() == set.Digest() {
+		t.Error("a tenant's source has the digest of the unscoped one")
+	}
+	other := mapSource("pack", map[string]string{"a.yaml": "apiVersion: flywheel/v1\nkind: Widget\nmetadata:\n  name: w1\n  tenant: globex\nspec:\n  size: 1\n"})
+	other.Tenant = "acme"
+	_, err := Load(reg, other)
+	if err == nil || !strings.Contains(err.Error(), `metadata.tenant "globex", but this source belongs to tenant "acme"`) {
+		t.Errorf("err = %v", err)
 	}
 }

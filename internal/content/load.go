@@ -21,6 +21,10 @@ type Source struct {
 	// the user typed it, or "<builtin>" for the embedded library.
 	Name string
 	FS   fs.FS
+	// Tenant, when set, scopes every document of the source to that tenant
+	// (a pack installed for it): a document without metadata.tenant gets
+	// it, and one naming another tenant is an error.
+	Tenant string
 }
 
 // BuiltinName is the Source.Name of the embedded library.
@@ -57,6 +61,9 @@ func Load(reg *Registry, sources ...Source) (*Set, error) {
 		kind := "dir"
 		if src.Name == BuiltinName {
 			kind = "builtin"
+		}
+		if src.Tenant != "" {
+			kind += " tenant " + src.Tenant
 		}
 		fmt.Fprintf(sum, "source %s\x00", kind)
 		items, stats, srcErrs := loadSource(reg, src, set.defined, sum)
@@ -133,6 +140,14 @@ func loadSource(reg *Registry, src Source, defined map[key]bool, sum io.Writer) 
 				continue
 			}
 			first[k] = doc.origin
+			if doc.item != nil && src.Tenant != "" {
+				if doc.item.Tenant != "" && doc.item.Tenant != src.Tenant {
+					errs = append(errs, &Error{Origin: doc.origin,
+						Msg: fmt.Sprintf("%s %q: metadata.tenant %q, but this source belongs to tenant %q", doc.kind, doc.name, doc.item.Tenant, src.Tenant)})
+					continue
+				}
+				doc.item.Tenant = src.Tenant
+			}
 			if doc.item != nil {
 				items = append(items, *doc.item)
 				stats.Loaded++

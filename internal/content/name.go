@@ -24,3 +24,7 @@ func checkName(name string) error {
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
+
+// ValidName reports whether name has the syntax of a document's
+// metadata.name (for names other documents give, like a pack's scenarios).
+func ValidName(name string) bool { return checkName(name) == nil }

@@ -48,6 +48,8 @@ type passThrough interface {
 	store.CostWriter
 	store.ContentReader
 	store.ContentWriter
+	store.PackReader
+	store.PackWriter
 	Raw() any
 }
 

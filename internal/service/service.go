@@ -36,6 +36,9 @@ type Options struct {
 	Clock func() time.Time
 	// Runbooks starts runbooks (nil: StartRun answers Unavailable).
 	Runbooks Runbooks
+	// Content installs packs into the content (nil: pack changes answer
+	// Unavailable).
+	Content ContentChanger
 }
 
 // Service carries out operations for the API, the UI and in-process callers.
@@ -43,6 +46,7 @@ type Service struct {
 	st       store.Store
 	clock    func() time.Time
 	runbooks Runbooks
+	content  ContentChanger
 }
 
 // New returns a Service over o.
@@ -50,7 +54,7 @@ func New(o Options) *Service {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	return &Service{st: o.Store, clock: o.Clock, runbooks: o.Runbooks}
+	return &Service{st: o.Store, clock: o.Clock, runbooks: o.Runbooks, content: o.Content}
 }
 
 // now is the clock's time as the store keeps it.

@@ -64,6 +64,7 @@ type Reader interface {
 	OnCallReader
 	ComplianceReader
 	ContentReader
+	PackReader
 }
 
 // Tx is a transaction: all reads see its writes. Each concept's writes
@@ -95,6 +96,7 @@ type Tx interface {
 	OnCallWriter
 	ComplianceWriter
 	ContentWriter
+	PackWriter
 
 	// Raw returns the driver's transaction (pgx.Tx or *sql.Tx) so the job
 	// queue can enqueue in the same transaction.

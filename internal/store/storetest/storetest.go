@@ -59,6 +59,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"PatchKeysAndLeases", testPatchKeysAndLeases},
 		{"BackupCatalogue", testBackupCatalogue},
 		{"ContentGeneration", testContentGeneration},
+		{"PackInstallations", testPackInstallations},
 		{"Retention", testRetention},
 		{"Cost", testCost},
 		{"Compliance", testCompliance},
