@@ -29,6 +29,7 @@ func navigation(v *view) []navSection {
 		item("Overview", "/"),
 		item("Dashboard", "/dashboard"),
 		item("OpsItems", "/opsitems"),
+		item("Events", "/events"),
 		item("Approvals", "/approvals"),
 		item("Runbooks", "/runbooks"),
 		item("Executions", "/executions"),

@@ -66,6 +66,8 @@ func templateFuncs(a *assets) template.FuncMap {
 		"hours":            func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " h" },
 		"add":              func(a, b int) int { return a + b },
 		"silenceDurations": func() []string { return silenceDurations },
+		// Enum values as people read them (human.go).
+		"human": human, "decision": decisionLabel,
 	}
 }
 
