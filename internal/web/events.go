@@ -21,8 +21,8 @@ var eventDecisions = []string{pipeline.DecisionOpened, pipeline.DecisionAttached
 // eventsPageSize is how many events one page shows.
 const eventsPageSize = 50
 
-// eventTimeLayouts are the time forms the filter accepts: what a
-// datetime-local field sends (read as UTC), and RFC 3339.
+// eventTimeLayouts are the time forms the filter accepts: date and time
+// (read as UTC), and RFC 3339.
 var eventTimeLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-01-02 15:04", time.RFC3339}
 
 // eventsForm is the filter as typed, for the form and the links.

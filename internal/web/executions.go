@@ -281,10 +281,13 @@ func (h *Handler) approvals(rq *request) (any, error) {
 	return d, nil
 }
 
-// decideArgs are what the decide-form template needs.
+// decideArgs are what the decide-form template needs, and the
+// gate-decision template the gate and whether the session may act.
 type decideArgs struct {
 	V        *view
 	ID, Back string
+	Gate     *gateView
+	CanAct   bool
 }
 
 // redact is an execution and its steps as shown: secret parameters'

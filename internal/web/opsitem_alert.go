@@ -30,13 +30,19 @@ type pair struct {
 type safeLink struct {
 	Label, URL string
 	Safe       bool
+	// Text is what a safe link shows: its host and path (the whole URL
+	// is its title).
+	Text string
 }
 
 func newLink(label, raw string) safeLink {
 	l := safeLink{Label: label, URL: raw}
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && u.User == nil {
-		l.Safe, l.URL = true, u.String()
+		l.Safe, l.URL, l.Text = true, u.String(), u.Host+u.EscapedPath()
+		if u.RawQuery != "" {
+			l.Text += "?…"
+		}
 	}
 	return l
 }
@@ -59,8 +65,11 @@ const (
 )
 
 // alertViews describes the newest event of each member alert, newest
-// first, from the OpsItem's events (newest first).
-func alertViews(events []store.Event) []alertView {
+// first, from the OpsItem's events (newest first). An event without its
+// payload (the pipeline opens a held alert's OpsItem from the alert's
+// state) is described from the alert's newest event that has one, found
+// by withRaw.
+func alertViews(events []store.Event, withRaw func(fingerprint string) (store.Event, bool)) []alertView {
 	var out []alertView
 	seen := map[string]bool{}
 	for _, e := range events {
@@ -68,6 +77,11 @@ func alertViews(events []store.Event) []alertView {
 			continue
 		}
 		seen[e.Fingerprint] = true
+		if len(e.Raw) == 0 && withRaw != nil {
+			if r, ok := withRaw(e.Fingerprint); ok {
+				e = r
+			}
+		}
 		out = append(out, alertViewOf(e))
 	}
 	return out

@@ -136,8 +136,11 @@ type opsItemData struct {
 	Members                  []store.OpsItemMember
 	Resources                []store.OpsItemResource
 	Timeline                 []store.TimelineEntry
-	// Alerts is what the member alerts said (their newest events).
-	Alerts []alertView
+	// Alerts is what the member alerts said (their newest events);
+	// ShowDescription is false when the OpsItem's description is one of
+	// theirs, already shown.
+	Alerts          []alertView
+	ShowDescription bool
 	// OpsData is the operational data as tables (nil when none).
 	OpsData template.HTML
 	// Impact is the affected application, its priority and dependency
@@ -212,8 +215,29 @@ func (h *Handler) opsItemData(rq *request, id string) (*opsItemData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opsitem events: %w", err)
 	}
-	d.Alerts = alertViews(events)
+	var lookupErr error
+	d.Alerts = alertViews(events, func(fp string) (store.Event, bool) {
+		evs, _, err := h.st.ListEvents(ctx, tenant, store.EventFilter{Fingerprint: fp}, store.Page{Limit: 10})
+		if err != nil {
+			lookupErr = err
+		}
+		for _, e := range evs {
+			if len(e.Raw) > 0 {
+				return e, true
+			}
+		}
+		return store.Event{}, false
+	})
+	if lookupErr != nil {
+		return nil, fmt.Errorf("alert events: %w", lookupErr)
+	}
 	d.SilenceMatchers = silenceMatchers(d.Alerts)
+	d.ShowDescription = len(d.Alerts) == 0 || o.Description != ""
+	for _, a := range d.Alerts {
+		if o.Description != "" && (o.Description == a.Description || o.Description == a.Summary) {
+			d.ShowDescription = false
+		}
+	}
 	if len(o.OperationalData) > 0 && string(o.OperationalData) != "null" && string(o.OperationalData) != "{}" {
 		d.OpsData = docTable(o.OperationalData)
 	}

@@ -60,6 +60,9 @@ func templateFuncs(a *assets) template.FuncMap {
 		// duration shows seconds for people: "0 s", "4 min 5 s", "2 h 3 min".
 		"duration":   humanSeconds,
 		"decideArgs": func(v *view, id, back string) decideArgs { return decideArgs{V: v, ID: id, Back: back} },
+		"gateArgs": func(v *view, id, back string, g *gateView, canAct bool) decideArgs {
+			return decideArgs{V: v, ID: id, Back: back, Gate: g, CanAct: canAct}
+		},
 		// Figures of the dashboard and candidates pages (dashboard.go).
 		"percent":          func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + " %" },
 		"minutes":          figureMinutes,
