@@ -142,6 +142,10 @@ type harness struct {
 	st  store.Store
 	x   *execution.Executor
 	aws *recorded
+	// approver, when set, approves an execution waiting for approval
+	// (once); approved counts the executions it approved.
+	approver *execution.Approver
+	approved int
 }
 
 func newHarness(t *testing.T, responses map[string][]string) *harness {
@@ -161,6 +165,30 @@ func newHarnessWith(t *testing.T, responses map[string][]string, execOpts exec.O
 func newHarnessAccounts(t *testing.T, responses map[string][]string, execOpts exec.Options,
 	accountConfig func(context.Context, action.Input, string, string) (sdkaws.Config, error)) *harness {
 	t.Helper()
+	return newHarnessContent(t, responses, execOpts, accountConfig)
+}
+
+// newHarnessContent is newHarnessAccounts with content loaded from extra
+// sources after the built-in library (a pack's folders).
+func newHarnessContent(t *testing.T, responses map[string][]string, execOpts exec.Options,
+	accountConfig func(context.Context, action.Input, string, string) (sdkaws.Config, error), extra ...content.Source) *harness {
+	t.Helper()
+	rec := &recorded{responses: responses}
+	h := startHarness(t, append([]content.Source{content.Builtin()}, extra...), execOpts, aws.Options{LoadConfig: func(_ context.Context, _ action.Input, region string) (sdkaws.Config, error) {
+		if region == "" {
+			region = "eu-west-1"
+		}
+		return sdkaws.Config{Region: region, RetryMaxAttempts: 1, HTTPClient: &nethttp.Client{Transport: rec},
+			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "")}, nil
+	}, LoadAccountConfig: accountConfig})
+	h.aws = rec
+	return h
+}
+
+// startHarness starts a store, queue and executor with the runbooks of
+// sources and the real actions, the aws one configured by awsOpts.
+func startHarness(t *testing.T, sources []content.Source, execOpts exec.Options, awsOpts aws.Options) *harness {
+	t.Helper()
 	ctx := context.Background()
 	st := sqlitetest.Open(t)
 	if err := st.InTx(ctx, func(tx store.Tx) error {
@@ -168,15 +196,8 @@ func newHarnessAccounts(t *testing.T, responses map[string][]string, execOpts ex
 	}); err != nil {
 		t.Fatal(err)
 	}
-	rec := &recorded{responses: responses}
-	reg := registry.New(registry.Options{Exec: execOpts, AWS: aws.Options{LoadConfig: func(_ context.Context, _ action.Input, region string) (sdkaws.Config, error) {
-		if region == "" {
-			region = "eu-west-1"
-		}
-		return sdkaws.Config{Region: region, RetryMaxAttempts: 1, HTTPClient: &nethttp.Client{Transport: rec},
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "")}, nil
-	}, LoadAccountConfig: accountConfig}})
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin())
+	reg := registry.New(registry.Options{Exec: execOpts, AWS: awsOpts})
+	set, err := content.Load(kinds.NewRegistry(), sources...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +224,7 @@ func newHarnessAccounts(t *testing.T, responses map[string][]string, execOpts ex
 		defer cancel()
 		_ = q.Stop(ctx)
 	})
-	return &harness{st: st, x: x, aws: rec}
+	return &harness{st: st, x: x}
 }
 
 // run starts a runbook on a new OpsItem and waits for the execution to end.
@@ -215,6 +236,32 @@ func (h *harness) run(t *testing.T, name string, params map[string]any, targets 
 // runOn is run, on a new OpsItem when withItem, else on none (as a person
 // running a runbook on hosts).
 func (h *harness) runOn(t *testing.T, withItem bool, name string, params map[string]any, targets ...string) (store.Execution, store.OpsItem) {
+	t.Helper()
+	id, itemID := h.start(t, withItem, name, params, targets...)
+	e := waitExecution(t, h, id)
+	if e.Status == runbook.StatusWaitingApproval && h.approver != nil {
+		if _, err := h.x.Approve(context.Background(), tenant, id, *h.approver, "approved by the test"); err != nil {
+			t.Fatalf("approve %s: %v", id, err)
+		}
+		h.approved++
+		e = waitExecution(t, h, id)
+	}
+	if !runbook.IsTerminal(e.Status) {
+		t.Fatalf("execution %s is %s; AWS calls %v", id, e.Status, h.aws.ops())
+	}
+	if !withItem {
+		return e, store.OpsItem{}
+	}
+	o, err := h.st.GetOpsItem(context.Background(), tenant, itemID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, o
+}
+
+// start starts a runbook, on a new OpsItem when withItem, and returns the
+// execution's and the OpsItem's IDs.
+func (h *harness) start(t *testing.T, withItem bool, name string, params map[string]any, targets ...string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -239,27 +286,7 @@ func (h *harness) runOn(t *testing.T, withItem bool, name string, params map[str
 	if err != nil {
 		t.Fatalf("start %s: %v", name, err)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		e, err := h.st.GetExecution(ctx, tenant, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if runbook.IsTerminal(e.Status) {
-			if !withItem {
-				return e, store.OpsItem{}
-			}
-			o, err := h.st.GetOpsItem(ctx, tenant, o.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return e, o
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %s still %s; AWS calls %v", id, e.Status, h.aws.ops())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return id, o.ID
 }
 
 // steps lists the steps an execution ran (not skipped), in order, with

@@ -59,9 +59,10 @@ var libraryRunbooks = []string{
 	"revoke-world-open-ingress",
 }
 
-func loadLibrary(t *testing.T) (*content.Set, *runbook.Library) {
+// loadLibrary loads the built-in library, and the extra sources over it.
+func loadLibrary(t *testing.T, extra ...content.Source) (*content.Set, *runbook.Library) {
 	t.Helper()
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin())
+	set, err := content.Load(kinds.NewRegistry(), append([]content.Source{content.Builtin()}, extra...)...)
 	if err != nil {
 		t.Fatalf("built-in library:\n%v", err)
 	}
@@ -84,18 +85,25 @@ func TestRunbooks(t *testing.T) {
 		if want := "runbooks/" + rb.Name + ".yaml"; rb.Origin.File != want {
 			t.Errorf("runbook %s is defined in %s, want %s", rb.Name, rb.Origin, want)
 		}
-		if len(rb.Tests) < 2 {
-			t.Errorf("runbook %s has %d tests; every library runbook has at least two (a success and a failure or other path)", rb.Name, len(rb.Tests))
-		}
-		for _, res := range rb.RunTests(t.Context()) {
-			if !res.Passed() {
-				t.Errorf("runbook %s, test %q: %s", rb.Name, res.Name, strings.Join(res.Problems, "; "))
-			}
-		}
+		checkRunbookTests(t, rb)
 	}
 	for _, want := range libraryRunbooks {
 		if !slices.Contains(names, want) {
 			t.Errorf("the library has no runbook %s (it has %v)", want, names)
+		}
+	}
+}
+
+// checkRunbookTests: the runbook has at least two offline tests (a
+// success and a failure or other path), and they pass.
+func checkRunbookTests(t *testing.T, rb *runbook.Runbook) {
+	t.Helper()
+	if len(rb.Tests) < 2 {
+		t.Errorf("runbook %s has %d tests; every library or pack runbook has at least two (a success and a failure or other path)", rb.Name, len(rb.Tests))
+	}
+	for _, res := range rb.RunTests(t.Context()) {
+		if !res.Passed() {
+			t.Errorf("runbook %s, test %q: %s", rb.Name, res.Name, strings.Join(res.Problems, "; "))
 		}
 	}
 }
@@ -105,6 +113,13 @@ func TestRunbooks(t *testing.T) {
 func TestRulesRunbooksExist(t *testing.T) {
 	t.Parallel()
 	set, lib := loadLibrary(t)
+	checkRules(t, set, lib)
+}
+
+// checkRules: every runbook a rule of set runs is in lib and declares the
+// parameters the rule passes; the rules' tests pass.
+func checkRules(t *testing.T, set *content.Set, lib *runbook.Library) {
+	t.Helper()
 	rs, err := rule.Compile(set.Items(rule.KindName))
 	if err != nil {
 		t.Fatal(err)

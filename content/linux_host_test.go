@@ -3,12 +3,17 @@ package content_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	builtin "github.com/flywheel-ops/flywheel/content"
 	"github.com/flywheel-ops/flywheel/internal/agent"
 	"github.com/flywheel-ops/flywheel/internal/compliance"
 	"github.com/flywheel-ops/flywheel/internal/content"
@@ -183,5 +188,80 @@ func TestLinuxHostRemediation(t *testing.T) {
 	b, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config"))
 	if !strings.HasPrefix(string(b), "# set by Flywheel (host-sshd-setting)\nPermitRootLogin no\n") || !strings.Contains(string(b), "PermitRootLogin yes") {
 		t.Errorf("sshd_config after: %q (the setting first, the old lines kept)", b)
+	}
+}
+
+// TestSSHDSettingConcurrentRuns: several host-sshd-setting runs on one
+// host at once (a scan finds several sshd violations and remediates them
+// together) each keep their setting. The runbook's own script runs with
+// the machine's real sshd, six copies at once, over one configuration.
+func TestSSHDSettingConcurrentRuns(t *testing.T) {
+	testenv.Program(t, "openssh-server", "sshd")
+	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+		testenv.Absent(t, "cannot create /run/sshd: %v", err)
+	}
+	raw, err := builtin.FS.ReadFile("runbooks/host-sshd-setting.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Spec struct {
+			Steps []struct {
+				With struct {
+					Script string `yaml:"script"`
+				} `yaml:"with"`
+			} `yaml:"steps"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil || len(doc.Spec.Steps) == 0 || doc.Spec.Steps[0].With.Script == "" {
+		t.Fatalf("host-sshd-setting: no script in its first step (%v)", err)
+	}
+	script := doc.Spec.Steps[0].With.Script
+	root := t.TempDir()
+	cfg := filepath.Join(root, "etc/ssh/sshd_config")
+	if err := os.MkdirAll(filepath.Dir(cfg), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(cfg, []byte("PermitRootLogin yes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Settings and values from sshd_config(5).
+	settings := [][2]string{{"PermitRootLogin", "no"}, {"MaxAuthTries", "4"}, {"X11Forwarding", "no"},
+		{"PermitEmptyPasswords", "no"}, {"LoginGraceTime", "60"}, {"MaxSessions", "5"}}
+	errs := make(chan error, len(settings))
+	for _, s := range settings {
+		go func() {
+			cmd := osexec.Command("/bin/sh", "-c", script)
+			cmd.Env = append(os.Environ(), "SETTING="+s[0], "VALUE="+s[1], "ROOT="+root)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				err = fmt.Errorf("%s %s: %v: %s", s[0], s[1], err, out)
+			}
+			errs <- err
+		}()
+	}
+	for range settings {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	out, err := osexec.Command("sshd", "-T", "-f", cfg).Output()
+	if err != nil {
+		t.Fatalf("sshd -T: %v", err)
+	}
+	effective := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok {
+			effective[k] = v
+		}
+	}
+	for _, s := range settings {
+		if got := effective[strings.ToLower(s[0])]; got != s[1] {
+			t.Errorf("%s is %q after the runs, want %q", s[0], got, s[1])
+		}
+	}
+	left, _ := filepath.Glob(cfg + ".flywheel-*")
+	if len(left) > 0 {
+		t.Errorf("temporary files left behind: %v", left)
 	}
 }

@@ -6,6 +6,7 @@
 // commands to random agents and measures how long dispatch takes.
 //
 //	go run ./bench/agents               # 5,000 agents, heartbeat 10s, 60s measured
+//	go run ./bench/agents -agents 20000 # issue #23's figure
 //	go run ./bench/agents -n 1000 -measure 20s
 package main
 
@@ -36,6 +37,7 @@ import (
 
 func main() {
 	n := flag.Int("n", 5000, "simulated agents")
+	flag.IntVar(n, "agents", 5000, "simulated agents (the same as -n)")
 	interval := flag.Duration("interval", 10*time.Second, "heartbeat interval of each agent")
 	wait := flag.Duration("wait", 30*time.Second, "long-poll wait")
 	measure := flag.Duration("measure", 60*time.Second, "how long to measure once every agent is connected")
@@ -43,8 +45,9 @@ func main() {
 	enrollC := flag.Int("enroll-concurrency", 16, "concurrent enrollments")
 	keep := flag.Bool("keep", false, "keep the temporary directory (server data and log)")
 	jsonOut := flag.String("json", "", "also write the result to this file")
+	prebuilt := flag.String("flywheel", "", "use this flywheel binary instead of building one")
 	flag.Parse()
-	if err := run(*n, *interval, *wait, *measure, *commands, *enrollC, *keep, *jsonOut); err != nil {
+	if err := run(*n, *interval, *wait, *measure, *commands, *enrollC, *keep, *jsonOut, *prebuilt); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -76,8 +79,10 @@ type result struct {
 	GoroutinesNote string  `json:"note,omitempty"`
 }
 
-func run(n int, interval, wait, measure time.Duration, commands, enrollC int, keep bool, jsonOut string) error {
-	raiseFDLimit()
+func run(n int, interval, wait, measure time.Duration, commands, enrollC int, keep bool, jsonOut, prebuilt string) error {
+	if lim, want := raiseFDLimit(uint64(3*n+4096)), uint64(2*n+1024); lim < want {
+		fmt.Fprintf(os.Stderr, "warning: open files limited to %d, %d agents need about %d (2 connections each): raise ulimit -n\n", lim, n, want)
+	}
 	dir, err := os.MkdirTemp("", "flywheel-bench-agents")
 	if err != nil {
 		return err
@@ -87,12 +92,15 @@ func run(n int, interval, wait, measure time.Duration, commands, enrollC int, ke
 	} else {
 		defer os.RemoveAll(dir)
 	}
-	bin := filepath.Join(dir, "flywheel")
-	fmt.Println("building flywheel…")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/flywheel")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return fmt.Errorf("build (run from the repository root): %v\n%s", err, out)
+	bin := prebuilt
+	if bin == "" {
+		bin = filepath.Join(dir, "flywheel")
+		fmt.Println("building flywheel…")
+		build := exec.Command("go", "build", "-o", bin, "./cmd/flywheel")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			return fmt.Errorf("build (run from the repository root): %v\n%s", err, out)
+		}
 	}
 	addr, err := freeAddr()
 	if err != nil {
@@ -343,6 +351,14 @@ func run(n int, interval, wait, measure time.Duration, commands, enrollC int, ke
 	fmt.Printf("  server            CPU %.1f%% of one core, RSS %.0f MiB (peak %.0f MiB), %d threads, %d open fds\n",
 		res.CPUPercent, res.RSSMiB, res.PeakRSSMiB, res.ServerThreads, res.ServerOpenFDs)
 	fmt.Printf("  agents reporting  %d of %d\n", res.Reporting, n)
+	verdict := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "NOT met"
+	}
+	fmt.Printf("  targets           heartbeat p99 < 100 ms: %s; dispatch p99 < 250 ms: %s\n",
+		verdict(res.HBp99ms < 100 && res.HeartbeatErrs == 0), verdict(res.Dispatchp99ms < 250 && res.Commands > 0))
 	b, _ := json.Marshal(res)
 	fmt.Println(string(b))
 	if jsonOut != "" {
@@ -433,12 +449,27 @@ func rssMiB(pid int, field string) float64 {
 	return 0
 }
 
-func raiseFDLimit() {
+// raiseFDLimit lets this process and the server it starts hold want open
+// files: each agent is two connections (its long poll and its heartbeats),
+// an fd at each end. The soft limit goes up to the hard one, and the hard
+// one up to want where the process may raise it (root); it returns the
+// limit in effect.
+func raiseFDLimit(want uint64) uint64 {
 	var r syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r) == nil && r.Cur < r.Max {
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &r) != nil {
+		return 0
+	}
+	if r.Max < want {
+		up := syscall.Rlimit{Cur: want, Max: want}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up) == nil {
+			return want
+		}
+	}
+	if r.Cur < r.Max {
 		r.Cur = r.Max
 		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &r)
 	}
+	return r.Cur
 }
 
 func freeAddr() (string, error) {

@@ -51,6 +51,9 @@ type options struct {
 	flywheelBin  string
 	db           string // sqlite or postgres
 	pgURL        string // the server -db postgres creates its databases on
+	stormFor     time.Duration
+	stormBase    float64
+	stormFactors string
 }
 
 func main() {
@@ -64,8 +67,11 @@ func main() {
 	flag.DurationVar(&o.latencyFor, "latency-for", 10*time.Second, "how long the latency scenario sends")
 	flag.DurationVar(&o.drainTimeout, "drain-timeout", 90*time.Second, "how long to wait for Flywheel's processor to catch up")
 	flag.StringVar(&o.flywheelBin, "flywheel", "", "use this flywheel binary instead of building one (e.g. a profiling build)")
-	flag.StringVar(&o.only, "only", "", "run only these scenarios (e.g. \"ab\"); default all of a, b, c, d (and e with -db postgres)")
-	flag.StringVar(&o.db, "db", "sqlite", "Flywheel's store: sqlite, or postgres (a fresh database per server set, dropped at the end; adds the scaling scenario e)")
+	flag.StringVar(&o.only, "only", "", "run only these scenarios (e.g. \"ab\"); default all of a, b, c, d, e, f (and s with -db postgres)")
+	flag.StringVar(&o.db, "db", "sqlite", "Flywheel's store: sqlite, or postgres (a fresh database per server set, dropped at the end; adds the scaling scenario s)")
+	flag.DurationVar(&o.stormFor, "storm-for", 30*time.Second, "how long each storm of scenario e sends")
+	flag.Float64Var(&o.stormBase, "storm-base", 0, "new alerts/s the storms of e are multiples of (default: scenario c's processing rate in this run, or 18,500 without c)")
+	flag.StringVar(&o.stormFactors, "storm-factors", "2,4,8", "the multiples of e's storms")
 	flag.StringVar(&o.pgURL, "pg", defaultPG(), "PostgreSQL server for -db postgres (TEST_DATABASE_URL if set)")
 	flag.Parse()
 	if o.db != "sqlite" && o.db != "postgres" {
@@ -75,6 +81,7 @@ func main() {
 	if o.quick {
 		o.rounds = 1
 		o.latencyFor = 3 * time.Second
+		o.stormFor = 5 * time.Second
 	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/intake:", err)
@@ -90,7 +97,31 @@ type result struct {
 	Memory    *memoryResult      `json:"memory,omitempty"`
 	Latency   *latencyResult     `json:"latency,omitempty"`
 	Processed map[string]float64 `json:"fw_processed_per_s,omitempty"`
+	Storm     *stormResult       `json:"storm,omitempty"`
+	Peak      *peakResult        `json:"peak,omitempty"`
 	Scaling   []scaleResult      `json:"scaling,omitempty"`
+	// Acceptance are the ratios issue #23 asks for, from this run.
+	Acceptance map[string]float64 `json:"acceptance,omitempty"`
+}
+
+// peakResult is scenario f: fresh servers absorbing 100,000 distinct
+// alerts, their peak resident set beside the one they settle at.
+type peakResult struct {
+	Alerts int `json:"distinct_alerts"`
+	// AMRate is Alertmanager's accept rate; FWRate Flywheel's, FWProcessed
+	// its processing rate from load start to drained.
+	AMRate        float64 `json:"am_alerts_per_s"`
+	FWRate        float64 `json:"fw_alerts_per_s"`
+	FWProcessed   float64 `json:"fw_processed_per_s"`
+	AMPeakMB      float64 `json:"am_peak_rss_mb"`
+	FWPeakMB      float64 `json:"fw_peak_rss_mb"`
+	AMSteadyMB    float64 `json:"am_steady_rss_mb"`
+	FWSteadyMB    float64 `json:"fw_steady_rss_mb"`
+	AMStartMB     float64 `json:"am_start_rss_mb"`
+	FWStartMB     float64 `json:"fw_start_rss_mb"`
+	PeakRatio     float64 `json:"peak_fw_over_am"`
+	SteadyRatio   float64 `json:"steady_fw_over_am"`
+	ProcessedOver float64 `json:"fw_processed_over_am_accepted"`
 }
 
 type machine struct {
@@ -281,15 +312,52 @@ func run(o options) error {
 		res.Latency = lat
 	}
 
-	if o.db == "postgres" && has("e") {
-		fw.stop() // the scaling scenario starts its own servers
+	if has("e") {
+		base := o.stormBase
+		if base <= 0 {
+			base = 18500
+			if c, ok := res.Processed["c"]; ok && c > 0 {
+				base = c
+			}
+		}
+		sr := &stormResult{Base: base, ForS: o.stormFor.Seconds()}
+		for i, fs := range strings.Split(o.stormFactors, ",") {
+			factor, err := strconv.ParseFloat(strings.TrimSpace(fs), 64)
+			if err != nil || factor <= 0 {
+				return fmt.Errorf("-storm-factors %q: %q is not a positive number", o.stormFactors, fs)
+			}
+			step(fmt.Sprintf("scenario e: a storm of new alerts at %gx %s/s for %s", factor, thousands(base), o.stormFor))
+			lv, err := runStorm(fw, factor, base, o.stormFor, 10_000_000*(i+1), max(o.drainTimeout, 3*time.Minute))
+			if err != nil {
+				return fmt.Errorf("scenario e at %gx: %w", factor, err)
+			}
+			fmt.Fprintf(os.Stderr, "    accepted %d, refused %d, backlog max %d, drained %.1fs after, probe p99 %.1f ms\n",
+				lv.Accepted, lv.Refused, lv.BacklogMax, lv.DrainS, lv.P99ms)
+			sr.Levels = append(sr.Levels, lv)
+		}
+		res.Storm = sr
+	}
+
+	if has("f") || (o.db == "postgres" && has("s")) {
+		fw.stop() // f and s start their own servers
 		am.stop()
+	}
+	if has("f") {
+		pk, err := runPeak(ctx, o, amBin, fwBin, tmp, load)
+		if err != nil {
+			return err
+		}
+		res.Peak = pk
+	}
+
+	if o.db == "postgres" && has("s") {
 		sc, err := runScaling(ctx, o, fwBin, tmp, load)
 		if err != nil {
 			return err
 		}
 		res.Scaling = sc
 	}
+	res.Acceptance = acceptance(res)
 
 	res.Machine.LoadAvgEnd = loadavg()
 	report(os.Stdout, res)
@@ -322,6 +390,15 @@ func report(w io.Writer, r result) {
 		fmt.Fprintf(w, "intake→OpsItem at %d events/s: p50 %.1f ms, p90 %.1f ms, p99 %.1f ms, max %.1f ms (%d sent, %d send errors, %d never seen)\n",
 			l.Rate, l.P50ms, l.P90ms, l.P99ms, l.MaxMs, l.Sent, l.Errors, l.Missing)
 	}
+	if r.Storm != nil {
+		reportStorm(w, r.Storm)
+	}
+	if p := r.Peak; p != nil {
+		fmt.Fprintf(w, "\nf: fresh servers absorbing %d distinct alerts: Alertmanager accepted %s/s, Flywheel accepted %s/s and processed %s/s\n",
+			p.Alerts, thousands(p.AMRate), thousands(p.FWRate), thousands(p.FWProcessed))
+		fmt.Fprintf(w, "   RSS at start: AM %.1f MB, FW %.1f MB; peak: AM %.1f MB, FW %.1f MB (FW/AM %.2f); steady after: AM %.1f MB, FW %.1f MB (FW/AM %.2f)\n",
+			p.AMStartMB, p.FWStartMB, p.AMPeakMB, p.FWPeakMB, p.PeakRatio, p.AMSteadyMB, p.FWSteadyMB, p.SteadyRatio)
+	}
 	if len(r.Scaling) > 0 {
 		reportScaling(w, r.Scaling)
 	}
@@ -337,7 +414,137 @@ func report(w io.Writer, r result) {
 		}
 		fmt.Fprintf(w, "Flywheel processed (deduplicated/correlated) events, from load start to drained: %s\n", strings.Join(parts, ", "))
 	}
+	reportAcceptance(w, r.Acceptance)
 	fmt.Fprintln(w)
+}
+
+// The acceptance figures of issue #23, each a ratio from this run with
+// its target: at least (≥) or at most (≤).
+var acceptanceTargets = []struct {
+	key, what string
+	target    float64
+	atLeast   bool
+}{
+	{"a_accept", "a: accepted alerts/s, FW/AM (batch 100)", 1.5, true},
+	{"b_accept", "b: accepted alerts/s, FW/AM (batch 1)", 1.5, true},
+	{"c_processed_new", "c: FW new alerts processed/s over AM distinct alerts accepted/s", 1.0, true},
+	{"f_processed_new", "f: the same, fresh servers", 1.0, true},
+	{"c_steady_rss", "c: RSS with 100k distinct alerts, FW/AM", 0.5, false},
+	{"f_peak_rss", "f: peak RSS absorbing 100k distinct alerts, FW/AM", 1.0, false},
+	{"f_steady_rss", "f: steady RSS after, FW/AM", 0.5, false},
+}
+
+// acceptance computes the ratios the run has the figures for.
+func acceptance(r result) map[string]float64 {
+	m := map[string]float64{}
+	for _, s := range r.Scenarios {
+		if s.AMMax > 0 {
+			m[s.Name[:1]+"_accept"] = round2(s.FWMax / s.AMMax)
+		}
+	}
+	if c := r.Memory; c != nil && c.AMRate > 0 {
+		m["c_processed_new"] = round2(r.Processed["c"] / c.AMRate)
+		m["c_steady_rss"] = c.Ratio
+	}
+	if p := r.Peak; p != nil {
+		m["f_processed_new"], m["f_peak_rss"], m["f_steady_rss"] = p.ProcessedOver, p.PeakRatio, p.SteadyRatio
+	}
+	return m
+}
+
+func reportAcceptance(w io.Writer, m map[string]float64) {
+	if len(m) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nacceptance (issue #23), ratios from this run:")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, t := range acceptanceTargets {
+		v, ok := m[t.key]
+		if !ok {
+			continue
+		}
+		op, met := "≤", v <= t.target
+		if t.atLeast {
+			op, met = "≥", v >= t.target
+		}
+		verdict := "met"
+		if !met {
+			verdict = "NOT met"
+		}
+		fmt.Fprintf(tw, "  %s\t%.2f\ttarget %s %.1f\t%s\n", t.what, v, op, t.target, verdict)
+	}
+	tw.Flush()
+}
+
+// runPeak is scenario f: a fresh Alertmanager and a fresh Flywheel each
+// absorb 100,000 distinct alerts (as c sends them); their peak resident
+// set (VmHWM: a fresh process's is this load's) beside what they hold once
+// Flywheel has processed everything and both settled.
+func runPeak(ctx context.Context, o options, amBin, fwBin, tmp string, load loader) (*peakResult, error) {
+	n := 100000
+	if o.quick {
+		n = 20000
+	}
+	args := []string{"-format", "am2", "-batch", "100", "-c", "8", "-total", strconv.Itoa(n), "-unique", strconv.Itoa(n)}
+	am, err := startAlertmanager(ctx, amBin, filepath.Join(tmp, "f"))
+	if err != nil {
+		return nil, err
+	}
+	defer am.stop()
+	db := ""
+	if o.db == "postgres" {
+		pg := pgServer{url: o.pgURL}
+		if db, err = pg.create(ctx); err != nil {
+			return nil, err
+		}
+		defer pg.dropAll(context.Background())
+	}
+	fw, err := startFlywheel(ctx, fwBin, tmp, "flywheel-f", db, newToken())
+	if err != nil {
+		return nil, err
+	}
+	defer fw.stop()
+	time.Sleep(time.Second) // both past their start
+	p := &peakResult{Alerts: n}
+	var errStart error
+	p.AMStartMB, _, errStart = rssMB(am.cmd.Process.Pid)
+	if errStart == nil {
+		p.FWStartMB, _, errStart = rssMB(fw.cmd.Process.Pid)
+	}
+	if errStart != nil {
+		return nil, errStart
+	}
+	step("scenario f: fresh Alertmanager, distinct alerts")
+	a, err := load.run(am.url+"/api/v2/alerts", "", args)
+	if err != nil {
+		return nil, fmt.Errorf("alertmanager, scenario f: %w", err)
+	}
+	step("scenario f: fresh Flywheel, distinct alerts")
+	before, _ := fw.processed()
+	start := time.Now()
+	f, err := load.run(fw.url+"/api/v2/alerts", fw.token, args)
+	if err != nil {
+		return nil, fmt.Errorf("flywheel, scenario f: %w", err)
+	}
+	got, err := fw.drain(before+f.ok, o.drainTimeout)
+	if err != nil {
+		return nil, err
+	}
+	p.AMRate, p.FWRate = a.rate, f.rate
+	p.FWProcessed = round(float64(got-before) / time.Since(start).Seconds())
+	time.Sleep(2 * time.Second) // as c: let both settle before sampling
+	amRSS, amPeak, err := rssMB(am.cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	fwRSS, fwPeak, err := rssMB(fw.cmd.Process.Pid)
+	if err != nil {
+		return nil, err
+	}
+	p.AMPeakMB, p.FWPeakMB, p.AMSteadyMB, p.FWSteadyMB = round1(amPeak), round1(fwPeak), round1(amRSS), round1(fwRSS)
+	p.PeakRatio, p.SteadyRatio = round2(fwPeak/amPeak), round2(fwRSS/amRSS)
+	p.ProcessedOver = round2(p.FWProcessed / a.rate)
+	return p, nil
 }
 
 // ---- servers ----

@@ -76,7 +76,7 @@ type scaleResult struct {
 	Processed float64 `json:"processed_per_s"`
 }
 
-// runScaling is scenario e: 1, 2 and 3 replicas on a fresh database each,
+// runScaling is scenario s: 1, 2 and 3 replicas on a fresh database each,
 // behind a round-robin proxy on this machine, driven by the same loads.
 func runScaling(ctx context.Context, o options, bin, tmp string, load loader) ([]scaleResult, error) {
 	pg := pgServer{url: o.pgURL}
@@ -118,7 +118,7 @@ func runScaling(ctx context.Context, o options, bin, tmp string, load loader) ([
 			return nil, err
 		}
 		for _, l := range loads {
-			step(fmt.Sprintf("scenario e: %d replica(s), %s", n, l.name))
+			step(fmt.Sprintf("scenario s: %d replica(s), %s", n, l.name))
 			before, err := processedAll(reps)
 			if err != nil {
 				closeFront()
@@ -130,7 +130,7 @@ func runScaling(ctx context.Context, o options, bin, tmp string, load loader) ([
 			if err != nil {
 				closeFront()
 				stopAll()
-				return nil, fmt.Errorf("scenario e, %d replicas: %w", n, err)
+				return nil, fmt.Errorf("scenario s, %d replicas: %w", n, err)
 			}
 			got, err := drainAll(reps, before+r.ok, o.drainTimeout)
 			if err != nil {

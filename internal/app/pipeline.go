@@ -74,7 +74,8 @@ func (a *App) buildPipeline() error {
 		return res.Events, err
 	}
 	a.processor = pipeline.NewProcessor(a.st, a.engine, parse, pipeline.ProcessorOptions{Logger: a.log, Clock: a.now})
-	a.committer = pipeline.NewCommitter(a.st, a.processor.Input(), a.processor.Backlog(), pipeline.CommitterOptions{Logger: a.log, Clock: a.now})
+	a.committer = pipeline.NewCommitter(a.st, a.processor.Input(), a.processor.Backlog(), pipeline.CommitterOptions{Logger: a.log, Clock: a.now,
+		Handoff: a.processor.Handoff()})
 	a.intake = intakeService{reg: &a.intakeReg, com: a.committer}
 	return nil
 }

@@ -29,11 +29,45 @@ import (
 // allocations.
 func BenchmarkProcessNew(b *testing.B) {
 	for _, tx := range []int{15, 50} {
-		b.Run(fmt.Sprintf("tx-%d", tx), func(b *testing.B) { benchProcessNew(b, tx) })
+		b.Run(fmt.Sprintf("tx-%d", tx), func(b *testing.B) { benchProcessNew(b, tx, 1, latencyProbe) })
 	}
 }
 
-func benchProcessNew(b *testing.B, perTx int) {
+// BenchmarkProcessStorm is the same for what bench/intake's scenarios c
+// and e send: deliveries of 100 distinct alerts in bench/alertload's
+// pattern (six alert names over hosts, a third each critical, warning and
+// info), 10 deliveries a transaction, as the processor takes them when a
+// storm of new alerts has put it behind. A third of the alerts open an
+// OpsItem or join one, the rest are held (the built-in Prometheus rule
+// holds warnings and info alerts for two minutes) or inhibited.
+func BenchmarkProcessStorm(b *testing.B) {
+	benchProcessNew(b, 10, 100, stormAlerts)
+}
+
+// latencyProbe is the body of bench/intake's scenario d: one distinct
+// critical alert.
+func latencyProbe(k, _ int, at time.Time) []byte {
+	return fmt.Appendf(nil, `[{"labels":{"alertname":"BenchNew%d","instance":"lat-%d:9100","job":"bench","severity":"critical"},"annotations":{"summary":"latency probe"},"startsAt":%q}]`,
+		k, k, at.Format(time.RFC3339Nano))
+}
+
+// stormAlerts is a body of n distinct alerts numbered from k*n, labelled as
+// bench/alertload labels its alerts.
+func stormAlerts(k, n int, at time.Time) []byte {
+	names := []string{"HighCPU", "DiskFull", "InstanceDown", "HighLatency", "OOMKilled", "Error5xx"}
+	body := []byte{'['}
+	for j := range n {
+		i := k*n + j
+		if j > 0 {
+			body = append(body, ',')
+		}
+		body = fmt.Appendf(body, `{"status":"firing","labels":{"alertname":%q,"instance":"host-%04d:9100","job":"node","severity":%q,"env":%q},"annotations":{"summary":"synthetic alert %d"},"startsAt":%q,"generatorURL":"http://prometheus.local/graph"}`,
+			names[i%len(names)], i/len(names), []string{"critical", "warning", "info"}[i%3], []string{"prod", "stage", "dev"}[i%3], i, at.Add(-time.Minute).Format(time.RFC3339Nano))
+	}
+	return append(body, ']')
+}
+
+func benchProcessNew(b *testing.B, perTx, perDelivery int, mkBody func(k, n int, at time.Time) []byte) {
 	ctx := context.Background()
 	a, err := New(ctx, Options{Config: config.Config{DataDir: b.TempDir(), AdminToken: testAdminToken, Addr: "127.0.0.1:0"}, Out: io.Discard})
 	if err != nil {
@@ -66,13 +100,14 @@ func benchProcessNew(b *testing.B, perTx int) {
 		work := make([]pipeline.Work, perTx)
 		for i := range work {
 			k := n*perTx + i
-			body := fmt.Appendf(nil, `[{"labels":{"alertname":"BenchNew%d","instance":"lat-%d:9100","job":"bench","severity":"critical"},"annotations":{"summary":"latency probe"},"startsAt":%q}]`,
-				k, k, at.Format(time.RFC3339Nano))
+			body := mkBody(k, perDelivery, at)
 			res, err := ad.Parse(ctx, intake.Request{Body: body, Header: api.HeaderFromJSON(nil)})
-			if err != nil || len(res.Events) != 1 {
+			if err != nil || len(res.Events) != perDelivery {
 				b.Fatalf("parse: %v (%d events)", err, len(res.Events))
 			}
-			res.Events[0].ReceivedAt = at
+			for j := range res.Events {
+				res.Events[j].ReceivedAt = at
+			}
 			work[i] = pipeline.Work{Batch: store.IntakeBatch{ID: fmt.Sprintf("ib_bench_%08d_%04d", n, i), TenantID: DefaultTenant,
 				Source: "alertmanager-v2", ReceivedAt: at, Body: body}, Events: res.Events}
 		}
@@ -103,10 +138,14 @@ func benchProcessNew(b *testing.B, perTx int) {
 		b.StartTimer()
 		p.Input() <- work
 		got := 0
-		for got < perTx {
+		for got < perTx*perDelivery {
 			outs := <-done
 			for _, o := range outs {
-				if o.Decision != pipeline.DecisionOpened {
+				// A storm's alerts also join OpsItems, are held, or are
+				// inhibited (InstanceDown on their host).
+				storm := perDelivery > 1 && (o.Decision == pipeline.DecisionAttached || o.Decision == pipeline.DecisionHeld ||
+					o.Decision == pipeline.DecisionSuppressed)
+				if o.Decision != pipeline.DecisionOpened && !storm {
 					b.Fatalf("alert %s: %s (%s), want opened", o.Fingerprint, o.Decision, o.Reason)
 				}
 			}
@@ -118,7 +157,7 @@ func benchProcessNew(b *testing.B, perTx int) {
 		objects += allocs[0].Value.Uint64() - obj0
 		b.StartTimer()
 	}
-	alerts := float64(b.N * perTx)
+	alerts := float64(b.N * perTx * perDelivery)
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/alerts, "ns/alert")
 	b.ReportMetric(float64(cpu.Nanoseconds())/alerts, "cpu-ns/alert")
 	b.ReportMetric(float64(objects)/alerts, "allocs/alert")

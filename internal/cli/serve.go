@@ -119,7 +119,7 @@ func newServeCmd(env Env) *cobra.Command {
 			log := newLogger(cfg, env)
 			log.Info("starting flywheel", "version", version.Version)
 			if gcpace.Start(env.Lookup) {
-				log.Debug("pacing the garbage collector by the live heap", "max_percent", gcpace.MaxPercent, "headroom_mib", gcpace.Headroom>>20)
+				log.Debug("pacing the garbage collector by the live heap", "max_percent", gcpace.MaxPercent, "ceiling_mib", gcpace.Ceiling>>20)
 			}
 			return app.Run(cmd.Context(), app.Options{Config: cfg, Logger: log, Out: env.Stdout})
 		},

@@ -34,6 +34,13 @@ const (
 	ChannelWebhook = "webhook"
 	ChannelSlack   = "slack"
 	ChannelEmail   = "email"
+	// On-call services: an OpsItem paged through one is acknowledged and
+	// resolved there when it is in Flywheel (internal/notification).
+	ChannelPagerDuty = "pagerduty"
+	ChannelOpsgenie  = "opsgenie"
+	// Microsoft Teams: an incoming webhook (Workflows) posting an Adaptive
+	// Card.
+	ChannelTeams = "teams"
 )
 
 // Channel is one named notification channel.
@@ -57,6 +64,16 @@ type Channel struct {
 	Username    string   `yaml:"username"`
 	PasswordEnv string   `yaml:"password_env"`
 	RequireTLS  bool     `yaml:"require_tls"`
+
+	// PagerDuty: the FLYWHEEL_* variable holding the Events API v2
+	// integration's routing key. URL, if set, replaces
+	// https://events.pagerduty.com/v2/enqueue.
+	RoutingKeyEnv string `yaml:"routing_key_env"`
+	// Opsgenie: the FLYWHEEL_* variable holding the API integration's key,
+	// and the account's region (us, the default, or eu). URL, if set,
+	// replaces the region's API address.
+	APIKeyEnv string `yaml:"api_key_env"`
+	Region    string `yaml:"region"`
 }
 
 // Notification defaults.
@@ -154,10 +171,11 @@ func (c Channel) validate() []fieldError {
 			bad(field, "%q is not a %s* environment variable name (upper case, digits, '_')", v, EnvPrefix)
 		}
 	}
-	switch c.Type {
-	case ChannelWebhook, ChannelSlack:
+	// urlFields checks url and url_env: one of them, or neither when the
+	// type has a default address.
+	urlFields := func(required bool) {
 		switch {
-		case c.URL == "" && c.URLEnv == "":
+		case required && c.URL == "" && c.URLEnv == "":
 			bad("url", "is required (or url_env, the variable holding it)")
 		case c.URL != "" && c.URLEnv != "":
 			bad("url", "set url or url_env, not both")
@@ -167,6 +185,26 @@ func (c Channel) validate() []fieldError {
 			}
 		}
 		env("url_env", c.URLEnv)
+	}
+	noEmail := func() {
+		forbid("host", c.Host != "")
+		forbid("port", c.Port != 0)
+		forbid("from", c.From != "")
+		forbid("to", len(c.To) > 0)
+		forbid("cc", len(c.Cc) > 0)
+		forbid("username", c.Username != "")
+		forbid("password_env", c.PasswordEnv != "")
+		forbid("require_tls", c.RequireTLS)
+	}
+	switch c.Type {
+	case ChannelWebhook, ChannelSlack, ChannelEmail:
+		forbid("routing_key_env", c.RoutingKeyEnv != "")
+		forbid("api_key_env", c.APIKeyEnv != "")
+		forbid("region", c.Region != "")
+	}
+	switch c.Type {
+	case ChannelWebhook, ChannelSlack:
+		urlFields(true)
 		for k, v := range c.Headers {
 			if c.Type == ChannelSlack {
 				bad("headers", "is not used by a slack channel")
@@ -176,14 +214,7 @@ func (c Channel) validate() []fieldError {
 				bad("headers", "%q is not a valid header", k)
 			}
 		}
-		forbid("host", c.Host != "")
-		forbid("port", c.Port != 0)
-		forbid("from", c.From != "")
-		forbid("to", len(c.To) > 0)
-		forbid("cc", len(c.Cc) > 0)
-		forbid("username", c.Username != "")
-		forbid("password_env", c.PasswordEnv != "")
-		forbid("require_tls", c.RequireTLS)
+		noEmail()
 	case ChannelEmail:
 		if c.Host == "" {
 			bad("host", "is required")
@@ -215,10 +246,32 @@ func (c Channel) validate() []fieldError {
 		forbid("url", c.URL != "")
 		forbid("url_env", c.URLEnv != "")
 		forbid("headers", len(c.Headers) > 0)
+	case ChannelPagerDuty, ChannelOpsgenie, ChannelTeams:
+		key, keyField := c.RoutingKeyEnv, "routing_key_env"
+		if c.Type == ChannelOpsgenie {
+			key, keyField = c.APIKeyEnv, "api_key_env"
+		}
+		urlFields(c.Type == ChannelTeams)
+		if c.Type != ChannelTeams && key == "" {
+			bad(keyField, "is required: the %s* environment variable holding the %s", EnvPrefix, map[string]string{
+				ChannelPagerDuty: "Events API v2 routing key", ChannelOpsgenie: "API integration key"}[c.Type])
+		}
+		env(keyField, key)
+		forbid("routing_key_env", c.Type != ChannelPagerDuty && c.RoutingKeyEnv != "")
+		forbid("api_key_env", c.Type != ChannelOpsgenie && c.APIKeyEnv != "")
+		if c.Type == ChannelOpsgenie {
+			if c.Region != "" && c.Region != "us" && c.Region != "eu" {
+				bad("region", "%q is not us or eu", c.Region)
+			}
+		} else {
+			forbid("region", c.Region != "")
+		}
+		forbid("headers", len(c.Headers) > 0)
+		noEmail()
 	case "":
-		bad("type", "is required (webhook, slack or email)")
+		bad("type", "is required (webhook, slack, email, pagerduty, opsgenie or teams)")
 	default:
-		bad("type", "%q is not webhook, slack or email", c.Type)
+		bad("type", "%q is not webhook, slack, email, pagerduty, opsgenie or teams", c.Type)
 	}
 	return errs
 }

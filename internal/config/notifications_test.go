@@ -46,7 +46,16 @@ func TestNotificationsErrorsNameChannelAndField(t *testing.T) {
 		want string
 	}{
 		{Channel{}, "notifications.channels.x.type: is required"},
-		{Channel{Type: "pager"}, `notifications.channels.x.type: "pager" is not webhook, slack or email`},
+		{Channel{Type: "pager"}, `notifications.channels.x.type: "pager" is not webhook, slack, email, pagerduty, opsgenie or teams`},
+		{Channel{Type: "pagerduty"}, "notifications.channels.x.routing_key_env: is required: the FLYWHEEL_* environment variable holding the Events API v2 routing key"},
+		{Channel{Type: "pagerduty", RoutingKeyEnv: "PD_KEY"}, `notifications.channels.x.routing_key_env: "PD_KEY" is not a FLYWHEEL_*`},
+		{Channel{Type: "pagerduty", RoutingKeyEnv: "FLYWHEEL_K", APIKeyEnv: "FLYWHEEL_O"}, "notifications.channels.x.api_key_env: is not used by a pagerduty channel"},
+		{Channel{Type: "pagerduty", RoutingKeyEnv: "FLYWHEEL_K", URL: "ftp://events/SECRET"}, "notifications.channels.x.url: only http and https"},
+		{Channel{Type: "opsgenie"}, "notifications.channels.x.api_key_env: is required: the FLYWHEEL_* environment variable holding the API integration key"},
+		{Channel{Type: "opsgenie", APIKeyEnv: "FLYWHEEL_O", Region: "asia"}, `notifications.channels.x.region: "asia" is not us or eu`},
+		{Channel{Type: "teams"}, "notifications.channels.x.url: is required (or url_env, the variable holding it)"},
+		{Channel{Type: "teams", URL: "https://h", Region: "eu"}, "notifications.channels.x.region: is not used by a teams channel"},
+		{Channel{Type: "webhook", URL: "https://h", RoutingKeyEnv: "FLYWHEEL_K"}, "notifications.channels.x.routing_key_env: is not used by a webhook channel"},
 		{Channel{Type: "slack"}, "notifications.channels.x.url: is required"},
 		{Channel{Type: "slack", URL: "ftp://hooks/T0/SECRET"}, "notifications.channels.x.url: only http and https"},
 		{Channel{Type: "webhook", URL: "https://h", URLEnv: "FLYWHEEL_X"}, "notifications.channels.x.url: set url or url_env, not both"},

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -60,7 +61,7 @@ func executionScope(e store.Execution, targets []Target) map[string]any {
 	return map[string]any{
 		"id": e.ID, "runbook": e.Runbook, "version": int64(e.RunbookVersion), "started_by": e.StartedBy,
 		"rule": e.Rule, "mode": e.Mode, "dry_run": e.DryRun, "opsitem_id": e.OpsItemID, "targets": ids,
-		"parent_id": e.ParentID,
+		"parent_id": e.ParentID, "created_at": e.CreatedAt.UTC().Format(time.RFC3339),
 	}
 }
 

@@ -7,8 +7,12 @@
 // alert flood. A higher GOGC cuts that but multiplies the peak of a burst
 // whose events are briefly all live (100,000 alerts in flight made a heap
 // of 500 MB at GOGC=400). So the pace follows the live heap: a small heap
-// may grow by up to four times itself, a large one by itself (Go's
-// default), and between the two by Headroom.
+// may grow by up to four times itself, but the heap's total (live and
+// growth) up to Ceiling only, unless the live heap is more than half of it
+// (then Go's default: growth by the live heap itself). Before, the growth
+// was a fixed 128 MiB on top of any live heap up to 128 MiB: a storm that
+// held 80 MiB live let the heap reach 208 MiB before a collection, a peak
+// resident set above Alertmanager's; with the ceiling it is 160 MiB.
 package gcpace
 
 import (
@@ -18,22 +22,25 @@ import (
 	"sync/atomic"
 )
 
-// Bounds on the GC percent, and the headroom between them.
+// Bounds on the GC percent, and the heap size the pace aims under.
 const (
 	MinPercent = 100
 	MaxPercent = 400
-	Headroom   = 128 << 20
+	Ceiling    = 128 << 20
 )
 
 // Percent is the GC percent for a live heap of live bytes: the heap may
-// grow by Headroom before the next collection, but by no less than the
+// grow to Ceiling before the next collection, but by no less than the
 // live heap itself (MinPercent) and no more than four times it
 // (MaxPercent).
 func Percent(live uint64) int {
 	if live == 0 {
 		return MaxPercent
 	}
-	return int(min(max(Headroom*100/live, MinPercent), MaxPercent))
+	if live >= Ceiling {
+		return MinPercent
+	}
+	return int(min(max((Ceiling-live)*100/live, MinPercent), MaxPercent))
 }
 
 var started atomic.Bool

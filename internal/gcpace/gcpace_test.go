@@ -13,11 +13,12 @@ func TestPercent(t *testing.T) {
 		want int
 	}{
 		{0, MaxPercent},
-		{16 << 20, MaxPercent}, // 64 MiB of growth is within the headroom
-		{32 << 20, MaxPercent},
-		{64 << 20, 200},
-		{100 << 20, 128},
-		{128 << 20, MinPercent},
+		{16 << 20, MaxPercent}, // 80 MiB in all: under the ceiling
+		{25 << 20, MaxPercent}, // 125 MiB
+		{32 << 20, 300},        // 32 + 96 = 128 MiB
+		{40 << 20, 220},        // 40 + 88
+		{64 << 20, MinPercent}, // half the ceiling: growth by itself
+		{100 << 20, MinPercent},
 		{4 << 30, MinPercent},
 	} {
 		if got := Percent(c.live); got != c.want {

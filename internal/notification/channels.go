@@ -2,7 +2,8 @@
 // for (then.notify) through the server's named channels — a generic JSON
 // webhook, a Slack-compatible incoming webhook, email over SMTP —
 // configured in the notifications section of the server's configuration
-// (docs/notifications.md).
+// (docs/notifications.md). PagerDuty and Opsgenie channels page: their
+// incidents then follow the OpsItem (oncall.go).
 //
 // A rule's notification is a River job inserted in the transaction that
 // processes the event (Service.Enqueue), so it is sent once the OpsItem
@@ -14,6 +15,7 @@
 package notification
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -48,6 +50,18 @@ func Build(cfg config.Notifications, lookup func(string) (string, bool)) (map[st
 		ch := notify.Channel{Type: c.Type, URL: c.URL, Headers: c.Headers, To: c.To, Cc: c.Cc}
 		if c.URLEnv != "" {
 			ch.URL = strings.TrimSpace(secret(name, "url_env", c.URLEnv))
+		}
+		switch c.Type {
+		case config.ChannelPagerDuty:
+			ch.URL = cmp.Or(ch.URL, PagerDutyEventsURL)
+			ch.Key = strings.TrimSpace(secret(name, "routing_key_env", c.RoutingKeyEnv))
+		case config.ChannelOpsgenie:
+			base := OpsgenieURL
+			if c.Region == "eu" {
+				base = OpsgenieEUURL
+			}
+			ch.URL = cmp.Or(ch.URL, base)
+			ch.Key = strings.TrimSpace(secret(name, "api_key_env", c.APIKeyEnv))
 		}
 		if c.Type == config.ChannelEmail {
 			ch.SMTP = notify.SMTPOptions{Host: c.Host, Port: c.Port, From: c.From, Username: c.Username,

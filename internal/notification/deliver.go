@@ -38,6 +38,9 @@ type Options struct {
 	Clock    func() time.Time // default time.Now
 	// Registerer receives the delivery metrics; nil registers nothing.
 	Registerer prometheus.Registerer
+	// SyncEvery is how often the leader brings paged incidents in step
+	// with their OpsItems (DefaultSyncEvery).
+	SyncEvery time.Duration
 }
 
 // Service enqueues rules' notifications and delivers them.
@@ -50,6 +53,7 @@ type Service struct {
 	clock    func() time.Time
 	queue    *jobs.Queue
 	metrics  *metrics
+	syncEach time.Duration
 }
 
 // New returns a Service; Register it with the job queue before use.
@@ -64,14 +68,20 @@ func New(o Options) *Service {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
+	if o.SyncEvery <= 0 {
+		o.SyncEvery = DefaultSyncEvery
+	}
 	return &Service{st: o.Store, channels: o.Channels, notify: o.Notify, settings: o.Settings, log: o.Logger, clock: o.Clock,
-		metrics: newMetrics(o.Registerer, names(o.Channels))}
+		metrics: newMetrics(o.Registerer, names(o.Channels)), syncEach: o.SyncEvery}
 }
 
 // Register adds the delivery job to q; call it before q starts.
 func (s *Service) Register(q *jobs.Queue) error {
 	s.queue = q
-	return jobs.AddWorker(q, &worker{s: s})
+	if err := jobs.AddWorker(q, &worker{s: s}); err != nil {
+		return err
+	}
+	return s.registerSync(q, s.syncEach)
 }
 
 // Args is one notification to deliver: which rule asked for it, on which
@@ -125,6 +135,9 @@ type outcome struct {
 	out      action.Output
 	err      error
 	retried  bool // err is final because attempts ran out (else: refused)
+	// page, when set, is written with the outcome (an on-call channel's
+	// incident).
+	page *store.OnCallPage
 }
 
 type worker struct {
@@ -157,11 +170,32 @@ func (w *worker) Work(ctx context.Context, job *river.Job[Args]) error {
 		s.metrics.outcomes.WithLabelValues(a.Channel, "failed").Inc()
 		return river.JobCancel(err)
 	}
-	with := s.inputs(ctx, a, ch.Type)
 	start := time.Now()
-	out, err := s.notify.Run(ctx, action.Input{With: with, ExecutionID: a.ID, Step: a.Rule, Attempt: job.Attempt, Logger: s.log, Now: s.clock})
+	var (
+		out  action.Output
+		err  error
+		page *store.OnCallPage
+	)
+	if sentBy(ch.Type) {
+		e := pageEvent{action: actTrigger, tenant: a.Tenant, item: store.OpsItem{ID: a.OpsItemID}, rule: a.Rule, message: a.Message, at: a.At}
+		if it, gerr := s.st.GetOpsItem(ctx, a.Tenant, a.OpsItemID); gerr == nil {
+			e.item = it
+		}
+		out, err = s.sendOnCall(ctx, a.Channel, ch, e)
+		if onCall(ch.Type) {
+			now := s.clock().UTC()
+			page = &store.OnCallPage{TenantID: a.Tenant, OpsItemID: a.OpsItemID, Channel: a.Channel, ChannelType: ch.Type,
+				DedupKey: dedupKey(a.Tenant, a.OpsItemID), State: store.OnCallTriggered, CreatedAt: now, UpdatedAt: now}
+		}
+	} else {
+		with := s.inputs(ctx, a, ch.Type)
+		out, err = s.notify.Run(ctx, action.Input{With: with, ExecutionID: a.ID, Step: a.Rule, Attempt: job.Attempt, Logger: s.log, Now: s.clock})
+	}
 	s.metrics.duration.WithLabelValues(ch.Type).Observe(time.Since(start).Seconds())
 	o := outcome{typ: ch.Type, attempts: job.Attempt, out: out, err: err}
+	if err == nil {
+		o.page = page
+	}
 	if err == nil {
 		s.log.InfoContext(ctx, "rule notification delivered", "tenant", a.Tenant, "rule", a.Rule, "channel", a.Channel, "opsitem", a.OpsItemID, "attempt", job.Attempt)
 		s.record(ctx, a, o)
@@ -256,6 +290,12 @@ func (s *Service) recordTx(ctx context.Context, tx store.Tx, a Args, o outcome, 
 			msg = fmt.Sprintf("Notification to %s for rule %s failed after %d attempts: %v", via, a.Rule, o.attempts, o.err)
 		default:
 			msg = fmt.Sprintf("Notification to %s for rule %s refused, not retried: %v", via, a.Rule, o.err)
+		}
+	}
+	if o.page != nil {
+		detail["dedup_key"] = o.page.DedupKey
+		if err := tx.PutOnCallPage(ctx, *o.page); err != nil {
+			return err
 		}
 	}
 	if err := tx.AddTimeline(ctx, store.TimelineEntry{ID: store.NewID("tl", at), TenantID: a.Tenant, OpsItemID: a.OpsItemID,

@@ -37,18 +37,7 @@ func docBlock(t testing.TB, name string) string {
 // TestDocsExample loads the page's configuration as the server does, and
 // checks its rule against those channels.
 func TestDocsExample(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "flywheel.yaml")
-	if err := os.WriteFile(path, []byte(docBlock(t, "flywheel.yaml")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var cfg config.Config
-	if err := cfg.LoadFile(path); err != nil {
-		t.Fatal(err)
-	}
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	cfg := docConfig(t, "flywheel.yaml")
 	env := map[string]string{"FLYWHEEL_OPS_SLACK_URL": "https://hooks.slack.com/services/T000/B000/XXXX",
 		"FLYWHEEL_SECURITY_SLACK_URL": "https://hooks.slack.com/services/T000/B001/YYYY", "FLYWHEEL_SMTP_PASSWORD": "pw"}
 	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
@@ -98,4 +87,49 @@ func TestDocsExample(t *testing.T) {
 	if warnings, err := notification.CheckRules(lib.Items(rule.KindName), channels); err != nil || len(warnings) != 0 {
 		t.Errorf("library with the page's channels: %v %v", warnings, err)
 	}
+}
+
+// TestDocsOnCallExample builds the on-call section's channels as the
+// server does: each type's defaults and keys.
+func TestDocsOnCallExample(t *testing.T) {
+	cfg := docConfig(t, "flywheel-oncall.yaml")
+	env := map[string]string{"FLYWHEEL_PD_DBA_ROUTING_KEY": "R0UTING", "FLYWHEEL_OPSGENIE_KEY": "K3Y",
+		"FLYWHEEL_TEAMS_OPS_URL": "https://example.webhook.office.com/webhookb2/x"}
+	channels, err := notification.Build(cfg.Notifications, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pd := channels["pd-dba"]; pd.URL != notification.PagerDutyEventsURL || pd.Key != "R0UTING" {
+		t.Errorf("pd-dba: %s", pd.URL)
+	}
+	if og := channels["og-platform"]; og.URL != notification.OpsgenieEUURL || og.Key != "K3Y" {
+		t.Errorf("og-platform: %s", og.URL)
+	}
+	if tm := channels["ops-teams"]; tm.URL != env["FLYWHEEL_TEAMS_OPS_URL"] || tm.Type != "teams" {
+		t.Errorf("ops-teams: %+v", tm.Type)
+	}
+	delete(env, "FLYWHEEL_OPSGENIE_KEY")
+	if _, err := notification.Build(cfg.Notifications, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err == nil ||
+		!strings.Contains(err.Error(), "notifications.channels.og-platform.api_key_env: the environment variable FLYWHEEL_OPSGENIE_KEY is not set") {
+		t.Errorf("without the key: %v", err)
+	}
+}
+
+// docConfig loads the page's block named name as the server loads its
+// configuration file, and validates it.
+func docConfig(t *testing.T, name string) config.Config {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "flywheel.yaml")
+	if err := os.WriteFile(path, []byte(docBlock(t, name)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var cfg config.Config
+	if err := cfg.LoadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
 }

@@ -40,6 +40,8 @@ type passThrough interface {
 	store.AWSAccountWriter
 	store.PrometheusReader
 	store.PrometheusWriter
+	store.OnCallReader
+	store.OnCallWriter
 	store.ComplianceReader
 	store.ComplianceWriter
 	store.CostReader

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +38,19 @@ type CommitterOptions struct {
 	// it deliveries are handed over as their bodies, which bounds memory
 	// when intake outruns processing.
 	MaxParsed int64
+	// MaxHandoff bounds the bytes of the deliveries waiting in the
+	// hand-off to the Processor (their bodies and parsed events, as
+	// Work.weight estimates them; default 32 MiB, or an eighth of a
+	// memory limit (GOMEMLIMIT) below 256 MiB): past it a delivery is not
+	// handed over, and the Processor reads it back from the store. With
+	// MaxParsed alone, a storm of deliveries of 100 alerts kept up to the
+	// backlog bound's bodies in memory (500,000 events, ~175 MB).
+	MaxHandoff int64
+	// Handoff is shared with the Processor (Processor.Handoff): the bytes
+	// waiting, and the deliveries left out, which the Processor reads
+	// back as soon as the hand-off is empty. Nil: no bound in bytes, and
+	// what is left out waits for the Processor's next scan.
+	Handoff *Handoff
 	// MaxDelay is the longest a commit waits for the senders of the
 	// previous one to submit again (default 1ms; negative: no wait).
 	MaxDelay time.Duration
@@ -87,6 +102,22 @@ type Work struct {
 // size is the number of events w holds, parsed or not (at least 1).
 func (w *Work) size() int { return max(len(w.Events), w.N, 1) }
 
+// weight estimates the bytes w holds in memory: its body and header, and
+// parsedEventBytes for each parsed event.
+func (w *Work) weight() int64 {
+	return int64(len(w.Batch.Body) + len(w.Batch.Header) + len(w.Events)*parsedEventBytes)
+}
+
+// parsedEventBytes is about what a parsed Prometheus alert holds (its
+// label and annotation maps, strings, resources and raw copy): several
+// times its part of the body.
+const parsedEventBytes = 2048
+
+// defaultMaxHandoff is CommitterOptions.MaxHandoff's default: 32 MiB is
+// about 90,000 alerts as bodies, or 16,000 parsed — several seconds of
+// processing.
+const defaultMaxHandoff = 32 << 20
+
 type submission struct {
 	w    Work
 	done chan error
@@ -106,6 +137,12 @@ func NewCommitter(st store.Store, out chan<- []Work, backlog *atomic.Int64, o Co
 	}
 	if o.MaxParsed <= 0 {
 		o.MaxParsed = 20_000
+	}
+	if o.MaxHandoff <= 0 {
+		o.MaxHandoff = defaultMaxHandoff
+		if lim := debug.SetMemoryLimit(-1); lim < math.MaxInt64 {
+			o.MaxHandoff = min(o.MaxHandoff, lim/8)
+		}
 	}
 	if o.MaxDelay == 0 {
 		o.MaxDelay = time.Millisecond
@@ -298,11 +335,45 @@ func (c *Committer) appendNow(w Work) error {
 	if n > c.opts.MaxParsed {
 		w.Events, w.N = nil, len(w.Events)
 	}
-	select {
-	case c.out <- []Work{w}:
-	default: // the processor is behind: it reads the delivery back from the store
-	}
+	c.handOver([]Work{w})
 	return nil
+}
+
+// Handoff is what a Committer and its Processor share about the
+// in-memory hand-off between them.
+type Handoff struct {
+	bytes atomic.Int64 // of the work waiting in it (Work.weight)
+	left  atomic.Int64 // deliveries left out of it, ever
+}
+
+// Bytes is the estimated memory the work waiting in the hand-off holds.
+func (h *Handoff) Bytes() int64 { return h.bytes.Load() }
+
+// handOver gives committed work to the processor unless the hand-off is
+// full (in groups, or in bytes: see MaxHandoff); then the processor reads
+// it back from the store.
+func (c *Committer) handOver(work []Work) {
+	h := c.opts.Handoff
+	if h == nil {
+		select {
+		case c.out <- work:
+		default:
+		}
+		return
+	}
+	var wt int64
+	for i := range work {
+		wt += work[i].weight()
+	}
+	if h.bytes.Add(wt) <= c.opts.MaxHandoff {
+		select {
+		case c.out <- work:
+			return
+		default:
+		}
+	}
+	h.bytes.Add(-wt)
+	h.left.Add(int64(len(work)))
 }
 
 func (c *Committer) commit(ctx context.Context, batch []*submission) {
@@ -342,10 +413,5 @@ func (c *Committer) commit(ctx context.Context, batch []*submission) {
 			work[i].Events, work[i].N = nil, len(s.w.Events)
 		}
 	}
-	select {
-	case c.out <- work:
-	default:
-		// The processor is behind: drop the in-memory copy; it reads the
-		// batches back from the store.
-	}
+	c.handOver(work)
 }

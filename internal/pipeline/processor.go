@@ -78,10 +78,14 @@ type Processor struct {
 	began   time.Duration // how long the last transaction waited to begin
 	scans   atomic.Int64  // scans finished (tests)
 	back    atomic.Int64
-	stop    chan struct{}
-	done    chan struct{}
-	once    sync.Once
-	start   sync.Once
+	hand    Handoff // shared with the Committer
+	// readLeft is how many deliveries the Committer had left out of the
+	// hand-off at the last read-back (see readBack).
+	readLeft int64
+	stop     chan struct{}
+	done     chan struct{}
+	once     sync.Once
+	start    sync.Once
 }
 
 // NewProcessor returns a processor; Input and Backlog connect a Committer.
@@ -125,6 +129,35 @@ func (p *Processor) Input() chan<- []Work { return p.in }
 // Backlog counts committed events not yet processed.
 func (p *Processor) Backlog() *atomic.Int64 { return &p.back }
 
+// Handoff is what the processor shares with its Committer
+// (CommitterOptions.Handoff) about the in-memory hand-off.
+func (p *Processor) Handoff() *Handoff { return &p.hand }
+
+// took takes ws's weight off the hand-off's; call it for work as it comes
+// out of the hand-off, before it is changed.
+func (p *Processor) took(ws []Work) []Work {
+	var n int64
+	for i := range ws {
+		n += ws[i].weight()
+	}
+	p.hand.bytes.Add(-n)
+	return ws
+}
+
+// readBack processes, once the hand-off is empty, the deliveries the
+// Committer left out of it (it was full) since the last read-back, reading
+// them from the store scanBatch at a time: the memory a storm takes is the
+// hand-off's bound and one transaction's, not the backlog's, and the
+// processor does not sit idle until the next scan while they wait.
+func (p *Processor) readBack(ctx context.Context) {
+	left := p.hand.left.Load()
+	if left == p.readLeft || len(p.in) > 0 {
+		return
+	}
+	p.readLeft = left
+	p.scan(ctx, p.opts.Clock())
+}
+
 // Start processes until Stop; it first recovers batches left unprocessed
 // by a previous run.
 func (p *Processor) Start(ctx context.Context) {
@@ -157,7 +190,7 @@ func (p *Processor) loop(ctx context.Context) {
 			for {
 				select {
 				case w := <-p.in:
-					p.process(ctx, w)
+					p.process(ctx, p.took(w))
 				default:
 					return
 				}
@@ -166,12 +199,13 @@ func (p *Processor) loop(ctx context.Context) {
 			// Gathered into one slice kept from transaction to transaction:
 			// growing a fresh one to thousands of deliveries each time was
 			// a good part of what a repeat flood allocates.
-			if w = p.gather(append(p.gathered[:0], p.unscanned(w)...), last.Add(p.linger)); len(w) > 0 {
+			if w = p.gather(append(p.gathered[:0], p.unscanned(p.took(w))...), last.Add(p.linger)); len(w) > 0 {
 				last = time.Now()
 				p.process(ctx, w)
 			}
 			clear(w) // no bodies kept alive until the next transaction
 			p.gathered = w[:0]
+			p.readBack(ctx)
 			p.afterScan()
 			p.afterBurst()
 		case <-tick.C:
@@ -235,6 +269,7 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 		for !full() {
 			select {
 			case more := <-p.in:
+				p.took(more)
 				rep := p.repeats(more) // before add, which copies the Work it dedups
 				add(more)
 				if rep {
@@ -251,7 +286,7 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 	for !full() {
 		select {
 		case more := <-p.in:
-			add(more)
+			add(p.took(more))
 			continue
 		default:
 		}
@@ -277,7 +312,7 @@ func (p *Processor) gather(w []Work, until time.Time) []Work {
 			for n < gatherEvents && !full() {
 				select {
 				case more := <-p.in:
-					add(more)
+					add(p.took(more))
 				case <-t.C:
 					break more
 				case <-p.stop:

@@ -25,6 +25,10 @@ type TestResult struct {
 // Passed reports whether the test met its expectations.
 func (r TestResult) Passed() bool { return len(r.Problems) == 0 }
 
+// TestCreatedAt is execution.created_at in offline tests: a fixed time,
+// so a test's expected outputs do not depend on the day it runs.
+const TestCreatedAt = "2026-01-01T00:00:00Z"
+
 // maxTestVisits bounds a test run's steps (goto loops).
 const maxTestVisits = 1000
 
@@ -57,7 +61,8 @@ func (rb *Runbook) RunTest(ctx context.Context, tc TestSpec) TestResult {
 	}
 	s := &Scope{Params: params, OpsItem: item, Steps: map[string]any{},
 		Execution: map[string]any{"id": "test", "runbook": rb.Name, "version": int64(rb.Version), "started_by": "test",
-			"rule": "", "mode": string(ModeAuto), "dry_run": false, "opsitem_id": opsItemID(item), "targets": ids, "parent_id": ""}}
+			"rule": "", "mode": string(ModeAuto), "dry_run": false, "opsitem_id": opsItemID(item), "targets": ids, "parent_id": "",
+			"created_at": TestCreatedAt}}
 	for _, st := range rb.Steps {
 		s.Steps[st.Name] = map[string]any{"status": StatusPending, "outputs": map[string]any{}, "error": ""}
 	}

@@ -61,6 +61,7 @@ type Reader interface {
 	CostReader
 	AWSAccountReader
 	PrometheusReader
+	OnCallReader
 	ComplianceReader
 	ContentReader
 }
@@ -91,6 +92,7 @@ type Tx interface {
 	CostWriter
 	AWSAccountWriter
 	PrometheusWriter
+	OnCallWriter
 	ComplianceWriter
 	ContentWriter
 

@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/store"
@@ -17,17 +18,20 @@ type auditData struct {
 	NextURL               string
 	// Verified is set when the page was asked to verify the chain.
 	Verified *audit.Report
+	// Titles name the targets that are OpsItems or runbooks, by target
+	// ("opsitem/oi_…"), with a link to their page.
+	Titles map[string]targetTitle
 }
 
+// targetTitle is what an audit target is called, and where it is.
+type targetTitle struct{ Title, URL string }
+
 func (h *Handler) auditRoutes() {
-	h.page("GET /audit", "audit", h.auditPage)
+	h.pageFor("GET /audit", "audit", store.RoleAdmin, h.auditPage)
 }
 
 func (h *Handler) auditPage(rq *request) (any, error) {
 	rq.view.Title = "Audit log"
-	if !rq.sess.Principal.Allows(store.RoleAdmin) {
-		return nil, errForbidden("The audit log is for admins; your token is " + string(rq.sess.Principal.Role) + ".")
-	}
 	q := rq.URL.Query()
 	d := auditData{Actor: q.Get("actor"), Action: q.Get("action"), Target: q.Get("target")}
 	for _, v := range []string{d.Actor, d.Action, d.Target} {
@@ -45,6 +49,7 @@ func (h *Handler) auditPage(rq *request) (any, error) {
 		return nil, fmt.Errorf("audit records: %w", err)
 	}
 	d.Records = recs
+	d.Titles = h.targetTitles(rq, recs)
 	if next != "" {
 		d.NextURL = rq.view.Link("/audit", "actor", d.Actor, "action", d.Action, "target", d.Target, "cursor", next)
 	}
@@ -56,4 +61,29 @@ func (h *Handler) auditPage(rq *request) (any, error) {
 		d.Verified = &rep
 	}
 	return d, nil
+}
+
+// targetTitles looks up the titles of the OpsItems the records are about
+// (once each) and names runbooks, so the log reads as titles with the ids
+// beside them.
+func (h *Handler) targetTitles(rq *request, recs []store.AuditRecord) map[string]targetTitle {
+	out := map[string]targetTitle{}
+	for _, r := range recs {
+		if _, done := out[r.Target]; done {
+			continue
+		}
+		kind, id, ok := strings.Cut(r.Target, "/")
+		if !ok || id == "" {
+			continue
+		}
+		switch kind {
+		case "opsitem":
+			if o, err := h.st.GetOpsItem(rq.ctx, rq.tenantID(), id); err == nil {
+				out[r.Target] = targetTitle{Title: o.Title, URL: rq.view.Link("/opsitems/" + id)}
+			}
+		case "runbook":
+			out[r.Target] = targetTitle{Title: "Runbook " + id, URL: rq.view.Link("/runbooks/" + id)}
+		}
+	}
+	return out
 }

@@ -63,3 +63,22 @@ func TestAuditPage(t *testing.T) {
 }
 
 func countRows(body string) int { return strings.Count(body, `<tr data-seq="`) }
+
+// TestAuditTargetTitles: a record about an OpsItem shows the OpsItem's
+// title, linking to it, with its id beside it (filtering by it).
+func TestAuditTargetTitles(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	admin := sessionCookieFor(e.admin)
+	item := e.items["Disk almost full on db-01"]
+	f := url.Values{csrfField: {csrfFor(e.admin)}, "text": {"looking"}}
+	wantStatus(t, e.post("/opsitems/"+item.ID+"/notes?tenant=acme", f, admin), http.StatusSeeOther)
+	page := e.get("/audit?tenant=acme", e.admin)
+	wantContains(t, page, `<a class="idlink" href="/opsitems/`+item.ID+`?tenant=acme" title="Disk almost full on db-01">Disk almost full on db-01</a>`,
+		`>opsitem/`+item.ID+`</a>`)
+	// A target without a title (the tenant's own records) gets no empty link.
+	wantStatus(t, e.post("/silences?tenant=acme", url.Values{csrfField: {csrfFor(e.admin)}, "matchers": {`a="b"`}, "duration": {"2h"}, "comment": {"c"}}, admin), http.StatusSeeOther)
+	if page := e.get("/audit?tenant=acme", e.admin); strings.Contains(page.body, `href=""`) {
+		t.Errorf("the audit page has an empty link:\n%s", page.body)
+	}
+}

@@ -111,3 +111,50 @@ func columns(items []any) ([]string, bool) {
 	}
 	return slices.Sorted(maps.Keys(set)), len(set) > 0
 }
+
+// docView is docTable of a document that may be absent or empty ("" then).
+func docView(raw []byte) template.HTML {
+	if s := string(bytes.TrimSpace(raw)); s == "" || s == "null" || s == "{}" || s == "[]" {
+		return ""
+	}
+	return docTable(raw)
+}
+
+// stepOutput is a step's outputs as the execution page shows them: a
+// command's stdout and stderr as text in <pre>, everything else as tables.
+type stepOutput struct {
+	Stdout, Stderr string
+	Rest           template.HTML
+}
+
+// Any reports whether there is something to show.
+func (s stepOutput) Any() bool { return s.Stdout != "" || s.Stderr != "" || s.Rest != "" }
+
+// stepOutputs splits a step's outputs (an exec step's carry stdout and
+// stderr) for display.
+func stepOutputs(raw json.RawMessage) stepOutput {
+	if docView(raw) == "" {
+		return stepOutput{}
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber()
+	var m map[string]any
+	if err := d.Decode(&m); err != nil {
+		return stepOutput{Rest: docTable(raw)}
+	}
+	var s stepOutput
+	if v, ok := m["stdout"].(string); ok {
+		s.Stdout = v
+		delete(m, "stdout")
+	}
+	if v, ok := m["stderr"].(string); ok {
+		s.Stderr = v
+		delete(m, "stderr")
+	}
+	if len(m) > 0 {
+		var b bytes.Buffer
+		writeDoc(&b, m)
+		s.Rest = template.HTML(b.String())
+	}
+	return s
+}

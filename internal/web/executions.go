@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"strings"
 
@@ -89,13 +90,16 @@ func contains(list []string, v string) bool {
 // executionData is the execution page.
 type executionData struct {
 	executionRow
-	Approvals  []store.Approval
-	Parameters string
-	Targets    string
-	Outputs    string
+	Approvals []store.Approval
+	// Parameters, Targets and Outputs as key/value tables (docTable).
+	Parameters template.HTML
+	Targets    template.HTML
+	Outputs    template.HTML
 	// Gate is the approval the execution waits at (nil when it does not).
 	Gate   *gateView
 	CanAct bool
+	// OpsItemTitle names the OpsItem the execution is for ("" if none).
+	OpsItemTitle string
 }
 
 // gateView is an approval gate as a person sees it.
@@ -159,12 +163,17 @@ func (h *Handler) execution(rq *request) (any, error) {
 	}
 	e, steps = h.redact(e, steps)
 	d := &executionData{executionRow: executionRow{Execution: e}, CanAct: rq.canAct(),
-		Parameters: prettyJSON(e.Parameters), Targets: prettyJSON(e.Targets), Outputs: prettyJSON(e.Outputs)}
+		Parameters: docView(e.Parameters), Targets: docView(e.Targets), Outputs: docView(e.Outputs)}
 	d.Steps = steps
 	if d.Approvals, err = h.st.ListApprovals(ctx, tenant, id); err != nil {
 		return nil, fmt.Errorf("approvals: %w", err)
 	}
 	d.Gate = h.gate(rq, e, d.Approvals)
+	if e.OpsItemID != "" {
+		if o, err := h.st.GetOpsItem(ctx, tenant, e.OpsItemID); err == nil {
+			d.OpsItemTitle = o.Title
+		}
+	}
 	return d, nil
 }
 

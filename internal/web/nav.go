@@ -1,6 +1,7 @@
 package web
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
@@ -20,8 +21,10 @@ type navItem struct {
 	Current bool
 }
 
-// navigation builds the navigation for a view, marking the current page.
-func navigation(v *view) []navSection {
+// navigation builds the navigation for a view, marking the current page
+// and leaving out the pages allowed says the session may not open (nil
+// allows all).
+func navigation(v *view, allowed func(path string) bool) []navSection {
 	item := func(label, p string) navItem {
 		return navItem{Label: label, URL: v.Link(p), Current: isCurrent(v.Path, p)}
 	}
@@ -44,6 +47,9 @@ func navigation(v *view) []navSection {
 		item("Capacity", "/capacity"),
 		item("Audit", "/audit"),
 	}}
+	if allowed != nil {
+		top.Items = slices.DeleteFunc(top.Items, func(it navItem) bool { return !allowed(strings.SplitN(it.URL, "?", 2)[0]) })
+	}
 	areas := navSection{Heading: "Areas"}
 	for _, c := range opsitem.Categories {
 		areas.Items = append(areas.Items, item(opsitem.CategoryTitles[c], "/areas/"+c))

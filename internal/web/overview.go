@@ -3,9 +3,11 @@ package web
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -45,6 +47,117 @@ type overviewData struct {
 	ActiveURL string
 	// Tasks are the setup check's open tasks (platform admins only).
 	Tasks []doctor.Check
+	// Attention is what waits for people: approvals, failed executions
+	// of the last 24 hours, open circuit breakers (with runbooks only).
+	Attention *attention
+	// Onboarding is set while the tenant has received no event yet.
+	Onboarding *onboarding
+}
+
+// attention is the overview's "needs attention" block.
+type attention struct {
+	Approvals int
+	// Failed are the executions that failed in the last 24 hours, newest
+	// first (up to failedShown); FailedCount counts them all (up to
+	// failedScan).
+	Failed                               []store.Execution
+	FailedCount                          int
+	Breakers                             []breakerRow
+	ApprovalsURL, FailedURL, BreakersURL string
+}
+
+const (
+	failedShown = 5
+	failedScan  = 100
+)
+
+// onboarding is the help an empty tenant sees: where to send events, how
+// to get a token, and an Alertmanager receiver and a curl call to copy.
+type onboarding struct {
+	Tenant string
+	// Base is the server's address as the browser reached it.
+	Base string
+	// Intake lists the intake URLs with what posts to each.
+	Intake []intakeURL
+	// Alertmanager and Curl are snippets to copy.
+	Alertmanager, Curl, Token string
+}
+
+type intakeURL struct{ URL, What string }
+
+// newOnboarding builds the onboarding help for tenant, with the server's
+// address from the request (its Host, and https when the UI is served
+// over TLS).
+func newOnboarding(rq *request, secure bool) *onboarding {
+	scheme := "http"
+	if secure || rq.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + rq.Host
+	t := rq.tenantID()
+	o := &onboarding{Tenant: t, Base: base,
+		Intake: []intakeURL{
+			{base + "/api/v1/intake/alertmanager", "Alertmanager webhook receivers"},
+			{base + "/api/v2/alerts", "Prometheus, as an Alertmanager (alerting.alertmanagers)"},
+			{base + "/api/v1/intake/eventbridge", "Amazon EventBridge API destinations (GuardDuty, Security Hub, CloudWatch, Health)"},
+			{base + "/api/v1/intake/sns", "Amazon SNS subscriptions"},
+			{base + "/api/v1/intake/generic", "anything else: one JSON object per event"},
+		},
+		Token: "flywheel token create --tenant " + t + " --name alertmanager --role intake --json | jq -r .secret > flywheel-token",
+		Alertmanager: `receivers:
+  - name: flywheel
+    webhook_configs:
+      - url: ` + base + `/api/v1/intake/alertmanager
+        send_resolved: true
+        http_config:
+          authorization:
+            credentials_file: /etc/alertmanager/flywheel-token`,
+		Curl: `curl -sS -X POST ` + base + `/api/v1/intake/generic \
+  -H "Authorization: Bearer $(cat flywheel-token)" \
+  -H "Content-Type: application/json" \
+  -d '{"source": "test", "title": "Disk almost full on web-01", "severity": "high", "resource": "web-01"}'`,
+	}
+	return o
+}
+
+// attentionFor gathers the overview's attention block.
+func (h *Handler) attentionFor(rq *request) (*attention, error) {
+	ctx, tenant, v := rq.ctx, rq.tenantID(), rq.view
+	a := &attention{ApprovalsURL: v.Link("/approvals"), FailedURL: v.Link("/executions", "status", runbook.StatusFailed),
+		BreakersURL: v.Link("/runbooks") + "#breakers"}
+	waiting, _, err := h.st.ListExecutions(ctx, tenant, store.ExecutionFilter{Status: runbook.StatusWaitingApproval}, store.Page{Limit: approvalsLimit})
+	if err != nil {
+		return nil, fmt.Errorf("executions waiting: %w", err)
+	}
+	a.Approvals = len(waiting)
+	failed, _, err := h.st.ListExecutions(ctx, tenant, store.ExecutionFilter{Status: runbook.StatusFailed}, store.Page{Limit: failedScan})
+	if err != nil {
+		return nil, fmt.Errorf("failed executions: %w", err)
+	}
+	since := h.now().Add(-24 * time.Hour)
+	for _, e := range failed {
+		at := e.EndedAt
+		if at.IsZero() {
+			at = e.CreatedAt
+		}
+		if at.Before(since) {
+			continue
+		}
+		a.FailedCount++
+		if len(a.Failed) < failedShown {
+			a.Failed = append(a.Failed, e)
+		}
+	}
+	bs, err := h.breakers(rq)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range bs {
+		if b.Open {
+			a.Breakers = append(a.Breakers, b)
+		}
+	}
+	return a, nil
 }
 
 // tally counts one status's OpsItems by severity and by category.
@@ -116,6 +229,18 @@ func (h *Handler) overview(rq *request) (any, error) {
 	scaleBars(d.ByCategory.Rows)
 	if h.doctor != nil && rq.sess.Principal.PlatformAdmin {
 		d.Tasks = h.doctor.Run(rq.ctx).Tasks()
+	}
+	if h.rb != nil {
+		if d.Attention, err = h.attentionFor(rq); err != nil {
+			return nil, err
+		}
+	}
+	evs, _, err := h.st.ListEvents(rq.ctx, rq.tenantID(), store.EventFilter{}, store.Page{Limit: 1})
+	if err != nil {
+		return nil, fmt.Errorf("events: %w", err)
+	}
+	if len(evs) == 0 {
+		d.Onboarding = newOnboarding(rq, h.secure)
 	}
 	return d, nil
 }

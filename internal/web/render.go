@@ -24,8 +24,8 @@ type pages struct {
 	byName map[string]*template.Template
 }
 
-func parsePages(a *assets) (*pages, error) {
-	base, err := template.New("layout.html").Funcs(templateFuncs(a)).
+func parsePages(a *assets, now func() time.Time) (*pages, error) {
+	base, err := template.New("layout.html").Funcs(templateFuncs(a, now)).
 		ParseFS(files, "templates/layout.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("parse layout: %w", err)
@@ -48,8 +48,10 @@ func parsePages(a *assets) (*pages, error) {
 	return p, nil
 }
 
-func templateFuncs(a *assets) template.FuncMap {
+func templateFuncs(a *assets, now func() time.Time) template.FuncMap {
 	return template.FuncMap{
+		// age is how long ago t was, short: "45 s", "12 min", "5 h", "3 d".
+		"age":           func(t time.Time) string { return shortAge(now().Sub(t)) },
 		"asset":         a.url,
 		"categoryTitle": categoryTitle,
 		// when renders a time for people; the <time> element carries the
@@ -71,7 +73,23 @@ func templateFuncs(a *assets) template.FuncMap {
 		"silenceDurations": func() []string { return silenceDurations },
 		// Enum values as people read them (human.go).
 		"human": human, "decision": decisionLabel,
+		// Structured views of JSON documents (doctable.go).
+		"doc":         func(raw []byte) template.HTML { return docTable(raw) },
+		"stepOutputs": stepOutputs,
 	}
+}
+
+// shortAge writes a duration the way a dense list shows an age.
+func shortAge(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return strconv.Itoa(max(0, int(d/time.Second))) + " s"
+	case d < time.Hour:
+		return strconv.Itoa(int(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		return strconv.Itoa(int(d/time.Hour)) + " h"
+	}
+	return strconv.Itoa(int(d/(24*time.Hour))) + " d"
 }
 
 func categoryTitle(c string) string {
@@ -150,17 +168,41 @@ func (rq *request) tenantID() string { return rq.view.Tenant.ID }
 // pageFunc handles a page: it sets rq.view.Title and returns the page's data.
 type pageFunc func(rq *request) (any, error)
 
-// page registers a logged-in GET page rendered with the named template.
+// Pages lists the patterns of the logged-in pages ("GET /opsitems/{id}")
+// in the order they were registered; the browser tests that check every
+// page (overflow, accessibility, screenshots) visit one of each.
+func (h *Handler) Pages() []string { return append([]string(nil), h.pagePatterns...) }
+
+// page registers a logged-in GET page rendered with the named template,
+// open to every role.
 func (h *Handler) page(pattern, tmpl string, fn pageFunc) {
+	h.pageFor(pattern, tmpl, store.RoleViewer, fn)
+}
+
+// pageFor registers a page for the roles at least min. The table of
+// these minimums (pageRoles) is the one permission table of the pages:
+// the page answers 403 below it, and the navigation leaves out what the
+// session's role may not open (allows).
+func (h *Handler) pageFor(pattern, tmpl string, min store.Role, fn pageFunc) {
 	if _, ok := h.pages.byName[tmpl]; !ok {
 		panic("web: no template " + tmpl) // a programming error, caught by any test
 	}
+	h.pagePatterns = append(h.pagePatterns, pattern)
+	if h.pageRoles == nil {
+		h.pageRoles = map[string]store.Role{}
+	}
+	h.pageRoles[pattern] = min
 	h.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		rq, cancel, ok := h.begin(w, r)
 		if !ok {
 			return
 		}
 		defer cancel()
+		if !rq.sess.Principal.Allows(min) {
+			rq.view.Title = "Forbidden"
+			h.renderError(w, r, rq.sess, errForbidden("This page is for the "+string(min)+" role and above; your token is "+string(rq.sess.Principal.Role)+"."))
+			return
+		}
 		data, err := fn(rq)
 		if err != nil {
 			h.renderError(w, r, rq.sess, err)
@@ -169,6 +211,16 @@ func (h *Handler) page(pattern, tmpl string, fn pageFunc) {
 		rq.view.Data = data
 		h.render(w, r, http.StatusOK, tmpl, rq.view)
 	})
+}
+
+// allows reports, for the navigation, whether the session's role may open
+// the page at path (pageRoles); paths that are no page are allowed.
+func (h *Handler) allows(sess *session) func(path string) bool {
+	return func(path string) bool {
+		_, pattern := h.mux.Handler(&http.Request{Method: http.MethodGet, URL: &url.URL{Path: path}, Host: "ui"})
+		min, ok := h.pageRoles[pattern]
+		return !ok || sess.Principal.Allows(min)
+	}
 }
 
 // begin authenticates a logged-in GET request and resolves its view; when
@@ -217,7 +269,7 @@ func (h *Handler) newView(ctx context.Context, r *http.Request, sess *session) (
 		}
 		v.Tenants = ts
 	}
-	v.Nav = navigation(v)
+	v.Nav = navigation(v, h.allows(sess))
 	return v, nil
 }
 
@@ -287,7 +339,7 @@ func (h *Handler) renderError(w http.ResponseWriter, r *http.Request, sess *sess
 		if t, err := h.st.GetTenant(r.Context(), sess.Principal.TenantID); err == nil {
 			v.Tenant = t
 		}
-		v.Nav = navigation(v)
+		v.Nav = navigation(v, h.allows(sess))
 	}
 	v.Data = errorData{Status: pe.Status, Heading: http.StatusText(pe.Status), Message: pe.Message}
 	h.render(w, r, pe.Status, "error", v)

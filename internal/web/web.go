@@ -88,6 +88,10 @@ type Handler struct {
 	backup         BackupStatus
 	costs          api.CostService
 	forecasts      api.ForecastService
+	// pagePatterns are the patterns of the pages (see Pages).
+	pagePatterns []string
+	// pageRoles is the least role of each page pattern (pageFor).
+	pageRoles map[string]store.Role
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -107,7 +111,7 @@ func New(o Options) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}
-	pg, err := parsePages(static)
+	pg, err := parsePages(static, o.Clock)
 	if err != nil {
 		return nil, fmt.Errorf("web: %w", err)
 	}

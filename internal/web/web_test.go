@@ -223,7 +223,7 @@ func excerpt(body string) string {
 
 // rows counts the table rows of OpsItems on a page.
 func rows(body string) int {
-	return strings.Count(body, `<td><a href="/opsitems/`)
+	return strings.Count(body, `<tr data-opsitem="`)
 }
 
 func itemLink(o store.OpsItem) string { return fmt.Sprintf(`href="/opsitems/%s"`, o.ID) }

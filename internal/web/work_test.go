@@ -261,7 +261,7 @@ func TestRunbookPages(t *testing.T) {
 	waitFor(t, "the execution to succeed", func() bool {
 		return strings.Contains(w.get(exPage, w.op).body, `<p class="badges"><span class="badge ex-succeeded">succeeded</span>`)
 	})
-	wantContains(t, w.get(exPage, w.op), `<td>verify</td>`, `&#34;used&#34;: 42`)
+	wantContains(t, w.get(exPage, w.op), `<td>verify</td>`, `<th scope="row">used</th><td>42</td>`)
 	item := w.get("/opsitems/"+o.ID, w.op)
 	wantContains(t, item, "Runbook check started (execution "+strings.TrimPrefix(exPage, "/executions/"), `href="`+exPage+`">check</a>`)
 	if got, _ := w.st.GetOpsItem(context.Background(), "acme", o.ID); got.HumanSince == nil {

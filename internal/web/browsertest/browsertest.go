@@ -6,6 +6,7 @@ package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -64,16 +65,34 @@ type Browser struct {
 	problems []string
 }
 
-func New(t *testing.T, h http.Handler) *Browser {
+// Option changes how New starts the browser.
+type Option func(*options)
+
+type options struct {
+	timeout       time.Duration
+	width, height int
+}
+
+// Timeout bounds the whole browser session (default three minutes).
+func Timeout(d time.Duration) Option { return func(o *options) { o.timeout = d } }
+
+// Window sets the window's size (default 1280×900).
+func Window(width, height int) Option { return func(o *options) { o.width, o.height = width, height } }
+
+func New(t *testing.T, h http.Handler, opts ...Option) *Browser {
 	t.Helper()
+	o := options{timeout: 3 * time.Minute, width: 1280, height: 900}
+	for _, f := range opts {
+		f(&o)
+	}
 	exe := findChromium(t)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 
 	// The timeout bounds the whole browser session, not one step.
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	t.Cleanup(cancel)
-	opts := []chromedp.ExecAllocatorOption{
+	flags := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -89,9 +108,9 @@ func New(t *testing.T, h http.Handler) *Browser {
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("hide-scrollbars", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(o.width, o.height),
 	}
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx, flags...)
 	t.Cleanup(cancelAlloc)
 	tabCtx, cancelTab := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
 	t.Cleanup(cancelTab)
@@ -221,5 +240,86 @@ next:
 			}
 		}
 		b.t.Errorf("browser reported %s", p)
+	}
+}
+
+// overflowJS lists every element whose content is wider than its box
+// (scrollWidth > clientWidth), innermost first, naming the table or the
+// section it is in; and the page itself when it is wider than the window.
+// A cell truncated with an ellipsis that carries its full text in a title
+// is not an overflow: that is the UI's way to shorten long values. Form
+// fields scroll their own text.
+const overflowJS = `(() => {
+  const name = el => { let s = el.tagName.toLowerCase(); if (el.id) s += "#" + el.id;
+    if (typeof el.className === "string" && el.className.trim()) s += "." + el.className.trim().split(/\s+/).join("."); return s; };
+  const where = el => { const t = el.closest("table") || el.querySelector("table"); const parts = [];
+    if (t) parts.push("in " + name(t) + (t.caption ? ' "' + t.caption.textContent.trim() + '"' : ""));
+    let n = el; while (n && n !== document.body) { const h = n.querySelector && n.querySelector(":scope > h2, :scope > h3");
+      if (h) { parts.push('under "' + h.textContent.trim() + '"'); break; } n = n.parentElement; }
+    return parts.join(" "); };
+  const found = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.clientWidth === 0 || el.scrollWidth <= el.clientWidth + 1) continue;
+    if (["INPUT", "TEXTAREA", "SELECT"].includes(el.tagName) || el.closest(".visually-hidden")) continue;
+    if (getComputedStyle(el).textOverflow === "ellipsis" && el.title) continue;
+    found.push(el);
+  }
+  const inner = found.filter(el => !found.some(o => o !== el && el.contains(o)));
+  const out = inner.map(el => name(el) + " " + where(el) + ": content " + el.scrollWidth + " px wide in a " + el.clientWidth + " px box");
+  const d = document.documentElement;
+  if (d.scrollWidth > window.innerWidth) out.push("the page is " + d.scrollWidth + " px wide in a " + window.innerWidth + " px window");
+  return JSON.stringify(out);
+})()`
+
+// Overflows returns what overflows its box on the page shown (see
+// overflowJS); empty when everything fits.
+func (b *Browser) Overflows() []string {
+	b.t.Helper()
+	var out []string
+	if err := json.Unmarshal([]byte(b.Eval(overflowJS)), &out); err != nil {
+		b.t.Fatalf("overflow check: %v", err)
+	}
+	return out
+}
+
+// axeRunJS runs axe-core on the document and lists its serious and
+// critical violations, each with up to five of the elements at fault.
+const axeRunJS = `axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations
+  .filter(v => v.impact === "serious" || v.impact === "critical")
+  .map(v => v.impact + " " + v.id + " (" + v.help + "): " + v.nodes.slice(0, 5).map(n => n.target.join(" ") +
+    (n.failureSummary ? " [" + n.failureSummary.replace(/\s+/g, " ").slice(0, 160) + "]" : "")).join("; "))))`
+
+// Axe injects axe-core (its source, axe.min.js) into the page shown unless
+// it is there, runs it and returns its serious and critical violations.
+// The script goes in through the DevTools protocol, as an extension's
+// would, so the page's Content-Security-Policy stays as it is.
+func (b *Browser) Axe(source string) []string {
+	b.t.Helper()
+	if b.Eval(`typeof axe`) != "object" {
+		if _, err := chromedp.Run(b.Ctx, chromedp.Evaluate[any](source+"\n;undefined", chromedp.EvalAsValue)); err != nil {
+			b.t.Fatalf("inject axe-core: %v", err)
+		}
+	}
+	s, err := chromedp.Run(b.Ctx, chromedp.Evaluate[string](axeRunJS, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.t.Fatalf("run axe-core: %v", err)
+	}
+	var out []string
+	if err := json.Unmarshal([]byte(s), &out); err != nil {
+		b.t.Fatalf("axe-core answered %q: %v", s, err)
+	}
+	return out
+}
+
+// ViewportShot saves a PNG of what the window shows (not the whole page)
+// at path.
+func (b *Browser) ViewportShot(path string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.Ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot %s: %v", path, err)
+	}
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/efs"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -35,6 +36,7 @@ var clients = []any{
 	(*efs.Client)(nil),
 	(*iam.Client)(nil),
 	(*kms.Client)(nil),
+	(*lambda.Client)(nil),
 	(*rds.Client)(nil),
 	(*s3.Client)(nil),
 	(*s3control.Client)(nil),

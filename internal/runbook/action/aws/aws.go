@@ -148,6 +148,9 @@ func (a *AWS) Run(ctx context.Context, in action.Input) (action.Output, error) {
 		return o, ce
 	}
 	values, err := outputValues(out)
+	for _, path := range table[c.Service][c.Operation].drop {
+		dropPath(values, path)
+	}
 	if err != nil {
 		return action.Output{}, fmt.Errorf("aws: %s: output: %w", name, err)
 	}
@@ -222,8 +225,29 @@ func Operations(service string) []string { return awsspec.Operations(service) }
 
 // operation is one callable API operation.
 type operation struct {
+	// drop are output members never kept ("Code", "Configuration.Environment").
+	drop     []string
 	newInput func() any
 	call     func(ctx context.Context, cfg sdkaws.Config, in any) (out any, meta middleware.Metadata, err error)
+}
+
+// without returns the operation with the output members at paths dropped
+// (dotted member names): those that hold a secret.
+func (o operation) without(paths ...string) operation {
+	o.drop = append(o.drop, paths...)
+	return o
+}
+
+// dropPath deletes the member at a dotted path of v, if present.
+func dropPath(v map[string]any, path string) {
+	head, rest, nested := strings.Cut(path, ".")
+	if !nested {
+		delete(v, head)
+		return
+	}
+	if m, ok := v[head].(map[string]any); ok {
+		dropPath(m, rest)
+	}
 }
 
 // op makes a table entry from a service's client constructor and one of its

@@ -19,7 +19,8 @@ import (
 // without repeating its URL or SMTP settings, and rules deliver their
 // notifications through it (internal/notification).
 type Channel struct {
-	// Type is ChannelWebhook, ChannelSlack or ChannelEmail.
+	// Type is ChannelWebhook, ChannelSlack or ChannelEmail, or one that
+	// only rules use: pagerduty, opsgenie, teams (internal/notification).
 	Type string
 	// URL is the webhook's (a credential: never logged or echoed).
 	URL     string
@@ -30,6 +31,9 @@ type Channel struct {
 	// To and Cc are the email channel's recipients unless a step gives
 	// its own.
 	To, Cc []string
+	// Key is an on-call channel's credential: PagerDuty's routing key,
+	// Opsgenie's API key. Never logged or echoed.
+	Key string
 }
 
 // namedInputs are the inputs a step naming a configured channel takes,
@@ -85,7 +89,10 @@ func (n *Notify) parseNamed(r *with.Reader, in action.Input, name string, msg *m
 	case ChannelEmail:
 		msg.mail = n.parseEmail(r, &ch)
 	default:
-		r.Errorf("channel", "channel %s has type %q, not webhook, slack or email", name, ch.Type)
+		// pagerduty, opsgenie and teams: rules page through them
+		// (internal/notification), which keeps incidents in step with
+		// OpsItems; a step could not.
+		r.Errorf("channel", "channel %s has type %q: rules notify through it (then.notify); a runbook step can use webhook, slack and email channels", name, ch.Type)
 	}
 }
 

@@ -119,3 +119,17 @@ func TestPermanent(t *testing.T) {
 		t.Errorf("503: %v, want a failure worth retrying", err)
 	}
 }
+
+// A step naming an on-call channel is refused when it loads: rules page
+// through those (internal/notification), which keeps incidents in step.
+func TestNamedOnCallChannelRefused(t *testing.T) {
+	t.Parallel()
+	n := notify.New(notify.Options{Outbound: loopback, ChannelsKnown: true, Channels: map[string]notify.Channel{
+		"pd-dba": {Type: "pagerduty", URL: "https://events.pagerduty.com/v2/enqueue", Key: "SECRETKEY"},
+	}})
+	err := n.Validate(map[string]any{"channel": "pd-dba", "text": "t"})
+	if err == nil || !strings.Contains(err.Error(), `channel pd-dba has type "pagerduty": rules notify through it (then.notify)`) ||
+		strings.Contains(err.Error(), "SECRETKEY") {
+		t.Errorf("Validate = %v", err)
+	}
+}

@@ -155,3 +155,11 @@ func stripURL(err error) error {
 	}
 	return err
 }
+
+// PostJSON posts payload as JSON to u, as a webhook channel does: no
+// redirects, never the URL's path in an error, a non-2xx answer a
+// *StatusError (Permanent tells whether to retry). The on-call channels
+// (internal/notification) send through it; the timeout is ctx's.
+func (n *Notify) PostJSON(ctx context.Context, channel string, u *url.URL, headers map[string]string, payload any) (action.Output, error) {
+	return n.post(ctx, channel, webhook{url: u, headers: headers, payload: payload})
+}

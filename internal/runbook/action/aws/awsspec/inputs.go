@@ -4,9 +4,11 @@ package awsspec
 
 import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/cloudtrail"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/cloudwatch"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/ec2"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/iam"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/kms"
+	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/lambda"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/rds"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/s3"
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/s3control"
@@ -19,17 +21,25 @@ var inputs = map[string]map[string]func() any{
 		"GetTrail":    func() any { return new(cloudtrail.GetTrailInput) },
 		"UpdateTrail": func() any { return new(cloudtrail.UpdateTrailInput) },
 	},
+	"cloudwatch": {
+		"GetMetricStatistics": func() any { return new(cloudwatch.GetMetricStatisticsInput) },
+	},
 	"ec2": {
 		"CreateSecurityGroup":           func() any { return new(ec2.CreateSecurityGroupInput) },
 		"CreateSnapshot":                func() any { return new(ec2.CreateSnapshotInput) },
 		"CreateSnapshots":               func() any { return new(ec2.CreateSnapshotsInput) },
 		"CreateTags":                    func() any { return new(ec2.CreateTagsInput) },
+		"DescribeInstanceStatus":        func() any { return new(ec2.DescribeInstanceStatusInput) },
 		"DescribeInstances":             func() any { return new(ec2.DescribeInstancesInput) },
 		"DescribeSecurityGroups":        func() any { return new(ec2.DescribeSecurityGroupsInput) },
+		"DescribeVolumes":               func() any { return new(ec2.DescribeVolumesInput) },
+		"DescribeVolumesModifications":  func() any { return new(ec2.DescribeVolumesModificationsInput) },
 		"EnableEbsEncryptionByDefault":  func() any { return new(ec2.EnableEbsEncryptionByDefaultInput) },
 		"GetEbsEncryptionByDefault":     func() any { return new(ec2.GetEbsEncryptionByDefaultInput) },
 		"ModifyInstanceAttribute":       func() any { return new(ec2.ModifyInstanceAttributeInput) },
 		"ModifyInstanceMetadataOptions": func() any { return new(ec2.ModifyInstanceMetadataOptionsInput) },
+		"ModifyVolume":                  func() any { return new(ec2.ModifyVolumeInput) },
+		"RebootInstances":               func() any { return new(ec2.RebootInstancesInput) },
 		"RevokeSecurityGroupEgress":     func() any { return new(ec2.RevokeSecurityGroupEgressInput) },
 		"RevokeSecurityGroupIngress":    func() any { return new(ec2.RevokeSecurityGroupIngressInput) },
 		"StartInstances":                func() any { return new(ec2.StartInstancesInput) },
@@ -44,14 +54,26 @@ var inputs = map[string]map[string]func() any{
 		"EnableKeyRotation":    func() any { return new(kms.EnableKeyRotationInput) },
 		"GetKeyRotationStatus": func() any { return new(kms.GetKeyRotationStatusInput) },
 	},
+	"lambda": {
+		"GetAccountSettings":     func() any { return new(lambda.GetAccountSettingsInput) },
+		"GetFunction":            func() any { return new(lambda.GetFunctionInput) },
+		"GetFunctionConcurrency": func() any { return new(lambda.GetFunctionConcurrencyInput) },
+		"PutFunctionConcurrency": func() any { return new(lambda.PutFunctionConcurrencyInput) },
+	},
 	"rds": {
 		"DescribeDBInstances": func() any { return new(rds.DescribeDBInstancesInput) },
+		"DescribeEvents":      func() any { return new(rds.DescribeEventsInput) },
+		"ModifyDBInstance":    func() any { return new(rds.ModifyDBInstanceInput) },
+		"RebootDBInstance":    func() any { return new(rds.RebootDBInstanceInput) },
 		"StartDBInstance":     func() any { return new(rds.StartDBInstanceInput) },
 		"StopDBInstance":      func() any { return new(rds.StopDBInstanceInput) },
 	},
 	"s3": {
-		"GetPublicAccessBlock": func() any { return new(s3.GetPublicAccessBlockInput) },
-		"PutPublicAccessBlock": func() any { return new(s3.PutPublicAccessBlockInput) },
+		"GetBucketLifecycleConfiguration": func() any { return new(s3.GetBucketLifecycleConfigurationInput) },
+		"GetBucketPolicyStatus":           func() any { return new(s3.GetBucketPolicyStatusInput) },
+		"GetPublicAccessBlock":            func() any { return new(s3.GetPublicAccessBlockInput) },
+		"PutBucketLifecycleConfiguration": func() any { return new(s3.PutBucketLifecycleConfigurationInput) },
+		"PutPublicAccessBlock":            func() any { return new(s3.PutPublicAccessBlockInput) },
 	},
 	"s3control": {
 		"GetPublicAccessBlock": func() any { return new(s3control.GetPublicAccessBlockInput) },

@@ -40,6 +40,16 @@ type CreateTagsInput struct {
 	DryRun    *bool
 }
 
+type DescribeInstanceStatusInput struct {
+	DryRun                  *bool
+	Filters                 []types.Filter
+	IncludeAllInstances     *bool
+	IncludeManagedResources *bool
+	InstanceIds             []string
+	MaxResults              *int32
+	NextToken               *string
+}
+
 type DescribeInstancesInput struct {
 	DryRun                  *bool
 	Filters                 []types.Filter
@@ -56,6 +66,24 @@ type DescribeSecurityGroupsInput struct {
 	GroupNames []string
 	MaxResults *int32
 	NextToken  *string
+}
+
+type DescribeVolumesInput struct {
+	DryRun                  *bool
+	Filters                 []types.Filter
+	IncludeManagedResources *bool
+	MaxResults              *int32
+	NextToken               *string
+	VolumeIds               []string
+}
+
+type DescribeVolumesModificationsInput struct {
+	DryRun                  *bool
+	Filters                 []types.Filter
+	IncludeManagedResources *bool
+	MaxResults              *int32
+	NextToken               *string
+	VolumeIds               []string
 }
 
 type EnableEbsEncryptionByDefaultInput struct {
@@ -95,6 +123,21 @@ type ModifyInstanceMetadataOptionsInput struct {
 	HttpPutResponseHopLimit *int32
 	HttpTokens              types.HttpTokensState
 	InstanceMetadataTags    types.InstanceMetadataTagsState
+}
+
+type ModifyVolumeInput struct {
+	VolumeId           *string
+	DryRun             *bool
+	Iops               *int32
+	MultiAttachEnabled *bool
+	Size               *int32
+	Throughput         *int32
+	VolumeType         types.VolumeType
+}
+
+type RebootInstancesInput struct {
+	InstanceIds []string
+	DryRun      *bool
 }
 
 type RevokeSecurityGroupEgressInput struct {

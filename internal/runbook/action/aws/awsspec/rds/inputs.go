@@ -5,6 +5,7 @@ package rds
 
 import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/rds/types"
+	"time"
 )
 
 type DescribeDBInstancesInput struct {
@@ -12,6 +13,92 @@ type DescribeDBInstancesInput struct {
 	Filters              []types.Filter
 	Marker               *string
 	MaxRecords           *int32
+}
+
+type DescribeEventsInput struct {
+	Duration         *int32
+	EndTime          *time.Time
+	EventCategories  []string
+	Filters          []types.Filter
+	Marker           *string
+	MaxRecords       *int32
+	SourceIdentifier *string
+	SourceType       types.SourceType
+	StartTime        *time.Time
+}
+
+type ModifyDBInstanceInput struct {
+	DBInstanceIdentifier               *string
+	AdditionalStorageVolumes           []types.ModifyAdditionalStorageVolume
+	AllocatedStorage                   *int32
+	AllowMajorVersionUpgrade           *bool
+	ApplyImmediately                   *bool
+	AutoMinorVersionUpgrade            *bool
+	AutomationMode                     types.AutomationMode
+	AwsBackupRecoveryPointArn          *string
+	BackupRetentionPeriod              *int32
+	CACertificateIdentifier            *string
+	CertificateRotationRestart         *bool
+	CloudwatchLogsExportConfiguration  *types.CloudwatchLogsExportConfiguration
+	CopyTagsToSnapshot                 *bool
+	DBCapacityReservationIdentifier    *string
+	DBInstanceClass                    *string
+	DBParameterGroupName               *string
+	DBPortNumber                       *int32
+	DBSecurityGroups                   []string
+	DBSubnetGroupName                  *string
+	DatabaseInsightsMode               types.DatabaseInsightsMode
+	DedicatedLogVolume                 *bool
+	DeletionProtection                 *bool
+	DisableDomain                      *bool
+	Domain                             *string
+	DomainAuthSecretArn                *string
+	DomainDnsIps                       []string
+	DomainFqdn                         *string
+	DomainIAMRoleName                  *string
+	DomainOu                           *string
+	EnableCustomerOwnedIp              *bool
+	EnableIAMDatabaseAuthentication    *bool
+	EnablePerformanceInsights          *bool
+	Engine                             *string
+	EngineLifecycleSupport             *string
+	EngineVersion                      *string
+	Iops                               *int32
+	LicenseModel                       *string
+	ManageMasterUserPassword           *bool
+	MasterUserAuthenticationType       types.MasterUserAuthenticationType
+	MasterUserPassword                 *string
+	MasterUserSecretKmsKeyId           *string
+	MaxAllocatedStorage                *int32
+	MonitoringInterval                 *int32
+	MonitoringRoleArn                  *string
+	MultiAZ                            *bool
+	MultiTenant                        *bool
+	NetworkType                        *string
+	NewDBInstanceIdentifier            *string
+	OptionGroupName                    *string
+	PerformanceInsightsKMSKeyId        *string
+	PerformanceInsightsRetentionPeriod *int32
+	PreferredBackupWindow              *string
+	PreferredMaintenanceWindow         *string
+	ProcessorFeatures                  []types.ProcessorFeature
+	PromotionTier                      *int32
+	PubliclyAccessible                 *bool
+	ReplicaMode                        types.ReplicaMode
+	ResumeFullAutomationModeMinutes    *int32
+	RotateMasterUserPassword           *bool
+	StorageThroughput                  *int32
+	StorageType                        *string
+	TagSpecifications                  []types.TagSpecification
+	TdeCredentialArn                   *string
+	TdeCredentialPassword              *string
+	UseDefaultProcessorFeatures        *bool
+	VpcSecurityGroupIds                []string
+}
+
+type RebootDBInstanceInput struct {
+	DBInstanceIdentifier *string
+	ForceFailover        *bool
 }
 
 type StartDBInstanceInput struct {

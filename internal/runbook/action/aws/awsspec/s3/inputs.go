@@ -7,9 +7,27 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/runbook/action/aws/awsspec/s3/types"
 )
 
+type GetBucketLifecycleConfigurationInput struct {
+	Bucket              *string
+	ExpectedBucketOwner *string
+}
+
+type GetBucketPolicyStatusInput struct {
+	Bucket              *string
+	ExpectedBucketOwner *string
+}
+
 type GetPublicAccessBlockInput struct {
 	Bucket              *string
 	ExpectedBucketOwner *string
+}
+
+type PutBucketLifecycleConfigurationInput struct {
+	Bucket                             *string
+	ChecksumAlgorithm                  types.ChecksumAlgorithm
+	ExpectedBucketOwner                *string
+	LifecycleConfiguration             *types.BucketLifecycleConfiguration
+	TransitionDefaultMinimumObjectSize types.TransitionDefaultMinimumObjectSize
 }
 
 type PutPublicAccessBlockInput struct {

@@ -102,3 +102,5 @@ type UserIdGroupPair struct {
 	VpcId                  *string
 	VpcPeeringConnectionId *string
 }
+
+type VolumeType string

@@ -3,7 +3,47 @@
 // Package types mirrors the rds SDK types its operations' inputs use.
 package types
 
+type AutomationMode string
+
+type CloudwatchLogsExportConfiguration struct {
+	DisableLogTypes []string
+	EnableLogTypes  []string
+}
+
+type DatabaseInsightsMode string
+
 type Filter struct {
 	Name   *string
 	Values []string
+}
+
+type MasterUserAuthenticationType string
+
+type ModifyAdditionalStorageVolume struct {
+	VolumeName          *string
+	AllocatedStorage    *int32
+	IOPS                *int32
+	MaxAllocatedStorage *int32
+	SetForDelete        *bool
+	StorageThroughput   *int32
+	StorageType         *string
+}
+
+type ProcessorFeature struct {
+	Name  *string
+	Value *string
+}
+
+type ReplicaMode string
+
+type SourceType string
+
+type Tag struct {
+	Key   *string
+	Value *string
+}
+
+type TagSpecification struct {
+	ResourceType *string
+	Tags         []Tag
 }

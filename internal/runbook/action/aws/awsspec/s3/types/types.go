@@ -3,7 +3,65 @@
 // Package types mirrors the s3 SDK types its operations' inputs use.
 package types
 
+import (
+	"time"
+)
+
+type AbortIncompleteMultipartUpload struct {
+	DaysAfterInitiation *int32
+}
+
+type BucketLifecycleConfiguration struct {
+	Rules []LifecycleRule
+}
+
 type ChecksumAlgorithm string
+
+type ExpirationStatus string
+
+type LifecycleExpiration struct {
+	Date                      *time.Time
+	Days                      *int32
+	ExpiredObjectDeleteMarker *bool
+}
+
+type LifecycleRule struct {
+	Status                         ExpirationStatus
+	AbortIncompleteMultipartUpload *AbortIncompleteMultipartUpload
+	Expiration                     *LifecycleExpiration
+	Filter                         *LifecycleRuleFilter
+	ID                             *string
+	NoncurrentVersionExpiration    *NoncurrentVersionExpiration
+	NoncurrentVersionTransitions   []NoncurrentVersionTransition
+	Prefix                         *string
+	Transitions                    []Transition
+}
+
+type LifecycleRuleAndOperator struct {
+	ObjectSizeGreaterThan *int64
+	ObjectSizeLessThan    *int64
+	Prefix                *string
+	Tags                  []Tag
+}
+
+type LifecycleRuleFilter struct {
+	And                   *LifecycleRuleAndOperator
+	ObjectSizeGreaterThan *int64
+	ObjectSizeLessThan    *int64
+	Prefix                *string
+	Tag                   *Tag
+}
+
+type NoncurrentVersionExpiration struct {
+	NewerNoncurrentVersions *int32
+	NoncurrentDays          *int32
+}
+
+type NoncurrentVersionTransition struct {
+	NewerNoncurrentVersions *int32
+	NoncurrentDays          *int32
+	StorageClass            TransitionStorageClass
+}
 
 type PublicAccessBlockConfiguration struct {
 	BlockPublicAcls       *bool
@@ -11,3 +69,18 @@ type PublicAccessBlockConfiguration struct {
 	IgnorePublicAcls      *bool
 	RestrictPublicBuckets *bool
 }
+
+type Tag struct {
+	Key   *string
+	Value *string
+}
+
+type Transition struct {
+	Date         *time.Time
+	Days         *int32
+	StorageClass TransitionStorageClass
+}
+
+type TransitionDefaultMinimumObjectSize string
+
+type TransitionStorageClass string
