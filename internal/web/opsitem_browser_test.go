@@ -255,7 +255,7 @@ func TestBrowserOpsItemPage(t *testing.T) {
 	// The events page's filter form: the finding's fingerprint alone
 	// shows its event, the decision menu narrows to a decision.
 	b.Do("filter by fingerprint", chromedp.Navigate(b.Base+"/events"), chromedp.WaitVisible(chromedp.ID("ev-fingerprint")),
-		chromedp.SendKeys(chromedp.ID("ev-fingerprint"), gdEvent.Fingerprint),
+		chromedp.SetValue(chromedp.ID("ev-fingerprint"), gdEvent.Fingerprint),
 		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("table.events")))
 	if n := b.Eval(`String(document.querySelectorAll("table.events tbody tr").length)`); n != "1" {
 		t.Errorf("fingerprint filter shows %s rows:\n%s", n, b.Text("table.events"))
@@ -264,7 +264,7 @@ func TestBrowserOpsItemPage(t *testing.T) {
 		t.Errorf("fingerprint filter shows %q", row)
 	}
 	b.Do("filter by source", chromedp.Navigate(b.Base+"/events"), chromedp.WaitVisible(chromedp.ID("ev-source")),
-		chromedp.SendKeys(chromedp.ID("ev-source"), "alertmanager"),
+		chromedp.SetValue(chromedp.ID("ev-source"), "alertmanager"),
 		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("table.events")))
 	if rows := b.Text("table.events tbody"); strings.Contains(rows, gdEvent.Title) || !strings.Contains(rows, "UnsafeRunbookLink") {
 		t.Errorf("source filter shows:\n%s", rows)
