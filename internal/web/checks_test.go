@@ -24,7 +24,7 @@ func everyResponse(t *testing.T, e *env, check func(t *testing.T, name string, r
 	}
 	paths = append(paths, "/", "/opsitems", "/opsitems?status=open&severity=high&category=finance&q=disk",
 		"/opsitems?q=nothing", "/opsitems?severity=bogus", "/opsitems?tenant=globex", "/areas/nope",
-		"/no/such/page", "/login", "/login?next=/opsitems", "/static/style.css", "/static/favicon.svg", "/static/missing.js")
+		"/no/such/page", "/events", "/events?decision=suppressed&source=x&from=2026-05-04T09:00", "/events?from=bad", "/login", "/login?next=/opsitems", "/static/style.css", "/static/favicon.svg", "/static/missing.js")
 	for _, who := range []struct{ name, secret string }{{"anonymous", ""}, {"acme", e.acme}, {"admin", e.admin}} {
 		for _, p := range paths {
 			check(t, who.name+" GET "+p, e.get(p, who.secret))

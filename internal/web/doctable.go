@@ -7,12 +7,14 @@ import (
 	"html/template"
 	"maps"
 	"slices"
+	"strings"
 )
 
-// docTable renders a JSON document (an agent's inventory) as nested HTML
-// tables: an object is a table of its keys, an array of objects a table
-// with a column per key, any other array a list, and every key and value
-// escaped text. A document that is not JSON shows as escaped text.
+// docTable renders a JSON document (an agent's inventory, an OpsItem's
+// operational data) as nested HTML tables: an object is a table of its
+// keys, an array of objects a table with a column per key, any other array
+// a list, a string of several lines preformatted text, and every key and
+// value escaped text. A document that is not JSON shows as escaped text.
 func docTable(raw []byte) template.HTML {
 	if len(raw) == 0 {
 		return ""
@@ -77,6 +79,10 @@ func writeDoc(b *bytes.Buffer, v any) {
 		}
 		b.WriteString(`</ol>`)
 	case string:
+		if strings.Contains(v, "\n") { // command output, a report: its lines as they are
+			b.WriteString(`<pre class="log">` + html.EscapeString(v) + `</pre>`)
+			return
+		}
 		b.WriteString(html.EscapeString(v))
 	case json.Number:
 		b.WriteString(html.EscapeString(v.String()))

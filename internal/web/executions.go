@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"net/url"
+	"strings"
 
 	"github.com/flywheel-ops/flywheel/internal/doctor"
 	"github.com/flywheel-ops/flywheel/internal/runbook"
@@ -221,8 +223,9 @@ func (h *Handler) gate(rq *request, e store.Execution, approvals []store.Approva
 	return g
 }
 
-// decide approves, denies or cancels an execution from its page or the
-// approvals inbox (the form's "back" says which to return to).
+// decide approves, denies or cancels an execution from its page, the
+// approvals inbox or its OpsItem's page (the form's "back" says which to
+// return to: "approvals", "opsitem:<ID>", else the execution).
 func (h *Handler) decide(d service.Decision) actionFunc {
 	return func(rq *request) (string, error) {
 		if h.rb == nil {
@@ -232,8 +235,12 @@ func (h *Handler) decide(d service.Decision) actionFunc {
 		if err := h.svc().DecideExecution(rq.ctx, rq.caller(), id, d, rq.PostFormValue("comment")); err != nil {
 			return "", servicePage(err)
 		}
-		if rq.PostFormValue("back") == "approvals" {
+		back := rq.PostFormValue("back")
+		if back == "approvals" {
 			return rq.view.Link("/approvals"), nil
+		}
+		if o, ok := strings.CutPrefix(back, "opsitem:"); ok && o != "" && len(o) <= 128 {
+			return rq.view.Link("/opsitems/" + url.PathEscape(o)), nil
 		}
 		return rq.view.Link("/executions/" + id), nil
 	}
@@ -283,10 +290,13 @@ func (h *Handler) approvals(rq *request) (any, error) {
 	return d, nil
 }
 
-// decideArgs are what the decide-form template needs.
+// decideArgs are what the decide-form template needs, and the
+// gate-decision template the gate and whether the session may act.
 type decideArgs struct {
 	V        *view
 	ID, Back string
+	Gate     *gateView
+	CanAct   bool
 }
 
 // redact is an execution and its steps as shown: secret parameters'

@@ -32,6 +32,7 @@ func navigation(v *view, allowed func(path string) bool) []navSection {
 		item("Overview", "/"),
 		item("Dashboard", "/dashboard"),
 		item("OpsItems", "/opsitems"),
+		item("Events", "/events"),
 		item("Approvals", "/approvals"),
 		item("Runbooks", "/runbooks"),
 		item("Executions", "/executions"),

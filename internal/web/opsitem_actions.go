@@ -12,7 +12,8 @@ import (
 )
 
 // workRoutes registers the pages people work in: OpsItems (live) and their
-// actions, runbooks, executions, approvals, and the live-update stream.
+// actions, events, runbooks, executions, approvals, and the live-update
+// stream.
 func (h *Handler) workRoutes() {
 	h.livePage("GET /opsitems", "opsitems", h.opsItems, "items")
 	h.livePage("GET /areas/{category}", "opsitems", h.area, "items")
@@ -26,6 +27,7 @@ func (h *Handler) workRoutes() {
 	h.action("POST /opsitems/{id}/merge", store.RoleOperator, h.mergeAction)
 	h.action("POST /opsitems/{id}/split", store.RoleOperator, h.splitAction)
 	h.mux.HandleFunc("GET /opsitems/{id}/run", h.chooseRunbook)
+	h.eventsRoutes() // every event with the pipeline's decision
 	h.runbookRoutes()
 	h.mux.HandleFunc("GET /live", h.liveStream)
 }

@@ -5,11 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/flywheel-ops/flywheel/internal/application"
-	"github.com/flywheel-ops/flywheel/internal/pipeline"
+	"html/template"
 	"net/url"
+	"strings"
 
+	"github.com/flywheel-ops/flywheel/internal/application"
 	"github.com/flywheel-ops/flywheel/internal/opsitem"
+	"github.com/flywheel-ops/flywheel/internal/pipeline"
+	"github.com/flywheel-ops/flywheel/internal/rule"
+	"github.com/flywheel-ops/flywheel/internal/runbook"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -126,25 +130,42 @@ func options(values []string, labels map[string]string) []option {
 // opsItemData is what the OpsItem page shows.
 type opsItemData struct {
 	Item store.OpsItem
-	// HumanSeconds is the in-hands time up to now.
-	HumanSeconds int64
-	Members      []store.OpsItemMember
-	Resources    []store.OpsItemResource
-	Timeline     []store.TimelineEntry
-	// OpsData is the operational data as indented JSON ("" when none).
-	OpsData string
+	// HumanSeconds is the in-hands time up to now; AgeSeconds the time
+	// since it was created.
+	HumanSeconds, AgeSeconds int64
+	Members                  []store.OpsItemMember
+	Resources                []store.OpsItemResource
+	Timeline                 []store.TimelineEntry
+	// Alerts is what the member alerts said (their newest events);
+	// ShowDescription is false when the OpsItem's description is one of
+	// theirs, already shown.
+	Alerts          []alertView
+	ShowDescription bool
+	// OpsData is the operational data as tables (nil when none).
+	OpsData template.HTML
 	// Impact is the affected application, its priority and dependency
 	// path; RootCause the probable root cause (nil when none).
 	Impact     *application.Impact
 	RootCause  *pipeline.RootCause
 	Executions []executionRow
-	// Runbooks are those the user can run from here (nil without the
-	// runbook service).
-	Runbooks []option
-	CanAct   bool
+	// Pending are the executions waiting for an approval, with their gate.
+	Pending []approvalItem
+	// Suggested are the runbooks the rules name for this OpsItem, then
+	// Runbooks the others the user can run (nil without the runbook
+	// service).
+	Suggested, Runbooks []option
+	// SilenceMatchers are the labels all member alerts share, as silence
+	// matchers ("silence this"; nil when none).
+	SilenceMatchers []string
+	CanAct          bool
 	// Problem and Form are set when a form on the page was refused.
 	Problem string
 	Form    url.Values
+}
+
+// SilenceURL is the silence form prefilled with the shared labels.
+func (d *opsItemData) SilenceURL(v *view) string {
+	return v.Link("/silences", "matchers", strings.Join(d.SilenceMatchers, "\n"), "comment", "OpsItem "+d.Item.ID+": "+d.Item.Title)
 }
 
 // opsItemExecutions bounds the executions the OpsItem page lists.
@@ -173,7 +194,8 @@ func (h *Handler) opsItemData(rq *request, id string) (*opsItemData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("get opsitem: %w", err)
 	}
-	d := &opsItemData{Item: o, HumanSeconds: o.HumanSecondsAt(h.now()), CanAct: rq.canAct()}
+	now := h.now()
+	d := &opsItemData{Item: o, HumanSeconds: o.HumanSecondsAt(now), AgeSeconds: int64(now.Sub(o.CreatedAt).Seconds()), CanAct: rq.canAct()}
 	if im, ok := pipeline.ImpactOf(o); ok {
 		d.Impact = &im
 	}
@@ -189,16 +211,69 @@ func (h *Handler) opsItemData(rq *request, id string) (*opsItemData, error) {
 	if d.Timeline, err = h.st.ListTimeline(ctx, tenant, id); err != nil {
 		return nil, fmt.Errorf("opsitem timeline: %w", err)
 	}
-	d.OpsData = prettyJSON(o.OperationalData)
+	events, _, err := h.st.ListEvents(ctx, tenant, store.EventFilter{OpsItemID: id}, store.Page{Limit: alertEventsLimit})
+	if err != nil {
+		return nil, fmt.Errorf("opsitem events: %w", err)
+	}
+	var lookupErr error
+	d.Alerts = alertViews(events, func(fp string) (store.Event, bool) {
+		evs, _, err := h.st.ListEvents(ctx, tenant, store.EventFilter{Fingerprint: fp}, store.Page{Limit: 10})
+		if err != nil {
+			lookupErr = err
+		}
+		for _, e := range evs {
+			if len(e.Raw) > 0 {
+				return e, true
+			}
+		}
+		return store.Event{}, false
+	})
+	if lookupErr != nil {
+		return nil, fmt.Errorf("alert events: %w", lookupErr)
+	}
+	d.SilenceMatchers = silenceMatchers(d.Alerts)
+	d.ShowDescription = len(d.Alerts) == 0 || o.Description != ""
+	for _, a := range d.Alerts {
+		if o.Description != "" && (o.Description == a.Description || o.Description == a.Summary) {
+			d.ShowDescription = false
+		}
+	}
+	if len(o.OperationalData) > 0 && string(o.OperationalData) != "null" && string(o.OperationalData) != "{}" {
+		d.OpsData = docTable(o.OperationalData)
+	}
 	if h.rb != nil {
 		if d.Executions, err = h.executionRows(ctx, tenant, store.ExecutionFilter{OpsItemID: id}, opsItemExecutions); err != nil {
 			return nil, err
 		}
-		for _, rb := range h.rb.Runbooks().List(tenant) {
-			d.Runbooks = append(d.Runbooks, option{Value: rb.Name, Label: rb.Name})
+		for _, e := range d.Executions {
+			if e.Status != runbook.StatusWaitingApproval {
+				continue
+			}
+			approvals, err := h.st.ListApprovals(ctx, tenant, e.ID)
+			if err != nil {
+				return nil, fmt.Errorf("approvals: %w", err)
+			}
+			d.Pending = append(d.Pending, approvalItem{Execution: e.Execution, Gate: h.gate(rq, e.Execution, approvals)})
 		}
+		var names []string
+		for _, rb := range h.rb.Runbooks().List(tenant) {
+			names = append(names, rb.Name)
+		}
+		var rules *rule.Rules
+		if rs, ok := h.brk.(ruleSet); ok {
+			rules = rs.Current().ForTenant(tenant)
+		}
+		d.Suggested, d.Runbooks = runbookChoices(names, suggestRunbooks(rules, o, events))
 	}
 	return d, nil
+}
+
+// OutputsTable is the execution's outputs as tables ("" when none).
+func (e executionRow) OutputsTable() template.HTML {
+	if len(e.Outputs) == 0 || string(e.Outputs) == "null" || string(e.Outputs) == "{}" {
+		return ""
+	}
+	return docTable(e.Outputs)
 }
 
 // prettyJSON indents a JSON document for people; "" for none.

@@ -62,12 +62,17 @@ func templateFuncs(a *assets, now func() time.Time) template.FuncMap {
 		// duration shows seconds for people: "0 s", "4 min 5 s", "2 h 3 min".
 		"duration":   humanSeconds,
 		"decideArgs": func(v *view, id, back string) decideArgs { return decideArgs{V: v, ID: id, Back: back} },
+		"gateArgs": func(v *view, id, back string, g *gateView, canAct bool) decideArgs {
+			return decideArgs{V: v, ID: id, Back: back, Gate: g, CanAct: canAct}
+		},
 		// Figures of the dashboard and candidates pages (dashboard.go).
 		"percent":          func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + " %" },
 		"minutes":          figureMinutes,
 		"hours":            func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) + " h" },
 		"add":              func(a, b int) int { return a + b },
 		"silenceDurations": func() []string { return silenceDurations },
+		// Enum values as people read them (human.go).
+		"human": human, "decision": decisionLabel,
 		// Structured views of JSON documents (doctable.go).
 		"doc":         func(raw []byte) template.HTML { return docTable(raw) },
 		"stepOutputs": stepOutputs,

@@ -71,7 +71,19 @@ func (h *Handler) silencesData(rq *request) (*silencesData, error) {
 	return d, nil
 }
 
-func (h *Handler) silences(rq *request) (any, error) { return h.silencesData(rq) }
+// silences lists the silences; ?matchers= and ?comment= prefill the form
+// (an OpsItem's "silence this" link).
+func (h *Handler) silences(rq *request) (any, error) {
+	d, err := h.silencesData(rq)
+	if err != nil {
+		return nil, err
+	}
+	q := rq.URL.Query()
+	if m := q.Get("matchers"); m != "" && len(m) <= 8192 && len(q.Get("comment")) <= 1024 {
+		d.Form = url.Values{"matchers": {m}, "comment": {q.Get("comment")}}
+	}
+	return d, nil
+}
 
 // silenceProblem shows the silences page again with the form's problem.
 func (h *Handler) silenceProblem(rq *request, status int, msg string) error {
