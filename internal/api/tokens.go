@@ -65,3 +65,8 @@ func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// TokensChanged forgets the token checks the server remembers: call it
+// when a token is revoked other than through this API (the UI's tokens
+// page), so the token stops working here at once.
+func (s *Server) TokensChanged() { s.auth.reset() }

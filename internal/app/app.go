@@ -224,7 +224,7 @@ func New(ctx context.Context, o Options) (*App, error) {
 	})
 	ui, err := web.New(web.Options{Doctor: a.doctor, Store: st, Logger: o.Logger, Clock: o.Clock, Runbooks: a.runbooks, Breakers: a.rules, ContentDir: cfg.ContentDir,
 		DesiredVersion: a.fleet.Options().DesiredVersion, Secure: cfg.TLSMode() != config.TLSOff, Patch: a.patch, Backup: a.backup, Costs: a.costs, Forecasts: a.forecasts,
-		Rules: a.rules, Channels: notification.Types(a.notify.channels)})
+		Rules: a.rules, Channels: notification.Types(a.notify.channels), TokenRevoked: a.api.TokensChanged})
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("web ui: %w", err)

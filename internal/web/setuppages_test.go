@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,6 +26,7 @@ type setupEnv struct {
 	*env
 	acmeAdmin string
 	engine    *rule.Engine
+	revoked   atomic.Int32 // calls of Options.TokenRevoked
 }
 
 const setupRules = `
@@ -99,7 +101,7 @@ func newSetupEnv(t *testing.T) *setupEnv {
 		t.Fatal(err)
 	}
 	e.h, err = New(Options{Store: e.st, Clock: func() time.Time { return e.now }, Rules: s.engine, Breakers: s.engine,
-		Channels: map[string]string{"ops-slack": "slack", "dba": "email"}})
+		Channels: map[string]string{"ops-slack": "slack", "dba": "email"}, TokenRevoked: func() { s.revoked.Add(1) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +192,9 @@ func TestBrowserSetupPages(t *testing.T) {
 	}
 	if _, _, err := auth.Authenticate(ctx, s.st, secret, s.now); !errors.Is(err, auth.ErrRevoked) {
 		t.Errorf("revoked token authenticates: %v", err)
+	}
+	if n := s.revoked.Load(); n != 1 {
+		t.Errorf("the API was told of %d revocations, want 1 (its remembered token checks must go)", n)
 	}
 	for _, action := range []string{"token.create", "token.revoke"} {
 		if recs, _, err := s.st.SearchAudit(ctx, "acme", store.AuditFilter{Action: action, Target: "token/" + tok.ID}, store.Page{Limit: 10}); err != nil || len(recs) != 1 {

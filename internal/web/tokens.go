@@ -95,5 +95,8 @@ func (h *Handler) revokeToken(rq *request) (string, error) {
 	if err := h.svc().RevokeToken(rq.ctx, rq.caller(), id); err != nil {
 		return "", servicePage(err)
 	}
+	if h.tokenRevoked != nil {
+		h.tokenRevoked()
+	}
 	return rq.view.Link("/tokens"), nil
 }

@@ -74,6 +74,10 @@ type Options struct {
 	// when the viewer names none (?tz=); default time.Local (the server's
 	// TZ).
 	Location *time.Location
+	// TokenRevoked is called after a token is revoked on the tokens page,
+	// so the API forgets the token checks it remembers
+	// (api.Server.TokensChanged) and the token stops working at once.
+	TokenRevoked func()
 }
 
 // Handler serves the UI.
@@ -101,6 +105,7 @@ type Handler struct {
 	loc            *time.Location
 	rules          RuleSet
 	channels       map[string]string
+	tokenRevoked   func()
 	// pagePatterns are the patterns of the pages (see Pages).
 	pagePatterns []string
 	// pageRoles is the least role of each page pattern (pageFor).
@@ -137,7 +142,7 @@ func New(o Options) (*Handler, error) {
 		origins: http.NewCrossOriginProtection(),
 		rb:      o.Runbooks, brk: o.Breakers, live: newLiveHub(o.LiveInterval), contentDir: o.ContentDir, desiredVersion: o.DesiredVersion,
 		doctor: o.Doctor, patch: o.Patch, backup: o.Backup, costs: o.Costs, forecasts: o.Forecasts,
-		loc: o.Location, rules: o.Rules, channels: o.Channels,
+		loc: o.Location, rules: o.Rules, channels: o.Channels, tokenRevoked: o.TokenRevoked,
 	}
 	h.origins.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.renderError(w, r, nil, errForbidden("This form was sent from another site, so it was refused."))
