@@ -126,8 +126,8 @@ runbooks on its targets when it opens (see docs/schedules.md).`,
 				}
 				in.Schedule = apiv1.MaintenanceSchedule{Start: &s, End: &e}
 			}
-			var out apiv1.MaintenanceWindow
-			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/maintenance-windows", tenant, nil), in, &out); err != nil {
+			out, err := g.client().MaintenanceWindows(tenant).Create(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			if g.json {
