@@ -1,5 +1,6 @@
 // Command flywheel is the Flywheel server, agent and command-line client.
-// It only wires the process (signals, exit code) to internal/cli.
+// It only wires the process (signals, exit code) to the command line:
+// internal/cli's client commands with internal/servercmd's server commands.
 package main
 
 import (
@@ -8,12 +9,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/flywheel-ops/flywheel/internal/cli"
+	"github.com/flywheel-ops/flywheel/internal/servercmd"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Execute(ctx, os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
+	code := servercmd.Execute(ctx, os.Args[1:], servercmd.Env{Stdout: os.Stdout, Stderr: os.Stderr, Stdin: os.Stdin})
 	stop()
 	os.Exit(code)
 }

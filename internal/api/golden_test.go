@@ -73,7 +73,7 @@ func TestGoldenResponses(t *testing.T) {
 	h := newHarness(t)
 	admin, op, viewer := h.secret("acme/admin"), h.secret("acme/operator"), h.secret("acme/viewer")
 	norm := &goldenNormalizer{seen: map[string]string{}}
-	var got []goldenCall
+	var got, raw []goldenCall
 	// do makes a call and records it; the path may name earlier IDs as
 	// "{n}" (the n-th call's "id" field).
 	ids := []string{}
@@ -92,6 +92,7 @@ func TestGoldenResponses(t *testing.T) {
 			c.Body = json.RawMessage(norm.normalize(string(bytes.TrimSpace(r.Body))))
 		}
 		got = append(got, c)
+		raw = append(raw, goldenCall{Method: method, Path: path, Status: r.Status, Body: bytes.TrimSpace(r.Body)})
 		return decoded
 	}
 
@@ -135,6 +136,8 @@ func TestGoldenResponses(t *testing.T) {
 	do("GET", "/api/v1/maintenance-windows", viewer, nil)      // 26
 	do("DELETE", "/api/v1/maintenance-windows/{24}", op, nil)  // 27
 	do("GET", "/api/v1/audit?limit=20", admin, nil)            // 28
+
+	checkGoldenWire(t, raw)
 
 	want := filepath.Join("testdata", "golden", "api.json")
 	out, err := json.MarshalIndent(got, "", "  ")

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flywheel-ops/flywheel/internal/audit"
 	"github.com/flywheel-ops/flywheel/internal/auth"
+	"github.com/flywheel-ops/flywheel/internal/config/defaults"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -17,7 +18,7 @@ import (
 const DefaultTenant = "default"
 
 // AdminTokenFile is where the generated admin token is written (0600).
-const AdminTokenFile = "admin-token"
+const AdminTokenFile = defaults.AdminTokenFile
 
 // bootstrap makes a fresh database usable: the default tenant, and a
 // platform-admin token — FLYWHEEL_ADMIN_TOKEN when set, else a generated one

@@ -8,12 +8,13 @@ import (
 	"path/filepath"
 
 	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/config/defaults"
 	"github.com/flywheel-ops/flywheel/internal/tlsutil"
 )
 
 // TLSDir is where `--tls auto` keeps its CA and server certificate, in the
 // data directory.
-const TLSDir = "tls"
+const TLSDir = defaults.TLSDir
 
 // setupTLS prepares the listener's TLS, if any: the operator's certificate
 // files, or (auto) the CA and server certificate in DATA/tls, created on

@@ -12,10 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flywheel-ops/flywheel/apiv1"
 	"github.com/flywheel-ops/flywheel/internal/agent/agentcmd"
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/fleet/wire"
-	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 // ExitCredentialRejected is the exit code of an agent whose credential or
@@ -82,7 +80,7 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "token", Short: "Manage one-time agent enrollment tokens (admin)"}
 	var tenant string
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
-	var in api.EnrollTokenInput
+	var in apiv1.EnrollTokenInput
 	var tags []string
 	var bundleFile string
 	create := &cobra.Command{
@@ -96,7 +94,7 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 			if in.Tags, err = agentcmd.ParseTags(tags); err != nil {
 				return &ExitError{Code: 2, Err: err}
 			}
-			var out api.CreatedEnrollToken
+			var out apiv1.CreatedEnrollToken
 			if err := g.client().Do(cmd.Context(), "POST", agentPath("/api/v1/enrollment-tokens", tenant), in, &out); err != nil {
 				return err
 			}
@@ -144,7 +142,7 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 			if tenant != "" {
 				q.Set("tenant", tenant)
 			}
-			items, err := listAll[store.EnrollToken](cmd, g, "/api/v1/enrollment-tokens", q)
+			items, err := listAll[apiv1.EnrollToken](cmd, g, "/api/v1/enrollment-tokens", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -167,7 +165,7 @@ func newAgentTokenCmd(g *globals) *cobra.Command {
 
 // writeBundle writes b to path, readable by its owner only (it holds the
 // token), refusing to overwrite an existing file.
-func writeBundle(path string, b wire.Bundle) error {
+func writeBundle(path string, b apiv1.Bundle) error {
 	data, err := json.MarshalIndent(b, "", "  ")
 	if err != nil {
 		return err
@@ -206,7 +204,7 @@ func newAgentListCmd(g *globals) *cobra.Command {
 			if tenant != "" {
 				q.Set("tenant", tenant)
 			}
-			items, err := listAll[api.AgentView](cmd, g, "/api/v1/agents", q)
+			items, err := listAll[apiv1.AgentView](cmd, g, "/api/v1/agents", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -236,7 +234,7 @@ func newAgentUnmanagedCmd(g *globals) *cobra.Command {
 			if tenant != "" {
 				q.Set("tenant", tenant)
 			}
-			items, err := listAll[store.UnmanagedHost](cmd, g, "/api/v1/fleet/unmanaged", q)
+			items, err := listAll[apiv1.UnmanagedHost](cmd, g, "/api/v1/fleet/unmanaged", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -258,7 +256,7 @@ func newAgentShowCmd(g *globals) *cobra.Command {
 		Short: "Show an agent",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var a api.AgentView
+			var a apiv1.AgentView
 			if err := g.client().Do(cmd.Context(), "GET", agentPath("/api/v1/agents/"+url.PathEscape(args[0]), tenant), nil, &a); err != nil {
 				return err
 			}
@@ -293,7 +291,7 @@ func newAgentRevokeCmd(g *globals) *cobra.Command {
 func newAgentExecCmd(g *globals) *cobra.Command {
 	var (
 		tenant string
-		in     api.CommandInput
+		in     apiv1.CommandInput
 		env    []string
 		wait   bool
 	)
@@ -310,7 +308,7 @@ func newAgentExecCmd(g *globals) *cobra.Command {
 				return &ExitError{Code: 2, Err: err}
 			}
 			c := g.client()
-			var out api.CommandView
+			var out apiv1.CommandView
 			if err := c.Do(cmd.Context(), "POST", agentPath("/api/v1/agents/"+url.PathEscape(args[0])+"/commands", tenant), in, &out); err != nil {
 				return err
 			}
@@ -321,7 +319,7 @@ func newAgentExecCmd(g *globals) *cobra.Command {
 				fmt.Fprintln(cmd.OutOrStdout(), out.ID)
 				return nil
 			}
-			for !store.CommandFinal(out.Status) {
+			for !apiv1.CommandEnded(out.Status) {
 				select {
 				case <-cmd.Context().Done():
 					return cmd.Context().Err()
@@ -339,7 +337,7 @@ func newAgentExecCmd(g *globals) *cobra.Command {
 				fmt.Fprintf(cmd.ErrOrStderr(), "(output truncated: %d bytes kept of %d)\n", len(out.Output), out.OutputBytes)
 			}
 			switch {
-			case out.Status == store.CommandSucceeded:
+			case out.Status == apiv1.CommandSucceeded:
 				return nil
 			case out.ExitCode != nil && *out.ExitCode > 0:
 				return &ExitError{Code: *out.ExitCode, Err: fmt.Errorf("command %s exited %d", out.ID, *out.ExitCode)}

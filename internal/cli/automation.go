@@ -12,8 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/stats"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func newAutomationCmd(g *globals) *cobra.Command {
@@ -38,7 +37,7 @@ func newCandidatesCmd(g *globals, tenant *string) *cobra.Command {
 			if since > 0 {
 				q.Set("from", time.Now().Add(-since).UTC().Format(time.RFC3339))
 			}
-			var l api.List[stats.Candidate]
+			var l apiv1.List[apiv1.Candidate]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/automation/candidates", *tenant, q), nil, &l); err != nil {
 				return err
 			}
@@ -127,8 +126,8 @@ func newSaveRuleCmd(g *globals, tenant *string) *cobra.Command {
 			if err := f.check(); err != nil {
 				return err
 			}
-			var out api.SavedRule
-			in := api.DraftRuleInput{Candidate: f.candidate, OpsItem: f.opsitem, Runbook: f.runbook}
+			var out apiv1.SavedRule
+			in := apiv1.DraftRuleInput{Candidate: f.candidate, OpsItem: f.opsitem, Runbook: f.runbook}
 			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/automation/rules", *tenant, nil), in, &out); err != nil {
 				return err
 			}

@@ -10,9 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/backup"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // newBackupCmd is `flywheel backup`: backup plans, their recovery points,
@@ -30,7 +28,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
 			if len(args) == 0 {
-				var l api.List[backup.PlanStatus]
+				var l apiv1.List[apiv1.PlanStatus]
 				if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/backup/plans", tenant, nil), nil, &l); err != nil || g.json {
 					return orJSON(cmd, l.Items, err)
 				}
@@ -40,7 +38,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 				}
 				return printTable(w, []string{"PLAN", "METHODS", "RESOURCES", "RPO (WORST)", "RTO (WORST)"}, rows)
 			}
-			var p backup.PlanStatus
+			var p apiv1.PlanStatus
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/backup/plans/"+url.PathEscape(args[0]), tenant, nil), nil, &p); err != nil || g.json {
 				return orJSON(cmd, p, err)
 			}
@@ -67,18 +65,18 @@ func newBackupCmd(g *globals) *cobra.Command {
 		Short: "Back the plan's resources up now, through its maintenance windows (admin)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var p backup.PlanStatus
+			var p apiv1.PlanStatus
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/backup/plans/"+url.PathEscape(args[0]), tenant, nil), nil, &p); err != nil {
 				return err
 			}
-			prefix := backup.WindowName(p.Plan, rule, "")
+			prefix := apiv1.BackupWindowName(p.Plan, rule, "")
 			if rule == "" {
-				prefix = backup.WindowName(p.Plan, "", "")
+				prefix = apiv1.BackupWindowName(p.Plan, "", "")
 			}
 			w := cmd.OutOrStdout()
 			started := 0
 			for _, name := range p.Windows {
-				if !strings.HasPrefix(name, prefix) || strings.HasPrefix(name, backup.WindowName(p.Plan, "restore-test", "")) {
+				if !strings.HasPrefix(name, prefix) || strings.HasPrefix(name, apiv1.BackupWindowName(p.Plan, "restore-test", "")) {
 					continue
 				}
 				started++
@@ -87,14 +85,14 @@ func newBackupCmd(g *globals) *cobra.Command {
 					var out struct {
 						Targets []string `json:"targets"`
 					}
-					if err := g.client().Do(cmd.Context(), "POST", path, api.WindowRunInput{DryRun: true}, &out); err != nil {
+					if err := g.client().Do(cmd.Context(), "POST", path, apiv1.WindowRunInput{DryRun: true}, &out); err != nil {
 						return err
 					}
 					fmt.Fprintf(w, "%s would back up %s\n", name, strings.Join(out.Targets, ", "))
 					continue
 				}
-				var out store.WindowRun
-				if err := g.client().Do(cmd.Context(), "POST", path, api.WindowRunInput{}, &out); err != nil {
+				var out apiv1.WindowRun
+				if err := g.client().Do(cmd.Context(), "POST", path, apiv1.WindowRunInput{}, &out); err != nil {
 					return err
 				}
 				fmt.Fprintf(w, "%s: run %s started; follow it with: flywheel window show-run %s\n", name, out.ID, out.ID)
@@ -121,7 +119,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			items, err := listAll[store.RecoveryPoint](cmd, g, "/api/v1/backup/points", q)
+			items, err := listAll[apiv1.RecoveryPoint](cmd, g, "/api/v1/backup/points", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -146,9 +144,9 @@ func newBackupCmd(g *globals) *cobra.Command {
 			if to == "" {
 				return errors.New("give --to: a new database name or a directory on the host")
 			}
-			var out store.RestoreTest
+			var out apiv1.RestoreTest
 			err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/backup/points/"+url.PathEscape(args[0])+"/restore", tenant, nil),
-				api.RestoreInput{To: to}, &out)
+				apiv1.RestoreInput{To: to}, &out)
 			return restoreResult(cmd, g, out, err)
 		},
 	}
@@ -160,9 +158,9 @@ func newBackupCmd(g *globals) *cobra.Command {
 		Short: "Test a restore of the plan's latest point (or --point, or --resource's latest) now (admin)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out store.RestoreTest
+			var out apiv1.RestoreTest
 			err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/backup/plans/"+url.PathEscape(args[0])+"/restore-tests", tenant, nil),
-				api.RestoreTestInput{Point: point, Resource: testResource}, &out)
+				apiv1.RestoreTestInput{Point: point, Resource: testResource}, &out)
 			return restoreResult(cmd, g, out, err)
 		},
 	}
@@ -175,7 +173,7 @@ func newBackupCmd(g *globals) *cobra.Command {
 
 // restoreResult prints a restore's or restore test's result; a restore
 // that does not match its point is an error (exit status 1).
-func restoreResult(cmd *cobra.Command, g *globals, out store.RestoreTest, err error) error {
+func restoreResult(cmd *cobra.Command, g *globals, out apiv1.RestoreTest, err error) error {
 	if err != nil {
 		return err
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // newChannelCmd is `flywheel channel`: the server's notification channels
@@ -26,7 +26,7 @@ func newChannelCmd(g *globals) *cobra.Command {
   flywheel channel list --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out api.List[api.ChannelStatus]
+			var out apiv1.List[apiv1.ChannelStatus]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/channels", tenant, nil), nil, &out); err != nil {
 				return err
 			}

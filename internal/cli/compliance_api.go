@@ -9,8 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // addComplianceAPICmds adds the commands that talk to the server's
@@ -36,7 +35,7 @@ func addComplianceAPICmds(cmd *cobra.Command, g *globals) {
 					q.Set(k, v)
 				}
 			}
-			var out api.List[store.ComplianceResult]
+			var out apiv1.List[apiv1.ComplianceResult]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/compliance/results", tenant, q), nil, &out); err != nil {
 				return err
 			}
@@ -53,7 +52,7 @@ func addComplianceAPICmds(cmd *cobra.Command, g *globals) {
 	results.Flags().StringVar(&rule, "rule", "", "only this rule")
 	results.Flags().StringVar(&resource, "resource", "", "only this resource id")
 	results.Flags().StringVar(&status, "status", "", "only this status (COMPLIANT, NON_COMPLIANT, NOT_APPLICABLE, ERROR, EXEMPT)")
-	results.Flags().IntVar(&limit, "limit", store.DefaultPageLimit, "at most this many")
+	results.Flags().IntVar(&limit, "limit", apiv1.DefaultPageLimit, "at most this many")
 
 	var scope, name string
 	trend := &cobra.Command{
@@ -66,7 +65,7 @@ func addComplianceAPICmds(cmd *cobra.Command, g *globals) {
 			if name != "" {
 				q.Set("name", name)
 			}
-			var out api.List[store.ComplianceScore]
+			var out apiv1.List[apiv1.ComplianceScore]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/compliance/scores", tenant, q), nil, &out); err != nil {
 				return err
 			}
@@ -80,7 +79,7 @@ func addComplianceAPICmds(cmd *cobra.Command, g *globals) {
 			return printTable(cmd.OutOrStdout(), []string{"AT", "NAME", "COMPLIANT %", "COMPLIANT", "NON_COMPLIANT"}, rows)
 		},
 	}
-	trend.Flags().StringVar(&scope, "scope", store.ScopeTenant, "tenant, pack, control or account")
+	trend.Flags().StringVar(&scope, "scope", apiv1.ScopeTenant, "tenant, pack, control or account")
 	trend.Flags().StringVar(&name, "name", "", "the pack, control (PACK/CONTROL) or account")
 
 	exceptions := &cobra.Command{Use: "exception", Aliases: []string{"exceptions"}, Short: "Exempt a rule, a resource or a tag until a date"}
@@ -89,7 +88,7 @@ func addComplianceAPICmds(cmd *cobra.Command, g *globals) {
 		Short: "List exceptions, expired ones included",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out api.List[store.ComplianceException]
+			var out apiv1.List[apiv1.ComplianceException]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/compliance/exceptions", tenant, nil), nil, &out); err != nil {
 				return err
 			}
@@ -110,7 +109,7 @@ func addComplianceAPICmds(cmd *cobra.Command, g *globals) {
 			return printTable(cmd.OutOrStdout(), []string{"ID", "EXEMPTS", "OWNER", "EXPIRES", "REASON"}, rows)
 		},
 	}
-	var in api.ComplianceExceptionInput
+	var in apiv1.ComplianceExceptionInput
 	var tag string
 	var duration time.Duration
 	add := &cobra.Command{
@@ -127,7 +126,7 @@ func addComplianceAPICmds(cmd *cobra.Command, g *globals) {
 				k, v, _ := cutTag(tag)
 				in.TagKey, in.TagValue = k, v
 			}
-			var out store.ComplianceException
+			var out apiv1.ComplianceException
 			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/compliance/exceptions", tenant, nil), in, &out); err != nil {
 				return err
 			}

@@ -5,36 +5,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/content"
-	"github.com/flywheel-ops/flywheel/internal/content/kinds"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func newContentCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "content", Short: "Work with operational content (YAML)"}
-	validate := &cobra.Command{
-		Use:   "validate DIR",
-		Short: "Check a content directory (loaded over the built-in library) offline",
-		Long: "Loads the built-in library and DIR exactly as `serve --content DIR` would and reports\n" +
-			"every problem with its file, line and field. Exits 1 when there is any.",
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			sum, err := content.Validate(kinds.NewRegistry(), args[0])
-			out := cmd.OutOrStdout()
-			errs := content.Errors(err)
-			for _, e := range errs {
-				fmt.Fprintln(out, e)
-			}
-			if len(errs) > 0 {
-				fmt.Fprintln(out)
-			}
-			fmt.Fprint(out, sum.String())
-			if len(errs) > 0 {
-				return &ExitError{Code: 1, Err: fmt.Errorf("%d problem(s) in %s", len(errs), args[0])}
-			}
-			return nil
-		},
-	}
 	reload := &cobra.Command{
 		Use:   "reload",
 		Short: "Reload the server's content on every replica, without a restart (platform admin)",
@@ -48,7 +23,7 @@ shows the ones it runs.`,
   flywheel content reload --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var st api.ContentStatus
+			var st apiv1.ContentStatus
 			if err := g.client().Do(cmd.Context(), "POST", "/api/v1/content/reload", nil, &st); err != nil {
 				return err
 			}
@@ -59,6 +34,6 @@ shows the ones it runs.`,
 			return nil
 		},
 	}
-	cmd.AddCommand(validate, reload, newContentTestCmd())
+	cmd.AddCommand(reload)
 	return cmd
 }

@@ -4,16 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/cost"
-	"github.com/flywheel-ops/flywheel/internal/forecast"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func pct(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " %" }
@@ -32,7 +29,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out struct {
-				Items []api.ResourceScheduleView `json:"items"`
+				Items []apiv1.ResourceScheduleView `json:"items"`
 			}
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/resource-schedules", tenant, nil), nil, &out); err != nil {
 				return err
@@ -53,7 +50,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 		Short: "Show a schedule's targets and what it last did to each",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var d api.ResourceScheduleDetail
+			var d apiv1.ResourceScheduleDetail
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/resource-schedules/"+url.PathEscape(args[0]), tenant, nil), nil, &d); err != nil {
 				return err
 			}
@@ -78,9 +75,9 @@ func newScheduleCmd(g *globals) *cobra.Command {
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out struct {
-				Steps []cost.Step `json:"steps"`
+				Steps []apiv1.Step `json:"steps"`
 			}
-			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/cost/reconcile", tenant, nil), api.ReconcileInput{DryRun: dryRun}, &out); err != nil {
+			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/cost/reconcile", tenant, nil), apiv1.ReconcileInput{DryRun: dryRun}, &out); err != nil {
 				return err
 			}
 			if g.json {
@@ -94,30 +91,7 @@ func newScheduleCmd(g *globals) *cobra.Command {
 		},
 	}
 	reconcile.Flags().BoolVar(&dryRun, "dry-run", false, "report what would be done, start nothing")
-	holidays := &cobra.Command{
-		Use:   "holidays FILE.ics",
-		Short: "Read an iCalendar file's holidays as a schedule imports them (offline), printed as holidays.dates",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := os.ReadFile(args[0])
-			if err != nil {
-				return err
-			}
-			hs, err := cost.ParseICal(string(b))
-			if err != nil {
-				return fmt.Errorf("%s: %w", args[0], err)
-			}
-			if g.json {
-				return printJSON(cmd.OutOrStdout(), hs)
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "holidays:\n  dates:")
-			for _, h := range hs {
-				fmt.Fprintf(cmd.OutOrStdout(), "    - %s  # %s\n", h.Date, h.Name)
-			}
-			return nil
-		},
-	}
-	cmd.AddCommand(list, show, reconcile, holidays)
+	cmd.AddCommand(list, show, reconcile)
 	return cmd
 }
 
@@ -149,7 +123,7 @@ func newCostCmd(g *globals) *cobra.Command {
 				_, err := cmd.OutOrStdout().Write(raw)
 				return err
 			}
-			var rep api.SavingsReport
+			var rep apiv1.SavingsReport
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/cost/savings", tenant, q), nil, &rep); err != nil {
 				return err
 			}
@@ -182,9 +156,9 @@ func newCostCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out struct {
-				Items    []api.WasteView `json:"items"`
-				Total    float64         `json:"monthly_savings"`
-				Currency string          `json:"currency"`
+				Items    []apiv1.WasteView `json:"items"`
+				Total    float64           `json:"monthly_savings"`
+				Currency string            `json:"currency"`
 			}
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/cost/waste", tenant, nil), nil, &out); err != nil {
 				return err
@@ -209,8 +183,8 @@ func newCostCmd(g *globals) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var out struct {
-				Currency string              `json:"currency"`
-				Regions  []cost.RegionPrices `json:"regions"`
+				Currency string               `json:"currency"`
+				Regions  []apiv1.RegionPrices `json:"regions"`
 			}
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/cost/prices", tenant, nil), nil, &out); err != nil {
 				return err
@@ -246,7 +220,7 @@ func newForecastCmd(g *globals) *cobra.Command {
 				q.Set("resource", resource)
 			}
 			var out struct {
-				Items []forecast.Forecast `json:"items"`
+				Items []apiv1.Forecast `json:"items"`
 			}
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/forecasts", tenant, q), nil, &out); err != nil {
 				return err
@@ -260,7 +234,7 @@ func newForecastCmd(g *globals) *cobra.Command {
 				if f.Crossing != nil {
 					when = fmtTime(*f.Crossing)
 				}
-				rows[i] = []string{f.Resource, strings.TrimPrefix(f.Metric, forecast.DiskPrefix), pct(f.Last), fmt.Sprintf("%+.2f", f.SlopePerDay), pct(f.Threshold), when}
+				rows[i] = []string{f.Resource, strings.TrimPrefix(f.Metric, apiv1.DiskPrefix), pct(f.Last), fmt.Sprintf("%+.2f", f.SlopePerDay), pct(f.Threshold), when}
 			}
 			return printTable(cmd.OutOrStdout(), []string{"RESOURCE", "SERIES", "NOW", "PER DAY", "THRESHOLD", "REACHED (UTC)"}, rows)
 		},

@@ -9,9 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/apiv1"
 	"github.com/flywheel-ops/flywheel/internal/intake/generic"
-	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 func newEventCmd(g *globals) *cobra.Command {
@@ -99,7 +98,7 @@ func parseLabels(kvs []string) (map[string]string, error) {
 
 func newEventListCmd(g *globals, tenant *string) *cobra.Command {
 	var (
-		f        store.EventFilter
+		f        eventFilter
 		from, to string
 		limit    int
 	)
@@ -135,7 +134,7 @@ alert or correlation rule responsible.`,
 			if limit < 1 {
 				return fmt.Errorf("--limit %d: must be at least 1", limit)
 			}
-			items, err := listUpTo[store.Event](cmd, g, "/api/v1/events", q, limit)
+			items, err := listUpTo[apiv1.Event](cmd, g, "/api/v1/events", q, limit)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -168,8 +167,8 @@ func listUpTo[T any](cmd *cobra.Command, g *globals, path string, q url.Values, 
 	c := g.client()
 	more := false
 	for len(all) < n {
-		q.Set("limit", strconv.Itoa(min(n-len(all), store.MaxPageLimit)))
-		var page api.List[T]
+		q.Set("limit", strconv.Itoa(min(n-len(all), apiv1.MaxPageLimit)))
+		var page apiv1.List[T]
 		if err := c.Do(cmd.Context(), "GET", path+"?"+q.Encode(), nil, &page); err != nil {
 			return nil, err
 		}

@@ -10,9 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/apiv1"
 	"github.com/flywheel-ops/flywheel/internal/recurrence"
-	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 func newMaintenanceCmd(g *globals) *cobra.Command {
@@ -25,7 +24,7 @@ func newMaintenanceCmd(g *globals) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
 
 	var (
-		in                  api.MaintenanceWindowInput
+		in                  apiv1.MaintenanceWindowInput
 		weekly, start, end  string
 		duration            time.Duration
 		matchers, resources []string
@@ -48,7 +47,7 @@ runbooks on its targets when it opens (see docs/schedules.md).`,
   flywheel maintenance create --name patch-web --schedule 'cron(30 23 ? * TUE#3 *)' --schedule-offset 2 --timezone Europe/Berlin --duration 4h --cutoff 1h --tag patch-group=web --task name=diagnose,runbook=collect-host-diagnostics,priority=1,max_concurrency=2,max_errors=1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			in.Targets = store.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources, Group: group}
+			in.Targets = apiv1.MaintenanceTargets{Matchers: matchers, ResourceIDs: resources, Group: group}
 			if len(tags) > 0 {
 				in.Targets.Tags = map[string]string{}
 				for _, kv := range tags {
@@ -75,7 +74,7 @@ runbooks on its targets when it opens (see docs/schedules.md).`,
 				if !cmd.Flags().Changed("duration") {
 					return errors.New("--schedule needs --duration, how long each opening lasts")
 				}
-				in.Schedule = store.MaintenanceSchedule{Expression: expr}
+				in.Schedule = apiv1.MaintenanceSchedule{Expression: expr}
 				in.Duration = recurrence.FormatDuration(duration)
 				for _, d := range []struct {
 					name string
@@ -102,9 +101,9 @@ runbooks on its targets when it opens (see docs/schedules.md).`,
 				if err != nil {
 					return fmt.Errorf("--weekly: %w", err)
 				}
-				rec := w.Record()
+				rec := apiv1.Recurrence(w.Record())
 				rec.Timezone = "" // the window's
-				in.Schedule = store.MaintenanceSchedule{Weekly: &rec}
+				in.Schedule = apiv1.MaintenanceSchedule{Weekly: &rec}
 			case start == "":
 				return errors.New("give --weekly 'DAYS HH:MM DURATION', or --start with --end or --duration")
 			default:
@@ -125,10 +124,10 @@ runbooks on its targets when it opens (see docs/schedules.md).`,
 				default:
 					return errors.New("a one-off window needs --end or --duration")
 				}
-				in.Schedule = store.MaintenanceSchedule{Start: &s, End: &e}
+				in.Schedule = apiv1.MaintenanceSchedule{Start: &s, End: &e}
 			}
-			var out api.MaintenanceWindow
-			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/maintenance-windows", tenant, nil), in, &out); err != nil {
+			out, err := g.client().MaintenanceWindows(tenant).Create(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -166,7 +165,7 @@ runbooks on its targets when it opens (see docs/schedules.md).`,
 			if tenant != "" {
 				q.Set("tenant", tenant)
 			}
-			items, err := listAll[api.MaintenanceWindow](cmd, g, "/api/v1/maintenance-windows", q)
+			items, err := listAll[apiv1.MaintenanceWindow](cmd, g, "/api/v1/maintenance-windows", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -180,19 +179,19 @@ runbooks on its targets when it opens (see docs/schedules.md).`,
 				if w.NextStart != nil {
 					next = fmtTime(*w.NextStart) + " – " + fmtTime(*w.NextEnd)
 				}
-				rows[i] = []string{w.ID, w.Name, scheduleText(w.MaintenanceWindow), targetsText(w.Targets), open, next}
+				rows[i] = []string{w.ID, w.Name, scheduleText(w.MaintenanceWindowSpec), targetsText(w.Targets), open, next}
 			}
 			return printTable(cmd.OutOrStdout(), []string{"ID", "NAME", "SCHEDULE", "TARGETS", "OPEN", "CURRENT/NEXT"}, rows)
 		},
 	}
-	get := getByIDCmd[api.MaintenanceWindow](g, &tenant, "Show one maintenance window", "/api/v1/maintenance-windows")
+	get := getByIDCmd[apiv1.MaintenanceWindow](g, &tenant, "Show one maintenance window", "/api/v1/maintenance-windows")
 	del := deleteEachCmd(g, &tenant, "delete ID…", "Delete maintenance windows", "/api/v1/maintenance-windows", "maintenance window", "deleted")
 	cmd.AddCommand(create, list, get, del)
 	addWindowRunCmds(cmd, g, &tenant)
 	return cmd
 }
 
-func scheduleText(w store.MaintenanceWindow) string {
+func scheduleText(w apiv1.MaintenanceWindowSpec) string {
 	if e := w.Schedule.Expression; e != "" {
 		return e + " for " + w.Duration + " " + w.Timezone
 	}
@@ -205,7 +204,7 @@ func scheduleText(w store.MaintenanceWindow) string {
 	return "-"
 }
 
-func targetsText(t store.MaintenanceTargets) string {
+func targetsText(t apiv1.MaintenanceTargets) string {
 	var parts []string
 	parts = append(parts, t.Matchers...)
 	if len(t.ResourceIDs) > 0 {

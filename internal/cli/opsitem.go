@@ -5,8 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func newOpsItemCmd(g *globals) *cobra.Command {
@@ -22,7 +21,7 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 		}
 		return path
 	}
-	var f store.OpsItemFilter
+	var f opsItemFilter
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List OpsItems, newest first",
@@ -35,7 +34,7 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			items, err := listAll[store.OpsItem](cmd, g, "/api/v1/opsitems", q)
+			items, err := listAll[apiv1.OpsItem](cmd, g, "/api/v1/opsitems", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -58,8 +57,8 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 		Short: "Show one OpsItem",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var o store.OpsItem
-			if err := g.client().Do(cmd.Context(), "GET", withTenant("/api/v1/opsitems/"+url.PathEscape(args[0]), url.Values{}), nil, &o); err != nil {
+			o, err := g.client().OpsItems(tenant).Get(cmd.Context(), args[0])
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -68,14 +67,14 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 			return printOpsItem(cmd.OutOrStdout(), o)
 		},
 	}
-	var in api.OpsItemInput
+	var in apiv1.OpsItemInput
 	create := &cobra.Command{
 		Use:   "create",
 		Short: "Open an OpsItem by hand",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var o store.OpsItem
-			if err := g.client().Do(cmd.Context(), "POST", withTenant("/api/v1/opsitems", url.Values{}), in, &o); err != nil {
+			o, err := g.client().OpsItems(tenant).Create(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -95,7 +94,7 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 		Short: "Change an OpsItem's fields or status",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var p api.OpsItemPatch
+			var p apiv1.OpsItemPatch
 			set := func(flag string, v *string, dst **string) {
 				if cmd.Flags().Changed(flag) {
 					*dst = v
@@ -106,8 +105,8 @@ func newOpsItemCmd(g *globals) *cobra.Command {
 			set("category", &cat, &p.Category)
 			set("severity", &sev, &p.Severity)
 			set("status", &status, &p.Status)
-			var o store.OpsItem
-			if err := g.client().Do(cmd.Context(), "PATCH", withTenant("/api/v1/opsitems/"+url.PathEscape(args[0]), url.Values{}), p, &o); err != nil {
+			o, err := g.client().OpsItems(tenant).Update(cmd.Context(), args[0], p)
+			if err != nil {
 				return err
 			}
 			if g.json {

@@ -6,8 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // handlingCmds are a person's actions on an OpsItem: ack, assign, note,
@@ -15,7 +14,7 @@ import (
 // the change, as a summary line or JSON with --json.
 func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cobra.Command {
 	post := func(cmd *cobra.Command, id, path string, in any) error {
-		var o store.OpsItem
+		var o apiv1.OpsItem
 		p := withTenant("/api/v1/opsitems/"+url.PathEscape(id)+"/"+path, url.Values{})
 		if err := g.client().Do(cmd.Context(), "POST", p, in, &o); err != nil {
 			return err
@@ -37,7 +36,7 @@ func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cob
 		Short: "Acknowledge an OpsItem (it moves to in-progress)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return post(cmd, args[0], "acknowledge", api.HandlingInput{Comment: comment})
+			return post(cmd, args[0], "acknowledge", apiv1.HandlingInput{Comment: comment})
 		},
 	}
 	var unassign bool
@@ -49,7 +48,7 @@ func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cob
 			if unassign == (len(args) == 2) {
 				return fmt.Errorf("give either an ASSIGNEE or --none")
 			}
-			in := api.HandlingInput{Comment: comment}
+			in := apiv1.HandlingInput{Comment: comment}
 			if len(args) == 2 {
 				in.Assignee = args[1]
 			}
@@ -62,7 +61,7 @@ func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cob
 		Short: "Add a note to an OpsItem's timeline",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return post(cmd, args[0], "notes", api.HandlingInput{Text: args[1]})
+			return post(cmd, args[0], "notes", apiv1.HandlingInput{Text: args[1]})
 		},
 	}
 	resolve := &cobra.Command{
@@ -70,7 +69,7 @@ func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cob
 		Short: "Resolve an OpsItem by hand",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return post(cmd, args[0], "resolve", api.HandlingInput{Comment: comment})
+			return post(cmd, args[0], "resolve", apiv1.HandlingInput{Comment: comment})
 		},
 	}
 	for _, c := range []*cobra.Command{ack, assign, resolve} {
@@ -81,7 +80,7 @@ func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cob
 		Short: "Merge OpsItems: move the member alerts of each SOURCE into TARGET and close the sources as merged",
 		Args:  cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return post(cmd, args[0], "merge", api.MergeInput{From: args[1:]})
+			return post(cmd, args[0], "merge", apiv1.MergeInput{From: args[1:]})
 		},
 	}
 	split := &cobra.Command{
@@ -89,7 +88,7 @@ func handlingCmds(g *globals, withTenant func(string, url.Values) string) []*cob
 		Short: "Split a member alert out of an OpsItem into a new OpsItem (printed)",
 		Args:  cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return post(cmd, args[0], "split", api.SplitInput{Fingerprint: args[1]})
+			return post(cmd, args[0], "split", apiv1.SplitInput{Fingerprint: args[1]})
 		},
 	}
 	return []*cobra.Command{ack, assign, note, resolve, merge, split}

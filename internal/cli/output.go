@@ -49,3 +49,10 @@ func fmtTimePtr(t *time.Time) string {
 	}
 	return fmtTime(*t)
 }
+
+// The list commands' filters: flags that become query parameters.
+type (
+	eventFilter     struct{ Source, Fingerprint, Resource, Status, Decision, OpsItemID string }
+	opsItemFilter   struct{ Status, Severity, Category, Text, Resource, Assignee string }
+	executionFilter struct{ Status, Runbook, OpsItemID string }
+)

@@ -2,15 +2,14 @@ package cli
 
 import (
 	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/pack"
-	"github.com/flywheel-ops/flywheel/internal/service"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // newPackCmd is `flywheel pack`: the service packs of docs/packs.md.
@@ -31,9 +30,7 @@ func newPackCmd(g *globals) *cobra.Command {
 		Short: "List the catalogue's packs and the versions the tenant has installed",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out struct {
-				Packs []service.PackSummary `json:"packs"`
-			}
+			var out apiv1.PackList
 			if err := g.client().Do(cmd.Context(), "GET", path("", ""), nil, &out); err != nil {
 				return err
 			}
@@ -60,7 +57,7 @@ func newPackCmd(g *globals) *cobra.Command {
 		Short: "Show a pack: what it needs, its scenarios with their alerts and runbooks, its documents",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var d service.PackDetail
+			var d apiv1.PackDetail
 			if err := g.client().Do(cmd.Context(), "GET", path(args[0], ""), nil, &d); err != nil {
 				return err
 			}
@@ -86,17 +83,14 @@ func newPackCmd(g *globals) *cobra.Command {
 
 	var dir string
 	var force bool
-	request := func() (service.PackRequest, error) {
-		req := service.PackRequest{Force: force}
+	request := func() (apiv1.PackRequest, error) {
+		req := apiv1.PackRequest{Force: force}
 		if dir == "" {
 			return req, nil
 		}
-		p, err := pack.ReadDir(os.DirFS(dir), ".", dir)
-		if err != nil {
-			return req, err
-		}
-		req.Files = p.Files
-		return req, nil
+		files, err := readPackDir(dir)
+		req.Files = files
+		return req, err
 	}
 	install := &cobra.Command{
 		Use:   "install NAME",
@@ -129,7 +123,7 @@ func newPackCmd(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var d service.PackDiff
+			var d apiv1.PackDiff
 			if err := g.client().Do(cmd.Context(), "POST", path(args[0], "/diff"), req, &d); err != nil {
 				return err
 			}
@@ -169,12 +163,12 @@ func newPackCmd(g *globals) *cobra.Command {
 	return cmd
 }
 
-func putPack(cmd *cobra.Command, g *globals, path string, request func() (service.PackRequest, error), verb string) error {
+func putPack(cmd *cobra.Command, g *globals, path string, request func() (apiv1.PackRequest, error), verb string) error {
 	req, err := request()
 	if err != nil {
 		return err
 	}
-	var in store.PackInstallation
+	var in apiv1.PackInstallation
 	if err := g.client().Do(cmd.Context(), "POST", path, req, &in); err != nil {
 		return err
 	}
@@ -191,4 +185,36 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// readPackDir reads a pack's folder as the server takes it: every .yaml
+// and .yml file below dir (hidden files and folders left out), paths
+// relative to dir. The server checks the pack.
+func readPackDir(dir string) ([]apiv1.PackFile, error) {
+	var files []apiv1.PackFile
+	fsys := os.DirFS(dir)
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != "." && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || (!strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".yml")) {
+			return nil
+		}
+		data, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, apiv1.PackFile{Path: p, Data: data})
+		return nil
+	})
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("%s: no .yaml files (a pack holds pack.yaml and its documents)", dir)
+	}
+	return files, err
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flywheel-ops/flywheel/internal/mdtest"
 )
 
 // TestPackCommands drives `flywheel pack` against a server: the catalogue's
@@ -45,15 +47,15 @@ func TestPackCommands(t *testing.T) {
 
 	// The page's example pack, from a directory.
 	dir := t.TempDir()
-	for _, f := range docFences(t, "../../docs/packs.md") {
-		if f.lang != "yaml" || len(f.body) == 0 || !strings.HasPrefix(f.body[0], "# mypack/") {
+	for _, f := range mdtest.Blocks(t, "../../docs/packs.md") {
+		if f.Lang != "yaml" || len(f.Lines) == 0 || !strings.HasPrefix(f.Lines[0], "# mypack/") {
 			continue
 		}
-		p := filepath.Join(dir, strings.TrimPrefix(f.body[0], "# mypack/"))
+		p := filepath.Join(dir, strings.TrimPrefix(f.Lines[0], "# mypack/"))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(p, []byte(strings.Join(f.body, "\n")+"\n"), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(f.Text()), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}

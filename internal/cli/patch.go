@@ -9,9 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/patch"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // newPatchCmd is `flywheel patch`: baselines, scans and installs (the
@@ -27,7 +25,7 @@ func newPatchCmd(g *globals) *cobra.Command {
 		Short: "List the patch baselines (content) and their approval rules",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var l api.List[patch.BaselineView]
+			var l apiv1.List[apiv1.BaselineView]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/patch/baselines", tenant, nil), nil, &l); err != nil {
 				return err
 			}
@@ -49,8 +47,8 @@ func newPatchCmd(g *globals) *cobra.Command {
 			Example: "  flywheel patch " + use + " res_…",
 			Args:    cobra.MinimumNArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var x api.ExecutionView
-				if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/runbooks/"+runbook+"/executions", tenant, nil), api.RunInput{Targets: args}, &x); err != nil {
+				var x apiv1.ExecutionView
+				if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/runbooks/"+runbook+"/executions", tenant, nil), apiv1.RunInput{Targets: args}, &x); err != nil {
 					return err
 				}
 				if g.json {
@@ -73,7 +71,7 @@ func newPatchCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
 			if len(args) == 1 {
-				var h patch.HostCompliance
+				var h apiv1.HostCompliance
 				if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/patch/hosts/"+url.PathEscape(args[0]), tenant, nil), nil, &h); err != nil {
 					return err
 				}
@@ -94,7 +92,7 @@ func newPatchCmd(g *globals) *cobra.Command {
 				}
 				return printTable(w, []string{"PACKAGE", "INSTALLED", "AVAILABLE", "STATUS", "RULE", "LEVEL", "REASON"}, rows)
 			}
-			var rep patch.Report
+			var rep apiv1.Report
 			q := url.Values{"days": {strconv.Itoa(days)}}
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/patch/compliance", tenant, q), nil, &rep); err != nil {
 				return err
@@ -104,7 +102,7 @@ func newPatchCmd(g *globals) *cobra.Command {
 			}
 			fmt.Fprintf(w, "Compliance: %.1f%% (%d of %d hosts); missing by level: %s; failed %d; pending reboot %d\n",
 				rep.Tenant.Percent, rep.Tenant.Compliant, rep.Tenant.Hosts, levels(rep.MissingByLevel), rep.Failed, rep.PendingReboot)
-			shares := func(kind string, l []patch.Share) [][]string {
+			shares := func(kind string, l []apiv1.Share) [][]string {
 				rows := make([][]string, len(l))
 				for i, s := range l {
 					rows[i] = []string{kind, s.Name, strconv.Itoa(s.Hosts), strconv.Itoa(s.Compliant), fmt.Sprintf("%.1f%%", s.Percent)}
@@ -123,7 +121,7 @@ func newPatchCmd(g *globals) *cobra.Command {
 	}
 	compliance.Flags().IntVar(&days, "days", 30, "trend length in days (1-366)")
 
-	var ex patch.ExpediteRequest
+	var ex apiv1.ExpediteRequest
 	expedite := &cobra.Command{
 		Use:   "expedite [PACKAGE --source WHAT --target RESOURCE_ID...]",
 		Short: "Install a critical update out of window after an admin's approval, due by the next business day; without a package, list expedites",
@@ -133,7 +131,7 @@ func newPatchCmd(g *globals) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			w := cmd.OutOrStdout()
 			if len(args) == 0 {
-				var l api.List[store.Expedite]
+				var l apiv1.List[apiv1.Expedite]
 				if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/patch/expedites", tenant, nil), nil, &l); err != nil {
 					return err
 				}
@@ -147,7 +145,7 @@ func newPatchCmd(g *globals) *cobra.Command {
 				return printTable(w, []string{"EXPEDITE", "PACKAGE", "STATUS", "REQUESTED", "DUE", "INSTALLED", "EXECUTION", "OPSITEM"}, rows)
 			}
 			ex.Package = args[0]
-			var e store.Expedite
+			var e apiv1.Expedite
 			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/patch/expedites", tenant, nil), ex, &e); err != nil {
 				return err
 			}
@@ -183,12 +181,12 @@ func levels(m map[string]int) string {
 		}
 	}
 	rank := func(l string) int {
-		for i, x := range patch.Levels {
+		for i, x := range apiv1.Levels {
 			if x == l {
 				return i
 			}
 		}
-		return len(patch.Levels)
+		return len(apiv1.Levels)
 	}
 	sort.Slice(keys, func(i, j int) bool { return rank(keys[i]) < rank(keys[j]) })
 	parts := make([]string, len(keys))

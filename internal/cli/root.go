@@ -1,6 +1,8 @@
-// Package cli is the flywheel command line: `serve` and the offline commands
-// that open the database directly (migrate, audit verify, content validate),
-// and client commands that talk to a running server's API.
+// Package cli is the flywheel command line's client commands, which talk to
+// a running server's API through internal/client and import no server
+// package (internal/layering). The server's commands (serve, migrate, the
+// offline commands that open the database or load content) are in
+// internal/servercmd; cmd/flywheel composes both.
 package cli
 
 import (
@@ -14,9 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/app"
 	"github.com/flywheel-ops/flywheel/internal/client"
-	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/config/defaults"
 	"github.com/flywheel-ops/flywheel/internal/tlsutil"
 	"github.com/flywheel-ops/flywheel/internal/version"
 )
@@ -37,9 +38,10 @@ type ExitError struct {
 func (e *ExitError) Error() string { return e.Err.Error() }
 func (e *ExitError) Unwrap() error { return e.Err }
 
-// Execute runs the command line args and returns the exit code.
-func Execute(ctx context.Context, args []string, env Env) int {
-	root := NewRoot(env)
+// Execute runs the command line args and returns the exit code; ext add
+// commands to the tree (cmd/flywheel: the server's).
+func Execute(ctx context.Context, args []string, env Env, ext ...Extension) int {
+	root := NewRoot(env, ext...)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {
@@ -53,8 +55,8 @@ func Execute(ctx context.Context, args []string, env Env) int {
 	return 1
 }
 
-// NewRoot builds the command tree.
-func NewRoot(env Env) *cobra.Command {
+// NewRoot builds the command tree: the client commands, and those ext add.
+func NewRoot(env Env, ext ...Extension) *cobra.Command {
 	if env.Lookup == nil {
 		env.Lookup = os.LookupEnv
 	}
@@ -72,14 +74,11 @@ func NewRoot(env Env) *cobra.Command {
 		root.SetIn(env.Stdin)
 	}
 	g := &globals{env: env}
-	root.PersistentFlags().StringVar(&g.server, "server", "", "API address (env FLYWHEEL_SERVER; default http://"+config.DefaultAddr+")")
-	root.PersistentFlags().StringVar(&g.token, "token", "", "API token (env FLYWHEEL_TOKEN; default: the admin token in ./"+config.DefaultDataDir+")")
+	root.PersistentFlags().StringVar(&g.server, "server", "", "API address (env FLYWHEEL_SERVER; default http://"+defaults.Addr+")")
+	root.PersistentFlags().StringVar(&g.token, "token", "", "API token (env FLYWHEEL_TOKEN; default: the admin token in ./"+defaults.DataDir+")")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON instead of tables")
 	root.AddCommand(
-		newServeCmd(env),
 		newVersionCmd(),
-		newMigrateCmd(env),
-		newDBCmd(env),
 		newHealthcheckCmd(g),
 		newTenantCmd(g),
 		newTokenCmd(g),
@@ -96,7 +95,6 @@ func NewRoot(env Env) *cobra.Command {
 		newRuleCmd(g),
 		newChannelCmd(g),
 		newContentCmd(g),
-		newReplayCmd(g),
 		newPatchCmd(g),
 		newBackupCmd(g),
 		newComplianceCmd(g),
@@ -104,6 +102,9 @@ func NewRoot(env Env) *cobra.Command {
 		newScheduleCmd(g), newCostCmd(g), newForecastCmd(g),
 		newPackCmd(g),
 	)
+	for _, e := range ext {
+		e(root, Globals{g})
+	}
 	return root
 }
 
@@ -121,7 +122,7 @@ func (g *globals) client() *client.Client {
 		server, _ = g.env.Lookup("FLYWHEEL_SERVER")
 	}
 	if server == "" {
-		server = "http://" + config.DefaultAddr
+		server = "http://" + defaults.Addr
 	}
 	if !strings.Contains(server, "://") {
 		server = "http://" + server
@@ -132,7 +133,7 @@ func (g *globals) client() *client.Client {
 		source = "the environment (FLYWHEEL_TOKEN)"
 	}
 	if token == "" {
-		p := filepath.Join(config.DefaultDataDir, app.AdminTokenFile)
+		p := filepath.Join(defaults.DataDir, defaults.AdminTokenFile)
 		source = "pass --token, set FLYWHEEL_TOKEN, or run where " + p + " is"
 		if b, err := os.ReadFile(p); err == nil {
 			token = strings.TrimSpace(string(b))
@@ -146,7 +147,7 @@ func (g *globals) client() *client.Client {
 	// the CA in the default data directory, as for the admin token.
 	ca, _ := g.env.Lookup("FLYWHEEL_CA_FILE")
 	if ca == "" && strings.HasPrefix(server, "https://") {
-		if p := filepath.Join(config.DefaultDataDir, app.TLSDir, tlsutil.CACertFile); fileExists(p) {
+		if p := filepath.Join(defaults.DataDir, defaults.TLSDir, tlsutil.CACertFile); fileExists(p) {
 			ca = p
 		}
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // newRuleCmd is `flywheel rule`: automation rules' runtime state (their
@@ -29,7 +29,7 @@ func newRuleCmd(g *globals) *cobra.Command {
 		Short: "List the breakers that are open or have counted failures",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out api.List[api.BreakerView]
+			var out apiv1.List[apiv1.BreakerView]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/rules/breakers", tenant, nil), nil, &out); err != nil {
 				return err
 			}
@@ -63,9 +63,9 @@ func newRuleCmd(g *globals) *cobra.Command {
   flywheel rule breaker reset disk-cleanup --group res_06h0abc`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out api.BreakerResetResult
+			var out apiv1.BreakerResetResult
 			path := tenantPath("/api/v1/rules/"+url.PathEscape(args[0])+"/breaker/reset", tenant, nil)
-			if err := g.client().Do(cmd.Context(), "POST", path, api.BreakerReset{Group: group}, &out); err != nil {
+			if err := g.client().Do(cmd.Context(), "POST", path, apiv1.BreakerReset{Group: group}, &out); err != nil {
 				return err
 			}
 			if g.json {
@@ -95,7 +95,7 @@ func newRuleListCmd(g *globals, tenant *string) *cobra.Command {
   flywheel rule list --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var out api.List[api.RuleStatus]
+			var out apiv1.List[apiv1.RuleStatus]
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/rules", *tenant, nil), nil, &out); err != nil {
 				return err
 			}

@@ -12,9 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/runbook"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func newRunbookCmd(g *globals) *cobra.Command {
@@ -32,7 +30,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 		Short: "List the runbooks you can run",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var l api.List[runbook.Summary]
+			var l apiv1.List[apiv1.Summary]
 			if err := g.client().Do(cmd.Context(), "GET", path("/api/v1/runbooks", nil), nil, &l); err != nil || g.json {
 				return orJSON(cmd, l.Items, err)
 			}
@@ -53,7 +51,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 		Short: "Show a runbook: parameters, targets, rate limits, steps",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var v api.RunbookView
+			var v apiv1.RunbookView
 			if err := g.client().Do(cmd.Context(), "GET", path("/api/v1/runbooks/"+url.PathEscape(args[0]), nil), nil, &v); err != nil || g.json {
 				return orJSON(cmd, v, err)
 			}
@@ -70,7 +68,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 	)
 	runFn := func(dry bool) func(cmd *cobra.Command, args []string) error {
 		return func(cmd *cobra.Command, args []string) error {
-			in := api.RunInput{Targets: targets, DryRun: dry, Approval: approve, Parameters: map[string]any{}}
+			in := apiv1.RunInput{Targets: targets, DryRun: dry, Approval: approve, Parameters: map[string]any{}}
 			for _, p := range params {
 				k, v, ok := strings.Cut(p, "=")
 				if !ok || k == "" {
@@ -82,7 +80,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 			if opsitem != "" {
 				target = "/api/v1/opsitems/" + url.PathEscape(opsitem) + "/runbooks/" + url.PathEscape(args[0])
 			}
-			var ex api.ExecutionView
+			var ex apiv1.ExecutionView
 			if err := g.client().Do(cmd.Context(), "POST", path(target, nil), in, &ex); err != nil {
 				return err
 			}
@@ -102,7 +100,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 			if err := printExecution(cmd.OutOrStdout(), ex, dry); err != nil {
 				return err
 			}
-			if wait && ex.Status != runbook.StatusSucceeded {
+			if wait && ex.Status != apiv1.StatusSucceeded {
 				return &ExitError{Code: 2, Err: fmt.Errorf("execution %s %s", ex.ID, ex.Status)}
 			}
 			return nil
@@ -131,7 +129,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 	run.Flags().BoolVar(&wait, "wait", false, "wait for the execution to end; exit code 2 unless it succeeded")
 	run.Flags().BoolVar(&approve, "approval", false, "wait for an approval before the first step")
 
-	var f store.ExecutionFilter
+	var f executionFilter
 	executions := &cobra.Command{
 		Use:     "executions [ID]",
 		Aliases: []string{"execution", "ex"},
@@ -139,7 +137,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 1 {
-				var ex api.ExecutionView
+				var ex apiv1.ExecutionView
 				if err := g.client().Do(cmd.Context(), "GET", path("/api/v1/executions/"+url.PathEscape(args[0]), nil), nil, &ex); err != nil || g.json {
 					return orJSON(cmd, ex, err)
 				}
@@ -151,7 +149,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 					q.Set(k, v)
 				}
 			}
-			items, err := listAll[store.Execution](cmd, g, "/api/v1/executions", q)
+			items, err := listAll[apiv1.Execution](cmd, g, "/api/v1/executions", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -179,7 +177,7 @@ func newRunbookCmd(g *globals) *cobra.Command {
 			if target != "" {
 				q.Set("target", target)
 			}
-			var l api.List[api.StepLog]
+			var l apiv1.List[apiv1.StepLog]
 			if err := g.client().Do(cmd.Context(), "GET", path("/api/v1/executions/"+url.PathEscape(args[0])+"/logs", q), nil, &l); err != nil || g.json {
 				return orJSON(cmd, l.Items, err)
 			}
@@ -215,8 +213,8 @@ func newRunbookCmd(g *globals) *cobra.Command {
 			Short: strings.ToUpper(verb[:1]) + verb[1:] + " the approval an execution waits for",
 			Args:  cobra.ExactArgs(1),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				var ex api.ExecutionView
-				err := g.client().Do(cmd.Context(), "POST", path("/api/v1/executions/"+url.PathEscape(args[0])+"/"+verb, nil), api.DecisionInput{Comment: comment}, &ex)
+				var ex apiv1.ExecutionView
+				err := g.client().Do(cmd.Context(), "POST", path("/api/v1/executions/"+url.PathEscape(args[0])+"/"+verb, nil), apiv1.DecisionInput{Comment: comment}, &ex)
 				if err != nil || g.json {
 					return orJSON(cmd, ex, err)
 				}
@@ -237,8 +235,8 @@ func newRunbookCmd(g *globals) *cobra.Command {
 // waitExecution polls until the execution ends or waits for approval,
 // writing each step's progress to progress as it changes ("[2/5] verify:
 // running", then "succeeded"), so a long run is not silent.
-func waitExecution(ctx context.Context, g *globals, path func(string, url.Values) string, id string, progress io.Writer) (api.ExecutionView, error) {
-	var ex api.ExecutionView
+func waitExecution(ctx context.Context, g *globals, path func(string, url.Values) string, id string, progress io.Writer) (apiv1.ExecutionView, error) {
+	var ex apiv1.ExecutionView
 	delay := 200 * time.Millisecond
 	seen := map[string]string{} // step row → last status shown
 	for {
@@ -246,7 +244,7 @@ func waitExecution(ctx context.Context, g *globals, path func(string, url.Values
 			return ex, err
 		}
 		showProgress(progress, ex, seen)
-		if runbook.IsTerminal(ex.Status) || ex.Status == runbook.StatusWaitingApproval {
+		if apiv1.ExecutionEnded(ex.Status) || ex.Status == apiv1.StatusWaitingApproval {
 			return ex, nil
 		}
 		select {
@@ -261,7 +259,7 @@ func waitExecution(ctx context.Context, g *globals, path func(string, url.Values
 // showProgress writes the steps whose status changed since the last poll.
 // Pending steps are not news; a step that went by between two polls is
 // shown at its latest status.
-func showProgress(w io.Writer, ex api.ExecutionView, seen map[string]string) {
+func showProgress(w io.Writer, ex apiv1.ExecutionView, seen map[string]string) {
 	total := 0
 	for _, s := range ex.Steps {
 		if s.TargetID == "" {
@@ -270,7 +268,7 @@ func showProgress(w io.Writer, ex api.ExecutionView, seen map[string]string) {
 	}
 	for _, s := range ex.Steps {
 		key := fmt.Sprintf("%d/%s", s.Seq, s.TargetID)
-		if s.Status == runbook.StatusPending || seen[key] == s.Status {
+		if s.Status == apiv1.StatusPending || seen[key] == s.Status {
 			continue
 		}
 		seen[key] = s.Status
@@ -288,14 +286,14 @@ func showProgress(w io.Writer, ex api.ExecutionView, seen map[string]string) {
 
 // statusText is an execution's status, marked when it was a dry run (it
 // rendered its steps and ran nothing).
-func statusText(e store.Execution) string {
+func statusText(e apiv1.Execution) string {
 	if e.DryRun {
 		return e.Status + " (dry run)"
 	}
 	return e.Status
 }
 
-func duration(e store.Execution) string {
+func duration(e apiv1.Execution) string {
 	if e.StartedAt.IsZero() || e.EndedAt.IsZero() {
 		return "-"
 	}
@@ -310,7 +308,7 @@ func clipLine(s string, n int) string {
 	return s
 }
 
-func printRunbook(w io.Writer, v api.RunbookView) error {
+func printRunbook(w io.Writer, v apiv1.RunbookView) error {
 	fmt.Fprintf(w, "%s (version %d) — %s\n", v.Name, v.Version, v.Description)
 	if v.EstimateMinutes > 0 {
 		fmt.Fprintf(w, "a manual run takes about %d minutes\n", v.EstimateMinutes)
@@ -365,7 +363,7 @@ func printRunbook(w io.Writer, v api.RunbookView) error {
 	return nil
 }
 
-func printExecution(w io.Writer, ex api.ExecutionView, dry bool) error {
+func printExecution(w io.Writer, ex apiv1.ExecutionView, dry bool) error {
 	fmt.Fprintf(w, "execution %s: runbook %s (version %d) %s", ex.ID, ex.Runbook, ex.RunbookVersion, ex.Status)
 	if dry {
 		fmt.Fprint(w, " (dry run: nothing ran)")
@@ -377,7 +375,7 @@ func printExecution(w io.Writer, ex api.ExecutionView, dry bool) error {
 	rows := make([][]string, 0, len(ex.Steps))
 	for _, s := range ex.Steps {
 		detail := clipLine(s.Error, 60)
-		if dry || (detail == "" && len(s.Inputs) > 0 && s.Status == runbook.StatusPending) {
+		if dry || (detail == "" && len(s.Inputs) > 0 && s.Status == apiv1.StatusPending) {
 			detail = clipLine(string(s.Inputs), 80)
 		}
 		name := s.Name

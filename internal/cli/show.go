@@ -10,9 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/replay"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // Human output of single objects: one "Field:  value" line each, the
@@ -45,7 +43,7 @@ func timePtrField(t *time.Time) string {
 	return fmtTime(*t)
 }
 
-func printOpsItem(w io.Writer, o store.OpsItem) error {
+func printOpsItem(w io.Writer, o apiv1.OpsItem) error {
 	acked := ""
 	if o.AcknowledgedAt != nil {
 		acked = fmtTime(*o.AcknowledgedAt) + " by " + o.AcknowledgedBy
@@ -81,11 +79,11 @@ func humanSecondsText(s int64) string {
 	return durationText(s)
 }
 
-func printTenant(w io.Writer, t store.Tenant) error {
+func printTenant(w io.Writer, t apiv1.Tenant) error {
 	return printFields(w, []field{{"ID", t.ID}, {"Name", t.Name}, {"Description", t.Description}, {"Created", timeField(t.CreatedAt)}})
 }
 
-func printAgent(w io.Writer, a api.AgentView) error {
+func printAgent(w io.Writer, a apiv1.AgentView) error {
 	version := a.Version
 	if a.Outdated {
 		version += " (outdated: the fleet runs " + a.DesiredVersion + ")"
@@ -104,50 +102,4 @@ func printAgent(w io.Writer, a api.AgentView) error {
 		{"Last seen", timePtrField(a.LastSeenAt)}, {"Started", timePtrField(a.StartedAt)}, {"Heartbeat", interval},
 		{"Not reporting since", timePtrField(a.NotReportingSince)}, {"Revoked", timePtrField(a.RevokedAt)}, {"Last update", a.Update},
 	})
-}
-
-func printReplay(w io.Writer, r replay.Report) error {
-	fmt.Fprintf(w, "received %d alert occurrences (%d repeats deduplicated)\n", r.Received, r.Deduplicated)
-	var sup []string
-	for _, k := range slices.Sorted(maps.Keys(r.Suppressed)) {
-		sup = append(sup, fmt.Sprintf("%s %d", k, r.Suppressed[k]))
-	}
-	if len(sup) > 0 {
-		fmt.Fprintf(w, "suppressed: %s\n", strings.Join(sup, ", "))
-	}
-	fmt.Fprintf(w, "noise reduction %s: %d OpsItems would open\n", strconv.FormatFloat(100*r.NoiseReduction, 'f', 1, 64)+" %", len(r.OpsItems))
-	if len(r.OpsItems) == 0 {
-		return nil
-	}
-	fmt.Fprintln(w)
-	rows := make([][]string, len(r.OpsItems))
-	for i, o := range r.OpsItems {
-		status := o.Status
-		if o.Flapping {
-			status += " (flapping)"
-		}
-		rows[i] = []string{o.Severity, o.Category, status, orDash(o.Rule), strconv.Itoa(len(o.Fingerprints)), oneLineText(o.Title, 70)}
-	}
-	if err := printTable(w, []string{"SEVERITY", "AREA", "STATUS", "RULE", "ALERTS", "TITLE"}, rows); err != nil {
-		return err
-	}
-	// Why the OpsItems that joined several alerts did.
-	const shown = 3
-	for _, o := range r.OpsItems {
-		if len(o.Joins) == 0 {
-			continue
-		}
-		fmt.Fprintf(w, "\n%s\n", oneLineText(o.Title, 100))
-		if o.RootCause != nil {
-			fmt.Fprintf(w, "  probable root cause: %s (%s)\n", o.RootCause.Title, o.RootCause.Severity)
-		}
-		for i, j := range o.Joins {
-			if i == shown {
-				fmt.Fprintf(w, "  … and %d more joins (--json lists them)\n", len(o.Joins)-shown)
-				break
-			}
-			fmt.Fprintf(w, "  joined %s: %s\n", j.Title, oneLineText(j.Reason, 140))
-		}
-	}
-	return nil
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/apiv1"
 	"github.com/flywheel-ops/flywheel/internal/recurrence"
 )
 
@@ -37,7 +37,7 @@ func newSilenceCmd(g *globals) *cobra.Command {
 	cmd.PersistentFlags().StringVar(&tenant, "tenant", "", "act on this tenant (platform admin)")
 
 	var (
-		in               api.SilenceInput
+		in               apiv1.SilenceInput
 		startsAt, endsAt string
 		weekly, zone     string
 		matchers         []string
@@ -85,13 +85,13 @@ for the shell: --matcher 'alertname="Disk full"'.`,
 				if err != nil {
 					return fmt.Errorf("--weekly: %w", err)
 				}
-				rec := w.Record()
+				rec := apiv1.Recurrence(w.Record())
 				in.Recurrence = &rec
 			} else if zone != "" {
 				return errors.New("--timezone applies to --weekly only")
 			}
-			var out api.Silence
-			if err := g.client().Do(cmd.Context(), "POST", tenantPath("/api/v1/silences", tenant, nil), in, &out); err != nil {
+			out, err := g.client().Silences(tenant).Create(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -122,7 +122,7 @@ for the shell: --matcher 'alertname="Disk full"'.`,
 			if expired {
 				q.Set("expired", "true")
 			}
-			items, err := listAll[api.Silence](cmd, g, "/api/v1/silences", q)
+			items, err := listAll[apiv1.Silence](cmd, g, "/api/v1/silences", q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -139,7 +139,7 @@ for the shell: --matcher 'alertname="Disk full"'.`,
 	}
 	list.Flags().BoolVar(&expired, "expired", false, "include silences that have ended")
 
-	get := getByIDCmd[api.Silence](g, &tenant, "Show one silence", "/api/v1/silences")
+	get := getByIDCmd[apiv1.Silence](g, &tenant, "Show one silence", "/api/v1/silences")
 	expire := deleteEachCmd(g, &tenant, "expire ID…", "End silences now", "/api/v1/silences", "silence", "expired")
 	cmd.AddCommand(create, list, get, expire)
 	return cmd

@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func newStatsCmd(g *globals) *cobra.Command {
@@ -43,7 +43,7 @@ hours automation saved, per area. The period is --since before now, or
 			if perTenant {
 				q.Set("per_tenant", "true")
 			}
-			var out api.FlywheelStats
+			var out apiv1.FlywheelStats
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/stats/flywheel", tenant, q), nil, &out); err != nil {
 				return err
 			}
@@ -62,7 +62,7 @@ hours automation saved, per area. The period is --since before now, or
 	return cmd
 }
 
-func printFlywheel(w io.Writer, s api.FlywheelStats) error {
+func printFlywheel(w io.Writer, s apiv1.FlywheelStats) error {
 	pct := func(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + " %" }
 	mins := func(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
 	hours := func(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }

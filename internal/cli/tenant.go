@@ -5,21 +5,20 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func newTenantCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{Use: "tenant", Short: "Manage tenants (customers)"}
-	var in api.TenantInput
+	var in apiv1.TenantInput
 	create := &cobra.Command{
 		Use:   "create ID",
 		Short: "Create a tenant (platform admin)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in.ID = args[0]
-			var t store.Tenant
-			if err := g.client().Do(cmd.Context(), "POST", "/api/v1/tenants", in, &t); err != nil {
+			t, err := g.client().Tenants().Create(cmd.Context(), in)
+			if err != nil {
 				return err
 			}
 			if g.json {
@@ -35,7 +34,7 @@ func newTenantCmd(g *globals) *cobra.Command {
 		Short: "List tenants",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			items, err := listAll[store.Tenant](cmd, g, "/api/v1/tenants", url.Values{})
+			items, err := listAll[apiv1.Tenant](cmd, g, "/api/v1/tenants", url.Values{})
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -55,7 +54,7 @@ func listAll[T any](cmd *cobra.Command, g *globals, path string, q url.Values) (
 	var all []T
 	c := g.client()
 	for {
-		var page api.List[T]
+		var page apiv1.List[T]
 		p := path
 		if enc := q.Encode(); enc != "" {
 			p += "?" + enc

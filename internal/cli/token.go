@@ -6,8 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/store"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 func newTokenCmd(g *globals) *cobra.Command {
@@ -21,7 +20,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 		}
 		return q
 	}
-	var in api.TokenInput
+	var in apiv1.TokenInput
 	var role string
 	var allow []string
 	create := &cobra.Command{
@@ -29,12 +28,12 @@ func newTokenCmd(g *globals) *cobra.Command {
 		Short: "Create a token; its secret is printed once",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			in.Role = store.Role(role)
+			in.Role = apiv1.Role(role)
 			in.Allow = nil
 			for _, p := range allow {
-				in.Allow = append(in.Allow, store.Permission(p))
+				in.Allow = append(in.Allow, apiv1.Permission(p))
 			}
-			var out api.CreatedToken
+			var out apiv1.CreatedToken
 			path := "/api/v1/tokens"
 			if q := tq().Encode(); q != "" {
 				path += "?" + q
@@ -59,7 +58,7 @@ func newTokenCmd(g *globals) *cobra.Command {
 		Short: "List tokens (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			items, err := listAll[store.Token](cmd, g, "/api/v1/tokens", tq())
+			items, err := listAll[apiv1.Token](cmd, g, "/api/v1/tokens", tq())
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}

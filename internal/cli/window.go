@@ -9,9 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flywheel-ops/flywheel/internal/api"
-	"github.com/flywheel-ops/flywheel/internal/store"
-	"github.com/flywheel-ops/flywheel/internal/windowrun"
+	"github.com/flywheel-ops/flywheel/apiv1"
 )
 
 // addWindowRunCmds adds next, run, history and show-run to the
@@ -24,7 +22,7 @@ func addWindowRunCmds(cmd *cobra.Command, g *globals, tenant *string) {
 		Example: "  flywheel window next db-patching --count 5",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out api.WindowOpenings
+			var out apiv1.WindowOpenings
 			q := url.Values{"count": {strconv.Itoa(count)}}
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath(windowPath(args[0], "/next"), *tenant, q), nil, &out); err != nil {
 				return err
@@ -58,8 +56,8 @@ func addWindowRunCmds(cmd *cobra.Command, g *globals, tenant *string) {
 			}
 			path := tenantPath(windowPath(args[0], "/runs"), *tenant, nil)
 			if dryRun {
-				var plan windowrun.Plan
-				if err := g.client().Do(cmd.Context(), "POST", path, api.WindowRunInput{DryRun: true}, &plan); err != nil {
+				var plan apiv1.Plan
+				if err := g.client().Do(cmd.Context(), "POST", path, apiv1.WindowRunInput{DryRun: true}, &plan); err != nil {
 					return err
 				}
 				if g.json {
@@ -73,8 +71,8 @@ func addWindowRunCmds(cmd *cobra.Command, g *globals, tenant *string) {
 				}
 				return printTable(w, []string{"PRIORITY", "TASK", "RUNBOOK", "CONCURRENCY", "MAX ERRORS", "AT CUTOFF", "ON FAILURE"}, rows)
 			}
-			var out store.WindowRun
-			if err := g.client().Do(cmd.Context(), "POST", path, api.WindowRunInput{}, &out); err != nil {
+			var out apiv1.WindowRun
+			if err := g.client().Do(cmd.Context(), "POST", path, apiv1.WindowRunInput{}, &out); err != nil {
 				return err
 			}
 			if g.json {
@@ -96,7 +94,7 @@ func addWindowRunCmds(cmd *cobra.Command, g *globals, tenant *string) {
 			if *tenant != "" {
 				q.Set("tenant", *tenant)
 			}
-			items, err := listAll[store.WindowRun](cmd, g, windowPath(args[0], "/runs"), q)
+			items, err := listAll[apiv1.WindowRun](cmd, g, windowPath(args[0], "/runs"), q)
 			if err != nil || g.json {
 				return orJSON(cmd, items, err)
 			}
@@ -113,7 +111,7 @@ func addWindowRunCmds(cmd *cobra.Command, g *globals, tenant *string) {
 		Short: "Show a window run with each task's result on each target",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out api.WindowRunDetail
+			var out apiv1.WindowRunDetail
 			if err := g.client().Do(cmd.Context(), "GET", tenantPath("/api/v1/window-runs/"+url.PathEscape(args[0]), *tenant, nil), nil, &out); err != nil {
 				return err
 			}
@@ -139,7 +137,7 @@ func windowPath(ref, suffix string) string {
 	return "/api/v1/maintenance-windows/" + url.PathEscape(ref) + suffix
 }
 
-func opsItemNote(r store.WindowRun) string {
+func opsItemNote(r apiv1.WindowRun) string {
 	if r.OpsItemID == "" {
 		return ""
 	}
@@ -148,8 +146,8 @@ func opsItemNote(r store.WindowRun) string {
 
 // parseTaskFlag reads --task "runbook=NAME,priority=1,max_concurrency=2,
 // max_errors=1,cutoff_behavior=cancel,on_failure=continue,name=X,param.K=V".
-func parseTaskFlag(spec string) (store.MaintenanceTask, error) {
-	var t store.MaintenanceTask
+func parseTaskFlag(spec string) (apiv1.MaintenanceTask, error) {
+	var t apiv1.MaintenanceTask
 	for _, kv := range strings.Split(spec, ",") {
 		k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
 		if !ok {

@@ -19,6 +19,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/flywheel-ops/flywheel/internal/config/defaults"
 	"github.com/flywheel-ops/flywheel/internal/outbound"
 	"github.com/flywheel-ops/flywheel/internal/retention"
 )
@@ -160,11 +161,11 @@ func Loopback(addr string) bool {
 }
 
 // DefaultAddr is where `flywheel serve` listens with no flags.
-const DefaultAddr = "127.0.0.1:8080"
+const DefaultAddr = defaults.Addr
 
 // DefaultDataDir is the data directory with no flags, relative to the
 // working directory.
-const DefaultDataDir = "flywheel-data"
+const DefaultDataDir = defaults.DataDir
 
 // WithDefaults returns c with every unset field given its default.
 func (c Config) WithDefaults() Config {

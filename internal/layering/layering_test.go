@@ -26,6 +26,10 @@ func TestLayering(t *testing.T) {
 	}{
 		{"internal/agent/...", [][]string{server, awsSDK}},
 		{"internal/client/...", [][]string{server, awsSDK}},
+		// The command line's client commands and the API's wire types:
+		// the server's commands are in internal/servercmd.
+		{"internal/cli/...", [][]string{server, awsSDK}},
+		{"apiv1/...", [][]string{server, awsSDK}},
 		{"cmd/flywheel-agent", [][]string{server, awsSDK}},
 		{"internal/api", [][]string{drivers, awsSDK}},
 		{"internal/web", [][]string{drivers, awsSDK}},
@@ -65,17 +69,26 @@ func deps(t *testing.T, pattern string) []string {
 	return ds
 }
 
-// TestLayeringSeesAViolation: the check above finds a forbidden
-// dependency that is there (the server binary's CLI reaches the drivers).
+// TestLayeringSeesAViolation: the check above finds forbidden
+// dependencies that are there: the server binary reaches the drivers, and
+// its server commands (internal/servercmd, beside the client commands of
+// internal/cli) reach the store, the API and the AWS SDK.
 func TestLayeringSeesAViolation(t *testing.T) {
 	t.Parallel()
-	found := false
-	for _, d := range deps(t, "cmd/flywheel") {
-		if strings.HasPrefix(d, module+"internal/store/sqlite") {
-			found = true
+	for _, c := range []struct{ pkg, dep string }{
+		{"cmd/flywheel", module + "internal/store/sqlite"},
+		{"internal/servercmd", module + "internal/store"},
+		{"internal/servercmd", module + "internal/app"},
+		{"internal/servercmd", "github.com/aws/aws-sdk-go-v2"},
+	} {
+		found := false
+		for _, d := range deps(t, c.pkg) {
+			if d == c.dep || strings.HasPrefix(d, c.dep+"/") {
+				found = true
+			}
 		}
-	}
-	if !found {
-		t.Error("cmd/flywheel does not depend on the SQLite driver; the dependency listing is wrong")
+		if !found {
+			t.Errorf("%s does not depend on %s; the dependency listing is wrong", c.pkg, c.dep)
+		}
 	}
 }

@@ -299,7 +299,7 @@ func FromRecord(r store.MaintenanceWindow) (*Window, error) {
 		if s.Weekly.Timezone != "" && s.Weekly.Timezone != loc.String() {
 			return nil, fmt.Errorf("schedule.weekly.timezone: %q differs from the window's timezone %q; set only timezone", s.Weekly.Timezone, loc)
 		}
-		wk, err := recurrence.FromRecord(*s.Weekly, loc.String())
+		wk, err := recurrence.FromRecord(recurrence.Record(*s.Weekly), loc.String())
 		if err != nil {
 			return nil, fmt.Errorf("schedule.weekly.%w", err)
 		}
@@ -354,7 +354,7 @@ func (w *Window) Record() store.MaintenanceWindow {
 			r.EndDate = &ed
 		}
 	} else if wk := w.Schedule.Weekly; wk != nil {
-		rec := wk.Record()
+		rec := store.Recurrence(wk.Record())
 		rec.Timezone = "" // the window's own
 		r.Schedule.Weekly = &rec
 	} else {

@@ -3,14 +3,22 @@ package recurrence
 import (
 	"fmt"
 	"time"
-
-	"github.com/flywheel-ops/flywheel/internal/store"
 )
+
+// Record is a weekly schedule as stored and submitted (the fields of
+// store.Recurrence, which converts to it): this package imports no store,
+// so that the command line, a client, can parse schedules.
+type Record struct {
+	Days     []string
+	Start    string
+	Duration string
+	Timezone string
+}
 
 // FromRecord validates a stored or submitted schedule. zone is the time zone
 // to use when r.Timezone is empty ("" for UTC). Errors name the field: days,
 // start, duration or timezone.
-func FromRecord(r store.Recurrence, zone string) (Weekly, error) {
+func FromRecord(r Record, zone string) (Weekly, error) {
 	if r.Timezone != "" {
 		zone = r.Timezone
 	}
@@ -45,10 +53,10 @@ func FromRecord(r store.Recurrence, zone string) (Weekly, error) {
 }
 
 // Record returns the schedule as stored, with its zone.
-func (w Weekly) Record() store.Recurrence {
+func (w Weekly) Record() Record {
 	days := make([]string, len(w.Days))
 	for i, d := range w.Days {
 		days[i] = DayName(d)
 	}
-	return store.Recurrence{Days: days, Start: FormatTimeOfDay(w.Start), Duration: FormatDuration(w.Duration), Timezone: w.Zone()}
+	return Record{Days: days, Start: FormatTimeOfDay(w.Start), Duration: FormatDuration(w.Duration), Timezone: w.Zone()}
 }

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
 func mustLoc(t *testing.T, name string) *time.Location {
@@ -229,7 +227,7 @@ func BenchmarkActiveAt(b *testing.B) {
 
 func TestRecord(t *testing.T) {
 	t.Parallel()
-	w, err := FromRecord(store.Recurrence{Days: []string{"sat", "Sunday", "mon-tue"}, Start: "22:00", Duration: "4h"}, "Europe/Berlin")
+	w, err := FromRecord(Record{Days: []string{"sat", "Sunday", "mon-tue"}, Start: "22:00", Duration: "4h"}, "Europe/Berlin")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,20 +239,20 @@ func TestRecord(t *testing.T) {
 	if err != nil || back.String() != w.String() || back.Zone() != "Europe/Berlin" {
 		t.Errorf("round trip = %v %s, %v", back, back.Zone(), err)
 	}
-	utc, err := FromRecord(store.Recurrence{Days: []string{"mon"}, Start: "00:00", Duration: "1h"}, "")
+	utc, err := FromRecord(Record{Days: []string{"mon"}, Start: "00:00", Duration: "1h"}, "")
 	if err != nil || utc.Zone() != "UTC" {
 		t.Errorf("default zone = %q, %v", utc.Zone(), err)
 	}
 	for _, tc := range []struct {
-		r    store.Recurrence
+		r    Record
 		want string
 	}{
-		{store.Recurrence{Start: "02:00", Duration: "1h"}, "days: at least one day"},
-		{store.Recurrence{Days: []string{"someday"}, Start: "02:00", Duration: "1h"}, "days: \"someday\" is not a day"},
-		{store.Recurrence{Days: []string{"mon"}, Start: "2am", Duration: "1h"}, "start: time of day \"2am\""},
-		{store.Recurrence{Days: []string{"mon"}, Start: "02:00", Duration: "an hour"}, "duration: \"an hour\" is not a duration"},
-		{store.Recurrence{Days: []string{"mon"}, Start: "02:00", Duration: "200h"}, "duration: duration 200h must be positive and at most 168h"},
-		{store.Recurrence{Days: []string{"mon"}, Start: "02:00", Duration: "1h", Timezone: "Europe/Bärlin"}, "timezone: unknown time zone \"Europe/Bärlin\""},
+		{Record{Start: "02:00", Duration: "1h"}, "days: at least one day"},
+		{Record{Days: []string{"someday"}, Start: "02:00", Duration: "1h"}, "days: \"someday\" is not a day"},
+		{Record{Days: []string{"mon"}, Start: "2am", Duration: "1h"}, "start: time of day \"2am\""},
+		{Record{Days: []string{"mon"}, Start: "02:00", Duration: "an hour"}, "duration: \"an hour\" is not a duration"},
+		{Record{Days: []string{"mon"}, Start: "02:00", Duration: "200h"}, "duration: duration 200h must be positive and at most 168h"},
+		{Record{Days: []string{"mon"}, Start: "02:00", Duration: "1h", Timezone: "Europe/Bärlin"}, "timezone: unknown time zone \"Europe/Bärlin\""},
 	} {
 		if _, err := FromRecord(tc.r, ""); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("FromRecord(%+v) = %v, want %q", tc.r, err, tc.want)

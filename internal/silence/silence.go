@@ -129,7 +129,7 @@ func FromRecord(r store.Silence) (*Silence, error) {
 	}
 	s.Matchers = ms
 	if r.Recurrence != nil {
-		w, err := recurrence.FromRecord(*r.Recurrence, "")
+		w, err := recurrence.FromRecord(recurrence.Record(*r.Recurrence), "")
 		if err != nil {
 			return nil, fmt.Errorf("recurrence.%w", err)
 		}
@@ -149,7 +149,7 @@ func (s *Silence) Record() store.Silence {
 		r.ExpiredAt = &at
 	}
 	if s.Recurrence != nil {
-		rec := s.Recurrence.Record()
+		rec := store.Recurrence(s.Recurrence.Record())
 		r.Recurrence = &rec
 	}
 	return r

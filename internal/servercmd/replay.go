@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"github.com/flywheel-ops/flywheel/internal/replay"
 )
 
-func newReplayCmd(g *globals) *cobra.Command {
+func newReplayCmd(g globals) *cobra.Command {
 	var input, dir, learnDir string
 	cmd := &cobra.Command{
 		Use:   "replay --input FILE [--content DIR]",
@@ -46,7 +46,7 @@ func newReplayCmd(g *globals) *cobra.Command {
 					return fmt.Errorf("learn from %s: %w", input, err)
 				}
 			}
-			if g.json {
+			if g.JSON() {
 				if learnDir != "" {
 					return printJSON(cmd.OutOrStdout(), struct {
 						replay.Report

@@ -1,4 +1,4 @@
-package cli
+package servercmd
 
 import (
 	"context"
@@ -136,17 +136,6 @@ func newLogger(cfg config.Config, env Env) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(env.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(env.Stderr, opts))
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(cmd *cobra.Command, _ []string) {
-			fmt.Fprintln(cmd.OutOrStdout(), "flywheel", version.Version)
-		},
-	}
 }
 
 func newMigrateCmd(env Env) *cobra.Command {
