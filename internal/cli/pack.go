@@ -213,8 +213,14 @@ func readPackDir(dir string) ([]apiv1.PackFile, error) {
 		files = append(files, apiv1.PackFile{Path: p, Data: data})
 		return nil
 	})
-	if err == nil && len(files) == 0 {
-		err = fmt.Errorf("%s: no .yaml files (a pack holds pack.yaml and its documents)", dir)
+	switch {
+	case err != nil:
+		if _, serr := os.Stat(dir); serr != nil {
+			return nil, fmt.Errorf("--dir: %w", serr)
+		}
+		return nil, fmt.Errorf("--dir %s: %w", dir, err)
+	case len(files) == 0:
+		return nil, fmt.Errorf("--dir %s: no .yaml files (a pack holds pack.yaml and its documents)", dir)
 	}
-	return files, err
+	return files, nil
 }

@@ -44,6 +44,7 @@ var notRun = map[string]string{
 	"flywheel agent run --server https://flywheel.example.com:8080 --enroll-token fwe_… --tags env=prod,role=web": "enrolls with a server on the internet",
 	"flywheel agent run --state /var/lib/flywheel-agent":                                                          "runs an agent on the system state directory until stopped",
 	"flywheel compliance scan --recorded testdata/aws/acme --json":                                                "reads the repository's recording (TestComplianceScan runs it)",
+	"flywheel pack install mypack --dir ./mypack":                                                                 "needs a pack's folder (TestPackCommands installs docs/packs.md's example pack from one)",
 	"flywheel compliance scan --recorded testdata/aws/acme --pack cis-aws-foundations-v3.0":                       "reads the repository's recording (TestComplianceScan runs it)",
 	"flywheel aws inventory 123456789012":                                                                         "reads a real AWS account",
 	"flywheel aws inventory --recorded testdata/aws/acme --json":                                                  "the recording is at the repository's root (TestAWSRecordedInventory runs it)",
