@@ -1,8 +1,8 @@
 // Live updates for Flywheel pages (see internal/web/live.go). A page with
 // an element carrying data-live-version listens to the server's event
 // stream and swaps in the regions (id="live-<name>") that changed. A region
-// holding the focused form field waits until focus leaves it, so nothing
-// the user is typing is replaced.
+// holding the focused form field or button waits until focus leaves it, so
+// nothing the user is typing or pressing is replaced.
 (function () {
   "use strict";
   var marker = document.querySelector("[data-live-version]");
@@ -12,9 +12,13 @@
   var status = document.getElementById("live-status");
   var pending = {};
 
+  // A region is busy while a form control in it has focus: a field being
+  // typed in, or the button being pressed. Swapping the region between a
+  // button's mousedown (which moves the focus there, so focusout applies
+  // what waited) and its mouseup would lose the click and what was typed.
   function busy(region) {
     var a = document.activeElement;
-    return a && region.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName);
+    return a && region.contains(a) && /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(a.tagName);
   }
 
   function apply(name, html) {
