@@ -283,10 +283,24 @@ func TestPostgresCheckpointTuning(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	req := queryInt(t, admin, "SELECT checkpoints_req FROM pg_stat_bgwriter")
-	timed := queryInt(t, admin, "SELECT checkpoints_timed FROM pg_stat_bgwriter")
-	e, out = h.run(t, "postgres-checkpoint-report", pg.params(nil))
-	mustSucceed(t, e, out)
+	// Checkpoints the load requested may still be finishing, so the
+	// counters are read before and after the report and the run is taken
+	// only when they did not move in between.
+	var req, timed int64
+	for attempt := 0; ; attempt++ {
+		req = queryInt(t, admin, "SELECT checkpoints_req FROM pg_stat_bgwriter")
+		timed = queryInt(t, admin, "SELECT checkpoints_timed FROM pg_stat_bgwriter")
+		e, out = h.run(t, "postgres-checkpoint-report", pg.params(nil))
+		mustSucceed(t, e, out)
+		if queryInt(t, admin, "SELECT checkpoints_req FROM pg_stat_bgwriter") == req &&
+			queryInt(t, admin, "SELECT checkpoints_timed FROM pg_stat_bgwriter") == timed {
+			break
+		}
+		if attempt == 20 {
+			t.Fatal("checkpoints kept being counted during every report")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	want := fmt.Sprintf("suggestion: %d of %d checkpoints were requested, not timed: WAL reaches max_wal_size (32MB) before checkpoint_timeout (1h); raise max_wal_size", req, req+timed)
 	if !strings.Contains(out["report"], want) {
 		t.Errorf("the report lacks %q:\n%s", want, out["report"])
