@@ -31,9 +31,9 @@ func packSources(ctx context.Context, r store.PackReader) ([]content.Source, err
 }
 
 // checkPackNames refuses a pack document that replaces another pack's:
-// content names are one per server, so the same pack installed for two
-// tenants (or two packs sharing a document name) would leave one tenant
-// without it.
+// two packs installed for one tenant that share a document's kind and
+// name would leave one of them without it. (The same pack installed for
+// two tenants is two copies: a pack's kinds are one per tenant.)
 func checkPackNames(set *content.Set) error {
 	var errs []error
 	for _, kind := range set.Kinds() {
@@ -44,7 +44,7 @@ func checkPackNames(set *content.Set) error {
 			for _, o := range it.Overrides {
 				if pack.IsSource(o.Source) {
 					errs = append(errs, &content.Error{Origin: it.Origin, Msg: fmt.Sprintf(
-						"%s %q is also defined by %s: a document name is one per server, so a pack's documents can be installed for one tenant only",
+						"%s %q is also defined by %s, installed for the same tenant: two packs of one tenant cannot share a document name",
 						kind, it.Name, o.Source)})
 				}
 			}

@@ -2,14 +2,15 @@ package app
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flywheel-ops/flywheel/apiv1"
 	"github.com/flywheel-ops/flywheel/internal/api"
 	"github.com/flywheel-ops/flywheel/internal/client"
 	"github.com/flywheel-ops/flywheel/internal/config"
+	"github.com/flywheel-ops/flywheel/internal/pack"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -28,8 +29,9 @@ func waitGeneration(t *testing.T, c *client.Client, gen int64) {
 // TestPackInstallReachesReplicas: two replicas on one PostgreSQL database.
 // Installing the PostgreSQL pack for a tenant on replica A makes its
 // runbooks that tenant's on replica B too (and no other tenant's); the
-// same pack for a second tenant is refused, naming why, and changes
-// nothing; uninstalling on B removes the runbooks on A.
+// same pack in another version for a second tenant gives each tenant its
+// own copy; uninstalling one tenant's on B removes its runbooks on A and
+// leaves the other tenant's.
 func TestPackInstallReachesReplicas(t *testing.T) {
 	cs := startReplicasWith(t, 2, config.Config{ContentPoll: 100 * time.Millisecond})
 	ctx := context.Background()
@@ -60,26 +62,62 @@ func TestPackInstallReachesReplicas(t *testing.T) {
 		t.Errorf("replica B, another tenant: %v, want 404", err)
 	}
 
-	err := cs[0].Do(ctx, "POST", "/api/v1/packs/postgresql/install?tenant=globex", nil, nil)
-	var ce *client.Error
-	if !errors.As(err, &ce) || ce.Status != 400 || !strings.Contains(ce.Message, "a document name is one per server") {
+	// The same pack for a second tenant, in a version of its own (from
+	// files, as `pack install --dir` sends them): each tenant sees its own
+	// copy, on both replicas.
+	cat, ok := pack.Find("postgresql")
+	if !ok {
+		t.Fatal("no postgresql pack in the catalogue")
+	}
+	var files []pack.File
+	for _, f := range cat.Files {
+		switch f.Path {
+		case pack.ManifestFile:
+			f.Data = []byte(strings.Replace(string(f.Data), "version: 1.0.0", "version: 1.1.0", 1))
+		case "runbooks/postgres-lock-report.yaml":
+			f.Data = []byte(strings.Replace(string(f.Data), "description: List PostgreSQL sessions", "description: Globex copy, list PostgreSQL sessions", 1))
+		}
+		files = append(files, f)
+	}
+	var gin store.PackInstallation
+	if err := cs[0].Do(ctx, "POST", "/api/v1/packs/postgresql/install?tenant=globex", map[string]any{"files": files}, &gin); err != nil {
 		t.Fatalf("the same pack for a second tenant: %v", err)
 	}
-	if h := healthOf(t, cs[0]); h.Generation != installed.Generation {
-		t.Errorf("a refused install changed the content: %+v", h)
+	if gin.TenantID != "globex" || gin.Version != "1.1.0" || in.Version != "1.0.0" {
+		t.Fatalf("installations: %+v and %+v", in, gin)
+	}
+	both := healthOf(t, cs[0])
+	if both.Generation != installed.Generation+1 {
+		t.Fatalf("second install: content %+v after %+v", both, installed)
+	}
+	waitGeneration(t, cs[1], both.Generation)
+	for tenant, want := range map[string]string{in.TenantID: "List PostgreSQL sessions", "globex": "Globex copy, list PostgreSQL sessions"} {
+		var v apiv1.RunbookView
+		if err := cs[1].Do(ctx, "GET", rb+"?tenant="+tenant, nil, &v); err != nil || !strings.HasPrefix(v.Description, want) {
+			t.Errorf("replica B, tenant %s's runbook: %q, %v; want it to start %q", tenant, v.Description, err, want)
+		}
 	}
 	var list struct {
 		Packs []struct{ Name, Installed string }
 	}
-	if err := cs[0].Do(ctx, "GET", "/api/v1/packs?tenant=globex", nil, &list); err != nil || len(list.Packs) == 0 || list.Packs[0].Installed != "" {
-		t.Errorf("globex's packs after the refused install: %+v, %v", list, err)
+	if err := cs[1].Do(ctx, "GET", "/api/v1/packs?tenant=globex", nil, &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range list.Packs {
+		if p.Name == "postgresql" && p.Installed != "1.1.0" {
+			t.Errorf("globex's postgresql pack: %+v", p)
+		}
 	}
 
+	// Uninstalling for one tenant leaves the other's.
 	if err := cs[1].Do(ctx, "DELETE", "/api/v1/packs/postgresql", nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitGeneration(t, cs[0], installed.Generation+1)
+	waitGeneration(t, cs[0], both.Generation+1)
 	if err := cs[0].Do(ctx, "GET", rb+"?tenant="+in.TenantID, nil, nil); !notFound(err) {
 		t.Errorf("replica A after the uninstall on B: %v, want 404", err)
+	}
+	if err := cs[0].Do(ctx, "GET", rb+"?tenant=globex", nil, nil); err != nil {
+		t.Errorf("replica A, globex's copy after the other tenant's uninstall: %v", err)
 	}
 }

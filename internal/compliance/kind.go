@@ -113,7 +113,8 @@ type PackSpec struct {
 // RuleKind returns the ConfigRule content kind.
 func RuleKind() content.Kind {
 	return content.Kind{
-		Name: RuleKindName,
+		PerTenant: true, // a pack installed for several tenants has a copy for each
+		Name:      RuleKindName,
 		New: func() any {
 			return &RuleSpec{Severity: string(event.SeverityMedium)}
 		},
@@ -263,7 +264,7 @@ func CheckRefs(set *content.Set) error {
 			}
 		}
 		for i, name := range s.Rules {
-			r, ok := set.Get(RuleKindName, name)
+			r, ok := set.GetFor(RuleKindName, name, it.Tenant)
 			if !ok {
 				if !set.Defined(RuleKindName, name) {
 					fail(it, "spec.rules[%d]: no %s named %q", i, RuleKindName, name)
@@ -275,7 +276,7 @@ func CheckRefs(set *content.Set) error {
 			}
 		}
 		for rule, ps := range s.Parameters {
-			r, ok := set.Get(RuleKindName, rule)
+			r, ok := set.GetFor(RuleKindName, rule, it.Tenant)
 			if !ok {
 				if !set.Defined(RuleKindName, rule) {
 					fail(it, "spec.parameters.%s: no %s named %q", rule, RuleKindName, rule)

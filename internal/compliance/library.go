@@ -13,9 +13,11 @@ import (
 // Library is the compiled ConfigRules and ConformancePacks of a content
 // set; immutable and safe for concurrent use.
 type Library struct {
-	rules map[string]*Rule
+	rules map[ruleKey]*Rule // shared rules under tenant ""
 	packs map[string]packDef
 }
+
+type ruleKey struct{ tenant, name string }
 
 type packDef struct {
 	name, description, tenant string
@@ -26,7 +28,7 @@ type packDef struct {
 // at load; references that are still missing (a document that failed to
 // load) leave their rule out of the pack.
 func NewLibrary(set *content.Set) (*Library, error) {
-	l := &Library{rules: map[string]*Rule{}, packs: map[string]packDef{}}
+	l := &Library{rules: map[ruleKey]*Rule{}, packs: map[string]packDef{}}
 	var errs []error
 	for _, it := range set.Items(RuleKindName) {
 		spec, ok := it.Spec.(*RuleSpec)
@@ -39,7 +41,7 @@ func NewLibrary(set *content.Set) (*Library, error) {
 			continue
 		}
 		r.Description, r.Tenant = it.Description, it.Tenant
-		l.rules[it.Name] = r
+		l.rules[ruleKey{it.Tenant, it.Name}] = r
 	}
 	for _, it := range set.Items(PackKindName) {
 		if spec, ok := it.Spec.(*PackSpec); ok {
@@ -49,9 +51,16 @@ func NewLibrary(set *content.Set) (*Library, error) {
 	return l, errors.Join(errs...)
 }
 
-// Rule returns a compiled rule by name.
-func (l *Library) Rule(name string) (*Rule, bool) {
-	r, ok := l.rules[name]
+// Rule returns a compiled shared rule by name.
+func (l *Library) Rule(name string) (*Rule, bool) { return l.RuleFor("", name) }
+
+// RuleFor returns the rule named name as tenant sees it: its own (a pack
+// installed for it), else the shared one.
+func (l *Library) RuleFor(tenant, name string) (*Rule, bool) {
+	if r, ok := l.rules[ruleKey{tenant, name}]; ok {
+		return r, true
+	}
+	r, ok := l.rules[ruleKey{"", name}]
 	return r, ok
 }
 
@@ -118,8 +127,8 @@ func (l *Library) resolve(d packDef, tenant string) *Pack {
 	}
 	seen := map[string]bool{}
 	for _, name := range names {
-		r, ok := l.rules[name]
-		if !ok || seen[name] || slices.Contains(disabled, name) || (r.Tenant != "" && r.Tenant != tenant) {
+		r, ok := l.RuleFor(tenant, name)
+		if !ok || seen[name] || slices.Contains(disabled, name) {
 			continue
 		}
 		seen[name] = true

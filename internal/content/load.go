@@ -41,12 +41,14 @@ const maxFileSize = 4 << 20
 
 // Load reads every source in order and merges them: a later source's item
 // replaces an earlier one's with the same kind and name, so pass the
-// built-in library first and the user's directory after it.
+// built-in library first and the user's directory after it. For a kind
+// registered PerTenant, the tenant is part of the name: items of different
+// tenants are kept side by side.
 //
 // Within a source, files named *.yaml or *.yml are read recursively in
 // lexical order; other files, and files and directories whose names start
 // with ".", are ignored. A (kind, name) defined twice within one source is
-// an error.
+// an error (for a PerTenant kind, twice for one tenant).
 //
 // Load reports every problem it finds, each an *Error, joined with
 // errors.Join. The returned Set is never nil: on error it holds the
@@ -69,7 +71,7 @@ func Load(reg *Registry, sources ...Source) (*Set, error) {
 		items, stats, srcErrs := loadSource(reg, src, set.defined, sum)
 		errs = append(errs, srcErrs...)
 		for _, it := range items {
-			k := key{it.Kind, it.Name}
+			k := reg.itemKey(it.Kind, it.Name, it.Tenant)
 			if prev, ok := merged[k]; ok {
 				it.Overrides = append(append([]Origin(nil), prev.Overrides...), prev.Origin)
 				stats.Overrides++
@@ -82,7 +84,9 @@ func Load(reg *Registry, sources ...Source) (*Set, error) {
 		set.items[k.kind] = append(set.items[k.kind], it)
 	}
 	for _, items := range set.items {
-		sort.Slice(items, func(i, j int) bool { return items[i].Name < items[j].Name })
+		sort.Slice(items, func(i, j int) bool {
+			return items[i].Name < items[j].Name || (items[i].Name == items[j].Name && items[i].Tenant < items[j].Tenant)
+		})
 	}
 	set.digest = hex.EncodeToString(sum.Sum(nil))
 	for _, check := range reg.checks {
@@ -132,8 +136,12 @@ func loadSource(reg *Registry, src Source, defined map[key]bool, sum io.Writer) 
 			if doc.name == "" {
 				continue
 			}
-			k := key{doc.kind, doc.name}
-			defined[k] = true
+			defined[key{kind: doc.kind, name: doc.name}] = true
+			tenant := src.Tenant
+			if doc.item != nil && doc.item.Tenant != "" {
+				tenant = doc.item.Tenant
+			}
+			k := reg.itemKey(doc.kind, doc.name, tenant)
 			if at, dup := first[k]; dup {
 				fileErrs = append(fileErrs, &Error{Origin: doc.origin,
 					Msg: fmt.Sprintf("duplicate %s %q: already defined at %s", doc.kind, doc.name, at)})
@@ -160,6 +168,15 @@ func loadSource(reg *Registry, src Source, defined map[key]bool, sum io.Writer) 
 		errs = append(errs, walkError(src, ".", walkErr))
 	}
 	return items, stats, errs
+}
+
+// itemKey is what makes two items the same one: their kind and name, and
+// for a PerTenant kind their tenant.
+func (r *Registry) itemKey(kind, name, tenant string) key {
+	if k, ok := r.Lookup(kind); !ok || !k.PerTenant {
+		tenant = ""
+	}
+	return key{kind: kind, name: name, tenant: tenant}
 }
 
 // sortByLine orders one file's errors by line, keeping the order of

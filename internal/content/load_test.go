@@ -1,6 +1,7 @@
 package content
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -449,5 +450,62 @@ func TestChecks(t *testing.T) {
 	}
 	if saw != 4 {
 		t.Errorf("check saw %d items, want the merged 4", saw)
+	}
+}
+
+// A PerTenant kind keeps one item of a name per tenant: a shared one, each
+// tenant's (from metadata.tenant or a tenant source, as a pack installed
+// for it), side by side; a later source replaces only the same tenant's.
+// Other kinds keep one item per name, whatever the tenant.
+func TestPerTenantNames(t *testing.T) {
+	t.Parallel()
+	reg := NewRegistry()
+	reg.Register(Kind{Name: "Gadget", New: func() any { return &gadgetSpec{Level: 3} }, PerTenant: true})
+	reg.Register(widgetKind())
+	lib := mapSource(BuiltinName, map[string]string{
+		"a.yaml": doc("Gadget", "a", "level: 1\n"),
+		"w.yaml": doc("Widget", "w", "size: 1\n"),
+	})
+	acme := mapSource("<pack p>", map[string]string{"a.yaml": doc("Gadget", "a", "level: 2\n")})
+	acme.Tenant = "acme"
+	globex := mapSource("<pack p>", map[string]string{"a.yaml": doc("Gadget", "a", "level: 4\n")})
+	globex.Tenant = "globex"
+	user := mapSource("ops", map[string]string{
+		"a.yaml": "apiVersion: flywheel/v1\nkind: Gadget\nmetadata: {name: a, tenant: globex}\nspec: {level: 5}\n",
+		"w.yaml": "apiVersion: flywheel/v1\nkind: Widget\nmetadata: {name: w, tenant: globex}\nspec: {size: 2}\n",
+	})
+	set := mustLoad(t, reg, lib, acme, globex, user)
+
+	var got []string
+	for _, it := range set.Items("Gadget") {
+		got = append(got, fmt.Sprintf("%s/%s=%d over %d", it.Tenant, it.Name, it.Spec.(*gadgetSpec).Level, len(it.Overrides)))
+	}
+	if want := []string{"/a=1 over 0", "acme/a=2 over 0", "globex/a=5 over 1"}; !slices.Equal(got, want) {
+		t.Errorf("Gadget items %q, want %q", got, want)
+	}
+	for tenant, want := range map[string]int{"": 1, "acme": 2, "globex": 5, "initech": 1} {
+		if it, ok := set.GetFor("Gadget", "a", tenant); !ok || it.Spec.(*gadgetSpec).Level != want {
+			t.Errorf("GetFor(%q) = level %v, %v; want %d", tenant, it.Spec, ok, want)
+		}
+	}
+	if it, ok := set.Get("Gadget", "a"); !ok || it.Tenant != "" {
+		t.Errorf("Get = %+v, want the shared item", it)
+	}
+	if _, ok := set.GetFor("Gadget", "b", "acme"); ok {
+		t.Error("GetFor found an item nobody defines")
+	}
+	// Widget is one per server: the tenant's document replaced the shared one.
+	if ws := set.Items("Widget"); len(ws) != 1 || ws[0].Tenant != "globex" || len(ws[0].Overrides) != 1 {
+		t.Errorf("Widget items %+v, want globex's in place of the shared one", ws)
+	}
+
+	// Twice for one tenant within a source is still a duplicate.
+	dup := mapSource("ops", map[string]string{
+		"1.yaml": "apiVersion: flywheel/v1\nkind: Gadget\nmetadata: {name: a, tenant: acme}\nspec: {}\n",
+		"2.yaml": "apiVersion: flywheel/v1\nkind: Gadget\nmetadata: {name: a, tenant: acme}\nspec: {}\n",
+		"3.yaml": "apiVersion: flywheel/v1\nkind: Gadget\nmetadata: {name: a, tenant: globex}\nspec: {}\n",
+	})
+	if _, err := Load(reg, dup); err == nil || !strings.Contains(err.Error(), `duplicate Gadget "a"`) || strings.Count(err.Error(), "duplicate") != 1 {
+		t.Errorf("one tenant's name twice: %v", err)
 	}
 }

@@ -19,6 +19,13 @@ type Kind struct {
 	// position; return *FieldError values (joined with errors.Join for
 	// several) to point at the offending field's own line instead.
 	Validate func(spec any) error
+	// PerTenant makes the kind's names one per tenant instead of one per
+	// server: documents of different tenants (metadata.tenant, or a pack
+	// installed for each) may share a name, and a tenant's document
+	// shadows the shared one of that name for that tenant only, where
+	// otherwise a later document replaces an earlier one for everyone.
+	// The kind's consumers resolve names per tenant (Set.GetFor).
+	PerTenant bool
 }
 
 // Registry maps kind names to their definitions. Build one at start-up,

@@ -10,7 +10,7 @@ import (
 // Load returns and safe for concurrent use.
 type Set struct {
 	items   map[string][]Item // kind → items sorted by name
-	defined map[key]bool      // every (kind, name) some source defines, loaded or not
+	defined map[key]bool      // every (kind, name) some source defines, loaded or not (tenant "")
 	stats   []SourceStats
 	digest  string // Digest
 }
@@ -21,15 +21,18 @@ type Set struct {
 // wherever the directory is mounted; any changed byte changes it.
 func (s *Set) Digest() string { return s.digest }
 
-type key struct{ kind, name string }
+type key struct{ kind, name, tenant string }
 
-// Items returns the items of one kind sorted by name (nil for none). The
+// Items returns the items of one kind sorted by name, then tenant (nil for
+// none): a PerTenant kind may have one item of a name per tenant. The
 // slice is the caller's; the items in it are shared.
 func (s *Set) Items(kind string) []Item {
 	return append([]Item(nil), s.items[kind]...)
 }
 
-// Get returns the item of kind with name.
+// Get returns the item of kind with name: for a PerTenant kind, the
+// shared one if there is one, else the first tenant's (GetFor resolves a
+// name as one tenant sees it).
 func (s *Set) Get(kind, name string) (Item, bool) {
 	items := s.items[kind]
 	i := sort.Search(len(items), func(i int) bool { return items[i].Name >= name })
@@ -39,10 +42,31 @@ func (s *Set) Get(kind, name string) (Item, bool) {
 	return Item{}, false
 }
 
-// Defined reports whether some source defines kind/name, even if that
-// definition failed to load. Cross-document checks use it so one broken
-// document does not cascade into an error on everything that refers to it.
-func (s *Set) Defined(kind, name string) bool { return s.defined[key{kind, name}] }
+// GetFor returns the item of kind with name as tenant sees it: the
+// tenant's own, else the shared one (metadata.tenant empty). Another
+// tenant's item is never returned.
+func (s *Set) GetFor(kind, name, tenant string) (Item, bool) {
+	items := s.items[kind]
+	var shared *Item
+	for i := sort.Search(len(items), func(i int) bool { return items[i].Name >= name }); i < len(items) && items[i].Name == name; i++ {
+		switch items[i].Tenant {
+		case tenant:
+			return items[i], true
+		case "":
+			shared = &items[i]
+		}
+	}
+	if shared != nil {
+		return *shared, true
+	}
+	return Item{}, false
+}
+
+// Defined reports whether some source defines kind/name (for any tenant),
+// even if that definition failed to load. Cross-document checks use it so
+// one broken document does not cascade into an error on everything that
+// refers to it.
+func (s *Set) Defined(kind, name string) bool { return s.defined[key{kind: kind, name: name}] }
 
 // Kinds returns the kinds that have at least one item, sorted.
 func (s *Set) Kinds() []string {

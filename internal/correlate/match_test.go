@@ -189,6 +189,8 @@ func TestMatchOrder(t *testing.T) {
 		"c.yaml": rule("low", "", "  priority: 1\n  filter: event.labels.team == 'db'\n"),
 		"d.yaml": rule("acme-only", "acme", "  priority: 20\n  filter: event.source == 'x'\n"),
 		"e.yaml": rule("typed", "", "  priority: 5\n  filter: event.labels.size() > 100\n  group_by: [event.labels.zone]\n"),
+		// Names are one per tenant: initech's a-high in place of the shared one.
+		"f.yaml": rule("a-high", "initech", "  priority: 10\n  filter: event.source == 'x'\n  group_by: [event.labels.team]\n"),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -223,6 +225,7 @@ func TestMatchOrder(t *testing.T) {
 		{"lower priority", "", ev("y", "fifth", map[string]string{"team": "db"}), "low", []string{"fp-fifth"}, 0},
 		{"tenant rule first for its tenant", "acme", ev("x", "first", nil), "acme-only", []string{"fp-first"}, 0},
 		{"tenant rule absent for others", "globex", ev("x", "first", nil), "a-high", []string{"fp-first"}, 0},
+		{"a tenant's rule of a shared rule's name", "initech", ev("x", "first", map[string]string{"team": "web"}), "a-high", []string{"web"}, 0},
 	}
 	for _, tt := range tests {
 		m := match(t, rs.ForTenant(tt.tenant), tt.e)
@@ -231,8 +234,17 @@ func TestMatchOrder(t *testing.T) {
 				tt.name, m.Rule.Name, m.GroupValues, m.EvalErrors, tt.rule, tt.values, tt.errs)
 		}
 	}
-	if _, ok := rs.Rule("acme-only"); !ok {
-		t.Error(`Rule("acme-only") not found`)
+	if r, ok := rs.ForTenant("acme").Rule("acme-only"); !ok || r.Tenant != "acme" {
+		t.Errorf(`acme's Rule("acme-only") = %+v, %v`, r, ok)
+	}
+	if _, ok := rs.ForTenant("globex").Rule("acme-only"); ok {
+		t.Error(`globex sees acme's rule`)
+	}
+	if r, ok := rs.ForTenant("initech").Rule("a-high"); !ok || r.Tenant != "initech" {
+		t.Errorf(`initech's Rule("a-high") = %+v, %v`, r, ok)
+	}
+	if r, ok := rs.Rule("a-high"); !ok || r.Tenant != "" {
+		t.Errorf(`shared Rule("a-high") = %+v, %v`, r, ok)
 	}
 	if _, err := rs.Match(nil); err == nil {
 		t.Error("Match(nil) did not fail")

@@ -127,14 +127,20 @@ func Compile(items []content.Item) (*Rules, error) {
 		return cmp.Or(cmp.Compare(b.Priority, a.Priority), cmp.Compare(a.Name, b.Name))
 	})
 
+	// Names are one per tenant (a pack installed for two tenants has a
+	// copy for each); a tenant's rule takes the place of a shared one of
+	// the same name in its view.
 	rs := &Rules{byName: map[string]*Rule{}, tenants: map[string]*Rules{}}
+	seen := map[[2]string]bool{}
 	for _, r := range all {
-		if _, dup := rs.byName[r.Name]; dup {
+		k := [2]string{r.Tenant, r.Name}
+		if seen[k] {
 			return nil, fmt.Errorf("%s: %s %q is defined twice", r.Origin, KindName, r.Name)
 		}
-		rs.byName[r.Name] = r
+		seen[k] = true
 		if r.Tenant == "" {
 			rs.rules = append(rs.rules, r)
+			rs.byName[r.Name] = r
 		}
 	}
 	var fb *Rule
@@ -147,14 +153,16 @@ func Compile(items []content.Item) (*Rules, error) {
 		if r.Tenant == "" || rs.tenants[r.Tenant] != nil {
 			continue
 		}
-		view := &Rules{byName: rs.byName}
+		view := &Rules{byName: map[string]*Rule{}}
 		for _, s := range all {
-			if s.Tenant == "" || s.Tenant == r.Tenant {
+			if s.Tenant == r.Tenant || (s.Tenant == "" && !seen[[2]string{r.Tenant, s.Name}]) {
 				view.rules = append(view.rules, s)
+				view.byName[s.Name] = s
 			}
 		}
 		if fb != nil {
 			view.rules = append(view.rules, fb)
+			view.byName[fb.Name] = fb
 		}
 		rs.tenants[r.Tenant] = view
 	}
@@ -181,8 +189,8 @@ func (rs *Rules) ForTenant(tenant string) *Rules {
 // List returns the rules Match tries, in order.
 func (rs *Rules) List() []*Rule { return slices.Clone(rs.rules) }
 
-// Rule returns a rule by name, whatever its tenant (for settings of a
-// group already recorded under that name).
+// Rule returns a rule of this view by name (for settings of a group
+// already recorded under that name: ForTenant(tenant).Rule(name)).
 func (rs *Rules) Rule(name string) (*Rule, bool) {
 	r, ok := rs.byName[name]
 	return r, ok

@@ -90,7 +90,8 @@ const maxGroupBy = 16
 // loads always compiles.
 func Kind() content.Kind {
 	return content.Kind{
-		Name: KindName,
+		PerTenant: true, // a pack installed for several tenants has a copy for each
+		Name:      KindName,
 		New: func() any {
 			return &Spec{Window: DefaultWindow, MaxSpan: DefaultMaxSpan, Resolve: ResolveAll}
 		},

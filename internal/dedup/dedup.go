@@ -9,6 +9,7 @@
 package dedup
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,8 +35,9 @@ type Spec struct {
 // Kind returns the DedupRule content kind.
 func Kind() content.Kind {
 	return content.Kind{
-		Name: KindName,
-		New:  func() any { return new(Spec) },
+		PerTenant: true, // a pack installed for several tenants has a copy for each
+		Name:      KindName,
+		New:       func() any { return new(Spec) },
 		Validate: func(spec any) error {
 			s := spec.(*Spec)
 			if len(s.Sources) == 0 {
@@ -49,34 +51,82 @@ func Kind() content.Kind {
 	}
 }
 
-// Rules apply DedupRules by source.
+// Rules apply DedupRules by source: the shared ones, or one tenant's view
+// of them (ForTenant).
 type Rules struct {
 	bySource map[string][]rule
+	tenants  map[string]*Rules // each tenant's view: its own rules and the shared ones
 }
 
 type rule struct {
 	name   string
+	tenant string
 	keep   []string
 	ignore []string
 }
 
-// Compile builds Rules from DedupRule items.
+// Compile builds Rules from DedupRule items. A rule with a tenant
+// (metadata.tenant, or a pack installed for it) applies to that tenant's
+// events only, comes before the shared rules for its sources, and takes
+// the place of a shared rule of the same name.
 func Compile(items []content.Item) (*Rules, error) {
-	r := &Rules{bySource: map[string][]rule{}}
+	var all []content.Item
 	for _, it := range items {
-		s, ok := it.Spec.(*Spec)
-		if !ok {
+		if _, ok := it.Spec.(*Spec); !ok {
 			return nil, fmt.Errorf("%s: not a %s", it.Origin, KindName)
 		}
-		for _, src := range s.Sources {
-			r.bySource[src] = append(r.bySource[src], rule{name: it.Name, keep: s.Labels, ignore: s.IgnoreLabels})
+		all = append(all, it)
+	}
+	// The first rule for a source wins: a tenant's own rules by name,
+	// then the shared ones by name.
+	shared := func(it content.Item) int {
+		if it.Tenant == "" {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(all, func(a, b content.Item) int {
+		return cmp.Or(cmp.Compare(shared(a), shared(b)), cmp.Compare(a.Name, b.Name))
+	})
+	view := func(tenant string) *Rules {
+		r := &Rules{bySource: map[string][]rule{}}
+		own := map[string]bool{}
+		for _, it := range all {
+			if it.Tenant != tenant && it.Tenant != "" || own[it.Name] {
+				continue
+			}
+			own[it.Name] = true
+			s := it.Spec.(*Spec)
+			for _, src := range s.Sources {
+				r.bySource[src] = append(r.bySource[src], rule{name: it.Name, tenant: it.Tenant, keep: s.Labels, ignore: s.IgnoreLabels})
+			}
+		}
+		return r
+	}
+	r := view("")
+	r.tenants = map[string]*Rules{}
+	for _, it := range all {
+		if it.Tenant != "" && r.tenants[it.Tenant] == nil {
+			r.tenants[it.Tenant] = view(it.Tenant)
 		}
 	}
 	return r, nil
 }
 
+// ForTenant returns the rules that apply to tenant's events.
+func (r *Rules) ForTenant(tenant string) *Rules {
+	if r == nil {
+		return nil
+	}
+	if v, ok := r.tenants[tenant]; ok {
+		return v
+	}
+	return r
+}
+
 // Apply rewrites e's fingerprint when a rule for its source applies. The
-// first rule (by name) for the source wins. It reports whether it did.
+// first rule for the source wins (by name; in a tenant's view its own
+// rules first). It reports whether it did.
 func (r *Rules) Apply(e *event.Event) bool {
 	if r == nil || len(r.bySource) == 0 {
 		return false

@@ -69,3 +69,45 @@ func TestValidation(t *testing.T) {
 		}
 	}
 }
+
+// A tenant's DedupRule (metadata.tenant, or a pack installed for it)
+// applies to its events only: it comes before the shared rules for its
+// source and takes the place of a shared one of its name; other tenants
+// keep the shared rules.
+func TestTenantRules(t *testing.T) {
+	r, err := load(t, `apiVersion: flywheel/v1
+kind: DedupRule
+metadata: {name: by-check}
+spec: {sources: [generic], labels: [check_id]}
+---
+apiVersion: flywheel/v1
+kind: DedupRule
+metadata: {name: zz-by-probe, tenant: acme}
+spec: {sources: [generic], labels: [probe]}
+---
+apiVersion: flywheel/v1
+kind: DedupRule
+metadata: {name: by-check, tenant: globex}
+spec: {sources: [generic], labels: [region]}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"check_id": "c1", "probe": "fra", "region": "eu"}
+	fp := func(rs *Rules) string {
+		e := event.Event{Source: "generic:uptime", Fingerprint: "orig", Labels: labels}
+		rs.Apply(&e)
+		return e.Fingerprint
+	}
+	want := map[string]string{
+		"":        event.FingerprintOf("generic:uptime", map[string]string{"check_id": "c1"}),
+		"initech": event.FingerprintOf("generic:uptime", map[string]string{"check_id": "c1"}),
+		"acme":    event.FingerprintOf("generic:uptime", map[string]string{"probe": "fra"}),
+		"globex":  event.FingerprintOf("generic:uptime", map[string]string{"region": "eu"}),
+	}
+	for tenant, w := range want {
+		if got := fp(r.ForTenant(tenant)); got != w {
+			t.Errorf("tenant %q: fingerprint %s, want %s", tenant, got, w)
+		}
+	}
+}

@@ -104,11 +104,17 @@ func (r *Rules) Rules() []Rule { return append([]Rule(nil), r.rules...) }
 func (r *Rules) Len() int { return len(r.rules) }
 
 // ForTenant returns the rules that apply to tenant: its own and those of
-// every tenant.
+// every tenant, but for a shared rule whose name one of its own takes.
 func (r *Rules) ForTenant(tenant string) *Rules {
+	own := map[string]bool{}
+	for _, rule := range r.rules {
+		if rule.Tenant == tenant && tenant != "" {
+			own[rule.Name] = true
+		}
+	}
 	out := &Rules{}
 	for _, rule := range r.rules {
-		if rule.Tenant == "" || rule.Tenant == tenant {
+		if rule.Tenant == tenant || (rule.Tenant == "" && !own[rule.Name]) {
 			out.rules = append(out.rules, rule)
 		}
 	}

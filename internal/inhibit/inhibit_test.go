@@ -83,13 +83,16 @@ func TestCompile(t *testing.T) {
 	set, err := load(t, map[string]string{
 		"a.yaml": "apiVersion: flywheel/v1\nkind: InhibitRule\nmetadata: {name: global}\nspec: {source_matchers: ['a=b'], target_matchers: ['c=d']}\n",
 		"b.yaml": "apiVersion: flywheel/v1\nkind: InhibitRule\nmetadata: {name: acme-only, tenant: acme}\nspec: {source_matchers: ['a=b'], target_matchers: ['c=d']}\n",
+		// Names are one per tenant: globex's "global" takes the shared one's place for globex.
+		"c.yaml": "apiVersion: flywheel/v1\nkind: InhibitRule\nmetadata: {name: global, tenant: globex}\nspec: {source_matchers: ['g=h'], target_matchers: ['c=d']}\n",
 		"t.yaml": "apiVersion: flywheel/v1\nkind: Tenant\nmetadata: {name: acme}\nspec: {display_name: ACME}\n",
+		"u.yaml": "apiVersion: flywheel/v1\nkind: Tenant\nmetadata: {name: globex}\nspec: {display_name: Globex}\n",
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rules, err := inhibit.Compile(set.Items(inhibit.KindName))
-	if err != nil || rules.Len() != 2 {
+	if err != nil || rules.Len() != 3 {
 		t.Fatalf("Compile = %v, %v", rules, err)
 	}
 	names := func(r *inhibit.Rules) (out []string) {
@@ -101,8 +104,11 @@ func TestCompile(t *testing.T) {
 	if got := names(rules.ForTenant("acme")); !slices.Equal(got, []string{"acme-only", "global"}) {
 		t.Errorf("ForTenant(acme) = %v", got)
 	}
-	if got := names(rules.ForTenant("globex")); !slices.Equal(got, []string{"global"}) {
-		t.Errorf("ForTenant(globex) = %v", got)
+	if got := rules.ForTenant("globex").Rules(); len(got) != 1 || got[0].Name != "global" || got[0].Tenant != "globex" {
+		t.Errorf("ForTenant(globex) = %+v, want only globex's own rule named global", got)
+	}
+	if got := rules.ForTenant("initech").Rules(); len(got) != 1 || got[0].Name != "global" || got[0].Tenant != "" {
+		t.Errorf("ForTenant(initech) = %+v, want only the shared rule", got)
 	}
 	if _, err := inhibit.Compile(set.Items(kinds.TenantKind)); err == nil || !strings.Contains(err.Error(), `Tenant "acme" is not an InhibitRule`) {
 		t.Errorf("Compile(tenants) = %v", err)

@@ -37,9 +37,10 @@ type Spec struct {
 // Kind returns the InhibitRule content kind.
 func Kind() content.Kind {
 	return content.Kind{
-		Name:     KindName,
-		New:      func() any { return new(Spec) },
-		Validate: func(spec any) error { _, _, err := spec.(*Spec).compile(); return err },
+		PerTenant: true, // a pack installed for several tenants has a copy for each
+		Name:      KindName,
+		New:       func() any { return new(Spec) },
+		Validate:  func(spec any) error { _, _, err := spec.(*Spec).compile(); return err },
 	}
 }
 

@@ -153,9 +153,10 @@ func FromFiles(files []File, source string) (*Pack, error) {
 	alerts, err := readPrometheus(prom, source)
 	errs = append(errs, err)
 	p.Alerts = alerts
-	set, err := content.Load(kinds.NewRegistry(), content.Builtin(), content.Source{Name: source, FS: docs})
+	reg := kinds.NewRegistry()
+	set, err := content.Load(reg, content.Builtin(), content.Source{Name: source, FS: docs})
 	errs = append(errs, err)
-	own, err := checkDocuments(set, source)
+	own, err := checkDocuments(reg, set, source)
 	errs = append(errs, err)
 	p.Documents, err = documents(docs, source)
 	errs = append(errs, err)
@@ -193,8 +194,10 @@ func (p *Pack) readManifest(fsys fs.FS, source string) error {
 }
 
 // checkDocuments checks the pack's documents against the built-in library;
-// it returns the Kind/name of each.
-func checkDocuments(set *content.Set, source string) (map[string]bool, error) {
+// it returns the Kind/name of each. A pack holds only kinds whose names are
+// one per tenant (content.Kind.PerTenant), so that it can be installed for
+// any number of tenants.
+func checkDocuments(reg *content.Registry, set *content.Set, source string) (map[string]bool, error) {
 	var errs []error
 	own := map[string]bool{} // Kind/name of the pack's documents
 	for _, kind := range set.Kinds() {
@@ -206,6 +209,10 @@ func checkDocuments(set *content.Set, source string) (map[string]bool, error) {
 			switch {
 			case kind == kinds.TenantKind:
 				errs = append(errs, &content.Error{Origin: it.Origin, Msg: "a pack declares no Tenant: it is installed into one"})
+			case !perTenant(reg, kind):
+				errs = append(errs, &content.Error{Origin: it.Origin, Msg: fmt.Sprintf(
+					"%s %q: a pack holds only kinds that each tenant has its own copy of (%s); a %s is one per server",
+					kind, it.Name, strings.Join(PackKinds(reg), ", "), kind)})
 			case it.Tenant != "":
 				errs = append(errs, &content.Error{Origin: it.Origin, Msg: fmt.Sprintf("%s %q: a pack's documents leave metadata.tenant empty; installing sets it", kind, it.Name)})
 			case len(it.Overrides) > 0:
@@ -214,6 +221,22 @@ func checkDocuments(set *content.Set, source string) (map[string]bool, error) {
 		}
 	}
 	return own, errors.Join(errs...)
+}
+
+// PackKinds are the kinds a pack may hold: those registered PerTenant.
+func PackKinds(reg *content.Registry) []string {
+	var out []string
+	for _, k := range reg.Kinds() {
+		if perTenant(reg, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func perTenant(reg *content.Registry, kind string) bool {
+	k, ok := reg.Lookup(kind)
+	return ok && k.PerTenant
 }
 
 // checkRefs checks the manifest's references against the pack's documents

@@ -57,7 +57,8 @@ func TestFromFilesChecks(t *testing.T) {
 	override := "apiVersion: flywheel/v1\nkind: Runbook\nmetadata: {name: restart-service}\nspec:\n  steps:\n    - {name: x, action: exec, with: {command: [\"true\"]}}\n"
 	scoped := strings.Replace(fix, "metadata: {name: demo-fix}", "metadata: {name: demo-fix, tenant: acme}", 1)
 	fs := append(files(bad, report, "groups: [{name: g, rules: [{alert: DemoDown}]}]\n"),
-		File{Path: "runbooks/restart-service.yaml", Data: []byte(override)}, File{Path: "runbooks/demo-fix.yaml", Data: []byte(scoped)})
+		File{Path: "runbooks/restart-service.yaml", Data: []byte(override)}, File{Path: "runbooks/demo-fix.yaml", Data: []byte(scoped)},
+		File{Path: "groups/web.yaml", Data: []byte("apiVersion: flywheel/v1\nkind: ResourceGroup\nmetadata: {name: demo-web}\nspec: {tags: {role: web}}\n")})
 	_, err = FromFiles(fs, "<pack demo>")
 	if err == nil {
 		t.Fatal("a broken pack reads")
@@ -67,6 +68,9 @@ func TestFromFilesChecks(t *testing.T) {
 		`<pack demo>/prometheus/demo.yaml: group "g", rule 1: no expr`,
 		`replaces the built-in one at <builtin>/runbooks/restart-service.yaml`,
 		`Runbook "demo-fix": a pack's documents leave metadata.tenant empty`,
+		// A pack is installed for any number of tenants: only kinds each
+		// tenant has its own copy of.
+		`<pack demo>/groups/web.yaml:1: ResourceGroup "demo-web": a pack holds only kinds that each tenant has its own copy of (ConfigRule, CorrelationRule, DedupRule, InhibitRule, Rule, Runbook); a ResourceGroup is one per server`,
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("errors lack %q:\n%v", want, err)

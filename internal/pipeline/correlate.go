@@ -52,8 +52,8 @@ func (c *RuleCorrelator) Correlate(tenant string, e *event.Event) (Group, error)
 }
 
 // Params implements Correlator.
-func (c *RuleCorrelator) Params(rule string) (Params, bool) {
-	r, ok := c.rules.Rule(rule)
+func (c *RuleCorrelator) Params(tenant, rule string) (Params, bool) {
+	r, ok := c.forTenant(tenant).Rule(rule)
 	if !ok {
 		return Params{}, false
 	}

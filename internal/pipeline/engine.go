@@ -87,8 +87,8 @@ type Params struct {
 // Correlator assigns events to correlation groups.
 type Correlator interface {
 	Correlate(tenant string, e *event.Event) (Group, error)
-	// Params returns a rule's settings by name (for Tick).
-	Params(rule string) (Params, bool)
+	// Params returns the settings of tenant's rule by name (for Tick).
+	Params(tenant, rule string) (Params, bool)
 }
 
 // Deflector decides whether a firing event is deflected by a silence or a
@@ -163,8 +163,9 @@ func (c *Counts) suppress(class string) {
 
 // Process runs events (all of one tenant) through the pipeline inside tx.
 func (en *Engine) Process(ctx context.Context, tx store.Tx, tenant string, evs []event.Event) ([]Outcome, Counts, error) {
+	dd := en.Dedup.ForTenant(tenant)
 	for i := range evs {
-		en.Dedup.Apply(&evs[i])
+		dd.Apply(&evs[i])
 	}
 	return en.processDeduped(ctx, tx, tenant, evs)
 }

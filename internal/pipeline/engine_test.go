@@ -22,7 +22,7 @@ type groupByLabel struct {
 func (g groupByLabel) Correlate(_ string, e *event.Event) (Group, error) {
 	return Group{Rule: "by-" + g.label, Key: e.Labels[g.label], Title: "group " + e.Labels[g.label], Category: "monitoring", Params: g.p}, nil
 }
-func (g groupByLabel) Params(string) (Params, bool) { return g.p, true }
+func (g groupByLabel) Params(string, string) (Params, bool) { return g.p, true }
 
 type harness struct {
 	t  *testing.T

@@ -22,7 +22,7 @@ func (b ByFingerprint) Correlate(_ string, e *event.Event) (Group, error) {
 }
 
 // Params implements Correlator.
-func (b ByFingerprint) Params(string) (Params, bool) { return b.params(), true }
+func (b ByFingerprint) Params(string, string) (Params, bool) { return b.params(), true }
 
 func (b ByFingerprint) params() Params {
 	p := b.P

@@ -635,7 +635,7 @@ func (p *Processor) dedup(w *Work) {
 	if w.deduped {
 		return
 	}
-	dd := p.en.Load().Dedup
+	dd := p.en.Load().Dedup.ForTenant(w.Batch.TenantID)
 	for j := range w.Events {
 		// Bounded before anything keys on it or stores it.
 		event.Bound(&w.Events[j])

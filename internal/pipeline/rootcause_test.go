@@ -75,7 +75,7 @@ func (tp topology) Correlate(_ string, e *event.Event) (Group, error) {
 	return g, nil
 }
 
-func (tp topology) Params(string) (Params, bool) { return tp.params(), true }
+func (tp topology) Params(string, string) (Params, bool) { return tp.params(), true }
 
 func (topology) params() Params {
 	return Params{Window: 5 * time.Minute, MaxSpan: 4 * time.Hour, Resolve: "all"}

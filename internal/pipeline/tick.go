@@ -37,7 +37,7 @@ func (en *Engine) Tick(ctx context.Context, tx store.Tx, now time.Time) (map[str
 		return counts, err
 	}
 	for _, a := range flapping {
-		p, _ := en.Correlator.Params(a.Rule)
+		p, _ := en.Correlator.Params(a.TenantID, a.Rule)
 		if now.Sub(a.LastChange) < p.FlapWindow {
 			continue
 		}
@@ -86,7 +86,7 @@ func (en *Engine) releaseHold(ctx context.Context, tx store.Tx, a store.Alert, n
 	if err != nil {
 		return err
 	}
-	if p, ok := en.Correlator.Params(a.Rule); ok && a.Rule != "" {
+	if p, ok := en.Correlator.Params(a.TenantID, a.Rule); ok && a.Rule != "" {
 		// The group was decided when the alert arrived, from the whole
 		// event; keep it (the stored state lacks resources and annotations).
 		g.Rule, g.Key, g.Params = a.Rule, a.GroupKey, p

@@ -101,13 +101,17 @@ func Compile(items []content.Item) (*Rules, error) {
 	slices.SortFunc(all, func(a, b *Rule) int {
 		return cmp.Or(cmp.Compare(b.Priority, a.Priority), cmp.Compare(a.Name, b.Name))
 	})
+	// Names are one per tenant (a pack installed for two tenants has a
+	// copy for each); a tenant's rule takes the place of a shared one of
+	// the same name in its view.
 	rs := &Rules{byName: map[string]*Rule{}, tenants: map[string]*Rules{}}
-	seen := map[string]bool{}
+	seen := map[[2]string]bool{}
 	for _, r := range all {
-		if seen[r.Name] {
+		k := [2]string{r.Tenant, r.Name}
+		if seen[k] {
 			return nil, fmt.Errorf("%s: %s %q is defined twice", r.Origin, KindName, r.Name)
 		}
-		seen[r.Name] = true
+		seen[k] = true
 		if r.Tenant == "" {
 			rs.rules = append(rs.rules, r)
 			rs.byName[r.Name] = r
@@ -119,7 +123,7 @@ func Compile(items []content.Item) (*Rules, error) {
 		}
 		view := &Rules{byName: map[string]*Rule{}}
 		for _, s := range all {
-			if s.Tenant == "" || s.Tenant == r.Tenant {
+			if s.Tenant == r.Tenant || (s.Tenant == "" && !seen[[2]string{r.Tenant, s.Name}]) {
 				view.rules = append(view.rules, s)
 				view.byName[s.Name] = s
 			}

@@ -95,6 +95,28 @@ func TestTenantViews(t *testing.T) {
 	}
 }
 
+// TestSameNamePerTenant: rule names are one per tenant. Two tenants' rules
+// of one name (a pack installed for each) and a shared one of that name
+// all compile; each tenant's view has its own in place of the shared one,
+// and other tenants keep the shared one.
+func TestSameNamePerTenant(t *testing.T) {
+	t.Parallel()
+	rs := compileYAML(t, map[string]string{
+		"shared.yaml": rulesDoc("r", "", "when: \"true\"\nthen: {notify: {channel: shared}}\n"),
+		"acme.yaml":   rulesDoc("r", "acme", "when: \"true\"\nthen: {notify: {channel: acme}}\n"),
+		"globex.yaml": rulesDoc("r", "globex", "when: \"true\"\nthen: {notify: {channel: globex}}\n"),
+	})
+	for tenant, want := range map[string]string{"acme": "acme", "globex": "globex", "initech": "shared"} {
+		ms, _ := rs.ForTenant(tenant).Evaluate(&event.Event{}, nil)
+		if len(ms) != 1 || ms[0].Rule.Notify.Channel != want {
+			t.Errorf("%s: %d matches %v, want only the rule notifying %s", tenant, len(ms), ruleNames(ms), want)
+		}
+		if r, ok := rs.ForTenant(tenant).Rule("r"); !ok || r.Notify.Channel != want {
+			t.Errorf("%s: Rule(r) = %+v", tenant, r)
+		}
+	}
+}
+
 // TestMatchValues: parameters convert to plain Go, targets to strings,
 // the message defaults to the OpsItem's title, and expressions read both
 // the event and the OpsItem.

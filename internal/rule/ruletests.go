@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -143,13 +144,13 @@ func (rs *Rules) Test() []TestResult {
 	for _, v := range rs.tenants {
 		views = append(views, v)
 	}
-	seen := map[string]bool{}
+	seen := map[*Rule]bool{} // a shared rule is in every view; tested once
 	for _, view := range views {
 		for _, r := range view.rules {
-			if seen[r.Name] {
+			if seen[r] {
 				continue
 			}
-			seen[r.Name] = true
+			seen[r] = true
 			for i := range r.tests {
 				t := &r.tests[i]
 				name := t.Name
@@ -160,7 +161,9 @@ func (rs *Rules) Test() []TestResult {
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b TestResult) int { return strings.Compare(a.Rule, b.Rule) })
+	slices.SortStableFunc(out, func(a, b TestResult) int {
+		return cmp.Or(strings.Compare(a.Rule, b.Rule), strings.Compare(a.Origin.Source, b.Origin.Source))
+	})
 	return out
 }
 

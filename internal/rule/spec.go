@@ -186,7 +186,8 @@ var paramName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // compiles.
 func Kind() content.Kind {
 	return content.Kind{
-		Name: KindName,
+		PerTenant: true, // a pack installed for several tenants has a copy for each
+		Name:      KindName,
 		New: func() any {
 			return &Spec{
 				RateLimit:      RateLimit{Max: DefaultRateMax, Per: DefaultRatePer},

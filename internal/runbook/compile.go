@@ -164,8 +164,9 @@ func ActionNames(names ...string) ActionLookup {
 // names and I/O inputs; nil accepts any I/O action name.
 func Kind(actions ActionLookup) content.Kind {
 	return content.Kind{
-		Name: KindName,
-		New:  func() any { return new(Spec) },
+		PerTenant: true, // a pack installed for several tenants has a copy for each
+		Name:      KindName,
+		New:       func() any { return new(Spec) },
 		Validate: func(spec any) error {
 			s := spec.(*Spec)
 			rb, err := Compile(s, actions)

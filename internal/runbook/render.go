@@ -151,14 +151,18 @@ func TargetScope(t action.Target) map[string]any {
 	return map[string]any{"id": t.ID, "type": t.Type, "tags": tags}
 }
 
-// Library holds the compiled runbooks of a content set, by name.
+// Library holds the compiled runbooks of a content set, by tenant and
+// name: the shared ones under tenant "", a tenant's own (its packs,
+// metadata.tenant) under its ID.
 type Library struct {
-	byName map[string]*Runbook
+	byName map[libKey]*Runbook
 }
+
+type libKey struct{ tenant, name string }
 
 // NewLibrary compiles every Runbook item of set.
 func NewLibrary(set *content.Set, actions ActionLookup) (*Library, error) {
-	l := &Library{byName: map[string]*Runbook{}}
+	l := &Library{byName: map[libKey]*Runbook{}}
 	if set == nil {
 		return l, nil
 	}
@@ -169,42 +173,49 @@ func NewLibrary(set *content.Set, actions ActionLookup) (*Library, error) {
 			errs = append(errs, fmt.Errorf("%s: %w", it.Origin, err))
 			continue
 		}
-		l.byName[it.Name] = rb
+		l.byName[libKey{it.Tenant, it.Name}] = rb
 	}
 	return l, errors.Join(errs...)
 }
 
 // LibraryOf builds a library from compiled runbooks (tests, tools).
 func LibraryOf(rbs ...*Runbook) *Library {
-	l := &Library{byName: map[string]*Runbook{}}
+	l := &Library{byName: map[libKey]*Runbook{}}
 	for _, rb := range rbs {
-		l.byName[rb.Name] = rb
+		l.byName[libKey{rb.Tenant, rb.Name}] = rb
 	}
 	return l
 }
 
-// Get returns the runbook named name if tenant may use it: library
-// runbooks serve every tenant, scoped ones only their own.
+// Get returns the runbook named name as tenant sees it: its own if it has
+// one of that name, else the shared one; another tenant's never.
 func (l *Library) Get(tenant, name string) (*Runbook, bool) {
 	if l == nil {
 		return nil, false
 	}
-	rb, ok := l.byName[name]
-	if !ok || (rb.Tenant != "" && rb.Tenant != tenant) {
-		return nil, false
+	if tenant != "" {
+		if rb, ok := l.byName[libKey{tenant, name}]; ok {
+			return rb, true
+		}
 	}
-	return rb, true
+	rb, ok := l.byName[libKey{"", name}]
+	return rb, ok
 }
 
-// List returns the runbooks tenant may use, by name.
+// List returns the runbooks tenant may use, by name (its own in place of
+// a shared one of the same name).
 func (l *Library) List(tenant string) []*Runbook {
 	if l == nil {
 		return nil
 	}
 	var out []*Runbook
-	for _, rb := range l.byName {
-		if rb.Tenant == "" || rb.Tenant == tenant {
+	for k, rb := range l.byName {
+		if k.tenant == tenant && tenant != "" {
 			out = append(out, rb)
+		} else if k.tenant == "" {
+			if _, own := l.byName[libKey{tenant, k.name}]; !own || tenant == "" {
+				out = append(out, rb)
+			}
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })

@@ -374,6 +374,44 @@ spec: {steps: [{name: a, action: exec}]}
 	}
 }
 
+// Runbook names are one per tenant: two tenants' runbooks of one name (a
+// pack installed for each) and a shared one of that name are three
+// runbooks; each tenant gets its own, others the shared one.
+func TestLibrarySameNamePerTenant(t *testing.T) {
+	t.Parallel()
+	set, err := load(t, `apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: report, description: shared}
+spec: {steps: [{name: a, action: exec}]}
+---
+apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: report, tenant: acme, description: acme's}
+spec: {steps: [{name: a, action: exec}]}
+---
+apiVersion: flywheel/v1
+kind: Runbook
+metadata: {name: report, tenant: globex, description: globex's}
+spec: {steps: [{name: a, action: exec}]}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib, err := runbook.NewLibrary(set, ioActions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for tenant, want := range map[string]string{"acme": "acme's", "globex": "globex's", "initech": "shared", "": "shared"} {
+		rb, ok := lib.Get(tenant, "report")
+		if !ok || rb.Description != want {
+			t.Errorf("Get(%q) = %v, %v; want %q", tenant, rb, ok, want)
+		}
+		if l := lib.List(tenant); len(l) != 1 || l[0].Description != want {
+			t.Errorf("List(%q) = %d runbooks, want only %q", tenant, len(l), want)
+		}
+	}
+}
+
 func TestRunTest(t *testing.T) {
 	t.Parallel()
 	rb := mustRunbook(t, `apiVersion: flywheel/v1
