@@ -47,11 +47,17 @@ type Dataset struct {
 	OperatorToken string
 	// EmptyTenant is a tenant with no events (admins only; "" otherwise).
 	EmptyTenant string
+	// Agent is the enrolled agent, Host its host resource (patch
+	// scanned), WindowRun the run of the window that scanned it.
+	Agent, Host, WindowRun string
+	// Candidate is the ID of the automation candidate the hand fixes make.
+	Candidate string
 }
 
 // Options tune Build.
 type Options struct {
-	// Wait bounds the wait for the pipeline and executions; default 60s.
+	// Wait bounds each wait for the pipeline, an execution or a window
+	// run; default 2m (a server ticks its maintenance windows every 15s).
 	Wait time.Duration
 	// EmptyTenant is the ID of the empty tenant to create (platform admin
 	// tokens only); "" creates none.
@@ -80,7 +86,7 @@ type amAlert struct {
 // Build fills the token's tenant through the API at c.
 func Build(ctx context.Context, c *client.Client, o Options) (*Dataset, error) {
 	if o.Wait <= 0 {
-		o.Wait = 60 * time.Second
+		o.Wait = 2 * time.Minute
 	}
 	d := &Dataset{OpsItems: map[string]string{}, Executions: map[string]string{}}
 	now := time.Now().UTC()
@@ -242,6 +248,13 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Dataset, error) {
 		"comment":  "monthly kernel patching of the orders database"}
 	if err := c.Do(ctx, "POST", "/api/v1/maintenance-windows", mw, nil); err != nil {
 		return nil, fmt.Errorf("maintenance window: %w", err)
+	}
+
+	if err := handFixes(ctx, c, o, d, have["disk-usage-report"]); err != nil {
+		return nil, err
+	}
+	if err := scannedHost(ctx, c, o, d); err != nil {
+		return nil, err
 	}
 
 	// An operator (for role-aware pages) and an empty tenant (onboarding).
