@@ -55,6 +55,7 @@ func scanWindow(ctx context.Context, c *client.Client, o Options, d *Dataset, a 
 	if err := c.Do(ctx, "POST", "/api/v1/maintenance-windows", in, &w); err != nil {
 		return fmt.Errorf("patch-scan window: %w", err)
 	}
+	d.Window = w.ID
 	deadline := time.Now().Add(o.Wait)
 	for {
 		var runs apiv1.List[apiv1.WindowRun]

@@ -10,7 +10,13 @@
 // the EventBridge intake, generic events with long titles, OpsItems
 // acknowledged, assigned, noted and resolved, runbook executions that
 // succeed, fail and wait for an approval, silences, a maintenance window,
-// an operator token and an empty second tenant.
+// an automation candidate (a recurring alert fixed by hand twice with a
+// runbook), an operator token and an empty second tenant. A host agent
+// of its own (agent.go) enrolls with an enrollment token and speaks the
+// agent protocol as flywheel agent does — heartbeat, inventory, and the
+// answer to the patch scan a maintenance window's run sends it — so the
+// fleet, the host's patching page and the window's run have something
+// to show; it runs nothing on the machine.
 package uidata
 
 import (
@@ -48,8 +54,9 @@ type Dataset struct {
 	// EmptyTenant is a tenant with no events (admins only; "" otherwise).
 	EmptyTenant string
 	// Agent is the enrolled agent, Host its host resource (patch
-	// scanned), WindowRun the run of the window that scanned it.
-	Agent, Host, WindowRun string
+	// scanned), Window the maintenance window that scanned it and
+	// WindowRun its run.
+	Agent, Host, Window, WindowRun string
 	// Candidate is the ID of the automation candidate the hand fixes make.
 	Candidate string
 }
