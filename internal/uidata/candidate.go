@@ -2,6 +2,7 @@ package uidata
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -74,34 +75,27 @@ func handFixes(ctx context.Context, c *client.Client, o Options, d *Dataset, hav
 // waitTitles waits until the tenant has an OpsItem of each title and
 // returns their IDs by title.
 func waitTitles(ctx context.Context, c *client.Client, titles []string, wait time.Duration) (map[string]string, error) {
-	deadline := time.Now().Add(wait)
-	for {
+	ids, missing := map[string]string{}, ""
+	err := poll(ctx, wait, func() (bool, error) {
 		var l struct {
 			Items []opsItem `json:"items"`
 		}
 		if err := c.Do(ctx, "GET", "/api/v1/opsitems?limit=100", nil, &l); err != nil {
-			return nil, fmt.Errorf("list OpsItems: %w", err)
+			return false, fmt.Errorf("list OpsItems: %w", err)
 		}
-		ids := map[string]string{}
 		for _, it := range l.Items {
 			ids[it.Title] = it.ID
 		}
-		missing := ""
+		missing = ""
 		for _, t := range titles {
 			if ids[t] == "" {
 				missing = t
 			}
 		}
-		if missing == "" {
-			return ids, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("after %s there is no OpsItem %q", wait, missing)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+		return missing == "", nil
+	})
+	if errors.Is(err, errWaited) {
+		return nil, fmt.Errorf("after %s there is no OpsItem %q", wait, missing)
 	}
+	return ids, err
 }

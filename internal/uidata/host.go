@@ -56,34 +56,33 @@ func scanWindow(ctx context.Context, c *client.Client, o Options, d *Dataset, a 
 		return fmt.Errorf("patch-scan window: %w", err)
 	}
 	d.Window = w.ID
-	deadline := time.Now().Add(o.Wait)
-	for {
+	var run apiv1.WindowRun
+	err := poll(ctx, o.Wait, func() (bool, error) {
 		var runs apiv1.List[apiv1.WindowRun]
 		if err := c.Do(ctx, "GET", "/api/v1/maintenance-windows/"+w.ID+"/runs", nil, &runs); err != nil {
-			return fmt.Errorf("runs of %s: %w", w.Name, err)
+			return false, fmt.Errorf("runs of %s: %w", w.Name, err)
 		}
-		if len(runs.Items) > 0 {
-			r := runs.Items[0]
-			switch r.Status {
-			case "succeeded":
-				d.WindowRun = r.ID
-				var h apiv1.HostCompliance
-				if err := c.Do(ctx, "GET", "/api/v1/patch/hosts/"+a.resourceID, nil, &h); err != nil {
-					return fmt.Errorf("patch state of %s after run %s: %w", a.host.Hostname, r.ID, err)
-				}
-				return nil
-			case "pending", "running":
-			default:
-				return fmt.Errorf("window run %s of %s is %s: %s", r.ID, w.Name, r.Status, r.Error)
-			}
+		if len(runs.Items) == 0 {
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("window %s has no finished run after %s (runs: %d)", w.Name, o.Wait, len(runs.Items))
+		switch run = runs.Items[0]; run.Status {
+		case "pending", "running":
+			return false, nil
+		case "succeeded":
+			return true, nil
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(200 * time.Millisecond):
-		}
+		return false, fmt.Errorf("window run %s of %s is %s: %s", run.ID, w.Name, run.Status, run.Error)
+	})
+	if errors.Is(err, errWaited) {
+		return fmt.Errorf("window %s has no finished run after %s (last: %q %s)", w.Name, o.Wait, run.ID, run.Status)
 	}
+	if err != nil {
+		return err
+	}
+	d.WindowRun = run.ID
+	var h apiv1.HostCompliance
+	if err := c.Do(ctx, "GET", "/api/v1/patch/hosts/"+a.resourceID, nil, &h); err != nil {
+		return fmt.Errorf("patch state of %s after run %s: %w", a.host.Hostname, run.ID, err)
+	}
+	return nil
 }

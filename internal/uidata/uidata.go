@@ -286,41 +286,53 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Dataset, error) {
 // waitItems waits until the tenant has at least n OpsItems (the pipeline
 // works asynchronously) and returns them, newest first.
 func waitItems(ctx context.Context, c *client.Client, n int, wait time.Duration) ([]opsItem, error) {
-	deadline := time.Now().Add(wait)
-	for {
+	var items []opsItem
+	err := poll(ctx, wait, func() (bool, error) {
 		var l struct {
 			Items []opsItem `json:"items"`
 		}
 		if err := c.Do(ctx, "GET", "/api/v1/opsitems?limit=100", nil, &l); err != nil {
-			return nil, fmt.Errorf("list OpsItems: %w", err)
+			return false, fmt.Errorf("list OpsItems: %w", err)
 		}
-		if len(l.Items) >= n {
-			return l.Items, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("after %s the tenant has %d OpsItems, want %d", wait, len(l.Items), n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+		items = l.Items
+		return len(items) >= n, nil
+	})
+	if errors.Is(err, errWaited) {
+		return nil, fmt.Errorf("after %s the tenant has %d OpsItems, want %d", wait, len(items), n)
 	}
+	return items, err
 }
 
 // waitExecution waits until the execution reaches status.
 func waitExecution(ctx context.Context, c *client.Client, id, status string, wait time.Duration) error {
+	var ex execution
+	err := poll(ctx, wait, func() (bool, error) {
+		if err := c.Do(ctx, "GET", "/api/v1/executions/"+id, nil, &ex); err != nil {
+			return false, fmt.Errorf("execution %s: %w", id, err)
+		}
+		return ex.Status == status, nil
+	})
+	if errors.Is(err, errWaited) {
+		return fmt.Errorf("execution %s is %s after %s, want %s", id, ex.Status, wait, status)
+	}
+	return err
+}
+
+// errWaited is poll's answer when the wait ran out.
+var errWaited = errors.New("waited long enough")
+
+// poll calls done every 100ms until it says so or fails, ctx ends, or
+// wait has passed (errWaited): the server works asynchronously, and the
+// dataset waits for what it asked for as a person watching would.
+func poll(ctx context.Context, wait time.Duration, done func() (bool, error)) error {
 	deadline := time.Now().Add(wait)
 	for {
-		var ex execution
-		if err := c.Do(ctx, "GET", "/api/v1/executions/"+id, nil, &ex); err != nil {
-			return fmt.Errorf("execution %s: %w", id, err)
-		}
-		if ex.Status == status {
-			return nil
+		ok, err := done()
+		if ok || err != nil {
+			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("execution %s is %s after %s, want %s", id, ex.Status, wait, status)
+			return errWaited
 		}
 		select {
 		case <-ctx.Done():
