@@ -1,8 +1,10 @@
 // Command uidata fills a running Flywheel server with a realistic dataset
 // through its API (internal/uidata): Prometheus alerts, a GuardDuty
 // finding, generic events, OpsItems being worked, runbook executions,
-// silences and a maintenance window. The UI's screenshots in docs/img/ui
-// show pages filled by it.
+// silences, maintenance windows, an automation candidate, and an agent
+// (its enrolled host, inventory and patch scan, spoken from here over the
+// agent protocol). The UI's screenshots in docs/img/ui show pages filled
+// by it.
 //
 //	go run ./bench/uidata -write-content ./content-ui     # the runbooks it runs
 //	flywheel serve --content ./content-ui ...
@@ -27,7 +29,7 @@ func main() {
 	token := flag.String("token", os.Getenv("FLYWHEEL_TOKEN"), "an admin token of the tenant to fill (default $FLYWHEEL_TOKEN)")
 	empty := flag.String("empty-tenant", "", "also create this empty tenant (platform-admin token)")
 	content := flag.String("write-content", "", "write the dataset's runbooks into this content directory and exit")
-	wait := flag.Duration("wait", time.Minute, "how long to wait for the pipeline and executions")
+	wait := flag.Duration("wait", 2*time.Minute, "how long to wait for the pipeline, each execution and the patch-scan window's run")
 	flag.Parse()
 	if *content != "" {
 		if err := os.MkdirAll(*content, 0o755); err != nil {
@@ -46,7 +48,8 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Printf("%d OpsItems, %d executions; operator token %s\n", len(d.OpsItems), len(d.Executions), d.OperatorToken)
+	fmt.Printf("%d OpsItems, %d executions, agent %s (host %s, window run %s), candidate %s; operator token %s\n",
+		len(d.OpsItems), len(d.Executions), d.Agent, d.Host, d.WindowRun, d.Candidate, d.OperatorToken)
 }
 
 func fail(err error) {

@@ -10,7 +10,13 @@
 // the EventBridge intake, generic events with long titles, OpsItems
 // acknowledged, assigned, noted and resolved, runbook executions that
 // succeed, fail and wait for an approval, silences, a maintenance window,
-// an operator token and an empty second tenant.
+// an automation candidate (a recurring alert fixed by hand twice with a
+// runbook), an operator token and an empty second tenant. A host agent
+// of its own (agent.go) enrolls with an enrollment token and speaks the
+// agent protocol as flywheel agent does — heartbeat, inventory, and the
+// answer to the patch scan a maintenance window's run sends it — so the
+// fleet, the host's patching page and the window's run have something
+// to show; it runs nothing on the machine.
 package uidata
 
 import (
@@ -47,11 +53,18 @@ type Dataset struct {
 	OperatorToken string
 	// EmptyTenant is a tenant with no events (admins only; "" otherwise).
 	EmptyTenant string
+	// Agent is the enrolled agent, Host its host resource (patch
+	// scanned), Window the maintenance window that scanned it and
+	// WindowRun its run.
+	Agent, Host, Window, WindowRun string
+	// Candidate is the ID of the automation candidate the hand fixes make.
+	Candidate string
 }
 
 // Options tune Build.
 type Options struct {
-	// Wait bounds the wait for the pipeline and executions; default 60s.
+	// Wait bounds each wait for the pipeline, an execution or a window
+	// run; default 2m (a server ticks its maintenance windows every 15s).
 	Wait time.Duration
 	// EmptyTenant is the ID of the empty tenant to create (platform admin
 	// tokens only); "" creates none.
@@ -80,7 +93,7 @@ type amAlert struct {
 // Build fills the token's tenant through the API at c.
 func Build(ctx context.Context, c *client.Client, o Options) (*Dataset, error) {
 	if o.Wait <= 0 {
-		o.Wait = 60 * time.Second
+		o.Wait = 2 * time.Minute
 	}
 	d := &Dataset{OpsItems: map[string]string{}, Executions: map[string]string{}}
 	now := time.Now().UTC()
@@ -244,6 +257,13 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Dataset, error) {
 		return nil, fmt.Errorf("maintenance window: %w", err)
 	}
 
+	if err := handFixes(ctx, c, o, d, have["disk-usage-report"]); err != nil {
+		return nil, err
+	}
+	if err := scannedHost(ctx, c, o, d); err != nil {
+		return nil, err
+	}
+
 	// An operator (for role-aware pages) and an empty tenant (onboarding).
 	var tok struct {
 		Secret string `json:"secret"`
@@ -266,41 +286,53 @@ func Build(ctx context.Context, c *client.Client, o Options) (*Dataset, error) {
 // waitItems waits until the tenant has at least n OpsItems (the pipeline
 // works asynchronously) and returns them, newest first.
 func waitItems(ctx context.Context, c *client.Client, n int, wait time.Duration) ([]opsItem, error) {
-	deadline := time.Now().Add(wait)
-	for {
+	var items []opsItem
+	err := poll(ctx, wait, func() (bool, error) {
 		var l struct {
 			Items []opsItem `json:"items"`
 		}
 		if err := c.Do(ctx, "GET", "/api/v1/opsitems?limit=100", nil, &l); err != nil {
-			return nil, fmt.Errorf("list OpsItems: %w", err)
+			return false, fmt.Errorf("list OpsItems: %w", err)
 		}
-		if len(l.Items) >= n {
-			return l.Items, nil
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("after %s the tenant has %d OpsItems, want %d", wait, len(l.Items), n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+		items = l.Items
+		return len(items) >= n, nil
+	})
+	if errors.Is(err, errWaited) {
+		return nil, fmt.Errorf("after %s the tenant has %d OpsItems, want %d", wait, len(items), n)
 	}
+	return items, err
 }
 
 // waitExecution waits until the execution reaches status.
 func waitExecution(ctx context.Context, c *client.Client, id, status string, wait time.Duration) error {
+	var ex execution
+	err := poll(ctx, wait, func() (bool, error) {
+		if err := c.Do(ctx, "GET", "/api/v1/executions/"+id, nil, &ex); err != nil {
+			return false, fmt.Errorf("execution %s: %w", id, err)
+		}
+		return ex.Status == status, nil
+	})
+	if errors.Is(err, errWaited) {
+		return fmt.Errorf("execution %s is %s after %s, want %s", id, ex.Status, wait, status)
+	}
+	return err
+}
+
+// errWaited is poll's answer when the wait ran out.
+var errWaited = errors.New("waited long enough")
+
+// poll calls done every 100ms until it says so or fails, ctx ends, or
+// wait has passed (errWaited): the server works asynchronously, and the
+// dataset waits for what it asked for as a person watching would.
+func poll(ctx context.Context, wait time.Duration, done func() (bool, error)) error {
 	deadline := time.Now().Add(wait)
 	for {
-		var ex execution
-		if err := c.Do(ctx, "GET", "/api/v1/executions/"+id, nil, &ex); err != nil {
-			return fmt.Errorf("execution %s: %w", id, err)
-		}
-		if ex.Status == status {
-			return nil
+		ok, err := done()
+		if ok || err != nil {
+			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("execution %s is %s after %s, want %s", id, ex.Status, wait, status)
+			return errWaited
 		}
 		select {
 		case <-ctx.Done():
