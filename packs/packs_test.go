@@ -43,8 +43,8 @@ func TestCatalogue(t *testing.T) {
 		}
 		return nil
 	})
-	// Document names are one per server: two packs sharing one could not
-	// both be installed for a tenant.
+	// Two packs sharing a document name could not both be installed for
+	// one tenant.
 	owner := map[string]string{}
 	for _, p := range all {
 		if _, err := os.Stat(filepath.Join(p.Name, pack.ManifestFile)); err != nil {
