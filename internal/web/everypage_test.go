@@ -99,7 +99,7 @@ func TestEveryPage(t *testing.T) {
 	x := newEveryPage(t)
 	b := x.b
 	b.Do("log in", chromedp.Navigate(b.Base+"/"), chromedp.WaitVisible(chromedp.ID("token")))
-	b.Login(x.token, chromedp.WaitVisible(chromedp.ID("main")))
+	b.Login(x.token, chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"]`))) // the login page has a main too
 
 	mux := http.NewServeMux()
 	for _, p := range x.ui.Pages() {

@@ -58,7 +58,13 @@ func (h *Handler) windowPage(rq *request) (any, error) {
 type windowRunData struct {
 	Run     store.WindowRun
 	Targets []store.WindowRunTarget
+	// Names are the targets' resource names, by ID (the first
+	// maxTargetNames targets'; others show their ID).
+	Names map[string]string
 }
+
+// maxTargetNames bounds the resources a window run page reads for names.
+const maxTargetNames = 200
 
 func (h *Handler) windowRunPage(rq *request) (any, error) {
 	id := rq.PathValue("id")
@@ -73,6 +79,21 @@ func (h *Handler) windowRunPage(rq *request) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("window run targets: %w", err)
 	}
+	names := map[string]string{}
+	for _, r := range rows {
+		if _, ok := names[r.TargetID]; ok || len(names) >= maxTargetNames {
+			continue
+		}
+		res, err := h.st.GetResource(rq.ctx, rq.tenantID(), r.TargetID)
+		switch {
+		case err == nil:
+			names[r.TargetID] = res.Name
+		case errors.Is(err, store.ErrNotFound):
+			names[r.TargetID] = ""
+		default:
+			return nil, fmt.Errorf("window run target %s: %w", r.TargetID, err)
+		}
+	}
 	rq.view.Title = "Run of " + run.WindowName
-	return &windowRunData{Run: run, Targets: rows}, nil
+	return &windowRunData{Run: run, Targets: rows, Names: names}, nil
 }

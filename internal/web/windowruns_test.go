@@ -37,6 +37,10 @@ func TestWindowPages(t *testing.T) {
 		if err := tx.CreateMaintenanceWindow(ctx, w); err != nil {
 			return err
 		}
+		// res_web1 is a known host, shown by its name; res_web2 is gone, shown by its ID.
+		if err := tx.PutResource(ctx, store.Resource{ID: "res_web1", TenantID: "acme", Type: "host", Name: "web-1.example.net", CreatedAt: e.now, UpdatedAt: e.now}); err != nil {
+			return err
+		}
 		return tx.CreateWindowRun(ctx, run, rows)
 	}); err != nil {
 		t.Fatal(err)
@@ -50,7 +54,8 @@ func TestWindowPages(t *testing.T) {
 		"2026-05-22 01:30 UTC", `data-run="wr_test1"`, `href="/maintenance/runs/wr_test1"`, "a task failed on res_web2")
 	runPage := e.get("/maintenance/runs/wr_test1", e.acme)
 	wantContains(t, runPage, `data-row="patch/res_web1"`, `href="/executions/ex_ok1"`, `data-row="check/res_web1"`,
-		"task patch failed (on_failure: stop)", `href="/maintenance/mw_test1"`)
+		"task patch failed (on_failure: stop)", `href="/maintenance/mw_test1"`,
+		`<span class="host" title="res_web1">web-1.example.net</span>`, `<code>res_web2</code>`)
 	wantStatus(t, e.get("/maintenance/mw_test1", e.globex), http.StatusNotFound)
 	wantStatus(t, e.get("/maintenance/runs/wr_test1", e.globex), http.StatusNotFound)
 	wantStatus(t, e.get("/maintenance/mw_nope", e.acme), http.StatusNotFound)
