@@ -256,7 +256,10 @@ func TestBrowserOpsItemPage(t *testing.T) {
 	// shows its event, the decision menu narrows to a decision.
 	b.Do("filter by fingerprint", chromedp.Navigate(b.Base+"/events"), chromedp.WaitVisible(chromedp.ID("ev-fingerprint")),
 		chromedp.SetValue(chromedp.ID("ev-fingerprint"), gdEvent.Fingerprint),
-		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("table.events")))
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)),
+		// The answer's form carries the filter in its value attribute (the
+		// page before the submit has a table too).
+		chromedp.WaitVisible(chromedp.CSS(`#ev-fingerprint[value="`+gdEvent.Fingerprint+`"]`)), chromedp.WaitVisible(chromedp.CSS("table.events")))
 	if n := b.Eval(`String(document.querySelectorAll("table.events tbody tr").length)`); n != "1" {
 		t.Errorf("fingerprint filter shows %s rows:\n%s", n, b.Text("table.events"))
 	}
@@ -265,7 +268,8 @@ func TestBrowserOpsItemPage(t *testing.T) {
 	}
 	b.Do("filter by source", chromedp.Navigate(b.Base+"/events"), chromedp.WaitVisible(chromedp.ID("ev-source")),
 		chromedp.SetValue(chromedp.ID("ev-source"), "alertmanager"),
-		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)), chromedp.WaitVisible(chromedp.CSS("table.events")))
+		chromedp.Click(chromedp.CSS(`form.filters button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#ev-source[value="alertmanager"]`)), chromedp.WaitVisible(chromedp.CSS("table.events")))
 	if rows := b.Text("table.events tbody"); strings.Contains(rows, gdEvent.Title) || !strings.Contains(rows, "UnsafeRunbookLink") {
 		t.Errorf("source filter shows:\n%s", rows)
 	}
