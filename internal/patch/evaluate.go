@@ -82,7 +82,7 @@ func (s *BaselineSpec) decide(u wire.PackageUpdate, released Released, now time.
 				d.Reason = fmt.Sprintf("released %s; approved %d days later, %s", rel.UTC().Format(time.DateOnly), *r.ApproveAfterDays, at.UTC().Format(time.RFC3339))
 				return d
 			}
-			d.Reason = fmt.Sprintf("released %s, more than %d days ago", rel.UTC().Format(time.DateOnly), *r.ApproveAfterDays)
+			d.Reason = fmt.Sprintf("released %s, %s", rel.UTC().Format(time.DateOnly), approvedAfter(*r.ApproveAfterDays))
 		case r.ApproveUntilDate != "":
 			until, _ := time.Parse(time.DateOnly, r.ApproveUntilDate)
 			// "On or before" the date: released before the next day began.
@@ -152,4 +152,16 @@ func (s *BaselineSpec) Blocked() []string {
 		return nil
 	}
 	return slices.Clone(s.RejectedPatches)
+}
+
+// approvedAfter says why an update released at least n days ago is
+// approved (approve_after_days: n).
+func approvedAfter(n int) string {
+	switch n {
+	case 0:
+		return "approved on release (approve_after_days 0)"
+	case 1:
+		return "at least 1 day ago"
+	}
+	return fmt.Sprintf("at least %d days ago", n)
 }

@@ -83,6 +83,16 @@ func TestEvaluate(t *testing.T) {
 	if d := base.decide(sec("curl", "8.5"), rel, now, nil); d.ApprovedAt == nil || !d.ApprovedAt.Equal(released["curl=8.5"].Add(7*24*time.Hour)) {
 		t.Errorf("curl approved_at = %v", d.ApprovedAt)
 	}
+	// The reason says how long ago it was released, in words that read.
+	if d := base.decide(sec("openssl", "3.0.15"), rel, now, nil); d.Reason != "released "+released["openssl=3.0.15"].UTC().Format(time.DateOnly)+", at least 7 days ago" {
+		t.Errorf("openssl's reason: %q", d.Reason)
+	}
+	for n, want := range map[int]string{0: "approved on release (approve_after_days 0)", 1: "at least 1 day ago"} {
+		b := BaselineSpec{OperatingSystem: "debian", ApprovalRules: []Rule{{Filters: map[string][]string{"name": {"openssl"}}, ApproveAfterDays: days(n)}}}
+		if d := b.decide(sec("openssl", "3.0.15"), rel, now, nil); d.Status != Approved || !strings.HasSuffix(d.Reason, ", "+want) {
+			t.Errorf("approve_after_days %d: %s (%q), want approved, %q", n, d.Status, d.Reason, want)
+		}
+	}
 	// An exception takes a package out.
 	if d := base.decide(sec("openssl", "3.0.15"), rel, now, map[string]string{"openssl": "vendor build pinned (ops, until 2027-01-01)"}); d.Status != Excepted || !contains(d.Reason, "pinned") {
 		t.Errorf("excepted openssl: %+v", d)
