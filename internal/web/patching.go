@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/flywheel-ops/flywheel/internal/patch"
+	"github.com/flywheel-ops/flywheel/internal/stats"
 	"github.com/flywheel-ops/flywheel/internal/store"
 )
 
@@ -30,16 +33,43 @@ func (h *Handler) patchRoutes() {
 type patchingData struct {
 	Available bool
 	Report    patch.Report
-	Bars      []trendBar
+	// Trend is the compliance per day, drawn as the dashboard's trend
+	// charts are (nil without scans).
+	Trend *trendChart
 }
 
-// trendBar is one day of the trend chart, drawn as SVG on the server.
-type trendBar struct {
-	X, Y, Height float64
-	Label        string
+// patchTrend charts the compliance per day: a line of the percentage,
+// with the hosts counted each day in its table; a day without scanned
+// hosts is a gap.
+func patchTrend(pts []patch.TrendPoint) *trendChart {
+	if len(pts) == 0 {
+		return nil
+	}
+	tr := stats.Trends{Unit: stats.Day}
+	for _, p := range pts {
+		day, err := time.Parse(time.DateOnly, p.Day)
+		if err != nil {
+			return nil
+		}
+		tr.Points = append(tr.Points, stats.TrendPoint{Start: day, End: day.AddDate(0, 0, 1)})
+	}
+	f := newTrendFrame(tr, time.UTC)
+	c := f.chart("patch-trend", "Compliance per day", "Share of the scanned hosts that were compliant, per day; gaps where no host was scanned.",
+		"Compliant", "Hosts")
+	vals := make([]trendValue, len(pts))
+	for i, p := range pts {
+		c.Rows[i].Cells = []string{"–", strconv.Itoa(p.Hosts)}
+		if p.Hosts > 0 {
+			vals[i] = trendValue{p.Percent / 100, true}
+			c.Rows[i].Cells[0] = strconv.FormatFloat(p.Percent, 'f', 1, 64) + " %"
+		}
+	}
+	f.line(&c, "rate", vals, 1, func(i int) string {
+		return fmt.Sprintf("%s: %s of %d hosts", pts[i].Day, c.Rows[i].Cells[0], pts[i].Hosts)
+	})
+	c.MaxLabel, c.ZeroLabel = "100 %", "0 %"
+	return &c
 }
-
-const trendHeight = 60.0
 
 func (h *Handler) patching(rq *request) (any, error) {
 	rq.view.Title = "Patching"
@@ -51,12 +81,7 @@ func (h *Handler) patching(rq *request) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("patch compliance: %w", err)
 	}
-	d.Report = rep
-	for i, p := range rep.Trend {
-		height := trendHeight * p.Percent / 100
-		d.Bars = append(d.Bars, trendBar{X: float64(i) * 12, Y: trendHeight - height, Height: height,
-			Label: fmt.Sprintf("%s: %.1f%% of %d hosts", p.Day, p.Percent, p.Hosts)})
-	}
+	d.Report, d.Trend = rep, patchTrend(rep.Trend)
 	return d, nil
 }
 

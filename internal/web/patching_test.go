@@ -43,7 +43,9 @@ func TestPatchingPages(t *testing.T) {
 	e.h = h
 	list := e.get("/patching", e.acme)
 	wantStatus(t, list, http.StatusOK)
-	wantContains(t, list, `data-compliance="0.0"`, `<a href="/patching/res_web01">web-01</a>`, `<td>debian-default</td>`, `critical 1`)
+	wantContains(t, list, `data-compliance="0.0"`, `<a href="/patching/res_web01">web-01</a>`, `<td>debian-default</td>`, `critical 1`,
+		// The trend: today's 0 % of one host, as a chart with its table.
+		`id="patch-trend"`, `<time datetime="`+e.now.UTC().Format(time.DateOnly)+`T00:00:00Z">`, `<td class="n">0.0 %</td><td class="n">1</td>`)
 	wantContains(t, e.get("/patching", e.globex), "No host has been scanned yet")
 	page := e.get("/patching/res_web01", e.acme)
 	wantStatus(t, page, http.StatusOK)
