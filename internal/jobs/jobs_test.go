@@ -321,8 +321,10 @@ func TestStopExpiredContextCancelsJobs(t *testing.T) {
 		if err := q.Stop(expired); err != nil {
 			t.Errorf("Stop: %v", err)
 		}
-		if d := time.Since(begin); d > testOptions().HardStopTimeout {
-			t.Errorf("Stop took %s, bound is %s", d, testOptions().HardStopTimeout)
+		// Stop gives up on jobs after HardStopTimeout; returning then takes
+		// a moment more (CI under -race once saw 2.001 s against 2 s).
+		if d, bound := time.Since(begin), testOptions().HardStopTimeout+250*time.Millisecond; d > bound {
+			t.Errorf("Stop took %s, bound is %s", d, bound)
 		}
 		if got := receive(t, w.outcome, "job outcome"); got != "cancelled" {
 			t.Errorf("job %s, want cancelled", got)
