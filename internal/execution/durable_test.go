@@ -88,8 +88,9 @@ func TestRateControl(t *testing.T) {
 				return action.Output{Log: "no space left"}, errBoom
 			}
 			// Long enough that recording an error outpaces the targets
-			// still starting, on a loaded machine too.
-			time.Sleep(20 * time.Millisecond)
+			// still starting, on a loaded machine too (20 ms was not,
+			// once, under -race on 2 busy CPUs: 55 targets started).
+			time.Sleep(50 * time.Millisecond)
 			return action.Output{Values: map[string]any{"host": in.With["host"]}}, nil
 		}}
 		after := &fake{name: "after"}
