@@ -17,7 +17,10 @@ import (
 type Client struct {
 	BaseURL string
 	Token   string
-	HTTP    *http.Client
+	// Authorization, when set, is sent as the Authorization header in
+	// place of "Bearer Token" (an agent's "Agent ID:SECRET").
+	Authorization string
+	HTTP          *http.Client
 	// TokenSource says where Token came from ("--token", "FLYWHEEL_TOKEN",
 	// a file); a 401 names it, so a token picked up from the wrong place
 	// is found at once.
@@ -65,7 +68,10 @@ func (c *Client) Do(ctx context.Context, method, path string, body, out any) err
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.Token != "" {
+	switch {
+	case c.Authorization != "":
+		req.Header.Set("Authorization", c.Authorization)
+	case c.Token != "":
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
 	resp, err := c.HTTP.Do(req)

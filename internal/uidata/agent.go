@@ -1,16 +1,13 @@
 package uidata
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/flywheel-ops/flywheel/apiv1"
@@ -25,9 +22,7 @@ import (
 // commands and answers a patch scan with the report apt would give on a
 // Debian 12 host. It runs no command: anything but a patch scan fails.
 type agent struct {
-	base       string
-	http       *http.Client
-	auth       string // "Agent ID:SECRET"
+	c          *client.Client // the agent protocol's, authorized as the agent once enrolled
 	host       wire.Host
 	id         string
 	resourceID string
@@ -48,20 +43,20 @@ func enrollAgent(ctx context.Context, c *client.Client, host wire.Host, tags map
 	}
 	var inst [8]byte
 	_, _ = rand.Read(inst[:])
-	a := &agent{base: c.BaseURL, http: &http.Client{Timeout: time.Minute}, host: host, instance: hex.EncodeToString(inst[:]),
+	a := &agent{c: &client.Client{BaseURL: c.BaseURL, HTTP: &http.Client{Timeout: time.Minute}}, host: host, instance: hex.EncodeToString(inst[:]),
 		interval: 15 * time.Minute}
 	var en wire.EnrollResponse
-	if err := a.do(ctx, "POST", wire.PathEnroll, wire.EnrollRequest{Token: tok.Token, Host: host}, &en); err != nil {
+	if err := a.c.Do(ctx, "POST", wire.PathEnroll, wire.EnrollRequest{Token: tok.Token, Host: host}, &en); err != nil {
 		return nil, fmt.Errorf("enroll %s: %w", host.Hostname, err)
 	}
-	a.id, a.resourceID, a.auth = en.AgentID, en.ResourceID, wire.AuthScheme+" "+en.AgentID+":"+en.Secret
+	a.id, a.resourceID, a.c.Authorization = en.AgentID, en.ResourceID, wire.AuthScheme+" "+en.AgentID+":"+en.Secret
 	return a, nil
 }
 
 // heartbeat says the agent is alive, as it does every interval.
 func (a *agent) heartbeat(ctx context.Context, started time.Time) error {
 	var r wire.HeartbeatResponse
-	if err := a.do(ctx, "POST", wire.PathHeartbeat, wire.Heartbeat{Host: a.host, StartedAt: started, Interval: a.interval}, &r); err != nil {
+	if err := a.c.Do(ctx, "POST", wire.PathHeartbeat, wire.Heartbeat{Host: a.host, StartedAt: started, Interval: a.interval}, &r); err != nil {
 		return fmt.Errorf("heartbeat of %s: %w", a.host.Hostname, err)
 	}
 	a.serverTime = r.ServerTime
@@ -78,7 +73,7 @@ func (a *agent) inventory(ctx context.Context, sections map[string]any) error {
 		}
 		inv.Sections[k] = b
 	}
-	if err := a.do(ctx, "PUT", wire.PathInventory, inv, nil); err != nil {
+	if err := a.c.Do(ctx, "PUT", wire.PathInventory, inv, nil); err != nil {
 		return fmt.Errorf("inventory of %s: %w", a.host.Hostname, err)
 	}
 	return nil
@@ -95,7 +90,7 @@ func (a *agent) serve(ctx context.Context, scan wire.PatchReport) error {
 			q.Set("first", "1")
 		}
 		var p wire.Poll
-		if err := a.do(ctx, "GET", wire.PathCommands+"?"+q.Encode(), nil, &p); err != nil {
+		if err := a.c.Do(ctx, "GET", wire.PathCommands+"?"+q.Encode(), nil, &p); err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
@@ -123,50 +118,14 @@ func (a *agent) run(ctx context.Context, c wire.Command, scan wire.PatchReport) 
 			return err
 		}
 		out := aptUpdateLog + "\n" + wire.PatchReportPrefix + string(rep) + "\n"
-		if err := a.do(ctx, "POST", wire.CommandOutputPath(c.ID), wire.Output{Offset: 0, Data: out}, nil); err != nil {
+		if err := a.c.Do(ctx, "POST", wire.CommandOutputPath(c.ID), wire.Output{Offset: 0, Data: out}, nil); err != nil {
 			return fmt.Errorf("output of %s: %w", c.ID, err)
 		}
 		zero := 0
 		res = wire.Result{Status: wire.StatusSucceeded, ExitCode: &zero, OutputBytes: int64(len(out))}
 	}
-	if err := a.do(ctx, "POST", wire.CommandResultPath(c.ID), res, nil); err != nil {
+	if err := a.c.Do(ctx, "POST", wire.CommandResultPath(c.ID), res, nil); err != nil {
 		return fmt.Errorf("result of %s: %w", c.ID, err)
-	}
-	return nil
-}
-
-// do sends a request of the agent protocol and decodes the JSON answer.
-func (a *agent) do(ctx context.Context, method, path string, body, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.base+path, rd)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if a.auth != "" {
-		req.Header.Set("Authorization", a.auth)
-	}
-	resp, err := a.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, strings.TrimSpace(string(data)))
-	}
-	if out != nil && len(data) > 0 {
-		return json.Unmarshal(data, out)
 	}
 	return nil
 }
